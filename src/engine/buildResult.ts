@@ -1,0 +1,106 @@
+import { type SerializedError, StepFailedError } from '../model/errors.js';
+import { fromJson } from '../model/json.js';
+import type { RunRecord, StepRecord } from '../store/types.js';
+import type { ExecutionResult, NodeResult, RunMetrics } from './result.js';
+
+export interface StepView {
+  rec: StepRecord;
+  value: unknown;
+}
+
+/**
+ * Builds the public ExecutionResult from a run record and its steps. Used for runs held in memory
+ * and for runs read back from the store, so both give callers the same shape.
+ */
+export function buildResult(
+  rec: RunRecord,
+  steps: Iterable<StepView>,
+  extra: { order?: string[]; globals?: Record<string, unknown>; traceId?: string | undefined; retries?: number },
+): ExecutionResult {
+  const nodeResults: Record<string, NodeResult> = {};
+  const partialResults: Record<string, unknown> = {};
+  const metrics: RunMetrics = {
+    steps: 0,
+    succeeded: 0,
+    failed: 0,
+    skipped: 0,
+    cancelled: 0,
+    retries: extra.retries ?? 0,
+    cacheHits: 0,
+    nodeDurations: {},
+  };
+  const started: Array<[string, number]> = [];
+  let retriesFromAttempts = 0;
+  for (const { rec: s, value } of steps) {
+    const duration = s.startedAt !== null && s.finishedAt !== null ? s.finishedAt - s.startedAt : 0;
+    nodeResults[s.name] = {
+      nodeId: s.name,
+      status: s.status,
+      success: s.status === 'succeeded',
+      output: s.status === 'succeeded' ? value : undefined,
+      error: s.error ? fromJson<SerializedError>(s.error) : undefined,
+      attempts: s.attempts,
+      duration,
+      startedAt: s.startedAt ?? undefined,
+      finishedAt: s.finishedAt ?? undefined,
+      cacheHit: s.cacheHit,
+      fallbackUsed: s.fallbackUsed,
+      nextNodeId: s.route ? fromJson<string[]>(s.route) : undefined,
+    };
+    metrics.steps++;
+    if (s.status === 'succeeded') {
+      metrics.succeeded++;
+      partialResults[s.name] = value;
+    } else if (s.status === 'failed') metrics.failed++;
+    else if (s.status === 'skipped') metrics.skipped++;
+    else if (s.status === 'cancelled') metrics.cancelled++;
+    if (s.cacheHit) metrics.cacheHits++;
+    if (s.finishedAt !== null && s.startedAt !== null) metrics.nodeDurations[s.name] = duration;
+    if (s.startedAt !== null) started.push([s.name, s.startedAt]);
+    retriesFromAttempts += Math.max(0, s.attempts - 1);
+  }
+  if (extra.retries === undefined) metrics.retries = retriesFromAttempts;
+  const order = extra.order ?? started.sort((a, b) => a[1] - b[1]).map(([name]) => name);
+  const error = rec.error ? fromJson<SerializedError>(rec.error) : undefined;
+  const paused = rec.status === 'paused';
+  const end = rec.finishedAt ?? Date.now();
+  const startTime = rec.startedAt ?? rec.createdAt;
+  return {
+    runId: rec.id,
+    workflow: rec.workflow,
+    status: rec.status,
+    success: rec.status === 'succeeded',
+    output: rec.status === 'succeeded' ? fromJson(rec.output) : undefined,
+    error,
+    context: {
+      workflowId: rec.workflow,
+      runId: rec.id,
+      globalVariables: extra.globals ?? fromJson<Record<string, unknown>>(rec.globals) ?? {},
+      nodeResults,
+    },
+    executionTime: end - startTime,
+    nodeExecutionOrder: order,
+    metrics,
+    traceId: extra.traceId,
+    cancelled: rec.status === 'cancelled',
+    paused,
+    partialResults,
+    checkpoint: paused
+      ? {
+          runId: rec.id,
+          completedNodes: Object.values(nodeResults)
+            .filter((n) => n.status === 'succeeded' || n.status === 'skipped')
+            .map((n) => n.nodeId),
+          at: Date.now(),
+        }
+      : undefined,
+    startTime,
+    endTime: rec.finishedAt ?? undefined,
+  };
+}
+
+/** The error a caller gets for a run that failed at a step. */
+export function stepFailure(runId: string, step: string, error: SerializedError): SerializedError {
+  const e = new StepFailedError(runId, step, error);
+  return { name: e.name, message: e.message, code: e.code, cause: error };
+}

@@ -1,0 +1,143 @@
+import { BraidError } from '../model/errors.js';
+import type { Workflow } from '../model/workflow.js';
+import type { ActiveRun } from './runState.js';
+
+export class ConcurrencyLimitError extends BraidError {
+  readonly code = 'concurrency_limit';
+  constructor(
+    readonly workflow: string,
+    readonly key: string,
+    readonly maxRuns: number,
+  ) {
+    super(
+      `Workflow "${workflow}"${key ? ` (concurrency key "${key}")` : ''} already has ${maxRuns} active run(s) and uses ` +
+        `the cancel-newest strategy, so this run was cancelled. Use \`onConcurrencyLimit: 'queue'\` to wait instead.`,
+    );
+  }
+}
+
+export type Admission =
+  | { kind: 'start' }
+  | { kind: 'queue' }
+  | { kind: 'cancel-self'; error: Error }
+  | { kind: 'cancel-oldest'; cancelRunId: string };
+
+interface Group {
+  active: Set<string>;
+  /** Waiting runs in arrival order. */
+  queue: ActiveRun[];
+}
+
+/**
+ * A workflow's `maxRuns` per concurrency key. Runs over the limit queue in arrival order (or
+ * cancel the newest / the oldest). A run spawned by a run that already holds a slot of the same
+ * group is admitted without one, so a parent can never deadlock waiting on its own children.
+ */
+export class Concurrency {
+  private readonly groups = new Map<string, Group>();
+  private readonly groupOfRun = new Map<string, string>();
+
+  /** The user-facing concurrency key of a new run, or undefined when its workflow has no limit. */
+  groupOf(workflow: Workflow<any, any, any>, input: unknown): { key: string } | undefined {
+    if (workflow.options.maxRuns === undefined) return undefined;
+    const fn = workflow.options.concurrencyKey;
+    return { key: fn ? String(fn(input)) : '' };
+  }
+
+  admit(run: ActiveRun, parent: ActiveRun | undefined, lookup: (id: string) => ActiveRun | undefined): Admission {
+    const max = run.plan.workflow.options.maxRuns;
+    if (max === undefined || run.rec.concurrencyKey === null) return { kind: 'start' };
+    const id = groupId(run);
+    for (let p = parent; p; p = p.rec.parentRunId ? lookup(p.rec.parentRunId) : undefined) {
+      if (this.groupOfRun.get(p.rec.id) === id) return { kind: 'start' };
+    }
+    const group = this.group(id);
+    if (group.active.size < max) {
+      this.take(group, id, run);
+      return { kind: 'start' };
+    }
+    const strategy = run.plan.workflow.options.onConcurrencyLimit ?? 'queue';
+    if (strategy === 'cancel-newest') {
+      return { kind: 'cancel-self', error: new ConcurrencyLimitError(run.rec.workflow, run.rec.concurrencyKey, max) };
+    }
+    if (strategy === 'cancel-oldest') {
+      const oldest = group.active.values().next().value as string;
+      this.take(group, id, run);
+      return { kind: 'cancel-oldest', cancelRunId: oldest };
+    }
+    group.queue.push(run);
+    return { kind: 'queue' };
+  }
+
+  /** Records a recovered running run as holding its slot (even if that exceeds a lowered limit). */
+  occupy(run: ActiveRun): void {
+    if (run.rec.concurrencyKey === null || run.plan.workflow.options.maxRuns === undefined) return;
+    const id = groupId(run);
+    const group = this.group(id);
+    if (!group.active.has(run.rec.id)) this.take(group, id, run);
+  }
+
+  /** Puts a recovered queued run back in line (recovery reads runs oldest first). */
+  requeue(run: ActiveRun): void {
+    if (run.rec.concurrencyKey === null || run.plan.workflow.options.maxRuns === undefined) return;
+    run.waitingForConcurrency = true;
+    this.group(groupId(run)).queue.push(run);
+  }
+
+  /** Queued runs that fit under their limits now (after recovery re-filled the queues). */
+  startable(): ActiveRun[] {
+    const out: ActiveRun[] = [];
+    for (const [id, group] of this.groups) {
+      const max = group.queue[0]?.plan.workflow.options.maxRuns ?? 0;
+      while (group.queue.length && group.active.size < max) {
+        const next = group.queue.shift() as ActiveRun;
+        if (next.rec.status !== 'queued') continue;
+        this.take(group, id, next);
+        out.push(next);
+      }
+    }
+    return out;
+  }
+
+  isQueued(run: ActiveRun): boolean {
+    if (run.rec.concurrencyKey === null) return false;
+    return this.groups.get(groupId(run))?.queue.includes(run) ?? false;
+  }
+
+  /** Frees the run's slot; returns the next queued run of its group to start, if one may. */
+  release(run: ActiveRun, wasWaiting: boolean): ActiveRun | undefined {
+    if (run.rec.concurrencyKey === null) return undefined;
+    const id = groupId(run);
+    const group = this.groups.get(id);
+    if (!group) return undefined;
+    if (wasWaiting) group.queue = group.queue.filter((r) => r !== run);
+    if (group.active.delete(run.rec.id)) this.groupOfRun.delete(run.rec.id);
+    const max = run.plan.workflow.options.maxRuns ?? Number.POSITIVE_INFINITY;
+    while (group.queue.length && group.active.size < max) {
+      const next = group.queue.shift() as ActiveRun;
+      if (next.rec.status !== 'queued') continue;
+      this.take(group, id, next);
+      return next;
+    }
+    if (!group.active.size && !group.queue.length) this.groups.delete(id);
+    return undefined;
+  }
+
+  private group(id: string): Group {
+    let group = this.groups.get(id);
+    if (!group) {
+      group = { active: new Set(), queue: [] };
+      this.groups.set(id, group);
+    }
+    return group;
+  }
+
+  private take(group: Group, id: string, run: ActiveRun): void {
+    group.active.add(run.rec.id);
+    this.groupOfRun.set(run.rec.id, id);
+  }
+}
+
+function groupId(run: ActiveRun): string {
+  return `${run.rec.workflow}\0${run.rec.concurrencyKey}`;
+}

@@ -1,0 +1,169 @@
+import { RunNotFoundError } from '../model/errors.js';
+import type { Workflow } from '../model/workflow.js';
+import { type ExecutorMetrics, MetricsCollector } from '../observe/metrics.js';
+import { SqliteStore } from '../store/sqlite/sqliteStore.js';
+import type { Store } from '../store/store.js';
+import type { RunStatus } from '../store/types.js';
+import { CallbackManager } from './callbacks.js';
+import { type ExecutionConfig, type ExecutorOptions, resolveConfig } from './config.js';
+import { Engine, type StartOptions } from './engine.js';
+import type { Checkpoint, ExecutionResult, WorkflowContext } from './result.js';
+
+/** A started run. Holding one costs nothing; `result()` waits for the run to end. */
+export interface RunHandle<TOut = unknown> {
+  readonly runId: string;
+  readonly workflow: string;
+  /** Resolves when the run ends (succeeded, failed, cancelled or timed out). */
+  result(): Promise<ExecutionResult<TOut>>;
+  status(): Promise<RunStatus>;
+}
+
+export type ExecuteOptions = Omit<StartOptions, 'globals'>;
+
+export const DEFAULT_DB_PATH = '.braid/braid.db';
+
+/**
+ * Runs workflows durably. By default runs live in a SQLite file (`.braid/braid.db`, or the path
+ * in BRAID_DB); pass `store` to choose another. Unfinished runs of the registered workflows are
+ * resumed when the executor opens, which happens on first use (or `await executor.open()`).
+ */
+export class WorkflowExecutor {
+  readonly config: ExecutionConfig;
+  readonly callbackManager = new CallbackManager();
+  readonly metricsCollector = new MetricsCollector();
+  /** The most recent results, newest last (at most `historySize`). */
+  readonly executionHistory: ExecutionResult[] = [];
+  readonly store: Store;
+  private readonly engine: Engine;
+  private readonly historySize: number;
+  private readonly ownsStore: boolean;
+  private readonly shouldRecover: boolean;
+  private opening: Promise<void> | undefined;
+
+  constructor(options: ExecutorOptions = {}) {
+    this.config = resolveConfig(options);
+    this.ownsStore = !options.store;
+    this.store = options.store ?? new SqliteStore({ path: process.env.BRAID_DB ?? DEFAULT_DB_PATH });
+    this.historySize = options.historySize ?? 100;
+    this.shouldRecover = options.recover ?? true;
+    for (const [name, size] of Object.entries(options.pools ?? {})) {
+      if (!Number.isInteger(size) || size < 1) throw new RangeError(`Pool "${name}" must have a size >= 1, got ${size}.`);
+    }
+    this.engine = new Engine(this.store, this.config, options.pools ?? {}, this.callbackManager, this.metricsCollector, (r) =>
+      this.remember(r),
+    );
+    for (const wf of options.workflows ?? []) this.engine.register(wf);
+  }
+
+  /** Adds workflows this executor can run, spawn and recover. Checks each definition. */
+  register(...workflows: Array<Workflow<any, any, any>>): this {
+    for (const wf of workflows) this.engine.register(wf);
+    if (this.opening && this.shouldRecover) this.opening = this.opening.then(() => this.engine.recover().then(() => {}));
+    return this;
+  }
+
+  /** Opens the store (applying migrations) and resumes unfinished runs. Called on first use. */
+  open(): Promise<void> {
+    this.opening ??= (async () => {
+      await this.store.open();
+      if (this.shouldRecover) await this.engine.recover();
+    })();
+    return this.opening;
+  }
+
+  /** Resumes every unfinished run of the registered workflows; returns their handles. */
+  async recover(): Promise<RunHandle[]> {
+    await this.open();
+    const ids = await this.engine.recover();
+    return ids.map((id) => this.handle(id, this.engine.runs.get(id)?.rec.workflow ?? ''));
+  }
+
+  /** Runs a workflow and waits until it ends or pauses. */
+  async execute<I, R>(
+    workflow: Workflow<I, any, R>,
+    input: I,
+    context?: Partial<Pick<WorkflowContext, 'globalVariables'>>,
+    options: ExecuteOptions = {},
+  ): Promise<ExecutionResult<R>> {
+    const handle = await this.start(workflow, input, { ...options, globals: context?.globalVariables ?? {} });
+    return this.engine.waitFor(handle.runId, true) as Promise<ExecutionResult<R>>;
+  }
+
+  /** Starts a run and returns once it is durable, without waiting for it to finish. */
+  async start<I, R>(workflow: Workflow<I, any, R>, input: I, options: StartOptions = {}): Promise<RunHandle<R>> {
+    await this.open();
+    const runId = await this.engine.createRun(workflow, input, options);
+    return this.handle(runId, workflow.name);
+  }
+
+  /** A handle for an existing run (any process may have started it). */
+  async getHandle(runId: string): Promise<RunHandle> {
+    await this.open();
+    const rec = this.engine.runs.get(runId)?.rec ?? (await this.store.getRun(runId));
+    if (!rec) throw new RunNotFoundError(runId);
+    return this.handle(runId, rec.workflow);
+  }
+
+  /** The run's current state as an ExecutionResult (without waiting). */
+  async inspect(runId: string): Promise<ExecutionResult> {
+    await this.open();
+    const run = this.engine.runs.get(runId);
+    if (run) return this.engine.resultOf(run);
+    const rec = await this.store.getRun(runId);
+    if (!rec) throw new RunNotFoundError(runId);
+    return this.engine.storedResult(rec);
+  }
+
+  /** Stops dispatching new steps; running ones finish. Resolves with the paused result. */
+  async pause(runId: string): Promise<ExecutionResult> {
+    await this.open();
+    return this.engine.pause(runId);
+  }
+
+  /** Continues a paused run (by id or by the `checkpoint` of its paused result), here or after a restart. */
+  async resume(runOrCheckpoint: string | Checkpoint): Promise<RunHandle> {
+    await this.open();
+    const runId = typeof runOrCheckpoint === 'string' ? runOrCheckpoint : runOrCheckpoint.runId;
+    await this.engine.resume(runId);
+    return this.getHandle(runId);
+  }
+
+  /** Cancels the run and its running children; resolves with the partial results. */
+  async cancel(runId: string, reason?: string): Promise<ExecutionResult> {
+    await this.open();
+    return this.engine.cancel(runId, reason);
+  }
+
+  get metrics(): ExecutorMetrics {
+    return this.metricsCollector.getMetrics();
+  }
+
+  /** Stops the executor: running steps are aborted (they resume on the next start), the store closes. */
+  async cleanup(): Promise<void> {
+    await this.opening?.catch(() => {});
+    await this.engine.close();
+    if (this.ownsStore) await this.store.close();
+  }
+
+  private handle(runId: string, workflow: string): RunHandle<any> {
+    const engine = this.engine;
+    const store = this.store;
+    return {
+      runId,
+      workflow,
+      result: () => engine.waitFor(runId, false),
+      async status() {
+        const live = engine.runs.get(runId);
+        if (live) return live.rec.status;
+        const rec = await store.getRun(runId);
+        if (!rec) throw new RunNotFoundError(runId);
+        return rec.status;
+      },
+    };
+  }
+
+  private remember(result: ExecutionResult): void {
+    this.executionHistory.push(result);
+    if (this.executionHistory.length > this.historySize) this.executionHistory.shift();
+  }
+}

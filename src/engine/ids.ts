@@ -1,0 +1,61 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+// Crockford base32: ids sort by creation time as plain strings (ULID layout), generated in-process
+// so no database round trip is needed to name a run.
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+let lastMs = 0;
+let lastRandom = new Uint8Array(10);
+
+function encodeTime(ms: number): string {
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[ms % 32] + out;
+    ms = Math.floor(ms / 32);
+  }
+  return out;
+}
+
+function encodeBytes(bytes: Uint8Array, length: number): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < length) {
+      out += ALPHABET[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return out;
+}
+
+/** A new run id: 26 characters, time-ordered, monotonic within a millisecond. */
+export function newRunId(now = Date.now()): string {
+  if (now <= lastMs) {
+    // Same millisecond: increment the random part so ids stay strictly increasing.
+    for (let i = lastRandom.length - 1; i >= 0; i--) {
+      lastRandom[i] = ((lastRandom[i] ?? 0) + 1) & 0xff;
+      if (lastRandom[i] !== 0) break;
+    }
+    return encodeTime(lastMs) + encodeBytes(lastRandom, 16);
+  }
+  lastMs = now;
+  lastRandom = new Uint8Array(randomBytes(10));
+  lastRandom[0] = (lastRandom[0] ?? 0) & 0x7f; // headroom for increments
+  return encodeTime(now) + encodeBytes(lastRandom, 16);
+}
+
+/**
+ * A child's run id is derived from its identity (parent run, parent step, spawn key), so a parent
+ * that re-spawns after a crash names the same child even before it reads the store.
+ */
+export function childRunId(parentRunId: string, parentStep: string, spawnKey: string): string {
+  const digest = createHash('sha256').update(parentRunId).update('\0').update(parentStep).update('\0').update(spawnKey).digest();
+  return `${parentRunId.slice(0, 10)}${encodeBytes(digest, 16)}`;
+}
+
+export function hashText(text: string): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
+}

@@ -1,0 +1,333 @@
+import type {
+  ChildHandle,
+  ChildOutcome,
+  JoinPolicy,
+  QuorumResult,
+  RouteDecision,
+  SpawnOptions,
+  StepContext,
+} from '../model/context.js';
+import {
+  ChildWorkflowError,
+  InvalidWorkflowError,
+  RemoteError,
+  RunCancelledError,
+  type SerializedError,
+  SpawnError,
+} from '../model/errors.js';
+import { canonicalJson, fromJson, toJson } from '../model/json.js';
+import type { Workflow } from '../model/workflow.js';
+import type { ChildEntry, JoinWaiter } from './children.js';
+import { ChildRegistry } from './children.js';
+import type { Engine } from './engine.js';
+import { childRunId, hashText } from './ids.js';
+import type { ActiveRun, ActiveStep, WorkflowPlan } from './runState.js';
+
+interface PreparedSpawn {
+  plan: WorkflowPlan;
+  input: unknown;
+  inputJson: string;
+  explicitKey: string | undefined;
+  contentHash: string;
+}
+
+/** The `ctx` a step function receives. One per attempt; cheap to build. */
+export class StepContextImpl implements StepContext<any, any> {
+  readonly input: unknown;
+  readonly runId: string;
+  readonly rootRunId: string;
+  readonly workflowName: string;
+  readonly stepName: string;
+  readonly attempt: number;
+  private readonly token: number;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly run: ActiveRun,
+    private readonly step: ActiveStep,
+    readonly signal: AbortSignal,
+  ) {
+    this.input = run.input;
+    this.runId = run.rec.id;
+    this.rootRunId = run.rec.rootRunId;
+    this.workflowName = run.rec.workflow;
+    this.stepName = step.def.name;
+    this.attempt = step.rec.attempts;
+    this.token = step.token;
+  }
+
+  parent(name: string): any {
+    if (!this.step.def.parents.includes(name)) {
+      throw new InvalidWorkflowError(
+        this.workflowName,
+        this.stepName,
+        `reads parent "${name}", which it does not list in \`parents\`. Add it there.`,
+      );
+    }
+    return this.run.steps.get(name)?.value;
+  }
+
+  get globals(): Readonly<Record<string, unknown>> {
+    return this.run.globals;
+  }
+
+  setGlobal(key: string, value: unknown): void {
+    toJson(value, `Global variable "${key}"`);
+    this.run.globals[key] = value;
+  }
+
+  route<T = null>(targets: string | readonly string[], value?: T): RouteDecision<T> {
+    return { __braidRoute: true, targets: typeof targets === 'string' ? [targets] : [...targets], value: (value ?? null) as T };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Spawning
+
+  spawnWorkflow(workflow: Workflow<any, any, any> | string, input: unknown, options?: SpawnOptions): ChildHandle<any> {
+    return this.spawnWorkflows([{ workflow, input, ...(options ? { options } : {}) }])[0] as ChildHandle<any>;
+  }
+
+  spawnWorkflows(
+    children: ReadonlyArray<{ workflow: Workflow<any, any, any> | string; input: unknown; options?: SpawnOptions }>,
+  ): Array<ChildHandle<any>> {
+    this.assertCurrent();
+    // Check every child before creating any, so a bad one leaves nothing half-spawned.
+    const prepared = children.map((c) => this.prepare(c.workflow, c.input, c.options));
+    const registry = (this.step.children ??= new ChildRegistry(true));
+    return prepared.map((p) => {
+      const key = p.explicitKey ?? `${p.contentHash}:${registry.nextOrdinal(p.contentHash)}`;
+      const existing = registry.byKey.get(key);
+      if (existing) return this.handle(existing);
+      const id = childRunId(this.runId, this.stepName, key);
+      const child = this.engine.addRun({
+        plan: p.plan,
+        input: p.input,
+        inputJson: p.inputJson,
+        id,
+        idempotencyKey: null,
+        globals: {},
+        parent: { run: this.run, step: this.step, key },
+        replayOf: null,
+      });
+      const entry: ChildEntry = {
+        key,
+        runId: id,
+        workflow: p.plan.workflow.name,
+        status: child.rec.status,
+        output: child.rec.output,
+        error: child.rec.error,
+      };
+      registry.add(entry);
+      return this.handle(entry);
+    });
+  }
+
+  private prepare(workflow: Workflow<any, any, any> | string, input: unknown, options: SpawnOptions | undefined): PreparedSpawn {
+    const name = typeof workflow === 'string' ? workflow : workflow?.name;
+    let plan: WorkflowPlan;
+    try {
+      plan = typeof workflow === 'string' ? this.engine.planFor(workflow) : this.engine.register(workflow);
+    } catch (error) {
+      throw new SpawnError(String(name), (error as Error).message, { cause: error });
+    }
+    const schema = plan.workflow.options.input;
+    let parsed = input;
+    if (schema) {
+      const result = schema['~standard'].validate(input);
+      if (result instanceof Promise) {
+        throw new SpawnError(plan.workflow.name, 'its input schema validates asynchronously; spawn needs a synchronous schema.');
+      }
+      if (result.issues) {
+        throw new SpawnError(
+          plan.workflow.name,
+          `the input does not match its schema: ${result.issues.map((i) => i.message).join('; ')}. Nothing was spawned.`,
+        );
+      }
+      parsed = result.value;
+    }
+    let inputJson: string;
+    try {
+      inputJson = toJson(parsed, `The input of child workflow "${plan.workflow.name}"`);
+    } catch (error) {
+      throw new SpawnError(plan.workflow.name, (error as Error).message, { cause: error });
+    }
+    const explicitKey = options?.key ?? options?.idempotencyKey;
+    return {
+      plan,
+      input: parsed,
+      inputJson,
+      explicitKey,
+      contentHash: explicitKey === undefined ? hashText(`${plan.workflow.name}\0${canonicalJson(parsed)}`) : '',
+    };
+  }
+
+  private handle(entry: ChildEntry): ChildHandle<any> {
+    const engine = this.engine;
+    return {
+      runId: entry.runId,
+      workflow: entry.workflow,
+      key: entry.key,
+      async result() {
+        if (entry.status === 'succeeded') return fromJson(entry.output);
+        const result = await engine.waitFor(entry.runId, false);
+        if (result.success) return result.output;
+        throw new ChildWorkflowError(entry.runId, entry.workflow, result.status, result.error);
+      },
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Joining
+
+  join(handles: ReadonlyArray<ChildHandle<any>>, options?: { policy: JoinPolicy }): Promise<any> {
+    const policy = options?.policy ?? 'all';
+    if (policy === 'all') return this.joinAll(handles);
+    const needed = policy === 'any' ? 1 : policy.atLeast;
+    return this.joinQuorum(handles, needed);
+  }
+
+  joinSettled(handles: ReadonlyArray<ChildHandle<any>>): Promise<Array<ChildOutcome<any>>> {
+    const entries = this.entriesOf(handles);
+    const outcomes = () => entries.map(outcomeOf);
+    return this.wait<Array<ChildOutcome<any>>>(entries, (_entry, pending, done) => {
+      if (pending.size === 0) done(() => outcomes());
+    }).then((r) => r ?? outcomes());
+  }
+
+  private joinAll(handles: ReadonlyArray<ChildHandle<any>>): Promise<any[]> {
+    const entries = this.entriesOf(handles);
+    const values = () => entries.map((e) => fromJson(e.output));
+    const failed = entries.find((e) => isFinished(e) && e.status !== 'succeeded');
+    if (failed) return Promise.reject(childError(failed));
+    return this.wait<any[]>(entries, (entry, pending, done) => {
+      if (entry.status !== 'succeeded') done(() => Promise.reject(childError(entry)));
+      else if (pending.size === 0) done(() => values());
+    }).then((r) => r ?? values());
+  }
+
+  private joinQuorum(handles: ReadonlyArray<ChildHandle<any>>, needed: number): Promise<QuorumResult<any>> {
+    const entries = this.entriesOf(handles);
+    if (!Number.isInteger(needed) || needed < 1 || needed > entries.length) {
+      return Promise.reject(
+        new RangeError(`join policy needs ${needed} successes out of ${entries.length} children; that can never be met.`),
+      );
+    }
+    const index = new Map(entries.map((e, i) => [e.runId, i]));
+    const counted: QuorumResult<any>['counted'] = [];
+    const failed: QuorumResult<any>['failed'] = [];
+    const record = (e: ChildEntry) => {
+      const i = index.get(e.runId) as number;
+      if (e.status === 'succeeded') counted.push({ index: i, runId: e.runId, output: fromJson(e.output) });
+      else failed.push({ index: i, runId: e.runId, error: fromJson<SerializedError>(e.error) });
+    };
+    for (const e of entries) if (isFinished(e)) record(e);
+    const settle = (pending: ReadonlySet<string>): QuorumResult<any> | Error | undefined => {
+      if (counted.length >= needed) {
+        const cancelled = [...pending];
+        for (const id of cancelled) this.engine.cancelChild(id, `join needed ${needed} success(es) and has them`);
+        return { counted: counted.slice(0, Math.max(needed, counted.length)), cancelled, failed };
+      }
+      if (counted.length + pending.size < needed) {
+        return new ChildWorkflowError(
+          failed[failed.length - 1]?.runId ?? '',
+          entries[0]?.workflow ?? '',
+          `left too few possible successes (${counted.length} of ${needed} needed)`,
+          failed[failed.length - 1]?.error,
+        );
+      }
+      return undefined;
+    };
+    const unfinished = new Set(entries.filter((e) => !isFinished(e)).map((e) => e.runId));
+    const now = settle(unfinished);
+    if (now instanceof Error) return Promise.reject(now);
+    if (now) return Promise.resolve(now);
+    return this.wait(entries, (entry, pending, done) => {
+      record(entry);
+      const outcome = settle(pending);
+      if (outcome instanceof Error) done(() => Promise.reject(outcome));
+      else if (outcome) done(() => outcome);
+    }) as Promise<QuorumResult<any>>;
+  }
+
+  /**
+   * Waits on the unfinished children as one counter: the step gives its execution slot back while
+   * it waits (so its children can run even under maxParallelNodes = 1) and takes one again, ahead
+   * of new work, before it continues.
+   */
+  private wait<T>(
+    entries: ChildEntry[],
+    onDone: (entry: ChildEntry, pending: ReadonlySet<string>, done: (result: () => T | Promise<T>) => void) => void,
+  ): Promise<T | undefined> {
+    this.assertCurrent();
+    const pending = new Set(entries.filter((e) => !isFinished(e)).map((e) => e.runId));
+    if (pending.size === 0) return Promise.resolve(undefined);
+    const registry = this.step.children as ChildRegistry;
+    const engine = this.engine;
+    return new Promise<T | undefined>((resolve, reject) => {
+      let finished = false;
+      const waiter: JoinWaiter = {
+        pending,
+        onChildDone: (entry) => {
+          if (!finished) onDone(entry, pending, done);
+        },
+        abort: (reason) => {
+          if (finished) return;
+          finished = true;
+          reject(reason);
+        },
+      };
+      const done = (result: () => T | Promise<T>) => {
+        if (finished) return;
+        finished = true;
+        registry.removeJoin(waiter);
+        engine.reclaimSlot(this.run, this.step, this.token, (ok) => {
+          if (!ok) return reject(this.signal.reason ?? new RunCancelledError(this.runId));
+          try {
+            resolve(result());
+          } catch (error) {
+            reject(error);
+          }
+        });
+      };
+      registry.addJoin(waiter);
+      engine.yieldSlot(this.run, this.step);
+    });
+  }
+
+  private entriesOf(handles: ReadonlyArray<ChildHandle<any>>): ChildEntry[] {
+    const registry = this.step.children;
+    return handles.map((h) => {
+      const entry = registry?.byRunId.get(h?.runId);
+      if (!entry) {
+        throw new SpawnError(
+          h?.workflow ?? 'unknown',
+          `run "${h?.runId}" was not spawned by step "${this.stepName}" of this run; join only the handles this step's spawnWorkflow returned.`,
+        );
+      }
+      return entry;
+    });
+  }
+
+  private assertCurrent(): void {
+    if (this.step.token !== this.token || this.step.rec.status !== 'running') {
+      throw this.signal.reason instanceof Error ? this.signal.reason : new RunCancelledError(this.runId, 'this attempt was stopped');
+    }
+  }
+}
+
+function isFinished(e: ChildEntry): boolean {
+  return e.status === 'succeeded' || e.status === 'failed' || e.status === 'cancelled' || e.status === 'timed_out';
+}
+
+function outcomeOf(e: ChildEntry): ChildOutcome<any> {
+  return e.status === 'succeeded'
+    ? { status: 'succeeded', runId: e.runId, output: fromJson(e.output) }
+    : { status: e.status as 'failed', runId: e.runId, error: fromJson<SerializedError>(e.error) };
+}
+
+function childError(e: ChildEntry): ChildWorkflowError {
+  const error = fromJson<SerializedError | undefined>(e.error);
+  const out = new ChildWorkflowError(e.runId, e.workflow, e.status, error);
+  if (error) Object.defineProperty(out, 'cause', { value: new RemoteError(error), enumerable: false });
+  return out;
+}

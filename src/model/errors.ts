@@ -1,0 +1,277 @@
+/**
+ * Every error Braid raises is a `BraidError` with a stable string `code`. Each failure has its own
+ * subclass whose constructor takes the facts and writes a message that says what to do next.
+ * The user's original error, when there is one, is kept as `cause`.
+ */
+export abstract class BraidError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Thrown by user code to say "do not retry this": the step fails at once (its fallback still runs). */
+export class NonRetryableError extends BraidError {
+  readonly code = 'non_retryable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export class InvalidWorkflowError extends BraidError {
+  readonly code: string = 'invalid_workflow';
+  constructor(
+    readonly workflow: string,
+    readonly step: string | undefined,
+    detail: string,
+  ) {
+    super(`Workflow "${workflow}"${step === undefined ? '' : `, step "${step}"`}: ${detail}`);
+  }
+}
+
+export class DuplicateStepError extends InvalidWorkflowError {
+  override readonly code = 'duplicate_step';
+  constructor(workflow: string, step: string) {
+    super(workflow, step, 'a step with this name already exists. Step names must be unique within a workflow.');
+  }
+}
+
+export class UnknownParentError extends InvalidWorkflowError {
+  override readonly code = 'unknown_parent';
+  constructor(
+    workflow: string,
+    step: string,
+    readonly parent: string,
+  ) {
+    super(
+      workflow,
+      step,
+      `lists parent "${parent}", which is not a step of this workflow. Fix the name, or declare "${parent}" first.`,
+    );
+  }
+}
+
+export class CycleError extends InvalidWorkflowError {
+  override readonly code = 'cycle';
+  constructor(
+    workflow: string,
+    readonly cycle: readonly string[],
+  ) {
+    super(
+      workflow,
+      cycle[0],
+      `the steps form a cycle (${cycle.join(' -> ')}). A workflow must be a DAG: remove one of these parent links.`,
+    );
+  }
+}
+
+export class MissingStepFunctionError extends InvalidWorkflowError {
+  override readonly code = 'missing_step_function';
+  constructor(workflow: string, step: string) {
+    super(workflow, step, 'has no function to run. Pass `async (ctx) => ...` as the last argument of `.step()`.');
+  }
+}
+
+export class InvalidRouteError extends InvalidWorkflowError {
+  override readonly code = 'invalid_route';
+  constructor(
+    workflow: string,
+    step: string,
+    readonly target: string,
+    readonly children: readonly string[],
+  ) {
+    super(
+      workflow,
+      step,
+      `routes to "${target}", which is not one of its children (${children.length ? children.map((c) => `"${c}"`).join(', ') : 'it has none'}). ` +
+        `A step can only route to steps that list it as a parent.`,
+    );
+  }
+}
+
+export class InvalidInputError extends BraidError {
+  readonly code = 'invalid_input';
+  constructor(
+    readonly workflow: string,
+    readonly issues: ReadonlyArray<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>,
+  ) {
+    super(
+      `Workflow "${workflow}": the input does not match its schema: ${issues
+        .map((i) => `${formatPath(i.path)}${i.message}`)
+        .join('; ')}. No run was created.`,
+    );
+  }
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey | { key: PropertyKey }> | undefined): string {
+  if (!path || path.length === 0) return '';
+  return `${path.map((p) => String(typeof p === 'object' ? p.key : p)).join('.')}: `;
+}
+
+export class NotSerializableError extends BraidError {
+  readonly code = 'not_serializable';
+  constructor(
+    readonly what: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${what} cannot be stored as JSON: ${detail}. Return plain data (objects, arrays, strings, numbers, booleans, null).`, options);
+  }
+}
+
+export class RunNotFoundError extends BraidError {
+  readonly code = 'run_not_found';
+  constructor(readonly runId: string) {
+    super(`No run with id "${runId}". Check the id (runs are listed with \`braid runs\`).`);
+  }
+}
+
+export class WorkflowNotRegisteredError extends BraidError {
+  readonly code = 'workflow_not_registered';
+  constructor(
+    readonly workflow: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      `Workflow "${workflow}" is not registered with this executor (known: ${known.length ? known.join(', ') : 'none'}). ` +
+        `Pass it in \`new WorkflowExecutor({ workflows: [...] })\` or call \`executor.register(workflow)\`.`,
+    );
+  }
+}
+
+export class InvalidStateError extends BraidError {
+  readonly code = 'invalid_state';
+  constructor(
+    readonly runId: string,
+    readonly status: string,
+    readonly action: string,
+  ) {
+    super(`Cannot ${action} run "${runId}": it is ${status}.`);
+  }
+}
+
+export class StepTimeoutError extends BraidError {
+  readonly code = 'step_timeout';
+  constructor(
+    readonly step: string,
+    readonly timeoutSeconds: number,
+  ) {
+    super(`Step "${step}" did not finish within ${timeoutSeconds}s. Raise its \`timeoutSeconds\` or make it faster.`);
+  }
+}
+
+export class RunTimeoutError extends BraidError {
+  readonly code = 'run_timeout';
+  constructor(
+    readonly runId: string,
+    readonly timeoutSeconds: number,
+  ) {
+    super(`Run "${runId}" did not finish within ${timeoutSeconds}s and was stopped. Raise the workflow's \`timeoutSeconds\`.`);
+  }
+}
+
+export class RunCancelledError extends BraidError {
+  readonly code = 'run_cancelled';
+  constructor(
+    readonly runId: string,
+    reason?: string,
+  ) {
+    super(`Run "${runId}" was cancelled${reason ? `: ${reason}` : ''}.`);
+  }
+}
+
+export class StepFailedError extends BraidError {
+  readonly code = 'step_failed';
+  constructor(
+    readonly runId: string,
+    readonly step: string,
+    readonly stepError: SerializedError,
+  ) {
+    super(`Run "${runId}" failed at step "${step}": ${stepError.message}`);
+  }
+}
+
+export class ChildWorkflowError extends BraidError {
+  readonly code = 'child_failed';
+  constructor(
+    readonly childRunId: string,
+    readonly workflow: string,
+    readonly childStatus: string,
+    readonly childError: SerializedError | undefined,
+  ) {
+    super(`Child run "${childRunId}" of workflow "${workflow}" ${childStatus}${childError ? `: ${childError.message}` : ''}`);
+  }
+}
+
+export class SpawnError extends BraidError {
+  readonly code = 'spawn_failed';
+  constructor(
+    readonly workflow: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Cannot spawn child workflow "${workflow}": ${detail}`, options);
+  }
+}
+
+export class StoreVersionError extends BraidError {
+  readonly code = 'store_version';
+  constructor(
+    readonly where: string,
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(
+      `The database at ${where} is at schema version ${found}, newer than this Braid knows (${known}). ` +
+        'Upgrade Braid, or point it at another database.',
+    );
+  }
+}
+
+export class ExecutorClosedError extends BraidError {
+  readonly code = 'executor_closed';
+  constructor() {
+    super('This WorkflowExecutor was cleaned up. Create a new one to start or resume runs.');
+  }
+}
+
+/** The stored, JSON form of an error: what survives a restart and what the dashboard shows. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+  cause?: SerializedError;
+}
+
+export function serializeError(error: unknown, depth = 0): SerializedError {
+  if (error instanceof Error) {
+    const out: SerializedError = { name: error.name, message: error.message };
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') out.code = code;
+    if (error.stack) out.stack = error.stack;
+    if (error.cause !== undefined && depth < 4) out.cause = serializeError(error.cause, depth + 1);
+    return out;
+  }
+  return { name: 'Error', message: typeof error === 'string' ? error : safeString(error) };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Rebuilds an Error from its stored form, so callers can `instanceof Error` and read `.message`. */
+export class RemoteError extends Error {
+  readonly code: string | undefined;
+  constructor(readonly serialized: SerializedError) {
+    super(serialized.message, serialized.cause ? { cause: new RemoteError(serialized.cause) } : undefined);
+    this.name = serialized.name;
+    this.code = serialized.code;
+    if (serialized.stack) this.stack = serialized.stack;
+  }
+}

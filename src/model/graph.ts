@@ -1,0 +1,69 @@
+import { CycleError, DuplicateStepError, InvalidRouteError, MissingStepFunctionError, UnknownParentError } from './errors.js';
+
+/** The shape of a step as far as graph checks are concerned. */
+export interface GraphNode {
+  name: string;
+  parents: readonly string[];
+  routes?: readonly string[] | undefined;
+  run?: unknown;
+}
+
+/**
+ * Checks a workflow's steps form a valid DAG: unique names, a function each, known parents, no
+ * cycle, and declared routes that point at children. Throws the first problem, naming the step.
+ */
+export function validateGraph(workflow: string, nodes: readonly GraphNode[]): void {
+  const names = new Set<string>();
+  for (const node of nodes) {
+    if (names.has(node.name)) throw new DuplicateStepError(workflow, node.name);
+    names.add(node.name);
+    if (typeof node.run !== 'function') throw new MissingStepFunctionError(workflow, node.name);
+  }
+  for (const node of nodes) {
+    for (const parent of node.parents) {
+      if (!names.has(parent)) throw new UnknownParentError(workflow, node.name, parent);
+    }
+  }
+  const cycle = findCycle(nodes);
+  if (cycle) throw new CycleError(workflow, cycle);
+  const children = childrenOf(nodes);
+  for (const node of nodes) {
+    for (const target of node.routes ?? []) {
+      const mine = children.get(node.name) ?? [];
+      if (!mine.includes(target)) throw new InvalidRouteError(workflow, node.name, target, mine);
+    }
+  }
+}
+
+export function childrenOf(nodes: readonly GraphNode[]): Map<string, string[]> {
+  const children = new Map<string, string[]>();
+  for (const node of nodes) children.set(node.name, []);
+  for (const node of nodes) for (const parent of node.parents) children.get(parent)?.push(node.name);
+  return children;
+}
+
+/** Depth-first search with colours; returns the cycle's steps in order, first repeated last. */
+function findCycle(nodes: readonly GraphNode[]): string[] | undefined {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    const seen = state.get(name);
+    if (seen === 'done') return undefined;
+    if (seen === 'visiting') return [...stack.slice(stack.indexOf(name)), name];
+    state.set(name, 'visiting');
+    stack.push(name);
+    for (const parent of byName.get(name)?.parents ?? []) {
+      const cycle = visit(parent);
+      if (cycle) return cycle;
+    }
+    stack.pop();
+    state.set(name, 'done');
+    return undefined;
+  };
+  for (const node of nodes) {
+    const cycle = visit(node.name);
+    if (cycle) return cycle.reverse();
+  }
+  return undefined;
+}

@@ -1,0 +1,176 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { FallbackFn, RouteDecision, StepContext } from './context.js';
+import { InvalidWorkflowError } from './errors.js';
+import { validateGraph } from './graph.js';
+
+export interface BackoffOptions {
+  /** Delay before the first retry. Default 1000 ms. */
+  initialMs?: number;
+  /** Growth per retry. Default 2. */
+  factor?: number;
+  /** Upper bound on one delay. Default 60 000 ms. */
+  maxMs?: number;
+  /** Fraction of the delay that is randomised (0 to 1). Default 0.2: the delay is +/- 20 %. */
+  jitter?: number;
+}
+
+export interface CacheOptions {
+  /** How long an entry stays valid. Default: no expiry. */
+  ttlSeconds?: number;
+}
+
+type Unwrap<R> = Awaited<R> extends RouteDecision<infer V> ? V : Awaited<R>;
+
+export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P extends string> {
+  /** Steps that must finish first; their outputs are read with `ctx.parent(name)`. */
+  parents?: readonly P[];
+  /** Retries after the first attempt. Overrides the workflow's and the executor's setting. */
+  retries?: number;
+  backoff?: BackoffOptions;
+  /** Per-attempt limit: `ctx.signal` fires, the attempt fails and may be retried. */
+  timeoutSeconds?: number;
+  /** Runs when the attempts are exhausted; its result becomes the step's output. */
+  fallback?: FallbackFn<TInput, TOutputs, unknown>;
+  /** Reuse a stored success for the same (workflow, version, step, input). */
+  cache?: boolean | CacheOptions;
+  /** A named resource pool (see ExecutionConfig.pools): at most N steps hold it at once. */
+  pool?: string;
+  /** Evaluated when the step is ready; `false` skips it and what only it leads to. */
+  when?: (ctx: StepContext<TInput, TOutputs>) => boolean;
+  /** The children this step may choose with `ctx.route(...)`; checked when the workflow is registered. */
+  routes?: readonly string[];
+  /**
+   * By default a step runs when its parents are done, none failed and at least one succeeded (so a
+   * step after a conditional branch runs after whichever branch ran). `true`: skip it if any parent
+   * was skipped.
+   */
+  requireAllParents?: boolean;
+}
+
+export interface StepDefinition {
+  name: string;
+  parents: readonly string[];
+  run: (ctx: StepContext<any, any>) => unknown;
+  retries?: number | undefined;
+  backoff?: BackoffOptions | undefined;
+  timeoutSeconds?: number | undefined;
+  fallback?: ((ctx: StepContext<any, any>, error: import('./errors.js').SerializedError) => unknown) | undefined;
+  cache?: boolean | CacheOptions | undefined;
+  pool?: string | undefined;
+  when?: ((ctx: StepContext<any, any>) => boolean) | undefined;
+  routes?: readonly string[] | undefined;
+  requireAllParents?: boolean | undefined;
+}
+
+export type ConcurrencyStrategy = 'queue' | 'cancel-newest' | 'cancel-oldest';
+
+export interface WorkflowOptions<TSchema extends StandardSchemaV1 | undefined> {
+  /** Any Standard Schema (zod, valibot, arktype): inputs are checked before a run is created. */
+  input?: TSchema;
+  /** Part of the cache key and recorded on each run. Default "1". */
+  version?: string;
+  description?: string;
+  /** Run deadline; overrides ExecutionConfig.timeoutSeconds. 0 means none. */
+  timeoutSeconds?: number;
+  /** Retries for every step of this workflow that sets none itself. */
+  retries?: number;
+  backoff?: BackoffOptions;
+  /** Caches every step of this workflow (a step can opt out with `cache: false`). */
+  cache?: boolean | CacheOptions;
+  /** At most this many steps of one run execute at once. */
+  maxParallelNodes?: number;
+  /** At most this many runs of this workflow (per concurrency key) are active at once. */
+  maxRuns?: number;
+  /** Groups runs for `maxRuns`, e.g. `(input) => input.customerId`. */
+  concurrencyKey?: (input: any) => string;
+  /** What happens to a run over the limit. Default "queue". */
+  onConcurrencyLimit?: ConcurrencyStrategy;
+}
+
+type InputOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown;
+
+/**
+ * A named, versioned workflow: a DAG of steps. Each `.step()` returns a new Workflow whose type
+ * knows the step's output, so `ctx.parent('fetch')` is typed. Definitions are checked as they are
+ * built: a duplicate name, an unknown parent, a cycle or a missing function throws at once.
+ *
+ * Type parameters: TInput is what `execute` accepts, TOutputs maps step names to outputs, TResult
+ * is the output of the last declared step (the run's output when it is the only sink).
+ */
+export class Workflow<TInput = unknown, TOutputs extends Record<string, unknown> = {}, TResult = unknown> {
+  readonly steps: readonly StepDefinition[];
+  private readonly byName: ReadonlyMap<string, StepDefinition>;
+  constructor(
+    readonly name: string,
+    readonly options: WorkflowOptions<StandardSchemaV1 | undefined>,
+    steps: readonly StepDefinition[] = [],
+  ) {
+    if (!name || typeof name !== 'string') throw new InvalidWorkflowError(String(name), undefined, 'a workflow needs a name.');
+    this.steps = steps;
+    this.byName = new Map(steps.map((s) => [s.name, s]));
+  }
+
+  get version(): string {
+    return this.options.version ?? '1';
+  }
+
+  getStep(name: string): StepDefinition | undefined {
+    return this.byName.get(name);
+  }
+
+  step<N extends string, R>(
+    name: N,
+    run: (ctx: StepContext<TInput, TOutputs>) => R,
+  ): Workflow<TInput, TOutputs & { [K in N]: Unwrap<R> }, Unwrap<R>>;
+  step<N extends string, P extends keyof TOutputs & string, R>(
+    name: N,
+    options: StepOptions<TInput, TOutputs, P>,
+    run: (ctx: StepContext<TInput, TOutputs>) => R,
+  ): Workflow<TInput, TOutputs & { [K in N]: Unwrap<R> }, Unwrap<R>>;
+  step(
+    name: string,
+    optionsOrRun: StepOptions<TInput, TOutputs, string> | ((ctx: StepContext<TInput, TOutputs>) => unknown) | undefined,
+    maybeRun?: (ctx: StepContext<TInput, TOutputs>) => unknown,
+  ): Workflow<TInput, any, any> {
+    const options = typeof optionsOrRun === 'function' ? {} : (optionsOrRun ?? {});
+    const run = typeof optionsOrRun === 'function' ? optionsOrRun : maybeRun;
+    const def: StepDefinition = {
+      ...(options as Omit<StepDefinition, 'name' | 'parents' | 'run'>),
+      name,
+      parents: [...(options.parents ?? [])],
+      run: run as StepDefinition['run'],
+    };
+    const steps = [...this.steps, def];
+    validateGraph(this.name, steps.map(graphNode).map((n) => ({ ...n, routes: undefined })));
+    return new Workflow(this.name, this.options, steps);
+  }
+
+  /** Checks what can only be checked once all steps are known (route targets). */
+  validate(): this {
+    validateGraph(this.name, this.steps.map(graphNode));
+    return this;
+  }
+}
+
+function graphNode(step: StepDefinition) {
+  return { name: step.name, parents: step.parents, routes: step.routes, run: step.run };
+}
+
+/** Starts a workflow definition: `workflow('order', { input: z.object(...) }).step(...)`. */
+export function workflow<S extends StandardSchemaV1 | undefined = undefined>(
+  name: string,
+  options: WorkflowOptions<S> = {},
+): Workflow<InputOf<S>, {}, undefined> {
+  return new Workflow(name, options as WorkflowOptions<StandardSchemaV1 | undefined>);
+}
+
+/** The data form: steps in any order, for definitions built from configuration. Checked whole. */
+export function defineWorkflow<S extends StandardSchemaV1 | undefined = undefined>(
+  name: string,
+  options: WorkflowOptions<S>,
+  steps: ReadonlyArray<StepOptions<InputOf<S>, Record<string, unknown>, string> & { name: string; run: StepDefinition['run'] }>,
+): Workflow<InputOf<S>, Record<string, unknown>, unknown> {
+  const defs: StepDefinition[] = steps.map((s) => ({ ...s, parents: [...(s.parents ?? [])] }) as StepDefinition);
+  validateGraph(name, defs.map(graphNode));
+  return new Workflow(name, options as WorkflowOptions<StandardSchemaV1 | undefined>, defs);
+}

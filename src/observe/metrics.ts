@@ -1,0 +1,74 @@
+import type { ExecutionResult } from '../engine/result.js';
+
+export interface NodeTiming {
+  count: number;
+  totalMs: number;
+  averageMs: number;
+  maxMs: number;
+}
+
+export interface ExecutorMetrics {
+  totalExecutions: number;
+  successfulExecutions: number;
+  failedExecutions: number;
+  cancelledExecutions: number;
+  timedOutExecutions: number;
+  /** Mean run duration in milliseconds over finished runs. */
+  averageDuration: number;
+  /** Keyed by "workflow.step". */
+  nodeExecutionTimes: Record<string, NodeTiming>;
+  retries: number;
+  cacheHits: number;
+}
+
+/**
+ * The executor's running totals, updated once per finished run. The average is kept
+ * incrementally, so it stays exact over any number of runs without storing them.
+ */
+export class MetricsCollector {
+  private totals = { total: 0, succeeded: 0, failed: 0, cancelled: 0, timedOut: 0, retries: 0, cacheHits: 0 };
+  private meanDuration = 0;
+  private readonly nodes = new Map<string, NodeTiming>();
+
+  recordExecution(result: ExecutionResult): void {
+    const t = this.totals;
+    t.total++;
+    if (result.status === 'succeeded') t.succeeded++;
+    else if (result.status === 'failed') t.failed++;
+    else if (result.status === 'cancelled') t.cancelled++;
+    else if (result.status === 'timed_out') t.timedOut++;
+    this.meanDuration += (result.executionTime - this.meanDuration) / t.total;
+    t.retries += result.metrics.retries;
+    t.cacheHits += result.metrics.cacheHits;
+    for (const [step, ms] of Object.entries(result.metrics.nodeDurations)) {
+      const key = `${result.workflow}.${step}`;
+      const node = this.nodes.get(key) ?? { count: 0, totalMs: 0, averageMs: 0, maxMs: 0 };
+      node.count++;
+      node.totalMs += ms;
+      node.averageMs = node.totalMs / node.count;
+      node.maxMs = Math.max(node.maxMs, ms);
+      this.nodes.set(key, node);
+    }
+  }
+
+  getMetrics(): ExecutorMetrics {
+    const t = this.totals;
+    return {
+      totalExecutions: t.total,
+      successfulExecutions: t.succeeded,
+      failedExecutions: t.failed,
+      cancelledExecutions: t.cancelled,
+      timedOutExecutions: t.timedOut,
+      averageDuration: this.meanDuration,
+      nodeExecutionTimes: Object.fromEntries([...this.nodes].map(([k, v]) => [k, { ...v }])),
+      retries: t.retries,
+      cacheHits: t.cacheHits,
+    };
+  }
+
+  reset(): void {
+    this.totals = { total: 0, succeeded: 0, failed: 0, cancelled: 0, timedOut: 0, retries: 0, cacheHits: 0 };
+    this.meanDuration = 0;
+    this.nodes.clear();
+  }
+}

@@ -1,0 +1,52 @@
+import type {
+  CacheEntry,
+  ChildLink,
+  EventRecord,
+  RunFilter,
+  RunPage,
+  RunRecord,
+  StatusCounts,
+  StepRecord,
+  WriteBatch,
+} from './types.js';
+
+/**
+ * The one interface the engine uses for persistence. Writes are batch-shaped: the engine hands
+ * `commit` everything that happened in one tick and it lands in one transaction. Reads serve
+ * start-up, recovery and the API; scheduling decisions are made from memory.
+ */
+export interface Store {
+  /** Human-readable location, for messages ("sqlite:.braid/braid.db"). */
+  readonly description: string;
+  /** Connects and applies migrations. Idempotent. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /**
+   * Writes the whole batch in one transaction, or nothing. Assigns `seq` to each event.
+   * A new run whose idempotency key or (parent run, parent step, spawn key) already exists is
+   * not inserted (the first one wins); `commit` returns the ids of runs it did not insert.
+   */
+  commit(batch: WriteBatch): Promise<CommitResult>;
+
+  getRun(id: string): Promise<RunRecord | undefined>;
+  findRunByIdempotencyKey(key: string): Promise<RunRecord | undefined>;
+  /** Runs in `queued` or `running` state (not paused, not finished), oldest first. */
+  listUnfinishedRuns(workflows?: readonly string[]): Promise<RunRecord[]>;
+  listRuns(filter: RunFilter): Promise<RunPage>;
+  countRuns(filter: Omit<RunFilter, 'cursor' | 'limit' | 'order' | 'status'>): Promise<StatusCounts>;
+
+  getSteps(runId: string): Promise<StepRecord[]>;
+  /** Events of a run (or all runs when runId is undefined) with seq > afterSeq, in order. */
+  listEvents(options: { runId?: string; afterSeq?: number; limit?: number }): Promise<EventRecord[]>;
+
+  /** The children one step has spawned, for idempotent re-spawn on retry or recovery. */
+  getChildLinks(parentRunId: string, parentStep: string): Promise<ChildLink[]>;
+
+  /** A cache entry that has not expired at `now`. */
+  getCache(key: string, now: number): Promise<CacheEntry | undefined>;
+}
+
+export interface CommitResult {
+  /** Ids of new runs that were not inserted because their idempotency identity already existed. */
+  duplicateRunIds: string[];
+}

@@ -1,0 +1,165 @@
+/**
+ * The records Braid stores and the batch the engine commits. Payloads (inputs, outputs, errors,
+ * globals) are JSON text, serialised once by the engine and stored as written.
+ */
+
+export const RUN_STATUSES = ['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const TERMINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
+export const isTerminalRun = (status: RunStatus): boolean => TERMINAL_RUN_STATUSES.has(status);
+
+export const STEP_STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+export const isTerminalStep = (status: StepStatus): boolean =>
+  status === 'succeeded' || status === 'failed' || status === 'skipped' || status === 'cancelled';
+
+export interface RunRecord {
+  id: string;
+  workflow: string;
+  version: string;
+  status: RunStatus;
+  /** JSON text. */
+  input: string;
+  /** JSON text, set when succeeded. */
+  output: string | null;
+  /** JSON text of a SerializedError, set when failed / cancelled / timed out. */
+  error: string | null;
+  /** JSON text of the run's global variables (WorkflowContext.globalVariables). */
+  globals: string;
+  idempotencyKey: string | null;
+  parentRunId: string | null;
+  parentStep: string | null;
+  spawnKey: string | null;
+  rootRunId: string;
+  concurrencyKey: string | null;
+  /** The run this one replays, if any. */
+  replayOf: string | null;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** Run deadline (epoch ms); survives restarts. */
+  deadlineAt: number | null;
+  /** Number of completed steps when the globals were last checkpointed. */
+  checkpointSeq: number;
+}
+
+/** The fields of a run that change after it is created. */
+export type RunUpdate = Pick<
+  RunRecord,
+  'id' | 'status' | 'output' | 'error' | 'startedAt' | 'finishedAt' | 'deadlineAt' | 'globals' | 'checkpointSeq'
+>;
+
+export interface StepRecord {
+  runId: string;
+  name: string;
+  status: StepStatus;
+  /** Attempts started so far. */
+  attempts: number;
+  output: string | null;
+  error: string | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** When a retry is due (epoch ms): a stored time, so the backoff survives a restart. */
+  nextAttemptAt: number | null;
+  /** JSON array of the children this step routed to, when it routed. */
+  route: string | null;
+  cacheHit: boolean;
+  fallbackUsed: boolean;
+}
+
+export const EVENT_TYPES = [
+  'run_created',
+  'run_started',
+  'run_queued',
+  'run_succeeded',
+  'run_failed',
+  'run_cancelled',
+  'run_timed_out',
+  'run_paused',
+  'run_resumed',
+  'step_started',
+  'step_succeeded',
+  'step_failed',
+  'step_retrying',
+  'step_skipped',
+  'step_cancelled',
+  'step_cache_hit',
+  'step_fallback',
+  'child_spawned',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface EventRecord {
+  /** Global, increasing sequence assigned by the store on commit. */
+  seq?: number;
+  runId: string;
+  step: string | null;
+  type: EventType;
+  at: number;
+  attempt: number | null;
+  /** Small JSON text (error, delay, child id...). Outputs are not copied into events. */
+  data: string | null;
+}
+
+export interface CacheEntry {
+  key: string;
+  /** JSON text of the cached output. */
+  output: string;
+  createdAt: number;
+  /** Epoch ms; null = never expires. */
+  expiresAt: number | null;
+}
+
+/** Everything one group commit writes, in one transaction. */
+export interface WriteBatch {
+  newRuns: RunRecord[];
+  runUpdates: RunUpdate[];
+  /** Upserts by (runId, name). */
+  steps: StepRecord[];
+  events: EventRecord[];
+  cache: CacheEntry[];
+}
+
+export function emptyBatch(): WriteBatch {
+  return { newRuns: [], runUpdates: [], steps: [], events: [], cache: [] };
+}
+
+export function isEmptyBatch(b: WriteBatch): boolean {
+  return !b.newRuns.length && !b.runUpdates.length && !b.steps.length && !b.events.length && !b.cache.length;
+}
+
+export interface RunFilter {
+  workflow?: string;
+  status?: RunStatus | readonly RunStatus[];
+  parentRunId?: string;
+  parentStep?: string;
+  rootRunId?: string;
+  /** createdAt >= since (epoch ms). */
+  since?: number;
+  /** createdAt < until (epoch ms). */
+  until?: number;
+  /** Page size; default 50, at most 1000. */
+  limit?: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+  /** Default 'desc' (newest first); 'asc' lists oldest first (children in spawn order). */
+  order?: 'asc' | 'desc';
+}
+
+export interface RunPage {
+  runs: RunRecord[];
+  nextCursor: string | null;
+}
+
+export type StatusCounts = Partial<Record<RunStatus, number>>;
+
+/** A child as its parent step needs it on resume: identity and outcome, not the whole record. */
+export interface ChildLink {
+  spawnKey: string;
+  runId: string;
+  workflow: string;
+  status: RunStatus;
+  output: string | null;
+  error: string | null;
+}
