@@ -77,6 +77,7 @@ export class Engine {
   private freeSlots: number;
   private readonly poolUsed = new Map<string, number>();
   private ready: Array<{ run: ActiveRun; step: ActiveStep }> = [];
+  private readyHead = 0;
   private resumers: Array<() => void> = [];
   private readonly idempotency = new Map<string, Promise<string>>();
   private readonly concurrency = new Concurrency();
@@ -580,31 +581,36 @@ export class Engine {
     this.pump();
   }
 
-  /** Starts queued steps while slots are free. Steps that wake from a join go first. */
+  /**
+   * Starts queued steps while slots are free. Steps that wake from a join go first. The ready
+   * queue is an array with a moving head: started and stale entries are passed over, entries
+   * blocked by a pool or a run's cap stay where they are, and the array is compacted now and then.
+   */
   pump(): void {
     while (this.freeSlots > 0 && this.resumers.length) {
       this.freeSlots--;
       (this.resumers.shift() as () => void)();
     }
-    if (this.freeSlots <= 0 || !this.ready.length) return;
-    const kept: Array<{ run: ActiveRun; step: ActiveStep }> = [];
-    let i = 0;
-    for (; i < this.ready.length && this.freeSlots > 0; i++) {
-      const item = this.ready[i] as { run: ActiveRun; step: ActiveStep };
-      const { run, step } = item;
-      if (run.rec.status !== 'running' || step.rec.status !== 'queued') {
+    const ready = this.ready;
+    for (let i = this.readyHead; i < ready.length && this.freeSlots > 0; i++) {
+      const { run, step } = ready[i] as { run: ActiveRun; step: ActiveStep };
+      if (!step.inQueue || run.rec.status !== 'running' || step.rec.status !== 'queued') {
         step.inQueue = false;
+        if (i === this.readyHead) this.readyHead++;
         continue;
       }
       const pool = step.def.pool;
       if (run.running >= run.maxParallel || (pool !== undefined && (this.poolUsed.get(pool) ?? 0) >= (this.pools[pool] ?? 0))) {
-        kept.push(item);
         continue;
       }
       step.inQueue = false;
+      if (i === this.readyHead) this.readyHead++;
       this.startAttempt(run, step);
     }
-    this.ready = i === this.ready.length ? kept : kept.concat(this.ready.slice(i));
+    if (this.readyHead > 1024 && this.readyHead * 2 > ready.length) {
+      this.ready = ready.slice(this.readyHead);
+      this.readyHead = 0;
+    }
   }
 
   private startAttempt(run: ActiveRun, step: ActiveStep): void {
@@ -1151,6 +1157,7 @@ export class Engine {
     if (this.closed) return;
     this.closed = true;
     this.ready = [];
+    this.readyHead = 0;
     this.resumers = [];
     for (const run of this.runs.values()) {
       for (const step of run.steps.values()) {

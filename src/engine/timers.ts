@@ -41,8 +41,8 @@ export class TimerQueue {
     this.armedFor = first.dueAt;
     const delay = Math.max(0, first.dueAt - Date.now());
     // Cap so a far deadline does not overflow setTimeout's 32-bit range.
+    // Not unref'd: a pending retry or deadline is work the process must stay alive for.
     this.handle = setTimeout(() => this.fire(), Math.min(delay, 2 ** 31 - 1));
-    this.handle.unref?.();
   }
 
   private fire(): void {
