@@ -17,7 +17,7 @@ import {
 import { canonicalJson, fromJson, toJson } from '../model/json.js';
 import { validateInput } from '../model/schema.js';
 import type { StepDefinition, Workflow } from '../model/workflow.js';
-import type { MetricsCollector } from '../observe/metrics.js';
+import type { MetricsCollector, RunSummary } from '../observe/metrics.js';
 import { endSpan, startRunSpan, startStepSpan, traceIdOf } from '../observe/tracing.js';
 import type { Store } from '../store/store.js';
 import {
@@ -143,28 +143,44 @@ export class Engine {
   // Creating runs
 
   /** Validates, creates and commits a top-level run; resolves with its id once it is durable. */
-  async createRun(workflow: Workflow<any, any, any>, rawInput: unknown, options: StartOptions = {}): Promise<string> {
+  async createRun(
+    workflow: Workflow<any, any, any>,
+    rawInput: unknown,
+    options: StartOptions = {},
+    onCreated?: (settled: Promise<ExecutionResult>) => void,
+  ): Promise<string> {
     this.assertOpen();
     const plan = this.register(workflow);
     const key = options.idempotencyKey;
     if (key !== undefined) {
       const existing = this.idempotency.get(key);
       if (existing) return existing;
-      const created = this.createKeyedRun(plan, rawInput, options, key);
+      const created = this.createKeyedRun(plan, rawInput, options, key, onCreated);
       this.idempotency.set(key, created);
       created.catch(() => this.idempotency.delete(key));
       return created;
     }
-    return this.createNewRun(plan, rawInput, options);
+    return this.createNewRun(plan, rawInput, options, onCreated);
   }
 
-  private async createKeyedRun(plan: WorkflowPlan, rawInput: unknown, options: StartOptions, key: string): Promise<string> {
+  private async createKeyedRun(
+    plan: WorkflowPlan,
+    rawInput: unknown,
+    options: StartOptions,
+    key: string,
+    onCreated: ((settled: Promise<ExecutionResult>) => void) | undefined,
+  ): Promise<string> {
     const found = await this.store.findRunByIdempotencyKey(key);
     if (found) return found.id;
-    return this.createNewRun(plan, rawInput, options);
+    return this.createNewRun(plan, rawInput, options, onCreated);
   }
 
-  private async createNewRun(plan: WorkflowPlan, rawInput: unknown, options: StartOptions): Promise<string> {
+  private async createNewRun(
+    plan: WorkflowPlan,
+    rawInput: unknown,
+    options: StartOptions,
+    onCreated: ((settled: Promise<ExecutionResult>) => void) | undefined,
+  ): Promise<string> {
     const input = await validateInput(plan.workflow.name, plan.workflow.options.input, rawInput);
     const inputJson = toJson(input, `The input of workflow "${plan.workflow.name}"`);
     const globals = options.globals ?? {};
@@ -180,6 +196,8 @@ export class Engine {
       parent: null,
       replayOf: options.replayOf ?? null,
     });
+    // The caller of execute() waits on this run: register now, before it can finish and leave memory.
+    onCreated?.(new Promise((resolve) => run.settleWaiters.push(resolve)));
     await new Promise<void>((resolve) => this.queue.afterCommit(resolve));
     return run.rec.id;
   }
@@ -215,8 +233,7 @@ export class Engine {
       checkpointSeq: 0,
     };
     const run = this.hydrate(rec, spec.plan, spec.input, spec.globals, []);
-    this.queue.pending.newRuns.push(rec);
-    this.event(run, null, 'run_created', null, null);
+    this.queue.insertRun(rec);
     if (this.config.traceExecution) {
       run.span = startRunSpan(
         { workflow: wf.name, runId: rec.id, inputBytes: spec.inputJson.length, parentRunId: rec.parentRunId },
@@ -683,8 +700,7 @@ export class Engine {
   }
 
   private invoke(run: ActiveRun, step: ActiveStep, token: number): void {
-    const controller = new AbortController();
-    step.controller = controller;
+    step.controller = undefined; // created on first use of ctx.signal: most steps never read it
     step.children?.resetOrdinals();
     if (this.config.traceExecution && run.span) {
       step.span = startStepSpan(run.span, {
@@ -695,7 +711,7 @@ export class Engine {
         inputBytes: run.rec.input.length,
       });
     }
-    const ctx = new StepContextImpl(this, run, step, controller.signal);
+    const ctx = new StepContextImpl(this, run, step, undefined);
     let out: unknown;
     try {
       out = step.def.run(ctx);
@@ -738,7 +754,7 @@ export class Engine {
     if (key !== undefined) {
       const ttl = cacheTtl(step.def.cache ?? run.plan.workflow.options.cache);
       const now = Date.now();
-      this.queue.pending.cache.push({ key, output: json, createdAt: now, expiresAt: ttl ? now + ttl * 1000 : null });
+      this.queue.putCache({ key, output: json, createdAt: now, expiresAt: ttl ? now + ttl * 1000 : null });
     }
     this.succeedStep(run, step, json === 'null' && value === undefined ? null : value, json, route);
   }
@@ -831,7 +847,7 @@ export class Engine {
     const token = this.nextToken++;
     step.token = token;
     const fallback = step.def.fallback as NonNullable<StepDefinition['fallback']>;
-    const ctx = new StepContextImpl(this, run, step, step.controller?.signal ?? NEVER_ABORTED);
+    const ctx = new StepContextImpl(this, run, step, undefined);
     const done = (value: unknown) => {
       if (step.token !== token || step.rec.status !== 'running') return;
       let json: string;
@@ -1040,31 +1056,41 @@ export class Engine {
   }
 
   private afterRunCommitted(run: ActiveRun): void {
-    const result = this.resultOf(run);
     this.runs.delete(run.rec.id);
     endSpan(run.span, run.rec.status, {
       outputBytes: run.rec.output?.length ?? 0,
       ...(run.error ? { error: run.error.message } : {}),
     });
-    for (const w of run.settleWaiters.splice(0)) w(result);
-    for (const w of run.doneWaiters.splice(0)) w(result);
-    this.metrics.recordExecution(result);
-    this.onFinished(result);
-    this.callbacks.emit('onWorkflowComplete', {
-      runId: run.rec.id,
-      workflow: run.rec.workflow,
-      output: result.output,
-      result,
-    });
-    if (run.error && run.rec.status !== 'cancelled') {
-      this.callbacks.emit('onError', {
+    // Building a full ExecutionResult per child of a 100k fan-out is measurable: only build one
+    // when someone will read it (a waiter, a callback handler, or the history of top-level runs).
+    const isRoot = run.rec.parentRunId === null;
+    const needed = isRoot || run.settleWaiters.length > 0 || run.doneWaiters.length > 0 || this.callbacks.size > 0;
+    const result = needed ? this.resultOf(run) : undefined;
+    if (result) {
+      for (const w of run.settleWaiters.splice(0)) w(result);
+      for (const w of run.doneWaiters.splice(0)) w(result);
+      this.metrics.recordExecution(result);
+      if (isRoot) this.onFinished(result);
+    } else {
+      this.metrics.recordRun(summaryOf(run));
+    }
+    if (result && this.callbacks.size) {
+      this.callbacks.emit('onWorkflowComplete', {
         runId: run.rec.id,
         workflow: run.rec.workflow,
-        nodeId: undefined,
-        attempt: undefined,
-        error: run.error,
-        willRetry: false,
+        output: result.output,
+        result,
       });
+      if (run.error && run.rec.status !== 'cancelled') {
+        this.callbacks.emit('onError', {
+          runId: run.rec.id,
+          workflow: run.rec.workflow,
+          nodeId: undefined,
+          attempt: undefined,
+          error: run.error,
+          willRetry: false,
+        });
+      }
     }
     this.notifyParent(run.rec);
   }
@@ -1106,26 +1132,15 @@ export class Engine {
   }
 
   writeRun(run: ActiveRun): void {
-    const r = run.rec;
-    this.queue.pending.runUpdates.push({
-      id: r.id,
-      status: r.status,
-      output: r.output,
-      error: r.error,
-      startedAt: r.startedAt,
-      finishedAt: r.finishedAt,
-      deadlineAt: r.deadlineAt,
-      globals: r.globals,
-      checkpointSeq: r.checkpointSeq,
-    });
+    this.queue.updateRun(run.rec);
   }
 
   private writeStep(step: ActiveStep): void {
-    this.queue.pending.steps.push({ ...step.rec });
+    this.queue.writeStep(step.rec);
   }
 
   event(run: ActiveRun, step: string | null, type: EventType, attempt: number | null, data: string | null): void {
-    this.queue.pending.events.push({ runId: run.rec.id, step, type, at: Date.now(), attempt, data });
+    this.queue.appendEvent({ runId: run.rec.id, step, type, at: Date.now(), attempt, data });
   }
 
   private onCommitError(error: unknown, batch: { newRuns: RunRecord[]; runUpdates: Array<{ id: string }> }): void {
@@ -1174,6 +1189,23 @@ export class Engine {
   get isClosed(): boolean {
     return this.closed;
   }
+}
+
+function summaryOf(run: ActiveRun): RunSummary {
+  const nodeDurations: Record<string, number> = {};
+  for (const step of run.steps.values()) {
+    const { startedAt, finishedAt } = step.rec;
+    if (startedAt !== null && finishedAt !== null) nodeDurations[step.def.name] = finishedAt - startedAt;
+  }
+  const end = run.rec.finishedAt ?? Date.now();
+  return {
+    workflow: run.rec.workflow,
+    status: run.rec.status,
+    executionTime: end - (run.rec.startedAt ?? run.rec.createdAt),
+    retries: run.retries,
+    cacheHits: run.cacheHits,
+    nodeDurations,
+  };
 }
 
 function blankStep(runId: string, name: string): StepRecord {

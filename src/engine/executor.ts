@@ -31,7 +31,7 @@ export class WorkflowExecutor {
   readonly config: ExecutionConfig;
   readonly callbackManager = new CallbackManager();
   readonly metricsCollector = new MetricsCollector();
-  /** The most recent results, newest last (at most `historySize`). */
+  /** The most recent results of top-level runs, newest last (at most `historySize`). */
   readonly executionHistory: ExecutionResult[] = [];
   readonly store: Store;
   private readonly engine: Engine;
@@ -85,8 +85,12 @@ export class WorkflowExecutor {
     context?: Partial<Pick<WorkflowContext, 'globalVariables'>>,
     options: ExecuteOptions = {},
   ): Promise<ExecutionResult<R>> {
-    const handle = await this.start(workflow, input, { ...options, globals: context?.globalVariables ?? {} });
-    return this.engine.waitFor(handle.runId, true) as Promise<ExecutionResult<R>>;
+    await this.open();
+    let settled: Promise<ExecutionResult> | undefined;
+    const runId = await this.engine.createRun(workflow, input, { ...options, globals: context?.globalVariables ?? {} }, (p) => {
+      settled = p;
+    });
+    return (settled ?? this.engine.waitFor(runId, true)) as Promise<ExecutionResult<R>>;
   }
 
   /** Starts a run and returns once it is durable, without waiting for it to finish. */

@@ -40,12 +40,14 @@ export class StepContextImpl implements StepContext<any, any> {
   readonly stepName: string;
   readonly attempt: number;
   private readonly token: number;
+  /** Joins and `result()` calls of this attempt still waiting on children. */
+  private waits = 0;
 
   constructor(
     private readonly engine: Engine,
     private readonly run: ActiveRun,
     private readonly step: ActiveStep,
-    readonly signal: AbortSignal,
+    private readonly fixedSignal: AbortSignal | undefined,
   ) {
     this.input = run.input;
     this.runId = run.rec.id;
@@ -54,6 +56,17 @@ export class StepContextImpl implements StepContext<any, any> {
     this.stepName = step.def.name;
     this.attempt = step.rec.attempts;
     this.token = step.token;
+  }
+
+  /** The attempt's signal, made on first use (an AbortController per attempt is measurable at W1 rates). */
+  get signal(): AbortSignal {
+    if (this.fixedSignal) return this.fixedSignal;
+    const step = this.step;
+    if (step.token !== this.token || step.rec.status !== 'running') {
+      return AbortSignal.abort(new RunCancelledError(this.runId, 'this attempt was stopped'));
+    }
+    step.controller ??= new AbortController();
+    return step.controller.signal;
   }
 
   parent(name: string): any {
@@ -167,8 +180,16 @@ export class StepContextImpl implements StepContext<any, any> {
       runId: entry.runId,
       workflow: entry.workflow,
       key: entry.key,
-      async result() {
+      result: async () => {
+        // While the attempt that spawned the child runs, wait as a join of one: the step gives its
+        // slot back, so `Promise.all(handles.map((h) => h.result()))` cannot starve the children.
+        if (!isFinished(entry) && this.isCurrent()) {
+          await this.wait<undefined>([entry], (_entry, pending, done) => {
+            if (pending.size === 0) done(() => undefined);
+          });
+        }
         if (entry.status === 'succeeded') return fromJson(entry.output);
+        if (isFinished(entry)) throw childError(entry);
         const result = await engine.waitFor(entry.runId, false);
         if (result.success) return result.output;
         throw new ChildWorkflowError(entry.runId, entry.workflow, result.status, result.error);
@@ -273,22 +294,33 @@ export class StepContextImpl implements StepContext<any, any> {
         abort: (reason) => {
           if (finished) return;
           finished = true;
+          this.waits--;
           reject(reason);
         },
+      };
+      const settle = (result: () => T | Promise<T>) => {
+        try {
+          resolve(result());
+        } catch (error) {
+          reject(error);
+        }
       };
       const done = (result: () => T | Promise<T>) => {
         if (finished) return;
         finished = true;
         registry.removeJoin(waiter);
+        this.waits--;
+        // Other waits of this attempt (several `result()` calls under Promise.all) still need their
+        // children to run: the slot stays given back until the last one ends. An attempt that already
+        // ended needs no slot at all.
+        if (this.waits > 0 || !this.isCurrent()) return settle(result);
         engine.reclaimSlot(this.run, this.step, this.token, (ok) => {
           if (!ok) return reject(this.signal.reason ?? new RunCancelledError(this.runId));
-          try {
-            resolve(result());
-          } catch (error) {
-            reject(error);
-          }
+          if (this.waits > 0) engine.yieldSlot(this.run, this.step); // a new wait began meanwhile
+          settle(result);
         });
       };
+      this.waits++;
       registry.addJoin(waiter);
       engine.yieldSlot(this.run, this.step);
     });
@@ -308,8 +340,12 @@ export class StepContextImpl implements StepContext<any, any> {
     });
   }
 
+  private isCurrent(): boolean {
+    return this.step.token === this.token && this.step.rec.status === 'running';
+  }
+
   private assertCurrent(): void {
-    if (this.step.token !== this.token || this.step.rec.status !== 'running') {
+    if (!this.isCurrent()) {
       throw this.signal.reason instanceof Error ? this.signal.reason : new RunCancelledError(this.runId, 'this attempt was stopped');
     }
   }

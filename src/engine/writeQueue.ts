@@ -1,14 +1,23 @@
 import type { Store } from '../store/store.js';
-import { emptyBatch, isEmptyBatch, type WriteBatch } from '../store/types.js';
+import type { CacheEntry, EventRecord, RunRecord, StepRecord, WriteBatch } from '../store/types.js';
 
 /**
  * Group commit. Transitions produced in the same tick go into one batch, committed in one
- * transaction on the next `setImmediate`; what depends on them (starting a step, resolving a
- * caller, firing callbacks) is queued with `afterCommit` and runs only once the batch is durable.
- * Commits are strictly sequential, so the store sees transitions in the order they happened.
+ * transaction; what depends on them (starting a step, resolving a caller, firing callbacks) is
+ * queued with `afterCommit` and runs only once the batch is durable. Commits are sequential, so
+ * the store sees transitions in the order they happened.
+ *
+ * Runs and steps are written by reference and snapshotted when the batch is taken, so a run that
+ * is created, started and finished within one batch is one insert, and a step that starts and
+ * succeeds within one batch is one upsert. That halves the rows of a one-step run (measured with
+ * W1: 10 rows per run before, 6 after). Events are appended as they happen: they are the history.
  */
 export class WriteQueue {
-  private batch: WriteBatch = emptyBatch();
+  private newRuns = new Set<RunRecord>();
+  private changedRuns = new Set<RunRecord>();
+  private steps = new Set<StepRecord>();
+  private events: EventRecord[] = [];
+  private cache: CacheEntry[] = [];
   private effects: Array<() => void> = [];
   private scheduled = false;
   private running: Promise<void> | undefined;
@@ -19,10 +28,29 @@ export class WriteQueue {
     private readonly onCommitError: (error: unknown, batch: WriteBatch) => void,
   ) {}
 
-  /** The batch the current tick writes into. */
-  get pending(): WriteBatch {
+  insertRun(rec: RunRecord): void {
+    this.newRuns.add(rec);
     this.schedule();
-    return this.batch;
+  }
+
+  updateRun(rec: RunRecord): void {
+    if (!this.newRuns.has(rec)) this.changedRuns.add(rec);
+    this.schedule();
+  }
+
+  writeStep(rec: StepRecord): void {
+    this.steps.add(rec);
+    this.schedule();
+  }
+
+  appendEvent(event: EventRecord): void {
+    this.events.push(event);
+    this.schedule();
+  }
+
+  putCache(entry: CacheEntry): void {
+    this.cache.push(entry);
+    this.schedule();
   }
 
   /** Runs `fn` once everything written so far is committed. */
@@ -33,8 +61,39 @@ export class WriteQueue {
 
   /** Resolves once everything written so far is committed and its effects have run. */
   flushed(): Promise<void> {
-    if (!this.scheduled && !this.running && isEmptyBatch(this.batch) && !this.effects.length) return Promise.resolve();
+    if (!this.scheduled && !this.running && this.isEmpty() && !this.effects.length) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isEmpty(): boolean {
+    return !this.newRuns.size && !this.changedRuns.size && !this.steps.size && !this.events.length && !this.cache.length;
+  }
+
+  /** Snapshots the pending writes into a batch and starts the next one. */
+  private take(): WriteBatch {
+    const batch: WriteBatch = {
+      newRuns: [...this.newRuns].map((r) => ({ ...r })),
+      runUpdates: [...this.changedRuns].map((r) => ({
+        id: r.id,
+        status: r.status,
+        output: r.output,
+        error: r.error,
+        startedAt: r.startedAt,
+        finishedAt: r.finishedAt,
+        deadlineAt: r.deadlineAt,
+        globals: r.globals,
+        checkpointSeq: r.checkpointSeq,
+      })),
+      steps: [...this.steps].map((s) => ({ ...s })),
+      events: this.events,
+      cache: this.cache,
+    };
+    this.newRuns = new Set();
+    this.changedRuns = new Set();
+    this.steps = new Set();
+    this.events = [];
+    this.cache = [];
+    return batch;
   }
 
   private schedule(): void {
@@ -44,19 +103,19 @@ export class WriteQueue {
       this.scheduled = false;
       this.running = this.drain().finally(() => {
         this.running = undefined;
-        if (!isEmptyBatch(this.batch) || this.effects.length) this.schedule();
+        if (!this.isEmpty() || this.effects.length) this.schedule();
         else for (const resolve of this.idleWaiters.splice(0)) resolve();
       });
     });
   }
 
   private async drain(): Promise<void> {
-    while (!isEmptyBatch(this.batch) || this.effects.length) {
-      const batch = this.batch;
+    while (!this.isEmpty() || this.effects.length) {
+      const empty = this.isEmpty();
+      const batch = empty ? undefined : this.take();
       const effects = this.effects;
-      this.batch = emptyBatch();
       this.effects = [];
-      if (!isEmptyBatch(batch)) {
+      if (batch) {
         try {
           await this.store.commit(batch);
         } catch (error) {

@@ -1,5 +1,14 @@
 import type { ExecutionResult } from '../engine/result.js';
 
+export interface RunSummary {
+  workflow: string;
+  status: ExecutionResult['status'];
+  executionTime: number;
+  retries: number;
+  cacheHits: number;
+  nodeDurations: Record<string, number>;
+}
+
 export interface NodeTiming {
   count: number;
   totalMs: number;
@@ -31,6 +40,18 @@ export class MetricsCollector {
   private readonly nodes = new Map<string, NodeTiming>();
 
   recordExecution(result: ExecutionResult): void {
+    this.recordRun({
+      workflow: result.workflow,
+      status: result.status,
+      executionTime: result.executionTime,
+      retries: result.metrics.retries,
+      cacheHits: result.metrics.cacheHits,
+      nodeDurations: result.metrics.nodeDurations,
+    });
+  }
+
+  /** The same as recordExecution, from a summary: the engine uses it when nobody needs a full result. */
+  recordRun(result: RunSummary): void {
     const t = this.totals;
     t.total++;
     if (result.status === 'succeeded') t.succeeded++;
@@ -38,9 +59,9 @@ export class MetricsCollector {
     else if (result.status === 'cancelled') t.cancelled++;
     else if (result.status === 'timed_out') t.timedOut++;
     this.meanDuration += (result.executionTime - this.meanDuration) / t.total;
-    t.retries += result.metrics.retries;
-    t.cacheHits += result.metrics.cacheHits;
-    for (const [step, ms] of Object.entries(result.metrics.nodeDurations)) {
+    t.retries += result.retries;
+    t.cacheHits += result.cacheHits;
+    for (const [step, ms] of Object.entries(result.nodeDurations)) {
       const key = `${result.workflow}.${step}`;
       const node = this.nodes.get(key) ?? { count: 0, totalMs: 0, averageMs: 0, maxMs: 0 };
       node.count++;

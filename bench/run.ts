@@ -1,0 +1,126 @@
+/**
+ * `npm run bench [-- --store memory|sqlite|all] [--full]`: runs W1-W4 on each store, with raw
+ * SQLite insert baselines measured in the same run, prints a table and writes bench/results.json.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { MemoryStore, SqliteStore, type Store } from '../src/index.js';
+import { sqliteInsertRate } from './baselines.js';
+import { benchExecutor, type Figures, w1, w2, w3, w4 } from './workloads.js';
+
+const { values: args } = parseArgs({
+  options: {
+    store: { type: 'string', default: 'all' },
+    full: { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join(import.meta.dirname, 'results.json') },
+  },
+});
+const storeNames = args.store === 'all' ? ['memory', 'sqlite'] : [args.store as string];
+for (const name of storeNames) {
+  if (name !== 'memory' && name !== 'sqlite') {
+    console.error(`Unknown store "${name}": use memory, sqlite or all.`);
+    process.exit(2);
+  }
+}
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'braid-bench-'));
+let seq = 0;
+function makeStore(name: string): Store {
+  return name === 'memory' ? new MemoryStore() : new SqliteStore({ path: path.join(scratch, `bench-${seq++}.db`) });
+}
+
+interface Row {
+  workload: string;
+  store: string;
+  figures: Figures;
+}
+const rows: Row[] = [];
+
+async function measure(workload: string, store: string, run: (s: Store) => Promise<Figures>): Promise<void> {
+  const s = makeStore(store);
+  const figures = await run(s);
+  rows.push({ workload, store, figures });
+  const shown = Object.entries(figures)
+    .map(([k, v]) => `${k}=${v.toFixed(v < 10 ? 3 : 0)}`)
+    .join(' ');
+  console.log(`  ${workload.padEnd(12)} ${store.padEnd(7)} ${shown}`);
+}
+
+async function withExecutor(store: Store, fn: (e: ReturnType<typeof benchExecutor>) => Promise<Figures>) {
+  const executor = benchExecutor(store);
+  await executor.open();
+  // Warm up the JIT and the store's prepared statements before measuring.
+  await w1(executor, 500, 50);
+  try {
+    return await fn(executor);
+  } finally {
+    await executor.cleanup();
+    await store.close();
+  }
+}
+
+console.log('Baselines (raw better-sqlite3, WAL, synchronous=NORMAL)');
+const baseline = {
+  sqliteRowsPerSecond1: sqliteInsertRate(path.join(scratch, 'raw1.db'), 1, 20_000),
+  sqliteRowsPerSecond100: sqliteInsertRate(path.join(scratch, 'raw100.db'), 100, 200_000),
+};
+console.log(`  1 row/txn:    ${baseline.sqliteRowsPerSecond1.toFixed(0)} rows/s`);
+console.log(`  100 rows/txn: ${baseline.sqliteRowsPerSecond100.toFixed(0)} rows/s`);
+
+console.log('\nWorkloads');
+for (const store of storeNames) {
+  await measure('W1', store, (s) => withExecutor(s, (e) => w1(e, 2000, 50)));
+  await measure('W2 1k', store, (s) => withExecutor(s, (e) => w2(e, 1000)));
+  await measure('W2 5k', store, (s) => withExecutor(s, (e) => w2(e, 5000)));
+  if (args.full) await measure('W2 100k', store, (s) => withExecutor(s, (e) => w2(e, 100_000)));
+  await measure('W3', store, (s) => withExecutor(s, (e) => w3(e, 300, 50)));
+  await measure('W4', store, (s) => withExecutor(s, (e) => w4(e, 200)));
+}
+
+const targets: Record<string, string> = {
+  W1: '>= 40,000 runs/s',
+  'W2 1k': '<= 30 ms',
+  'W2 5k': '<= 120 ms',
+  'W2 100k': '<= 3 s, RSS <= 512 MB',
+  W3: '>= 10,000 runs/s',
+  W4: 'p50 <= 0.2 ms, p99 <= 1 ms',
+};
+console.log('\n| workload | store | result | target (SQLite) | vs raw SQLite |');
+console.log('|---|---|---|---|---|');
+for (const r of rows) {
+  const f = r.figures;
+  const result =
+    f.runsPerSecond !== undefined
+      ? `${f.runsPerSecond.toFixed(0)} runs/s`
+      : f.ms !== undefined
+        ? `${f.ms.toFixed(1)} ms, peak RSS ${f.peakRssMb?.toFixed(0)} MB`
+        : `p50 ${f.p50Ms?.toFixed(3)} ms, p99 ${f.p99Ms?.toFixed(3)} ms`;
+  const ratio =
+    f.runsPerSecond !== undefined
+      ? `${((f.runsPerSecond / baseline.sqliteRowsPerSecond100) * 100).toFixed(1)} % of batched rows/s`
+      : '';
+  console.log(`| ${r.workload} | ${r.store} | ${result} | ${targets[r.workload] ?? ''} | ${ratio} |`);
+}
+
+const results = {
+  at: new Date().toISOString(),
+  machine: {
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  },
+  settings: {
+    sqlite: 'WAL, synchronous=NORMAL (durable across process crashes; SIGKILL tests pass with it)',
+    maxParallelNodes: 1000,
+    inFlight: 50,
+  },
+  baseline,
+  rows,
+};
+writeFileSync(args.out as string, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nWrote ${args.out}`);
+rmSync(scratch, { recursive: true, force: true });
