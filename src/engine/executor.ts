@@ -3,7 +3,7 @@ import type { Workflow } from '../model/workflow.js';
 import { type ExecutorMetrics, MetricsCollector } from '../observe/metrics.js';
 import { SqliteStore } from '../store/sqlite/sqliteStore.js';
 import type { Store } from '../store/store.js';
-import type { RunStatus } from '../store/types.js';
+import type { EventRecord, RunStatus } from '../store/types.js';
 import { CallbackManager } from './callbacks.js';
 import { type ExecutionConfig, type ExecutorOptions, resolveConfig } from './config.js';
 import { Engine, type StartOptions } from './engine.js';
@@ -132,10 +132,35 @@ export class WorkflowExecutor {
     return this.getHandle(runId);
   }
 
+  /** Starts a new run of the same workflow with the same input, linked to the old one by `replayOf`. */
+  async replay(runId: string): Promise<RunHandle> {
+    await this.open();
+    const rec = this.engine.runs.get(runId)?.rec ?? (await this.store.getRun(runId));
+    if (!rec) throw new RunNotFoundError(runId);
+    const plan = this.engine.planFor(rec.workflow);
+    return this.start(plan.workflow, JSON.parse(rec.input), {
+      replayOf: runId,
+      globals: JSON.parse(rec.globals) as Record<string, unknown>,
+    });
+  }
+
   /** Cancels the run and its running children; resolves with the partial results. */
   async cancel(runId: string, reason?: string): Promise<ExecutionResult> {
     await this.open();
     return this.engine.cancel(runId, reason);
+  }
+
+  /**
+   * Hears every event this executor commits (run and step transitions, with their `seq`), in
+   * commit order, right after each commit. Returns a function that stops listening.
+   */
+  onEvents(listener: (events: readonly EventRecord[]) => void): () => void {
+    return this.engine.queue.onCommitted(listener);
+  }
+
+  /** The registered workflows. */
+  get workflows(): ReadonlyArray<Workflow<any, any, any>> {
+    return [...this.engine.plans.values()].map((p) => p.workflow);
   }
 
   get metrics(): ExecutorMetrics {

@@ -22,6 +22,7 @@ export class WriteQueue {
   private scheduled = false;
   private running: Promise<void> | undefined;
   private idleWaiters: Array<() => void> = [];
+  private readonly committedListeners = new Set<(events: readonly EventRecord[]) => void>();
 
   constructor(
     private readonly store: Store,
@@ -51,6 +52,12 @@ export class WriteQueue {
   putCache(entry: CacheEntry): void {
     this.cache.push(entry);
     this.schedule();
+  }
+
+  /** Hears every committed event (with its store-assigned `seq`), right after its commit. */
+  onCommitted(listener: (events: readonly EventRecord[]) => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
   }
 
   /** Runs `fn` once everything written so far is committed. */
@@ -121,6 +128,15 @@ export class WriteQueue {
         } catch (error) {
           this.onCommitError(error, batch);
           continue;
+        }
+        if (batch.events.length) {
+          for (const listener of this.committedListeners) {
+            try {
+              listener(batch.events);
+            } catch (error) {
+              console.error('[braid] an event listener threw:', error);
+            }
+          }
         }
       }
       for (const effect of effects) {

@@ -1,0 +1,333 @@
+import { decodeRunCursor, encodeRunCursor, eventPageSize, runPageSize, statusList } from '../runPaging.js';
+import type { CommitResult, Store } from '../store.js';
+import type {
+  CacheEntry,
+  ChildLink,
+  EventRecord,
+  RunFilter,
+  RunPage,
+  RunRecord,
+  RunUpdate,
+  StatusCounts,
+  StepRecord,
+  WriteBatch,
+} from '../types.js';
+
+/**
+ * A Store in plain Maps, for tests and for runs that need no durability. It keeps the same rules
+ * as the SQLite store (the conformance suite checks both): a batch is validated in full before
+ * anything is applied, so it lands whole or not at all, and records are copied on the way in and
+ * out, so a caller mutating an object it passed or received cannot change what is stored.
+ */
+export class MemoryStore implements Store {
+  readonly description = 'memory';
+
+  private readonly runs = new Map<string, RunRecord>();
+  /** idempotencyKey -> run id, for the "first one wins" rule. */
+  private readonly runIdByIdempotencyKey = new Map<string, string>();
+  /** parentRunId + NUL + parentStep -> spawnKey -> child run id. */
+  private readonly childrenByParentStep = new Map<string, Map<string, string>>();
+  /** runId -> step name -> step. */
+  private readonly steps = new Map<string, Map<string, StepRecord>>();
+  /** All events in seq order; seq = index + 1. */
+  private readonly events: EventRecord[] = [];
+  /** runId -> that run's events in seq order (the same copies as in `events`). */
+  private readonly eventsByRun = new Map<string, EventRecord[]>();
+  private readonly cache = new Map<string, CacheEntry>();
+
+  async open(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  async commit(batch: WriteBatch): Promise<CommitResult> {
+    validateBatch(batch);
+    // Copy everything before touching state: after this point nothing can throw part way.
+    const newRuns = batch.newRuns.map(copyRun);
+    const runUpdates = batch.runUpdates.map(copyRunUpdate);
+    const steps = batch.steps.map(copyStep);
+    const events = batch.events.map(copyEvent);
+    const cache = batch.cache.map(copyCacheEntry);
+
+    const duplicateRunIds: string[] = [];
+    for (const run of newRuns) {
+      if (!this.insertRun(run)) duplicateRunIds.push(run.id);
+    }
+    for (const update of runUpdates) {
+      const run = this.runs.get(update.id);
+      if (run) Object.assign(run, update);
+    }
+    for (const step of steps) {
+      let byName = this.steps.get(step.runId);
+      if (!byName) {
+        byName = new Map();
+        this.steps.set(step.runId, byName);
+      }
+      byName.set(step.name, step);
+    }
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      event.seq = this.events.length + 1;
+      this.events.push(event);
+      let ofRun = this.eventsByRun.get(event.runId);
+      if (!ofRun) {
+        ofRun = [];
+        this.eventsByRun.set(event.runId, ofRun);
+      }
+      ofRun.push(event);
+      batch.events[i]!.seq = event.seq;
+    }
+    for (const entry of cache) this.cache.set(entry.key, entry);
+    return { duplicateRunIds };
+  }
+
+  /** Inserts a run unless its id, idempotency key or (parent run, step, spawn key) is taken. */
+  private insertRun(run: RunRecord): boolean {
+    if (this.runs.has(run.id)) return false;
+    if (run.idempotencyKey !== null && this.runIdByIdempotencyKey.has(run.idempotencyKey)) return false;
+    let siblings: Map<string, string> | undefined;
+    if (run.parentRunId !== null && run.parentStep !== null && run.spawnKey !== null) {
+      const parentKey = childKey(run.parentRunId, run.parentStep);
+      siblings = this.childrenByParentStep.get(parentKey);
+      if (siblings?.has(run.spawnKey)) return false;
+      if (!siblings) {
+        siblings = new Map();
+        this.childrenByParentStep.set(parentKey, siblings);
+      }
+      siblings.set(run.spawnKey, run.id);
+    }
+    if (run.idempotencyKey !== null) this.runIdByIdempotencyKey.set(run.idempotencyKey, run.id);
+    this.runs.set(run.id, run);
+    return true;
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const run = this.runs.get(id);
+    return run && copyRun(run);
+  }
+
+  async findRunByIdempotencyKey(key: string): Promise<RunRecord | undefined> {
+    const id = this.runIdByIdempotencyKey.get(key);
+    return id === undefined ? undefined : this.getRun(id);
+  }
+
+  async listUnfinishedRuns(workflows?: readonly string[]): Promise<RunRecord[]> {
+    const names = workflows && new Set(workflows);
+    const out: RunRecord[] = [];
+    for (const run of this.runs.values()) {
+      if (run.status !== 'queued' && run.status !== 'running') continue;
+      if (names && !names.has(run.workflow)) continue;
+      out.push(copyRun(run));
+    }
+    return out.sort(compareRunsAsc);
+  }
+
+  async listRuns(filter: RunFilter): Promise<RunPage> {
+    const limit = runPageSize(filter.limit);
+    const isDesc = filter.order !== 'asc';
+    const after = filter.cursor === undefined ? undefined : decodeRunCursor(filter.cursor);
+    const statuses = statusList(filter.status);
+    const matching: RunRecord[] = [];
+    for (const run of this.runs.values()) {
+      if (!matchesFilter(run, filter)) continue;
+      if (statuses && !statuses.includes(run.status)) continue;
+      if (after) {
+        const position = compareRunsAsc(run, after);
+        if (isDesc ? position >= 0 : position <= 0) continue;
+      }
+      matching.push(run);
+    }
+    matching.sort(isDesc ? (a, b) => compareRunsAsc(b, a) : compareRunsAsc);
+    const page = matching.slice(0, limit).map(copyRun);
+    const last = page[page.length - 1];
+    const nextCursor = matching.length > limit && last ? encodeRunCursor(last) : null;
+    return { runs: page, nextCursor };
+  }
+
+  async countRuns(filter: Omit<RunFilter, 'cursor' | 'limit' | 'order' | 'status'>): Promise<StatusCounts> {
+    const counts: StatusCounts = {};
+    for (const run of this.runs.values()) {
+      if (matchesFilter(run, filter)) counts[run.status] = (counts[run.status] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  async getSteps(runId: string): Promise<StepRecord[]> {
+    const byName = this.steps.get(runId);
+    if (!byName) return [];
+    return [...byName.values()].sort((a, b) => compareText(a.name, b.name)).map(copyStep);
+  }
+
+  async listEvents(options: { runId?: string; afterSeq?: number; limit?: number }): Promise<EventRecord[]> {
+    const source = options.runId === undefined ? this.events : (this.eventsByRun.get(options.runId) ?? []);
+    const start = firstIndexAfter(source, options.afterSeq ?? 0);
+    return source.slice(start, start + eventPageSize(options.limit)).map(copyEvent);
+  }
+
+  async getChildLinks(parentRunId: string, parentStep: string): Promise<ChildLink[]> {
+    const siblings = this.childrenByParentStep.get(childKey(parentRunId, parentStep));
+    if (!siblings) return [];
+    const children: RunRecord[] = [];
+    for (const id of siblings.values()) children.push(this.runs.get(id)!);
+    return children.sort(compareRunsAsc).map((run) => ({
+      spawnKey: run.spawnKey!,
+      runId: run.id,
+      workflow: run.workflow,
+      status: run.status,
+      output: run.output,
+      error: run.error,
+    }));
+  }
+
+  async getCache(key: string, now: number): Promise<CacheEntry | undefined> {
+    const entry = this.cache.get(key);
+    if (!entry || (entry.expiresAt !== null && entry.expiresAt <= now)) return undefined;
+    return copyCacheEntry(entry);
+  }
+}
+
+function childKey(parentRunId: string, parentStep: string): string {
+  return `${parentRunId}\u0000${parentStep}`;
+}
+
+function matchesFilter(run: RunRecord, f: Omit<RunFilter, 'cursor' | 'limit' | 'order' | 'status'>): boolean {
+  return (
+    (f.workflow === undefined || run.workflow === f.workflow) &&
+    (f.parentRunId === undefined || run.parentRunId === f.parentRunId) &&
+    (f.parentStep === undefined || run.parentStep === f.parentStep) &&
+    (f.rootRunId === undefined || run.rootRunId === f.rootRunId) &&
+    (f.since === undefined || run.createdAt >= f.since) &&
+    (f.until === undefined || run.createdAt < f.until)
+  );
+}
+
+/** Compares code units, as SQLite's BINARY collation does for ASCII ids (localeCompare would not). */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareRunsAsc(a: { createdAt: number; id: string }, b: { createdAt: number; id: string }): number {
+  return a.createdAt - b.createdAt || compareText(a.id, b.id);
+}
+
+/** Binary search: the index of the first event with seq > afterSeq. */
+function firstIndexAfter(events: readonly EventRecord[], afterSeq: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (events[mid]!.seq! <= afterSeq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Rejects a batch the SQLite store would reject on a NOT NULL column, before anything is applied.
+ * Only presence is checked: the engine builds these records, so the types are already right.
+ */
+function validateBatch(batch: WriteBatch): void {
+  requireFields('new run', batch.newRuns, [
+    'id',
+    'workflow',
+    'version',
+    'status',
+    'input',
+    'globals',
+    'rootRunId',
+    'createdAt',
+    'checkpointSeq',
+  ]);
+  requireFields('run update', batch.runUpdates, ['id', 'status', 'globals', 'checkpointSeq']);
+  requireFields('step', batch.steps, ['runId', 'name', 'status', 'attempts']);
+  requireFields('event', batch.events, ['runId', 'type', 'at']);
+  requireFields('cache entry', batch.cache, ['key', 'output', 'createdAt']);
+}
+
+function requireFields<T extends object>(what: string, records: readonly T[], fields: readonly (keyof T)[]): void {
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    for (const field of fields) {
+      if (record[field] === null || record[field] === undefined) {
+        throw new TypeError(
+          `Cannot commit the batch: ${what} #${i} has no ${String(field)}. Nothing was written; fix the record and commit again.`,
+        );
+      }
+    }
+  }
+}
+
+// Explicit field lists (not spreads) so extra properties never get stored and undefined reads back as null,
+// as it does from SQLite.
+
+function copyRun(r: RunRecord): RunRecord {
+  return {
+    id: r.id,
+    workflow: r.workflow,
+    version: r.version,
+    status: r.status,
+    input: r.input,
+    output: r.output ?? null,
+    error: r.error ?? null,
+    globals: r.globals,
+    idempotencyKey: r.idempotencyKey ?? null,
+    parentRunId: r.parentRunId ?? null,
+    parentStep: r.parentStep ?? null,
+    spawnKey: r.spawnKey ?? null,
+    rootRunId: r.rootRunId,
+    concurrencyKey: r.concurrencyKey ?? null,
+    replayOf: r.replayOf ?? null,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt ?? null,
+    finishedAt: r.finishedAt ?? null,
+    deadlineAt: r.deadlineAt ?? null,
+    checkpointSeq: r.checkpointSeq,
+  };
+}
+
+function copyRunUpdate(u: RunUpdate): RunUpdate {
+  return {
+    id: u.id,
+    status: u.status,
+    output: u.output ?? null,
+    error: u.error ?? null,
+    startedAt: u.startedAt ?? null,
+    finishedAt: u.finishedAt ?? null,
+    deadlineAt: u.deadlineAt ?? null,
+    globals: u.globals,
+    checkpointSeq: u.checkpointSeq,
+  };
+}
+
+function copyStep(s: StepRecord): StepRecord {
+  return {
+    runId: s.runId,
+    name: s.name,
+    status: s.status,
+    attempts: s.attempts,
+    output: s.output ?? null,
+    error: s.error ?? null,
+    startedAt: s.startedAt ?? null,
+    finishedAt: s.finishedAt ?? null,
+    nextAttemptAt: s.nextAttemptAt ?? null,
+    route: s.route ?? null,
+    cacheHit: Boolean(s.cacheHit),
+    fallbackUsed: Boolean(s.fallbackUsed),
+  };
+}
+
+function copyEvent(e: EventRecord): EventRecord {
+  const copy: EventRecord = {
+    runId: e.runId,
+    step: e.step ?? null,
+    type: e.type,
+    at: e.at,
+    attempt: e.attempt ?? null,
+    data: e.data ?? null,
+  };
+  if (e.seq !== undefined) copy.seq = e.seq;
+  return copy;
+}
+
+function copyCacheEntry(c: CacheEntry): CacheEntry {
+  return { key: c.key, output: c.output, createdAt: c.createdAt, expiresAt: c.expiresAt ?? null };
+}

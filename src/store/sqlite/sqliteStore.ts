@@ -1,0 +1,171 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { eventPageSize } from '../runPaging.js';
+import type { CommitResult, Store } from '../store.js';
+import type {
+  CacheEntry,
+  ChildLink,
+  EventRecord,
+  RunFilter,
+  RunPage,
+  RunRecord,
+  StatusCounts,
+  StepRecord,
+  WriteBatch,
+} from '../types.js';
+import { migrate } from './migrate.js';
+import { prepareCountRuns } from './queries/countRuns.js';
+import { prepareFindRunByIdempotencyKey } from './queries/findRunByIdempotencyKey.js';
+import { prepareGetCache } from './queries/getCache.js';
+import { prepareGetChildLinks } from './queries/getChildLinks.js';
+import { prepareGetRun } from './queries/getRun.js';
+import { prepareGetSteps } from './queries/getSteps.js';
+import { prepareInsertEvents } from './queries/insertEvents.js';
+import { prepareInsertRuns } from './queries/insertRuns.js';
+import { prepareListEvents } from './queries/listEvents.js';
+import { prepareListRuns } from './queries/listRuns.js';
+import { prepareListUnfinishedRuns } from './queries/listUnfinishedRuns.js';
+import { prepareUpdateRuns } from './queries/updateRuns.js';
+import { prepareUpsertCache } from './queries/upsertCache.js';
+import { prepareUpsertSteps } from './queries/upsertSteps.js';
+
+export interface SqliteStoreOptions {
+  /** Database file; its directory is created if missing. */
+  path: string;
+  /**
+   * 'normal' (default): in WAL mode a commit survives the process crashing, which is what Braid
+   * promises; a power loss or OS crash may lose the last commits (never corrupt the file).
+   * 'full': also survives power loss, at the cost of an fsync per commit.
+   */
+  synchronous?: 'normal' | 'full';
+}
+
+/** How long a statement waits for another process's write lock before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * The default Store: one SQLite file through better-sqlite3. Its calls are synchronous, which
+ * suits a single engine process: a commit is one transaction of prepared statements with no
+ * round trips. Every statement is prepared once, at open().
+ */
+export class SqliteStore implements Store {
+  readonly description: string;
+  private readonly path: string;
+  private readonly synchronous: 'normal' | 'full';
+  private opened: Opened | undefined;
+
+  constructor(options: SqliteStoreOptions) {
+    this.path = options.path;
+    this.synchronous = options.synchronous ?? 'normal';
+    this.description = `sqlite:${options.path}`;
+  }
+
+  async open(): Promise<void> {
+    if (this.opened) return;
+    fs.mkdirSync(path.dirname(path.resolve(this.path)), { recursive: true });
+    const db = new Database(this.path, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      // WAL: readers (the API, the dashboard) never block the engine's commits, and a commit is one
+      // sequential append to the log.
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${this.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      migrate(db, this.description);
+      this.opened = prepare(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const opened = this.opened;
+    this.opened = undefined;
+    opened?.db.close();
+  }
+
+  async commit(batch: WriteBatch): Promise<CommitResult> {
+    const { commit } = this.use();
+    const { duplicateRunIds, seqs } = commit(batch);
+    // Only once the transaction has committed: a failed batch leaves the caller's events untouched.
+    for (let i = 0; i < seqs.length; i++) batch.events[i]!.seq = seqs[i]!;
+    return { duplicateRunIds };
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    return this.use().getRun(id);
+  }
+
+  async findRunByIdempotencyKey(key: string): Promise<RunRecord | undefined> {
+    return this.use().findRunByIdempotencyKey(key);
+  }
+
+  async listUnfinishedRuns(workflows?: readonly string[]): Promise<RunRecord[]> {
+    return this.use().listUnfinishedRuns(workflows);
+  }
+
+  async listRuns(filter: RunFilter): Promise<RunPage> {
+    return this.use().listRuns(filter);
+  }
+
+  async countRuns(filter: Omit<RunFilter, 'cursor' | 'limit' | 'order' | 'status'>): Promise<StatusCounts> {
+    return this.use().countRuns(filter);
+  }
+
+  async getSteps(runId: string): Promise<StepRecord[]> {
+    return this.use().getSteps(runId);
+  }
+
+  async listEvents(options: { runId?: string; afterSeq?: number; limit?: number }): Promise<EventRecord[]> {
+    return this.use().listEvents(options.runId, options.afterSeq ?? 0, eventPageSize(options.limit));
+  }
+
+  async getChildLinks(parentRunId: string, parentStep: string): Promise<ChildLink[]> {
+    return this.use().getChildLinks(parentRunId, parentStep);
+  }
+
+  async getCache(key: string, now: number): Promise<CacheEntry | undefined> {
+    return this.use().getCache(key, now);
+  }
+
+  private use(): Opened {
+    if (!this.opened) {
+      throw new Error(`The store ${this.description} is not open. Call \`await store.open()\` before using it.`);
+    }
+    return this.opened;
+  }
+}
+
+type Opened = ReturnType<typeof prepare>;
+
+function prepare(db: Database.Database) {
+  const insertRuns = prepareInsertRuns(db);
+  const updateRuns = prepareUpdateRuns(db);
+  const upsertSteps = prepareUpsertSteps(db);
+  const insertEvents = prepareInsertEvents(db);
+  const upsertCache = prepareUpsertCache(db);
+  // New runs before updates, so a batch may create a run and move it on in the same tick.
+  const commit = db.transaction((batch: WriteBatch) => {
+    const duplicateRunIds = insertRuns(batch.newRuns);
+    updateRuns(batch.runUpdates);
+    upsertSteps(batch.steps);
+    const seqs = insertEvents(batch.events);
+    upsertCache(batch.cache);
+    return { duplicateRunIds, seqs };
+  });
+  return {
+    db,
+    // IMMEDIATE takes the write lock at BEGIN: a deferred transaction that later needs to upgrade
+    // can fail with SQLITE_BUSY at once instead of waiting out the busy timeout.
+    commit: (batch: WriteBatch) => commit.immediate(batch),
+    getRun: prepareGetRun(db),
+    findRunByIdempotencyKey: prepareFindRunByIdempotencyKey(db),
+    listUnfinishedRuns: prepareListUnfinishedRuns(db),
+    listRuns: prepareListRuns(db),
+    countRuns: prepareCountRuns(db),
+    getSteps: prepareGetSteps(db),
+    listEvents: prepareListEvents(db),
+    getChildLinks: prepareGetChildLinks(db),
+    getCache: prepareGetCache(db),
+  };
+}
