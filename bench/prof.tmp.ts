@@ -1,6 +1,8 @@
 import { MemoryStore, SqliteStore } from '../src/index.js';
 import { benchExecutor, w1, w2 } from './workloads.js';
-const store = process.argv[2] === 'sqlite' ? new SqliteStore({ path: `/tmp/prof-${Date.now()}.db` }) : new MemoryStore();
+
+const store =
+  process.argv[2] === 'sqlite' ? new SqliteStore({ path: `/tmp/prof-${Date.now()}.db` }) : new MemoryStore();
 const e = benchExecutor(store);
 await e.open();
 await w1(e, 2000, 50);

@@ -32,7 +32,12 @@ export const benchWorkflows = [one, child, parent, diamond];
 export const BENCH_PARALLELISM = 1000;
 
 export function benchExecutor(store: Store): WorkflowExecutor {
-  return new WorkflowExecutor({ store, workflows: benchWorkflows, maxParallelNodes: BENCH_PARALLELISM, historySize: 1 });
+  return new WorkflowExecutor({
+    store,
+    workflows: benchWorkflows,
+    maxParallelNodes: BENCH_PARALLELISM,
+    historySize: 1,
+  });
 }
 
 function check(ok: boolean, what: string): void {

@@ -1,3 +1,10 @@
+export type { CallbackHandler } from './engine/callbacks.js';
+export { CallbackManager } from './engine/callbacks.js';
+export { ConcurrencyLimitError } from './engine/concurrency.js';
+export { DEFAULT_CONFIG, type ExecutionConfig, type ExecutorOptions } from './engine/config.js';
+export type { StartOptions } from './engine/engine.js';
+export { type RunHandle, WorkflowExecutor } from './engine/executor.js';
+export type { Checkpoint, ExecutionResult, NodeResult, RunMetrics, WorkflowContext } from './engine/result.js';
 export type {
   ChildHandle,
   ChildOutcome,
@@ -34,12 +41,5 @@ export {
 } from './model/errors.js';
 export type { BackoffOptions, CacheOptions, StepOptions, WorkflowOptions } from './model/workflow.js';
 export { defineWorkflow, Workflow, workflow } from './model/workflow.js';
-export type { CallbackHandler } from './engine/callbacks.js';
-export { CallbackManager } from './engine/callbacks.js';
-export { ConcurrencyLimitError } from './engine/concurrency.js';
-export { DEFAULT_CONFIG, type ExecutionConfig, type ExecutorOptions } from './engine/config.js';
-export { type RunHandle, WorkflowExecutor } from './engine/executor.js';
-export type { StartOptions } from './engine/engine.js';
-export type { Checkpoint, ExecutionResult, NodeResult, RunMetrics, WorkflowContext } from './engine/result.js';
 export { type ExecutorMetrics, MetricsCollector } from './observe/metrics.js';
 export * from './store/index.js';

@@ -51,7 +51,10 @@ describe('README examples', () => {
       expect(run.status, run.stderr).toBe(0);
       const lines = run.stdout.split('\n');
       for (const expected of expectations(code)) {
-        expect(lines.some((l) => l.startsWith(expected)), `a line starting with: ${expected}\n${run.stdout}`).toBe(true);
+        expect(
+          lines.some((l) => l.startsWith(expected)),
+          `a line starting with: ${expected}\n${run.stdout}`,
+        ).toBe(true);
       }
     });
   });

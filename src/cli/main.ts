@@ -7,9 +7,7 @@ const program = new Command()
   .name('braid')
   .description('Braid: durable workflows for TypeScript. Inspect and steer runs.')
   .version('0.1.0')
-  .addOption(
-    new Option('--db <path>', 'SQLite database file').env('BRAID_DB').default('.braid/braid.db'),
-  )
+  .addOption(new Option('--db <path>', 'SQLite database file').env('BRAID_DB').default('.braid/braid.db'))
   .showHelpAfterError();
 
 program

@@ -74,7 +74,13 @@ export function registerReadCommands(program: Command): void {
 }
 
 function publicRun(r: RunRecord) {
-  return { ...r, input: fromJson(r.input), output: fromJson(r.output), error: fromJson(r.error), globals: fromJson(r.globals) };
+  return {
+    ...r,
+    input: fromJson(r.input),
+    output: fromJson(r.output),
+    error: fromJson(r.error),
+    globals: fromJson(r.globals),
+  };
 }
 
 function publicStep(s: import('../store/types.js').StepRecord) {

@@ -6,7 +6,11 @@ export const DEFAULT_BACKOFF: Required<BackoffOptions> = { initialMs: 1000, fact
  * Delay before retry number `retry` (1 for the first retry): exponential, capped, then spread by
  * +/- jitter so that many steps failing together do not retry in lockstep.
  */
-export function retryDelayMs(retry: number, options: BackoffOptions | undefined, random: () => number = Math.random): number {
+export function retryDelayMs(
+  retry: number,
+  options: BackoffOptions | undefined,
+  random: () => number = Math.random,
+): number {
   const o = { ...DEFAULT_BACKOFF, ...options };
   const base = Math.min(o.maxMs, o.initialMs * o.factor ** Math.max(0, retry - 1));
   const jitter = Math.min(1, Math.max(0, o.jitter));

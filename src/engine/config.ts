@@ -57,16 +57,22 @@ export function resolveConfig(options: Partial<ExecutionConfig>): ExecutionConfi
     if (value !== undefined) (config as Record<string, unknown>)[key] = value;
   }
   if (!Number.isInteger(config.maxParallelNodes) || config.maxParallelNodes < 1) {
-    throw new RangeError(`ExecutionConfig.maxParallelNodes must be a whole number >= 1, got ${config.maxParallelNodes}.`);
+    throw new RangeError(
+      `ExecutionConfig.maxParallelNodes must be a whole number >= 1, got ${config.maxParallelNodes}.`,
+    );
   }
   if (!(config.timeoutSeconds >= 0)) {
-    throw new RangeError(`ExecutionConfig.timeoutSeconds must be >= 0 (0 = no deadline), got ${config.timeoutSeconds}.`);
+    throw new RangeError(
+      `ExecutionConfig.timeoutSeconds must be >= 0 (0 = no deadline), got ${config.timeoutSeconds}.`,
+    );
   }
   if (!Number.isInteger(config.maxRetries) || config.maxRetries < 0) {
     throw new RangeError(`ExecutionConfig.maxRetries must be a whole number >= 0, got ${config.maxRetries}.`);
   }
   if (!Number.isInteger(config.checkpointInterval) || config.checkpointInterval < 1) {
-    throw new RangeError(`ExecutionConfig.checkpointInterval must be a whole number >= 1, got ${config.checkpointInterval}.`);
+    throw new RangeError(
+      `ExecutionConfig.checkpointInterval must be a whole number >= 1, got ${config.checkpointInterval}.`,
+    );
   }
   return config;
 }

@@ -183,7 +183,8 @@ export class Engine {
   ): Promise<string> {
     const input = await validateInput(plan.workflow.name, plan.workflow.options.input, rawInput);
     const inputJson = toJson(input, `The input of workflow "${plan.workflow.name}"`);
-    const globals = options.globals ?? {};
+    // A copy: `setGlobal` must not write into the caller's object, which may seed other runs too.
+    const globals = { ...options.globals };
     toJson(globals, `The global variables of a "${plan.workflow.name}" run`);
     this.assertOpen();
     const run = this.addRun({
@@ -250,14 +251,22 @@ export class Engine {
     if (decision.kind === 'start') this.startRun(run);
     else if (decision.kind === 'queue') {
       run.waitingForConcurrency = true;
-      this.event(run, null, 'run_queued', null, JSON.stringify({ reason: 'concurrency', group: run.rec.concurrencyKey }));
+      this.event(
+        run,
+        null,
+        'run_queued',
+        null,
+        JSON.stringify({ reason: 'concurrency', group: run.rec.concurrencyKey }),
+      );
     } else if (decision.kind === 'cancel-self') {
       this.finalizeRun(run, 'cancelled', { error: serializeError(decision.error) });
     } else {
       const oldest = this.runs.get(decision.cancelRunId);
       if (oldest) {
         this.finalizeRun(oldest, 'cancelled', {
-          error: serializeError(new RunCancelledError(oldest.rec.id, `a newer run (${run.rec.id}) replaced it (cancel-oldest)`)),
+          error: serializeError(
+            new RunCancelledError(oldest.rec.id, `a newer run (${run.rec.id}) replaced it (cancel-oldest)`),
+          ),
         });
       }
       this.startRun(run);
@@ -471,8 +480,12 @@ export class Engine {
 
   async resume(runId: string): Promise<void> {
     const run = await this.activeRun(runId);
-    if (!run || run.rec.status !== 'paused') {
-      throw new InvalidStateError(runId, run?.rec.status ?? (await this.store.getRun(runId))?.status ?? 'unknown', 'resume');
+    if (run?.rec.status !== 'paused') {
+      throw new InvalidStateError(
+        runId,
+        run?.rec.status ?? (await this.store.getRun(runId))?.status ?? 'unknown',
+        'resume',
+      );
     }
     run.rec.status = run.waitingForConcurrency ? 'queued' : 'running';
     this.writeRun(run);
@@ -585,7 +598,12 @@ export class Engine {
     this.writeStep(step);
     this.event(run, step.def.name, 'step_skipped', null, JSON.stringify({ reason }));
     this.queue.afterCommit(() =>
-      this.callbacks.emit('onNodeSkip', { runId: run.rec.id, workflow: run.rec.workflow, nodeId: step.def.name, reason }),
+      this.callbacks.emit('onNodeSkip', {
+        runId: run.rec.id,
+        workflow: run.rec.workflow,
+        nodeId: step.def.name,
+        reason,
+      }),
     );
     this.afterStepDone(run, step);
   }
@@ -617,7 +635,10 @@ export class Engine {
         continue;
       }
       const pool = step.def.pool;
-      if (run.running >= run.maxParallel || (pool !== undefined && (this.poolUsed.get(pool) ?? 0) >= (this.pools[pool] ?? 0))) {
+      if (
+        run.running >= run.maxParallel ||
+        (pool !== undefined && (this.poolUsed.get(pool) ?? 0) >= (this.pools[pool] ?? 0))
+      ) {
         continue;
       }
       step.inQueue = false;
@@ -677,7 +698,10 @@ export class Engine {
   /** Before a re-run, reads the children an earlier attempt spawned, so spawns find them. */
   private loadChildren(run: ActiveRun, step: ActiveStep, token: number): void {
     const registry = step.children as ChildRegistry;
-    if (registry.loaded) return this.invoke(run, step, token);
+    if (registry.loaded) {
+      this.invoke(run, step, token);
+      return;
+    }
     this.store.getChildLinks(run.rec.id, step.def.name).then(
       (links) => {
         for (const link of links) {
@@ -737,7 +761,13 @@ export class Engine {
       const children = run.plan.children.get(step.def.name) ?? [];
       const bad = out.targets.find((t) => !children.includes(t));
       if (bad !== undefined) {
-        this.attemptFailed(run, step, token, new InvalidRouteError(run.rec.workflow, step.def.name, bad, children), true);
+        this.attemptFailed(
+          run,
+          step,
+          token,
+          new InvalidRouteError(run.rec.workflow, step.def.name, bad, children),
+          true,
+        );
         return;
       }
       value = out.value;
@@ -778,7 +808,13 @@ export class Engine {
       this.queue.afterCommit(() => {
         const result = this.resultOf(run).context.nodeResults[nodeId];
         if (result) {
-          this.callbacks.emit('onNodeComplete', { runId: run.rec.id, workflow: run.rec.workflow, nodeId, output: value, result });
+          this.callbacks.emit('onNodeComplete', {
+            runId: run.rec.id,
+            workflow: run.rec.workflow,
+            nodeId,
+            output: value,
+            result,
+          });
         }
       });
     }
@@ -833,6 +869,8 @@ export class Engine {
         }),
       );
       if (run.rec.status === 'running') this.armRetry(run, step);
+      // A paused run waits for its running steps; this one now waits for `resume` instead.
+      else this.maybeSettlePaused(run);
       this.pump();
       return;
     }
@@ -847,6 +885,9 @@ export class Engine {
     const token = this.nextToken++;
     step.token = token;
     const fallback = step.def.fallback as NonNullable<StepDefinition['fallback']>;
+    // A signal of its own: the primary's may already have fired (its timeout), and cancelling the
+    // run must still reach the fallback.
+    step.controller = undefined;
     const ctx = new StepContextImpl(this, run, step, undefined);
     const done = (value: unknown) => {
       if (step.token !== token || step.rec.status !== 'running') return;
@@ -964,7 +1005,10 @@ export class Engine {
 
   /** Takes a slot back for a step whose join finished; such steps go before new ones. */
   reclaimSlot(run: ActiveRun, step: ActiveStep, token: number, then: (ok: boolean) => void): void {
-    if (step.holdsSlot) return then(true);
+    if (step.holdsSlot) {
+      then(true);
+      return;
+    }
     this.resumers.push(() => {
       if (step.token !== token || step.rec.status !== 'running') {
         this.freeSlots++; // the attempt ended while it waited: hand the slot on

@@ -47,10 +47,16 @@ export class WorkflowExecutor {
     this.historySize = options.historySize ?? 100;
     this.shouldRecover = options.recover ?? true;
     for (const [name, size] of Object.entries(options.pools ?? {})) {
-      if (!Number.isInteger(size) || size < 1) throw new RangeError(`Pool "${name}" must have a size >= 1, got ${size}.`);
+      if (!Number.isInteger(size) || size < 1)
+        throw new RangeError(`Pool "${name}" must have a size >= 1, got ${size}.`);
     }
-    this.engine = new Engine(this.store, this.config, options.pools ?? {}, this.callbackManager, this.metricsCollector, (r) =>
-      this.remember(r),
+    this.engine = new Engine(
+      this.store,
+      this.config,
+      options.pools ?? {},
+      this.callbackManager,
+      this.metricsCollector,
+      (r) => this.remember(r),
     );
     for (const wf of options.workflows ?? []) this.engine.register(wf);
   }
@@ -58,7 +64,8 @@ export class WorkflowExecutor {
   /** Adds workflows this executor can run, spawn and recover. Checks each definition. */
   register(...workflows: Array<Workflow<any, any, any>>): this {
     for (const wf of workflows) this.engine.register(wf);
-    if (this.opening && this.shouldRecover) this.opening = this.opening.then(() => this.engine.recover().then(() => {}));
+    if (this.opening && this.shouldRecover)
+      this.opening = this.opening.then(() => this.engine.recover().then(() => {}));
     return this;
   }
 
@@ -87,9 +94,14 @@ export class WorkflowExecutor {
   ): Promise<ExecutionResult<R>> {
     await this.open();
     let settled: Promise<ExecutionResult> | undefined;
-    const runId = await this.engine.createRun(workflow, input, { ...options, globals: context?.globalVariables ?? {} }, (p) => {
-      settled = p;
-    });
+    const runId = await this.engine.createRun(
+      workflow,
+      input,
+      { ...options, globals: context?.globalVariables ?? {} },
+      (p) => {
+        settled = p;
+      },
+    );
     return (settled ?? this.engine.waitFor(runId, true)) as Promise<ExecutionResult<R>>;
   }
 

@@ -52,7 +52,13 @@ export function newRunId(now = Date.now()): string {
  * that re-spawns after a crash names the same child even before it reads the store.
  */
 export function childRunId(parentRunId: string, parentStep: string, spawnKey: string): string {
-  const digest = createHash('sha256').update(parentRunId).update('\0').update(parentStep).update('\0').update(spawnKey).digest();
+  const digest = createHash('sha256')
+    .update(parentRunId)
+    .update('\0')
+    .update(parentStep)
+    .update('\0')
+    .update(spawnKey)
+    .digest();
   return `${parentRunId.slice(0, 10)}${encodeBytes(digest, 16)}`;
 }
 

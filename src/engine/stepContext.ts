@@ -47,7 +47,7 @@ export class StepContextImpl implements StepContext<any, any> {
     private readonly engine: Engine,
     private readonly run: ActiveRun,
     private readonly step: ActiveStep,
-    private readonly fixedSignal: AbortSignal | undefined,
+    private fixedSignal: AbortSignal | undefined,
   ) {
     this.input = run.input;
     this.runId = run.rec.id;
@@ -62,11 +62,15 @@ export class StepContextImpl implements StepContext<any, any> {
   get signal(): AbortSignal {
     if (this.fixedSignal) return this.fixedSignal;
     const step = this.step;
+    // Kept once made: a step that reads ctx.signal again after it fired must see the same signal
+    // and reason (a StepTimeoutError, say), not a new one.
     if (step.token !== this.token || step.rec.status !== 'running') {
-      return AbortSignal.abort(new RunCancelledError(this.runId, 'this attempt was stopped'));
+      this.fixedSignal = AbortSignal.abort(new RunCancelledError(this.runId, 'this attempt was stopped'));
+      return this.fixedSignal;
     }
     step.controller ??= new AbortController();
-    return step.controller.signal;
+    this.fixedSignal = step.controller.signal;
+    return this.fixedSignal;
   }
 
   parent(name: string): any {
@@ -90,7 +94,11 @@ export class StepContextImpl implements StepContext<any, any> {
   }
 
   route<T = null>(targets: string | readonly string[], value?: T): RouteDecision<T> {
-    return { __braidRoute: true, targets: typeof targets === 'string' ? [targets] : [...targets], value: (value ?? null) as T };
+    return {
+      __braidRoute: true,
+      targets: typeof targets === 'string' ? [targets] : [...targets],
+      value: (value ?? null) as T,
+    };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -106,7 +114,8 @@ export class StepContextImpl implements StepContext<any, any> {
     this.assertCurrent();
     // Check every child before creating any, so a bad one leaves nothing half-spawned.
     const prepared = children.map((c) => this.prepare(c.workflow, c.input, c.options));
-    const registry = (this.step.children ??= new ChildRegistry(true));
+    this.step.children ??= new ChildRegistry(true);
+    const registry = this.step.children;
     return prepared.map((p) => {
       const key = p.explicitKey ?? `${p.contentHash}:${registry.nextOrdinal(p.contentHash)}`;
       const existing = registry.byKey.get(key);
@@ -135,7 +144,11 @@ export class StepContextImpl implements StepContext<any, any> {
     });
   }
 
-  private prepare(workflow: Workflow<any, any, any> | string, input: unknown, options: SpawnOptions | undefined): PreparedSpawn {
+  private prepare(
+    workflow: Workflow<any, any, any> | string,
+    input: unknown,
+    options: SpawnOptions | undefined,
+  ): PreparedSpawn {
     const name = typeof workflow === 'string' ? workflow : workflow?.name;
     let plan: WorkflowPlan;
     try {
@@ -148,7 +161,10 @@ export class StepContextImpl implements StepContext<any, any> {
     if (schema) {
       const result = schema['~standard'].validate(input);
       if (result instanceof Promise) {
-        throw new SpawnError(plan.workflow.name, 'its input schema validates asynchronously; spawn needs a synchronous schema.');
+        throw new SpawnError(
+          plan.workflow.name,
+          'its input schema validates asynchronously; spawn needs a synchronous schema.',
+        );
       }
       if (result.issues) {
         throw new SpawnError(
@@ -230,7 +246,9 @@ export class StepContextImpl implements StepContext<any, any> {
     const entries = this.entriesOf(handles);
     if (!Number.isInteger(needed) || needed < 1 || needed > entries.length) {
       return Promise.reject(
-        new RangeError(`join policy needs ${needed} successes out of ${entries.length} children; that can never be met.`),
+        new RangeError(
+          `join policy needs ${needed} successes out of ${entries.length} children; that can never be met.`,
+        ),
       );
     }
     const index = new Map(entries.map((e, i) => [e.runId, i]));
@@ -346,7 +364,9 @@ export class StepContextImpl implements StepContext<any, any> {
 
   private assertCurrent(): void {
     if (!this.isCurrent()) {
-      throw this.signal.reason instanceof Error ? this.signal.reason : new RunCancelledError(this.runId, 'this attempt was stopped');
+      throw this.signal.reason instanceof Error
+        ? this.signal.reason
+        : new RunCancelledError(this.runId, 'this attempt was stopped');
     }
   }
 }

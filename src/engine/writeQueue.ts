@@ -73,7 +73,9 @@ export class WriteQueue {
   }
 
   private isEmpty(): boolean {
-    return !this.newRuns.size && !this.changedRuns.size && !this.steps.size && !this.events.length && !this.cache.length;
+    return (
+      !this.newRuns.size && !this.changedRuns.size && !this.steps.size && !this.events.length && !this.cache.length
+    );
   }
 
   /** Snapshots the pending writes into a batch and starts the next one. */

@@ -81,7 +81,10 @@ export interface StepContext<TInput = unknown, TOutputs extends Record<string, u
   /** Waits for all children: their outputs in spawn order, or ChildWorkflowError for the first failure. */
   join<T>(handles: ReadonlyArray<ChildHandle<T>>): Promise<T[]>;
   join<T>(handles: ReadonlyArray<ChildHandle<T>>, options: { policy: 'all' }): Promise<T[]>;
-  join<T>(handles: ReadonlyArray<ChildHandle<T>>, options: { policy: 'any' | { atLeast: number } }): Promise<QuorumResult<T>>;
+  join<T>(
+    handles: ReadonlyArray<ChildHandle<T>>,
+    options: { policy: 'any' | { atLeast: number } },
+  ): Promise<QuorumResult<T>>;
   /** Waits for all children and returns each one's outcome, failures included. */
   joinSettled<T>(handles: ReadonlyArray<ChildHandle<T>>): Promise<Array<ChildOutcome<T>>>;
 }

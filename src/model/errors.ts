@@ -116,7 +116,10 @@ export class NotSerializableError extends BraidError {
     detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`${what} cannot be stored as JSON: ${detail}. Return plain data (objects, arrays, strings, numbers, booleans, null).`, options);
+    super(
+      `${what} cannot be stored as JSON: ${detail}. Return plain data (objects, arrays, strings, numbers, booleans, null).`,
+      options,
+    );
   }
 }
 
@@ -167,7 +170,9 @@ export class RunTimeoutError extends BraidError {
     readonly runId: string,
     readonly timeoutSeconds: number,
   ) {
-    super(`Run "${runId}" did not finish within ${timeoutSeconds}s and was stopped. Raise the workflow's \`timeoutSeconds\`.`);
+    super(
+      `Run "${runId}" did not finish within ${timeoutSeconds}s and was stopped. Raise the workflow's \`timeoutSeconds\`.`,
+    );
   }
 }
 
@@ -200,7 +205,9 @@ export class ChildWorkflowError extends BraidError {
     readonly childStatus: string,
     readonly childError: SerializedError | undefined,
   ) {
-    super(`Child run "${childRunId}" of workflow "${workflow}" ${childStatus}${childError ? `: ${childError.message}` : ''}`);
+    super(
+      `Child run "${childRunId}" of workflow "${workflow}" ${childStatus}${childError ? `: ${childError.message}` : ''}`,
+    );
   }
 }
 

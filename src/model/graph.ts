@@ -1,4 +1,10 @@
-import { CycleError, DuplicateStepError, InvalidRouteError, MissingStepFunctionError, UnknownParentError } from './errors.js';
+import {
+  CycleError,
+  DuplicateStepError,
+  InvalidRouteError,
+  MissingStepFunctionError,
+  UnknownParentError,
+} from './errors.js';
 
 /** The shape of a step as far as graph checks are concerned. */
 export interface GraphNode {

@@ -99,13 +99,16 @@ type InputOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> :
  */
 export class Workflow<TInput = unknown, TOutputs extends Record<string, unknown> = {}, TResult = unknown> {
   readonly steps: readonly StepDefinition[];
+  /** Carries the output type for inference (`WorkflowOutput<W>`); never set at run time. */
+  declare readonly __result?: TResult;
   private readonly byName: ReadonlyMap<string, StepDefinition>;
   constructor(
     readonly name: string,
     readonly options: WorkflowOptions<StandardSchemaV1 | undefined>,
     steps: readonly StepDefinition[] = [],
   ) {
-    if (!name || typeof name !== 'string') throw new InvalidWorkflowError(String(name), undefined, 'a workflow needs a name.');
+    if (!name || typeof name !== 'string')
+      throw new InvalidWorkflowError(String(name), undefined, 'a workflow needs a name.');
     this.steps = steps;
     this.byName = new Map(steps.map((s) => [s.name, s]));
   }
@@ -141,7 +144,10 @@ export class Workflow<TInput = unknown, TOutputs extends Record<string, unknown>
       run: run as StepDefinition['run'],
     };
     const steps = [...this.steps, def];
-    validateGraph(this.name, steps.map(graphNode).map((n) => ({ ...n, routes: undefined })));
+    validateGraph(
+      this.name,
+      steps.map(graphNode).map((n) => ({ ...n, routes: undefined })),
+    );
     return new Workflow(this.name, this.options, steps);
   }
 
@@ -168,7 +174,9 @@ export function workflow<S extends StandardSchemaV1 | undefined = undefined>(
 export function defineWorkflow<S extends StandardSchemaV1 | undefined = undefined>(
   name: string,
   options: WorkflowOptions<S>,
-  steps: ReadonlyArray<StepOptions<InputOf<S>, Record<string, unknown>, string> & { name: string; run: StepDefinition['run'] }>,
+  steps: ReadonlyArray<
+    StepOptions<InputOf<S>, Record<string, unknown>, string> & { name: string; run: StepDefinition['run'] }
+  >,
 ): Workflow<InputOf<S>, Record<string, unknown>, unknown> {
   const defs: StepDefinition[] = steps.map((s) => ({ ...s, parents: [...(s.parents ?? [])] }) as StepDefinition);
   validateGraph(name, defs.map(graphNode));

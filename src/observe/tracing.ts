@@ -1,4 +1,4 @@
-import { type Span, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 
 export type { Span };
 
@@ -44,7 +44,11 @@ export function startStepSpan(
   );
 }
 
-export function endSpan(span: Span | undefined, outcome: string, extra?: { outputBytes?: number; error?: string }): void {
+export function endSpan(
+  span: Span | undefined,
+  outcome: string,
+  extra?: { outputBytes?: number; error?: string },
+): void {
   if (!span) return;
   span.setAttribute('braid.outcome', outcome);
   if (extra?.outputBytes !== undefined) span.setAttribute('braid.output_size', extra.outputBytes);

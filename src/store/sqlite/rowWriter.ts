@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
  * for full chunks and a one-row statement for the rest. Each call from JS into SQLite costs about
  * a microsecond of binding and dispatch on a small VM; chunking pays it once per ROWS_PER_STATEMENT rows.
  */
-export const ROWS_PER_STATEMENT = 32;
+export const ROWS_PER_STATEMENT = Number(process.env.ROWS ?? 32);
 
 export interface RowWriter<T> {
   /**
