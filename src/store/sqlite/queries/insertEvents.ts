@@ -3,8 +3,8 @@ import type { EventRecord } from '../../types.js';
 import { prepareRowWriter } from '../rowWriter.js';
 
 /**
- * Appends events and returns the seq SQLite gave each, in order. Rows go 32 per statement (see
- * rowWriter.ts); the rows of one statement take consecutive seqs ending at its lastInsertRowid,
+ * Appends events and returns the seq SQLite gave each, in order. Rows go up to 256 per statement
+ * (rowWriter.ts); the rows of one statement take consecutive seqs ending at its lastInsertRowid,
  * since the batch's transaction is the only writer. Index: events_run_seq_idx is maintained.
  */
 export function prepareInsertEvents(db: Database.Database): (events: readonly EventRecord[]) => number[] {

@@ -11,9 +11,10 @@ import { bindRun, RUN_COLUMN_COUNT, RUN_INSERT_COLUMNS } from '../runRow.js';
  * `ON CONFLICT DO NOTHING` rather than `INSERT OR IGNORE`: both skip uniqueness conflicts, but
  * OR IGNORE also skips NOT NULL failures, so a malformed run would vanish without failing its batch.
  *
- * Rows go in 32 per statement. A statement reports only how many rows it inserted; when that is
- * fewer than it was given (rare: a retried spawn or idempotent start), the skipped ones are found
- * by rowid: a statement's inserted rows take the consecutive rowids ending at lastInsertRowid.
+ * Rows go up to 256 per statement (rowWriter.ts). A statement reports only how many rows it
+ * inserted; when that is fewer than it was given (rare: a retried spawn or idempotent start), the
+ * skipped ones are found by rowid: a statement's inserted rows take the consecutive rowids ending
+ * at lastInsertRowid.
  */
 export function prepareInsertRuns(db: Database.Database): (runs: readonly RunRecord[]) => string[] {
   const writer = prepareRowWriter<RunRecord>(

@@ -5,8 +5,9 @@ import type { RunUpdate } from '../../types.js';
  * Applies run updates: only the fields a run changes after creation (RunUpdate), by id.
  * An update for an id that does not exist changes nothing. Index: the runs primary key.
  *
- * One statement per update: measured against a multi-row `UPDATE ... FROM (VALUES ...)`, the
- * primary-key lookups and index maintenance dominate, not the call overhead.
+ * One statement per update. A 256-row `UPDATE runs ... FROM (VALUES ...)` measured no faster
+ * (about 230k updates per CPU-second either way): the primary-key lookups and index maintenance
+ * dominate, not the per-statement cost that multi-row inserts save.
  */
 export function prepareUpdateRuns(db: Database.Database): (updates: readonly RunUpdate[]) => void {
   const update = db.prepare(

@@ -5,7 +5,7 @@ import { prepareRowWriter } from '../rowWriter.js';
 /**
  * Writes steps: inserts each (run_id, name) or replaces every field of the existing row.
  * Within one batch the later record for a step wins. Index: the steps primary key (run_id, name).
- * Booleans are stored as 0/1. Rows go 32 per statement (see rowWriter.ts).
+ * Booleans are stored as 0/1. Rows go up to 256 per statement (rowWriter.ts).
  */
 export function prepareUpsertSteps(db: Database.Database): (steps: readonly StepRecord[]) => void {
   const writer = prepareRowWriter<StepRecord>(

@@ -1,0 +1,641 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store/store.js';
+import {
+  type CacheEntry,
+  type EventRecord,
+  emptyBatch,
+  type RunRecord,
+  type RunStatus,
+  type RunUpdate,
+  type StepRecord,
+  type WriteBatch,
+} from '../../src/store/types.js';
+
+/**
+ * The contract every Store must meet, run against each implementation (memoryStore.test.ts,
+ * sqliteStore.test.ts). A store that passes can back the engine.
+ */
+export function describeStoreConformance(
+  name: string,
+  makeStore: () => Promise<{ store: Store; cleanup: () => Promise<void> }>,
+): void {
+  describe(`Store conformance: ${name}`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+
+    beforeEach(async () => {
+      ({ store, cleanup } = await makeStore());
+      await store.open();
+    });
+
+    afterEach(async () => {
+      await store.close();
+      await cleanup();
+    });
+
+    const commit = (parts: Partial<WriteBatch>) => store.commit({ ...emptyBatch(), ...parts });
+
+    describe('commit and read back', () => {
+      it('round-trips a run with every field set', async () => {
+        const run = makeRun({
+          id: 'full',
+          output: '{"ok":true}',
+          error: '{"name":"Error","message":"x"}',
+          idempotencyKey: 'idem-full',
+          parentRunId: 'parent',
+          parentStep: 'fan',
+          spawnKey: 'k1',
+          rootRunId: 'root',
+          concurrencyKey: 'tenant-1',
+          replayOf: 'older',
+          startedAt: 1_700_000_000_123,
+          finishedAt: 1_700_000_000_456,
+          deadlineAt: 1_700_000_999_999,
+          checkpointSeq: 7,
+        });
+        await commit({ newRuns: [run] });
+        expect(await store.getRun('full')).toEqual(run);
+      });
+
+      it('round-trips a run with every nullable field null', async () => {
+        const run = makeRun({ id: 'bare' });
+        await commit({ newRuns: [run] });
+        const read = await store.getRun('bare');
+        expect(read).toEqual(run);
+        expect(read?.output).toBeNull();
+        expect(read?.idempotencyKey).toBeNull();
+        expect(read?.deadlineAt).toBeNull();
+      });
+
+      it('returns undefined for an unknown run, and empty lists for unknown ids', async () => {
+        expect(await store.getRun('nope')).toBeUndefined();
+        expect(await store.findRunByIdempotencyKey('nope')).toBeUndefined();
+        expect(await store.getSteps('nope')).toEqual([]);
+        expect(await store.getChildLinks('nope', 'step')).toEqual([]);
+        expect(await store.listEvents({ runId: 'nope' })).toEqual([]);
+        expect(await store.getCache('nope', Date.now())).toBeUndefined();
+      });
+
+      it('round-trips steps, including nulls and both booleans', async () => {
+        const done = makeStep({
+          runId: 'r',
+          name: 'a',
+          status: 'succeeded',
+          attempts: 2,
+          output: '[1,2]',
+          error: null,
+          startedAt: 10,
+          finishedAt: 20,
+          nextAttemptAt: 15,
+          route: '["b"]',
+          cacheHit: true,
+          fallbackUsed: false,
+        });
+        const failed = makeStep({
+          runId: 'r',
+          name: 'b',
+          status: 'failed',
+          attempts: 1,
+          error: '{"message":"boom"}',
+          cacheHit: false,
+          fallbackUsed: true,
+        });
+        const pending = makeStep({ runId: 'r', name: 'c' });
+        await commit({ newRuns: [makeRun({ id: 'r' })], steps: [failed, pending, done] });
+        expect(byName(await store.getSteps('r'))).toEqual([done, failed, pending]);
+      });
+
+      it('round-trips events and assigns each a seq, also on the committed objects', async () => {
+        const events: EventRecord[] = [
+          makeEvent({ runId: 'r', type: 'run_started', at: 5 }),
+          makeEvent({ runId: 'r', step: 'a', type: 'step_failed', at: 6, attempt: 1, data: '{"message":"x"}' }),
+        ];
+        await commit({ events });
+        expect(typeof events[0]!.seq).toBe('number');
+        expect(events[1]!.seq).toBeGreaterThan(events[0]!.seq!);
+        const read = await store.listEvents({ runId: 'r' });
+        expect(read).toEqual(events);
+      });
+
+      it('round-trips cache entries and replaces one with the same key', async () => {
+        const entry: CacheEntry = { key: 'k', output: '"v1"', createdAt: 100, expiresAt: null };
+        await commit({ cache: [entry] });
+        expect(await store.getCache('k', 1_000_000)).toEqual(entry);
+        const replaced: CacheEntry = { key: 'k', output: '"v2"', createdAt: 200, expiresAt: 5000 };
+        await commit({ cache: [replaced] });
+        expect(await store.getCache('k', 300)).toEqual(replaced);
+      });
+
+      it('accepts an empty batch', async () => {
+        expect(await store.commit(emptyBatch())).toEqual({ duplicateRunIds: [] });
+      });
+
+      it('is not affected by callers mutating records they passed or received', async () => {
+        const run = makeRun({ id: 'm' });
+        const step = makeStep({ runId: 'm', name: 'a' });
+        await commit({ newRuns: [run], steps: [step] });
+        run.status = 'failed';
+        step.attempts = 99;
+        const read = (await store.getRun('m'))!;
+        read.status = 'cancelled';
+        (await store.getSteps('m'))[0]!.status = 'failed';
+        expect((await store.getRun('m'))?.status).toBe('queued');
+        expect((await store.getSteps('m'))[0]).toEqual(makeStep({ runId: 'm', name: 'a' }));
+      });
+
+      it('open() is idempotent', async () => {
+        await store.open();
+        await commit({ newRuns: [makeRun({ id: 'after-reopen' })] });
+        expect(await store.getRun('after-reopen')).toBeDefined();
+      });
+    });
+
+    describe('updates', () => {
+      it('a RunUpdate changes only the fields it lists', async () => {
+        const run = makeRun({ id: 'u', idempotencyKey: 'idem-u', concurrencyKey: 'c', replayOf: 'old' });
+        await commit({ newRuns: [run] });
+        const update: RunUpdate = {
+          id: 'u',
+          status: 'succeeded',
+          output: '{"done":1}',
+          error: null,
+          startedAt: 2000,
+          finishedAt: 3000,
+          deadlineAt: 9000,
+          globals: '{"n":2}',
+          checkpointSeq: 4,
+        };
+        await commit({ runUpdates: [update] });
+        expect(await store.getRun('u')).toEqual({ ...run, ...update });
+      });
+
+      it('a RunUpdate can set fields back to null', async () => {
+        await commit({ newRuns: [makeRun({ id: 'n', output: '1', startedAt: 1, deadlineAt: 2 })] });
+        await commit({ runUpdates: [{ ...updateOf(makeRun({ id: 'n' })), status: 'running' }] });
+        const read = await store.getRun('n');
+        expect(read?.output).toBeNull();
+        expect(read?.startedAt).toBeNull();
+        expect(read?.deadlineAt).toBeNull();
+        expect(read?.status).toBe('running');
+      });
+
+      it('applies updates to runs created earlier in the same batch', async () => {
+        const run = makeRun({ id: 'same-tick' });
+        await commit({ newRuns: [run], runUpdates: [{ ...updateOf(run), status: 'running', startedAt: 5 }] });
+        expect(await store.getRun('same-tick')).toMatchObject({ status: 'running', startedAt: 5 });
+      });
+
+      it('ignores an update for a run that does not exist', async () => {
+        await commit({ runUpdates: [updateOf(makeRun({ id: 'ghost' }))] });
+        expect(await store.getRun('ghost')).toBeUndefined();
+      });
+
+      it('a step upsert replaces the whole step', async () => {
+        await commit({ steps: [makeStep({ runId: 'r', name: 'a', status: 'running', attempts: 1, startedAt: 1 })] });
+        const retried = makeStep({
+          runId: 'r',
+          name: 'a',
+          status: 'succeeded',
+          attempts: 2,
+          output: '"x"',
+          startedAt: 5,
+          finishedAt: 6,
+          cacheHit: true,
+          fallbackUsed: true,
+        });
+        await commit({ steps: [retried] });
+        expect(await store.getSteps('r')).toEqual([retried]);
+      });
+
+      it('the later of two records for one step in a batch wins', async () => {
+        const first = makeStep({ runId: 'r', name: 'a', status: 'running' });
+        const second = makeStep({ runId: 'r', name: 'a', status: 'succeeded', output: '1' });
+        await commit({ steps: [first, second] });
+        expect(await store.getSteps('r')).toEqual([second]);
+      });
+    });
+
+    describe('atomicity', () => {
+      it('a batch that fails part way writes nothing', async () => {
+        await commit({ events: [makeEvent({ runId: 'before' })] });
+        const [before] = await store.listEvents({});
+        const bad = makeRun({ id: null as unknown as string });
+        const batch: WriteBatch = {
+          newRuns: [makeRun({ id: 'good' }), bad],
+          runUpdates: [],
+          steps: [makeStep({ runId: 'good', name: 'a' })],
+          events: [makeEvent({ runId: 'good' })],
+          cache: [{ key: 'c', output: '1', createdAt: 1, expiresAt: null }],
+        };
+        await expect(store.commit(batch)).rejects.toThrow();
+        expect(await store.getRun('good')).toBeUndefined();
+        expect(await store.getSteps('good')).toEqual([]);
+        expect(await store.listEvents({ runId: 'good' })).toEqual([]);
+        expect(await store.getCache('c', 0)).toBeUndefined();
+        expect(batch.events[0]!.seq).toBeUndefined();
+
+        // The store still works afterwards.
+        const after = makeEvent({ runId: 'after' });
+        await commit({ events: [after] });
+        expect(after.seq).toBeGreaterThan(before!.seq!);
+      });
+    });
+
+    describe('duplicate runs', () => {
+      it('ignores a new run whose idempotency key exists and reports it', async () => {
+        const first = makeRun({ id: 'first', idempotencyKey: 'order-42', input: '{"v":1}' });
+        expect(await commit({ newRuns: [first] })).toEqual({ duplicateRunIds: [] });
+        const second = makeRun({ id: 'second', idempotencyKey: 'order-42', input: '{"v":2}' });
+        const other = makeRun({ id: 'other', idempotencyKey: 'order-43' });
+        expect(await commit({ newRuns: [second, other] })).toEqual({ duplicateRunIds: ['second'] });
+        expect(await store.getRun('second')).toBeUndefined();
+        expect(await store.getRun('other')).toBeDefined();
+        expect(await store.findRunByIdempotencyKey('order-42')).toEqual(first);
+      });
+
+      it('within one batch, the first run with an idempotency key wins', async () => {
+        const result = await commit({
+          newRuns: [
+            makeRun({ id: 'a', idempotencyKey: 'same' }),
+            makeRun({ id: 'b', idempotencyKey: 'same' }),
+            makeRun({ id: 'c', idempotencyKey: null }),
+            makeRun({ id: 'd', idempotencyKey: null }),
+          ],
+        });
+        expect(result.duplicateRunIds).toEqual(['b']);
+        expect((await store.findRunByIdempotencyKey('same'))?.id).toBe('a');
+        expect(await store.getRun('d')).toBeDefined();
+      });
+
+      it('ignores a child with an existing (parent run, parent step, spawn key) and reports it', async () => {
+        const child = makeRun({ id: 'c1', parentRunId: 'p', parentStep: 'fan', spawnKey: 'k', rootRunId: 'p' });
+        await commit({ newRuns: [child] });
+        const again = { ...child, id: 'c1-again' };
+        const otherStep = { ...child, id: 'c2', parentStep: 'other' };
+        const otherKey = { ...child, id: 'c3', spawnKey: 'k2' };
+        const result = await commit({ newRuns: [again, otherStep, otherKey] });
+        expect(result.duplicateRunIds).toEqual(['c1-again']);
+        expect(await store.getRun('c1-again')).toBeUndefined();
+        expect((await store.getChildLinks('p', 'fan')).map((l) => l.runId)).toEqual(['c1', 'c3']);
+      });
+
+      it('reports the duplicate children among many in one batch', async () => {
+        // 600 rows, so duplicates fall in every statement size a store might batch rows into.
+        const children = Array.from({ length: 600 }, (_, i) =>
+          makeRun({ id: `c${i}`, parentRunId: 'p', parentStep: 'fan', spawnKey: `k${i % 500}`, rootRunId: 'p' }),
+        );
+        const result = await commit({ newRuns: children });
+        expect(result.duplicateRunIds).toEqual(children.slice(500).map((c) => c.id));
+        expect(await store.getChildLinks('p', 'fan')).toHaveLength(500);
+        expect((await store.getRun('c499'))?.spawnKey).toBe('k499');
+        expect(await store.getRun('c550')).toBeUndefined();
+      });
+
+      it('ignores a new run whose id exists and reports it', async () => {
+        await commit({ newRuns: [makeRun({ id: 'x', workflow: 'one' })] });
+        const result = await commit({ newRuns: [makeRun({ id: 'x', workflow: 'two' })] });
+        expect(result.duplicateRunIds).toEqual(['x']);
+        expect((await store.getRun('x'))?.workflow).toBe('one');
+      });
+
+      it('within one batch, the first run with an id wins', async () => {
+        // Each id twice in a row, so both copies land in the same statement of a batching store.
+        const runs = Array.from({ length: 40 }, (_, i) => makeRun({ id: `y${Math.floor(i / 2)}`, workflow: `w${i}` }));
+        const result = await commit({ newRuns: runs });
+        expect(result.duplicateRunIds).toEqual(runs.filter((_, i) => i % 2).map((r) => r.id));
+        expect((await store.getRun('y3'))?.workflow).toBe('w6');
+      });
+    });
+
+    describe('getChildLinks', () => {
+      it('returns the children of one step in spawn order, with their outcome', async () => {
+        const child = (id: string, spawnKey: string, createdAt: number, step = 'fan') =>
+          makeRun({ id, workflow: 'child', parentRunId: 'p', parentStep: step, spawnKey, rootRunId: 'p', createdAt });
+        await commit({
+          newRuns: [
+            makeRun({ id: 'p' }),
+            child('c-b', 'kb', 200),
+            child('c-a', 'ka', 100),
+            child('c-c', 'kc', 200),
+            child('other', 'ka', 50, 'other-step'),
+          ],
+        });
+        await commit({
+          runUpdates: [
+            { ...updateOf(child('c-a', 'ka', 100)), status: 'succeeded', output: '{"n":1}' },
+            { ...updateOf(child('c-b', 'kb', 200)), status: 'failed', error: '{"message":"no"}' },
+          ],
+        });
+        expect(await store.getChildLinks('p', 'fan')).toEqual([
+          { spawnKey: 'ka', runId: 'c-a', workflow: 'child', status: 'succeeded', output: '{"n":1}', error: null },
+          {
+            spawnKey: 'kb',
+            runId: 'c-b',
+            workflow: 'child',
+            status: 'failed',
+            output: null,
+            error: '{"message":"no"}',
+          },
+          { spawnKey: 'kc', runId: 'c-c', workflow: 'child', status: 'queued', output: null, error: null },
+        ]);
+      });
+    });
+
+    describe('listRuns and countRuns', () => {
+      // 3 workflows x several statuses; two trees; created_at 1000 + i, with ties every few rows.
+      const statuses: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'paused'];
+      const seedRuns = () =>
+        Array.from({ length: 30 }, (_, i) =>
+          makeRun({
+            id: `run-${String(i).padStart(2, '0')}`,
+            workflow: ['alpha', 'beta', 'gamma'][i % 3]!,
+            status: statuses[i % 5]!,
+            createdAt: 1000 + Math.floor(i / 2) * 10,
+            rootRunId: i < 10 ? 'tree-1' : 'tree-2',
+            parentRunId: i >= 20 ? 'run-00' : null,
+            parentStep: i >= 20 ? (i % 2 ? 'odd' : 'even') : null,
+            spawnKey: i >= 20 ? `k${i}` : null,
+          }),
+        );
+
+      const ids = (runs: RunRecord[]) => runs.map((r) => r.id);
+      const expected = (all: RunRecord[], keep: (r: RunRecord) => boolean, order: 'asc' | 'desc' = 'desc') => {
+        const sorted = all.filter(keep).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+        return ids(order === 'desc' ? sorted.reverse() : sorted);
+      };
+
+      it('filters by workflow, status (one or a list), parent, root, since and until', async () => {
+        const all = seedRuns();
+        await commit({ newRuns: all });
+        const list = async (filter: Parameters<Store['listRuns']>[0]) => ids((await store.listRuns(filter)).runs);
+
+        expect(await list({})).toEqual(expected(all, () => true));
+        expect(await list({ workflow: 'beta' })).toEqual(expected(all, (r) => r.workflow === 'beta'));
+        expect(await list({ status: 'failed' })).toEqual(expected(all, (r) => r.status === 'failed'));
+        expect(await list({ status: ['queued', 'running'] })).toEqual(
+          expected(all, (r) => r.status === 'queued' || r.status === 'running'),
+        );
+        expect(await list({ status: ['paused'] })).toEqual(expected(all, (r) => r.status === 'paused'));
+        expect(await list({ status: [] })).toEqual([]);
+        expect(await list({ parentRunId: 'run-00' })).toEqual(expected(all, (r) => r.parentRunId === 'run-00'));
+        expect(await list({ parentRunId: 'run-00', parentStep: 'odd', order: 'asc' })).toEqual(
+          expected(all, (r) => r.parentStep === 'odd', 'asc'),
+        );
+        expect(await list({ rootRunId: 'tree-1' })).toEqual(expected(all, (r) => r.rootRunId === 'tree-1'));
+        expect(await list({ since: 1050 })).toEqual(expected(all, (r) => r.createdAt >= 1050));
+        expect(await list({ until: 1050 })).toEqual(expected(all, (r) => r.createdAt < 1050));
+        expect(await list({ since: 1020, until: 1100, workflow: 'alpha', status: ['queued', 'succeeded'] })).toEqual(
+          expected(
+            all,
+            (r) =>
+              r.createdAt >= 1020 &&
+              r.createdAt < 1100 &&
+              r.workflow === 'alpha' &&
+              (r.status === 'queued' || r.status === 'succeeded'),
+          ),
+        );
+        expect(await list({ workflow: 'nope' })).toEqual([]);
+      });
+
+      it('returns full records, a default page of 50, and at most 1000', async () => {
+        const all = Array.from({ length: 1005 }, (_, i) => makeRun({ id: `r${i}`, createdAt: i }));
+        await commit({ newRuns: all });
+        const first = await store.listRuns({});
+        expect(first.runs).toHaveLength(50);
+        expect(first.runs[0]).toEqual(all[1004]);
+        expect(first.nextCursor).not.toBeNull();
+        expect((await store.listRuns({ limit: 5000 })).runs).toHaveLength(1000);
+        expect((await store.listRuns({ limit: 2000, order: 'asc', since: 10 })).nextCursor).toBeNull();
+      });
+
+      for (const order of ['asc', 'desc'] as const) {
+        it(`pages through 120 runs ${order} with no duplicates or gaps`, async () => {
+          // Ties on created_at (4 runs per millisecond) so the id part of the cursor matters.
+          const all = Array.from({ length: 120 }, (_, i) =>
+            makeRun({
+              id: `p-${(i * 37) % 120}`,
+              workflow: i % 2 ? 'odd' : 'even',
+              createdAt: 5000 + Math.floor(i / 4),
+            }),
+          );
+          await commit({ newRuns: all });
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          let pages = 0;
+          do {
+            const page = await store.listRuns({ limit: 7, order, ...(cursor ? { cursor } : {}) });
+            seen.push(...ids(page.runs));
+            cursor = page.nextCursor ?? undefined;
+            pages++;
+          } while (cursor);
+          expect(pages).toBe(Math.ceil(120 / 7));
+          expect(seen).toEqual(expected(all, () => true, order));
+
+          const odd: string[] = [];
+          cursor = undefined;
+          do {
+            const page = await store.listRuns({ workflow: 'odd', limit: 10, order, ...(cursor ? { cursor } : {}) });
+            odd.push(...ids(page.runs));
+            cursor = page.nextCursor ?? undefined;
+          } while (cursor);
+          expect(odd).toEqual(expected(all, (r) => r.workflow === 'odd', order));
+        });
+      }
+
+      it('the last full page has no next cursor', async () => {
+        await commit({ newRuns: Array.from({ length: 10 }, (_, i) => makeRun({ id: `e${i}`, createdAt: i })) });
+        const page = await store.listRuns({ limit: 10 });
+        expect(page.runs).toHaveLength(10);
+        expect(page.nextCursor).toBeNull();
+      });
+
+      it('rejects a cursor it did not make', async () => {
+        await expect(store.listRuns({ cursor: 'not-a-cursor' })).rejects.toThrow(/cursor/);
+      });
+
+      it('countRuns counts by status for a filter', async () => {
+        const all = seedRuns();
+        await commit({ newRuns: all });
+        const count = (keep: (r: RunRecord) => boolean) => {
+          const counts: Partial<Record<RunStatus, number>> = {};
+          for (const r of all.filter(keep)) counts[r.status] = (counts[r.status] ?? 0) + 1;
+          return counts;
+        };
+        expect(await store.countRuns({})).toEqual(count(() => true));
+        expect(await store.countRuns({ workflow: 'gamma' })).toEqual(count((r) => r.workflow === 'gamma'));
+        expect(await store.countRuns({ rootRunId: 'tree-1', since: 1020 })).toEqual(
+          count((r) => r.rootRunId === 'tree-1' && r.createdAt >= 1020),
+        );
+        expect(await store.countRuns({ parentRunId: 'run-00', parentStep: 'even' })).toEqual(
+          count((r) => r.parentStep === 'even'),
+        );
+        expect(await store.countRuns({ workflow: 'nope' })).toEqual({});
+      });
+    });
+
+    describe('listUnfinishedRuns', () => {
+      it('returns queued and running runs, oldest first, optionally of some workflows', async () => {
+        const runs = [
+          makeRun({ id: 'r-late', workflow: 'a', status: 'running', createdAt: 30 }),
+          makeRun({ id: 'q-early', workflow: 'b', status: 'queued', createdAt: 10 }),
+          makeRun({ id: 'q-tie-b', workflow: 'a', status: 'queued', createdAt: 20 }),
+          makeRun({ id: 'q-tie-a', workflow: 'c', status: 'queued', createdAt: 20 }),
+          makeRun({ id: 'paused', workflow: 'a', status: 'paused', createdAt: 1 }),
+          makeRun({ id: 'done', workflow: 'a', status: 'succeeded', createdAt: 2 }),
+          makeRun({ id: 'failed', workflow: 'b', status: 'failed', createdAt: 3 }),
+        ];
+        await commit({ newRuns: runs });
+        const ids = (list: RunRecord[]) => list.map((r) => r.id);
+        expect(ids(await store.listUnfinishedRuns())).toEqual(['q-early', 'q-tie-a', 'q-tie-b', 'r-late']);
+        expect(ids(await store.listUnfinishedRuns(['a', 'b']))).toEqual(['q-early', 'q-tie-b', 'r-late']);
+        expect(ids(await store.listUnfinishedRuns([]))).toEqual([]);
+        expect((await store.listUnfinishedRuns(['b']))[0]).toEqual(runs[1]);
+      });
+    });
+
+    describe('listEvents', () => {
+      it('lists events after a seq, for one run or for all, with a limit', async () => {
+        const first = [
+          makeEvent({ runId: 'a', at: 1 }),
+          makeEvent({ runId: 'b', at: 2 }),
+          makeEvent({ runId: 'a', at: 3 }),
+        ];
+        const second = [makeEvent({ runId: 'b', at: 4 }), makeEvent({ runId: 'a', at: 5 })];
+        await commit({ events: first });
+        await commit({ events: second });
+        const all = [...first, ...second];
+        const seqs = all.map((e) => e.seq!);
+        for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]!);
+
+        expect(await store.listEvents({})).toEqual(all);
+        expect(await store.listEvents({ afterSeq: seqs[1] })).toEqual(all.slice(2));
+        expect(await store.listEvents({ afterSeq: seqs[1], limit: 2 })).toEqual(all.slice(2, 4));
+        expect(await store.listEvents({ afterSeq: seqs[4] })).toEqual([]);
+        const ofA = all.filter((e) => e.runId === 'a');
+        expect(await store.listEvents({ runId: 'a' })).toEqual(ofA);
+        expect(await store.listEvents({ runId: 'a', afterSeq: ofA[0]!.seq })).toEqual(ofA.slice(1));
+        expect(await store.listEvents({ runId: 'a', limit: 1 })).toEqual(ofA.slice(0, 1));
+      });
+
+      it('returns at most 1000 events by default', async () => {
+        await commit({ events: Array.from({ length: 1010 }, (_, i) => makeEvent({ runId: 'many', at: i })) });
+        expect(await store.listEvents({ runId: 'many' })).toHaveLength(1000);
+        expect(await store.listEvents({})).toHaveLength(1000);
+      });
+
+      it('seq increases strictly across commits', async () => {
+        const seen: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          const events = Array.from({ length: i * 20 + 1 }, () => makeEvent({ runId: `r${i}` }));
+          await commit({ events });
+          seen.push(...events.map((e) => e.seq!));
+        }
+        for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1]!);
+        expect(new Set(seen).size).toBe(seen.length);
+      });
+    });
+
+    describe('cache', () => {
+      it('returns an entry until it expires, and never one that has', async () => {
+        await commit({
+          cache: [
+            { key: 'short', output: '1', createdAt: 100, expiresAt: 200 },
+            { key: 'forever', output: '2', createdAt: 100, expiresAt: null },
+          ],
+        });
+        expect((await store.getCache('short', 199))?.output).toBe('1');
+        expect(await store.getCache('short', 200)).toBeUndefined();
+        expect(await store.getCache('short', 10_000)).toBeUndefined();
+        expect((await store.getCache('forever', Number.MAX_SAFE_INTEGER))?.output).toBe('2');
+      });
+    });
+
+    describe('scale', () => {
+      it('commits 10,000 child runs in one batch and reads them back in spawn order', async () => {
+        const parent = makeRun({ id: 'big-parent', status: 'running' });
+        const children = Array.from({ length: 10_000 }, (_, i) =>
+          makeRun({
+            id: `big-${i}`,
+            workflow: 'child',
+            parentRunId: 'big-parent',
+            parentStep: 'fan',
+            spawnKey: String(i),
+            rootRunId: 'big-parent',
+            createdAt: 1_000_000 + i,
+          }),
+        );
+        const steps = children.map((c) => makeStep({ runId: c.id, name: 'only' }));
+        const events = children.map((c) => makeEvent({ runId: c.id, type: 'run_created' }));
+        const result = await commit({ newRuns: [parent, ...children], steps, events });
+        expect(result.duplicateRunIds).toEqual([]);
+        expect(new Set(events.map((e) => e.seq)).size).toBe(10_000);
+
+        const links = await store.getChildLinks('big-parent', 'fan');
+        expect(links).toHaveLength(10_000);
+        expect(links[0]!.runId).toBe('big-0');
+        expect(links[9_999]!.runId).toBe('big-9999');
+        expect(await store.getRun('big-5000')).toEqual(children[5000]);
+        expect(await store.countRuns({ parentRunId: 'big-parent' })).toEqual({ queued: 10_000 });
+
+        const again = await commit({ newRuns: children.slice(0, 50).map((c) => ({ ...c, id: `${c.id}-retry` })) });
+        expect(again.duplicateRunIds).toHaveLength(50);
+      });
+    });
+  });
+}
+
+function makeRun(overrides: Partial<RunRecord> = {}): RunRecord {
+  const id = overrides.id ?? 'run';
+  return {
+    id,
+    workflow: 'wf',
+    version: '1',
+    status: 'queued',
+    input: '{"a":1}',
+    output: null,
+    error: null,
+    globals: '{}',
+    idempotencyKey: null,
+    parentRunId: null,
+    parentStep: null,
+    spawnKey: null,
+    rootRunId: id,
+    concurrencyKey: null,
+    replayOf: null,
+    createdAt: 1_700_000_000_000,
+    startedAt: null,
+    finishedAt: null,
+    deadlineAt: null,
+    checkpointSeq: 0,
+    ...overrides,
+  };
+}
+
+function updateOf(run: RunRecord): RunUpdate {
+  const { id, status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq } = run;
+  return { id, status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq };
+}
+
+function makeStep(overrides: Partial<StepRecord> & Pick<StepRecord, 'runId' | 'name'>): StepRecord {
+  return {
+    status: 'pending',
+    attempts: 0,
+    output: null,
+    error: null,
+    startedAt: null,
+    finishedAt: null,
+    nextAttemptAt: null,
+    route: null,
+    cacheHit: false,
+    fallbackUsed: false,
+    ...overrides,
+  };
+}
+
+function makeEvent(overrides: Partial<EventRecord> & Pick<EventRecord, 'runId'>): EventRecord {
+  return { step: null, type: 'run_created', at: 1_700_000_000_000, attempt: null, data: null, ...overrides };
+}
+
+function byName(steps: StepRecord[]): StepRecord[] {
+  return [...steps].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}

@@ -1,0 +1,4 @@
+import { MemoryStore } from '../../src/store/memory/memoryStore.js';
+import { describeStoreConformance } from './conformance.js';
+
+describeStoreConformance('MemoryStore', async () => ({ store: new MemoryStore(), cleanup: async () => {} }));
