@@ -80,8 +80,12 @@ export class Engine {
   private readyHead = 0;
   private resumers: Array<() => void> = [];
   private readonly idempotency = new Map<string, Promise<string>>();
+  /** Top-level runs whose creation is not committed yet: how to fail their `createRun`. */
+  private readonly creating = new Map<string, (error: unknown) => void>();
   private readonly concurrency = new Concurrency();
   private closed = false;
+  /** While > 0, pump() dispatches nothing: a cascade of cancels is under way (see cancelChildren). */
+  private dispatchHeld = 0;
   private nextToken = 1;
 
   constructor(
@@ -112,6 +116,7 @@ export class Engine {
       return known;
     }
     workflow.validate();
+    checkNumericOptions(workflow);
     for (const step of workflow.steps) {
       if (step.pool !== undefined && this.pools[step.pool] === undefined) {
         throw new InvalidWorkflowError(
@@ -199,8 +204,17 @@ export class Engine {
     });
     // The caller of execute() waits on this run: register now, before it can finish and leave memory.
     onCreated?.(new Promise((resolve) => run.settleWaiters.push(resolve)));
-    await new Promise<void>((resolve) => this.queue.afterCommit(resolve));
-    return run.rec.id;
+    // Durable before visible: return once the run is committed, or fail with the store's error
+    // (onCommitError) instead of waiting for a commit that will never come.
+    const id = run.rec.id;
+    await new Promise<void>((resolve, reject) => {
+      this.creating.set(id, reject);
+      this.queue.afterCommit(() => {
+        this.creating.delete(id);
+        resolve();
+      });
+    });
+    return id;
   }
 
   /**
@@ -492,6 +506,8 @@ export class Engine {
     this.event(run, null, 'run_resumed', null, null);
     if (run.waitingForConcurrency) {
       if (!this.concurrency.isQueued(run)) this.concurrency.requeue(run);
+      // Its turn may have come and gone while it was paused (release passes over paused runs).
+      for (const next of this.concurrency.startable()) this.startRun(next);
     } else {
       this.concurrency.occupy(run);
       this.armDeadline(run);
@@ -585,7 +601,10 @@ export class Engine {
             key: cacheKey,
           }),
         );
-        this.succeedStep(run, step, fromJson(entry.output), entry.output, null);
+        const cached = fromJson(entry.output);
+        if (isRouteDecision(cached)) {
+          this.succeedStep(run, step, cached.value, JSON.stringify(cached.value), [...cached.targets]);
+        } else this.succeedStep(run, step, cached, entry.output, null);
       },
       (error) => this.failStep(run, step, serializeError(error), false),
     );
@@ -622,6 +641,7 @@ export class Engine {
    * blocked by a pool or a run's cap stay where they are, and the array is compacted now and then.
    */
   pump(): void {
+    if (this.dispatchHeld > 0) return;
     while (this.freeSlots > 0 && this.resumers.length) {
       this.freeSlots--;
       (this.resumers.shift() as () => void)();
@@ -784,7 +804,10 @@ export class Engine {
     if (key !== undefined) {
       const ttl = cacheTtl(step.def.cache ?? run.plan.workflow.options.cache);
       const now = Date.now();
-      this.queue.putCache({ key, output: json, createdAt: now, expiresAt: ttl ? now + ttl * 1000 : null });
+      // A routing step's entry keeps its route too (in the RouteDecision shape), or a hit would run
+      // every child.
+      const output = route ? `{"__braidRoute":true,"targets":${JSON.stringify(route)},"value":${json}}` : json;
+      this.queue.putCache({ key, output, createdAt: now, expiresAt: ttl ? now + ttl * 1000 : null });
     }
     this.succeedStep(run, step, json === 'null' && value === undefined ? null : value, json, route);
   }
@@ -1021,12 +1044,41 @@ export class Engine {
     this.pump();
   }
 
-  /** Cancels a child that a join no longer needs. */
-  cancelChild(runId: string, reason: string): void {
-    const child = this.runs.get(runId);
-    if (child && !isTerminalRun(child.rec.status)) {
-      this.finalizeRun(child, 'cancelled', { error: serializeError(new RunCancelledError(runId, reason)) });
+  /**
+   * After a restart, a step's children are known only to the store until the step re-runs and reads
+   * its links, so a parent that ends before that (cancelled while paused, say) finds them there.
+   * Reading the links rather than scanning the runs in memory also reaches children not loaded yet.
+   */
+  private cancelStoredChildren(run: ActiveRun, stepName: string, status: RunStatus): void {
+    const reason = `its parent run ${run.rec.id} ended ${status}`;
+    this.store.getChildLinks(run.rec.id, stepName).then(
+      (links) => {
+        for (const link of links) {
+          if (!isTerminalRun(link.status) && !this.closed) this.cancel(link.runId, reason).catch(() => {});
+        }
+      },
+      () => {}, // the store closed meanwhile: nothing more this process can do
+    );
+  }
+
+  /**
+   * Cancels children a join no longer needs. Nothing is dispatched until all are cancelled: each
+   * cancel frees a slot, and pumping then would start (and record as started) a step of the very
+   * next child to cancel. Measured: cancelling a 5,000-child fan-out recorded 5,000 step starts.
+   */
+  cancelChildren(runIds: readonly string[], reason: string): void {
+    this.dispatchHeld++;
+    try {
+      for (const runId of runIds) {
+        const child = this.runs.get(runId);
+        if (child && !isTerminalRun(child.rec.status)) {
+          this.finalizeRun(child, 'cancelled', { error: serializeError(new RunCancelledError(runId, reason)) });
+        }
+      }
+    } finally {
+      this.dispatchHeld--;
     }
+    this.pump();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1063,16 +1115,23 @@ export class Engine {
       this.writeStep(step);
       this.event(run, step.def.name, 'step_cancelled', null, null);
     }
-    // Cancellation cascades to children that are still running.
-    for (const step of run.steps.values()) {
-      for (const child of step.children?.unfinished() ?? []) {
-        const live = this.runs.get(child.runId);
-        if (live) {
-          this.finalizeRun(live, 'cancelled', {
-            error: serializeError(new RunCancelledError(child.runId, `its parent run ${run.rec.id} ended ${status}`)),
-          });
+    // Cancellation cascades to children that are still running (dispatching nothing meanwhile, as in
+    // cancelChildren; the pump below catches up).
+    this.dispatchHeld++;
+    try {
+      for (const step of run.steps.values()) {
+        for (const child of step.children?.unfinished() ?? []) {
+          const live = this.runs.get(child.runId);
+          if (live) {
+            this.finalizeRun(live, 'cancelled', {
+              error: serializeError(new RunCancelledError(child.runId, `its parent run ${run.rec.id} ended ${status}`)),
+            });
+          }
         }
+        if (step.children && !step.children.loaded) this.cancelStoredChildren(run, step.def.name, status);
       }
+    } finally {
+      this.dispatchHeld--;
     }
     if (run.deadlineTimer !== undefined) this.timers.cancel(run.deadlineTimer);
     run.deadlineTimer = undefined;
@@ -1192,6 +1251,11 @@ export class Engine {
     // fail their waiters: the store still holds their last committed state, which `recover` resumes.
     console.error('[braid] store commit failed; affected runs will resume from their last committed state:', error);
     const ids = new Set([...batch.newRuns.map((r) => r.id), ...batch.runUpdates.map((r) => r.id)]);
+    for (const rec of batch.newRuns) {
+      const reject = this.creating.get(rec.id);
+      this.creating.delete(rec.id);
+      reject?.(error);
+    }
     for (const id of ids) {
       const run = this.runs.get(id);
       if (!run) continue;
@@ -1227,6 +1291,15 @@ export class Engine {
     }
     this.timers.stop();
     await this.queue.flushed();
+    // Callers still waiting get the run as it stands, not a promise that never settles; the run
+    // itself stays unfinished in the store and resumes on the next start.
+    const error = serializeError(new ExecutorClosedError());
+    for (const run of this.runs.values()) {
+      if (!run.settleWaiters.length && !run.doneWaiters.length) continue;
+      const result = { ...this.resultOf(run), success: false, error };
+      for (const w of run.settleWaiters.splice(0)) w(result);
+      for (const w of run.doneWaiters.splice(0)) w(result);
+    }
     this.runs.clear();
   }
 
@@ -1267,6 +1340,30 @@ function blankStep(runId: string, name: string): StepRecord {
     cacheHit: false,
     fallbackUsed: false,
   };
+}
+
+/**
+ * Refuses numbers that would make runs misbehave rather than fail: a `maxParallelNodes` or
+ * `maxRuns` of 0 leaves every run waiting forever, a negative or fractional retry count is a typo.
+ */
+function checkNumericOptions(workflow: Workflow<any, any, any>): void {
+  const isWholeAtLeast = (value: number | undefined, min: number) =>
+    value === undefined || (Number.isInteger(value) && value >= min);
+  const isNonNegative = (value: number | undefined) => value === undefined || value >= 0;
+  const refuse = (step: string | undefined, option: string, rule: string, value: unknown) => {
+    throw new InvalidWorkflowError(workflow.name, step, `\`${option}\` must be ${rule}, got ${value}.`);
+  };
+  const o = workflow.options;
+  if (!isWholeAtLeast(o.maxParallelNodes, 1))
+    refuse(undefined, 'maxParallelNodes', 'a whole number >= 1', o.maxParallelNodes);
+  if (!isWholeAtLeast(o.maxRuns, 1)) refuse(undefined, 'maxRuns', 'a whole number >= 1', o.maxRuns);
+  if (!isWholeAtLeast(o.retries, 0)) refuse(undefined, 'retries', 'a whole number >= 0', o.retries);
+  if (!isNonNegative(o.timeoutSeconds)) refuse(undefined, 'timeoutSeconds', '>= 0 (0 = no deadline)', o.timeoutSeconds);
+  for (const step of workflow.steps) {
+    if (!isWholeAtLeast(step.retries, 0)) refuse(step.name, 'retries', 'a whole number >= 0', step.retries);
+    if (!isNonNegative(step.timeoutSeconds))
+      refuse(step.name, 'timeoutSeconds', '>= 0 (0 = no limit)', step.timeoutSeconds);
+  }
 }
 
 function cacheTtl(policy: boolean | { ttlSeconds?: number } | undefined): number | undefined {

@@ -39,6 +39,8 @@ export class WorkflowExecutor {
   private readonly ownsStore: boolean;
   private readonly shouldRecover: boolean;
   private opening: Promise<void> | undefined;
+  /** Runs resumed when the executor opened, not yet returned by `recover()`. */
+  private resumedOnOpen: string[] = [];
 
   constructor(options: ExecutorOptions = {}) {
     this.config = resolveConfig(options);
@@ -73,7 +75,7 @@ export class WorkflowExecutor {
   open(): Promise<void> {
     this.opening ??= (async () => {
       await this.store.open();
-      if (this.shouldRecover) await this.engine.recover();
+      if (this.shouldRecover) this.resumedOnOpen = await this.engine.recover();
     })();
     return this.opening;
   }
@@ -81,7 +83,8 @@ export class WorkflowExecutor {
   /** Resumes every unfinished run of the registered workflows; returns their handles. */
   async recover(): Promise<RunHandle[]> {
     await this.open();
-    const ids = await this.engine.recover();
+    // On a fresh executor, open() has just resumed them: report those too.
+    const ids = [...this.resumedOnOpen.splice(0), ...(await this.engine.recover())];
     return ids.map((id) => this.handle(id, this.engine.runs.get(id)?.rec.workflow ?? ''));
   }
 

@@ -47,21 +47,6 @@ export function newRunId(now = Date.now()): string {
   return encodeTime(now) + encodeBytes(lastRandom, 16);
 }
 
-/**
- * A child's run id is derived from its identity (parent run, parent step, spawn key), so a parent
- * that re-spawns after a crash names the same child even before it reads the store.
- */
-export function childRunId(parentRunId: string, parentStep: string, spawnKey: string): string {
-  const digest = createHash('sha256')
-    .update(parentRunId)
-    .update('\0')
-    .update(parentStep)
-    .update('\0')
-    .update(spawnKey)
-    .digest();
-  return `${parentRunId.slice(0, 10)}${encodeBytes(digest, 16)}`;
-}
-
 export function hashText(text: string): string {
   return createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }

@@ -20,7 +20,7 @@ import type { Workflow } from '../model/workflow.js';
 import type { ChildEntry, JoinWaiter } from './children.js';
 import { ChildRegistry } from './children.js';
 import type { Engine } from './engine.js';
-import { childRunId, hashText } from './ids.js';
+import { hashText, newRunId } from './ids.js';
 import type { ActiveRun, ActiveStep, WorkflowPlan } from './runState.js';
 
 interface PreparedSpawn {
@@ -120,7 +120,9 @@ export class StepContextImpl implements StepContext<any, any> {
       const key = p.explicitKey ?? `${p.contentHash}:${registry.nextOrdinal(p.contentHash)}`;
       const existing = registry.byKey.get(key);
       if (existing) return this.handle(existing);
-      const id = childRunId(this.runId, this.stepName, key);
+      // Identity is (parent run, parent step, key), held by the store's unique index; the id itself
+      // is a fresh time-ordered one, so a parent's children list in spawn order.
+      const id = newRunId();
       const child = this.engine.addRun({
         plan: p.plan,
         input: p.input,
@@ -263,7 +265,7 @@ export class StepContextImpl implements StepContext<any, any> {
     const settle = (pending: ReadonlySet<string>): QuorumResult<any> | Error | undefined => {
       if (counted.length >= needed) {
         const cancelled = [...pending];
-        for (const id of cancelled) this.engine.cancelChild(id, `join needed ${needed} success(es) and has them`);
+        this.engine.cancelChildren(cancelled, `join needed ${needed} success(es) and has them`);
         return { counted: counted.slice(0, Math.max(needed, counted.length)), cancelled, failed };
       }
       if (counted.length + pending.size < needed) {
