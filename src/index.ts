@@ -35,6 +35,7 @@ export {
   SpawnError,
   StepFailedError,
   StepTimeoutError,
+  StoreLockedError,
   StoreVersionError,
   UnknownParentError,
   WorkflowNotRegisteredError,

@@ -36,8 +36,6 @@ export interface ExecutorOptions extends Partial<ExecutionConfig> {
   historySize?: number;
   /** Resume unfinished runs of registered workflows when the executor opens. Default true. */
   recover?: boolean;
-  /** How long a callback handler may take before it is abandoned. Default 5000 ms. */
-  callbackTimeoutMs?: number;
 }
 
 export const DEFAULT_CONFIG: ExecutionConfig = {

@@ -778,7 +778,8 @@ export class Engine {
     let value = out;
     let route: string[] | null = null;
     if (isRouteDecision(out)) {
-      const children = run.plan.children.get(step.def.name) ?? [];
+      // A step that declares `routes` may only choose among them; any step only among its children.
+      const children = step.def.routes ?? run.plan.children.get(step.def.name) ?? [];
       const bad = out.targets.find((t) => !children.includes(t));
       if (bad !== undefined) {
         this.attemptFailed(

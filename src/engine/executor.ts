@@ -75,6 +75,7 @@ export class WorkflowExecutor {
   open(): Promise<void> {
     this.opening ??= (async () => {
       await this.store.open();
+      await this.store.lockForExecutor?.();
       if (this.shouldRecover) this.resumedOnOpen = await this.engine.recover();
     })();
     return this.opening;
@@ -85,7 +86,7 @@ export class WorkflowExecutor {
     await this.open();
     // On a fresh executor, open() has just resumed them: report those too.
     const ids = [...this.resumedOnOpen.splice(0), ...(await this.engine.recover())];
-    return ids.map((id) => this.handle(id, this.engine.runs.get(id)?.rec.workflow ?? ''));
+    return Promise.all(ids.map((id) => this.getHandle(id)));
   }
 
   /** Runs a workflow and waits until it ends or pauses. */
@@ -186,6 +187,7 @@ export class WorkflowExecutor {
   async cleanup(): Promise<void> {
     await this.opening?.catch(() => {});
     await this.engine.close();
+    await this.store.unlockForExecutor?.();
     if (this.ownsStore) await this.store.close();
   }
 

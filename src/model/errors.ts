@@ -236,6 +236,20 @@ export class StoreVersionError extends BraidError {
   }
 }
 
+export class StoreLockedError extends BraidError {
+  readonly code = 'store_locked';
+  constructor(
+    readonly where: string,
+    readonly pid: number | undefined,
+  ) {
+    super(
+      `The SQLite database ${where} is in use by another Braid executor${pid === undefined ? '' : ` (pid ${pid})`}. ` +
+        'One executor runs a SQLite file at a time: stop the other process, give this one another file ' +
+        '(BRAID_DB), or use PostgreSQL to run several workers.',
+    );
+  }
+}
+
 export class ExecutorClosedError extends BraidError {
   readonly code = 'executor_closed';
   constructor() {

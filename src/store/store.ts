@@ -20,6 +20,13 @@ export interface Store {
   readonly description: string;
   /** Connects and applies migrations. Idempotent. */
   open(): Promise<void>;
+  /**
+   * Optional: called by an executor before it runs and recovers runs, for stores that allow only
+   * one executor at a time (SQLite). Throws StoreLockedError when another live executor has it.
+   */
+  lockForExecutor?(): Promise<void>;
+  /** Releases what `lockForExecutor` took (the executor's `cleanup()` calls it). */
+  unlockForExecutor?(): Promise<void>;
   close(): Promise<void>;
   /**
    * Writes the whole batch in one transaction, or nothing. Assigns `seq` to each event.

@@ -14,6 +14,7 @@ import type {
   StepRecord,
   WriteBatch,
 } from '../types.js';
+import { ExecutorLock } from './executorLock.js';
 import { migrate } from './migrate.js';
 import { prepareCountRuns } from './queries/countRuns.js';
 import { prepareFindRunByIdempotencyKey } from './queries/findRunByIdempotencyKey.js';
@@ -57,9 +58,11 @@ export class SqliteStore implements Store {
   private readonly path: string;
   private readonly synchronous: 'normal' | 'full';
   private opened: Opened | undefined;
+  private readonly lock: ExecutorLock;
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
+    this.lock = new ExecutorLock(`${path.resolve(options.path)}.lock`, options.path);
     this.synchronous = options.synchronous ?? 'normal';
     this.description = `sqlite:${options.path}`;
   }
@@ -91,6 +94,16 @@ export class SqliteStore implements Store {
     const opened = this.opened;
     this.opened = undefined;
     opened?.db.close();
+    this.lock.release();
+  }
+
+  /** Called by an executor that will run (and recover) this file's runs; see ExecutorLock. */
+  async lockForExecutor(): Promise<void> {
+    this.lock.acquire();
+  }
+
+  async unlockForExecutor(): Promise<void> {
+    this.lock.release();
   }
 
   async commit(batch: WriteBatch): Promise<CommitResult> {

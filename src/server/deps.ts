@@ -1,0 +1,10 @@
+import type { WorkflowExecutor } from '../engine/executor.js';
+import type { BraidMetrics } from './prometheus.js';
+
+/** What every route module gets: the executor it steers and the app-wide pieces. */
+export interface ServerDeps {
+  executor: WorkflowExecutor;
+  metrics: BraidMetrics;
+  /** Interval of the SSE heartbeat comment. */
+  heartbeatMs: number;
+}

@@ -1,0 +1,265 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { WorkflowExecutor } from '../../engine/executor.js';
+import { InvalidStateError, RunNotFoundError } from '../../model/errors.js';
+import type { Store } from '../../store/store.js';
+import {
+  type EventRecord,
+  isTerminalRun,
+  type RunFilter,
+  type RunPage,
+  type RunRecord,
+  type StepRecord,
+} from '../../store/types.js';
+import type { ServerDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import {
+  CancelRunBodySchema,
+  ChildrenPageSchema,
+  ListChildrenQuerySchema,
+  ListRunsQuerySchema,
+  ReplayResultSchema,
+  RunActionResultSchema,
+  RunDetailSchema,
+  RunIdParamsSchema,
+  RunPageSchema,
+  type StepJson,
+} from '../schemas.js';
+import { attemptsFromEvents, eventView, pendingStepView, runView, stepView } from '../views.js';
+import { errorResponses, jsonResponse } from './responses.js';
+
+const listRuns = createRoute({
+  method: 'get',
+  path: '/api/runs',
+  tags: ['runs'],
+  summary: 'List runs, newest first, with filters and cursor paging',
+  request: { query: ListRunsQuerySchema },
+  responses: { 200: jsonResponse(RunPageSchema, 'One page of runs'), ...errorResponses(400, 401) },
+});
+
+const getRun = createRoute({
+  method: 'get',
+  path: '/api/runs/{id}',
+  tags: ['runs'],
+  summary: 'A run with its steps, events, attempts, children counts and parent link',
+  request: { params: RunIdParamsSchema },
+  responses: { 200: jsonResponse(RunDetailSchema, 'The run'), ...errorResponses(401, 404) },
+});
+
+const listChildren = createRoute({
+  method: 'get',
+  path: '/api/runs/{id}/children',
+  tags: ['runs'],
+  summary: 'The child runs a run spawned, in spawn order, with status counts',
+  request: { params: RunIdParamsSchema, query: ListChildrenQuerySchema },
+  responses: { 200: jsonResponse(ChildrenPageSchema, 'One page of children'), ...errorResponses(400, 401, 404) },
+});
+
+const cancelRun = createRoute({
+  method: 'post',
+  path: '/api/runs/{id}/cancel',
+  tags: ['actions'],
+  summary: 'Cancel a run: running steps are aborted, children cancelled',
+  request: {
+    params: RunIdParamsSchema,
+    body: { required: false, content: { 'application/json': { schema: CancelRunBodySchema } } },
+  },
+  responses: {
+    200: jsonResponse(RunActionResultSchema, 'The run, cancelled'),
+    ...errorResponses(400, 401, 404, 409, 413, 415),
+  },
+});
+
+const pauseRun = createRoute({
+  method: 'post',
+  path: '/api/runs/{id}/pause',
+  tags: ['actions'],
+  summary: 'Pause a run: no new steps start (running ones finish and are recorded)',
+  request: { params: RunIdParamsSchema },
+  responses: { 200: jsonResponse(RunActionResultSchema, 'The run, paused'), ...errorResponses(401, 404, 409) },
+});
+
+const resumeRun = createRoute({
+  method: 'post',
+  path: '/api/runs/{id}/resume',
+  tags: ['actions'],
+  summary: 'Resume a paused run from its last checkpoint',
+  request: { params: RunIdParamsSchema },
+  responses: { 200: jsonResponse(RunActionResultSchema, 'The run, resumed'), ...errorResponses(401, 404, 409) },
+});
+
+const replayRun = createRoute({
+  method: 'post',
+  path: '/api/runs/{id}/replay',
+  tags: ['actions'],
+  summary: 'Start a new run of the same workflow with the same input (linked by replayOf)',
+  request: { params: RunIdParamsSchema },
+  responses: { 201: jsonResponse(ReplayResultSchema, 'The new run'), ...errorResponses(401, 404) },
+});
+
+export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): void {
+  const store = executor.store;
+
+  app.openapi(listRuns, async (c) => {
+    const q = c.req.valid('query');
+    const page = await listRunPage(store, {
+      workflow: q.workflow,
+      status: q.status,
+      parentRunId: q.parentRunId,
+      rootRunId: q.rootRunId,
+      since: q.since,
+      until: q.until,
+      limit: q.limit,
+      cursor: q.cursor,
+      order: q.order,
+    });
+    const now = Date.now();
+    return c.json({ runs: page.runs.map((r) => runView(r, now)), nextCursor: page.nextCursor }, 200);
+  });
+
+  app.openapi(getRun, async (c) => {
+    const { id } = c.req.valid('param');
+    const run = await requireRun(store, id);
+    const [steps, events, counts] = await Promise.all([
+      store.getSteps(id),
+      allEventsOf(store, id),
+      store.countRuns({ parentRunId: id }),
+    ]);
+    const now = Date.now();
+    return c.json(
+      {
+        run: runView(run, now),
+        steps: stepsInDefinitionOrder(executor, run, steps, now),
+        events: events.map(eventView),
+        attempts: attemptsFromEvents(events),
+        children: { total: sum(counts), counts },
+        parent: run.parentRunId === null ? null : { runId: run.parentRunId, step: run.parentStep },
+        replayOf: run.replayOf,
+      },
+      200,
+    );
+  });
+
+  app.openapi(listChildren, async (c) => {
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    await requireRun(store, id);
+    const scope = { parentRunId: id, parentStep: q.step };
+    const [page, counts] = await Promise.all([
+      listRunPage(store, { ...scope, status: q.status, limit: q.limit, cursor: q.cursor, order: q.order ?? 'asc' }),
+      store.countRuns(scope),
+    ]);
+    const now = Date.now();
+    return c.json(
+      { runs: page.runs.map((r) => runView(r, now)), nextCursor: page.nextCursor, total: sum(counts), counts },
+      200,
+    );
+  });
+
+  app.openapi(cancelRun, async (c) => {
+    const { id } = c.req.valid('param');
+    const { reason } = c.req.valid('json');
+    const run = await requireRun(store, id);
+    // The executor treats cancelling a finished run as a no-op; over HTTP the caller should hear that
+    // nothing happened, as with pause and resume.
+    if (isTerminalRun(run.status)) throw new InvalidStateError(id, run.status, 'cancel');
+    const result = await executor.cancel(id, reason);
+    return c.json({ runId: id, status: result.status }, 200);
+  });
+
+  app.openapi(pauseRun, async (c) => {
+    const { id } = c.req.valid('param');
+    await pauseWithoutWaiting(executor, id);
+    return c.json({ runId: id, status: 'paused' as const }, 200);
+  });
+
+  app.openapi(resumeRun, async (c) => {
+    const { id } = c.req.valid('param');
+    await executor.resume(id);
+    const run = await requireRun(store, id);
+    return c.json({ runId: id, status: run.status }, 200);
+  });
+
+  app.openapi(replayRun, async (c) => {
+    const { id } = c.req.valid('param');
+    const handle = await executor.replay(id);
+    return c.json({ runId: handle.runId, replayOf: id }, 201);
+  });
+}
+
+async function requireRun(store: Store, id: string): Promise<RunRecord> {
+  const run = await store.getRun(id);
+  if (!run) throw new RunNotFoundError(id);
+  return run;
+}
+
+/** `listRuns`, with a cursor the store cannot read reported as the client's mistake. */
+async function listRunPage(store: Store, filter: RunFilter): Promise<RunPage> {
+  try {
+    return await store.listRuns(filter);
+  } catch (error) {
+    if (filter.cursor !== undefined && error instanceof TypeError) {
+      throw new ApiError(400, 'invalid_cursor', error.message, [{ path: ['cursor'], message: error.message }]);
+    }
+    throw error;
+  }
+}
+
+async function allEventsOf(store: Store, runId: string): Promise<EventRecord[]> {
+  const pageSize = 1000;
+  const events: EventRecord[] = [];
+  for (;;) {
+    const page = await store.listEvents({ runId, afterSeq: events.at(-1)?.seq ?? 0, limit: pageSize });
+    events.push(...page);
+    if (page.length < pageSize) return events;
+  }
+}
+
+/**
+ * Steps are stored when first touched, so the registered definition supplies the rest (pending)
+ * and each step's parents: the dashboard draws the whole DAG from this. Stored steps the
+ * definition does not know (another version) come last.
+ */
+function stepsInDefinitionOrder(
+  executor: WorkflowExecutor,
+  run: RunRecord,
+  steps: readonly StepRecord[],
+  now: number,
+): StepJson[] {
+  const definition = executor.workflows.find((w) => w.name === run.workflow && w.version === run.version);
+  const stored = new Map(steps.map((s) => [s.name, s]));
+  const out: StepJson[] = [];
+  for (const def of definition?.steps ?? []) {
+    const rec = stored.get(def.name);
+    out.push(rec ? stepView(rec, def.parents, now) : pendingStepView(def.name, def.parents));
+    stored.delete(def.name);
+  }
+  for (const rec of stored.values()) out.push(stepView(rec, [], now));
+  return out;
+}
+
+/**
+ * Pauses without waiting for the run's running steps to finish (the executor's `pause` resolves
+ * only then, which may be minutes): answers once the pause is committed. A run already paused
+ * is answered at once; a refusal (finished run, unknown id) comes from `pause` itself.
+ */
+async function pauseWithoutWaiting(executor: WorkflowExecutor, runId: string): Promise<void> {
+  const run = await requireRun(executor.store, runId);
+  if (run.status === 'paused') return;
+  let stopListening = () => {};
+  const committed = new Promise<void>((resolve) => {
+    stopListening = executor.onEvents((events) => {
+      if (events.some((e) => e.runId === runId && e.type === 'run_paused')) resolve();
+    });
+  });
+  const settled = executor.pause(runId);
+  try {
+    await Promise.race([committed, settled]);
+  } finally {
+    stopListening();
+    settled.catch(() => {}); // once the pause is committed, `pause` can no longer fail
+  }
+}
+
+function sum(counts: Partial<Record<string, number>>): number {
+  return Object.values(counts).reduce<number>((a, b) => a + (b ?? 0), 0);
+}

@@ -1,0 +1,363 @@
+/**
+ * The zod schemas of the HTTP API. Requests are validated with them and the OpenAPI document is
+ * generated from them, so the document cannot drift from what the server accepts and returns.
+ * Every timestamp is epoch milliseconds (a number), in requests' responses and in events alike.
+ */
+import { z } from '@hono/zod-openapi';
+import { EVENT_TYPES, RUN_STATUSES, type RunStatus, STEP_STATUSES } from '../store/types.js';
+
+// ------------------------------------------------------------------------------------------------
+// Shared pieces
+
+const EpochMs = z.number().int().openapi({ description: 'Epoch milliseconds', example: 1767225600000 });
+const NullableEpochMs = EpochMs.nullable();
+
+export const RunStatusSchema = z.enum(RUN_STATUSES).openapi('RunStatus');
+export const StepStatusSchema = z.enum(STEP_STATUSES).openapi('StepStatus');
+export const EventTypeSchema = z.enum(EVENT_TYPES).openapi('EventType');
+
+export const SerializedErrorSchema = z
+  .object({
+    name: z.string(),
+    message: z.string(),
+    code: z.string().optional(),
+    stack: z.string().optional(),
+    cause: z.unknown().optional().openapi({ description: 'The error this one wraps, in the same shape' }),
+  })
+  .openapi('SerializedError');
+
+export const ErrorResponseSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'run_not_found' }),
+      message: z.string(),
+      issues: z
+        .array(
+          z.object({
+            path: z.array(z.union([z.string(), z.number()])),
+            message: z.string(),
+            code: z.string().optional(),
+          }),
+        )
+        .optional()
+        .openapi({ description: 'What is wrong with each field, for validation failures' }),
+    }),
+  })
+  .openapi('Error');
+
+export const StatusCountsSchema = z
+  .object(
+    Object.fromEntries(RUN_STATUSES.map((s) => [s, z.number().int().optional()])) as Record<
+      RunStatus,
+      z.ZodOptional<z.ZodNumber>
+    >,
+  )
+  .openapi('StatusCounts', { description: 'Number of runs in each status (statuses with none are left out)' });
+
+// ------------------------------------------------------------------------------------------------
+// Records
+
+export const RunSchema = z
+  .object({
+    id: z.string(),
+    workflow: z.string(),
+    version: z.string(),
+    status: RunStatusSchema,
+    input: z.unknown(),
+    output: z.unknown().openapi({ description: 'Set when the run succeeded; null otherwise' }),
+    error: SerializedErrorSchema.nullable(),
+    globals: z.record(z.string(), z.unknown()),
+    idempotencyKey: z.string().nullable(),
+    parentRunId: z.string().nullable(),
+    parentStep: z.string().nullable(),
+    spawnKey: z.string().nullable(),
+    rootRunId: z.string(),
+    concurrencyKey: z.string().nullable(),
+    replayOf: z.string().nullable(),
+    createdAt: EpochMs,
+    startedAt: NullableEpochMs,
+    finishedAt: NullableEpochMs,
+    deadlineAt: NullableEpochMs,
+    durationMs: z
+      .number()
+      .nullable()
+      .openapi({ description: 'finishedAt - startedAt; for an unfinished run, the time since it started' }),
+  })
+  .openapi('Run');
+export type RunJson = z.infer<typeof RunSchema>;
+
+export const StepSchema = z
+  .object({
+    name: z.string(),
+    status: StepStatusSchema,
+    parents: z.array(z.string()).openapi({ description: 'From the registered definition; empty if unknown' }),
+    attempts: z.number().int(),
+    output: z.unknown(),
+    error: SerializedErrorSchema.nullable(),
+    startedAt: NullableEpochMs,
+    finishedAt: NullableEpochMs,
+    durationMs: z.number().nullable(),
+    nextAttemptAt: NullableEpochMs.openapi({ description: 'When a retry is due' }),
+    route: z.array(z.string()).nullable().openapi({ description: 'The children this step routed to, if it routed' }),
+    cacheHit: z.boolean(),
+    fallbackUsed: z.boolean(),
+  })
+  .openapi('Step');
+export type StepJson = z.infer<typeof StepSchema>;
+
+export const EventSchema = z
+  .object({
+    seq: z.number().int().openapi({ description: 'Global, increasing; the SSE id' }),
+    runId: z.string(),
+    step: z.string().nullable(),
+    type: EventTypeSchema,
+    at: EpochMs,
+    attempt: z.number().int().nullable(),
+    data: z.unknown().openapi({ description: 'Small JSON payload (error, retry delay, ...), or null' }),
+  })
+  .openapi('Event');
+export type EventJson = z.infer<typeof EventSchema>;
+
+export const ATTEMPT_OUTCOMES = ['running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
+export const AttemptSchema = z
+  .object({
+    step: z.string(),
+    attempt: z.number().int(),
+    startedAt: EpochMs,
+    finishedAt: NullableEpochMs,
+    durationMs: z.number().nullable(),
+    outcome: z.enum(ATTEMPT_OUTCOMES).openapi({
+      description: '`interrupted`: the process stopped during the attempt and the step was started again',
+    }),
+    willRetry: z.boolean(),
+    error: SerializedErrorSchema.nullable(),
+  })
+  .openapi('Attempt');
+export type AttemptJson = z.infer<typeof AttemptSchema>;
+
+export const RunDetailSchema = z
+  .object({
+    run: RunSchema,
+    steps: z.array(StepSchema).openapi({ description: 'In definition order when the workflow is registered' }),
+    events: z.array(EventSchema),
+    attempts: z.array(AttemptSchema).openapi({ description: 'Every step attempt, derived from the events' }),
+    children: z.object({ total: z.number().int(), counts: StatusCountsSchema }),
+    parent: z.object({ runId: z.string(), step: z.string().nullable() }).nullable(),
+    replayOf: z.string().nullable(),
+  })
+  .openapi('RunDetail');
+export type RunDetailJson = z.infer<typeof RunDetailSchema>;
+
+export const RunPageSchema = z
+  .object({
+    runs: z.array(RunSchema),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last' }),
+  })
+  .openapi('RunPage');
+
+export const ChildrenPageSchema = z
+  .object({
+    runs: z.array(RunSchema),
+    nextCursor: z.string().nullable(),
+    total: z.number().int().openapi({ description: 'All children of the run (of the step, with `step`)' }),
+    counts: StatusCountsSchema,
+  })
+  .openapi('ChildrenPage');
+
+export const ExecutionSummarySchema = z
+  .object({
+    runId: z.string(),
+    status: RunStatusSchema,
+    success: z.boolean(),
+    output: z.unknown(),
+    error: SerializedErrorSchema.nullable(),
+    executionTime: z.number().openapi({ description: 'Milliseconds' }),
+    nodeExecutionOrder: z.array(z.string()),
+    partialResults: z.record(z.string(), z.unknown()),
+  })
+  .openapi('ExecutionSummary');
+export type ExecutionSummaryJson = z.infer<typeof ExecutionSummarySchema>;
+
+export const StartedRunSchema = z
+  .object({
+    runId: z.string(),
+    result: ExecutionSummarySchema.optional().openapi({ description: 'With `?wait=true`: the finished run' }),
+  })
+  .openapi('StartedRun');
+
+export const RunActionResultSchema = z
+  .object({ runId: z.string(), status: RunStatusSchema })
+  .openapi('RunActionResult');
+
+export const ReplayResultSchema = z
+  .object({ runId: z.string().openapi({ description: 'The new run' }), replayOf: z.string() })
+  .openapi('ReplayResult');
+
+export const WorkflowStepShapeSchema = z
+  .object({
+    name: z.string(),
+    parents: z.array(z.string()),
+    routes: z.array(z.string()),
+    pool: z.string().nullable(),
+    retries: z.number().int().nullable(),
+    timeoutSeconds: z.number().nullable(),
+    cache: z.union([z.boolean(), z.object({ ttlSeconds: z.number().optional() })]).nullable(),
+    hasFallback: z.boolean(),
+    isConditional: z.boolean().openapi({ description: 'Has a `when` predicate' }),
+    requireAllParents: z.boolean(),
+  })
+  .openapi('WorkflowStep');
+
+export const WorkflowShapeSchema = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    description: z.string().nullable(),
+    inputSchema: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: 'JSON Schema of the input, when the schema is zod; null otherwise' }),
+    timeoutSeconds: z.number().nullable(),
+    retries: z.number().int().nullable(),
+    maxRuns: z.number().int().nullable(),
+    maxParallelNodes: z.number().int().nullable(),
+    steps: z.array(WorkflowStepShapeSchema),
+  })
+  .openapi('Workflow');
+export type WorkflowShapeJson = z.infer<typeof WorkflowShapeSchema>;
+
+export const HealthSchema = z.object({ ok: z.literal(true), store: z.string() }).openapi('Health');
+
+// ------------------------------------------------------------------------------------------------
+// Requests
+
+export const RunIdParamsSchema = z.object({
+  id: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'run_01JZ...' }),
+});
+
+export const WorkflowNameParamsSchema = z.object({
+  name: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'name', in: 'path' }, example: 'order' }),
+});
+
+/** A statuses filter: `status=failed,timed_out` or `status=failed&status=timed_out`. */
+const StatusListQuery = z
+  .union([z.string(), z.array(z.string())])
+  .optional()
+  .transform((value, ctx): RunStatus[] | undefined => {
+    if (value === undefined) return undefined;
+    const names = (Array.isArray(value) ? value : [value])
+      .flatMap((v) => v.split(','))
+      .map((v) => v.trim())
+      .filter(Boolean);
+    const statuses: RunStatus[] = [];
+    for (const name of names) {
+      const parsed = RunStatusSchema.safeParse(name);
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', message: `unknown status "${name}"; use one of ${RUN_STATUSES.join(', ')}` });
+        return z.NEVER;
+      }
+      statuses.push(parsed.data);
+    }
+    return statuses.length ? statuses : undefined;
+  })
+  .openapi({ type: 'string', description: 'One status or a comma-separated list', example: 'failed,timed_out' });
+
+/** A time as ISO 8601 or epoch milliseconds, read as epoch milliseconds. */
+const TimeQuery = z
+  .string()
+  .optional()
+  .transform((value, ctx): number | undefined => {
+    if (value === undefined || value === '') return undefined;
+    const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a time; use ISO 8601 or epoch milliseconds` });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .openapi({ type: 'string', description: 'ISO 8601 or epoch milliseconds', example: '2026-01-01T00:00:00Z' });
+
+const LimitQuery = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(1000)
+  .optional()
+  .openapi({ type: 'integer', description: 'Page size, 1-1000 (default 50)' });
+
+const CursorQuery = z.string().min(1).optional().openapi({ description: 'The `nextCursor` of the previous page' });
+
+export const ListRunsQuerySchema = z.object({
+  workflow: z.string().min(1).optional(),
+  status: StatusListQuery,
+  parentRunId: z.string().min(1).optional(),
+  rootRunId: z.string().min(1).optional(),
+  since: TimeQuery.openapi({ description: 'createdAt >= since (ISO 8601 or epoch ms)' }),
+  until: TimeQuery.openapi({ description: 'createdAt < until (ISO 8601 or epoch ms)' }),
+  limit: LimitQuery,
+  cursor: CursorQuery,
+  order: z.enum(['asc', 'desc']).optional().openapi({ description: 'By creation time; default desc (newest first)' }),
+});
+
+export const ListChildrenQuerySchema = z.object({
+  step: z.string().min(1).optional().openapi({ description: 'Only the children spawned by this step' }),
+  status: StatusListQuery,
+  limit: LimitQuery,
+  cursor: CursorQuery,
+  order: z.enum(['asc', 'desc']).optional().openapi({ description: 'Default asc: spawn order' }),
+});
+
+const BooleanQuery = z
+  .enum(['true', 'false', '1', '0'])
+  .optional()
+  .transform((v) => v === 'true' || v === '1')
+  .openapi({ type: 'string', enum: ['true', 'false'] });
+
+export const StartRunQuerySchema = z.object({
+  wait: BooleanQuery.openapi({ description: 'Wait until the run ends and return its result' }),
+});
+
+export const StartRunBodySchema = z
+  .object({
+    input: z.unknown().openapi({ description: "The run's input, checked against the workflow's schema" }),
+    idempotencyKey: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .openapi({ description: 'A run already started with this key is returned instead of a new one' }),
+    globals: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .openapi({ description: "The run's global variables (ctx.globals)" }),
+  })
+  .openapi('StartRunRequest');
+
+export const CancelRunBodySchema = z.object({ reason: z.string().max(1000).optional() }).openapi('CancelRunRequest');
+
+export const EventsQuerySchema = z.object({
+  runId: z.string().min(1).optional().openapi({ description: 'Only this run and its descendants' }),
+  after: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .openapi({ type: 'integer', description: 'Replay events with seq > after first (Last-Event-ID wins)' }),
+});
+
+export const LastEventIdHeaderSchema = z.object({
+  'last-event-id': z
+    .string()
+    .regex(/^\d+$/, 'must be the seq of an event (a whole number)')
+    .optional()
+    .openapi({
+      param: { name: 'last-event-id', in: 'header' },
+      description: 'The seq of the last event received (sent by EventSource on reconnect)',
+    }),
+});

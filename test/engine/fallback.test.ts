@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { workflow } from '../../src/index.js';
+import { deferred, untilAborted, useEngineFixture } from './helpers.js';
+
+describe('fallback', () => {
+  const fx = useEngineFixture();
+
+  it('runs when the attempts are exhausted and its result becomes the output', async () => {
+    const calls = { primary: 0, fallback: 0 };
+    const wf = workflow('fallback-used')
+      .step(
+        'price',
+        {
+          retries: 2,
+          backoff: { initialMs: 1 },
+          fallback: (ctx, error) => {
+            calls.fallback++;
+            return { price: 0, reason: error.message, attempt: ctx.attempt };
+          },
+        },
+        (): { price: number; reason: string; attempt: number } => {
+          calls.primary++;
+          throw new Error('pricing service down');
+        },
+      )
+      .step('report', { parents: ['price'] }, (ctx) => `price ${ctx.parent('price').price}`);
+    const result = await fx.executor().execute(wf, null);
+
+    expect(calls).toEqual({ primary: 3, fallback: 1 });
+    expect(result.success).toBe(true);
+    const price = result.context.nodeResults.price;
+    expect(price?.status).toBe('succeeded');
+    expect(price?.fallbackUsed).toBe(true);
+    expect(price?.attempts).toBe(3);
+    expect(price?.output).toEqual({ price: 0, reason: 'pricing service down', attempt: 3 });
+    expect(result.output).toBe('price 0');
+  });
+
+  it('records a step_fallback event', async () => {
+    const wf = workflow('fallback-event').step('s', { fallback: () => 'plan b' }, () => {
+      throw new Error('plan a failed');
+    });
+    const executor = fx.executor();
+    const result = await executor.execute(wf, null);
+    const types = (await executor.store.listEvents({ runId: result.runId })).map((e) => e.type);
+    expect(types).toContain('step_fallback');
+    expect(types.indexOf('step_fallback')).toBeLessThan(types.indexOf('step_succeeded'));
+  });
+
+  it('is not used when the primary succeeds', async () => {
+    let fallbackCalls = 0;
+    const wf = workflow('fallback-unused').step(
+      's',
+      {
+        fallback: () => {
+          fallbackCalls++;
+          return 'fallback';
+        },
+      },
+      () => 'primary',
+    );
+    const result = await fx.executor().execute(wf, null);
+    expect(result.output).toBe('primary');
+    expect(fallbackCalls).toBe(0);
+    expect(result.context.nodeResults.s?.fallbackUsed).toBe(false);
+  });
+
+  it('fails the run when the fallback throws, keeping the primary error as the cause', async () => {
+    const wf = workflow('fallback-throws').step(
+      's',
+      {
+        fallback: async () => {
+          throw new Error('fallback broke too');
+        },
+      },
+      () => {
+        throw new Error('primary broke');
+      },
+    );
+    const result = await fx.executor().execute(wf, null);
+
+    expect(result.status).toBe('failed');
+    expect(result.context.nodeResults.s?.status).toBe('failed');
+    expect(result.context.nodeResults.s?.fallbackUsed).toBe(false);
+    expect(result.error?.cause?.message).toBe('fallback failed: fallback broke too');
+    expect(result.error?.cause?.cause?.message).toBe('primary broke');
+  });
+
+  it('fails the step when the fallback returns something that cannot be stored', async () => {
+    const wf = workflow('fallback-unstorable').step('s', { fallback: () => new Map() }, () => {
+      throw new Error('primary broke');
+    });
+    const result = await fx.executor().execute(wf, null);
+    expect(result.status).toBe('failed');
+    expect(result.error?.cause?.name).toBe('NotSerializableError');
+    expect(result.error?.cause?.message).toContain('fallback output of step "s"');
+  });
+
+  it('gets a live signal after the primary timed out', async () => {
+    let fallbackSignalAborted: boolean | undefined;
+    const wf = workflow('fallback-after-timeout').step(
+      's',
+      {
+        timeoutSeconds: 0.02,
+        fallback: (ctx) => {
+          fallbackSignalAborted = ctx.signal.aborted;
+          return 'fallback';
+        },
+      },
+      (ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+    );
+    const result = await fx.executor().execute(wf, null);
+
+    expect(result.output).toBe('fallback');
+    expect(fallbackSignalAborted).toBe(false);
+  });
+
+  it('is aborted through its signal when the run is cancelled', async () => {
+    const fallbackStarted = deferred<AbortSignal>();
+    const wf = workflow('fallback-cancelled').step(
+      's',
+      {
+        fallback: (ctx) => {
+          fallbackStarted.resolve(ctx.signal);
+          return untilAborted(ctx.signal);
+        },
+      },
+      () => {
+        throw new Error('primary broke');
+      },
+    );
+    const executor = fx.executor();
+    const handle = await executor.start(wf, null);
+    const signal = await fallbackStarted.promise;
+    const result = await executor.cancel(handle.runId);
+
+    expect(result.cancelled).toBe(true);
+    expect(signal.aborted).toBe(true);
+  });
+});

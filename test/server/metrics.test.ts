@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { workflow } from '../../src/index.js';
+import { serverFixture } from './helpers.js';
+import { order } from './workflows.fixtures.js';
+
+const fixture = serverFixture();
+
+/** The value of one sample line, e.g. `braid_runs_finished_total{status="failed"}`. */
+function sample(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+describe('GET /metrics', () => {
+  it('exposes run and step counters, retries, cache hits and the step duration histogram', async () => {
+    let calls = 0;
+    const flaky = workflow('flaky').step('call', { retries: 1, backoff: { initialMs: 1 } }, () => {
+      if (++calls === 1) throw new Error('once');
+      return 'ok';
+    });
+    const failing = workflow('failing').step('boom', () => {
+      throw new Error('boom');
+    });
+    const { app, executor } = fixture.setup({ workflows: [order, flaky, failing] });
+    await executor.execute(order, { id: 'A', qty: 1 });
+    await executor.execute(order, { id: 'A', qty: 1 }); // 'price' is cached
+    await executor.execute(flaky, {});
+    await executor.execute(failing, {});
+
+    const res = await app.request('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(sample(text, 'braid_runs_started_total')).toBe(4);
+    expect(sample(text, 'braid_runs_finished_total{status="succeeded"}')).toBe(3);
+    expect(sample(text, 'braid_runs_finished_total{status="failed"}')).toBe(1);
+    expect(sample(text, 'braid_steps_started_total')).toBe(6); // fetch, price, fetch, call x2, boom
+    expect(sample(text, 'braid_steps_finished_total{status="succeeded"}')).toBe(5);
+    expect(sample(text, 'braid_steps_finished_total{status="failed"}')).toBe(1);
+    expect(sample(text, 'braid_step_retries_total')).toBe(1);
+    expect(sample(text, 'braid_cache_hits_total')).toBe(1);
+    expect(sample(text, 'braid_step_duration_seconds_count{outcome="succeeded"}')).toBe(4);
+    expect(sample(text, 'braid_step_duration_seconds_count{outcome="failed"}')).toBe(2);
+    expect(text).toContain('# TYPE braid_step_duration_seconds histogram');
+    expect(sample(text, 'braid_queue_depth')).toBe(0);
+  });
+
+  it('reports queued runs as the queue depth', async () => {
+    const limited = workflow('limited', { maxRuns: 1 }).step(
+      'wait',
+      (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+    );
+    const { app, executor } = fixture.setup({ workflows: [limited] });
+    await executor.start(limited, {});
+    await executor.start(limited, {});
+    await executor.start(limited, {});
+    const text = await (await app.request('/metrics')).text();
+    expect(sample(text, 'braid_queue_depth')).toBe(2);
+    expect(sample(text, 'braid_runs_running')).toBe(1);
+  });
+
+  it('keeps a registry per app: two apps in one process do not clash', async () => {
+    const one = fixture.setup({ workflows: [order] });
+    const two = fixture.setup({ workflows: [order] });
+    await one.executor.execute(order, { id: 'A', qty: 1 });
+    expect(sample(await (await one.app.request('/metrics')).text(), 'braid_runs_started_total')).toBe(1);
+    expect(sample(await (await two.app.request('/metrics')).text(), 'braid_runs_started_total')).toBe(0);
+  });
+});
+
+describe('GET /healthz', () => {
+  it('answers ok with the store description', async () => {
+    const { api } = fixture.setup();
+    const res = await api.get('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ok: true, store: 'memory' });
+  });
+});
