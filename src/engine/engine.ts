@@ -908,7 +908,10 @@ export class Engine {
   private runFallback(run: ActiveRun, step: ActiveStep, error: SerializedError): void {
     const token = this.nextToken++;
     step.token = token;
-    const fallback = step.def.fallback as NonNullable<StepDefinition['fallback']>;
+    const spec = step.def.fallback as NonNullable<StepDefinition['fallback']>;
+    const fallback = typeof spec === 'function' ? spec : spec.run;
+    const name = typeof spec === 'function' ? undefined : spec.name;
+    const timeoutSeconds = typeof spec === 'function' ? undefined : spec.timeoutSeconds;
     // A signal of its own: the primary's may already have fired (its timeout), and cancelling the
     // run must still reach the fallback.
     step.controller = undefined;
@@ -922,14 +925,24 @@ export class Engine {
         return this.failStep(run, step, serializeError(e), true);
       }
       step.rec.fallbackUsed = true;
-      this.event(run, step.def.name, 'step_fallback', step.rec.attempts, JSON.stringify({ error }));
+      this.event(run, step.def.name, 'step_fallback', step.rec.attempts, JSON.stringify({ fallback: name, error }));
       this.succeedStep(run, step, value, json, null);
     };
     const failed = (e: unknown) => {
       if (step.token !== token || step.rec.status !== 'running') return;
       const s = serializeError(e);
-      this.failStep(run, step, { ...s, message: `fallback failed: ${s.message}`, cause: error }, true);
+      const label = name ? `fallback "${name}"` : 'fallback';
+      this.failStep(run, step, { ...s, message: `${label} failed: ${s.message}`, cause: error }, true);
     };
+    if (timeoutSeconds !== undefined && timeoutSeconds > 0) {
+      step.timer = this.timers.schedule(Date.now() + timeoutSeconds * 1000, () => {
+        step.timer = undefined;
+        if (step.token !== token || step.rec.status !== 'running') return;
+        const timeout = new StepTimeoutError(name ?? step.def.name, timeoutSeconds);
+        step.controller?.abort(timeout);
+        failed(timeout);
+      });
+    }
     try {
       const out = fallback(ctx, error);
       if (out && typeof (out as Promise<unknown>).then === 'function') (out as Promise<unknown>).then(done, failed);

@@ -29,8 +29,12 @@ export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P
   backoff?: BackoffOptions;
   /** Per-attempt limit: `ctx.signal` fires, the attempt fails and may be retried. */
   timeoutSeconds?: number;
-  /** Runs when the attempts are exhausted; its result becomes the step's output. */
-  fallback?: FallbackFn<TInput, TOutputs, unknown>;
+  /**
+   * Runs when the attempts are exhausted (or at once after a NonRetryableError); its result
+   * becomes the step's output and the step records `fallbackUsed`. A function, or a named
+   * fallback step with its own timeout: `{ name: 'manual-refund', run, timeoutSeconds: 30 }`.
+   */
+  fallback?: FallbackFn<TInput, TOutputs, unknown> | FallbackStep<TInput, TOutputs>;
   /** Reuse a stored success for the same (workflow, version, step, input). */
   cache?: boolean | CacheOptions;
   /** A named resource pool (see ExecutionConfig.pools): at most N steps hold it at once. */
@@ -47,6 +51,13 @@ export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P
   requireAllParents?: boolean;
 }
 
+/** A fallback with a name (shown in events and the dashboard) and its own per-attempt timeout. */
+export interface FallbackStep<TInput = any, TOutputs extends Record<string, unknown> = any> {
+  name: string;
+  run: FallbackFn<TInput, TOutputs, unknown>;
+  timeoutSeconds?: number;
+}
+
 export interface StepDefinition {
   name: string;
   parents: readonly string[];
@@ -54,7 +65,7 @@ export interface StepDefinition {
   retries?: number | undefined;
   backoff?: BackoffOptions | undefined;
   timeoutSeconds?: number | undefined;
-  fallback?: ((ctx: StepContext<any, any>, error: import('./errors.js').SerializedError) => unknown) | undefined;
+  fallback?: FallbackFn<any, any, unknown> | FallbackStep | undefined;
   cache?: boolean | CacheOptions | undefined;
   pool?: string | undefined;
   when?: ((ctx: StepContext<any, any>) => boolean) | undefined;

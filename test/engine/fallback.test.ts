@@ -137,4 +137,34 @@ describe('fallback', () => {
     expect(result.cancelled).toBe(true);
     expect(signal.aborted).toBe(true);
   });
+
+  it('runs a named fallback step and records its name in the step_fallback event', async () => {
+    const wf = workflow('fallback-named').step(
+      'refund',
+      { fallback: { name: 'manual-refund', run: () => ({ queuedForHuman: true }) } },
+      (): { queuedForHuman: boolean } => {
+        throw new Error('payment API down');
+      },
+    );
+    const executor = fx.executor();
+    const result = await executor.execute(wf, null);
+    expect(result.output).toEqual({ queuedForHuman: true });
+    expect(result.context.nodeResults.refund?.fallbackUsed).toBe(true);
+    const events = await executor.store.listEvents({ runId: result.runId });
+    const fallback = events.find((e) => e.type === 'step_fallback');
+    expect(JSON.parse(fallback?.data ?? '{}').fallback).toBe('manual-refund');
+  });
+
+  it('fails the step when a named fallback step exceeds its own timeout, naming it', async () => {
+    const wf = workflow('fallback-named-timeout').step(
+      'refund',
+      { fallback: { name: 'manual-refund', timeoutSeconds: 0.05, run: (ctx) => untilAborted(ctx.signal) } },
+      () => {
+        throw new Error('payment API down');
+      },
+    );
+    const result = await fx.executor().execute(wf, null);
+    expect(result.status).toBe('failed');
+    expect(result.context.nodeResults.refund?.error?.message).toContain('fallback "manual-refund" failed');
+  });
 });
