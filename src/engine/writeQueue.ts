@@ -7,7 +7,7 @@ import type { CacheEntry, EventRecord, RunRecord, StepRecord, WriteBatch } from 
  * queued with `afterCommit` and runs only once the batch is durable. Commits are sequential, so
  * the store sees transitions in the order they happened.
  *
- * Runs and steps are written by reference and snapshotted when the batch is taken, so a run that
+ * Runs and steps are written by reference and read by the store when the batch commits, so a run that
  * is created, started and finished within one batch is one insert, and a step that starts and
  * succeeds within one batch is one upsert. That halves the rows of a one-step run (measured with
  * W1: 10 rows per run before, 6 after). Events are appended as they happen: they are the history.
@@ -78,22 +78,12 @@ export class WriteQueue {
     );
   }
 
-  /** Snapshots the pending writes into a batch and starts the next one. */
+  /** Hands the pending writes over as a batch (live records: see Store.commit) and starts the next. */
   private take(): WriteBatch {
     const batch: WriteBatch = {
-      newRuns: [...this.newRuns].map((r) => ({ ...r })),
-      runUpdates: [...this.changedRuns].map((r) => ({
-        id: r.id,
-        status: r.status,
-        output: r.output,
-        error: r.error,
-        startedAt: r.startedAt,
-        finishedAt: r.finishedAt,
-        deadlineAt: r.deadlineAt,
-        globals: r.globals,
-        checkpointSeq: r.checkpointSeq,
-      })),
-      steps: [...this.steps].map((s) => ({ ...s })),
+      newRuns: [...this.newRuns],
+      runUpdates: [...this.changedRuns],
+      steps: [...this.steps],
       events: this.events,
       cache: this.cache,
     };

@@ -32,6 +32,10 @@ export interface Store {
    * Writes the whole batch in one transaction, or nothing. Assigns `seq` to each event.
    * A new run whose idempotency key or (parent run, parent step, spawn key) already exists is
    * not inserted (the first one wins); `commit` returns the ids of runs it did not insert.
+   *
+   * The batch holds the engine's live records, not copies: a store must read (bind, copy or
+   * serialise) them before its first `await`, because the engine goes on changing them once
+   * `commit` yields. Copying 100k records per fan-out only to hand them over cost ~15% of W2.
    */
   commit(batch: WriteBatch): Promise<CommitResult>;
 
