@@ -298,14 +298,16 @@ export class Engine {
     this.event(run, null, 'run_started', null, null);
     this.armDeadline(run);
     const rec = run.rec;
-    this.queue.afterCommit(() =>
-      this.callbacks.emit('onWorkflowStart', {
-        runId: rec.id,
-        workflow: rec.workflow,
-        input: run.input,
-        parentRunId: rec.parentRunId,
-      }),
-    );
+    if (this.callbacks.size) {
+      this.queue.afterCommit(() =>
+        this.callbacks.emit('onWorkflowStart', {
+          runId: rec.id,
+          workflow: rec.workflow,
+          input: run.input,
+          parentRunId: rec.parentRunId,
+        }),
+      );
+    }
     this.advance(run);
   }
 
@@ -695,12 +697,14 @@ export class Engine {
     const timeoutSeconds = step.def.timeoutSeconds;
     this.queue.afterCommit(() => {
       if (step.token !== token || step.rec.status !== 'running') return;
-      this.callbacks.emit('onNodeStart', {
-        runId: run.rec.id,
-        workflow: run.rec.workflow,
-        nodeId: step.def.name,
-        attempt: s.attempts,
-      });
+      if (this.callbacks.size) {
+        this.callbacks.emit('onNodeStart', {
+          runId: run.rec.id,
+          workflow: run.rec.workflow,
+          nodeId: step.def.name,
+          attempt: s.attempts,
+        });
+      }
       if (timeoutSeconds !== undefined && timeoutSeconds > 0) {
         step.timer = this.timers.schedule(Date.now() + timeoutSeconds * 1000, () => {
           step.timer = undefined;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 // Crockford base32: ids sort by creation time as plain strings (ULID layout), generated in-process
 // so no database round trip is needed to name a run.
@@ -48,5 +48,6 @@ export function newRunId(now = Date.now()): string {
 }
 
 export function hashText(text: string): string {
-  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
+  // crypto.hash is the one-shot form: no Hash object per call (a spawn key is hashed per child).
+  return hash('sha256', text, 'base64url').slice(0, 22);
 }

@@ -19,7 +19,18 @@ export class TimerQueue {
   }
 
   cancel(id: number | undefined): void {
-    if (id !== undefined) this.cancelled.add(id);
+    if (id === undefined) return;
+    this.cancelled.add(id);
+    // Most entries are cancelled long before they are due (a run's deadline, once the run ends):
+    // drop them in one pass when they outnumber the live ones, so the heap stays O(live timers).
+    if (this.cancelled.size > 1024 && this.cancelled.size * 2 > this.heap.length) this.compact();
+  }
+
+  private compact(): void {
+    const live = this.heap.filter((e) => !this.cancelled.has(e.id));
+    this.cancelled.clear();
+    this.heap = [];
+    for (const entry of live) this.push(entry);
   }
 
   get size(): number {

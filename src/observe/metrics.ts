@@ -37,7 +37,8 @@ export interface ExecutorMetrics {
 export class MetricsCollector {
   private totals = { total: 0, succeeded: 0, failed: 0, cancelled: 0, timedOut: 0, retries: 0, cacheHits: 0 };
   private meanDuration = 0;
-  private readonly nodes = new Map<string, NodeTiming>();
+  /** workflow -> step -> timing; two levels so a finished run allocates no "workflow.step" keys. */
+  private readonly nodes = new Map<string, Map<string, NodeTiming>>();
 
   recordExecution(result: ExecutionResult): void {
     this.recordRun({
@@ -61,14 +62,22 @@ export class MetricsCollector {
     this.meanDuration += (result.executionTime - this.meanDuration) / t.total;
     t.retries += result.retries;
     t.cacheHits += result.cacheHits;
-    for (const [step, ms] of Object.entries(result.nodeDurations)) {
-      const key = `${result.workflow}.${step}`;
-      const node = this.nodes.get(key) ?? { count: 0, totalMs: 0, averageMs: 0, maxMs: 0 };
+    let byStep = this.nodes.get(result.workflow);
+    if (!byStep) {
+      byStep = new Map();
+      this.nodes.set(result.workflow, byStep);
+    }
+    for (const step in result.nodeDurations) {
+      const ms = result.nodeDurations[step] as number;
+      let node = byStep.get(step);
+      if (!node) {
+        node = { count: 0, totalMs: 0, averageMs: 0, maxMs: 0 };
+        byStep.set(step, node);
+      }
       node.count++;
       node.totalMs += ms;
       node.averageMs = node.totalMs / node.count;
-      node.maxMs = Math.max(node.maxMs, ms);
-      this.nodes.set(key, node);
+      if (ms > node.maxMs) node.maxMs = ms;
     }
   }
 
@@ -81,7 +90,11 @@ export class MetricsCollector {
       cancelledExecutions: t.cancelled,
       timedOutExecutions: t.timedOut,
       averageDuration: this.meanDuration,
-      nodeExecutionTimes: Object.fromEntries([...this.nodes].map(([k, v]) => [k, { ...v }])),
+      nodeExecutionTimes: Object.fromEntries(
+        [...this.nodes].flatMap(([workflow, steps]) =>
+          [...steps].map(([step, t]) => [`${workflow}.${step}`, { ...t }]),
+        ),
+      ),
       retries: t.retries,
       cacheHits: t.cacheHits,
     };

@@ -1,0 +1,21 @@
+/**
+ * The exit codes of `braid`, the contract scripts rely on. Never renumber one: add a new code.
+ */
+export const ExitCode = {
+  /** The command did what it was asked; with `--wait`, the run succeeded. */
+  ok: 0,
+  /** The run failed, was cancelled or timed out; or the server refused the action (a finished run, a wrong token). */
+  failed: 1,
+  /** Bad usage: an unknown option, a missing argument, `--input` that is not JSON. */
+  usage: 2,
+  /** No Braid server answers at `--url` (BRAID_URL). */
+  unreachable: 3,
+  /** No such run or workflow. */
+  notFound: 4,
+  /** The workflow's input schema refused `--input`; no run was created. */
+  invalidInput: 5,
+  /** Interrupted (Ctrl-C) while waiting; the run goes on. 128 + SIGINT, as shells do. */
+  interrupted: 130,
+} as const;
+
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
