@@ -11,7 +11,7 @@ const root = path.resolve(import.meta.dirname, '..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)]
   .map((m) => m[1] as string)
-  .filter((code) => code.includes("from 'braid'"));
+  .filter((code) => code.includes("from 'braid"));
 const workDir = path.join(root, 'test', '.readme');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'braid-readme-'));
 
@@ -41,7 +41,12 @@ describe('README examples', () => {
     it(`runs example ${i + 1} (${title.slice(0, 50)})`, () => {
       mkdirSync(workDir, { recursive: true });
       const file = path.join(workDir, `example${i + 1}.ts`);
-      writeFileSync(file, code.replaceAll("from 'braid'", `from '${path.join(root, 'src', 'index.ts')}'`));
+      writeFileSync(
+        file,
+        code
+          .replaceAll("from 'braid/server'", `from '${path.join(root, 'src', 'server', 'index.ts')}'`)
+          .replaceAll("from 'braid'", `from '${path.join(root, 'src', 'index.ts')}'`),
+      );
       const run = spawnSync(process.execPath, ['--import', 'tsx', file], {
         cwd: root,
         env: { ...process.env, BRAID_DB: path.join(dataDir, `example${i + 1}.db`) },
