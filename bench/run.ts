@@ -2,13 +2,15 @@
  * `npm run bench [-- --store memory|sqlite|all] [--full]`: runs W1-W4 on each store, with raw
  * SQLite insert baselines measured in the same run, prints a table and writes bench/results.json.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { MemoryStore, SqliteStore, type Store } from '../src/index.js';
 import { sqliteInsertRate } from './baselines.js';
-import { benchExecutor, type Figures, w1, w2, w3, w4 } from './workloads.js';
+import type { Figures } from './workloads.js';
+
+const measureScript = path.join(import.meta.dirname, 'measure.ts');
 
 const { values: args } = parseArgs({
   options: {
@@ -26,10 +28,6 @@ for (const name of storeNames) {
 }
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'braid-bench-'));
-let seq = 0;
-function makeStore(name: string): Store {
-  return name === 'memory' ? new MemoryStore() : new SqliteStore({ path: path.join(scratch, `bench-${seq++}.db`) });
-}
 
 interface Row {
   workload: string;
@@ -38,27 +36,20 @@ interface Row {
 }
 const rows: Row[] = [];
 
-async function measure(workload: string, store: string, run: (s: Store) => Promise<Figures>): Promise<void> {
-  const s = makeStore(store);
-  const figures = await run(s);
+/** Measures one row in a fresh process (`bench/measure.ts`), so peak RSS and GC are the row's own. */
+function measure(workload: string, store: string): void {
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', measureScript, workload, store], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const last = child.stdout.trim().split('\n').pop() ?? '';
+  if (child.status !== 0) throw new Error(`${workload} on ${store} failed (exit ${child.status})`);
+  const figures = JSON.parse(last) as Figures;
   rows.push({ workload, store, figures });
   const shown = Object.entries(figures)
     .map(([k, v]) => `${k}=${v.toFixed(v < 10 ? 3 : 0)}`)
     .join(' ');
   console.log(`  ${workload.padEnd(12)} ${store.padEnd(7)} ${shown}`);
-}
-
-async function withExecutor(store: Store, fn: (e: ReturnType<typeof benchExecutor>) => Promise<Figures>) {
-  const executor = benchExecutor(store);
-  await executor.open();
-  // Warm up the JIT and the store's prepared statements before measuring.
-  await w1(executor, 500, 50);
-  try {
-    return await fn(executor);
-  } finally {
-    await executor.cleanup();
-    await store.close();
-  }
 }
 
 console.log('Baselines (raw better-sqlite3, WAL, synchronous=NORMAL)');
@@ -71,12 +62,9 @@ console.log(`  100 rows/txn: ${baseline.sqliteRowsPerSecond100.toFixed(0)} rows/
 
 console.log('\nWorkloads');
 for (const store of storeNames) {
-  await measure('W1', store, (s) => withExecutor(s, (e) => w1(e, 2000, 50)));
-  await measure('W2 1k', store, (s) => withExecutor(s, (e) => w2(e, 1000)));
-  await measure('W2 5k', store, (s) => withExecutor(s, (e) => w2(e, 5000)));
-  if (args.full) await measure('W2 100k', store, (s) => withExecutor(s, (e) => w2(e, 100_000)));
-  await measure('W3', store, (s) => withExecutor(s, (e) => w3(e, 300, 50)));
-  await measure('W4', store, (s) => withExecutor(s, (e) => w4(e, 200)));
+  for (const workload of ['W1', 'W2 1k', 'W2 5k', ...(args.full ? ['W2 100k'] : []), 'W3', 'W4']) {
+    measure(workload, store);
+  }
 }
 
 const targets: Record<string, string> = {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,19 @@ describe.each(stores)('bench workloads on %s', (_name, makeStore) => {
       await executor.cleanup();
       await store.close();
     }
+  });
+});
+
+describe('bench runner', () => {
+  it('measures one row in its own process and prints its figures as JSON', () => {
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(import.meta.dirname, '..', 'bench', 'measure.ts'), 'W4', 'memory'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(child.status, child.stderr).toBe(0);
+    const figures = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}');
+    expect(figures.p50Ms).toBeGreaterThan(0);
   });
 });
 
