@@ -1,0 +1,42 @@
+import { useEffect } from 'react';
+import { useRoute } from './hooks/useRoute.js';
+import { RunPage } from './pages/RunPage.js';
+import { RunsPage } from './pages/RunsPage.js';
+
+export function App() {
+  const route = useRoute();
+  const pageKey = route.name === 'run' ? `run:${route.runId}` : route.name;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new page starts at its top
+  useEffect(() => {
+    window.scrollTo(0, 0);
+  }, [pageKey]);
+
+  return (
+    <>
+      <header className="topbar">
+        <a className="topbar__brand" href="#/">
+          Braid
+        </a>
+        <nav aria-label="Main">
+          <a href="#/" aria-current={route.name === 'runs' ? 'page' : undefined}>
+            Runs
+          </a>
+        </nav>
+      </header>
+      <main className="main">
+        {route.name === 'runs' && <RunsPage query={route.query} />}
+        {route.name === 'run' && (
+          <RunPage key={route.runId} runId={route.runId} initialStep={route.query.get('step') ?? undefined} />
+        )}
+        {route.name === 'notFound' && (
+          <>
+            <h1>Page not found</h1>
+            <p>
+              Nothing lives at <code>{route.path}</code>. <a href="#/">See the runs</a>.
+            </p>
+          </>
+        )}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,124 @@
+/**
+ * The JSON the Braid HTTP API sends, as the dashboard reads it. These mirror the zod schemas in
+ * src/server/schemas.ts (the OpenAPI document at /openapi.json says the same); the dashboard keeps
+ * its own copy because it talks to the server over HTTP only and is built separately.
+ * Every time is epoch milliseconds.
+ */
+
+export const RUN_STATUSES = ['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const STEP_STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+const TERMINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
+export const isTerminalRun = (status: RunStatus): boolean => TERMINAL_RUN_STATUSES.has(status);
+
+export type StatusCounts = Partial<Record<RunStatus, number>>;
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+  cause?: unknown;
+}
+
+export interface Run {
+  id: string;
+  workflow: string;
+  version: string;
+  status: RunStatus;
+  input: unknown;
+  output: unknown;
+  error: SerializedError | null;
+  globals: Record<string, unknown>;
+  idempotencyKey: string | null;
+  parentRunId: string | null;
+  parentStep: string | null;
+  spawnKey: string | null;
+  rootRunId: string;
+  concurrencyKey: string | null;
+  replayOf: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  deadlineAt: number | null;
+  durationMs: number | null;
+}
+
+export interface Step {
+  name: string;
+  status: StepStatus;
+  parents: string[];
+  attempts: number;
+  output: unknown;
+  error: SerializedError | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  durationMs: number | null;
+  nextAttemptAt: number | null;
+  route: string[] | null;
+  cacheHit: boolean;
+  fallbackUsed: boolean;
+}
+
+export interface BraidEvent {
+  seq: number;
+  runId: string;
+  step: string | null;
+  type: string;
+  at: number;
+  attempt: number | null;
+  data: unknown;
+}
+
+export type AttemptOutcome = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface Attempt {
+  step: string;
+  attempt: number;
+  startedAt: number;
+  finishedAt: number | null;
+  durationMs: number | null;
+  outcome: AttemptOutcome;
+  willRetry: boolean;
+  error: SerializedError | null;
+}
+
+export interface RunDetail {
+  run: Run;
+  steps: Step[];
+  events: BraidEvent[];
+  attempts: Attempt[];
+  children: { total: number; counts: StatusCounts };
+  parent: { runId: string; step: string | null } | null;
+  replayOf: string | null;
+}
+
+export interface RunPage {
+  runs: Run[];
+  nextCursor: string | null;
+}
+
+export interface ChildrenPage extends RunPage {
+  total: number;
+  counts: StatusCounts;
+}
+
+export interface WorkflowStepShape {
+  name: string;
+  parents: string[];
+  routes: string[];
+}
+
+export interface WorkflowShape {
+  name: string;
+  version: string;
+  description: string | null;
+  steps: WorkflowStepShape[];
+}
+
+export interface ApiErrorBody {
+  error: { code: string; message: string; issues?: { path: (string | number)[]; message: string }[] };
+}

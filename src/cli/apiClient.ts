@@ -1,0 +1,158 @@
+/**
+ * A typed client of the Braid HTTP API (src/server) over the global fetch. Every failure becomes a
+ * CliError that carries its exit code: no answer is ServerUnreachableError (3), an error answer is
+ * ApiRequestError (404 -> 4, 422 -> 5, 400 -> 2, anything else -> 1).
+ */
+
+import type { RunDetailJson, RunJson } from '../server/schemas.js';
+import type { RunStatus, StatusCounts } from '../store/types.js';
+import { type ApiIssue, ApiRequestError, ServerUnreachableError, UnexpectedResponseError } from './errors.js';
+
+export interface RunPageJson {
+  runs: RunJson[];
+  nextCursor: string | null;
+}
+
+export interface ChildCountsJson {
+  total: number;
+  counts: StatusCounts;
+}
+
+export interface RunListQuery {
+  workflow?: string;
+  status?: readonly RunStatus[];
+  parentRunId?: string;
+  rootRunId?: string;
+  /** Epoch milliseconds. */
+  since?: number;
+  until?: number;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface StartedRun {
+  runId: string;
+  /** False when the idempotency key named a run that already existed. */
+  created: boolean;
+}
+
+export type RunAction = 'cancel' | 'pause' | 'resume';
+
+/** How long the reachability probe waits: a local server answers in a few ms. */
+const PROBE_TIMEOUT_MS = 1500;
+
+export class ApiClient {
+  constructor(
+    readonly url: string,
+    private readonly token?: string,
+  ) {}
+
+  /** True when a Braid server answers /healthz (which needs no token). */
+  async isReachable(): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      const body = (await res.json()) as { ok?: unknown };
+      return res.ok && body.ok === true;
+    } catch {
+      return false;
+    }
+  }
+
+  async listRuns(query: RunListQuery): Promise<RunPageJson> {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value === undefined) continue;
+      params.set(name, Array.isArray(value) ? value.join(',') : String(value));
+    }
+    return (await this.request<RunPageJson>('GET', `/api/runs?${params}`)).body;
+  }
+
+  async getRun(runId: string): Promise<RunDetailJson> {
+    return (await this.request<RunDetailJson>('GET', `/api/runs/${encodeURIComponent(runId)}`)).body;
+  }
+
+  /** Status counts of the children one step of a run spawned. */
+  async countChildren(runId: string, step: string): Promise<ChildCountsJson> {
+    const params = new URLSearchParams({ step, limit: '1' });
+    const path = `/api/runs/${encodeURIComponent(runId)}/children?${params}`;
+    const { body } = await this.request<ChildCountsJson>('GET', path);
+    return { total: body.total, counts: body.counts };
+  }
+
+  async startRun(workflow: string, body: { input: unknown; idempotencyKey?: string }): Promise<StartedRun> {
+    const path = `/api/workflows/${encodeURIComponent(workflow)}/runs`;
+    const res = await this.request<{ runId: string }>('POST', path, body);
+    return { runId: res.body.runId, created: res.status === 201 };
+  }
+
+  async act(
+    runId: string,
+    action: RunAction,
+    body?: { reason?: string },
+  ): Promise<{ runId: string; status: RunStatus }> {
+    const path = `/api/runs/${encodeURIComponent(runId)}/${action}`;
+    return (await this.request<{ runId: string; status: RunStatus }>('POST', path, body)).body;
+  }
+
+  async replay(runId: string): Promise<{ runId: string; replayOf: string }> {
+    const path = `/api/runs/${encodeURIComponent(runId)}/replay`;
+    return (await this.request<{ runId: string; replayOf: string }>('POST', path)).body;
+  }
+
+  /**
+   * Opens the event stream of a run and its descendants (`GET /api/events?runId=`), resolving once
+   * the server has answered. Through fetch, not EventSource: it can send the bearer token.
+   */
+  async openEvents(runId: string, signal: AbortSignal): Promise<ReadableStream<string>> {
+    const path = `/api/events?${new URLSearchParams({ runId })}`;
+    const res = await this.send('GET', path, undefined, { accept: 'text/event-stream' }, signal);
+    if (!res.ok || !res.body) await this.throwFor(res);
+    return res.body!.pipeThrough(new TextDecoderStream());
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await this.send(method, path, body, { accept: 'application/json' });
+    if (!res.ok) await this.throwFor(res);
+    if (!isJson(res)) throw new UnexpectedResponseError(this.url, res.status, res.headers.get('content-type'));
+    return { status: res.status, body: (await res.json()) as T };
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    const allHeaders: Record<string, string> = { ...headers };
+    if (this.token) allHeaders.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) allHeaders['content-type'] = 'application/json';
+    try {
+      return await fetch(`${this.url}${path}`, {
+        method,
+        headers: allHeaders,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new ServerUnreachableError(this.url, error);
+    }
+  }
+
+  private async throwFor(res: Response): Promise<never> {
+    if (!isJson(res)) throw new UnexpectedResponseError(this.url, res.status, res.headers.get('content-type'));
+    const body = (await res.json()) as { error?: { code?: string; message?: string; issues?: ApiIssue[] } };
+    const error = body.error ?? {};
+    throw new ApiRequestError(
+      res.status,
+      error.code ?? 'http_error',
+      error.message ?? `The server answered ${res.status}.`,
+      error.issues ?? [],
+    );
+  }
+}
+
+function isJson(res: Response): boolean {
+  return (res.headers.get('content-type') ?? '').includes('application/json');
+}

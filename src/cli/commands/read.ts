@@ -1,0 +1,111 @@
+import { type Command, Option } from 'commander';
+import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
+import {
+  addClientOptions,
+  type ClientOptions,
+  dbOption,
+  jsonOption,
+  parseLimit,
+  parseStatuses,
+  parseTime,
+} from '../options.js';
+import { printJson } from '../output.js';
+import { colorsFor } from '../render/colors.js';
+import { renderReport } from '../render/report.js';
+import { runsTable } from '../render/tables.js';
+import { openRunSource } from '../runSource/openRunSource.js';
+import type { RunSource } from '../runSource/runReport.js';
+
+interface ReadOptions extends ClientOptions {
+  db: string;
+  json?: boolean;
+}
+
+interface RunsOptions extends ReadOptions {
+  workflow?: string;
+  status?: RunStatus[];
+  parent?: string;
+  root?: string;
+  since?: number;
+  until?: number;
+  limit: number;
+  cursor?: string;
+}
+
+const SOURCE_HELP = `
+Reads through the server at --url when one answers there, else the database file (--db) directly.
+With --db on the command line, always the file; with --url or BRAID_URL, always the server.`;
+
+/** `braid runs` and `braid show`: read-only views, with `--json` for scripts. */
+export function registerReadCommands(program: Command): void {
+  const runs = program
+    .command('runs')
+    .description('List runs, newest first')
+    .option('--workflow <name>', 'only this workflow')
+    .addOption(
+      new Option('--status <status>', `only these statuses, comma-separated (${RUN_STATUSES.join(', ')})`).argParser(
+        parseStatuses,
+      ),
+    )
+    .option('--parent <runId>', 'only the children of this run')
+    .option('--root <runId>', 'only the runs of this tree (a run and its descendants)')
+    .addOption(new Option('--since <time>', 'created at or after (ISO 8601 or epoch ms)').argParser(parseTime))
+    .addOption(new Option('--until <time>', 'created before (ISO 8601 or epoch ms)').argParser(parseTime))
+    .addOption(new Option('-n, --limit <n>', 'how many, 1-1000').argParser(parseLimit).default(20))
+    .option('--cursor <cursor>', 'the next page (printed under a full page)')
+    .addOption(jsonOption())
+    .addOption(dbOption());
+  addClientOptions(runs)
+    .addHelpText('after', `${SOURCE_HELP}\nWith --json: {"runs": [...], "nextCursor": string | null}.`)
+    .action(async (options: RunsOptions, command: Command) => {
+      const page = await withSource(options, command, (source) =>
+        source.listRuns({
+          workflow: options.workflow,
+          status: options.status,
+          parentRunId: options.parent,
+          rootRunId: options.root,
+          since: options.since,
+          until: options.until,
+          limit: options.limit,
+          cursor: options.cursor,
+        }),
+      );
+      if (options.json) return printJson(page);
+      const c = colorsFor(process.stdout);
+      if (!page.runs.length) console.log(c.dim('No runs match.'));
+      else console.log(runsTable(page.runs, c));
+      if (page.nextCursor) console.log(c.dim(`More: braid runs --cursor ${page.nextCursor}`));
+    });
+
+  const show = program
+    .command('show')
+    .description('Show one run: its steps, the children they spawned, its parent, its output or error')
+    .argument('<runId>', 'the run')
+    .addOption(jsonOption())
+    .addOption(dbOption());
+  addClientOptions(show)
+    .addHelpText(
+      'after',
+      `${SOURCE_HELP}\nWith --json: {"run", "steps", "children": {"total", "counts", "byStep"}, "parent", "replayOf"}.`,
+    )
+    .action(async (runId: string, options: ReadOptions, command: Command) => {
+      const report = await withSource(options, command, (source) => source.getReport(runId));
+      if (options.json) return printJson(report);
+      console.log(renderReport(report, colorsFor(process.stdout)));
+    });
+}
+
+async function withSource<T>(options: ReadOptions, command: Command, read: (source: RunSource) => Promise<T>) {
+  const source = await openRunSource({
+    url: options.url,
+    ...(options.token ? { token: options.token } : {}),
+    db: options.db,
+    isUrlChosen: command.getOptionValueSource('url') !== 'default',
+    isDbChosen: command.getOptionValueSource('db') === 'cli',
+  });
+  try {
+    return await read(source);
+  } finally {
+    await source.close();
+  }
+}

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { registerDev } from './commands/dev.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerReadCommands } from './commands/read.js';
+import { registerRun } from './commands/run.js';
+import { registerSteerCommands } from './commands/steer.js';
+import { registerWorker } from './commands/worker.js';
+
+/** This file is two levels below the package root in src/cli and dist/cli alike. */
+const PACKAGE_JSON = new URL('../../package.json', import.meta.url);
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  done (with --wait: the run succeeded)
+  1  the run failed, was cancelled or timed out; or the server refused (finished run, token)
+  2  bad usage: unknown option, missing argument, --input that is not JSON
+  3  no Braid server answers at --url (start \`braid dev\`, or set BRAID_URL)
+  4  unknown run or workflow
+  5  the workflow's input schema refused --input (the issues are printed)`;
+
+/** The `braid` command. Errors surface as exceptions (exitOverride); main.ts maps them to exit codes. */
+export function createProgram(): Command {
+  const { version } = JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string };
+  const program = new Command()
+    .name('braid')
+    .description('Braid: durable workflows for TypeScript. Run them, inspect and steer their runs.')
+    .version(version)
+    // Before the subcommands are added: they inherit both.
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP);
+  registerDev(program);
+  registerWorker(program);
+  registerRun(program);
+  registerReadCommands(program);
+  registerSteerCommands(program);
+  registerMigrate(program);
+  return program;
+}

@@ -1,0 +1,68 @@
+import { RunNotFoundError, SqliteStore } from '../../index.js';
+import { runView, stepView } from '../../server/views.js';
+import type { RunListQuery, RunPageJson } from '../apiClient.js';
+import { type ChildCounts, type RunReport, type RunSource, sumCounts } from './runReport.js';
+
+/**
+ * Reads runs from the SQLite file itself, when no server is running. Readers take no executor
+ * lock, so this works beside a running `braid dev` too. Without the workflow definitions, steps
+ * the run has not reached are not known: only stored steps are shown, with no parents.
+ */
+export class StoreRunSource implements RunSource {
+  readonly description: string;
+
+  private constructor(private readonly store: SqliteStore) {
+    this.description = store.description;
+  }
+
+  static async open(path: string): Promise<StoreRunSource> {
+    const store = new SqliteStore({ path });
+    await store.open();
+    return new StoreRunSource(store);
+  }
+
+  async listRuns(query: RunListQuery): Promise<RunPageJson> {
+    const page = await this.store.listRuns({
+      workflow: query.workflow,
+      status: query.status,
+      parentRunId: query.parentRunId,
+      rootRunId: query.rootRunId,
+      since: query.since,
+      until: query.until,
+      limit: query.limit,
+      cursor: query.cursor,
+    });
+    const now = Date.now();
+    return { runs: page.runs.map((r) => runView(r, now)), nextCursor: page.nextCursor };
+  }
+
+  async getReport(runId: string): Promise<RunReport> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new RunNotFoundError(runId);
+    const [steps, counts] = await Promise.all([
+      this.store.getSteps(runId),
+      this.store.countRuns({ parentRunId: runId }),
+    ]);
+    const byStep: Record<string, ChildCounts> = {};
+    if (sumCounts(counts) > 0) {
+      for (const step of steps) {
+        if (step.attempts === 0) continue;
+        const stepCounts = await this.store.countRuns({ parentRunId: runId, parentStep: step.name });
+        const total = sumCounts(stepCounts);
+        if (total > 0) byStep[step.name] = { total, counts: stepCounts };
+      }
+    }
+    const now = Date.now();
+    return {
+      run: runView(run, now),
+      steps: steps.map((s) => stepView(s, [], now)),
+      children: { total: sumCounts(counts), counts, byStep },
+      parent: run.parentRunId === null ? null : { runId: run.parentRunId, step: run.parentStep },
+      replayOf: run.replayOf,
+    };
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * `braid run | runs | show | pause | resume | cancel | replay` against one real `braid dev`. The
+ * tests run concurrently (each has its own runs and keys): most of their time is process start-up.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { braid, type DevServer, fetchRun, finished, gate, parseJson, spawnBraid, startDev, until } from './harness.js';
+
+let dev: DevServer;
+const api = () => ['--url', dev.url];
+
+beforeAll(async () => {
+  dev = await startDev();
+});
+
+afterAll(async () => {
+  dev.child.kill('SIGTERM');
+  await dev.exited;
+});
+
+/** Starts a run without waiting; returns its id. */
+async function start(workflow: string, input: unknown, extra: string[] = []): Promise<string> {
+  const result = await braid(['run', workflow, '--input', JSON.stringify(input), '--json', ...api(), ...extra]);
+  expect(result.code, result.stderr).toBe(0);
+  return parseJson(result).runId;
+}
+
+const show = async (runId: string) => parseJson(await braid(['show', runId, '--json', ...api()]));
+
+describe.concurrent('braid run', () => {
+  it('--wait on a succeeding workflow exits 0 and prints the output', async () => {
+    const result = await braid(['run', 'greet', '--input', '{"name": "ada"}', '--wait', ...api()]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('succeeded');
+    expect(result.stdout).toContain('"hello ADA"');
+  });
+
+  it('--wait --json prints the run, its steps and its output as JSON', async () => {
+    const result = await braid(['run', 'greet', '--input', '{"name": "bo"}', '--wait', '--json', ...api()]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = parseJson(result);
+    expect(report.run).toMatchObject({ workflow: 'greet', status: 'succeeded', output: 'hello BO' });
+    expect(report.steps.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([
+      ['shout', 'succeeded'],
+      ['say', 'succeeded'],
+    ]);
+  });
+
+  it('without --wait prints the run id; an idempotency key names the same run again', async () => {
+    const args = ['run', 'greet', '--input', '{"name": "cy"}', '--idempotency-key', 'cli-test-key', '--json', ...api()];
+    const first = parseJson(await braid(args));
+    const second = parseJson(await braid(args));
+    expect(first).toMatchObject({ workflow: 'greet', created: true });
+    expect(second).toEqual({ runId: first.runId, workflow: 'greet', created: false });
+  });
+
+  it('a failing workflow exits 1 with its error', async () => {
+    const [text, json] = await Promise.all([
+      braid(['run', 'broken', '--wait', ...api()]),
+      braid(['run', 'broken', '--wait', '--json', ...api()]),
+    ]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('failed');
+    expect(text.stdout).toContain('boom: this step always fails');
+    expect(json.code).toBe(1);
+    expect(parseJson(json).run).toMatchObject({
+      status: 'failed',
+      error: { message: expect.stringContaining('boom') },
+    });
+  });
+
+  it('input the schema refuses exits 5 with the issues, and starts no run', async () => {
+    const [text, json] = await Promise.all([
+      braid(['run', 'greet', '--input', '{"name": 42}', '--wait', ...api()]),
+      braid(['run', 'greet', '--input', '{"name": 42}', '--json', ...api()]),
+    ]);
+    expect(text.code).toBe(5);
+    expect(text.stderr).toContain('does not match its schema');
+    expect(text.stderr).toMatch(/- name: .*expected string/);
+    expect(json.code).toBe(5);
+    const { error } = parseJson(json);
+    expect(error.code).toBe('invalid_input');
+    expect(error.issues[0].path).toEqual(['name']);
+  });
+
+  it('an unknown workflow exits 4 and says how to register it', async () => {
+    const result = await braid(['run', 'no-such-workflow', ...api()]);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('"no-such-workflow" is not registered');
+    expect(result.stderr).toContain('braid dev');
+  });
+});
+
+describe.concurrent('braid runs and show', () => {
+  it('an unknown run exits 4 from every command that takes one', async () => {
+    const results = await Promise.all(
+      ['show', 'cancel', 'pause', 'resume', 'replay'].map((command) => braid([command, 'no-such-run', ...api()])),
+    );
+    for (const result of results) {
+      expect(result.code, result.stderr).toBe(4);
+      expect(result.stderr).toContain('No run with id "no-such-run"');
+    }
+  });
+
+  it('runs --json lists the runs, with filters, through the server or the file', async () => {
+    const runId = await start('greet', { name: 'dee' });
+    await until(
+      () => fetchRun(dev.url, runId),
+      (r) => r.run.status === 'succeeded',
+    );
+    const [all, filtered, none, fromFile] = await Promise.all([
+      braid(['runs', '--json', ...api()]),
+      braid(['runs', '--json', '--workflow', 'greet', '--status', 'succeeded,failed', '--limit', '100', ...api()]),
+      braid(['runs', '--json', '--workflow', 'broken', '--status', 'succeeded', ...api()]),
+      braid(['runs', '--json', '--workflow', 'greet', '--limit', '100', '--db', dev.db]),
+    ]);
+    const ids = (result: typeof all) => parseJson(result).runs.map((r: { id: string }) => r.id);
+    expect(ids(all)).toContain(runId);
+    expect(ids(filtered)).toContain(runId);
+    expect(parseJson(filtered).runs.every((r: { workflow: string }) => r.workflow === 'greet')).toBe(true);
+    expect(parseJson(none)).toEqual({ runs: [], nextCursor: null });
+    expect(ids(fromFile)).toContain(runId);
+
+    const table = await braid(['runs', '--workflow', 'greet', ...api()]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^RUN\s+WORKFLOW\s+STATUS\s+CREATED\s+DURATION\s+PARENT$/m);
+    expect(table.stdout).toContain(runId);
+  });
+
+  it('show --json has the steps and the children counts, per run and per step', async () => {
+    const result = await braid(['run', 'fan', '--input', '{"n": 5}', '--wait', '--json', ...api()]);
+    expect(result.code, result.stderr).toBe(0);
+    const runId = parseJson(result).run.id;
+    const report = await show(runId);
+    expect(report.run).toMatchObject({ status: 'succeeded', output: { total: 20 } });
+    expect(report.steps.map((s: { name: string }) => s.name)).toEqual(['spawn', 'report']);
+    expect(report.children).toEqual({
+      total: 5,
+      counts: { succeeded: 5 },
+      byStep: { spawn: { total: 5, counts: { succeeded: 5 } } },
+    });
+    expect(parseJson(await braid(['show', runId, '--json', '--db', dev.db])).children).toEqual(report.children);
+
+    const child = parseJson(await braid(['runs', '--json', '--parent', runId, ...api()])).runs[0];
+    expect((await show(child.id)).parent).toEqual({ runId, step: 'spawn' });
+
+    const text = await braid(['show', runId, ...api()]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/spawn\s+✔ succeeded\s+1\s+.*5\/5 succeeded/);
+    expect(text.stdout).toContain('"total": 20');
+    expect((await braid(['show', child.id, ...api()])).stdout).toContain(`spawned by ${runId} (step spawn)`);
+  });
+});
+
+describe.concurrent('steering a run', () => {
+  it('pause stops the run after its running step; resume --wait finishes it', async () => {
+    const g = gate();
+    const runId = await start('gated', { gate: g.path });
+    const paused = await braid(['pause', runId, ...api()]);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toContain(`Paused ${runId}: now paused`);
+    g.open();
+    const stopped = await until(
+      () => fetchRun(dev.url, runId),
+      (r) => r.steps.every((s: { status: string }) => s.status !== 'running'),
+    );
+    expect(stopped.run.status).toBe('paused');
+    const statuses = Object.fromEntries(stopped.steps.map((s: { name: string; status: string }) => [s.name, s.status]));
+    expect(statuses).toEqual({ begin: 'succeeded', wait: 'succeeded', end: 'pending' });
+
+    const resumed = await braid(['resume', runId, '--wait', '--json', ...api()]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(parseJson(resumed).run).toMatchObject({ status: 'succeeded', output: 'the gate was open' });
+  });
+
+  it('cancel ends a run that someone waits for: the waiter exits 1; cancelling again is refused', async () => {
+    const input = JSON.stringify({ gate: gate().path });
+    const waiter = finished(
+      spawnBraid(['run', 'gated', '--input', input, '--idempotency-key', 'cancel-me', '--wait', ...api()]),
+    );
+    // The same key names the run the waiter started (or starts it, if this comes first).
+    const runId = await start('gated', JSON.parse(input), ['--idempotency-key', 'cancel-me']);
+    const cancelled = await braid(['cancel', runId, '--reason', 'test', '--json', ...api()]);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(parseJson(cancelled)).toEqual({ runId, status: 'cancelled' });
+
+    const waited = await waiter;
+    expect(waited.code).toBe(1);
+    expect(waited.stdout).toContain('cancelled');
+    expect((await show(runId)).run.status).toBe('cancelled');
+
+    const again = await braid(['cancel', runId, ...api()]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('it is cancelled');
+  });
+
+  it('replay starts a new run with the same input', async () => {
+    const original = await start('greet', { name: 'eve' });
+    const result = await braid(['replay', original, '--wait', '--json', ...api()]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = parseJson(result);
+    expect(report.run.id).not.toBe(original);
+    expect(report.replayOf).toBe(original);
+    expect(report.run).toMatchObject({ status: 'succeeded', output: 'hello EVE' });
+  });
+});

@@ -1,0 +1,420 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium through playwright-core) against a real
+ * server: an executor on SQLite in a temp dir, the demo workflows plus a slow one and one whose
+ * output and error carry markup. It builds the dashboard first when dashboard/dist is missing
+ * or older than its sources, and saves the screenshots in docs/screenshots/.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { digest, order, summarize } from '../../examples/workflows.js';
+import { SqliteStore, WorkflowExecutor, workflow } from '../../src/index.js';
+import { type RunningServer, startServer } from '../../src/server/index.js';
+
+const CHROMIUM_PATH = '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const DASHBOARD_DIR = join(ROOT, 'dashboard');
+const DIST_DIR = join(DASHBOARD_DIR, 'dist');
+const SCREENSHOT_DIR = join(ROOT, 'docs', 'screenshots');
+/** How long a UI change may take to show (live updates are throttled to a few per second). */
+const UI_TIMEOUT_MS = 10_000;
+
+const XSS_SCRIPT = '<script>window.__xss=1</script>';
+const XSS_IMG = '<img src=x onerror="window.__xss=2">';
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    });
+  });
+
+/** Long enough steps to pause or cancel from the UI while one is running. */
+const slow = workflow('slow', { description: 'Three steps in a chain, each takes a while.' })
+  .step('one', async (ctx) => {
+    await sleep(2000, ctx.signal);
+    return 1;
+  })
+  .step('two', { parents: ['one'] }, async (ctx) => {
+    await sleep(300, ctx.signal);
+    return 2;
+  })
+  .step('three', { parents: ['two'] }, async (ctx) => {
+    await sleep(300, ctx.signal);
+    return 3;
+  });
+
+/** Markup in an input, an output and an error: the dashboard must show it as text. */
+const markup = workflow('markup', { input: z.object({ note: z.string() }) })
+  .step('echo', (ctx) => ({ note: ctx.input.note, script: XSS_SCRIPT, img: XSS_IMG }))
+  .step('explode', { parents: ['echo'] }, () => {
+    throw new Error(`refused ${XSS_SCRIPT} ${XSS_IMG}`);
+  });
+
+/** A promise the test resolves by hand, to hold a run at a known point while the page watches. */
+function gate(): { isOpen: Promise<void>; open: () => void } {
+  let open = () => {};
+  const isOpen = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { isOpen, open };
+}
+const untilAborted = (signal: AbortSignal) =>
+  new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+const spawnGate = gate();
+const childGate = gate();
+
+/** Children that wait for the test to let them finish. */
+const waiter = workflow('waiter', { input: z.object({ n: z.number() }) }).step('wait', async (ctx) => {
+  await Promise.race([childGate.isOpen, untilAborted(ctx.signal)]);
+  return ctx.input.n;
+});
+
+/**
+ * A fan-out whose step waits before it spawns: the page has loaded the running step with no
+ * children, and must notice them from the children's events alone (the run itself sends none).
+ */
+const gatedFanout = workflow('gated-fanout')
+  .step('spawn', async (ctx) => {
+    await Promise.race([spawnGate.isOpen, untilAborted(ctx.signal)]);
+    const handles = [0, 1, 2].map((n) => ctx.spawnWorkflow(waiter, { n }));
+    return (await ctx.join(handles)).length;
+  })
+  .step('report', { parents: ['spawn'] }, (ctx) => `${ctx.parent('spawn')} children done`);
+
+let tempDir: string;
+let store: SqliteStore;
+let executor: WorkflowExecutor;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `The dashboard tests drive Chromium at ${CHROMIUM_PATH}, which is not installed. ` +
+        'Install it with `sudo apt-get install chromium` (Debian/Ubuntu), then run the tests again.',
+    );
+  }
+  await buildDashboardIfStale();
+
+  tempDir = mkdtempSync(join(tmpdir(), 'braid-e2e-'));
+  store = new SqliteStore({ path: join(tempDir, 'braid.db') });
+  executor = new WorkflowExecutor({
+    store,
+    workflows: [order, summarize, digest, slow, markup, waiter, gatedFanout],
+    maxParallelNodes: 8,
+  });
+  // token '' = no token, whatever BRAID_TOKEN says in the environment.
+  server = await startServer(executor, { port: 0, token: '', dashboardDir: DIST_DIR });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  page.setDefaultTimeout(UI_TIMEOUT_MS);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await executor?.cleanup();
+  await store?.close();
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+});
+
+describe('the dashboard', () => {
+  let digestRunId: string;
+  let childRunId: string;
+
+  it('lists runs and shows a new one without a reload', async () => {
+    const orderRun = await startRun('order', { id: 'A-1', items: [{ sku: 'tea', qty: 2 }] });
+    await page.goto(`${server.url}/`);
+    const runs = page.getByRole('table', { name: 'Runs' });
+    await runs.getByRole('link', { name: orderRun }).waitFor();
+    await page.getByText('Live', { exact: true }).waitFor();
+
+    const urls = Array.from({ length: 30 }, (_, i) => `https://example.com/doc/${i + 1}`);
+    digestRunId = await startRun('digest', { urls });
+    const digestRow = runs.getByRole('row').filter({ has: page.getByRole('link', { name: digestRunId, exact: true }) });
+    await digestRow.waitFor();
+    // Its children appear too, each linking back to the parent and its step.
+    await runs
+      .getByRole('link', { name: `${digestRunId} / fanout` })
+      .first()
+      .waitFor();
+    await digestRow.getByText('succeeded').waitFor();
+
+    // Filters: one workflow; top-level runs only.
+    await page.getByRole('combobox', { name: 'Workflow' }).selectOption('summarize');
+    await eventually(async () => expect(await distinctColumn(runs, 1)).toEqual(['summarize']));
+    await page.getByRole('combobox', { name: 'Workflow' }).selectOption('');
+    await page.getByRole('checkbox', { name: 'Top-level only' }).check();
+    await eventually(async () => expect(await distinctColumn(runs, 1)).toEqual(['digest', 'order']));
+    await page.getByRole('checkbox', { name: 'Top-level only' }).uncheck();
+  });
+
+  it("draws a fan-out run's DAG with live statuses and pages through its children", async () => {
+    await page.getByRole('table', { name: 'Runs' }).getByRole('link', { name: digestRunId, exact: true }).click();
+    await page.getByRole('button', { name: 'step fanout: succeeded' }).waitFor();
+    await page.getByRole('button', { name: 'step publish: succeeded' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'digest succeeded' }).waitFor();
+    await page.getByRole('list', { name: 'Step status legend' }).waitFor();
+
+    const children = page.getByRole('table', { name: 'Children of fanout' });
+    const rows = children.locator('tbody tr');
+    await eventually(async () => expect(await rows.count()).toBe(25));
+    const firstPageIds = await children.locator('tbody a').allTextContents();
+    const pager = page.getByRole('navigation', { name: 'Pages of the children of fanout' });
+    await pager.getByRole('button', { name: 'Next' }).click();
+    await eventually(async () => expect(await rows.count()).toBe(5));
+    const secondPageIds = await children.locator('tbody a').allTextContents();
+    expect(new Set([...firstPageIds, ...secondPageIds]).size).toBe(30);
+    expect(await pager.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    await pager.getByRole('button', { name: 'Previous' }).click();
+    await eventually(async () => expect(await rows.count()).toBe(25));
+    await children.getByText('succeeded').first().waitFor();
+
+    // The step's panel: attempts, output, and a "Children (30)" section.
+    await page.getByRole('button', { name: 'step fanout: succeeded' }).click();
+    const panel = page.getByRole('region', { name: 'Step fanout', exact: true });
+    await panel.getByRole('heading', { name: 'Children (30)' }).waitFor();
+    await panel.getByRole('table', { name: 'Attempts of step fanout' }).getByText('succeeded').waitFor();
+    await panel.getByText('https://example.com/doc/1:').first().waitFor();
+
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'run-page.png'), fullPage: true });
+    childRunId = firstPageIds[0]!;
+  });
+
+  it('opens a child run and follows "spawned by" back to the parent', async () => {
+    await page.getByRole('table', { name: 'Children of fanout' }).getByRole('link', { name: childRunId }).click();
+    await page.getByRole('heading', { level: 1, name: 'summarize succeeded' }).waitFor();
+    await page.getByRole('button', { name: 'step summary: succeeded' }).waitFor();
+    const spawnedBy = page.getByRole('link', { name: `Spawned by run ${digestRunId}, step fanout` });
+    await spawnedBy.click();
+    await page.getByRole('heading', { level: 1, name: 'digest succeeded' }).waitFor();
+    // The link names the step, so the parent opens with that step's panel.
+    await page.getByRole('region', { name: 'Step fanout', exact: true }).waitFor();
+  });
+
+  it('follows a fan-out live: its children appear, run and finish without a reload', async () => {
+    const runId = await startRun('gated-fanout', {});
+    await page.goto(`${server.url}/#/runs/${runId}`);
+    await page.getByRole('button', { name: 'step spawn: running' }).waitFor();
+    await sleep(500);
+    expect(await page.getByRole('table', { name: 'Children of spawn' }).count()).toBe(0);
+
+    spawnGate.open();
+    const children = page.getByRole('table', { name: 'Children of spawn' });
+    await eventually(async () => expect(await children.getByText('running').count()).toBe(3));
+    const progress = page.getByRole('progressbar', { name: 'Progress of the children of spawn' });
+    expect(await progress.getAttribute('aria-valuetext')).toBe('0 of 3 finished');
+    await page.getByRole('button', { name: 'step spawn: running' }).getByText('3 children').waitFor();
+
+    childGate.open();
+    await page.getByRole('button', { name: 'step report: succeeded' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'gated-fanout succeeded' }).waitFor();
+    await eventually(async () => expect(await children.getByText('succeeded').count()).toBe(3));
+    await eventually(async () => expect(await progress.getAttribute('aria-valuetext')).toBe('3 of 3 finished'));
+  });
+
+  it('pauses and resumes a run from its page, the status changing live', async () => {
+    const runId = await startRun('slow', {});
+    await page.goto(`${server.url}/#/runs/${runId}`);
+    await page.getByRole('button', { name: 'step one: running' }).waitFor();
+
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    const pauseDialog = page.getByRole('dialog', { name: 'Pause this run?' });
+    await pauseDialog.getByRole('button', { name: 'Pause run' }).click();
+    await page.getByRole('heading', { level: 1, name: 'slow paused' }).waitFor();
+    // The running step finishes and is recorded; the next one does not start.
+    await page.getByRole('button', { name: 'step one: succeeded' }).waitFor();
+    await sleep(400);
+    await page.getByRole('button', { name: 'step two: pending' }).waitFor();
+
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    await page.getByRole('dialog', { name: 'Resume this run?' }).getByRole('button', { name: 'Resume run' }).click();
+    await page.getByRole('button', { name: 'step three: succeeded' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'slow succeeded' }).waitFor();
+  });
+
+  it('cancels a run from its page after confirmation', async () => {
+    const runId = await startRun('slow', {});
+    await page.goto(`${server.url}/#/runs/${runId}`);
+    await page.getByRole('button', { name: 'step one: running' }).waitFor();
+
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel this run?' });
+    // "Go back" leaves the run alone.
+    await dialog.getByRole('button', { name: 'Go back' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await page.getByRole('heading', { level: 1, name: 'slow running' }).isVisible()).toBe(true);
+
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Cancel run' }).click();
+    await page.getByRole('heading', { level: 1, name: 'slow cancelled' }).waitFor();
+    await page.getByRole('button', { name: 'step one: cancelled' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Cancel', exact: true }).isDisabled()).toBe(true);
+  });
+
+  it('shows markup in inputs, outputs and errors as text, never running it', async () => {
+    const runId = await startRun('markup', { note: XSS_IMG });
+    await page.goto(`${server.url}/#/runs/${runId}`);
+    await page.getByRole('heading', { level: 1, name: 'markup failed' }).waitFor();
+    await page.getByRole('button', { name: 'step explode: failed' }).click();
+    const explode = page.getByRole('region', { name: 'Step explode', exact: true });
+    await explode.getByText(`refused ${XSS_SCRIPT} ${XSS_IMG}`).first().waitFor();
+    await page.getByRole('button', { name: 'step echo: succeeded' }).click();
+    const echo = page.getByRole('region', { name: 'Step echo', exact: true });
+    await echo.getByText(XSS_SCRIPT).waitFor();
+    // The input is shown as JSON (its quotes escaped), the run's error message as it is.
+    await page.locator('.card').filter({ hasText: 'Input' }).getByText('<img src=x onerror=').waitFor();
+    await page.locator('.card--error').getByText(XSS_IMG).first().waitFor();
+
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(await page.locator('#root script').count()).toBe(0);
+
+    // Replay starts a new run with the same input and opens it.
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    await page.getByRole('dialog', { name: 'Replay this run?' }).getByRole('button', { name: 'Replay run' }).click();
+    await page.getByRole('link', { name: runId, exact: true }).waitFor();
+    expect(page.url()).not.toContain(runId);
+    await page.getByRole('heading', { level: 1, name: 'markup failed' }).waitFor();
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
+  });
+
+  it('starts a run from the dialog, and says what is wrong with a bad input', async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByRole('button', { name: 'Start a run' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Start a run' });
+    await dialog.getByRole('combobox', { name: 'Workflow' }).selectOption('order');
+    const input = dialog.getByRole('textbox', { name: 'Input (JSON)' });
+    await input.fill('{ not json');
+    await dialog.getByRole('button', { name: 'Start run' }).click();
+    await dialog.getByRole('alert').getByText('The input is not JSON').waitFor();
+    await input.fill('{"id": "B-7"}');
+    await dialog.getByRole('button', { name: 'Start run' }).click();
+    await dialog.getByRole('alert').getByText('items').waitFor();
+
+    await input.fill(JSON.stringify({ id: 'B-7', items: [{ sku: 'cup', qty: 1 }] }));
+    await dialog.getByRole('button', { name: 'Start run' }).click();
+    await page.getByRole('heading', { level: 1, name: 'order succeeded' }).waitFor();
+    await page.getByRole('button', { name: 'step ship: succeeded' }).waitFor();
+    await page.getByRole('button', { name: 'step refund: skipped' }).waitFor();
+    // Every dependency is drawn, also after the live updates replaced the nodes.
+    expect(await page.locator('.react-flow__edge').count()).toBe(6);
+    // The flaky `stock` step failed once and was retried: both attempts are in its panel.
+    await page.getByRole('button', { name: 'step stock: succeeded' }).click();
+    const attempts = page.getByRole('table', { name: 'Attempts of step stock' });
+    await attempts.getByText('warehouse API timed out (simulated)', { exact: true }).waitFor();
+    await attempts.getByText('retried').waitFor();
+
+    // The runs list, with every kind of status by now, for the screenshot.
+    await page.goto(`${server.url}/`);
+    const runs = page.getByRole('table', { name: 'Runs' });
+    await runs.getByText('cancelled').waitFor();
+    await runs.getByText('failed').first().waitFor();
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'runs-list.png') });
+  });
+
+  it('takes ?token= once, keeps it for the tab and sends it as a bearer token', async () => {
+    const token = 'e2e-secret-token';
+    const secured = await startServer(executor, { port: 0, token, dashboardDir: DIST_DIR });
+    const context = await browser.newContext();
+    try {
+      // This server asks for the token on the dashboard's own files too; the route stands in for
+      // serving those openly (they hold no data), so only the API calls test the dashboard's part.
+      await context.route(
+        (url) => url.origin === secured.url && !url.pathname.startsWith('/api/'),
+        (route) => route.continue({ headers: { ...route.request().headers(), authorization: `Bearer ${token}` } }),
+      );
+      const tab = await context.newPage();
+      tab.setDefaultTimeout(UI_TIMEOUT_MS);
+      const apiRequest = tab.waitForRequest((r) => new URL(r.url()).pathname === '/api/runs');
+      await tab.goto(`${secured.url}/?token=${token}`);
+      expect((await apiRequest).headers().authorization).toBe(`Bearer ${token}`);
+      await tab.getByRole('table', { name: 'Runs' }).getByRole('link').first().waitFor();
+      await tab.getByText('Live', { exact: true }).waitFor();
+      expect(tab.url()).not.toContain(token);
+      expect(await tab.evaluate("sessionStorage.getItem('braid.token')")).toBe(token);
+
+      // A tab without it is asked for it.
+      const other = await context.newPage();
+      other.setDefaultTimeout(UI_TIMEOUT_MS);
+      await other.goto(`${secured.url}/`);
+      await other.getByRole('alert').getByText('This server requires a token').first().waitFor();
+      await other.getByLabel('Token').first().fill(token);
+      await other.getByRole('button', { name: 'Use token' }).first().click();
+      await other.getByRole('table', { name: 'Runs' }).getByRole('link').first().waitFor();
+    } finally {
+      await context.close();
+      await secured.close();
+    }
+  });
+});
+
+async function startRun(workflowName: string, input: unknown): Promise<string> {
+  const res = await fetch(`${server.url}/api/workflows/${workflowName}/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ input }),
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { runId: string }).runId;
+}
+
+/** The sorted distinct texts of one column of a table's body rows. */
+async function distinctColumn(table: Locator, columnIndex: number): Promise<string[]> {
+  const cells = await table.locator(`tbody tr td:nth-child(${columnIndex + 1})`).allTextContents();
+  return [...new Set(cells)].sort();
+}
+
+/** Retries an assertion until it passes or the UI timeout is over. */
+async function eventually(assertion: () => Promise<void>, timeoutMs = UI_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await assertion();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(100);
+    }
+  }
+}
+
+/** Builds dashboard/dist when it is missing or older than any source of the dashboard. */
+async function buildDashboardIfStale(): Promise<void> {
+  const builtIndex = join(DIST_DIR, 'index.html');
+  const builtAt = existsSync(builtIndex) ? statSync(builtIndex).mtimeMs : 0;
+  const sources = [
+    join(DASHBOARD_DIR, 'index.html'),
+    join(DASHBOARD_DIR, 'vite.config.ts'),
+    ...filesUnder(join(DASHBOARD_DIR, 'src')),
+  ];
+  if (builtAt > 0 && sources.every((file) => statSync(file).mtimeMs <= builtAt)) return;
+  await build({ configFile: join(DASHBOARD_DIR, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
+}
