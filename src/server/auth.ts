@@ -14,7 +14,7 @@ const PUBLIC_PATHS = new Set(['/healthz']);
 export function bearerAuth(token: string): MiddlewareHandler {
   const expected = digest(token);
   return async (c, next) => {
-    if (PUBLIC_PATHS.has(c.req.path)) return next();
+    if (PUBLIC_PATHS.has(c.req.path) || isDashboardAsset(c.req.method, c.req.path)) return next();
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
     if (!match) {
@@ -33,6 +33,16 @@ export function bearerAuth(token: string): MiddlewareHandler {
     }
     return next();
   };
+}
+
+/**
+ * The dashboard's own files hold no data, and a browser cannot attach a bearer header when it
+ * loads a page: they are served to anyone so the page can ask for the token. Every data route
+ * (/api, /metrics, /openapi.json) still requires it.
+ */
+function isDashboardAsset(method: string, path: string): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  return !path.startsWith('/api') && path !== '/metrics' && path !== '/openapi.json';
 }
 
 function digest(value: string): Buffer {

@@ -298,6 +298,11 @@ export const ListRunsQuerySchema = z.object({
   status: StatusListQuery,
   parentRunId: z.string().min(1).optional(),
   rootRunId: z.string().min(1).optional(),
+  topLevel: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true'))
+    .openapi({ type: 'string', enum: ['true', 'false'], description: 'Only runs no other run spawned' }),
   since: TimeQuery.openapi({ description: 'createdAt >= since (ISO 8601 or epoch ms)' }),
   until: TimeQuery.openapi({ description: 'createdAt < until (ISO 8601 or epoch ms)' }),
   limit: LimitQuery,

@@ -30,6 +30,8 @@ export async function startServer(executor: WorkflowExecutor, options: ServerOpt
   const { host = '127.0.0.1', port = 0, token = process.env.BRAID_TOKEN, ...appOptions } = options;
   const hasToken = token !== undefined && token !== '';
   if (!LOOPBACK_HOSTS.has(host) && !hasToken) throw new UnsafeBindError(host);
+  // Open (migrate, recover) before answering: reads of a store not yet opened would fail.
+  await executor.open();
   const app = createApp(executor, { ...appOptions, ...(hasToken ? { token } : {}) });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

@@ -135,6 +135,8 @@ export interface RunFilter {
   parentRunId?: string;
   parentStep?: string;
   rootRunId?: string;
+  /** Only runs no other run spawned (parentRunId is null). */
+  topLevel?: boolean;
   /** createdAt >= since (epoch ms). */
   since?: number;
   /** createdAt < until (epoch ms). */

@@ -24,9 +24,16 @@ describe('bearer token', () => {
     expect((await client(app, { authorization: TOKEN }).get('/api/runs')).status).toBe(401); // no scheme
     expect((await executor.store.listRuns({})).runs).toEqual([]);
 
-    for (const path of ['/metrics', '/openapi.json', '/api/events', '/api/workflows', '/']) {
+    for (const path of ['/metrics', '/openapi.json', '/api/events', '/api/workflows']) {
       expect((await anonymous.get(path)).status, path).toBe(401);
     }
+  });
+
+  it("serves the dashboard's own files without a token, so the page can ask for it", async () => {
+    const { app } = fixture.setup({ workflows: [order] }, { token: TOKEN });
+    const anonymous = client(app);
+    expect((await anonymous.get('/')).status).toBe(200);
+    expect((await anonymous.post('/', {})).status).toBe(401);
   });
 
   it('lets the right token through, and /healthz without one', async () => {

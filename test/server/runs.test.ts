@@ -27,6 +27,16 @@ describe('GET /api/runs', () => {
     expect(run.durationMs).toBe(run.finishedAt - run.startedAt);
   });
 
+  it('lists only top-level runs with topLevel=true', async () => {
+    const { api, executor } = fixture.setup({ workflows: [fanOut, child] });
+    const parent = await executor.execute(fanOut, { n: 3 });
+    const all = await api.get('/api/runs');
+    expect(all.body.runs).toHaveLength(4);
+    const top = await api.get('/api/runs?topLevel=true');
+    expect(top.body.runs.map((r: { id: string }) => r.id)).toEqual([parent.runId]);
+    expect((await api.get('/api/runs?topLevel=maybe')).status).toBe(400);
+  });
+
   it('filters by workflow, status (one or a comma list) and time, in ISO or epoch ms', async () => {
     const failing = workflow('failing').step('boom', () => {
       throw new Error('boom');

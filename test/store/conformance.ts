@@ -364,7 +364,7 @@ export function describeStoreConformance(
         return ids(order === 'desc' ? sorted.reverse() : sorted);
       };
 
-      it('filters by workflow, status (one or a list), parent, root, since and until', async () => {
+      it('filters by workflow, status (one or a list), parent, root, top level, since and until', async () => {
         const all = seedRuns();
         await commit({ newRuns: all });
         const list = async (filter: Parameters<Store['listRuns']>[0]) => ids((await store.listRuns(filter)).runs);
@@ -382,6 +382,10 @@ export function describeStoreConformance(
           expected(all, (r) => r.parentStep === 'odd', 'asc'),
         );
         expect(await list({ rootRunId: 'tree-1' })).toEqual(expected(all, (r) => r.rootRunId === 'tree-1'));
+        expect(await list({ topLevel: true })).toEqual(expected(all, (r) => r.parentRunId === null));
+        expect(await list({ topLevel: true, workflow: 'beta' })).toEqual(
+          expected(all, (r) => r.parentRunId === null && r.workflow === 'beta'),
+        );
         expect(await list({ since: 1050 })).toEqual(expected(all, (r) => r.createdAt >= 1050));
         expect(await list({ until: 1050 })).toEqual(expected(all, (r) => r.createdAt < 1050));
         expect(await list({ since: 1020, until: 1100, workflow: 'alpha', status: ['queued', 'succeeded'] })).toEqual(

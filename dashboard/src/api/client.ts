@@ -77,7 +77,7 @@ async function request<T>(method: 'GET' | 'POST', url: string, body?: unknown, s
 export interface RunListQuery {
   workflow?: string | undefined;
   status?: RunStatus | undefined;
-  /** Only runs no other run spawned. Sent as `topLevel=true`; see RunsPage for the fallback. */
+  /** Only runs no other run spawned. Sent as `topLevel=true`. */
   isTopLevel?: boolean | undefined;
   limit?: number | undefined;
   cursor?: string | undefined;

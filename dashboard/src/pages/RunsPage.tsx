@@ -59,11 +59,7 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
     navigate(hrefs.runs(next));
   };
 
-  const allRows = runs.data?.runs ?? [];
-  // `topLevel=true` asks the server for runs no other run spawned; a server that does not know
-  // the filter sends children too, and they are left out here.
-  const rows = isTopLevel ? allRows.filter((r) => r.parentRunId === null) : allRows;
-  const hiddenCount = allRows.length - rows.length;
+  const rows = runs.data?.runs ?? [];
   const nextCursor = runs.dataKey === pageKey ? runs.data?.nextCursor : null;
   const now = useNow(rows.some((r) => !isTerminalRun(r.status)));
   const workflowNames = (workflows.data?.workflows ?? []).map((w) => w.name);
@@ -172,11 +168,6 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
           </tbody>
         </table>
       </div>
-      {hiddenCount > 0 && (
-        <p className="muted">
-          {hiddenCount} child {hiddenCount === 1 ? 'run' : 'runs'} on this page hidden by “Top-level only”.
-        </p>
-      )}
       <Pager
         label="Pages of runs"
         pageIndex={pageIndex}

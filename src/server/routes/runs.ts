@@ -106,6 +106,7 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
       status: q.status,
       parentRunId: q.parentRunId,
       rootRunId: q.rootRunId,
+      topLevel: q.topLevel,
       since: q.since,
       until: q.until,
       limit: q.limit,

@@ -193,6 +193,7 @@ function matchesFilter(run: RunRecord, f: Omit<RunFilter, 'cursor' | 'limit' | '
   return (
     (f.workflow === undefined || run.workflow === f.workflow) &&
     (f.parentRunId === undefined || run.parentRunId === f.parentRunId) &&
+    (!f.topLevel || run.parentRunId === null) &&
     (f.parentStep === undefined || run.parentStep === f.parentStep) &&
     (f.rootRunId === undefined || run.rootRunId === f.rootRunId) &&
     (f.since === undefined || run.createdAt >= f.since) &&

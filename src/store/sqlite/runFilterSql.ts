@@ -6,7 +6,7 @@ import type { RunFilter } from '../types.js';
  * adds one fixed condition from the list below, so SQLite can pick the index for that filter
  * (workflow, status, parent, root). The alternative, one statement with `(? IS NULL OR col = ?)`
  * for every filter, cannot use any of those indexes and scans every run. The conditions are
- * constants and values are always parameters, so there are at most 2^8 distinct statements; each
+ * constants and values are always parameters, so there are at most 2^9 distinct statements; each
  * is prepared once per store, cached by its text.
  */
 
@@ -24,6 +24,8 @@ const CONDITIONS: readonly Condition[] = [
   // A list of statuses is one JSON parameter, so lists of any length share one statement.
   { sql: 'status IN (SELECT value FROM json_each(?))', value: (f) => manyStatuses(f) },
   { sql: 'parent_run_id = ?', value: (f) => f.parentRunId },
+  // The parameter is always 1; it keeps every condition the same shape (one value each).
+  { sql: '(parent_run_id IS NULL AND ? = 1)', value: (f) => (f.topLevel ? 1 : undefined) },
   { sql: 'parent_step = ?', value: (f) => f.parentStep },
   { sql: 'root_run_id = ?', value: (f) => f.rootRunId },
   { sql: 'created_at >= ?', value: (f) => f.since },
