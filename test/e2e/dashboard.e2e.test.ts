@@ -4,6 +4,7 @@
  * output and error carry markup. It builds the dashboard first when dashboard/dist is missing
  * or older than its sources, and saves the screenshots in docs/screenshots/.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -363,6 +364,62 @@ describe('the dashboard', () => {
       await secured.close();
     }
   });
+});
+
+describe('braid dev on the demo', () => {
+  it('serves the demo workflows; a fan-out is followed from parent to child and back', async () => {
+    const dev = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'braid.js'),
+        'dev',
+        join(ROOT, 'examples', 'workflows.ts'),
+        '--port',
+        '0',
+        '--db',
+        join(tempDir, 'dev.db'),
+      ],
+      { cwd: ROOT, env: { ...process.env, BRAID_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    dev.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    dev.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => dev.on('exit', resolve));
+    try {
+      await eventually(async () => expect(output).toMatch(/Braid dev server: http:\/\/\S+/), 30_000);
+      const url = (/Braid dev server: (http:\/\/\S+)/.exec(output) as RegExpExecArray)[1] as string;
+      const res = await fetch(`${url}/api/workflows/digest/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          input: { urls: ['https://a.example/1', 'https://a.example/2', 'https://a.example/3'] },
+        }),
+      });
+      expect(res.status).toBe(201);
+      const { runId } = (await res.json()) as { runId: string };
+
+      const tab = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+      tab.setDefaultTimeout(UI_TIMEOUT_MS);
+      await tab.goto(`${url}/#/runs/${runId}`);
+      await tab.getByRole('button', { name: 'step fanout: succeeded' }).waitFor();
+      await tab.getByRole('button', { name: 'step publish: succeeded' }).waitFor();
+      const children = tab.getByRole('table', { name: 'Children of fanout' });
+      await eventually(async () => expect(await children.locator('tbody tr').count()).toBe(3));
+      const childId = (await children.locator('tbody a').first().textContent()) as string;
+      await children.getByRole('link', { name: childId }).click();
+      await tab.getByRole('heading', { level: 1, name: 'summarize succeeded' }).waitFor();
+      await tab.getByRole('link', { name: `Spawned by run ${runId}, step fanout` }).click();
+      await tab.getByRole('heading', { level: 1, name: 'digest succeeded' }).waitFor();
+      await tab.close();
+    } finally {
+      dev.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  }, 60_000);
 });
 
 async function startRun(workflowName: string, input: unknown): Promise<string> {
