@@ -1,3 +1,4 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { serverFixture } from './helpers.js';
 
@@ -49,6 +50,14 @@ describe('GET /openapi.json', () => {
       ]),
     );
     expect(routes).toEqual(EXPECTED_ROUTES);
+  });
+
+  it('validates against the OpenAPI 3.1 schema', async () => {
+    const { api } = fixture.setup();
+    const doc = (await api.get('/openapi.json')).body;
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
   });
 
   it('is structurally sound: responses per operation, path parameters declared, every $ref resolves', async () => {
