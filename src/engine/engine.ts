@@ -1085,6 +1085,12 @@ export class Engine {
    * next child to cancel. Measured: cancelling a 5,000-child fan-out recorded 5,000 step starts.
    */
   cancelChildren(runIds: readonly string[], reason: string): void {
+    this.cancelRuns(runIds, reason);
+    this.pump();
+  }
+
+  /** Cancels the runs held in memory, dispatching nothing until all are done (see cancelChildren). */
+  private cancelRuns(runIds: Iterable<string>, reason: string): void {
     this.dispatchHeld++;
     try {
       for (const runId of runIds) {
@@ -1096,8 +1102,8 @@ export class Engine {
     } finally {
       this.dispatchHeld--;
     }
-    this.pump();
   }
+
 
   // ---------------------------------------------------------------------------------------------
   // Ending runs
@@ -1133,24 +1139,13 @@ export class Engine {
       this.writeStep(step);
       this.event(run, step.def.name, 'step_cancelled', null, null);
     }
-    // Cancellation cascades to children that are still running (dispatching nothing meanwhile, as in
-    // cancelChildren; the pump below catches up).
-    this.dispatchHeld++;
-    try {
-      for (const step of run.steps.values()) {
-        for (const child of step.children?.unfinished() ?? []) {
-          const live = this.runs.get(child.runId);
-          if (live) {
-            this.finalizeRun(live, 'cancelled', {
-              error: serializeError(new RunCancelledError(child.runId, `its parent run ${run.rec.id} ended ${status}`)),
-            });
-          }
-        }
-        if (step.children && !step.children.loaded) this.cancelStoredChildren(run, step.def.name, status);
-      }
-    } finally {
-      this.dispatchHeld--;
+    // Cancellation cascades to children that are still running; the pump below catches up.
+    const unfinishedChildren: string[] = [];
+    for (const step of run.steps.values()) {
+      for (const child of step.children?.unfinished() ?? []) unfinishedChildren.push(child.runId);
+      if (step.children && !step.children.loaded) this.cancelStoredChildren(run, step.def.name, status);
     }
+    this.cancelRuns(unfinishedChildren, `its parent run ${run.rec.id} ended ${status}`);
     if (run.deadlineTimer !== undefined) this.timers.cancel(run.deadlineTimer);
     run.deadlineTimer = undefined;
     run.rec.status = status;
