@@ -35,7 +35,9 @@ export {
   SpawnError,
   StepFailedError,
   StepTimeoutError,
+  StoreConnectionError,
   StoreLockedError,
+  StoreMigrationRequiredError,
   StoreVersionError,
   UnknownParentError,
   WorkflowNotRegisteredError,
@@ -44,3 +46,5 @@ export type { BackoffOptions, CacheOptions, StepOptions, WorkflowOptions } from 
 export { defineWorkflow, Workflow, workflow } from './model/workflow.js';
 export { type ExecutorMetrics, MetricsCollector } from './observe/metrics.js';
 export * from './store/index.js';
+export { PostgresStore, type PostgresStoreOptions } from './store/postgres/index.js';
+export type { WorkerOptions } from './worker/clusterMember.js';

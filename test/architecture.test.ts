@@ -34,7 +34,10 @@ const rules: Array<{ from: string; may: string[] }> = [
   { from: 'src/model', may: ['src/model'] },
   { from: 'src/store', may: ['src/store', 'src/model'] },
   { from: 'src/observe', may: ['src/observe', 'src/model', 'src/engine'] },
-  { from: 'src/engine', may: ['src/engine', 'src/model', 'src/store', 'src/observe'] },
+  // The engine reaches the worker only in executor.ts, which joins a cluster on a scale-out store
+  // (checked below); src/worker implements the engine's Cluster interface on top of the engine.
+  { from: 'src/engine', may: ['src/engine', 'src/model', 'src/store', 'src/observe', 'src/worker'] },
+  { from: 'src/worker', may: ['src/worker', 'src/engine', 'src/model', 'src/store'] },
   { from: 'src/server', may: ['src/server', 'src/engine', 'src/model', 'src/store', 'src/observe', 'src/index.ts'] },
   {
     from: 'src/cli',
@@ -58,10 +61,15 @@ describe('layering', () => {
   it('the engine reaches stores only through the Store interface, not a concrete store', () => {
     const concrete = files(path.join(root, 'src/engine')).flatMap((file) =>
       importedAreas(file)
-        .filter(({ line }) => /store\/(sqlite|memory)\//.test(line))
+        .filter(({ line }) => /store\/(sqlite|memory|postgres)\/|\.\.\/worker\//.test(line))
         .map(({ line }) => `${path.relative(root, file)}: ${line}`),
     );
-    // The executor picks the default store (SQLite) for users who pass none; nothing else may.
-    expect(concrete).toEqual([expect.stringMatching(/^src\/engine\/executor\.ts: .*sqlite\/sqliteStore/)]);
+    // The executor picks the default store (Postgres when BRAID_DATABASE_URL is set, else SQLite)
+    // for users who pass none, and joins the cluster on a scale-out store; nothing else may.
+    expect(concrete).toEqual([
+      expect.stringMatching(/^src\/engine\/executor\.ts: .*postgres\/postgresStore/),
+      expect.stringMatching(/^src\/engine\/executor\.ts: .*sqlite\/sqliteStore/),
+      expect.stringMatching(/^src\/engine\/executor\.ts: .*worker\/clusterMember/),
+    ]);
   });
 });

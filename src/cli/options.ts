@@ -17,6 +17,12 @@ export interface ClientOptions {
 export const dbOption = () =>
   new Option('--db <file>', 'SQLite database file').env('BRAID_DB').default(DEFAULT_DB_FILE);
 
+/** `--database-url`: a PostgreSQL database instead of the SQLite file. */
+export const databaseUrlOption = () =>
+  new Option('--database-url <url>', 'PostgreSQL database (postgres://user:password@host:5432/db)').env(
+    'BRAID_DATABASE_URL',
+  );
+
 export const jsonOption = () => new Option('--json', 'print machine-readable JSON only (on stdout)');
 
 /** `--url` and `--token`: where the server is and what proves we may use it. */

@@ -34,11 +34,19 @@ export class ChildRegistry {
   /** True once the links of earlier attempts have been read (always true for a fresh step). */
   loaded: boolean;
 
-  constructor(loaded: boolean) {
+  /**
+   * @param index the engine's map from child run id to registry, so a child's end heard from
+   *   another process finds its parent's join without a scan.
+   */
+  constructor(
+    loaded: boolean,
+    private readonly index?: Map<string, ChildRegistry>,
+  ) {
     this.loaded = loaded;
   }
 
   add(entry: ChildEntry): void {
+    this.index?.set(entry.runId, this);
     const early = this.early.get(entry.runId);
     if (early) {
       Object.assign(entry, early);
@@ -46,6 +54,20 @@ export class ChildRegistry {
     }
     this.byKey.set(entry.key, entry);
     this.byRunId.set(entry.runId, entry);
+  }
+
+  /** Points an entry at the run that really holds its identity (another process created it first). */
+  rename(fromRunId: string, toRunId: string): void {
+    const entry = this.byRunId.get(fromRunId);
+    if (!entry) return;
+    this.byRunId.delete(fromRunId);
+    this.index?.delete(fromRunId);
+    entry.runId = toRunId;
+    this.byRunId.set(toRunId, entry);
+    this.index?.set(toRunId, this);
+    for (const join of this.joins) {
+      if (join.pending.delete(fromRunId)) join.pending.add(toRunId);
+    }
   }
 
   /** The next ordinal for this content hash in the current attempt. */
@@ -86,6 +108,11 @@ export class ChildRegistry {
   abortJoins(reason: unknown): void {
     for (const join of [...this.joins]) join.abort(reason);
     this.joins.clear();
+  }
+
+  /** Removes this registry's children from the engine's index (its run leaves memory). */
+  unindex(): void {
+    if (this.index) for (const runId of this.byRunId.keys()) this.index.delete(runId);
   }
 
   *unfinished(): Iterable<ChildEntry> {

@@ -36,6 +36,12 @@ export interface ExecutorOptions extends Partial<ExecutionConfig> {
   historySize?: number;
   /** Resume unfinished runs of registered workflows when the executor opens. Default true. */
   recover?: boolean;
+  /**
+   * On a scale-out store (Postgres): how this process takes part. By default it is a worker that
+   * claims runs of its registered workflows (unless `recover: false`); `false` makes a process
+   * that only starts runs and waits for their results.
+   */
+  worker?: boolean | import('../worker/clusterMember.js').WorkerOptions;
 }
 
 export const DEFAULT_CONFIG: ExecutionConfig = {

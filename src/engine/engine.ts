@@ -19,7 +19,8 @@ import { validateInput } from '../model/schema.js';
 import type { StepDefinition, Workflow } from '../model/workflow.js';
 import type { MetricsCollector, RunSummary } from '../observe/metrics.js';
 import { endSpan, startRunSpan, startStepSpan, traceIdOf } from '../observe/tracing.js';
-import type { Store } from '../store/store.js';
+import type { ClaimedRun } from '../store/coordination.js';
+import type { CommitResult, Store } from '../store/store.js';
 import {
   type EventType,
   isTerminalRun,
@@ -28,12 +29,14 @@ import {
   type RunStatus,
   type StepRecord,
   type StepStatus,
+  type WriteBatch,
 } from '../store/types.js';
 import { retryDelayMs } from './backoff.js';
 import { buildResult, stepFailure } from './buildResult.js';
 import type { CallbackManager } from './callbacks.js';
 import { ChildRegistry } from './children.js';
-import { Concurrency } from './concurrency.js';
+import type { Cluster } from './cluster.js';
+import { Concurrency, ConcurrencyLimitError } from './concurrency.js';
 import type { ExecutionConfig } from './config.js';
 import { hashText, newRunId } from './ids.js';
 import type { ExecutionResult } from './result.js';
@@ -83,10 +86,16 @@ export class Engine {
   /** Top-level runs whose creation is not committed yet: how to fail their `createRun`. */
   private readonly creating = new Map<string, (error: unknown) => void>();
   private readonly concurrency = new Concurrency();
+  /** Child run id → the registry of the step in memory that spawned it. */
+  readonly childIndex = new Map<string, ChildRegistry>();
   private closed = false;
   /** While > 0, pump() dispatches nothing: a cascade of cancels is under way (see cancelChildren). */
   private dispatchHeld = 0;
   private nextToken = 1;
+  /** Set when several processes share a scale-out store: runs are claimed, not all ours. */
+  private cluster: Cluster | undefined;
+  /** Graceful shutdown: running steps finish, nothing new starts. */
+  private draining = false;
 
   constructor(
     readonly store: Store,
@@ -97,7 +106,20 @@ export class Engine {
     private readonly onFinished: (result: ExecutionResult) => void,
   ) {
     this.freeSlots = config.maxParallelNodes;
-    this.queue = new WriteQueue(store, (error, batch) => this.onCommitError(error, batch));
+    this.queue = new WriteQueue(
+      store,
+      (error, batch) => this.onCommitError(error, batch),
+      (result, batch) => this.onCommitResult(result, batch),
+    );
+  }
+
+  /** Joins a cluster of processes sharing a scale-out store (see src/worker). */
+  attachCluster(cluster: Cluster): void {
+    this.cluster = cluster;
+  }
+
+  get isClustered(): boolean {
+    return this.cluster !== undefined;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -117,8 +139,10 @@ export class Engine {
     }
     workflow.validate();
     checkNumericOptions(workflow);
+    // A process that only starts runs (in a cluster) needs no pools: the workers run the steps.
+    const runsSteps = this.cluster?.runsSteps ?? true;
     for (const step of workflow.steps) {
-      if (step.pool !== undefined && this.pools[step.pool] === undefined) {
+      if (runsSteps && step.pool !== undefined && this.pools[step.pool] === undefined) {
         throw new InvalidWorkflowError(
           workflow.name,
           step.name,
@@ -192,7 +216,7 @@ export class Engine {
     const globals = { ...options.globals };
     toJson(globals, `The global variables of a "${plan.workflow.name}" run`);
     this.assertOpen();
-    const run = this.addRun({
+    const rec = this.addRun({
       plan,
       input,
       inputJson,
@@ -202,26 +226,31 @@ export class Engine {
       parent: null,
       replayOf: options.replayOf ?? null,
     });
-    // The caller of execute() waits on this run: register now, before it can finish and leave memory.
-    onCreated?.(new Promise((resolve) => run.settleWaiters.push(resolve)));
+    const id = rec.id;
     // Durable before visible: return once the run is committed, or fail with the store's error
     // (onCommitError) instead of waiting for a commit that will never come.
-    const id = run.rec.id;
-    await new Promise<void>((resolve, reject) => {
+    const committed = new Promise<void>((resolve, reject) => {
       this.creating.set(id, reject);
       this.queue.afterCommit(() => {
         this.creating.delete(id);
         resolve();
       });
     });
+    // The caller of execute() waits on this run: register now, before it can finish and leave memory.
+    const run = this.runs.get(id);
+    if (run) onCreated?.(new Promise((resolve) => run.settleWaiters.push(resolve)));
+    else onCreated?.(committed.then(() => this.waitFor(id, true)));
+    await committed;
     return id;
   }
 
   /**
    * Puts a new run into memory and the current batch, and admits it (or queues it behind its
    * workflow's concurrency limit). Synchronous, so a fan-out of N spawns lands in one batch.
+   * In a cluster, children and runs this process does not run go into the batch only, for a
+   * worker to claim.
    */
-  addRun(spec: NewRunSpec): ActiveRun {
+  addRun(spec: NewRunSpec): RunRecord {
     const now = Date.now();
     const wf = spec.plan.workflow;
     const groupKey = this.concurrency.groupOf(wf, spec.input);
@@ -247,6 +276,10 @@ export class Engine {
       deadlineAt: null,
       checkpointSeq: 0,
     };
+    if (this.cluster && (spec.parent !== null || !this.cluster.runsLocally(wf))) {
+      this.queue.insertRun(rec, false);
+      return rec;
+    }
     const run = this.hydrate(rec, spec.plan, spec.input, spec.globals, []);
     this.queue.insertRun(rec);
     if (this.config.traceExecution) {
@@ -256,7 +289,7 @@ export class Engine {
       );
     }
     this.admit(run, spec.parent?.run);
-    return run;
+    return rec;
   }
 
   /** Starts the run now, or queues / cancels it per its workflow's concurrency strategy. */
@@ -332,6 +365,7 @@ export class Engine {
         timer: undefined,
         holdsSlot: false,
         holdsPool: false,
+        poolHold: undefined,
         inQueue: false,
         interrupted: 0,
         children: undefined,
@@ -370,6 +404,7 @@ export class Engine {
   /** Loads every unfinished run of the registered workflows that is not in memory and resumes it. */
   async recover(): Promise<string[]> {
     this.assertOpen();
+    if (this.cluster) return []; // in a cluster, workers claim unfinished runs instead
     const records = await this.store.listUnfinishedRuns([...this.plans.keys()]);
     const resumed: string[] = [];
     for (const rec of records) {
@@ -395,6 +430,11 @@ export class Engine {
     if (!plan) return undefined;
     const stored = await this.store.getSteps(rec.id);
     if (this.runs.has(rec.id)) return this.runs.get(rec.id);
+    return this.restore(rec, plan, stored);
+  }
+
+  /** Builds a stored run in memory; steps that were running when their process died go again. */
+  private restore(rec: RunRecord, plan: WorkflowPlan, stored: StepRecord[]): ActiveRun {
     const run = this.hydrate(rec, plan, fromJson(rec.input), fromJson(rec.globals) ?? {}, stored);
     if (rec.concurrencyKey !== null) run.waitingForConcurrency = rec.status === 'queued';
     for (const step of run.steps.values()) {
@@ -404,7 +444,7 @@ export class Engine {
         step.interrupted++;
         s.status = 'queued';
       }
-      if (s.attempts > 0) step.children = new ChildRegistry(false);
+      if (s.attempts > 0) step.children = new ChildRegistry(false, this.childIndex);
     }
     if (this.config.traceExecution) {
       run.span = startRunSpan({
@@ -417,6 +457,99 @@ export class Engine {
     return run;
   }
 
+  /**
+   * Takes over a run this worker has just claimed: restores it and carries on from its stored
+   * state, or carries out the control request (cancel, pause, resume) that made it claimable.
+   */
+  adopt(claimed: ClaimedRun): void {
+    const { run: rec, control } = claimed;
+    const plan = this.plans.get(rec.workflow);
+    if (this.runs.has(rec.id) || !plan || this.closed) {
+      if (!this.runs.has(rec.id)) this.cluster?.handBack([rec.id]);
+      return;
+    }
+    const run = this.restore(rec, plan, claimed.steps);
+    run.waitingForConcurrency = false; // admitted by the claim, against the slots in the database
+    if (claimed.denied) {
+      const max = plan.workflow.options.maxRuns ?? 0;
+      const error = new ConcurrencyLimitError(rec.workflow, rec.concurrencyKey ?? '', max);
+      this.finalizeRun(run, 'cancelled', { error: serializeError(error) });
+      return;
+    }
+    if (control?.action === 'cancel') {
+      const error = new RunCancelledError(rec.id, control.reason ?? undefined);
+      this.finalizeRun(run, 'cancelled', { error: serializeError(error) });
+      return;
+    }
+    if (rec.status === 'paused') {
+      if (control?.action === 'resume') this.applyResume(run);
+      else this.handBackPaused(run);
+      return;
+    }
+    if (control?.action === 'pause') {
+      this.applyPause(run);
+      return;
+    }
+    if (rec.status === 'queued') this.startRun(run);
+    else {
+      this.armDeadline(run);
+      this.advance(run);
+    }
+    this.pump();
+  }
+
+  /** Whether a step in memory waits on this run as its child. */
+  awaitsChild(runId: string): boolean {
+    const status = this.childIndex.get(runId)?.byRunId.get(runId)?.status;
+    return status !== undefined && !isTerminalRun(status);
+  }
+
+  /** The unfinished children of the steps in memory (to re-check after a lost notification). */
+  awaitedChildren(): string[] {
+    const ids: string[] = [];
+    for (const [runId, registry] of this.childIndex) {
+      const status = registry.byRunId.get(runId)?.status;
+      if (status !== undefined && !isTerminalRun(status)) ids.push(runId);
+    }
+    return ids;
+  }
+
+  /** Children that ended in other processes reach their parent's join here. */
+  childrenSettled(records: readonly RunRecord[]): void {
+    for (const rec of records) if (isTerminalRun(rec.status)) this.notifyParent(rec);
+  }
+
+  /** Control requests for runs this worker holds (sent by other processes). */
+  applyControls(
+    controls: ReadonlyArray<{ runId: string; action: 'cancel' | 'pause' | 'resume'; reason: string | null }>,
+  ) {
+    for (const c of controls) {
+      const run = this.runs.get(c.runId);
+      if (!run || isTerminalRun(run.rec.status)) continue;
+      if (c.action === 'cancel') {
+        const error = new RunCancelledError(c.runId, c.reason ?? undefined);
+        this.finalizeRun(run, 'cancelled', { error: serializeError(error) });
+      } else if (c.action === 'pause' && (run.rec.status === 'running' || run.rec.status === 'queued')) {
+        this.applyPause(run);
+      } else if (c.action === 'resume' && run.rec.status === 'paused') this.applyResume(run);
+    }
+  }
+
+  /** Free execution slots not yet spoken for by queued steps: how many more runs a worker may take. */
+  get spareCapacity(): number {
+    return this.freeSlots - (this.ready.length - this.readyHead);
+  }
+
+  /** Steps executing now. */
+  get runningSteps(): number {
+    return this.config.maxParallelNodes - this.freeSlots;
+  }
+
+  /** Graceful shutdown begins: steps already running finish, no new step starts. */
+  stopDispatching(): void {
+    this.draining = true;
+  }
+
   /** The run in memory, loading it from the store if needed (for pause / resume / cancel). */
   private async activeRun(runId: string): Promise<ActiveRun | undefined> {
     const inMemory = this.runs.get(runId);
@@ -424,6 +557,7 @@ export class Engine {
     const rec = await this.store.getRun(runId);
     if (!rec) throw new RunNotFoundError(runId);
     if (isTerminalRun(rec.status)) return undefined;
+    if (this.cluster) return this.runs.get(runId); // another process owns it, or will
     if (!this.plans.has(rec.workflow)) throw new WorkflowNotRegisteredError(rec.workflow, [...this.plans.keys()]);
     return this.load(rec);
   }
@@ -438,6 +572,7 @@ export class Engine {
       if (untilSettled && run.rec.status === 'paused' && run.running === 0) return this.resultOf(run);
       return new Promise((resolve) => (untilSettled ? run.settleWaiters : run.doneWaiters).push(resolve));
     }
+    if (this.cluster) return this.waitElsewhere(runId, untilSettled);
     const rec = await this.store.getRun(runId);
     if (!rec) throw new RunNotFoundError(runId);
     const again = this.runs.get(runId);
@@ -454,6 +589,16 @@ export class Engine {
       }
       if (loaded) return this.waitFor(runId, untilSettled);
     }
+    return this.storedResult(rec);
+  }
+
+  /** Waits for a run another process runs (or will claim): its end arrives as a notification. */
+  private async waitElsewhere(runId: string, untilSettled: boolean): Promise<ExecutionResult> {
+    const cluster = this.cluster as Cluster;
+    if (!(await this.store.getRun(runId))) throw new RunNotFoundError(runId);
+    await cluster.waitUntilSettled(runId, untilSettled);
+    const rec = await this.store.getRun(runId);
+    if (!rec) throw new RunNotFoundError(runId);
     return this.storedResult(rec);
   }
 
@@ -480,29 +625,50 @@ export class Engine {
 
   async pause(runId: string): Promise<ExecutionResult> {
     const run = await this.activeRun(runId);
-    if (!run) throw new InvalidStateError(runId, (await this.store.getRun(runId))?.status ?? 'unknown', 'pause');
+    if (!run) {
+      const rec = await this.store.getRun(runId);
+      if (this.cluster && rec && (rec.status === 'running' || rec.status === 'queued' || rec.status === 'paused')) {
+        if (rec.status !== 'paused') await this.requestControl(runId, 'pause', null);
+        return this.waitFor(runId, true);
+      }
+      throw new InvalidStateError(runId, rec?.status ?? 'unknown', 'pause');
+    }
     if (run.rec.status === 'paused') return this.waitFor(runId, true);
     if (run.rec.status !== 'running' && run.rec.status !== 'queued') {
       throw new InvalidStateError(runId, run.rec.status, 'pause');
     }
+    this.applyPause(run);
+    return this.waitFor(runId, true);
+  }
+
+  /** Asks the process that owns the run (or the next worker to claim it) to act on it. */
+  private async requestControl(runId: string, action: 'cancel' | 'pause' | 'resume', reason: string | null) {
+    this.queue.control({ runId, action, reason });
+    await this.queue.flushed();
+  }
+
+  private applyPause(run: ActiveRun): void {
+    const runId = run.rec.id;
     run.rec.status = 'paused';
     this.checkpoint(run);
     this.writeRun(run);
     this.event(run, null, 'run_paused', null, null);
     this.queue.afterCommit(() => this.callbacks.emit('onWorkflowPause', { runId, workflow: run.rec.workflow }));
     this.maybeSettlePaused(run);
-    return this.waitFor(runId, true);
   }
 
   async resume(runId: string): Promise<void> {
     const run = await this.activeRun(runId);
     if (run?.rec.status !== 'paused') {
-      throw new InvalidStateError(
-        runId,
-        run?.rec.status ?? (await this.store.getRun(runId))?.status ?? 'unknown',
-        'resume',
-      );
+      const status = run?.rec.status ?? (await this.store.getRun(runId))?.status ?? 'unknown';
+      if (this.cluster && !run && status === 'paused') return this.requestControl(runId, 'resume', null);
+      throw new InvalidStateError(runId, status, 'resume');
     }
+    this.applyResume(run);
+    await this.queue.flushed();
+  }
+
+  private applyResume(run: ActiveRun): void {
     run.rec.status = run.waitingForConcurrency ? 'queued' : 'running';
     this.writeRun(run);
     this.event(run, null, 'run_resumed', null, null);
@@ -516,7 +682,6 @@ export class Engine {
       this.advance(run);
       this.pump();
     }
-    await this.queue.flushed();
   }
 
   async cancel(runId: string, reason?: string): Promise<ExecutionResult> {
@@ -524,6 +689,10 @@ export class Engine {
     if (!run) {
       const rec = await this.store.getRun(runId);
       if (!rec) throw new RunNotFoundError(runId);
+      if (this.cluster && !isTerminalRun(rec.status)) {
+        await this.requestControl(runId, 'cancel', reason ?? null);
+        return this.waitFor(runId, false);
+      }
       return this.storedResult(rec);
     }
     if (!isTerminalRun(run.rec.status)) {
@@ -648,6 +817,7 @@ export class Engine {
       this.freeSlots--;
       (this.resumers.shift() as () => void)();
     }
+    if (this.draining) return;
     const ready = this.ready;
     for (let i = this.readyHead; i < ready.length && this.freeSlots > 0; i++) {
       const { run, step } = ready[i] as { run: ActiveRun; step: ActiveStep };
@@ -663,6 +833,10 @@ export class Engine {
       ) {
         continue;
       }
+      if (pool !== undefined && this.cluster && step.poolHold !== 'held') {
+        if (step.poolHold === undefined) this.acquireClusterPool(run, step, pool);
+        continue;
+      }
       step.inQueue = false;
       if (i === this.readyHead) this.readyHead++;
       this.startAttempt(run, step);
@@ -671,6 +845,36 @@ export class Engine {
       this.ready = ready.slice(this.readyHead);
       this.readyHead = 0;
     }
+  }
+
+  /** In a cluster a pool's size holds across all workers: its slots live in the database. */
+  private acquireClusterPool(run: ActiveRun, step: ActiveStep, pool: string): void {
+    const cluster = this.cluster as Cluster;
+    step.poolHold = 'acquiring';
+    const holder = `${run.rec.id}/${step.def.name}`;
+    cluster.acquirePool(pool, holder, this.pools[pool] ?? 0).then(
+      (granted) => {
+        if (!granted) {
+          step.poolHold = undefined;
+          return;
+        }
+        step.poolHold = 'held';
+        if (this.runs.get(run.rec.id) !== run || step.rec.status !== 'queued' || isTerminalRun(run.rec.status)) {
+          this.releasePoolHold(run, step);
+          return;
+        }
+        this.pump();
+      },
+      () => {
+        step.poolHold = undefined; // the database is away: the safety poll pumps again
+      },
+    );
+  }
+
+  private releasePoolHold(run: ActiveRun, step: ActiveStep): void {
+    if (step.poolHold !== 'held') return;
+    step.poolHold = undefined;
+    this.cluster?.releasePool(step.def.pool as string, `${run.rec.id}/${step.def.name}`);
   }
 
   private startAttempt(run: ActiveRun, step: ActiveStep): void {
@@ -1012,10 +1216,19 @@ export class Engine {
     this.queue.afterCommit(() => {
       if (run.rec.status !== 'paused' || run.running > 0) return;
       const waiters = run.settleWaiters.splice(0);
-      if (!waiters.length) return;
-      const result = this.resultOf(run);
-      for (const w of waiters) w(result);
+      if (waiters.length) {
+        const result = this.resultOf(run);
+        for (const w of waiters) w(result);
+      }
+      // In a cluster a paused run is nobody's: `resume`, from any process, makes it claimable again.
+      if (this.cluster) this.handBackPaused(run);
     });
+  }
+
+  private handBackPaused(run: ActiveRun): void {
+    if (this.runs.get(run.rec.id) !== run) return;
+    this.runs.delete(run.rec.id);
+    this.cluster?.handBack([run.rec.id]);
   }
 
   private releaseSlot(run: ActiveRun, step: ActiveStep): void {
@@ -1033,6 +1246,7 @@ export class Engine {
       const pool = step.def.pool as string;
       this.poolUsed.set(pool, (this.poolUsed.get(pool) ?? 1) - 1);
     }
+    this.releasePoolHold(run, step);
   }
 
   /** A step waiting in `join` gives its slot back so its children can run (no starvation). */
@@ -1042,6 +1256,8 @@ export class Engine {
     run.running--;
     this.freeSlots++;
     this.pump();
+    // Its children may be waiting for a worker: this one has room for them now.
+    this.cluster?.capacityFreed();
   }
 
   /** Takes a slot back for a step whose join finished; such steps go before new ones. */
@@ -1072,7 +1288,10 @@ export class Engine {
     this.store.getChildLinks(run.rec.id, stepName).then(
       (links) => {
         for (const link of links) {
-          if (!isTerminalRun(link.status) && !this.closed) this.cancel(link.runId, reason).catch(() => {});
+          if (isTerminalRun(link.status) || this.closed) continue;
+          if (this.cluster && !this.runs.has(link.runId)) {
+            this.queue.control({ runId: link.runId, action: 'cancel', reason });
+          } else this.cancel(link.runId, reason).catch(() => {});
         }
       },
       () => {}, // the store closed meanwhile: nothing more this process can do
@@ -1097,6 +1316,9 @@ export class Engine {
         const child = this.runs.get(runId);
         if (child && !isTerminalRun(child.rec.status)) {
           this.finalizeRun(child, 'cancelled', { error: serializeError(new RunCancelledError(runId, reason)) });
+        } else if (!child && this.cluster) {
+          // Another worker holds it (or will): ask, in the same commit as the parent's change.
+          this.queue.control({ runId, action: 'cancel', reason });
         }
       }
     } finally {
@@ -1172,6 +1394,8 @@ export class Engine {
 
   private afterRunCommitted(run: ActiveRun): void {
     this.runs.delete(run.rec.id);
+    for (const step of run.steps.values()) step.children?.unindex();
+    this.cluster?.capacityFreed();
     endSpan(run.span, run.rec.status, {
       outputBytes: run.rec.output?.length ?? 0,
       ...(run.error ? { error: run.error.message } : {}),
@@ -1258,29 +1482,110 @@ export class Engine {
     this.queue.appendEvent({ runId: run.rec.id, step, type, at: Date.now(), attempt, data });
   }
 
-  private onCommitError(error: unknown, batch: { newRuns: RunRecord[]; runUpdates: Array<{ id: string }> }): void {
+  private onCommitError(error: unknown, batch: WriteBatch): void {
     // A failed commit means memory is ahead of the store. Drop the runs it touched from memory and
     // fail their waiters: the store still holds their last committed state, which `recover` resumes.
+    // In a cluster the runs go back to the queue instead and waiters wait on: a worker (maybe this
+    // one, once the database is back) carries on from the committed state.
     console.error('[braid] store commit failed; affected runs will resume from their last committed state:', error);
     const ids = new Set([...batch.newRuns.map((r) => r.id), ...batch.runUpdates.map((r) => r.id)]);
+    if (this.cluster) {
+      for (const step of batch.steps) ids.add(step.runId);
+      for (const event of batch.events) ids.add(event.runId);
+    }
     for (const rec of batch.newRuns) {
       const reject = this.creating.get(rec.id);
       this.creating.delete(rec.id);
       reject?.(error);
     }
+    const dropped = this.dropRuns(ids, error);
+    this.cluster?.handBack(dropped);
+  }
+
+  /**
+   * What a scale-out store did not write: runs this worker no longer owns (its lease expired and
+   * another worker has them: drop them, the other worker's outcome is the one that counts), and
+   * new runs whose identity already existed (another process created them first).
+   */
+  private onCommitResult(result: CommitResult, batch: WriteBatch): void {
+    if (result.refusedRunIds?.length) {
+      console.warn(
+        `[braid] ${result.refusedRunIds.length} run(s) were taken over by another worker (this worker's lease ` +
+          'expired); their late results were refused and they were dropped here.',
+      );
+      this.dropRuns(result.refusedRunIds, new Error('another worker took this run over'));
+    }
+    if (result.duplicateRunIds.length) {
+      const duplicates = new Set(result.duplicateRunIds);
+      for (const rec of batch.newRuns) if (duplicates.has(rec.id)) this.adoptExistingIdentity(rec);
+    }
+  }
+
+  /**
+   * A new run lost the race for its identity: another process created a run with the same
+   * idempotency key, or the same (parent, step, key), first. Point everything at that run.
+   */
+  private adoptExistingIdentity(phantom: RunRecord): void {
+    const run = this.runs.get(phantom.id);
+    if (run) {
+      this.runs.delete(phantom.id);
+      for (const step of run.steps.values()) step.token = this.nextToken++;
+    }
+    const existing =
+      phantom.idempotencyKey !== null
+        ? this.store.findRunByIdempotencyKey(phantom.idempotencyKey).then((r) => r?.id)
+        : this.store
+            .getChildLinks(phantom.parentRunId as string, phantom.parentStep as string)
+            .then((links) => links.find((l) => l.spawnKey === phantom.spawnKey)?.runId);
+    existing.then(
+      (id) => {
+        if (!id) return;
+        if (phantom.parentRunId !== null) {
+          const registry = this.runs.get(phantom.parentRunId)?.steps.get(phantom.parentStep as string)?.children;
+          registry?.rename(phantom.id, id);
+        }
+        if (run) {
+          for (const w of run.settleWaiters.splice(0)) this.waitFor(id, true).then(w, () => {});
+          for (const w of run.doneWaiters.splice(0)) this.waitFor(id, false).then(w, () => {});
+        }
+      },
+      () => {},
+    );
+  }
+
+  /** Forgets runs: their steps are stopped, their waiters fail (or, in a cluster, wait on). */
+  private dropRuns(ids: Iterable<string>, error: unknown): string[] {
+    const dropped: string[] = [];
     for (const id of ids) {
       const run = this.runs.get(id);
       if (!run) continue;
       this.runs.delete(id);
+      dropped.push(id);
+      for (const step of run.steps.values()) step.children?.unindex();
       for (const step of run.steps.values()) {
         step.token = this.nextToken++;
         step.controller?.abort(error);
+        step.children?.abortJoins(error);
         this.releaseSlot(run, step);
+      }
+      if (run.deadlineTimer !== undefined) this.timers.cancel(run.deadlineTimer);
+      run.deadlineTimer = undefined;
+      if (this.cluster) {
+        for (const w of run.settleWaiters.splice(0)) this.waitFor(id, true).then(w, () => {});
+        for (const w of run.doneWaiters.splice(0)) this.waitFor(id, false).then(w, () => {});
+        continue;
       }
       const result = { ...this.resultOf(run), success: false, error: serializeError(error) };
       for (const w of run.settleWaiters.splice(0)) w(result);
       for (const w of run.doneWaiters.splice(0)) w(result);
     }
+    this.pump();
+    return dropped;
+  }
+
+  /** A worker that lost its lease drops everything it held: other workers have taken it over. */
+  dropAll(reason: unknown): void {
+    this.dropRuns([...this.runs.keys()], reason);
   }
 
   private assertOpen(): void {

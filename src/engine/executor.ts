@@ -1,9 +1,11 @@
 import { RunNotFoundError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
 import { type ExecutorMetrics, MetricsCollector } from '../observe/metrics.js';
+import { PostgresStore } from '../store/postgres/postgresStore.js';
 import { SqliteStore } from '../store/sqlite/sqliteStore.js';
 import type { Store } from '../store/store.js';
 import type { EventRecord, RunStatus } from '../store/types.js';
+import { ClusterMember } from '../worker/clusterMember.js';
 import { CallbackManager } from './callbacks.js';
 import { type ExecutionConfig, type ExecutorOptions, resolveConfig } from './config.js';
 import { Engine, type StartOptions } from './engine.js';
@@ -38,6 +40,9 @@ export class WorkflowExecutor {
   private readonly historySize: number;
   private readonly ownsStore: boolean;
   private readonly shouldRecover: boolean;
+  private readonly workerOptions: ExecutorOptions['worker'];
+  /** Set on a scale-out store: this process's membership in the cluster of workers. */
+  private member: ClusterMember | undefined;
   private opening: Promise<void> | undefined;
   /** Runs resumed when the executor opened, not yet returned by `recover()`. */
   private resumedOnOpen: string[] = [];
@@ -45,7 +50,8 @@ export class WorkflowExecutor {
   constructor(options: ExecutorOptions = {}) {
     this.config = resolveConfig(options);
     this.ownsStore = !options.store;
-    this.store = options.store ?? new SqliteStore({ path: process.env.BRAID_DB ?? DEFAULT_DB_PATH });
+    this.store = options.store ?? defaultStore();
+    this.workerOptions = options.worker;
     this.historySize = options.historySize ?? 100;
     this.shouldRecover = options.recover ?? true;
     for (const [name, size] of Object.entries(options.pools ?? {})) {
@@ -75,6 +81,16 @@ export class WorkflowExecutor {
   open(): Promise<void> {
     this.opening ??= (async () => {
       await this.store.open();
+      const coordination = this.store.coordination;
+      if (coordination) {
+        // Many processes share this store: runs are claimed by workers, not recovered by each.
+        const options = typeof this.workerOptions === 'object' ? this.workerOptions : {};
+        const claim = this.workerOptions === false ? false : (options.claim ?? this.shouldRecover);
+        this.member = new ClusterMember(this.engine, this.store, coordination, { ...options, claim });
+        this.engine.attachCluster(this.member);
+        await this.member.start();
+        return;
+      }
       await this.store.lockForExecutor?.();
       if (this.shouldRecover) this.resumedOnOpen = await this.engine.recover();
     })();
@@ -183,12 +199,22 @@ export class WorkflowExecutor {
     return this.metricsCollector.getMetrics();
   }
 
-  /** Stops the executor: running steps are aborted (they resume on the next start), the store closes. */
+  /**
+   * Stops the executor: running steps are aborted (they resume on the next start), the store
+   * closes. As a Postgres worker, it first stops claiming, lets running steps finish within
+   * `worker.shutdownGraceMs`, and hands the runs it holds back to the other workers.
+   */
   async cleanup(): Promise<void> {
     await this.opening?.catch(() => {});
+    await this.member?.stop();
     await this.engine.close();
     await this.store.unlockForExecutor?.();
     if (this.ownsStore) await this.store.close();
+  }
+
+  /** This process's worker id in a Postgres cluster (null when it does not claim runs, or on SQLite). */
+  get workerId(): string | null {
+    return this.member?.id ?? null;
   }
 
   private handle(runId: string, workflow: string): RunHandle<any> {
@@ -212,4 +238,11 @@ export class WorkflowExecutor {
     this.executionHistory.push(result);
     if (this.executionHistory.length > this.historySize) this.executionHistory.shift();
   }
+}
+
+/** PostgreSQL when BRAID_DATABASE_URL names a server, else SQLite at BRAID_DB or `.braid/braid.db`. */
+function defaultStore(): Store {
+  const url = process.env.BRAID_DATABASE_URL;
+  if (url) return new PostgresStore({ connectionString: url });
+  return new SqliteStore({ path: process.env.BRAID_DB ?? DEFAULT_DB_PATH });
 }

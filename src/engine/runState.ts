@@ -26,6 +26,8 @@ export interface ActiveStep {
   timer: number | undefined;
   holdsSlot: boolean;
   holdsPool: boolean;
+  /** With a cluster: the step's slot of its pool in the database (being acquired, or held). */
+  poolHold: 'acquiring' | 'held' | undefined;
   /** Waiting for a slot in the ready queue. */
   inQueue: boolean;
   /** Attempts cut short by a crash; they do not count against the retry budget. */

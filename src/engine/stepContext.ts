@@ -114,7 +114,7 @@ export class StepContextImpl implements StepContext<any, any> {
     this.assertCurrent();
     // Check every child before creating any, so a bad one leaves nothing half-spawned.
     const prepared = children.map((c) => this.prepare(c.workflow, c.input, c.options));
-    this.step.children ??= new ChildRegistry(true);
+    this.step.children ??= new ChildRegistry(true, this.engine.childIndex);
     const registry = this.step.children;
     return prepared.map((p) => {
       const key = p.explicitKey ?? `${p.contentHash}:${registry.nextOrdinal(p.contentHash)}`;
@@ -137,9 +137,9 @@ export class StepContextImpl implements StepContext<any, any> {
         key,
         runId: id,
         workflow: p.plan.workflow.name,
-        status: child.rec.status,
-        output: child.rec.output,
-        error: child.rec.error,
+        status: child.status,
+        output: child.output,
+        error: child.error,
       };
       registry.add(entry);
       return this.handle(entry);

@@ -1,5 +1,5 @@
-import type { Store } from '../store/store.js';
-import type { CacheEntry, EventRecord, RunRecord, StepRecord, WriteBatch } from '../store/types.js';
+import type { CommitResult, Store } from '../store/store.js';
+import type { CacheEntry, EventRecord, RunControl, RunRecord, StepRecord, WriteBatch } from '../store/types.js';
 
 /**
  * Group commit. Transitions produced in the same tick go into one batch, committed in one
@@ -18,6 +18,8 @@ export class WriteQueue {
   private steps = new Set<StepRecord>();
   private events: EventRecord[] = [];
   private cache: CacheEntry[] = [];
+  private localRuns = new Set<string>();
+  private controls: RunControl[] = [];
   private effects: Array<() => void> = [];
   private scheduled = false;
   private running: Promise<void> | undefined;
@@ -27,10 +29,20 @@ export class WriteQueue {
   constructor(
     private readonly store: Store,
     private readonly onCommitError: (error: unknown, batch: WriteBatch) => void,
+    /** Called with what a scale-out store refused or skipped, before the batch's effects run. */
+    private readonly onCommitResult: (result: CommitResult, batch: WriteBatch) => void = () => {},
   ) {}
 
-  insertRun(rec: RunRecord): void {
+  /** `local`: this process runs the new run itself (scale-out stores record it as the owner). */
+  insertRun(rec: RunRecord, local = true): void {
     this.newRuns.add(rec);
+    if (local) this.localRuns.add(rec.id);
+    this.schedule();
+  }
+
+  /** Asks whichever process owns the run to cancel, pause or resume it (scale-out stores). */
+  control(control: RunControl): void {
+    this.controls.push(control);
     this.schedule();
   }
 
@@ -74,7 +86,12 @@ export class WriteQueue {
 
   private isEmpty(): boolean {
     return (
-      !this.newRuns.size && !this.changedRuns.size && !this.steps.size && !this.events.length && !this.cache.length
+      !this.newRuns.size &&
+      !this.changedRuns.size &&
+      !this.steps.size &&
+      !this.events.length &&
+      !this.cache.length &&
+      !this.controls.length
     );
   }
 
@@ -86,7 +103,11 @@ export class WriteQueue {
       steps: [...this.steps],
       events: this.events,
       cache: this.cache,
+      localRuns: this.localRuns,
+      controls: this.controls,
     };
+    this.localRuns = new Set();
+    this.controls = [];
     this.newRuns = new Set();
     this.changedRuns = new Set();
     this.steps = new Set();
@@ -115,12 +136,14 @@ export class WriteQueue {
       const effects = this.effects;
       this.effects = [];
       if (batch) {
+        let result: CommitResult;
         try {
-          await this.store.commit(batch);
+          result = await this.store.commit(batch);
         } catch (error) {
           this.onCommitError(error, batch);
           continue;
         }
+        if (result.refusedRunIds?.length || result.duplicateRunIds.length) this.onCommitResult(result, batch);
         if (batch.events.length) {
           for (const listener of this.committedListeners) {
             try {

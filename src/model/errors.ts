@@ -236,6 +236,57 @@ export class StoreVersionError extends BraidError {
   }
 }
 
+/** Why a store could not connect: each has its own message and next step. */
+export type StoreConnectionProblem =
+  | 'malformed_url'
+  | 'unreachable'
+  | 'timeout'
+  | 'authentication'
+  | 'missing_database';
+
+const CONNECTION_ADVICE: Record<StoreConnectionProblem, string> = {
+  malformed_url:
+    'is not a valid PostgreSQL connection string. Use postgres://user:password@host:5432/database ' +
+    '(check BRAID_DATABASE_URL / --database-url).',
+  unreachable:
+    'could not be reached. Check that the PostgreSQL server is running and that the host and port in ' +
+    'BRAID_DATABASE_URL / --database-url are right.',
+  timeout:
+    'did not answer in time. Check that the PostgreSQL server is running and reachable from this host ' +
+    '(host, port, firewall) in BRAID_DATABASE_URL / --database-url.',
+  authentication: 'refused the user name or password. Check the credentials in BRAID_DATABASE_URL / --database-url.',
+  missing_database:
+    'has no such database. Create it (`createdb NAME`) or fix the database name in BRAID_DATABASE_URL / --database-url.',
+};
+
+export class StoreConnectionError extends BraidError {
+  readonly code = 'store_connection';
+  constructor(
+    readonly where: string,
+    readonly problem: StoreConnectionProblem,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Cannot connect to ${where}: ${detail}. The database ${CONNECTION_ADVICE[problem]}`, options);
+  }
+}
+
+/** The database's schema is older than this Braid and the store was told not to migrate. */
+export class StoreMigrationRequiredError extends BraidError {
+  readonly code = 'store_migration_required';
+  constructor(
+    readonly where: string,
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(
+      `The database at ${where} is at schema version ${found}, older than this Braid needs (${known}), ` +
+        'and migrations are off (migrate: false). Run `braid migrate --database-url <url>` ' +
+        '(or open the store once with migrate: true), then start again.',
+    );
+  }
+}
+
 export class StoreLockedError extends BraidError {
   readonly code = 'store_locked';
   constructor(

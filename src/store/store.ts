@@ -1,3 +1,4 @@
+import type { Coordination } from './coordination.js';
 import type {
   CacheEntry,
   ChildLink,
@@ -28,6 +29,16 @@ export interface Store {
   /** Releases what `lockForExecutor` took (the executor's `cleanup()` calls it). */
   unlockForExecutor?(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Scale-out stores (Postgres): leases, claims, semaphores and notifications shared by many
+   * processes. Present only once the store is open. Single-process stores leave it undefined.
+   */
+  readonly coordination?: Coordination;
+  /**
+   * Scale-out stores: from now on, this process commits as worker `id`, so writes to runs the
+   * worker no longer owns are refused (`refusedRunIds`). `null` = not a worker.
+   */
+  setWorker?(id: string | null): void;
   /**
    * Writes the whole batch in one transaction, or nothing. Assigns `seq` to each event.
    * A new run whose idempotency key or (parent run, parent step, spawn key) already exists is
@@ -60,4 +71,9 @@ export interface Store {
 export interface CommitResult {
   /** Ids of new runs that were not inserted because their idempotency identity already existed. */
   duplicateRunIds: string[];
+  /**
+   * Scale-out stores: runs whose writes were refused because this process no longer owns them
+   * (its lease expired and another worker took them over). Nothing of theirs in the batch landed.
+   */
+  refusedRunIds?: string[];
 }

@@ -119,6 +119,20 @@ export interface WriteBatch {
   steps: StepRecord[];
   events: EventRecord[];
   cache: CacheEntry[];
+  /**
+   * Scale-out stores: ids of `newRuns` this process runs itself (the store records it as their
+   * owner); every other new run waits for a worker to claim it. Single-process stores ignore it.
+   */
+  localRuns?: ReadonlySet<string>;
+  /** Scale-out stores: actions for runs another process owns (cancel a child, say). */
+  controls?: RunControl[];
+}
+
+/** A cancel, pause or resume for a run that may be owned by another process. */
+export interface RunControl {
+  runId: string;
+  action: 'cancel' | 'pause' | 'resume';
+  reason: string | null;
 }
 
 export function emptyBatch(): WriteBatch {
@@ -126,7 +140,14 @@ export function emptyBatch(): WriteBatch {
 }
 
 export function isEmptyBatch(b: WriteBatch): boolean {
-  return !b.newRuns.length && !b.runUpdates.length && !b.steps.length && !b.events.length && !b.cache.length;
+  return (
+    !b.newRuns.length &&
+    !b.runUpdates.length &&
+    !b.steps.length &&
+    !b.events.length &&
+    !b.cache.length &&
+    !b.controls?.length
+  );
 }
 
 export interface RunFilter {

@@ -24,7 +24,7 @@ export interface Result {
 /** The environment of every `braid`: none of the caller's BRAID_* settings leak in. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
-  for (const name of ['BRAID_URL', 'BRAID_TOKEN', 'BRAID_DB', 'BRAID_PORT']) {
+  for (const name of ['BRAID_URL', 'BRAID_TOKEN', 'BRAID_DB', 'BRAID_DATABASE_URL', 'BRAID_PORT']) {
     if (!(name in extra)) delete env[name];
   }
   return env;

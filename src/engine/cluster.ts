@@ -1,0 +1,21 @@
+import type { Workflow } from '../model/workflow.js';
+
+/**
+ * What the engine needs from the cluster when several processes share a scale-out store
+ * (src/worker implements it). Without one, the engine owns every run in its store.
+ */
+export interface Cluster {
+  /** Whether this process runs steps (a worker) rather than only starting runs and waiting. */
+  readonly runsSteps: boolean;
+  /** Whether a new top-level run of this workflow runs here at once, rather than waiting for a claim. */
+  runsLocally(workflow: Workflow<any, any, any>): boolean;
+  /** Resolves once the run has ended (or paused, with `orPaused`) in whichever process ran it. */
+  waitUntilSettled(runId: string, orPaused: boolean): Promise<void>;
+  /** Takes a slot of a resource pool held in the database; resolves false if the wait was given up. */
+  acquirePool(pool: string, holder: string, capacity: number): Promise<boolean>;
+  releasePool(pool: string, holder: string): void;
+  /** Runs this process dropped from memory but may still own in the store: give them back to the queue. */
+  handBack(runIds: readonly string[]): void;
+  /** Execution slots were freed: a worker may claim more runs. */
+  capacityFreed(): void;
+}

@@ -1,0 +1,83 @@
+import type { RunControl, RunRecord, StepRecord } from './types.js';
+
+/**
+ * What a scale-out store adds to `Store` so that many processes can share it: worker leases,
+ * claiming runs, semaphores held in the database, and notifications between processes. The
+ * engine and the worker use only this interface; `PostgresStore` implements it.
+ */
+export interface Coordination {
+  /** Registers a worker process that can run these workflows; returns its id. */
+  registerWorker(workflows: readonly WorkflowRef[], leaseMs: number): Promise<string>;
+  /** Renews the lease of every run the worker owns. False when the lease was lost (reaped). */
+  heartbeat(workerId: string, leaseMs: number): Promise<boolean>;
+  /** Removes the worker and hands back whatever it still owns (graceful shutdown). */
+  deregisterWorker(workerId: string): Promise<void>;
+  /**
+   * Hands the runs of workers whose lease expired back to the queue and frees their semaphore
+   * holds. Returns the ids of the workers it reaped.
+   */
+  reapExpiredWorkers(): Promise<string[]>;
+  /**
+   * Claims up to `limit` runs no worker holds, oldest first, of the given workflows only, with
+   * their steps. Runs of a workflow with `maxRuns` are admitted here, against the slots held in
+   * the database; a run over the limit is claimed with `denied` set only under cancel-newest.
+   */
+  claimRuns(workerId: string, workflows: readonly ClaimableWorkflow[], limit: number): Promise<ClaimedRun[]>;
+  /** Gives runs back to the queue (after a failed commit, say), so a worker claims them again. */
+  releaseRuns(workerId: string, runIds: readonly string[]): Promise<void>;
+  /** The cancel / pause / resume requests waiting on runs this worker owns; clears them. */
+  takeControls(workerId: string, runIds: readonly string[]): Promise<RunControl[]>;
+  /** The current records of these runs (finished children, waited-on runs). */
+  getRuns(runIds: readonly string[]): Promise<RunRecord[]>;
+  /** Unclaimed runs of these workflow names whose version no worker offers; see reportStranded. */
+  findStrandedRuns(workflows: readonly WorkflowRef[], limit: number): Promise<RunRecord[]>;
+  /** Records once, as a `run_queued` event, that a run waits for a worker with its version. */
+  reportStranded(run: RunRecord, offered: readonly string[], workerId: string): Promise<boolean>;
+  /** Takes one unit of a semaphore for `holder`, if one is free; held until `release` or the worker's death. */
+  acquire(name: string, holder: string, capacity: number, workerId: string): Promise<boolean>;
+  release(name: string, holder: string): Promise<void>;
+  /**
+   * Listens for notifications on a dedicated connection that reconnects by itself (with backoff)
+   * when the database goes away; `onReconnect` fires after each reconnection, because
+   * notifications sent meanwhile are lost. Resolves once listening; the returned function stops.
+   */
+  listen(handlers: NotificationHandlers): Promise<() => Promise<void>>;
+}
+
+export interface WorkflowRef {
+  name: string;
+  version: string;
+}
+
+export interface ClaimableWorkflow extends WorkflowRef {
+  /** The workflow's maxRuns per concurrency key, if it has one. */
+  maxRuns?: number;
+  onConcurrencyLimit?: 'queue' | 'cancel-newest' | 'cancel-oldest';
+}
+
+export interface ClaimedRun {
+  run: RunRecord;
+  steps: StepRecord[];
+  /** A control asked for while no worker held the run. */
+  control: RunControl | null;
+  /**
+   * Over its workflow's maxRuns under cancel-newest: the claimer cancels it. (Under
+   * cancel-oldest the claim itself asks the oldest holder's owner to cancel it.)
+   */
+  denied: boolean;
+}
+
+export interface NotificationHandlers {
+  /** New or released runs are waiting to be claimed. */
+  ready(): void;
+  /** These runs finished or paused. */
+  settled(runIds: string[]): void;
+  /** These runs have a control request for their owner. */
+  control(runIds: string[]): void;
+  /** A unit of these semaphores was freed. */
+  slots(names: string[]): void;
+  /** The listening connection came back after a loss: notifications may have been missed. */
+  reconnected(): void;
+  /** The listening connection was lost (it keeps retrying). */
+  disconnected(error: unknown): void;
+}

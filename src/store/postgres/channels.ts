@@ -1,0 +1,44 @@
+/**
+ * The LISTEN/NOTIFY channels Braid's PostgreSQL store and workers share. The store sends them from
+ * inside a commit's transaction, so a listener hears of a change only once it is visible.
+ *
+ * Payloads that carry run ids are comma-separated (run ids never hold commas: the engine makes
+ * them). PostgreSQL caps a payload at 8000 bytes, so a long list is sent as several notifications
+ * of at most MAX_PAYLOAD_BYTES each.
+ */
+
+/** New runs wait for a worker to claim them (payload ''). */
+export const READY_CHANNEL = 'braid_ready';
+/** Runs that reached a terminal status or paused (payload: their ids). */
+export const SETTLED_CHANNEL = 'braid_settled';
+/** A cancel / pause / resume was requested for runs a worker owns (payload: their ids). */
+export const CONTROL_CHANNEL = 'braid_control';
+/** A semaphore slot was freed (payload: the semaphore's name). */
+export const SLOTS_CHANNEL = 'braid_slots';
+
+/** Below PostgreSQL's 8000-byte payload limit, with room to spare. */
+export const MAX_PAYLOAD_BYTES = 7900;
+
+/** Run ids as payloads of at most `maxBytes` each (an empty list gives none). */
+export function encodeIds(ids: readonly string[], maxBytes = MAX_PAYLOAD_BYTES): string[] {
+  const payloads: string[] = [];
+  let current = '';
+  let currentBytes = 0;
+  for (const id of ids) {
+    const bytes = Buffer.byteLength(id);
+    if (current && currentBytes + 1 + bytes > maxBytes) {
+      payloads.push(current);
+      current = '';
+      currentBytes = 0;
+    }
+    current = current ? `${current},${id}` : id;
+    currentBytes += current === id ? bytes : bytes + 1;
+  }
+  if (current) payloads.push(current);
+  return payloads;
+}
+
+/** The run ids of one payload. */
+export function decodeIds(payload: string | undefined): string[] {
+  return payload ? payload.split(',') : [];
+}

@@ -1,0 +1,367 @@
+import os from 'node:os';
+import type pg from 'pg';
+import type {
+  ClaimableWorkflow,
+  ClaimedRun,
+  Coordination,
+  NotificationHandlers,
+  WorkflowRef,
+} from '../coordination.js';
+import type { RunControl, RunRecord, StepRecord } from '../types.js';
+import { CONTROL_CHANNEL, decodeIds, READY_CHANNEL, SETTLED_CHANNEL, SLOTS_CHANNEL } from './channels.js';
+import { NotificationListener } from './notificationListener.js';
+import { RUN_COLUMNS, STEP_COLUMNS } from './recordColumns.js';
+
+type ClaimRow = RunRecord & { requestedAction: RunControl['action'] | null; requestedReason: string | null };
+
+const CLAIM_COLUMNS = `${RUN_COLUMNS}, requested_action AS "requestedAction", requested_reason AS "requestedReason"`;
+
+/**
+ * Leases, claims and semaphores on PostgreSQL. A worker's lease is one row in braid.workers: one
+ * heartbeat renews its hold on every run it owns, and a run is owned through `runs.owner_id`.
+ * Claims take unowned runs with FOR UPDATE SKIP LOCKED, so workers never wait on each other.
+ */
+export class PostgresCoordination implements Coordination {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly connectionString: string,
+  ) {}
+
+  async registerWorker(workflows: readonly WorkflowRef[], leaseMs: number): Promise<string> {
+    const id = `${os.hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
+    await this.pool.query(
+      `INSERT INTO braid.workers (id, host, pid, workflows, lease_until)
+       VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond')`,
+      [id, os.hostname(), process.pid, JSON.stringify(workflows), leaseMs],
+    );
+    return id;
+  }
+
+  async heartbeat(workerId: string, leaseMs: number): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE braid.workers SET heartbeat_at = now(), lease_until = now() + $2 * interval '1 millisecond'
+       WHERE id = $1`,
+      [workerId, leaseMs],
+    );
+    return result.rowCount === 1;
+  }
+
+  async deregisterWorker(workerId: string): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query('DELETE FROM braid.workers WHERE id = $1', [workerId]);
+      await this.freeOrphans(client);
+    });
+  }
+
+  async reapExpiredWorkers(): Promise<string[]> {
+    return this.transaction(async (client) => {
+      const dead = await client.query<{ id: string }>(
+        'DELETE FROM braid.workers WHERE lease_until < now() RETURNING id',
+      );
+      await this.freeOrphans(client);
+      return dead.rows.map((r) => r.id);
+    });
+  }
+
+  /**
+   * Hands back the runs and worker-bound semaphore holds of workers that no longer exist (reaped,
+   * deregistered, or never finished registering), and tells the others.
+   */
+  private async freeOrphans(client: pg.PoolClient): Promise<void> {
+    const runs = await client.query(
+      `UPDATE braid.runs r SET owner_id = NULL
+       WHERE r.owner_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = r.owner_id)
+       RETURNING r.id`,
+    );
+    const holds = await client.query<{ name: string }>(
+      `DELETE FROM braid.semaphore_holders h
+       WHERE h.worker_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = h.worker_id)
+       RETURNING h.name`,
+    );
+    if (runs.rowCount) await client.query(`SELECT pg_notify('${READY_CHANNEL}', '')`);
+    for (const name of new Set(holds.rows.map((r) => r.name))) {
+      await client.query(`SELECT pg_notify('${SLOTS_CHANNEL}', $1)`, [name]);
+    }
+  }
+
+  async claimRuns(workerId: string, workflows: readonly ClaimableWorkflow[], limit: number): Promise<ClaimedRun[]> {
+    if (limit <= 0 || workflows.length === 0) return [];
+    const names = workflows.map((w) => w.name);
+    const versions = workflows.map((w) => w.version);
+    // Runs that need no admission: no concurrency key, already admitted (running), or carrying a
+    // control request (cancelling a queued run needs no slot).
+    const plain = await this.pool.query<ClaimRow>(
+      `WITH candidates AS (
+         SELECT r.id AS claim_id FROM braid.runs r
+         WHERE r.owner_id IS NULL
+           AND (r.status IN ('queued', 'running') OR r.requested_action IS NOT NULL)
+           AND (r.workflow, r.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+           AND (r.concurrency_key IS NULL OR r.status <> 'queued' OR r.requested_action IS NOT NULL)
+         ORDER BY r.id
+         LIMIT $4
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE braid.runs r SET owner_id = $1
+       FROM candidates c
+       WHERE r.id = c.claim_id AND EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = $1)
+       RETURNING ${CLAIM_COLUMNS}`,
+      [workerId, names, versions, limit],
+    );
+    const claimed: ClaimedRun[] = plain.rows.map((row) => toClaimed(row, false));
+    const keyed = workflows.filter((w) => w.maxRuns !== undefined);
+    if (keyed.length && claimed.length < limit) {
+      claimed.push(...(await this.claimKeyedRuns(workerId, keyed, limit - claimed.length)));
+    }
+    if (!claimed.length) return claimed;
+    const steps = await this.pool.query<StepRecord>(`SELECT ${STEP_COLUMNS} FROM braid.steps WHERE run_id = ANY($1)`, [
+      claimed.map((c) => c.run.id),
+    ]);
+    const byRun = new Map<string, StepRecord[]>();
+    for (const step of steps.rows) {
+      const list = byRun.get(step.runId);
+      if (list) list.push(step);
+      else byRun.set(step.runId, [step]);
+    }
+    for (const c of claimed) c.steps = byRun.get(c.run.id) ?? [];
+    return claimed;
+  }
+
+  /**
+   * Admits queued runs of workflows with `maxRuns`: a run takes a slot of the semaphore named
+   * after its workflow and concurrency key, held (by the run, not the worker) until it ends. The
+   * semaphore row is locked first, so two workers admitting at once count each other's holds.
+   */
+  private async claimKeyedRuns(
+    workerId: string,
+    workflows: readonly ClaimableWorkflow[],
+    limit: number,
+  ): Promise<ClaimedRun[]> {
+    return this.transaction(async (client) => {
+      const candidates = await client.query<ClaimRow>(
+        `SELECT ${CLAIM_COLUMNS} FROM braid.runs
+         WHERE owner_id IS NULL AND status = 'queued' AND concurrency_key IS NOT NULL AND requested_action IS NULL
+           AND (workflow, version) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+         ORDER BY id
+         LIMIT $3
+         FOR UPDATE SKIP LOCKED`,
+        [workflows.map((w) => w.name), workflows.map((w) => w.version), limit],
+      );
+      const rules = new Map(workflows.map((w) => [w.name, w]));
+      const groups = new Map<string, ClaimRow[]>();
+      for (const row of candidates.rows) {
+        const name = concurrencySemaphore(row.workflow, row.concurrencyKey as string);
+        const group = groups.get(name);
+        if (group) group.push(row);
+        else groups.set(name, [row]);
+      }
+      const admitted: Array<{ row: ClaimRow; denied: boolean }> = [];
+      // Sorted, so two workers lock the semaphore rows in the same order and cannot deadlock.
+      for (const name of [...groups.keys()].sort()) {
+        const rows = groups.get(name) as ClaimRow[];
+        const rule = rules.get((rows[0] as ClaimRow).workflow) as ClaimableWorkflow;
+        const capacity = rule.maxRuns as number;
+        await client.query(
+          `INSERT INTO braid.semaphores (name, capacity) VALUES ($1, $2)
+           ON CONFLICT (name) DO UPDATE SET capacity = EXCLUDED.capacity`,
+          [name, capacity],
+        );
+        const held = await client.query<{ holder: string }>(
+          'SELECT holder FROM braid.semaphore_holders WHERE name = $1 ORDER BY acquired_at, holder',
+          [name],
+        );
+        const holders = held.rows.map((r) => r.holder);
+        const holding = new Set(holders);
+        for (const row of rows) {
+          // A run spawned by a run holding this group's slot goes ahead: waiting would deadlock it.
+          const exempt = (row.parentRunId !== null && holding.has(row.parentRunId)) || holding.has(row.rootRunId);
+          if (exempt) {
+            admitted.push({ row, denied: false });
+            continue;
+          }
+          if (holding.size < capacity) {
+            holding.add(row.id);
+            holders.push(row.id);
+            await this.hold(client, name, row.id);
+            admitted.push({ row, denied: false });
+            continue;
+          }
+          const strategy = rule.onConcurrencyLimit ?? 'queue';
+          if (strategy === 'cancel-newest') admitted.push({ row, denied: true });
+          else if (strategy === 'cancel-oldest') {
+            const oldest = holders.shift() as string;
+            holding.delete(oldest);
+            await client.query('DELETE FROM braid.semaphore_holders WHERE name = $1 AND holder = $2', [name, oldest]);
+            await client.query(
+              `UPDATE braid.runs SET requested_action = 'cancel', requested_reason = $2
+               WHERE id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out')`,
+              [oldest, `a newer run (${row.id}) replaced it (cancel-oldest)`],
+            );
+            await client.query(`SELECT pg_notify('${CONTROL_CHANNEL}', $1), pg_notify('${READY_CHANNEL}', '')`, [
+              oldest,
+            ]);
+            holding.add(row.id);
+            holders.push(row.id);
+            await this.hold(client, name, row.id);
+            admitted.push({ row, denied: false });
+          }
+          // 'queue': it stays queued, unowned, and is admitted when a slot frees.
+        }
+      }
+      if (!admitted.length) return [];
+      const owned = await client.query<{ id: string }>(
+        `UPDATE braid.runs SET owner_id = $1 WHERE id = ANY($2)
+           AND EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = $1)
+         RETURNING id`,
+        [workerId, admitted.map((a) => a.row.id)],
+      );
+      const ok = new Set(owned.rows.map((r) => r.id));
+      if (ok.size !== admitted.length) throw new Error('This worker was reaped while claiming; claim again.');
+      return admitted.map((a) => toClaimed(a.row, a.denied));
+    });
+  }
+
+  private async hold(client: pg.PoolClient, name: string, holder: string): Promise<void> {
+    await client.query(
+      'INSERT INTO braid.semaphore_holders (name, holder, worker_id) VALUES ($1, $2, NULL) ON CONFLICT DO NOTHING',
+      [name, holder],
+    );
+  }
+
+  async releaseRuns(workerId: string, runIds: readonly string[]): Promise<void> {
+    if (!runIds.length) return;
+    await this.pool.query(
+      `WITH freed AS (
+         UPDATE braid.runs SET owner_id = NULL WHERE id = ANY($2) AND owner_id = $1 RETURNING id
+       )
+       SELECT pg_notify('${READY_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM freed)`,
+      [workerId, runIds],
+    );
+  }
+
+  async takeControls(workerId: string, runIds: readonly string[]): Promise<RunControl[]> {
+    if (!runIds.length) return [];
+    const result = await this.pool.query<RunControl>(
+      `SELECT id AS "runId", requested_action AS action, requested_reason AS reason FROM braid.runs
+       WHERE id = ANY($2) AND owner_id = $1 AND requested_action IS NOT NULL`,
+      [workerId, runIds],
+    );
+    return result.rows;
+  }
+
+  async getRuns(runIds: readonly string[]): Promise<RunRecord[]> {
+    if (!runIds.length) return [];
+    const result = await this.pool.query<RunRecord>(`SELECT ${RUN_COLUMNS} FROM braid.runs WHERE id = ANY($1)`, [
+      runIds,
+    ]);
+    return result.rows;
+  }
+
+  async findStrandedRuns(workflows: readonly WorkflowRef[], limit: number): Promise<RunRecord[]> {
+    if (!workflows.length) return [];
+    const result = await this.pool.query<RunRecord>(
+      `SELECT ${RUN_COLUMNS} FROM braid.runs
+       WHERE owner_id IS NULL AND status IN ('queued', 'running')
+         AND workflow = ANY($1)
+         AND (workflow, version) NOT IN (SELECT * FROM unnest($1::text[], $2::text[]))
+       ORDER BY id
+       LIMIT $3`,
+      [workflows.map((w) => w.name), workflows.map((w) => w.version), limit],
+    );
+    return result.rows;
+  }
+
+  async reportStranded(run: RunRecord, offered: readonly string[], workerId: string): Promise<boolean> {
+    const data = JSON.stringify({
+      reason: 'version',
+      needs: run.version,
+      offered,
+      worker: workerId,
+    });
+    const result = await this.pool.query(
+      `INSERT INTO braid.events (run_id, step, type, at, attempt, data)
+       SELECT $1, NULL, 'run_queued', $2, NULL, $3
+       WHERE NOT EXISTS (
+         SELECT 1 FROM braid.events WHERE run_id = $1 AND type = 'run_queued' AND data LIKE '{"reason":"version"%'
+       )`,
+      [run.id, Date.now(), data],
+    );
+    return result.rowCount === 1;
+  }
+
+  async acquire(name: string, holder: string, capacity: number, workerId: string): Promise<boolean> {
+    return this.transaction(async (client) => {
+      // Locks the semaphore's row: whoever counts after this sees every hold committed before it.
+      await client.query(
+        `INSERT INTO braid.semaphores (name, capacity) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET capacity = EXCLUDED.capacity`,
+        [name, capacity],
+      );
+      const granted = await client.query(
+        `INSERT INTO braid.semaphore_holders (name, holder, worker_id)
+         SELECT $1, $2, $4
+         WHERE (SELECT count(*) FROM braid.semaphore_holders WHERE name = $1) < $3
+           AND EXISTS (SELECT 1 FROM braid.workers WHERE id = $4)
+         ON CONFLICT (name, holder) DO UPDATE SET worker_id = EXCLUDED.worker_id`,
+        [name, holder, capacity, workerId],
+      );
+      return granted.rowCount === 1;
+    });
+  }
+
+  async release(name: string, holder: string): Promise<void> {
+    await this.pool.query(
+      `WITH freed AS (DELETE FROM braid.semaphore_holders WHERE name = $1 AND holder = $2 RETURNING name)
+       SELECT pg_notify('${SLOTS_CHANNEL}', name) FROM freed`,
+      [name, holder],
+    );
+  }
+
+  async listen(handlers: NotificationHandlers): Promise<() => Promise<void>> {
+    const listener = new NotificationListener(
+      this.connectionString,
+      [READY_CHANNEL, SETTLED_CHANNEL, CONTROL_CHANNEL, SLOTS_CHANNEL],
+      {
+        notification: (channel, payload) => {
+          if (channel === READY_CHANNEL) handlers.ready();
+          else if (channel === SETTLED_CHANNEL) handlers.settled(decodeIds(payload));
+          else if (channel === CONTROL_CHANNEL) handlers.control(decodeIds(payload));
+          else if (channel === SLOTS_CHANNEL) handlers.slots(decodeIds(payload));
+        },
+        reconnected: () => handlers.reconnected(),
+        disconnected: (error) => handlers.disconnected(error),
+      },
+    );
+    await listener.start();
+    return () => listener.stop();
+  }
+
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+/** The semaphore behind a workflow's maxRuns for one concurrency key. */
+export function concurrencySemaphore(workflow: string, key: string): string {
+  return `runs:${workflow}:${key}`;
+}
+
+function toClaimed(row: ClaimRow, denied: boolean): ClaimedRun {
+  const { requestedAction, requestedReason, ...run } = row;
+  return {
+    run,
+    steps: [],
+    control: requestedAction ? { runId: run.id, action: requestedAction, reason: requestedReason } : null,
+    denied,
+  };
+}

@@ -1,0 +1,139 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { StoreMigrationRequiredError, StoreVersionError } from '../../model/errors.js';
+
+/**
+ * Brings a PostgreSQL database up to the schema this code knows, from the numbered `.sql` files in
+ * `migrations/` (`0001_init.sql`, `0002_...`). Each migration runs in one transaction together
+ * with the `braid.migrations` row that records it: a crash mid-migration leaves neither, so the
+ * next open retries it cleanly instead of finding half a schema that claims to be complete.
+ *
+ * The whole run holds a session advisory lock on one dedicated connection, so workers starting at
+ * once against a fresh database queue up: the first applies the schema, the others find it done.
+ * The lock is needed before `CREATE SCHEMA IF NOT EXISTS` already: two of those racing can fail
+ * with a unique violation on pg_namespace, IF NOT EXISTS notwithstanding. A session lock rather
+ * than a transaction-level one because it must span several transactions (one per migration).
+ */
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** pg_advisory_lock key: "braid_mi" in ASCII, so it is recognisable in pg_locks. */
+const MIGRATION_LOCK_KEY = '7094435055004977513';
+
+const MIGRATION_FILE = /^(\d+)_([\w-]+)\.sql$/;
+
+/** Applies the pending migrations; returns the versions it applied (empty when up to date). */
+export async function migrate(pool: pg.Pool, where: string, migrations = loadMigrations()): Promise<number[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied = await applyPending(client, where, migrations);
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    client.release();
+    return applied;
+  } catch (error) {
+    // A client that failed mid-way may still hold the lock: close its connection (which releases
+    // the lock) rather than hand it back to the pool.
+    client.release(true);
+    throw error;
+  }
+}
+
+async function applyPending(client: pg.PoolClient, where: string, migrations: Migration[]): Promise<number[]> {
+  await client.query('CREATE SCHEMA IF NOT EXISTS braid');
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS braid.migrations (
+       version integer PRIMARY KEY,
+       name text NOT NULL,
+       applied_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  const known = highestKnown(migrations);
+  const found = await highestApplied(client);
+  // A newer Braid has migrated this database: its schema may mean things this code would get wrong.
+  if (found > known) throw new StoreVersionError(where, found, known);
+
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    if (migration.version <= found) continue;
+    await client.query('BEGIN');
+    try {
+      await client.query(migration.sql);
+      await client.query('INSERT INTO braid.migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw new Error(
+        `Braid's PostgreSQL migration ${migration.name} failed on ${where}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    applied.push(migration.version);
+  }
+  return applied;
+}
+
+/**
+ * For `migrate: false`: throws unless the database is at exactly the version this code knows,
+ * StoreMigrationRequiredError when it is behind (or has no Braid schema), StoreVersionError ahead.
+ */
+export async function checkSchemaVersion(pool: pg.Pool, where: string, migrations = loadMigrations()): Promise<void> {
+  const known = highestKnown(migrations);
+  const found = await highestApplied(pool);
+  if (found > known) throw new StoreVersionError(where, found, known);
+  if (found < known) throw new StoreMigrationRequiredError(where, found, known);
+}
+
+/** The highest applied version; 0 when the database has no Braid schema yet. */
+export async function highestApplied(db: pg.Pool | pg.PoolClient): Promise<number> {
+  const { rows } = await db.query<{ version: number | null }>(
+    `SELECT CASE WHEN to_regclass('braid.migrations') IS NULL THEN 0 END AS version`,
+  );
+  if (rows[0]?.version === 0) return 0;
+  const max = await db.query<{ version: number | null }>('SELECT max(version) AS version FROM braid.migrations');
+  return max.rows[0]?.version ?? 0;
+}
+
+function highestKnown(migrations: readonly Migration[]): number {
+  return migrations.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
+/** Reads the migration files, in version order. */
+export function loadMigrations(dir = migrationsDir()): Migration[] {
+  const migrations: Migration[] = [];
+  for (const file of fs.readdirSync(dir)) {
+    const match = MIGRATION_FILE.exec(file);
+    if (!match) continue;
+    const version = Number(match[1]);
+    const clash = migrations.find((m) => m.version === version);
+    if (clash)
+      throw new Error(`Two PostgreSQL migrations share version ${version} (${clash.name}, ${file}) in ${dir}.`);
+    migrations.push({ version, name: file, sql: fs.readFileSync(path.join(dir, file), 'utf8') });
+  }
+  return migrations.sort((a, b) => a.version - b.version);
+}
+
+/**
+ * The sibling `migrations/` folder when running from src (tsx, vitest). tsc does not copy `.sql`
+ * files, so from dist/store/postgres/ the module falls back to the package's shipped
+ * src/store/postgres/migrations (listed in package.json "files").
+ */
+export function migrationsDir(): string {
+  const candidates = [
+    new URL('./migrations/', import.meta.url),
+    new URL('../../../src/store/postgres/migrations/', import.meta.url),
+  ].map((url) => fileURLToPath(url));
+  const dir = candidates.find((candidate) => fs.existsSync(candidate));
+  if (!dir) throw new Error(`Braid's PostgreSQL migrations are missing: looked in ${candidates.join(' and ')}.`);
+  return dir;
+}

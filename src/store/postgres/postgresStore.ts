@@ -1,0 +1,168 @@
+import type pg from 'pg';
+import type { Coordination } from '../coordination.js';
+import { eventPageSize } from '../runPaging.js';
+import type { CommitResult, Store } from '../store.js';
+import type {
+  CacheEntry,
+  ChildLink,
+  EventRecord,
+  RunFilter,
+  RunPage,
+  RunRecord,
+  StatusCounts,
+  StepRecord,
+  WriteBatch,
+} from '../types.js';
+import { redactConnectionString } from './connectionString.js';
+import { connectPool } from './connectPool.js';
+import { PostgresCoordination } from './coordination.js';
+import { checkSchemaVersion, migrate } from './migrate.js';
+import { commitBatch } from './queries/commitBatch.js';
+import { countRuns } from './queries/countRuns.js';
+import { findRunByIdempotencyKey } from './queries/findRunByIdempotencyKey.js';
+import { getCache } from './queries/getCache.js';
+import { getChildLinks } from './queries/getChildLinks.js';
+import { getRun } from './queries/getRun.js';
+import { getSteps } from './queries/getSteps.js';
+import { listEvents } from './queries/listEvents.js';
+import { listRuns } from './queries/listRuns.js';
+import { listUnfinishedRuns } from './queries/listUnfinishedRuns.js';
+
+export interface PostgresStoreOptions {
+  /** postgres://user:password@host:5432/database */
+  connectionString: string;
+  /** Apply pending migrations on open (default true). When false, open() checks the version only. */
+  migrate?: boolean;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  /** Shown in pg_stat_activity (default "braid"). */
+  applicationName?: string;
+}
+
+const DEFAULT_POOL_SIZE = 10;
+
+/**
+ * A Store in PostgreSQL (schema `braid`), through a `pg` pool. Unlike SQLite it lets several
+ * worker processes share one database: each commit is fenced by the worker id set with
+ * `setWorker`, so a worker that lost a run to another cannot overwrite it (see commitBatch.ts).
+ */
+export class PostgresStore implements Store {
+  readonly description: string;
+  readonly connectionString: string;
+  /** The worker this process runs as; commits are fenced to the runs it owns. Null: no fencing. */
+  workerId: string | null = null;
+  private readonly options: PostgresStoreOptions;
+  private opened: pg.Pool | undefined;
+  private opening: Promise<void> | undefined;
+  private coordinator: PostgresCoordination | undefined;
+
+  constructor(options: PostgresStoreOptions) {
+    this.options = options;
+    this.connectionString = options.connectionString;
+    this.description = redactConnectionString(options.connectionString);
+  }
+
+  /** The connection pool, for the coordination code that shares it. Throws before open(). */
+  get pool(): pg.Pool {
+    return this.use();
+  }
+
+  /** Leases, claims, semaphores and notifications for workers sharing this database. */
+  get coordination(): Coordination | undefined {
+    if (!this.opened) return undefined;
+    this.coordinator ??= new PostgresCoordination(this.opened, this.connectionString);
+    return this.coordinator;
+  }
+
+  setWorker(id: string | null): void {
+    this.workerId = id;
+  }
+
+  async open(): Promise<void> {
+    if (this.opened) return;
+    // Concurrent open() calls share one attempt instead of each making a pool.
+    this.opening ??= this.connect().finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
+  }
+
+  private async connect(): Promise<void> {
+    const pool = await connectPool({
+      connectionString: this.connectionString,
+      where: this.description,
+      poolSize: this.options.poolSize ?? DEFAULT_POOL_SIZE,
+      applicationName: this.options.applicationName ?? 'braid',
+    });
+    try {
+      if (this.options.migrate === false) await checkSchemaVersion(pool, this.description);
+      else await migrate(pool, this.description);
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw error;
+    }
+    this.opened = pool;
+  }
+
+  async close(): Promise<void> {
+    await this.opening?.catch(() => {});
+    const pool = this.opened;
+    this.opened = undefined;
+    this.coordinator = undefined;
+    await pool?.end();
+  }
+
+  async commit(batch: WriteBatch): Promise<CommitResult> {
+    const { duplicateRunIds, refusedRunIds, seqs } = await commitBatch(this.use(), batch, this.workerId);
+    // Only once the transaction has committed: a failed batch leaves the caller's events untouched.
+    for (let i = 0; i < seqs.length; i++) {
+      const seq = seqs[i];
+      if (seq !== undefined) batch.events[i]!.seq = seq;
+    }
+    // Fencing is on only with a worker id; without one the result is the single-process shape.
+    return this.workerId === null ? { duplicateRunIds } : { duplicateRunIds, refusedRunIds };
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    return getRun(this.use(), id);
+  }
+
+  async findRunByIdempotencyKey(key: string): Promise<RunRecord | undefined> {
+    return findRunByIdempotencyKey(this.use(), key);
+  }
+
+  async listUnfinishedRuns(workflows?: readonly string[]): Promise<RunRecord[]> {
+    return listUnfinishedRuns(this.use(), workflows);
+  }
+
+  async listRuns(filter: RunFilter): Promise<RunPage> {
+    return listRuns(this.use(), filter);
+  }
+
+  async countRuns(filter: Omit<RunFilter, 'cursor' | 'limit' | 'order' | 'status'>): Promise<StatusCounts> {
+    return countRuns(this.use(), filter);
+  }
+
+  async getSteps(runId: string): Promise<StepRecord[]> {
+    return getSteps(this.use(), runId);
+  }
+
+  async listEvents(options: { runId?: string; afterSeq?: number; limit?: number }): Promise<EventRecord[]> {
+    return listEvents(this.use(), options.runId, options.afterSeq ?? 0, eventPageSize(options.limit));
+  }
+
+  async getChildLinks(parentRunId: string, parentStep: string): Promise<ChildLink[]> {
+    return getChildLinks(this.use(), parentRunId, parentStep);
+  }
+
+  async getCache(key: string, now: number): Promise<CacheEntry | undefined> {
+    return getCache(this.use(), key, now);
+  }
+
+  private use(): pg.Pool {
+    if (!this.opened) {
+      throw new Error(`The store ${this.description} is not open. Call \`await store.open()\` before using it.`);
+    }
+    return this.opened;
+  }
+}

@@ -1,0 +1,411 @@
+import type { Cluster } from '../engine/cluster.js';
+import type { Engine } from '../engine/engine.js';
+import type { Workflow } from '../model/workflow.js';
+import type { ClaimableWorkflow, Coordination, WorkflowRef } from '../store/coordination.js';
+import type { Store } from '../store/store.js';
+import { isTerminalRun } from '../store/types.js';
+
+export interface WorkerOptions {
+  /**
+   * Claim and run unfinished runs of the registered workflows (a worker). False makes a process
+   * that only starts runs and waits for their results (an API server, a script). Default true.
+   */
+  claim?: boolean;
+  /** How long a worker's hold on its runs lasts without a heartbeat. Default 30 s. */
+  leaseMs?: number;
+  /** Heartbeat period. Default a third of the lease. */
+  heartbeatMs?: number;
+  /**
+   * Safety poll: claims, reaps expired workers and re-checks waits even if a notification was
+   * lost. Notifications do the real work; this is a backstop. Default 5 s.
+   */
+  pollMs?: number;
+  /** On shutdown, how long running steps may take to finish before they are stopped. Default 30 s. */
+  shutdownGraceMs?: number;
+  /** Where the worker reports what it does (lease lost, stranded runs...). Default console.error. */
+  log?: (line: string) => void;
+}
+
+const MAX_CLAIM = 500;
+
+interface SettleWait {
+  orPaused: boolean;
+  resolve: () => void;
+}
+
+/**
+ * One process's membership in a cluster sharing a scale-out store: it claims runs for its engine
+ * (when it is a worker), renews its lease, hears other processes' notifications, and waits for
+ * runs that other processes run. The engine sees it through the `Cluster` interface.
+ */
+export class ClusterMember implements Cluster {
+  private workerId: string | null = null;
+  private readonly claims: boolean;
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+  private readonly pollMs: number;
+  private readonly graceMs: number;
+  private readonly log: (line: string) => void;
+  private readonly waits = new Map<string, SettleWait[]>();
+  private readonly poolWaits = new Map<string, Array<() => void>>();
+  private readonly pendingHandBacks = new Set<string>();
+  private readonly reportedStranded = new Set<string>();
+  private unlisten: (() => Promise<void>) | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private claiming = false;
+  private claimAgain = false;
+  private claimScheduled = false;
+  private stopping = false;
+  private lastHeartbeat = Date.now();
+  private databaseDown = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly store: Store,
+    private readonly coordination: Coordination,
+    options: WorkerOptions = {},
+  ) {
+    this.claims = options.claim ?? true;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.leaseMs / 3));
+    this.pollMs = options.pollMs ?? 5_000;
+    this.graceMs = options.shutdownGraceMs ?? 30_000;
+    this.log = options.log ?? ((line) => console.error(line));
+  }
+
+  get runsSteps(): boolean {
+    return this.claims;
+  }
+
+  /** The worker's id in the store (null for a process that does not claim). */
+  get id(): string | null {
+    return this.workerId;
+  }
+
+  async start(): Promise<void> {
+    this.unlisten = await this.coordination.listen({
+      ready: () => this.scheduleClaim(),
+      settled: (ids) => this.onSettled(ids),
+      control: (ids) => this.onControl(ids),
+      slots: (names) => this.onSlots(names),
+      reconnected: () => this.onReconnected(),
+      disconnected: (error) => this.onDisconnected(error),
+    });
+    if (this.claims) {
+      await this.register();
+      this.heartbeatTimer = setInterval(() => this.heartbeat(), this.heartbeatMs);
+    }
+    this.pollTimer = setInterval(() => this.poll(), this.pollMs);
+    if (!this.claims) this.pollTimer.unref();
+    this.scheduleClaim();
+  }
+
+  /**
+   * Graceful stop: claim nothing more, let running steps finish within the grace period, stop the
+   * rest, commit, and hand every run still held back to the queue for the other workers.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.engine.stopDispatching();
+    const deadline = Date.now() + this.graceMs;
+    while (this.engine.runningSteps > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.pollTimer);
+    await this.engine.close();
+    if (this.workerId) {
+      await this.coordination.deregisterWorker(this.workerId).catch((error) => {
+        this.log(`[braid] could not hand runs back on shutdown (they return when the lease expires): ${error}`);
+      });
+    }
+    this.store.setWorker?.(null);
+    for (const waiters of this.poolWaits.values()) for (const wake of waiters) wake();
+    this.poolWaits.clear();
+    await this.unlisten?.();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Cluster (what the engine asks)
+
+  runsLocally(workflow: Workflow<any, any, any>): boolean {
+    if (!this.claims || this.stopping || this.workerId === null) return false;
+    // Runs under a concurrency limit are admitted against the slots in the database, at claim.
+    return workflow.options.maxRuns === undefined;
+  }
+
+  waitUntilSettled(runId: string, orPaused: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const list = this.waits.get(runId);
+      const wait = { orPaused, resolve };
+      if (list) list.push(wait);
+      else this.waits.set(runId, [wait]);
+      // It may have settled before we started listening for it.
+      this.recheck([runId]);
+    });
+  }
+
+  async acquirePool(pool: string, holder: string, capacity: number): Promise<boolean> {
+    while (!this.stopping && this.workerId !== null) {
+      // Listen before asking, so a release between the refusal and the wait is not missed.
+      const freed = new Promise<void>((resolve) => {
+        const list = this.poolWaits.get(pool);
+        if (list) list.push(resolve);
+        else this.poolWaits.set(pool, [resolve]);
+      });
+      if (await this.coordination.acquire(pool, holder, capacity, this.workerId)) return true;
+      await freed;
+    }
+    return false;
+  }
+
+  releasePool(pool: string, holder: string): void {
+    this.coordination.release(pool, holder).catch((error) => {
+      // The hold dies with this worker's lease at the latest.
+      this.log(`[braid] could not release a slot of pool "${pool}": ${error}`);
+    });
+  }
+
+  handBack(runIds: readonly string[]): void {
+    if (!this.workerId || !runIds.length) return;
+    for (const id of runIds) this.pendingHandBacks.add(id);
+    this.flushHandBacks();
+  }
+
+  capacityFreed(): void {
+    this.scheduleClaim();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Claiming
+
+  private scheduleClaim(): void {
+    if (!this.claims || this.stopping || this.claimScheduled) return;
+    this.claimScheduled = true;
+    setImmediate(() => {
+      this.claimScheduled = false;
+      this.claim();
+    });
+  }
+
+  private claim(): void {
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    const workerId = this.workerId;
+    const limit = Math.min(this.engine.spareCapacity, MAX_CLAIM);
+    if (!workerId || this.stopping || this.engine.isClosed || limit <= 0) return;
+    this.claiming = true;
+    this.claimAgain = false;
+    this.coordination.claimRuns(workerId, this.claimable(), limit).then(
+      (claimed) => {
+        this.claiming = false;
+        this.databaseIsBack();
+        if (this.stopping || this.workerId !== workerId) {
+          this.coordination
+            .releaseRuns(
+              workerId,
+              claimed.map((c) => c.run.id),
+            )
+            .catch(() => {});
+          return;
+        }
+        for (const c of claimed) this.engine.adopt(c);
+        if (claimed.length === limit || this.claimAgain) this.scheduleClaim();
+      },
+      (error) => {
+        this.claiming = false;
+        this.databaseIsDown(error);
+      },
+    );
+  }
+
+  private claimable(): ClaimableWorkflow[] {
+    return [...this.engine.plans.values()].map(({ workflow }) => ({
+      name: workflow.name,
+      version: workflow.version,
+      ...(workflow.options.maxRuns !== undefined ? { maxRuns: workflow.options.maxRuns } : {}),
+      ...(workflow.options.onConcurrencyLimit ? { onConcurrencyLimit: workflow.options.onConcurrencyLimit } : {}),
+    }));
+  }
+
+  private async register(): Promise<void> {
+    const refs: WorkflowRef[] = this.claimable().map(({ name, version }) => ({ name, version }));
+    this.workerId = await this.coordination.registerWorker(refs, this.leaseMs);
+    this.store.setWorker?.(this.workerId);
+    this.lastHeartbeat = Date.now();
+  }
+
+  private heartbeat(): void {
+    const workerId = this.workerId;
+    if (!workerId || this.stopping) return;
+    this.coordination.heartbeat(workerId, this.leaseMs).then(
+      (alive) => {
+        this.databaseIsBack();
+        if (alive) {
+          this.lastHeartbeat = Date.now();
+          return;
+        }
+        this.leaseLost('another worker reaped its lease');
+      },
+      (error) => {
+        this.databaseIsDown(error);
+        // Without a heartbeat for a whole lease, other workers may have taken our runs: stop
+        // working on them rather than race the new owners (whose results would win anyway).
+        if (Date.now() - this.lastHeartbeat > this.leaseMs) this.leaseLost('no heartbeat for a whole lease');
+      },
+    );
+  }
+
+  private leaseLost(why: string): void {
+    if (this.stopping || this.workerId === null) return;
+    this.log(`[braid] worker ${this.workerId} lost its lease (${why}); dropping its runs and registering again.`);
+    this.workerId = null;
+    this.store.setWorker?.(null);
+    this.engine.dropAll(new Error(`this worker lost its lease: ${why}`));
+    this.pendingHandBacks.clear();
+    this.register().then(
+      () => this.scheduleClaim(),
+      (error) => this.databaseIsDown(error), // the next heartbeat tries again
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Notifications and the safety poll
+
+  private onSettled(ids: readonly string[]): void {
+    const interesting = ids.filter((id) => this.waits.has(id) || this.engine.awaitsChild(id));
+    if (interesting.length) this.recheck(interesting);
+  }
+
+  /** Reads the runs and resolves the waits (and parents' joins) of those that have settled. */
+  private recheck(ids: readonly string[]): void {
+    this.coordination.getRuns(ids).then(
+      (records) => {
+        this.engine.childrenSettled(records);
+        for (const rec of records) {
+          const list = this.waits.get(rec.id);
+          if (!list) continue;
+          const ended = isTerminalRun(rec.status);
+          const keep = list.filter((w) => {
+            if (ended || (w.orPaused && rec.status === 'paused')) {
+              w.resolve();
+              return false;
+            }
+            return true;
+          });
+          if (keep.length) this.waits.set(rec.id, keep);
+          else this.waits.delete(rec.id);
+        }
+      },
+      (error) => this.databaseIsDown(error), // the poll or the reconnection re-checks
+    );
+  }
+
+  private onControl(ids: readonly string[]): void {
+    const workerId = this.workerId;
+    const mine = ids.filter((id) => this.engine.runs.has(id));
+    if (!workerId || !mine.length) return;
+    this.coordination.takeControls(workerId, mine).then(
+      (controls) => this.engine.applyControls(controls),
+      (error) => this.databaseIsDown(error),
+    );
+  }
+
+  private onSlots(names: readonly string[]): void {
+    for (const name of names) {
+      const waiters = this.poolWaits.get(name);
+      if (!waiters) continue;
+      this.poolWaits.delete(name);
+      for (const wake of waiters) wake();
+    }
+  }
+
+  private onDisconnected(error: unknown): void {
+    this.databaseIsDown(error);
+  }
+
+  /** Notifications sent while the listener was away are lost: catch up on everything. */
+  private onReconnected(): void {
+    this.log('[braid] reconnected to the database; catching up.');
+    this.databaseIsBack();
+    this.catchUp();
+  }
+
+  private poll(): void {
+    if (this.stopping) return;
+    this.catchUp();
+    if (this.claims) {
+      this.coordination.reapExpiredWorkers().then(
+        (dead) => {
+          if (dead.length)
+            this.log(`[braid] reaped expired worker(s) ${dead.join(', ')}; their runs are back in the queue.`);
+        },
+        () => {},
+      );
+      this.reportStranded();
+    }
+  }
+
+  private catchUp(): void {
+    if (this.waits.size) this.recheck([...this.waits.keys()]);
+    const children = this.engine.awaitedChildren();
+    if (children.length) this.recheck(children);
+    this.onControl([...this.engine.runs.keys()]);
+    this.onSlots([...this.poolWaits.keys()]);
+    this.flushHandBacks();
+    this.engine.pump();
+    this.scheduleClaim();
+  }
+
+  private flushHandBacks(): void {
+    const workerId = this.workerId;
+    if (!workerId || !this.pendingHandBacks.size) return;
+    // Runs this process picked up again meanwhile are not handed back.
+    const ids = [...this.pendingHandBacks].filter((id) => !this.engine.runs.has(id));
+    this.pendingHandBacks.clear();
+    this.coordination.releaseRuns(workerId, ids).then(
+      () => this.databaseIsBack(),
+      (error) => {
+        for (const id of ids) this.pendingHandBacks.add(id);
+        this.databaseIsDown(error);
+      },
+    );
+  }
+
+  /** Says, once per run, that a run waits for a version of its workflow this worker lacks. */
+  private reportStranded(): void {
+    const workerId = this.workerId;
+    if (!workerId) return;
+    const refs = this.claimable().map(({ name, version }) => ({ name, version }));
+    this.coordination.findStrandedRuns(refs, 50).then(
+      async (runs) => {
+        for (const run of runs) {
+          if (this.reportedStranded.has(run.id)) continue;
+          this.reportedStranded.add(run.id);
+          const offered = refs.filter((r) => r.name === run.workflow).map((r) => r.version);
+          this.log(
+            `[braid] run ${run.id} needs workflow "${run.workflow}" version "${run.version}"; this worker has ` +
+              `${offered.map((v) => `"${v}"`).join(', ')}. It stays queued until a worker with that version starts.`,
+          );
+          await this.coordination.reportStranded(run, offered, workerId);
+        }
+      },
+      () => {},
+    );
+  }
+
+  private databaseIsDown(error: unknown): void {
+    if (this.databaseDown || this.stopping) return;
+    this.databaseDown = true;
+    this.log(`[braid] lost the database (${(error as Error)?.message ?? error}); retrying with backoff.`);
+  }
+
+  private databaseIsBack(): void {
+    if (!this.databaseDown) return;
+    this.databaseDown = false;
+  }
+}

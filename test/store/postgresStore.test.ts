@@ -1,0 +1,407 @@
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { StoreConnectionError, StoreMigrationRequiredError, StoreVersionError } from '../../src/model/errors.js';
+import { decodeIds, encodeIds, SETTLED_CHANNEL, SLOTS_CHANNEL } from '../../src/store/postgres/channels.js';
+import { loadMigrations } from '../../src/store/postgres/migrate.js';
+import { PostgresStore } from '../../src/store/postgres/postgresStore.js';
+import {
+  type EventRecord,
+  emptyBatch,
+  type RunRecord,
+  type RunUpdate,
+  type StepRecord,
+  type WriteBatch,
+} from '../../src/store/types.js';
+import { createTestDatabase } from '../support/embeddedPostgres.js';
+import { describeStoreConformance } from './conformance.js';
+
+/** One database for the conformance suite, emptied before each test (faster than one per test). */
+let shared: { url: string; drop(): Promise<void> };
+
+beforeAll(async () => {
+  shared = await createTestDatabase();
+  const store = new PostgresStore({ connectionString: shared.url });
+  await store.open();
+  await store.close();
+});
+
+afterAll(async () => {
+  await shared?.drop();
+});
+
+describeStoreConformance('PostgresStore', async () => {
+  await withClient(shared.url, (client) =>
+    client.query('TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphore_holders'),
+  );
+  return { store: new PostgresStore({ connectionString: shared.url }), cleanup: async () => {} };
+});
+
+describe('PostgresStore migrations', () => {
+  let db: { url: string; drop(): Promise<void> };
+
+  beforeEach(async () => {
+    db = await createTestDatabase();
+  });
+
+  afterEach(async () => {
+    await db.drop();
+  });
+
+  it('four workers opening a fresh database at once all succeed, and the schema is applied once', async () => {
+    const stores = Array.from({ length: 4 }, () => new PostgresStore({ connectionString: db.url, poolSize: 2 }));
+    await Promise.all(stores.map((s) => s.open()));
+    const rows = await withClient(db.url, (c) =>
+      c.query('SELECT version, name FROM braid.migrations ORDER BY version'),
+    );
+    expect(rows.rows).toEqual(loadMigrations().map((m) => ({ version: m.version, name: m.name })));
+    await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it('refuses a database migrated by a newer Braid', async () => {
+    const store = new PostgresStore({ connectionString: db.url });
+    await store.open();
+    await store.close();
+    await withClient(db.url, (c) => c.query(`INSERT INTO braid.migrations (version, name) VALUES (9999, 'future')`));
+    for (const migrate of [true, false]) {
+      const error = await new PostgresStore({ connectionString: db.url, migrate }).open().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreVersionError);
+      expect(error).toMatchObject({ code: 'store_version', found: 9999 });
+    }
+  });
+
+  it('with migrate: false, an empty database says to run braid migrate', async () => {
+    const error = await new PostgresStore({ connectionString: db.url, migrate: false }).open().catch((e) => e);
+    expect(error).toBeInstanceOf(StoreMigrationRequiredError);
+    expect((error as Error).message).toMatch(/braid migrate/);
+    expect((error as Error).message).toContain('version 0');
+
+    const migrating = new PostgresStore({ connectionString: db.url });
+    await migrating.open();
+    await migrating.close();
+    const store = new PostgresStore({ connectionString: db.url, migrate: false });
+    await store.open();
+    expect(await store.getRun('x')).toBeUndefined();
+    await store.close();
+  });
+});
+
+describe('PostgresStore connections', () => {
+  it('redacts the password in its description', () => {
+    const store = new PostgresStore({ connectionString: 'postgres://braid:s3cret@db.example:5432/app' });
+    expect(store.description).toBe('postgres://braid:***@db.example:5432/app');
+    expect(store.connectionString).toContain('s3cret');
+  });
+
+  it('says to open the store when it is used before open()', async () => {
+    const store = new PostgresStore({ connectionString: 'postgres://braid:x@localhost/app' });
+    await expect(store.getRun('x')).rejects.toThrow(/open\(\)/);
+    expect(() => store.pool).toThrow(/open\(\)/);
+    await store.close();
+  });
+
+  it('a malformed URL is a StoreConnectionError naming the problem', async () => {
+    for (const url of ['not a url', 'mysql://braid:pw@localhost/app']) {
+      const error = await new PostgresStore({ connectionString: url }).open().catch((e) => e);
+      expect(error).toBeInstanceOf(StoreConnectionError);
+      expect(error).toMatchObject({ code: 'store_connection', problem: 'malformed_url' });
+      expect((error as Error).message).toMatch(/BRAID_DATABASE_URL/);
+    }
+  });
+
+  it('a closed port fails fast with a StoreConnectionError', async () => {
+    const started = Date.now();
+    const error = await new PostgresStore({ connectionString: 'postgres://braid:pw@127.0.0.1:1/app' })
+      .open()
+      .catch((e) => e);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(error).toBeInstanceOf(StoreConnectionError);
+    expect(error).toMatchObject({ problem: 'unreachable' });
+    expect((error as Error).message).toContain('postgres://braid:***@127.0.0.1:1/app');
+    expect((error as Error).message).toMatch(/running/);
+    expect((error as Error).message).not.toContain(':pw@');
+  });
+
+  it('a wrong password and a missing database are StoreConnectionErrors that say so', async () => {
+    const url = new URL(shared.url);
+    url.password = 'wrong';
+    const badPassword = await new PostgresStore({ connectionString: url.href }).open().catch((e) => e);
+    expect(badPassword).toBeInstanceOf(StoreConnectionError);
+    expect(badPassword).toMatchObject({ problem: 'authentication' });
+    expect((badPassword as Error).message).toMatch(/password/);
+    expect((badPassword as Error).message).not.toContain('wrong');
+
+    const missing = new URL(shared.url);
+    missing.pathname = '/no_such_database';
+    const noDatabase = await new PostgresStore({ connectionString: missing.href }).open().catch((e) => e);
+    expect(noDatabase).toBeInstanceOf(StoreConnectionError);
+    expect(noDatabase).toMatchObject({ problem: 'missing_database' });
+    expect((noDatabase as Error).message).toMatch(/no_such_database/);
+  });
+});
+
+describe('PostgresStore scale-out writes', () => {
+  let store: PostgresStore;
+  let admin: pg.Client;
+
+  beforeEach(async () => {
+    admin = new pg.Client({ connectionString: shared.url });
+    await admin.connect();
+    await admin.query(
+      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphores, braid.semaphore_holders',
+    );
+    store = new PostgresStore({ connectionString: shared.url });
+    await store.open();
+    store.setWorker('worker-a');
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await admin.end();
+  });
+
+  const commit = (parts: Partial<WriteBatch>) => store.commit({ ...emptyBatch(), ...parts });
+  const ownerOf = async (id: string) =>
+    (await admin.query('SELECT owner_id FROM braid.runs WHERE id = $1', [id])).rows[0]?.owner_id;
+
+  /** Collects notifications on `channel` until the test reads them. */
+  async function listen(channel: string): Promise<{ payloads: () => Promise<string[]> }> {
+    const client = new pg.Client({ connectionString: shared.url });
+    await client.connect();
+    const payloads: string[] = [];
+    client.on('notification', (n) => {
+      if (n.channel === channel) payloads.push(n.payload ?? '');
+    });
+    await client.query(`LISTEN ${channel}`);
+    return {
+      payloads: async () => {
+        // A round trip on the listening connection: notifications sent before it have arrived.
+        await client.query('SELECT 1');
+        await client.end();
+        return payloads;
+      },
+    };
+  }
+
+  it('localRuns sets owner_id; other new runs are left for any worker to claim', async () => {
+    await commit({ newRuns: [makeRun({ id: 'mine' }), makeRun({ id: 'free' })], localRuns: new Set(['mine']) });
+    expect(await ownerOf('mine')).toBe('worker-a');
+    expect(await ownerOf('free')).toBeNull();
+  });
+
+  it('fencing: writes of a run another worker owns are refused; the rest of the batch lands', async () => {
+    await commit({
+      newRuns: [makeRun({ id: 'mine', status: 'running' }), makeRun({ id: 'lost', status: 'running' })],
+      localRuns: new Set(['mine', 'lost']),
+    });
+    // Worker b took 'lost' over (worker a's lease expired).
+    await admin.query(`UPDATE braid.runs SET owner_id = 'worker-b' WHERE id = 'lost'`);
+
+    const events = [makeEvent('lost'), makeEvent('mine'), makeEvent('lost'), makeEvent('mine')];
+    const result = await commit({
+      runUpdates: [update('lost', 'succeeded'), update('mine', 'running', { checkpointSeq: 3 })],
+      steps: [makeStep('lost', 'a'), makeStep('mine', 'a')],
+      events,
+      newRuns: [
+        makeRun({ id: 'child-of-lost', parentRunId: 'lost', parentStep: 'a', spawnKey: 'k', rootRunId: 'lost' }),
+      ],
+      cache: [{ key: 'c', output: '1', createdAt: 1, expiresAt: null }],
+    });
+    expect(result).toEqual({ duplicateRunIds: [], refusedRunIds: ['lost'] });
+
+    expect((await store.getRun('lost'))?.status).toBe('running');
+    expect(await store.getSteps('lost')).toEqual([]);
+    expect(await store.listEvents({ runId: 'lost' })).toEqual([]);
+    expect(await store.getRun('child-of-lost')).toBeUndefined();
+    expect(events[0]!.seq).toBeUndefined();
+
+    expect((await store.getRun('mine'))?.checkpointSeq).toBe(3);
+    expect(await store.getSteps('mine')).toHaveLength(1);
+    expect(await store.listEvents({ runId: 'mine' })).toEqual([events[1], events[3]]);
+    expect(events[3]!.seq).toBeGreaterThan(events[1]!.seq!);
+    expect(await store.getCache('c', 0)).toBeDefined();
+  });
+
+  it('without a worker id nothing is fenced', async () => {
+    await commit({ newRuns: [makeRun({ id: 'r', status: 'running' })] });
+    await admin.query(`UPDATE braid.runs SET owner_id = 'worker-b' WHERE id = 'r'`);
+    store.setWorker(null);
+    expect(await commit({ runUpdates: [update('r', 'succeeded')] })).toEqual({ duplicateRunIds: [] });
+    expect((await store.getRun('r'))?.status).toBe('succeeded');
+  });
+
+  it('a terminal update clears the owner and the request, frees the run’s slots and notifies braid_slots', async () => {
+    await commit({ newRuns: [makeRun({ id: 'r', status: 'running' })], localRuns: new Set(['r']) });
+    await admin.query(`UPDATE braid.runs SET requested_action = 'pause', requested_reason = 'x' WHERE id = 'r'`);
+    await admin.query(
+      `INSERT INTO braid.semaphore_holders (name, holder, worker_id) VALUES
+         ('wf:tenant-1', 'r', NULL), ('pool:llm', 'r', 'worker-a'), ('wf:tenant-1', 'other', NULL)`,
+    );
+    const slots = await listen(SLOTS_CHANNEL);
+    await commit({ runUpdates: [update('r', 'failed')] });
+    const row = (await admin.query('SELECT owner_id, requested_action, requested_reason FROM braid.runs')).rows[0];
+    expect(row).toEqual({ owner_id: null, requested_action: null, requested_reason: null });
+    const holders = await admin.query('SELECT name, holder FROM braid.semaphore_holders ORDER BY name, holder');
+    expect(holders.rows).toEqual([
+      { name: 'pool:llm', holder: 'r' },
+      { name: 'wf:tenant-1', holder: 'other' },
+    ]);
+    expect(await slots.payloads()).toEqual(['wf:tenant-1']);
+  });
+
+  it('a paused update clears the owner but keeps the run’s slots', async () => {
+    await commit({ newRuns: [makeRun({ id: 'r', status: 'running' })], localRuns: new Set(['r']) });
+    await admin.query(`INSERT INTO braid.semaphore_holders (name, holder) VALUES ('wf:k', 'r')`);
+    await commit({ runUpdates: [update('r', 'paused')] });
+    expect(await ownerOf('r')).toBeNull();
+    expect((await admin.query('SELECT count(*)::int AS n FROM braid.semaphore_holders')).rows[0].n).toBe(1);
+  });
+
+  it('controls set requested_action and notify braid_control for owned runs, braid_ready for the others', async () => {
+    await commit({
+      newRuns: [
+        makeRun({ id: 'owned', status: 'running' }),
+        makeRun({ id: 'unowned', status: 'paused' }),
+        makeRun({ id: 'running-free', status: 'running' }),
+        makeRun({ id: 'done', status: 'succeeded' }),
+      ],
+    });
+    await admin.query(`UPDATE braid.runs SET owner_id = 'worker-b' WHERE id = 'owned'`);
+    const control = await listen('braid_control');
+    const ready = await listen('braid_ready');
+    await commit({
+      controls: [
+        { runId: 'owned', action: 'cancel', reason: 'parent cancelled' },
+        { runId: 'unowned', action: 'resume', reason: null },
+        { runId: 'running-free', action: 'resume', reason: null },
+        { runId: 'done', action: 'cancel', reason: 'late' },
+      ],
+    });
+    const requested = await admin.query(
+      'SELECT id, requested_action, requested_reason FROM braid.runs ORDER BY id COLLATE "C"',
+    );
+    expect(requested.rows).toEqual([
+      { id: 'done', requested_action: null, requested_reason: null },
+      { id: 'owned', requested_action: 'cancel', requested_reason: 'parent cancelled' },
+      { id: 'running-free', requested_action: null, requested_reason: null },
+      { id: 'unowned', requested_action: 'resume', requested_reason: null },
+    ]);
+    expect(await control.payloads()).toEqual(['owned']);
+    expect(await ready.payloads()).toEqual(['']);
+  });
+
+  it('new unowned runs notify braid_ready; local ones do not', async () => {
+    const ready = await listen('braid_ready');
+    await commit({ newRuns: [makeRun({ id: 'local' })], localRuns: new Set(['local']) });
+    await commit({ newRuns: [makeRun({ id: 'free-1' }), makeRun({ id: 'free-2' })] });
+    expect(await ready.payloads()).toEqual(['']);
+  });
+
+  it('braid_settled carries the runs moved to a terminal status or paused, in payloads under 7,900 bytes', async () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => `settled-run-${String(i).padStart(4, '0')}-${'x'.repeat(20)}`);
+    await commit({
+      newRuns: [...ids, 'still-running'].map((id) => makeRun({ id, status: 'running' })),
+      localRuns: new Set([...ids, 'still-running']),
+    });
+    const settled = await listen(SETTLED_CHANNEL);
+    await commit({
+      runUpdates: [
+        ...ids.map((id, i) => update(id, i % 2 ? 'paused' : 'succeeded')),
+        update('still-running', 'running'),
+      ],
+    });
+    const payloads = await settled.payloads();
+    expect(payloads.length).toBeGreaterThan(1);
+    for (const payload of payloads) expect(Buffer.byteLength(payload)).toBeLessThan(7900);
+    expect(payloads.flatMap(decodeIds).sort()).toEqual([...ids].sort());
+  });
+
+  it('encodeIds splits long lists and decodeIds reads them back', () => {
+    const ids = Array.from({ length: 500 }, (_, i) => `run-${i}-${'y'.repeat(30)}`);
+    const payloads = encodeIds(ids);
+    expect(payloads.length).toBeGreaterThan(1);
+    for (const payload of payloads) expect(Buffer.byteLength(payload)).toBeLessThanOrEqual(7900);
+    expect(payloads.flatMap(decodeIds)).toEqual(ids);
+    expect(encodeIds([])).toEqual([]);
+    expect(decodeIds('')).toEqual([]);
+  });
+
+  it('a run created and finished in one batch lands finished, unowned, and settles', async () => {
+    const settled = await listen(SETTLED_CHANNEL);
+    const run = makeRun({ id: 'quick' });
+    await commit({ newRuns: [run], runUpdates: [update('quick', 'succeeded')], localRuns: new Set(['quick']) });
+    expect((await store.getRun('quick'))?.status).toBe('succeeded');
+    expect(await ownerOf('quick')).toBeNull();
+    expect(await settled.payloads()).toEqual(['quick']);
+  });
+});
+
+async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function makeRun(overrides: Partial<RunRecord> & Pick<RunRecord, 'id'>): RunRecord {
+  return {
+    workflow: 'wf',
+    version: '1',
+    status: 'queued',
+    input: '{}',
+    output: null,
+    error: null,
+    globals: '{}',
+    idempotencyKey: null,
+    parentRunId: null,
+    parentStep: null,
+    spawnKey: null,
+    rootRunId: overrides.id,
+    concurrencyKey: null,
+    replayOf: null,
+    createdAt: 1_700_000_000_000,
+    startedAt: null,
+    finishedAt: null,
+    deadlineAt: null,
+    checkpointSeq: 0,
+    ...overrides,
+  };
+}
+
+function update(id: string, status: RunUpdate['status'], overrides: Partial<RunUpdate> = {}): RunUpdate {
+  return {
+    id,
+    status,
+    output: null,
+    error: null,
+    startedAt: 1,
+    finishedAt: null,
+    deadlineAt: null,
+    globals: '{}',
+    checkpointSeq: 0,
+    ...overrides,
+  };
+}
+
+function makeStep(runId: string, name: string): StepRecord {
+  return {
+    runId,
+    name,
+    status: 'succeeded',
+    attempts: 1,
+    output: '1',
+    error: null,
+    startedAt: 1,
+    finishedAt: 2,
+    nextAttemptAt: null,
+    route: null,
+    cacheHit: false,
+    fallbackUsed: false,
+  };
+}
+
+function makeEvent(runId: string): EventRecord {
+  return { runId, step: null, type: 'run_started' as const, at: 1, attempt: null, data: null };
+}

