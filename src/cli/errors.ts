@@ -31,6 +31,15 @@ export class ServerUnreachableError extends CliError {
   }
 }
 
+/** Two options that cannot go together. */
+export class ConflictingOptionsError extends CliError {
+  readonly code = 'conflicting_options';
+  readonly exitCode = ExitCode.usage;
+  constructor(message: string) {
+    super(message);
+  }
+}
+
 /** Neither a server nor a database file to read runs from. */
 export class NothingToReadError extends CliError {
   readonly code = 'nothing_to_read';

@@ -1,14 +1,17 @@
 /**
  * What `braid dev` and `braid worker` share: load the workflow files, open an executor on the
- * SQLite file (which takes the file's executor lock and resumes its unfinished runs), log runs as
- * they end, and stop cleanly on SIGINT / SIGTERM.
+ * SQLite file (which takes the file's executor lock and resumes its unfinished runs) or on a
+ * PostgreSQL database (where it joins the other workers and claims runs), log runs as they end,
+ * and stop cleanly on SIGINT / SIGTERM.
  */
 import {
   type EventRecord,
   isTerminalRun,
+  PostgresStore,
   type RunHandle,
   type RunStatus,
   SqliteStore,
+  type Store,
   type Workflow,
   WorkflowExecutor,
 } from '../index.js';
@@ -21,32 +24,44 @@ import { sumCounts } from './runSource/runReport.js';
 export interface HostOptions {
   files: readonly string[];
   db: string;
+  /** A PostgreSQL database instead of the SQLite file: the process becomes one of many workers. */
+  databaseUrl?: string | undefined;
   pools: Record<string, number>;
   maxParallel?: number;
+  /** On Postgres: how long running steps may take to finish on SIGTERM before they are stopped. */
+  shutdownGraceMs?: number;
 }
 
 export interface Host {
   executor: WorkflowExecutor;
-  store: SqliteStore;
+  store: Store;
+  /** Where the runs live, for people (a Postgres URL has its password hidden). */
+  where: string;
   files: string[];
   workflows: Array<Workflow<any, any, any>>;
   /** Unfinished runs of the loaded workflows, resumed on open. */
   resumed: RunHandle[];
   /** Unfinished runs of workflows no loaded file exports, by workflow: nobody runs them here. */
   orphans: Map<string, number>;
-  /** Stops the executor (running steps are aborted; they resume on the next start) and closes the file. */
+  /**
+   * Stops the executor and closes the store. On SQLite running steps are aborted (they resume on
+   * the next start); on Postgres they get the grace period, then the runs go to other workers.
+   */
   close(): Promise<void>;
 }
 
 export async function openHost(options: HostOptions): Promise<Host> {
   const { files, workflows } = await loadWorkflows(options.files);
   checkPools(workflows, options.pools);
-  const store = new SqliteStore({ path: options.db });
+  const store = options.databaseUrl
+    ? new PostgresStore({ connectionString: options.databaseUrl })
+    : new SqliteStore({ path: options.db });
   const executor = new WorkflowExecutor({
     store,
     workflows,
     pools: options.pools,
     ...(options.maxParallel === undefined ? {} : { maxParallelNodes: options.maxParallel }),
+    ...(options.shutdownGraceMs === undefined ? {} : { worker: { shutdownGraceMs: options.shutdownGraceMs } }),
   });
   const close = async () => {
     await executor.cleanup();
@@ -59,7 +74,7 @@ export async function openHost(options: HostOptions): Promise<Host> {
     for (const run of await store.listUnfinishedRuns()) {
       if (!names.has(run.workflow)) orphans.set(run.workflow, (orphans.get(run.workflow) ?? 0) + 1);
     }
-    return { executor, store, files, workflows, resumed, orphans, close };
+    return { executor, store, where: store.description, files, workflows, resumed, orphans, close };
   } catch (error) {
     await close().catch(() => {});
     throw error;
@@ -112,7 +127,7 @@ export function logRunEnds(host: Host, colors: Colors, print: (line: string) => 
   };
 }
 
-async function describeEnd(store: SqliteStore, runId: string): Promise<EndedRun | undefined> {
+async function describeEnd(store: Store, runId: string): Promise<EndedRun | undefined> {
   const run = await store.getRun(runId);
   if (!run || run.parentRunId !== null) return undefined;
   const children = sumCounts(await store.countRuns({ parentRunId: runId }));
@@ -140,7 +155,7 @@ export function onShutdownSignal(stop: () => Promise<void>, print: (line: string
       process.exit(1);
     }
     isStopping = true;
-    print(`${signal}: stopping (running steps resume on the next start)...`);
+    print(`${signal}: stopping...`);
     stop().then(
       () => process.exit(0),
       (error: unknown) => {

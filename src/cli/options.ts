@@ -62,6 +62,12 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
+export function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds >= 0.');
+  return n;
+}
+
 export function parseLimit(value: string): number {
   const n = parsePositiveInt(value);
   if (n > 1000) throw new InvalidArgumentError('must be at most 1000 (page with --cursor).');

@@ -247,8 +247,7 @@ export class Engine {
   /**
    * Puts a new run into memory and the current batch, and admits it (or queues it behind its
    * workflow's concurrency limit). Synchronous, so a fan-out of N spawns lands in one batch.
-   * In a cluster, children and runs this process does not run go into the batch only, for a
-   * worker to claim.
+   * In a cluster, runs this process does not run go into the batch only, for a worker to claim.
    */
   addRun(spec: NewRunSpec): RunRecord {
     const now = Date.now();
@@ -276,7 +275,9 @@ export class Engine {
       deadlineAt: null,
       checkpointSeq: 0,
     };
-    if (this.cluster && (spec.parent !== null || !this.cluster.runsLocally(wf))) {
+    // In a cluster, this worker runs a new run itself when it has the workflow and, for a child,
+    // a free slot; the rest wait in the store for whichever worker claims them first.
+    if (this.cluster && (!this.cluster.runsLocally(wf) || (spec.parent !== null && this.spareCapacity <= 0))) {
       this.queue.insertRun(rec, false);
       return rec;
     }

@@ -49,7 +49,7 @@ describe('braid worker', () => {
     expect(worker.stdout).toContain('resumed    1 unfinished run');
     expect(worker.stdout).toContain(`${runId} (gated)`);
     expect(worker.stdout).toMatch(new RegExp(`✔ gated ${runId} succeeded in`));
-    expect(worker.stdout).toContain('needs PostgreSQL');
+    expect(worker.stdout).toContain('give them a PostgreSQL database');
 
     const report = parseJson(await braid(['show', runId, '--json', '--db', dev.db]));
     expect(report.run).toMatchObject({ status: 'succeeded', output: 'the gate was open' });

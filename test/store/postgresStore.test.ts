@@ -248,11 +248,11 @@ describe('PostgresStore scale-out writes', () => {
     expect(await slots.payloads()).toEqual(['wf:tenant-1']);
   });
 
-  it('a paused update clears the owner but keeps the run’s slots', async () => {
+  it('a paused update keeps the owner (its running steps still commit) and the run’s slots', async () => {
     await commit({ newRuns: [makeRun({ id: 'r', status: 'running' })], localRuns: new Set(['r']) });
     await admin.query(`INSERT INTO braid.semaphore_holders (name, holder) VALUES ('wf:k', 'r')`);
     await commit({ runUpdates: [update('r', 'paused')] });
-    expect(await ownerOf('r')).toBeNull();
+    expect(await ownerOf('r')).toBe('worker-a');
     expect((await admin.query('SELECT count(*)::int AS n FROM braid.semaphore_holders')).rows[0].n).toBe(1);
   });
 

@@ -5,6 +5,7 @@ import {
   DEFAULT_PORT,
   DEFAULT_URL,
   DEFAULT_WORKFLOW_FILE,
+  databaseUrlOption,
   dbOption,
   parsePort,
 } from '../options.js';
@@ -13,6 +14,7 @@ import { plural } from '../render/format.js';
 
 interface DevOptions {
   db: string;
+  databaseUrl?: string;
   host: string;
   port: number;
   token?: string;
@@ -26,6 +28,7 @@ export function registerDev(program: Command): void {
     .description('Run your workflows in this process, with the HTTP API and the dashboard (for development)')
     .argument('[files...]', `files that export workflows (default: ${DEFAULT_WORKFLOW_FILE}, if it exists)`)
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .addOption(
       new Option('--host <host>', 'address to listen on; beyond loopback, --token is required').default('127.0.0.1'),
     )
@@ -45,10 +48,13 @@ TypeScript files load as they are in a Braid checkout, or when tsx is installed;
 pass compiled .js files or run \`node --import tsx node_modules/braid/bin/braid.js dev ...\`.
 Unfinished runs in the database resume at start. Nothing opens a browser: the URL is printed.
 Ctrl-C (SIGINT) or SIGTERM stops cleanly: running steps resume on the next start.
+With --database-url (BRAID_DATABASE_URL) the runs live in PostgreSQL, and this process is one
+worker among any number of \`braid worker\` processes on the same database.
 
 Examples:
   $ braid dev src/workflows.ts
-  $ braid dev src/workflows.ts --port 0 --db /tmp/braid.db`,
+  $ braid dev src/workflows.ts --port 0 --db /tmp/braid.db
+  $ braid dev src/workflows.ts --database-url postgres://braid:secret@localhost:5432/braid`,
     )
     .action((files: string[], options: DevOptions) => runDev(files, options));
 }
@@ -57,7 +63,13 @@ async function runDev(files: string[], options: DevOptions): Promise<void> {
   const c = colorsFor(process.stdout);
   // The engine, SQLite and the workflow files load here: `--help` and the HTTP commands never pay for them.
   const { describeOrphans, logRunEnds, onShutdownSignal, openHost } = await import('../hostExecutor.js');
-  const host = await openHost({ files, db: options.db, pools: options.pool, maxParallel: options.maxParallel });
+  const host = await openHost({
+    files,
+    db: options.db,
+    databaseUrl: options.databaseUrl,
+    pools: options.pool,
+    maxParallel: options.maxParallel,
+  });
   // The server is loaded only here: the other commands never pay for hono and the OpenAPI schemas.
   const { startServer } = await import('../../server/index.js');
   let server: Awaited<ReturnType<typeof startServer>>;
@@ -80,7 +92,7 @@ async function runDev(files: string[], options: DevOptions): Promise<void> {
   print(`  dashboard  ${url}/`);
   print(`  API        ${url}/api  (described at ${url}/openapi.json)`);
   print(`  workflows  ${host.workflows.map((w) => w.name).join(', ')}  ${c.dim(`from ${host.files.join(', ')}`)}`);
-  print(`  database   ${options.db}`);
+  print(`  database   ${host.where}`);
   if (host.resumed.length) print(`  resumed    ${plural(host.resumed.length, 'unfinished run')}`);
   const orphans = describeOrphans(host.orphans);
   if (orphans) print(c.yellow(`  note: ${orphans}`));

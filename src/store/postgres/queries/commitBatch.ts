@@ -25,8 +25,9 @@ import { CONTROL_CHANNEL, READY_CHANNEL, SETTLED_CHANNEL, SLOTS_CHANNEL } from '
  * - inserted_runs: new runs, in batch order; ON CONFLICT DO NOTHING skips a run whose id,
  *   idempotency key or (parent run, parent step, spawn key) exists (the first one wins).
  *   owner_id is bound per row (this worker for `localRuns`, else NULL: claimable).
- * - updated_runs: run updates by id. Reaching a terminal status or `paused` also clears owner_id
- *   and requested_action: nobody holds a finished or paused run.
+ * - updated_runs: run updates by id. Reaching a terminal status clears owner_id (nobody holds a
+ *   finished run) and requested_action; reaching `paused` clears requested_action only: the
+ *   owner's running steps still commit, and the owner hands the run back once they have.
  * - steps and cache: upserts; events: appended in batch order, so seqs rise in batch order.
  * - controlled: cancel / pause / resume requests for runs owned elsewhere, on unfinished runs
  *   (resume only of a paused run).
@@ -88,7 +89,7 @@ WITH owned AS (
      SET status = u.status, output = u.output, error = u.error, started_at = u.started_at,
          finished_at = u.finished_at, deadline_at = u.deadline_at, globals = u.globals,
          checkpoint_seq = u.checkpoint_seq,
-         owner_id = CASE WHEN u.status IN (${TERMINAL}, 'paused') THEN NULL ELSE r.owner_id END,
+         owner_id = CASE WHEN u.status IN (${TERMINAL}) THEN NULL ELSE r.owner_id END,
          requested_action = CASE WHEN u.status IN (${TERMINAL}, 'paused') THEN NULL ELSE r.requested_action END,
          requested_reason = CASE WHEN u.status IN (${TERMINAL}, 'paused') THEN NULL ELSE r.requested_reason END
     FROM unnest($24::text[], $25::text[], $26::text[], $27::text[], $28::bigint[], $29::bigint[], $30::bigint[],
