@@ -110,7 +110,7 @@ describe('braid worker on PostgreSQL', () => {
     expect(result.status).toBe('succeeded');
     const response = await fetch(`${dev.url}/api/runs/${result.runId}`);
     expect(response.status).toBe(200);
-    expect((await response.json()).run.status).toBe('succeeded');
+    expect(((await response.json()) as { run: { status: string } }).run.status).toBe('succeeded');
     dev.child.kill('SIGTERM');
     expect((await dev.exited).code).toBe(0);
   });
