@@ -271,4 +271,35 @@ describe('workers on PostgreSQL', () => {
     ]);
     expect(children.map((c) => c.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
   });
+
+  it('pauses and resumes a run from a process with no worker', async () => {
+    let open = false;
+    const ran: string[] = [];
+    const gated = workflow('pausable')
+      .step('first', async () => {
+        ran.push('first');
+        while (!open) await sleep(10);
+        return 1;
+      })
+      .step('second', { parents: ['first'] }, (ctx) => {
+        ran.push('second');
+        return ctx.parent('first') + 1;
+      });
+    const worker = executor({ workflows: [gated] });
+    await worker.open();
+    const client = executor({ worker: false });
+    const handle = await client.start(gated, {});
+    while (!ran.length) await sleep(10);
+    const pausing = client.pause(handle.runId);
+    await sleep(100);
+    open = true;
+    const paused = await pausing;
+    expect(paused.status).toBe('paused');
+    await sleep(200);
+    expect(ran).toEqual(['first']);
+    expect(await handle.status()).toBe('paused');
+    await client.resume(handle.runId);
+    expect((await handle.result()).output).toBe(2);
+    expect(ran).toEqual(['first', 'second']);
+  });
 });
