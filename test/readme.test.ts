@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from './support/embeddedPostgres.js';
 
 // Every ```ts block of the README that imports 'braid' is run as a program. A `console.log(...)`
 // followed by `// text` must print a line that starts with that text (the part before ": " when
@@ -38,7 +39,9 @@ describe('README examples', () => {
 
   blocks.forEach((code, i) => {
     const title = code.split('\n').find((l) => l.startsWith('const ')) ?? `example ${i + 1}`;
-    it(`runs example ${i + 1} (${title.slice(0, 50)})`, () => {
+    it(`runs example ${i + 1} (${title.slice(0, 50)})`, async () => {
+      // An example that uses PostgreSQL gets a fresh database of the test server; the others none.
+      const database = code.includes('BRAID_DATABASE_URL') ? await createTestDatabase() : undefined;
       mkdirSync(workDir, { recursive: true });
       const file = path.join(workDir, `example${i + 1}.ts`);
       writeFileSync(
@@ -49,10 +52,15 @@ describe('README examples', () => {
       );
       const run = spawnSync(process.execPath, ['--import', 'tsx', file], {
         cwd: root,
-        env: { ...process.env, BRAID_DB: path.join(dataDir, `example${i + 1}.db`) },
+        env: {
+          ...process.env,
+          BRAID_DB: path.join(dataDir, `example${i + 1}.db`),
+          BRAID_DATABASE_URL: database?.url ?? '',
+        },
         encoding: 'utf8',
         timeout: 30_000,
       });
+      await database?.drop();
       expect(run.status, run.stderr).toBe(0);
       const lines = run.stdout.split('\n');
       for (const expected of expectations(code)) {
