@@ -7,6 +7,8 @@ import type { Workflow } from '../model/workflow.js';
 export interface Cluster {
   /** Whether this process runs steps (a worker) rather than only starting runs and waiting. */
   readonly runsSteps: boolean;
+  /** Steps executing at once across every worker of the cluster, if the workers set a limit. */
+  readonly globalMaxParallelNodes: number | undefined;
   /** Whether a new top-level run of this workflow runs here at once, rather than waiting for a claim. */
   runsLocally(workflow: Workflow<any, any, any>): boolean;
   /** Resolves once the run has ended (or paused, with `orPaused`) in whichever process ran it. */

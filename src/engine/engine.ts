@@ -67,6 +67,12 @@ interface NewRunSpec {
 
 const NEVER_ABORTED = new AbortController().signal;
 
+/** The semaphore behind a cluster-wide step limit (WorkerOptions.globalMaxParallelNodes). */
+const GLOBAL_STEPS_SEMAPHORE = 'braid:steps';
+
+/** Who holds a step's slots in the database: one attempt of a step at a time. */
+const holderOf = (run: ActiveRun, step: ActiveStep) => `${run.rec.id}/${step.def.name}`;
+
 /**
  * The scheduler and state machine. Active runs live in memory; every transition is applied to
  * memory at once, written into the current group-commit batch, and acted upon (a step function
@@ -367,6 +373,7 @@ export class Engine {
         holdsSlot: false,
         holdsPool: false,
         poolHold: undefined,
+        clusterHolds: [],
         inQueue: false,
         interrupted: 0,
         children: undefined,
@@ -834,8 +841,8 @@ export class Engine {
       ) {
         continue;
       }
-      if (pool !== undefined && this.cluster && step.poolHold !== 'held') {
-        if (step.poolHold === undefined) this.acquireClusterPool(run, step, pool);
+      if (this.cluster && step.poolHold !== 'held' && this.clusterSemaphores(step).length) {
+        if (step.poolHold === undefined) this.acquireClusterSlots(run, step);
         continue;
       }
       step.inQueue = false;
@@ -848,19 +855,41 @@ export class Engine {
     }
   }
 
-  /** In a cluster a pool's size holds across all workers: its slots live in the database. */
-  private acquireClusterPool(run: ActiveRun, step: ActiveStep, pool: string): void {
+  /**
+   * The semaphores in the database a step needs in a cluster: its pool, whose size holds across
+   * all workers, and the cluster-wide step limit when the workers set one.
+   */
+  private clusterSemaphores(step: ActiveStep): Array<{ name: string; capacity: number }> {
+    const sems: Array<{ name: string; capacity: number }> = [];
+    const pool = step.def.pool;
+    if (pool !== undefined) sems.push({ name: pool, capacity: this.pools[pool] ?? 0 });
+    const global = this.cluster?.globalMaxParallelNodes;
+    if (global !== undefined) sems.push({ name: GLOBAL_STEPS_SEMAPHORE, capacity: global });
+    return sems;
+  }
+
+  /** Takes the step's slots in the database, one after the other, always in the same order. */
+  private acquireClusterSlots(run: ActiveRun, step: ActiveStep): void {
     const cluster = this.cluster as Cluster;
     step.poolHold = 'acquiring';
-    const holder = `${run.rec.id}/${step.def.name}`;
-    cluster.acquirePool(pool, holder, this.pools[pool] ?? 0).then(
+    const holder = holderOf(run, step);
+    const take = async () => {
+      for (const { name, capacity } of this.clusterSemaphores(step)) {
+        if (step.clusterHolds.includes(name)) continue;
+        if (!(await cluster.acquirePool(name, holder, capacity))) return false;
+        step.clusterHolds.push(name);
+      }
+      return true;
+    };
+    take().then(
       (granted) => {
-        if (!granted) {
-          step.poolHold = undefined;
-          return;
-        }
-        step.poolHold = 'held';
-        if (this.runs.get(run.rec.id) !== run || step.rec.status !== 'queued' || isTerminalRun(run.rec.status)) {
+        step.poolHold = granted ? 'held' : undefined;
+        if (
+          !granted ||
+          this.runs.get(run.rec.id) !== run ||
+          step.rec.status !== 'queued' ||
+          isTerminalRun(run.rec.status)
+        ) {
           this.releasePoolHold(run, step);
           return;
         }
@@ -873,9 +902,9 @@ export class Engine {
   }
 
   private releasePoolHold(run: ActiveRun, step: ActiveStep): void {
-    if (step.poolHold !== 'held') return;
-    step.poolHold = undefined;
-    this.cluster?.releasePool(step.def.pool as string, `${run.rec.id}/${step.def.name}`);
+    step.poolHold = step.poolHold === 'acquiring' ? 'acquiring' : undefined;
+    const holds = step.clusterHolds.splice(0);
+    for (const name of holds) this.cluster?.releasePool(name, holderOf(run, step));
   }
 
   private startAttempt(run: ActiveRun, step: ActiveStep): void {
@@ -1256,6 +1285,13 @@ export class Engine {
     step.holdsSlot = false;
     run.running--;
     this.freeSlots++;
+    // The cluster-wide step limit too, or parents waiting in joins could hold every slot while
+    // their children wait for one.
+    const at = step.clusterHolds.indexOf(GLOBAL_STEPS_SEMAPHORE);
+    if (at >= 0) {
+      step.clusterHolds.splice(at, 1);
+      this.cluster?.releasePool(GLOBAL_STEPS_SEMAPHORE, holderOf(run, step));
+    }
     this.pump();
     // Its children may be waiting for a worker: this one has room for them now.
     this.cluster?.capacityFreed();
@@ -1265,6 +1301,21 @@ export class Engine {
   reclaimSlot(run: ActiveRun, step: ActiveStep, token: number, then: (ok: boolean) => void): void {
     if (step.holdsSlot) {
       then(true);
+      return;
+    }
+    const global = this.cluster?.globalMaxParallelNodes;
+    if (global !== undefined && this.cluster && !step.clusterHolds.includes(GLOBAL_STEPS_SEMAPHORE)) {
+      this.cluster.acquirePool(GLOBAL_STEPS_SEMAPHORE, holderOf(run, step), global).then(
+        (granted) => {
+          if (granted) step.clusterHolds.push(GLOBAL_STEPS_SEMAPHORE);
+          if (!granted || step.token !== token || step.rec.status !== 'running') {
+            if (granted) this.releasePoolHold(run, step);
+            return then(false);
+          }
+          this.reclaimSlot(run, step, token, then);
+        },
+        (error) => this.attemptFailed(run, step, token, error),
+      );
       return;
     }
     this.resumers.push(() => {

@@ -28,6 +28,8 @@ export interface ActiveStep {
   holdsPool: boolean;
   /** With a cluster: the step's slot of its pool in the database (being acquired, or held). */
   poolHold: 'acquiring' | 'held' | undefined;
+  /** The semaphores in the database this step holds now (its pool, the cluster step limit). */
+  clusterHolds: string[];
   /** Waiting for a slot in the ready queue. */
   inQueue: boolean;
   /** Attempts cut short by a crash; they do not count against the retry budget. */

@@ -22,6 +22,13 @@ export interface WorkerOptions {
   pollMs?: number;
   /** On shutdown, how long running steps may take to finish before they are stopped. Default 30 s. */
   shutdownGraceMs?: number;
+  /**
+   * Steps executing at once across ALL workers (a semaphore in the database), on top of each
+   * worker's own `maxParallelNodes`. Every worker of the cluster should set the same value.
+   * It costs a few database round trips per step start, so leave it unset unless you need it:
+   * a resource pool (`pools`, `step.pool`) limits just the steps that use a scarce resource.
+   */
+  globalMaxParallelNodes?: number;
   /** Where the worker reports what it does (lease lost, stranded runs...). Default console.error. */
   log?: (line: string) => void;
 }
@@ -45,6 +52,7 @@ export class ClusterMember implements Cluster {
   private readonly heartbeatMs: number;
   private readonly pollMs: number;
   private readonly graceMs: number;
+  readonly globalMaxParallelNodes: number | undefined;
   private readonly log: (line: string) => void;
   private readonly waits = new Map<string, SettleWait[]>();
   private readonly poolWaits = new Map<string, Array<() => void>>();
@@ -71,6 +79,11 @@ export class ClusterMember implements Cluster {
     this.heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.leaseMs / 3));
     this.pollMs = options.pollMs ?? 5_000;
     this.graceMs = options.shutdownGraceMs ?? 30_000;
+    this.globalMaxParallelNodes = options.globalMaxParallelNodes;
+    const global = this.globalMaxParallelNodes;
+    if (global !== undefined && (!Number.isInteger(global) || global < 1)) {
+      throw new RangeError(`worker.globalMaxParallelNodes must be a whole number >= 1, got ${global}.`);
+    }
     this.log = options.log ?? ((line) => console.error(line));
   }
 

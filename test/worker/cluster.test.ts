@@ -126,6 +126,35 @@ describe('workers on PostgreSQL', () => {
     expect(await sql('SELECT * FROM braid.semaphore_holders')).toEqual([]);
   });
 
+  it('holds a cluster-wide step limit across workers, and a parent waiting in a join gives its slot back', async () => {
+    let running = 0;
+    let most = 0;
+    const busy = async () => {
+      running++;
+      most = Math.max(most, running);
+      await sleep(20);
+      running--;
+    };
+    const leaf = workflow('limited-leaf').step('work', async () => {
+      await busy();
+      return 1;
+    });
+    const root = workflow('limited-root').step('fan', async (ctx) => {
+      await busy();
+      const values = await ctx.join(ctx.spawnWorkflows([0, 1, 2, 3].map((i) => ({ workflow: leaf, input: i }))));
+      return (values as number[]).length;
+    });
+    const workers = [0, 1, 2].map(() =>
+      executor({ workflows: [root, leaf], worker: { globalMaxParallelNodes: 1 } as object }),
+    );
+    await Promise.all(workers.map((w) => w.open()));
+    const client = executor({ worker: false });
+    const results = await Promise.all(Array.from({ length: 4 }, () => client.execute(root, {})));
+    expect(results.map((r) => r.output)).toEqual([4, 4, 4, 4]);
+    expect(most).toBe(1);
+    expect(await sql('SELECT * FROM braid.semaphore_holders')).toEqual([]);
+  });
+
   it("holds a workflow's maxRuns per concurrency key across workers", async () => {
     const active = new Map<string, number>();
     const most = new Map<string, number>();
