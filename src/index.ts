@@ -48,3 +48,4 @@ export { type ExecutorMetrics, MetricsCollector } from './observe/metrics.js';
 export * from './store/index.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres/index.js';
 export type { WorkerOptions } from './worker/clusterMember.js';
+export { type StartWorkerOptions, startWorker } from './worker/startWorker.js';

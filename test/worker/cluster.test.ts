@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ExecutorOptions, WorkflowExecutor, workflow } from '../../src/index.js';
+import { type ExecutorOptions, startWorker, WorkflowExecutor, workflow } from '../../src/index.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { createTestDatabase } from '../support/embeddedPostgres.js';
 
@@ -330,5 +330,26 @@ describe('workers on PostgreSQL', () => {
     await client.resume(handle.runId);
     expect((await handle.result()).output).toBe(2);
     expect(ran).toEqual(['first', 'second']);
+  });
+
+  it('starts a worker from code with startWorker, and says what is missing without a database', async () => {
+    const worker = await startWorker({
+      databaseUrl: db.url,
+      workflows: [tagged('started')],
+      handleSignals: false,
+      ...FAST,
+      log: () => {},
+    });
+    executors.push(worker);
+    expect(worker.workerId).toMatch(/:/);
+    const client = executor({ worker: false });
+    expect((await client.execute(tagged('client'), { x: 4 })).output).toEqual({ x: 8, by: 'started' });
+    const saved = process.env.BRAID_DATABASE_URL;
+    delete process.env.BRAID_DATABASE_URL;
+    try {
+      await expect(startWorker({ workflows: [tagged('x')] })).rejects.toThrow(/BRAID_DATABASE_URL/);
+    } finally {
+      if (saved !== undefined) process.env.BRAID_DATABASE_URL = saved;
+    }
   });
 });
