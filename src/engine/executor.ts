@@ -184,9 +184,13 @@ export class WorkflowExecutor {
 
   /**
    * Hears every event this executor commits (run and step transitions, with their `seq`), in
-   * commit order, right after each commit. Returns a function that stops listening.
+   * commit order, right after each commit. Returns a function that stops listening. On Postgres
+   * (once open) it hears the events every process of the cluster commits, each once, as they
+   * commit: seqs are then not always in order across deliveries.
    */
   onEvents(listener: (events: readonly EventRecord[]) => void): () => void {
+    // In a cluster: every worker's events, so a dashboard on one process shows all runs live.
+    if (this.member) return this.member.onEvents(listener);
     return this.engine.queue.onCommitted(listener);
   }
 

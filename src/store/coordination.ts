@@ -27,6 +27,8 @@ export interface Coordination {
   releaseRuns(workerId: string, runIds: readonly string[]): Promise<void>;
   /** The cancel / pause / resume requests waiting on runs this worker owns; clears them. */
   takeControls(workerId: string, runIds: readonly string[]): Promise<RunControl[]>;
+  /** The highest event seq committed so far (where a live feed starts). */
+  latestEventSeq(): Promise<number>;
   /** The current records of these runs (finished children, waited-on runs). */
   getRuns(runIds: readonly string[]): Promise<RunRecord[]>;
   /** Unclaimed runs of these workflow names whose version no worker offers; see reportStranded. */
@@ -76,6 +78,8 @@ export interface NotificationHandlers {
   control(runIds: string[]): void;
   /** A unit of these semaphores was freed. */
   slots(names: string[]): void;
+  /** Some process committed events. */
+  events(): void;
   /** The listening connection came back after a loss: notifications may have been missed. */
   reconnected(): void;
   /** The listening connection was lost (it keeps retrying). */

@@ -3,7 +3,8 @@ import type { Engine } from '../engine/engine.js';
 import type { Workflow } from '../model/workflow.js';
 import type { ClaimableWorkflow, Coordination, WorkflowRef } from '../store/coordination.js';
 import type { Store } from '../store/store.js';
-import { isTerminalRun } from '../store/types.js';
+import { type EventRecord, isTerminalRun } from '../store/types.js';
+import { EventFeed } from './eventFeed.js';
 
 export interface WorkerOptions {
   /**
@@ -59,6 +60,8 @@ export class ClusterMember implements Cluster {
   private readonly pendingHandBacks = new Set<string>();
   private readonly reportedStranded = new Set<string>();
   private unlisten: (() => Promise<void>) | undefined;
+  private readonly feed: EventFeed;
+  private stopLocalEvents: (() => void) | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private claiming = false;
@@ -85,6 +88,13 @@ export class ClusterMember implements Cluster {
       throw new RangeError(`worker.globalMaxParallelNodes must be a whole number >= 1, got ${global}.`);
     }
     this.log = options.log ?? ((line) => console.error(line));
+    this.feed = new EventFeed(store, coordination);
+  }
+
+  /** Every process's committed events (see EventFeed): `executor.onEvents` in a cluster. */
+  onEvents(listener: (events: readonly EventRecord[]) => void): () => void {
+    this.stopLocalEvents ??= this.engine.queue.onCommitted((events) => this.feed.committedHere(events));
+    return this.feed.subscribe(listener);
   }
 
   get runsSteps(): boolean {
@@ -102,6 +112,7 @@ export class ClusterMember implements Cluster {
       settled: (ids) => this.onSettled(ids),
       control: (ids) => this.onControl(ids),
       slots: (names) => this.onSlots(names),
+      events: () => this.feed.committedElsewhere(),
       reconnected: () => this.onReconnected(),
       disconnected: (error) => this.onDisconnected(error),
     });
@@ -137,6 +148,7 @@ export class ClusterMember implements Cluster {
     this.store.setWorker?.(null);
     for (const waiters of this.poolWaits.values()) for (const wake of waiters) wake();
     this.poolWaits.clear();
+    this.stopLocalEvents?.();
     await this.unlisten?.();
   }
 
@@ -369,6 +381,7 @@ export class ClusterMember implements Cluster {
     if (children.length) this.recheck(children);
     this.onControl([...this.engine.runs.keys()]);
     this.onSlots([...this.poolWaits.keys()]);
+    this.feed.committedElsewhere();
     this.flushHandBacks();
     this.engine.pump();
     this.scheduleClaim();

@@ -352,4 +352,24 @@ describe('workers on PostgreSQL', () => {
       if (saved !== undefined) process.env.BRAID_DATABASE_URL = saved;
     }
   });
+
+  it('lets any process hear the events every worker commits (the dashboard on one process sees all runs)', async () => {
+    // A long safety poll: the events must come by notification.
+    const worker = executor({ workflows: [tagged('w')] });
+    await worker.open();
+    const watcher = executor({ worker: { pollMs: 60_000, log: () => {} } });
+    await watcher.open();
+    const heard: string[] = [];
+    const stop = watcher.onEvents((events) => {
+      for (const e of events) heard.push(`${e.runId}:${e.type}:${e.seq}`);
+    });
+    await sleep(200); // the feed starts at the latest seq
+    const client = executor({ worker: false });
+    const result = await client.execute(tagged('client'), { x: 1 });
+    for (let i = 0; i < 100 && !heard.some((h) => h.startsWith(`${result.runId}:run_succeeded`)); i++) await sleep(20);
+    stop();
+    const mine = heard.filter((h) => h.startsWith(result.runId)).map((h) => h.split(':')[1]);
+    expect(mine).toEqual(expect.arrayContaining(['run_started', 'step_started', 'step_succeeded', 'run_succeeded']));
+    expect(new Set(heard).size).toBe(heard.length);
+  });
 });

@@ -86,10 +86,15 @@ async function relayEvents(
   stream.onAbort(() => wake?.());
   const isDone = () => stream.aborted || isOverflowing;
   let lastSeq = 0;
+  // Seqs sent lately: on Postgres two workers' commits can become visible out of seq order, so a
+  // duplicate is told by its seq, not by being below the highest one sent.
+  const sent = new Set<number>();
   const send = async (event: EventRecord): Promise<void> => {
     const seq = event.seq ?? 0;
-    if (seq <= lastSeq) return;
-    lastSeq = seq;
+    if (sent.has(seq) || seq <= (options.afterSeq ?? 0)) return;
+    sent.add(seq);
+    if (sent.size > 10_000) for (const old of sent) if (old < lastSeq - 5_000) sent.delete(old);
+    lastSeq = Math.max(lastSeq, seq);
     if (tree && !(await tree.has(event.runId))) return;
     await stream.writeSSE({ id: String(seq), event: event.type, data: JSON.stringify(eventView(event)) });
   };

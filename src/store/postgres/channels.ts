@@ -15,6 +15,8 @@ export const SETTLED_CHANNEL = 'braid_settled';
 export const CONTROL_CHANNEL = 'braid_control';
 /** A semaphore slot was freed (payload: the semaphore's name). */
 export const SLOTS_CHANNEL = 'braid_slots';
+/** A commit appended events (payload ''): live views in other processes read them. */
+export const EVENTS_CHANNEL = 'braid_events';
 
 /** Below PostgreSQL's 8000-byte payload limit, with room to spare. */
 export const MAX_PAYLOAD_BYTES = 7900;

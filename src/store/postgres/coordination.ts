@@ -8,7 +8,14 @@ import type {
   WorkflowRef,
 } from '../coordination.js';
 import type { RunControl, RunRecord, StepRecord } from '../types.js';
-import { CONTROL_CHANNEL, decodeIds, READY_CHANNEL, SETTLED_CHANNEL, SLOTS_CHANNEL } from './channels.js';
+import {
+  CONTROL_CHANNEL,
+  decodeIds,
+  EVENTS_CHANNEL,
+  READY_CHANNEL,
+  SETTLED_CHANNEL,
+  SLOTS_CHANNEL,
+} from './channels.js';
 import { NotificationListener } from './notificationListener.js';
 import { RUN_COLUMNS, STEP_COLUMNS } from './recordColumns.js';
 
@@ -248,6 +255,11 @@ export class PostgresCoordination implements Coordination {
     return result.rows;
   }
 
+  async latestEventSeq(): Promise<number> {
+    const result = await this.pool.query<{ seq: number | null }>('SELECT max(seq) AS seq FROM braid.events');
+    return Number(result.rows[0]?.seq ?? 0);
+  }
+
   async getRuns(runIds: readonly string[]): Promise<RunRecord[]> {
     if (!runIds.length) return [];
     const result = await this.pool.query<RunRecord>(`SELECT ${RUN_COLUMNS} FROM braid.runs WHERE id = ANY($1)`, [
@@ -319,13 +331,14 @@ export class PostgresCoordination implements Coordination {
   async listen(handlers: NotificationHandlers): Promise<() => Promise<void>> {
     const listener = new NotificationListener(
       this.connectionString,
-      [READY_CHANNEL, SETTLED_CHANNEL, CONTROL_CHANNEL, SLOTS_CHANNEL],
+      [READY_CHANNEL, SETTLED_CHANNEL, CONTROL_CHANNEL, SLOTS_CHANNEL, EVENTS_CHANNEL],
       {
         notification: (channel, payload) => {
           if (channel === READY_CHANNEL) handlers.ready();
           else if (channel === SETTLED_CHANNEL) handlers.settled(decodeIds(payload));
           else if (channel === CONTROL_CHANNEL) handlers.control(decodeIds(payload));
           else if (channel === SLOTS_CHANNEL) handlers.slots(decodeIds(payload));
+          else if (channel === EVENTS_CHANNEL) handlers.events();
         },
         reconnected: () => handlers.reconnected(),
         disconnected: (error) => handlers.disconnected(error),
