@@ -68,6 +68,7 @@ export class ClusterMember implements Cluster {
   private claimAgain = false;
   private claimScheduled = false;
   private stopping = false;
+  private registering = false;
   private lastHeartbeat = Date.now();
   private databaseDown = false;
 
@@ -289,12 +290,20 @@ export class ClusterMember implements Cluster {
     if (this.stopping || this.workerId === null) return;
     this.log(`[braid] worker ${this.workerId} lost its lease (${why}); dropping its runs and registering again.`);
     this.workerId = null;
-    this.store.setWorker?.(null);
+    // The store keeps committing as the old id, which owns nothing now: whatever the dropped runs
+    // still had queued for commit is refused rather than written over their new owners' state.
     this.engine.dropAll(new Error(`this worker lost its lease: ${why}`));
     this.pendingHandBacks.clear();
+    this.registering = true;
     this.register().then(
-      () => this.scheduleClaim(),
-      (error) => this.databaseIsDown(error), // the next heartbeat tries again
+      () => {
+        this.registering = false;
+        this.scheduleClaim();
+      },
+      (error) => {
+        this.registering = false;
+        this.databaseIsDown(error); // the safety poll tries again
+      },
     );
   }
 
@@ -362,6 +371,21 @@ export class ClusterMember implements Cluster {
 
   private poll(): void {
     if (this.stopping) return;
+    if (this.claims && this.workerId === null && !this.registering) {
+      // The lease was lost while the database was away: join again once it answers.
+      this.registering = true;
+      this.register().then(
+        () => {
+          this.registering = false;
+          this.databaseIsBack();
+          this.scheduleClaim();
+        },
+        (error) => {
+          this.registering = false;
+          this.databaseIsDown(error);
+        },
+      );
+    }
     this.catchUp();
     if (this.claims) {
       this.coordination.reapExpiredWorkers().then(
