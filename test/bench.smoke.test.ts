@@ -2,24 +2,39 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { sqliteInsertRate } from '../bench/baselines.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { postgresBatchInsertRate, postgresCommitRate, sqliteInsertRate } from '../bench/baselines.js';
+import { w6 } from '../bench/w6.js';
 import { benchExecutor, w1, w2, w3, w4 } from '../bench/workloads.js';
-import { MemoryStore, SqliteStore, type Store } from '../src/index.js';
+import { MemoryStore, PostgresStore, SqliteStore, type Store } from '../src/index.js';
+import { createTestDatabase } from './support/embeddedPostgres.js';
 
 // The benchmark's workloads with tiny N, so `npm run bench` cannot rot. No timing is asserted:
 // each workload checks its own results and throws when one is wrong.
 const dir = mkdtempSync(path.join(tmpdir(), 'braid-bench-smoke-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const stores: Array<[string, () => Store]> = [
-  ['memory', () => new MemoryStore()],
-  ['sqlite', () => new SqliteStore({ path: path.join(dir, `${Math.random().toString(36).slice(2)}.db`) })],
+const databases: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const drop of databases) await drop();
+});
+
+const stores: Array<[string, () => Promise<Store>]> = [
+  ['memory', async () => new MemoryStore()],
+  ['sqlite', async () => new SqliteStore({ path: path.join(dir, `${Math.random().toString(36).slice(2)}.db`) })],
+  [
+    'postgres',
+    async () => {
+      const database = await createTestDatabase();
+      databases.push(database.drop);
+      return new PostgresStore({ connectionString: database.url });
+    },
+  ],
 ];
 
 describe.each(stores)('bench workloads on %s', (_name, makeStore) => {
   it('W1, W2, W3 and W4 run and check their results', async () => {
-    const store = makeStore();
+    const store = await makeStore();
     const executor = benchExecutor(store);
     try {
       expect((await w1(executor, 40, 5)).runsPerSecond).toBeGreaterThan(0);
@@ -34,6 +49,26 @@ describe.each(stores)('bench workloads on %s', (_name, makeStore) => {
   });
 });
 
+describe('W6 (worker processes on PostgreSQL)', () => {
+  it('runs W1-shaped load on 1 and 2 worker processes, triggered from a process with no worker', async () => {
+    const figures = await w6({
+      newDatabase: async () => {
+        const database = await createTestDatabase();
+        databases.push(database.drop);
+        return { url: database.url, drop: async () => {} };
+      },
+      workerCounts: [1, 2],
+      runsPerWorker: 20,
+      inFlightPerWorker: 5,
+      warmUpPerWorker: 5,
+      repetitions: 1,
+    });
+    expect(figures.workers1RunsPerSecond).toBeGreaterThan(0);
+    expect(figures.workers2RunsPerSecond).toBeGreaterThan(0);
+    expect(figures.speedup2).toBeGreaterThan(0);
+  }, 60_000);
+});
+
 describe('bench runner', () => {
   it('measures one row in its own process and prints its figures as JSON', () => {
     const child = spawnSync(
@@ -45,10 +80,32 @@ describe('bench runner', () => {
     const figures = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}');
     expect(figures.p50Ms).toBeGreaterThan(0);
   });
+
+  it('measures a Postgres row on a fresh database of the server BRAID_DATABASE_URL names', () => {
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(import.meta.dirname, '..', 'bench', 'measure.ts'), 'baseline', 'postgres'],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, BRAID_DATABASE_URL: inject('postgresAdminUrl') },
+      },
+    );
+    expect(child.status, child.stderr).toBe(0);
+    const figures = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}');
+    expect(figures.postgresRowsPerSecond100).toBeGreaterThan(0);
+  }, 60_000);
 });
 
 describe('bench baselines', () => {
   it('measures raw SQLite inserts', () => {
     expect(sqliteInsertRate(path.join(dir, 'raw.db'), 10, 200)).toBeGreaterThan(0);
+  });
+
+  it('measures raw PostgreSQL commits and batched inserts', async () => {
+    const database = await createTestDatabase();
+    databases.push(database.drop);
+    expect(await postgresCommitRate(database.url, 8, 80)).toBeGreaterThan(0);
+    expect(await postgresBatchInsertRate(database.url, 100, 300)).toBeGreaterThan(0);
   });
 });

@@ -1,4 +1,5 @@
 import type { Workflow } from '../model/workflow.js';
+import type { RunRecord } from '../store/types.js';
 
 /**
  * What the engine needs from the cluster when several processes share a scale-out store
@@ -11,8 +12,11 @@ export interface Cluster {
   readonly globalMaxParallelNodes: number | undefined;
   /** Whether a new top-level run of this workflow runs here at once, rather than waiting for a claim. */
   runsLocally(workflow: Workflow<any, any, any>): boolean;
-  /** Resolves once the run has ended (or paused, with `orPaused`) in whichever process ran it. */
-  waitUntilSettled(runId: string, orPaused: boolean): Promise<void>;
+  /**
+   * Resolves with the run's record once it has ended (or paused, with `orPaused`) in whichever
+   * process ran it; with undefined if there is no such run.
+   */
+  waitUntilSettled(runId: string, orPaused: boolean): Promise<RunRecord | undefined>;
   /** Takes a slot of a resource pool held in the database; resolves false if the wait was given up. */
   acquirePool(pool: string, holder: string, capacity: number): Promise<boolean>;
   releasePool(pool: string, holder: string): void;

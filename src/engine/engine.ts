@@ -602,10 +602,7 @@ export class Engine {
 
   /** Waits for a run another process runs (or will claim): its end arrives as a notification. */
   private async waitElsewhere(runId: string, untilSettled: boolean): Promise<ExecutionResult> {
-    const cluster = this.cluster as Cluster;
-    if (!(await this.store.getRun(runId))) throw new RunNotFoundError(runId);
-    await cluster.waitUntilSettled(runId, untilSettled);
-    const rec = await this.store.getRun(runId);
+    const rec = await (this.cluster as Cluster).waitUntilSettled(runId, untilSettled);
     if (!rec) throw new RunNotFoundError(runId);
     return this.storedResult(rec);
   }

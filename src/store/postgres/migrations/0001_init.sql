@@ -53,12 +53,20 @@ CREATE INDEX runs_claimable_idx ON braid.runs (id)
 -- The runs a worker holds: released on graceful shutdown, handed back when its lease expires.
 CREATE INDEX runs_owner_idx ON braid.runs (owner_id) WHERE owner_id IS NOT NULL;
 
-CREATE INDEX runs_status_created_idx ON braid.runs (status, created_at);
+-- Partial: a run that succeeds leaves this index, so finishing a run (the commonest update)
+-- writes one index entry fewer, and the index holds only the runs worth filtering by status
+-- (unfinished ones for recovery, failures for the dashboard). A `succeeded` filter walks
+-- runs_created_idx instead, where succeeded runs are most of the rows.
+CREATE INDEX runs_status_created_idx ON braid.runs (status, created_at) WHERE status <> 'succeeded';
 CREATE INDEX runs_workflow_created_idx ON braid.runs (workflow, created_at);
 CREATE INDEX runs_root_created_idx ON braid.runs (root_run_id, created_at);
 CREATE INDEX runs_parent_created_idx ON braid.runs (parent_run_id, created_at);
 CREATE INDEX runs_created_idx ON braid.runs (created_at);
 
+-- A step row is written when its step starts and again when it ends, and no index covers the
+-- columns that change: with room left in the page the second write is a HOT update (no new
+-- primary-key entry). Measured on a 50-step finishing batch: 197 WAL records at the default
+-- fillfactor 100, 101 at 60.
 CREATE TABLE braid.steps (
   run_id text NOT NULL,
   name text COLLATE "C" NOT NULL,
@@ -73,7 +81,7 @@ CREATE TABLE braid.steps (
   cache_hit boolean NOT NULL,
   fallback_used boolean NOT NULL,
   PRIMARY KEY (run_id, name)
-);
+) WITH (fillfactor = 60);
 
 CREATE TABLE braid.events (
   seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { CacheEntry, RunControl, RunRecord, RunUpdate, StepRecord, WriteBatch } from '../../types.js';
-import { CONTROL_CHANNEL, READY_CHANNEL, SETTLED_CHANNEL, SLOTS_CHANNEL } from '../channels.js';
+import { CONTROL_CHANNEL, EVENTS_CHANNEL, READY_CHANNEL, SETTLED_CHANNEL, SLOTS_CHANNEL } from '../channels.js';
 
 /**
  * Writes one WriteBatch as ONE statement: data-modifying CTEs over `unnest`ed array parameters,
@@ -8,20 +8,29 @@ import { CONTROL_CHANNEL, READY_CHANNEL, SETTLED_CHANNEL, SLOTS_CHANNEL } from '
  * (a 10,000-child fan-out included). BEGIN + one statement per part + COMMIT would take 5-8 round
  * trips, at ~0.28 ms each on the 2-core test VM (embedded PostgreSQL 18, fsync on).
  *
- * Measured there: a batch of 50 one-step runs (50 runs, 50 steps, 150 events) costs ~7.5 ms,
- * the batch that finishes them (50 updates, 50 steps, 100 events) ~7.4 ms, a 1-event commit
- * ~1.6 ms, a 1,000-child fan-out ~70 ms. Of the 7.5 ms, ~2.7 ms is execution (mostly index
- * upkeep: runs has ten indexes) and ~1.7 ms planning: PostgreSQL keeps choosing custom plans
- * because they see the array lengths. `plan_cache_mode = force_generic_plan` cut the fan-out to
- * ~41 ms but the 50-run batch only to ~7.2 ms, and it can only be set per session, so it would
- * also change the plans of every other query on the pool it shares with the worker code.
+ * The statement has only the parts the batch needs (statementFor): one variant per combination
+ * of non-empty parts, each a named prepared statement, so each connection plans a variant a few
+ * times and then keeps its generic plan (pg_prepared_statements showed 5 custom plans, then only
+ * generic ones, for the W1 and W4 variants). Measured on the test VM: the one statement with
+ * every part present, empty or not, cost ~2.8 ms for a 1-event commit, its variant ~0.8 ms.
+ * Interleaved runs against the single statement (machine shared, so the CPU time is the steadier
+ * figure): W4 p50 6.8-8.1 -> 3.4-5.2 ms, PostgreSQL CPU per W4 run 3.8-6.3 -> 2.5-3.3 ms, per
+ * W1 run 0.24-0.26 -> 0.18-0.22 ms. Rejected:
+ * `plan_cache_mode = force_generic_plan` (no measurable gain once the variants get generic
+ * plans by themselves, and it can only be set per session, for every query on the pool).
  *
- * The statement, part by part (each part is a no-op when its arrays are empty):
- * - owned / refused / blocked: fencing. `touched` holds every existing run the batch writes to
- *   (run updates, steps, events, parents of new children); only with a worker id set. The rows
- *   still owned by this worker are locked FOR NO KEY UPDATE (after waiting for a concurrent
- *   takeover, whose new owner_id is then rechecked, so a late write cannot slip past it); the
- *   others are refused, and every write of a refused run, or of a new child of one, is dropped.
+ * The statement, part by part:
+ * - owned / refused / blocked: fencing, only with a worker id set. A run update is fenced by its
+ *   own UPDATE (`owner_id` must still be this worker); the other existing runs the batch writes to
+ *   (steps, events, parents of new children) are locked FOR NO KEY UPDATE when still owned by this
+ *   worker. Either way PostgreSQL waits for a concurrent takeover and rechecks the new owner_id,
+ *   so a late write cannot slip past it. The rest are refused, and every write of a refused run,
+ *   or of a new child of one, is dropped. Fencing updates in the UPDATE itself saves a row lock
+ *   (and its WAL record) per finished run: 761 -> 661 WAL records for a 50-run finishing batch
+ *   together with the index and fillfactor changes of 0001_init.sql.
+ *   The owner test stays a plain `=`: hiding it from the planner (`IS NOT DISTINCT FROM`, to force
+ *   primary-key lookups) got generic plans with a sequential scan of runs, and 20-40 % more
+ *   PostgreSQL CPU per W4 run.
  * - inserted_runs: new runs, in batch order; ON CONFLICT DO NOTHING skips a run whose id,
  *   idempotency key or (parent run, parent step, spawn key) exists (the first one wins).
  *   owner_id is bound per row (this worker for `localRuns`, else NULL: claimable).
@@ -32,14 +41,15 @@ import { CONTROL_CHANNEL, READY_CHANNEL, SETTLED_CHANNEL, SLOTS_CHANNEL } from '
  * - controlled: cancel / pause / resume requests for runs owned elsewhere, on unfinished runs
  *   (resume only of a paused run).
  * - freed_slots: a run's concurrency slots (holders with no worker) end with the run.
- * - The final SELECT returns what the caller needs and sends the notifications, which
- *   PostgreSQL delivers only when the transaction commits.
+ * - The final SELECT returns what the caller needs and sends the notifications (ready, settled,
+ *   control, slots, and one `braid_events` when events were appended), which PostgreSQL delivers
+ *   only when the transaction commits.
  *
  * All CTEs see one snapshot, so a row must not be written by two of them: bindBatch folds an
  * update of a run created in the same batch into its insert, and drops controls for runs the
- * batch itself writes. Locks: FOR NO KEY UPDATE on the touched runs, row locks of the written
- * rows. Indexes: runs primary key and unique indexes, steps and cache primary keys,
- * semaphore_holders_holder_idx.
+ * batch itself writes. Locks: FOR NO KEY UPDATE on the runs fenced without an update, row locks
+ * of the written rows. Indexes: runs primary key and unique indexes, steps and cache primary
+ * keys, semaphore_holders_holder_idx.
  */
 
 const TERMINAL = `'succeeded', 'failed', 'cancelled', 'timed_out'`;
@@ -54,37 +64,82 @@ const chunkedIds = (source: string) => `
             FROM ${source}) AS numbered
    GROUP BY (pos - 1) / 7000`;
 
-const COMMIT_BATCH_SQL = `
-WITH owned AS (
-  SELECT id FROM braid.runs WHERE id = ANY($2::text[]) AND owner_id = $1::text
+/** Which parts a batch needs; each part present adds its CTEs and its parameters. */
+interface Parts {
+  /** Fencing: a worker id is set and the batch writes to existing runs. */
+  fence: boolean;
+  /** Fencing of existing runs the batch writes to without updating them (steps, events, children). */
+  lockOthers: boolean;
+  newRuns: boolean;
+  runUpdates: boolean;
+  steps: boolean;
+  events: boolean;
+  cache: boolean;
+  controls: boolean;
+}
+
+const PART_ORDER = ['fence', 'lockOthers', 'newRuns', 'runUpdates', 'steps', 'events', 'cache', 'controls'] as const;
+
+interface Statement {
+  name: string;
+  text: string;
+}
+
+const statements = new Map<number, Statement>();
+
+/** The statement for these parts, built once per process and prepared once per connection. */
+function statementFor(parts: Parts): Statement {
+  let key = 0;
+  for (let i = 0; i < PART_ORDER.length; i++) if (parts[PART_ORDER[i]!]) key |= 1 << i;
+  let statement = statements.get(key);
+  if (!statement) {
+    statement = { name: `braid_commit_batch_${key}`, text: commitBatchSql(parts) };
+    statements.set(key, statement);
+  }
+  return statement;
+}
+
+/**
+ * The text of one variant. Parameters are numbered in PART_ORDER (worker id, other touched runs,
+ * new runs, updates, steps, events, cache, controls), each present part taking its fixed number
+ * of them, so a variant's text depends on its parts only and bindBatch pushes values in the same
+ * order.
+ */
+function commitBatchSql(parts: Parts): string {
+  let next = 1;
+  const params = (count: number) => Array.from({ length: count }, () => `$${next++}`);
+  const ctes: string[] = [];
+  const outputs: string[] = [];
+  // Writes of a refused run (or of a new child of one) are dropped; without fencing nothing is.
+  const unlessBlocked = (column: string) =>
+    parts.fence ? `NOT EXISTS (SELECT 1 FROM blocked b WHERE b.id = ${column})` : 'true';
+
+  const [workerId, others] = [parts.fence ? params(1)[0] : '', parts.lockOthers ? params(1)[0] : ''];
+  if (parts.lockOthers) {
+    ctes.push(`owned AS (
+  SELECT id FROM braid.runs WHERE id = ANY(${others}::text[]) AND owner_id = ${workerId}::text
      FOR NO KEY UPDATE
-), refused AS (
-  SELECT t.id FROM unnest($2::text[]) AS t(id) WHERE NOT EXISTS (SELECT 1 FROM owned o WHERE o.id = t.id)
-), new_run AS (
-  SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                       $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
-                       $17::text[], $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[], $22::integer[],
-                       $23::text[])
+)`);
+  }
+  if (parts.fence) outputs.push(`(SELECT coalesce(array_agg(id), '{}') FROM refused) AS "refusedIds"`);
+  const newRunParams = parts.newRuns ? params(21) : [];
+  const updateParams = parts.runUpdates ? params(9) : [];
+  if (parts.newRuns) {
+    const p = newRunParams;
+    ctes.push(`new_run AS (
+  SELECT * FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::text[], ${p[4]}::text[],
+                       ${p[5]}::text[], ${p[6]}::text[], ${p[7]}::text[], ${p[8]}::text[], ${p[9]}::text[],
+                       ${p[10]}::text[], ${p[11]}::text[], ${p[12]}::text[], ${p[13]}::text[], ${p[14]}::text[],
+                       ${p[15]}::bigint[], ${p[16]}::bigint[], ${p[17]}::bigint[], ${p[18]}::bigint[],
+                       ${p[19]}::integer[], ${p[20]}::text[])
          WITH ORDINALITY AS n(id, workflow, version, status, input, output, error, globals, idempotency_key,
                               parent_run_id, parent_step, spawn_key, root_run_id, concurrency_key, replay_of,
                               created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id, ord)
-), blocked AS (
-  SELECT id FROM refused
-  UNION ALL
-  SELECT n.id FROM new_run n JOIN refused r ON r.id = n.parent_run_id
-), inserted_runs AS (
-  INSERT INTO braid.runs (id, workflow, version, status, input, output, error, globals, idempotency_key,
-                          parent_run_id, parent_step, spawn_key, root_run_id, concurrency_key, replay_of,
-                          created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id)
-  SELECT id, workflow, version, status, input, output, error, globals, idempotency_key,
-         parent_run_id, parent_step, spawn_key, root_run_id, concurrency_key, replay_of,
-         created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id
-    FROM new_run n
-   WHERE NOT EXISTS (SELECT 1 FROM blocked b WHERE b.id = n.id)
-   ORDER BY ord
-  ON CONFLICT DO NOTHING
-  RETURNING id, status, owner_id
-), updated_runs AS (
+)`);
+  }
+  if (parts.runUpdates) {
+    const p = updateParams;
+    ctes.push(`updated_runs AS (
   UPDATE braid.runs r
      SET status = u.status, output = u.output, error = u.error, started_at = u.started_at,
          finished_at = u.finished_at, deadline_at = u.deadline_at, globals = u.globals,
@@ -92,67 +147,153 @@ WITH owned AS (
          owner_id = CASE WHEN u.status IN (${TERMINAL}) THEN NULL ELSE r.owner_id END,
          requested_action = CASE WHEN u.status IN (${TERMINAL}, 'paused') THEN NULL ELSE r.requested_action END,
          requested_reason = CASE WHEN u.status IN (${TERMINAL}, 'paused') THEN NULL ELSE r.requested_reason END
-    FROM unnest($24::text[], $25::text[], $26::text[], $27::text[], $28::bigint[], $29::bigint[], $30::bigint[],
-                $31::text[], $32::integer[])
+    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::text[], ${p[4]}::bigint[],
+                ${p[5]}::bigint[], ${p[6]}::bigint[], ${p[7]}::text[], ${p[8]}::integer[])
          AS u(id, status, output, error, started_at, finished_at, deadline_at, globals, checkpoint_seq)
-   WHERE r.id = u.id AND NOT EXISTS (SELECT 1 FROM blocked b WHERE b.id = u.id)
+   WHERE r.id = u.id${parts.fence ? ` AND r.owner_id = ${workerId}::text` : ''}
   RETURNING r.id, r.status
-), upserted_steps AS (
+)`);
+  }
+  if (parts.fence) {
+    const refusedFrom = [
+      ...(parts.lockOthers
+        ? [
+            `SELECT t.id FROM unnest(${others}::text[]) AS t(id) WHERE NOT EXISTS (SELECT 1 FROM owned o WHERE o.id = t.id)`,
+          ]
+        : []),
+      ...(parts.runUpdates
+        ? [
+            `SELECT t.id FROM unnest(${updateParams[0]}::text[]) AS t(id)
+   WHERE NOT EXISTS (SELECT 1 FROM updated_runs x WHERE x.id = t.id)`,
+          ]
+        : []),
+    ];
+    ctes.push(
+      `refused AS (
+  ${refusedFrom.join('\n  UNION ALL\n  ')}
+)`,
+      `blocked AS (
+  SELECT id FROM refused${
+    parts.newRuns
+      ? `
+  UNION ALL
+  SELECT n.id FROM new_run n JOIN refused r ON r.id = n.parent_run_id`
+      : ''
+  }
+)`,
+    );
+  }
+  if (parts.newRuns) {
+    ctes.push(`inserted_runs AS (
+  INSERT INTO braid.runs (id, workflow, version, status, input, output, error, globals, idempotency_key,
+                          parent_run_id, parent_step, spawn_key, root_run_id, concurrency_key, replay_of,
+                          created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id)
+  SELECT id, workflow, version, status, input, output, error, globals, idempotency_key,
+         parent_run_id, parent_step, spawn_key, root_run_id, concurrency_key, replay_of,
+         created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id
+    FROM new_run n
+   WHERE ${unlessBlocked('n.id')}
+   ORDER BY ord
+  ON CONFLICT DO NOTHING
+  RETURNING id, status, owner_id
+)`);
+    outputs.push(`(SELECT coalesce(array_agg(id), '{}') FROM inserted_runs) AS "insertedIds"`);
+  }
+  if (parts.steps) {
+    const p = params(12);
+    ctes.push(`upserted_steps AS (
   INSERT INTO braid.steps (run_id, name, status, attempts, output, error, started_at, finished_at,
                            next_attempt_at, route, cache_hit, fallback_used)
   SELECT s.*
-    FROM unnest($33::text[], $34::text[], $35::text[], $36::integer[], $37::text[], $38::text[], $39::bigint[],
-                $40::bigint[], $41::bigint[], $42::text[], $43::boolean[], $44::boolean[])
+    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::integer[], ${p[4]}::text[],
+                ${p[5]}::text[], ${p[6]}::bigint[], ${p[7]}::bigint[], ${p[8]}::bigint[], ${p[9]}::text[],
+                ${p[10]}::boolean[], ${p[11]}::boolean[])
          AS s(run_id, name, status, attempts, output, error, started_at, finished_at, next_attempt_at, route,
               cache_hit, fallback_used)
-   WHERE NOT EXISTS (SELECT 1 FROM blocked b WHERE b.id = s.run_id)
+   WHERE ${unlessBlocked('s.run_id')}
   ON CONFLICT (run_id, name) DO UPDATE SET
     status = excluded.status, attempts = excluded.attempts, output = excluded.output, error = excluded.error,
     started_at = excluded.started_at, finished_at = excluded.finished_at,
     next_attempt_at = excluded.next_attempt_at, route = excluded.route, cache_hit = excluded.cache_hit,
     fallback_used = excluded.fallback_used
-), inserted_events AS (
+)`);
+  }
+  if (parts.events) {
+    const p = params(6);
+    ctes.push(`inserted_events AS (
   INSERT INTO braid.events (run_id, step, type, at, attempt, data)
   SELECT e.run_id, e.step, e.type, e.at, e.attempt, e.data
-    FROM unnest($45::text[], $46::text[], $47::text[], $48::bigint[], $49::integer[], $50::text[])
+    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::bigint[], ${p[4]}::integer[],
+                ${p[5]}::text[])
          WITH ORDINALITY AS e(run_id, step, type, at, attempt, data, ord)
-   WHERE NOT EXISTS (SELECT 1 FROM blocked b WHERE b.id = e.run_id)
+   WHERE ${unlessBlocked('e.run_id')}
    ORDER BY e.ord
   RETURNING seq
-), upserted_cache AS (
+)`);
+    outputs.push(
+      `(SELECT coalesce(array_agg(seq ORDER BY seq), '{}') FROM inserted_events) AS seqs`,
+      // One notice per commit (PostgreSQL folds identical ones): other processes' event feeds read
+      // the new events from the store.
+      `(SELECT count(pg_notify('${EVENTS_CHANNEL}', '')) FROM (SELECT 1 FROM inserted_events LIMIT 1) AS appended)
+     AS "eventNotices"`,
+    );
+  }
+  if (parts.cache) {
+    const p = params(4);
+    ctes.push(`upserted_cache AS (
   INSERT INTO braid.cache (key, output, created_at, expires_at)
-  SELECT * FROM unnest($51::text[], $52::text[], $53::bigint[], $54::bigint[])
+  SELECT * FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::bigint[], ${p[3]}::bigint[])
   ON CONFLICT (key) DO UPDATE SET
     output = excluded.output, created_at = excluded.created_at, expires_at = excluded.expires_at
-), controlled AS (
+)`);
+  }
+  if (parts.controls) {
+    const p = params(3);
+    ctes.push(`controlled AS (
   UPDATE braid.runs r SET requested_action = c.action, requested_reason = c.reason
-    FROM unnest($55::text[], $56::text[], $57::text[]) AS c(id, action, reason)
+    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[]) AS c(id, action, reason)
    WHERE r.id = c.id AND r.status NOT IN (${TERMINAL}) AND (c.action <> 'resume' OR r.status = 'paused')
   RETURNING r.id, r.owner_id
-), settled AS (
-  SELECT id, status FROM updated_runs WHERE status IN (${TERMINAL}, 'paused')
-  UNION ALL
-  SELECT id, status FROM inserted_runs WHERE status IN (${TERMINAL}, 'paused')
-), freed_slots AS (
+)`);
+    outputs.push(`(SELECT count(pg_notify('${CONTROL_CHANNEL}', ids))
+     FROM (${chunkedIds('(SELECT id FROM controlled WHERE owner_id IS NOT NULL) AS owned_controls')}) AS chunks)
+     AS "controlNotices"`);
+  }
+  const claimable = [
+    ...(parts.newRuns
+      ? [`SELECT 1 FROM inserted_runs WHERE owner_id IS NULL AND status IN ('queued', 'running')`]
+      : []),
+    ...(parts.controls ? ['SELECT 1 FROM controlled WHERE owner_id IS NULL'] : []),
+  ];
+  if (claimable.length) {
+    outputs.push(`(SELECT count(pg_notify('${READY_CHANNEL}', '')) FROM (
+     SELECT 1 FROM (${claimable.join(' UNION ALL ')}) AS claimable LIMIT 1) AS ready) AS "readyNotices"`);
+  }
+  const settledFrom = [
+    ...(parts.runUpdates ? [`SELECT id, status FROM updated_runs WHERE status IN (${TERMINAL}, 'paused')`] : []),
+    ...(parts.newRuns ? [`SELECT id, status FROM inserted_runs WHERE status IN (${TERMINAL}, 'paused')`] : []),
+  ];
+  if (settledFrom.length) {
+    ctes.push(
+      `settled AS (
+  ${settledFrom.join('\n  UNION ALL\n  ')}
+)`,
+      `freed_slots AS (
   DELETE FROM braid.semaphore_holders h USING settled s
    WHERE h.holder = s.id AND s.status <> 'paused' AND h.worker_id IS NULL
   RETURNING h.name
-)
-SELECT
-  (SELECT coalesce(array_agg(id), '{}') FROM inserted_runs) AS "insertedIds",
-  (SELECT coalesce(array_agg(id), '{}') FROM refused) AS "refusedIds",
-  (SELECT coalesce(array_agg(seq ORDER BY seq), '{}') FROM inserted_events) AS seqs,
-  (SELECT count(pg_notify('${READY_CHANNEL}', '')) FROM (
-     SELECT 1 FROM (SELECT 1 FROM inserted_runs WHERE owner_id IS NULL AND status IN ('queued', 'running')
-                    UNION ALL
-                    SELECT 1 FROM controlled WHERE owner_id IS NULL) AS claimable
-      LIMIT 1) AS ready) AS "readyNotices",
-  (SELECT count(pg_notify('${SETTLED_CHANNEL}', ids)) FROM (${chunkedIds('settled')}) AS chunks) AS "settledNotices",
-  (SELECT count(pg_notify('${CONTROL_CHANNEL}', ids))
-     FROM (${chunkedIds('(SELECT id FROM controlled WHERE owner_id IS NOT NULL) AS owned_controls')}) AS chunks)
-     AS "controlNotices",
-  (SELECT count(pg_notify('${SLOTS_CHANNEL}', name)) FROM (SELECT DISTINCT name FROM freed_slots) AS names)
-     AS "slotNotices"`;
+)`,
+    );
+    outputs.push(
+      `(SELECT count(pg_notify('${SETTLED_CHANNEL}', ids)) FROM (${chunkedIds('settled')}) AS chunks) AS "settledNotices"`,
+      `(SELECT count(pg_notify('${SLOTS_CHANNEL}', name)) FROM (SELECT DISTINCT name FROM freed_slots) AS names)
+     AS "slotNotices"`,
+    );
+  }
+  if (!outputs.length) outputs.push('true AS "done"');
+  return `WITH ${ctes.join(', ')}
+SELECT ${outputs.join(',\n  ')}`;
+}
 
 export interface CommitBatchOutcome {
   /** New runs not inserted because their id or idempotency identity already existed. */
@@ -179,16 +320,13 @@ export async function commitBatch(
   workerId: string | null,
 ): Promise<CommitBatchOutcome> {
   const bound = bindBatch(batch, workerId);
-  const { rows } = await db.query<CommitRow>({
-    name: 'braid_commit_batch',
-    text: COMMIT_BATCH_SQL,
-    values: bound.values,
-  });
-  const row = rows[0]!;
-  return outcome(bound, row);
+  if (!bound.values.length) return { duplicateRunIds: [], refusedRunIds: [], seqs: [] };
+  const { rows } = await db.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values });
+  return outcome(bound, rows[0]!);
 }
 
 interface BoundBatch {
+  statement: Statement;
   values: unknown[];
   /** New run ids and their parents, in batch order. */
   newRunIds: string[];
@@ -305,36 +443,52 @@ function bindBatch(batch: WriteBatch, workerId: string | null): BoundBatch {
   const controls = columns(3);
   for (const c of latestControls.values()) push(controls, [c.runId, c.action, c.reason]);
 
-  return {
-    values: [
-      workerId,
-      workerId === null ? [] : touchedRuns(batch, newRunIds),
-      ...runs,
-      ...runUpdates,
-      ...steps,
-      ...events,
-      ...cache,
-      ...controls,
-    ],
-    newRunIds: ids,
-    newRunParents: parents,
-    eventRunIds,
+  // Updated runs are fenced by their UPDATE (WHERE owner_id = this worker); only the other existing
+  // runs the batch writes to need a lock of their own.
+  const others = workerId === null ? [] : otherTouchedRuns(batch, newRunIds, updates);
+  const parts: Parts = {
+    fence: workerId !== null && (others.length > 0 || updates.size > 0),
+    lockOthers: others.length > 0,
+    newRuns: ids.length > 0,
+    runUpdates: updates.size > 0,
+    steps: latestSteps.size > 0,
+    events: eventRunIds.length > 0,
+    cache: latestCache.size > 0,
+    controls: latestControls.size > 0,
   };
+  // In PART_ORDER, as commitBatchSql numbers them.
+  const values: unknown[] = [];
+  if (parts.fence) values.push(workerId);
+  if (parts.lockOthers) values.push(others);
+  if (parts.newRuns) values.push(...runs);
+  if (parts.runUpdates) values.push(...runUpdates);
+  if (parts.steps) values.push(...steps);
+  if (parts.events) values.push(...events);
+  if (parts.cache) values.push(...cache);
+  if (parts.controls) values.push(...controls);
+  return { statement: statementFor(parts), values, newRunIds: ids, newRunParents: parents, eventRunIds };
 }
 
-/** The existing runs the batch writes to, which this worker must own. */
-function touchedRuns(batch: WriteBatch, newRunIds: ReadonlySet<string>): string[] {
+/** The existing runs the batch writes to without updating them, which this worker must own. */
+function otherTouchedRuns(
+  batch: WriteBatch,
+  newRunIds: ReadonlySet<string>,
+  updates: ReadonlyMap<string, RunUpdate>,
+): string[] {
   const touched = new Set<string>();
-  for (const u of batch.runUpdates) touched.add(u.id);
   for (const s of batch.steps) touched.add(s.runId);
   for (const e of batch.events) touched.add(e.runId);
   for (const r of batch.newRuns) if (r.parentRunId) touched.add(r.parentRunId);
   for (const id of newRunIds) touched.delete(id);
+  for (const id of updates.keys()) touched.delete(id);
   return [...touched];
 }
 
-function outcome(bound: BoundBatch, row: CommitRow): CommitBatchOutcome {
-  const refused = new Set(row.refusedIds);
+function outcome(bound: BoundBatch, row: Partial<CommitRow>): CommitBatchOutcome {
+  const refusedIds = row.refusedIds ?? [];
+  const insertedIds = row.insertedIds ?? [];
+  const rowSeqs = row.seqs ?? [];
+  const refused = new Set(refusedIds);
   const blocked = new Set(refused);
   for (let i = 0; i < bound.newRunIds.length; i++) {
     const parent = bound.newRunParents[i];
@@ -342,7 +496,7 @@ function outcome(bound: BoundBatch, row: CommitRow): CommitBatchOutcome {
   }
 
   // An inserted id is claimed by its first copy in the batch; every other copy is a duplicate.
-  const unclaimed = new Set(row.insertedIds);
+  const unclaimed = new Set(insertedIds);
   const duplicateRunIds: string[] = [];
   for (const id of bound.newRunIds) {
     if (blocked.has(id)) continue;
@@ -354,9 +508,9 @@ function outcome(bound: BoundBatch, row: CommitRow): CommitBatchOutcome {
   const seqs = new Array<number | undefined>(bound.eventRunIds.length);
   let next = 0;
   for (let i = 0; i < bound.eventRunIds.length; i++) {
-    if (!blocked.has(bound.eventRunIds[i]!)) seqs[i] = row.seqs[next++];
+    if (!blocked.has(bound.eventRunIds[i]!)) seqs[i] = rowSeqs[next++];
   }
-  return { duplicateRunIds, refusedRunIds: row.refusedIds, seqs };
+  return { duplicateRunIds, refusedRunIds: refusedIds, seqs };
 }
 
 function pickUpdate(u: RunUpdate | undefined): Partial<RunRecord> {

@@ -4,7 +4,8 @@ import { type RunFilterFields, runWhere } from '../runFilterSql.js';
 
 /**
  * Counts runs matching a filter, grouped by status (statuses with no runs are absent).
- * Index: whichever the filter allows (runFilterSql.ts); unfiltered, a scan of runs_status_created_idx.
+ * Index: whichever the filter allows (runFilterSql.ts); unfiltered, a sequential scan (the status
+ * index leaves succeeded runs out, see 0001_init.sql).
  */
 export async function countRuns(db: pg.Pool, filter: Omit<RunFilterFields, 'status'>): Promise<StatusCounts> {
   const where = runWhere({ ...filter, status: undefined });
