@@ -1,5 +1,6 @@
 import { isRouteDecision } from '../model/context.js';
 import {
+  BraidError,
   ExecutorClosedError,
   InvalidRouteError,
   InvalidStateError,
@@ -604,7 +605,16 @@ export class Engine {
   private async waitElsewhere(runId: string, untilSettled: boolean): Promise<ExecutionResult> {
     const rec = await (this.cluster as Cluster).waitUntilSettled(runId, untilSettled);
     if (!rec) throw new RunNotFoundError(runId);
-    return this.storedResult(rec);
+    // The run has ended; reading its steps may still meet the database restarting: try again
+    // rather than fail the caller of a run that succeeded.
+    for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 2_000)) {
+      try {
+        return await this.storedResult(rec);
+      } catch (error) {
+        if (error instanceof BraidError || this.closed) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
 
   async storedResult(rec: RunRecord): Promise<ExecutionResult> {

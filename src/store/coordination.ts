@@ -23,6 +23,8 @@ export interface Coordination {
    * the database; a run over the limit is claimed with `denied` set only under cancel-newest.
    */
   claimRuns(workerId: string, workflows: readonly ClaimableWorkflow[], limit: number): Promise<ClaimedRun[]>;
+  /** The ids of the unfinished runs the database says this worker owns. */
+  ownedRuns(workerId: string): Promise<string[]>;
   /** Gives runs back to the queue (after a failed commit, say), so a worker claims them again. */
   releaseRuns(workerId: string, runIds: readonly string[]): Promise<void>;
   /** The cancel / pause / resume requests waiting on runs this worker owns; clears them. */
@@ -45,6 +47,9 @@ export interface Coordination {
    */
   listen(handlers: NotificationHandlers): Promise<() => Promise<void>>;
 }
+
+/** Semaphores named with this prefix are run concurrency slots (a workflow's maxRuns per key). */
+export const RUN_SLOT_PREFIX = 'runs:';
 
 export interface WorkflowRef {
   name: string;

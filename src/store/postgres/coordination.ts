@@ -1,11 +1,12 @@
 import os from 'node:os';
 import type pg from 'pg';
-import type {
-  ClaimableWorkflow,
-  ClaimedRun,
-  Coordination,
-  NotificationHandlers,
-  WorkflowRef,
+import {
+  type ClaimableWorkflow,
+  type ClaimedRun,
+  type Coordination,
+  type NotificationHandlers,
+  RUN_SLOT_PREFIX,
+  type WorkflowRef,
 } from '../coordination.js';
 import type { RunControl, RunRecord, StepRecord } from '../types.js';
 import {
@@ -97,40 +98,44 @@ export class PostgresCoordination implements Coordination {
     const versions = workflows.map((w) => w.version);
     // Runs that need no admission: no concurrency key, already admitted (running), or carrying a
     // control request (cancelling a queued run needs no slot).
-    const plain = await this.pool.query<ClaimRow>(
-      `WITH candidates AS (
-         SELECT r.id AS claim_id FROM braid.runs r
-         WHERE r.owner_id IS NULL
-           AND (r.status IN ('queued', 'running') OR r.requested_action IS NOT NULL)
-           AND (r.workflow, r.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
-           AND (r.concurrency_key IS NULL OR r.status <> 'queued' OR r.requested_action IS NOT NULL)
-         ORDER BY r.id
-         LIMIT $4
-         FOR UPDATE SKIP LOCKED
-       )
-       UPDATE braid.runs r SET owner_id = $1
-       FROM candidates c
-       WHERE r.id = c.claim_id AND EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = $1)
-       RETURNING ${CLAIM_COLUMNS}`,
-      [workerId, names, versions, limit],
-    );
-    const claimed: ClaimedRun[] = plain.rows.map((row) => toClaimed(row, false));
-    const keyed = workflows.filter((w) => w.maxRuns !== undefined);
-    if (keyed.length && claimed.length < limit) {
-      claimed.push(...(await this.claimKeyedRuns(workerId, keyed, limit - claimed.length)));
-    }
-    if (!claimed.length) return claimed;
-    const steps = await this.pool.query<StepRecord>(`SELECT ${STEP_COLUMNS} FROM braid.steps WHERE run_id = ANY($1)`, [
-      claimed.map((c) => c.run.id),
-    ]);
-    const byRun = new Map<string, StepRecord[]>();
-    for (const step of steps.rows) {
-      const list = byRun.get(step.runId);
-      if (list) list.push(step);
-      else byRun.set(step.runId, [step]);
-    }
-    for (const c of claimed) c.steps = byRun.get(c.run.id) ?? [];
-    return claimed;
+    // One transaction: if anything fails (the database going away), no run stays owned by a
+    // worker that never received it.
+    return this.transaction(async (client) => {
+      const plain = await client.query<ClaimRow>(
+        `WITH candidates AS (
+           SELECT r.id AS claim_id FROM braid.runs r
+           WHERE r.owner_id IS NULL
+             AND (r.status IN ('queued', 'running') OR r.requested_action IS NOT NULL)
+             AND (r.workflow, r.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+             AND (r.concurrency_key IS NULL OR r.status <> 'queued' OR r.requested_action IS NOT NULL)
+           ORDER BY r.id
+           LIMIT $4
+           FOR UPDATE SKIP LOCKED
+         )
+         UPDATE braid.runs r SET owner_id = $1
+         FROM candidates c
+         WHERE r.id = c.claim_id AND EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = $1)
+         RETURNING ${CLAIM_COLUMNS}`,
+        [workerId, names, versions, limit],
+      );
+      const claimed: ClaimedRun[] = plain.rows.map((row) => toClaimed(row, false));
+      const keyed = workflows.filter((w) => w.maxRuns !== undefined);
+      if (keyed.length && claimed.length < limit) {
+        claimed.push(...(await this.claimKeyedRuns(client, workerId, keyed, limit - claimed.length)));
+      }
+      if (!claimed.length) return claimed;
+      const steps = await client.query<StepRecord>(`SELECT ${STEP_COLUMNS} FROM braid.steps WHERE run_id = ANY($1)`, [
+        claimed.map((c) => c.run.id),
+      ]);
+      const byRun = new Map<string, StepRecord[]>();
+      for (const step of steps.rows) {
+        const list = byRun.get(step.runId);
+        if (list) list.push(step);
+        else byRun.set(step.runId, [step]);
+      }
+      for (const c of claimed) c.steps = byRun.get(c.run.id) ?? [];
+      return claimed;
+    });
   }
 
   /**
@@ -139,92 +144,89 @@ export class PostgresCoordination implements Coordination {
    * semaphore row is locked first, so two workers admitting at once count each other's holds.
    */
   private async claimKeyedRuns(
+    client: pg.PoolClient,
     workerId: string,
     workflows: readonly ClaimableWorkflow[],
     limit: number,
   ): Promise<ClaimedRun[]> {
-    return this.transaction(async (client) => {
-      const candidates = await client.query<ClaimRow>(
-        `SELECT ${CLAIM_COLUMNS} FROM braid.runs
-         WHERE owner_id IS NULL AND status = 'queued' AND concurrency_key IS NOT NULL AND requested_action IS NULL
-           AND (workflow, version) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-         ORDER BY id
-         LIMIT $3
-         FOR UPDATE SKIP LOCKED`,
-        [workflows.map((w) => w.name), workflows.map((w) => w.version), limit],
+    const candidates = await client.query<ClaimRow>(
+      `SELECT ${CLAIM_COLUMNS} FROM braid.runs
+       WHERE owner_id IS NULL AND status = 'queued' AND concurrency_key IS NOT NULL AND requested_action IS NULL
+         AND (workflow, version) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+       ORDER BY id
+       LIMIT $3
+       FOR UPDATE SKIP LOCKED`,
+      [workflows.map((w) => w.name), workflows.map((w) => w.version), limit],
+    );
+    const rules = new Map(workflows.map((w) => [w.name, w]));
+    const groups = new Map<string, ClaimRow[]>();
+    for (const row of candidates.rows) {
+      const name = concurrencySemaphore(row.workflow, row.concurrencyKey as string);
+      const group = groups.get(name);
+      if (group) group.push(row);
+      else groups.set(name, [row]);
+    }
+    const admitted: Array<{ row: ClaimRow; denied: boolean }> = [];
+    // Sorted, so two workers lock the semaphore rows in the same order and cannot deadlock.
+    for (const name of [...groups.keys()].sort()) {
+      const rows = groups.get(name) as ClaimRow[];
+      const rule = rules.get((rows[0] as ClaimRow).workflow) as ClaimableWorkflow;
+      const capacity = rule.maxRuns as number;
+      await client.query(
+        `INSERT INTO braid.semaphores (name, capacity) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET capacity = EXCLUDED.capacity`,
+        [name, capacity],
       );
-      const rules = new Map(workflows.map((w) => [w.name, w]));
-      const groups = new Map<string, ClaimRow[]>();
-      for (const row of candidates.rows) {
-        const name = concurrencySemaphore(row.workflow, row.concurrencyKey as string);
-        const group = groups.get(name);
-        if (group) group.push(row);
-        else groups.set(name, [row]);
-      }
-      const admitted: Array<{ row: ClaimRow; denied: boolean }> = [];
-      // Sorted, so two workers lock the semaphore rows in the same order and cannot deadlock.
-      for (const name of [...groups.keys()].sort()) {
-        const rows = groups.get(name) as ClaimRow[];
-        const rule = rules.get((rows[0] as ClaimRow).workflow) as ClaimableWorkflow;
-        const capacity = rule.maxRuns as number;
-        await client.query(
-          `INSERT INTO braid.semaphores (name, capacity) VALUES ($1, $2)
-           ON CONFLICT (name) DO UPDATE SET capacity = EXCLUDED.capacity`,
-          [name, capacity],
-        );
-        const held = await client.query<{ holder: string }>(
-          'SELECT holder FROM braid.semaphore_holders WHERE name = $1 ORDER BY acquired_at, holder',
-          [name],
-        );
-        const holders = held.rows.map((r) => r.holder);
-        const holding = new Set(holders);
-        for (const row of rows) {
-          // A run spawned by a run holding this group's slot goes ahead: waiting would deadlock it.
-          const exempt = (row.parentRunId !== null && holding.has(row.parentRunId)) || holding.has(row.rootRunId);
-          if (exempt) {
-            admitted.push({ row, denied: false });
-            continue;
-          }
-          if (holding.size < capacity) {
-            holding.add(row.id);
-            holders.push(row.id);
-            await this.hold(client, name, row.id);
-            admitted.push({ row, denied: false });
-            continue;
-          }
-          const strategy = rule.onConcurrencyLimit ?? 'queue';
-          if (strategy === 'cancel-newest') admitted.push({ row, denied: true });
-          else if (strategy === 'cancel-oldest') {
-            const oldest = holders.shift() as string;
-            holding.delete(oldest);
-            await client.query('DELETE FROM braid.semaphore_holders WHERE name = $1 AND holder = $2', [name, oldest]);
-            await client.query(
-              `UPDATE braid.runs SET requested_action = 'cancel', requested_reason = $2
-               WHERE id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out')`,
-              [oldest, `a newer run (${row.id}) replaced it (cancel-oldest)`],
-            );
-            await client.query(`SELECT pg_notify('${CONTROL_CHANNEL}', $1), pg_notify('${READY_CHANNEL}', '')`, [
-              oldest,
-            ]);
-            holding.add(row.id);
-            holders.push(row.id);
-            await this.hold(client, name, row.id);
-            admitted.push({ row, denied: false });
-          }
-          // 'queue': it stays queued, unowned, and is admitted when a slot frees.
+      const held = await client.query<{ holder: string }>(
+        'SELECT holder FROM braid.semaphore_holders WHERE name = $1 ORDER BY acquired_at, holder',
+        [name],
+      );
+      const holders = held.rows.map((r) => r.holder);
+      const holding = new Set(holders);
+      for (const row of rows) {
+        // A run spawned by a run holding this group's slot goes ahead: waiting would deadlock it.
+        const exempt = (row.parentRunId !== null && holding.has(row.parentRunId)) || holding.has(row.rootRunId);
+        if (exempt) {
+          admitted.push({ row, denied: false });
+          continue;
         }
+        if (holding.size < capacity) {
+          holding.add(row.id);
+          holders.push(row.id);
+          await this.hold(client, name, row.id);
+          admitted.push({ row, denied: false });
+          continue;
+        }
+        const strategy = rule.onConcurrencyLimit ?? 'queue';
+        if (strategy === 'cancel-newest') admitted.push({ row, denied: true });
+        else if (strategy === 'cancel-oldest') {
+          const oldest = holders.shift() as string;
+          holding.delete(oldest);
+          await client.query('DELETE FROM braid.semaphore_holders WHERE name = $1 AND holder = $2', [name, oldest]);
+          await client.query(
+            `UPDATE braid.runs SET requested_action = 'cancel', requested_reason = $2
+             WHERE id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out')`,
+            [oldest, `a newer run (${row.id}) replaced it (cancel-oldest)`],
+          );
+          await client.query(`SELECT pg_notify('${CONTROL_CHANNEL}', $1), pg_notify('${READY_CHANNEL}', '')`, [oldest]);
+          holding.add(row.id);
+          holders.push(row.id);
+          await this.hold(client, name, row.id);
+          admitted.push({ row, denied: false });
+        }
+        // 'queue': it stays queued, unowned, and is admitted when a slot frees.
       }
-      if (!admitted.length) return [];
-      const owned = await client.query<{ id: string }>(
-        `UPDATE braid.runs SET owner_id = $1 WHERE id = ANY($2)
-           AND EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = $1)
-         RETURNING id`,
-        [workerId, admitted.map((a) => a.row.id)],
-      );
-      const ok = new Set(owned.rows.map((r) => r.id));
-      if (ok.size !== admitted.length) throw new Error('This worker was reaped while claiming; claim again.');
-      return admitted.map((a) => toClaimed(a.row, a.denied));
-    });
+    }
+    if (!admitted.length) return [];
+    const owned = await client.query<{ id: string }>(
+      `UPDATE braid.runs SET owner_id = $1 WHERE id = ANY($2)
+         AND EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = $1)
+       RETURNING id`,
+      [workerId, admitted.map((a) => a.row.id)],
+    );
+    const ok = new Set(owned.rows.map((r) => r.id));
+    if (ok.size !== admitted.length) throw new Error('This worker was reaped while claiming; claim again.');
+    return admitted.map((a) => toClaimed(a.row, a.denied));
   }
 
   private async hold(client: pg.PoolClient, name: string, holder: string): Promise<void> {
@@ -232,6 +234,11 @@ export class PostgresCoordination implements Coordination {
       'INSERT INTO braid.semaphore_holders (name, holder, worker_id) VALUES ($1, $2, NULL) ON CONFLICT DO NOTHING',
       [name, holder],
     );
+  }
+
+  async ownedRuns(workerId: string): Promise<string[]> {
+    const result = await this.pool.query<{ id: string }>('SELECT id FROM braid.runs WHERE owner_id = $1', [workerId]);
+    return result.rows.map((r) => r.id);
   }
 
   async releaseRuns(workerId: string, runIds: readonly string[]): Promise<void> {
@@ -350,23 +357,31 @@ export class PostgresCoordination implements Coordination {
 
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A checked-out client has no pool error listener: a connection the server ends between two
+    // statements would be an uncaught 'error' event. Note it; the failed query reports it.
+    let lost: Error | undefined;
+    const onError = (error: Error) => {
+      lost = error;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
+      if (!lost) await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(lost ?? false);
     }
   }
 }
 
 /** The semaphore behind a workflow's maxRuns for one concurrency key. */
 export function concurrencySemaphore(workflow: string, key: string): string {
-  return `runs:${workflow}:${key}`;
+  return `${RUN_SLOT_PREFIX}${workflow}:${key}`;
 }
 
 function toClaimed(row: ClaimRow, denied: boolean): ClaimedRun {
