@@ -499,11 +499,12 @@ export class ClusterMember implements Cluster {
           if (this.reportedStranded.has(run.id)) continue;
           this.reportedStranded.add(run.id);
           const offered = refs.filter((r) => r.name === run.workflow).map((r) => r.version);
+          // The event first: whoever reads the log line finds it on the run.
+          await this.coordination.reportStranded(run, offered, workerId);
           this.log(
             `[braid] run ${run.id} needs workflow "${run.workflow}" version "${run.version}"; this worker has ` +
               `${offered.map((v) => `"${v}"`).join(', ')}. It stays queued until a worker with that version starts.`,
           );
-          await this.coordination.reportStranded(run, offered, workerId);
         }
       },
       () => {},
