@@ -29,6 +29,10 @@ export interface Coordination {
   releaseRuns(workerId: string, runIds: readonly string[]): Promise<void>;
   /** The cancel / pause / resume requests waiting on runs this worker owns; clears them. */
   takeControls(workerId: string, runIds: readonly string[]): Promise<RunControl[]>;
+  /** Tells every process that a live event feed is open here (renew it while it is). */
+  announceEventFeed(): Promise<void>;
+  /** This process's commits announce their events until `untilMs` (epoch ms). */
+  sendEventNotices(untilMs: number): void;
   /** The highest event seq committed so far (where a live feed starts). */
   latestEventSeq(): Promise<number>;
   /** The current records of these runs (finished children, waited-on runs). */
@@ -83,8 +87,10 @@ export interface NotificationHandlers {
   control(runIds: string[]): void;
   /** A unit of these semaphores was freed. */
   slots(names: string[]): void;
-  /** Some process committed events. */
+  /** Some process committed events (sent only while some process has a feed open). */
   events(): void;
+  /** Some process has a live event feed open: this process's commits should announce events. */
+  feedAnnounced(): void;
   /** The listening connection came back after a loss: notifications may have been missed. */
   reconnected(): void;
   /** The listening connection was lost (it keeps retrying). */

@@ -35,6 +35,8 @@ export interface WorkerOptions {
 }
 
 const MAX_CLAIM = 500;
+/** How long commits announce their events after a feed's announcement (feeds renew it more often). */
+const FEED_NOTICE_MS = 60_000;
 
 interface SettleWait {
   orPaused: boolean;
@@ -121,6 +123,7 @@ export class ClusterMember implements Cluster {
       control: (ids) => this.onControl(ids),
       slots: (names) => this.onSlots(names),
       events: () => this.feed.committedElsewhere(),
+      feedAnnounced: () => this.coordination.sendEventNotices(Date.now() + FEED_NOTICE_MS),
       reconnected: () => this.onReconnected(),
       disconnected: (error) => this.onDisconnected(error),
     });
@@ -157,6 +160,7 @@ export class ClusterMember implements Cluster {
     for (const waiters of this.poolWaits.values()) for (const wake of waiters) wake();
     this.poolWaits.clear();
     this.stopLocalEvents?.();
+    this.feed.stop();
     await this.unlisten?.();
   }
 

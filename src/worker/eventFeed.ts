@@ -11,6 +11,8 @@ type Listener = (events: readonly EventRecord[]) => void;
  */
 const LOOKBACK = 1_000;
 const PAGE = 1_000;
+/** How often an open feed tells the other processes it still wants their commits' notices. */
+const RENEW_MS = 20_000;
 
 /**
  * Every process's committed events, in this process: what `executor.onEvents` gives in a cluster,
@@ -26,6 +28,7 @@ export class EventFeed {
   private started: Promise<void> | undefined;
   private reading = false;
   private readAgain = false;
+  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
@@ -40,7 +43,22 @@ export class EventFeed {
       },
       () => {},
     );
-    return () => this.listeners.delete(listener);
+    if (!this.renewTimer) {
+      // Commits announce their events only while some process has a feed open: announce ours.
+      const announce = () => this.coordination.announceEventFeed().catch(() => {});
+      void announce();
+      this.renewTimer = setInterval(announce, RENEW_MS);
+      this.renewTimer.unref();
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (!this.listeners.size) this.stop();
+    };
+  }
+
+  stop(): void {
+    clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
   }
 
   /** Events this process has just committed. */

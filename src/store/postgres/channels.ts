@@ -17,6 +17,8 @@ export const CONTROL_CHANNEL = 'braid_control';
 export const SLOTS_CHANNEL = 'braid_slots';
 /** A commit appended events (payload ''): live views in other processes read them. */
 export const EVENTS_CHANNEL = 'braid_events';
+/** A process opened a live event feed (payload ''): commits send EVENTS_CHANNEL for a while. */
+export const FEED_CHANNEL = 'braid_feed';
 
 /** Below PostgreSQL's 8000-byte payload limit, with room to spare. */
 export const MAX_PAYLOAD_BYTES = 7900;

@@ -13,6 +13,7 @@ import {
   CONTROL_CHANNEL,
   decodeIds,
   EVENTS_CHANNEL,
+  FEED_CHANNEL,
   READY_CHANNEL,
   SETTLED_CHANNEL,
   SLOTS_CHANNEL,
@@ -33,7 +34,17 @@ export class PostgresCoordination implements Coordination {
   constructor(
     private readonly pool: pg.Pool,
     private readonly connectionString: string,
+    /** Makes this process's commits send braid_events notices until the given time. */
+    private readonly noticeEventsUntil: (untilMs: number) => void = () => {},
   ) {}
+
+  async announceEventFeed(): Promise<void> {
+    await this.pool.query(`SELECT pg_notify('${FEED_CHANNEL}', '')`);
+  }
+
+  sendEventNotices(untilMs: number): void {
+    this.noticeEventsUntil(untilMs);
+  }
 
   async registerWorker(workflows: readonly WorkflowRef[], leaseMs: number): Promise<string> {
     const id = `${os.hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
@@ -338,7 +349,7 @@ export class PostgresCoordination implements Coordination {
   async listen(handlers: NotificationHandlers): Promise<() => Promise<void>> {
     const listener = new NotificationListener(
       this.connectionString,
-      [READY_CHANNEL, SETTLED_CHANNEL, CONTROL_CHANNEL, SLOTS_CHANNEL, EVENTS_CHANNEL],
+      [READY_CHANNEL, SETTLED_CHANNEL, CONTROL_CHANNEL, SLOTS_CHANNEL, EVENTS_CHANNEL, FEED_CHANNEL],
       {
         notification: (channel, payload) => {
           if (channel === READY_CHANNEL) handlers.ready();
@@ -346,6 +357,7 @@ export class PostgresCoordination implements Coordination {
           else if (channel === CONTROL_CHANNEL) handlers.control(decodeIds(payload));
           else if (channel === SLOTS_CHANNEL) handlers.slots(decodeIds(payload));
           else if (channel === EVENTS_CHANNEL) handlers.events();
+          else if (channel === FEED_CHANNEL) handlers.feedAnnounced();
         },
         reconnected: () => handlers.reconnected(),
         disconnected: (error) => handlers.disconnected(error),

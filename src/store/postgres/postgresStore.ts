@@ -55,6 +55,8 @@ export class PostgresStore implements Store {
   private opened: pg.Pool | undefined;
   private opening: Promise<void> | undefined;
   private coordinator: PostgresCoordination | undefined;
+  /** Commits announce their events (braid_events) until then: some process has a live feed open. */
+  private eventNoticesUntil = 0;
 
   constructor(options: PostgresStoreOptions) {
     this.options = options;
@@ -70,7 +72,9 @@ export class PostgresStore implements Store {
   /** Leases, claims, semaphores and notifications for workers sharing this database. */
   get coordination(): Coordination | undefined {
     if (!this.opened) return undefined;
-    this.coordinator ??= new PostgresCoordination(this.opened, this.connectionString);
+    this.coordinator ??= new PostgresCoordination(this.opened, this.connectionString, (until) => {
+      this.eventNoticesUntil = Math.max(this.eventNoticesUntil, until);
+    });
     return this.coordinator;
   }
 
@@ -113,7 +117,8 @@ export class PostgresStore implements Store {
   }
 
   async commit(batch: WriteBatch): Promise<CommitResult> {
-    const { duplicateRunIds, refusedRunIds, seqs } = await commitBatch(this.use(), batch, this.workerId);
+    const noticeEvents = Date.now() < this.eventNoticesUntil;
+    const { duplicateRunIds, refusedRunIds, seqs } = await commitBatch(this.use(), batch, this.workerId, noticeEvents);
     // Only once the transaction has committed: a failed batch leaves the caller's events untouched.
     for (let i = 0; i < seqs.length; i++) {
       const seq = seqs[i];

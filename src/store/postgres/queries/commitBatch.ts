@@ -76,9 +76,21 @@ interface Parts {
   events: boolean;
   cache: boolean;
   controls: boolean;
+  /** A `braid_events` notice for live event feeds; sent only while some process has one open. */
+  eventNotice: boolean;
 }
 
-const PART_ORDER = ['fence', 'lockOthers', 'newRuns', 'runUpdates', 'steps', 'events', 'cache', 'controls'] as const;
+const PART_ORDER = [
+  'fence',
+  'lockOthers',
+  'newRuns',
+  'runUpdates',
+  'steps',
+  'events',
+  'cache',
+  'controls',
+  'eventNotice',
+] as const;
 
 interface Statement {
   name: string;
@@ -230,13 +242,15 @@ function commitBatchSql(parts: Parts): string {
    ORDER BY e.ord
   RETURNING seq
 )`);
-    outputs.push(
-      `(SELECT coalesce(array_agg(seq ORDER BY seq), '{}') FROM inserted_events) AS seqs`,
-      // One notice per commit (PostgreSQL folds identical ones): other processes' event feeds read
-      // the new events from the store.
-      `(SELECT count(pg_notify('${EVENTS_CHANNEL}', '')) FROM (SELECT 1 FROM inserted_events LIMIT 1) AS appended)
+    outputs.push(`(SELECT coalesce(array_agg(seq ORDER BY seq), '{}') FROM inserted_events) AS seqs`);
+    // One notice per commit: other processes' event feeds read the new events from the store.
+    // Only while a feed is open somewhere: every notice wakes every listening connection.
+    if (parts.eventNotice) {
+      outputs.push(
+        `(SELECT count(pg_notify('${EVENTS_CHANNEL}', '')) FROM (SELECT 1 FROM inserted_events LIMIT 1) AS appended)
      AS "eventNotices"`,
-    );
+      );
+    }
   }
   if (parts.cache) {
     const p = params(4);
@@ -318,8 +332,9 @@ export async function commitBatch(
   db: pg.Pool,
   batch: WriteBatch,
   workerId: string | null,
+  noticeEvents = true,
 ): Promise<CommitBatchOutcome> {
-  const bound = bindBatch(batch, workerId);
+  const bound = bindBatch(batch, workerId, noticeEvents);
   if (!bound.values.length) return { duplicateRunIds: [], refusedRunIds: [], seqs: [] };
   const { rows } = await db.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values });
   return outcome(bound, rows[0]!);
@@ -336,7 +351,7 @@ interface BoundBatch {
 
 const TERMINAL_OR_PAUSED = new Set(['succeeded', 'failed', 'cancelled', 'timed_out', 'paused']);
 
-function bindBatch(batch: WriteBatch, workerId: string | null): BoundBatch {
+function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boolean): BoundBatch {
   const newRunIds = new Set<string>();
   for (const run of batch.newRuns) newRunIds.add(run.id);
 
@@ -455,6 +470,7 @@ function bindBatch(batch: WriteBatch, workerId: string | null): BoundBatch {
     events: eventRunIds.length > 0,
     cache: latestCache.size > 0,
     controls: latestControls.size > 0,
+    eventNotice: noticeEvents && eventRunIds.length > 0,
   };
   // In PART_ORDER, as commitBatchSql numbers them.
   const values: unknown[] = [];
