@@ -1,8 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { StoreMigrationRequiredError, StoreVersionError } from '../../model/errors.js';
+import { findMigrationsDir, loadMigrationFiles, type Migration } from '../migrationFiles.js';
+
+export type { Migration };
 
 /**
  * Brings a PostgreSQL database up to the schema this code knows, from the numbered `.sql` files in
@@ -17,16 +17,8 @@ import { StoreMigrationRequiredError, StoreVersionError } from '../../model/erro
  * than a transaction-level one because it must span several transactions (one per migration).
  */
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
-
 /** pg_advisory_lock key: "braid_mi" in ASCII, so it is recognisable in pg_locks. */
 const MIGRATION_LOCK_KEY = '7094435055004977513';
-
-const MIGRATION_FILE = /^(\d+)_([\w-]+)\.sql$/;
 
 /** Applies the pending migrations; returns the versions it applied (empty when up to date). */
 export async function migrate(pool: pg.Pool, where: string, migrations = loadMigrations()): Promise<number[]> {
@@ -110,30 +102,9 @@ function highestKnown(migrations: readonly Migration[]): number {
 
 /** Reads the migration files, in version order. */
 export function loadMigrations(dir = migrationsDir()): Migration[] {
-  const migrations: Migration[] = [];
-  for (const file of fs.readdirSync(dir)) {
-    const match = MIGRATION_FILE.exec(file);
-    if (!match) continue;
-    const version = Number(match[1]);
-    const clash = migrations.find((m) => m.version === version);
-    if (clash)
-      throw new Error(`Two PostgreSQL migrations share version ${version} (${clash.name}, ${file}) in ${dir}.`);
-    migrations.push({ version, name: file, sql: fs.readFileSync(path.join(dir, file), 'utf8') });
-  }
-  return migrations.sort((a, b) => a.version - b.version);
+  return loadMigrationFiles(dir, 'PostgreSQL');
 }
 
-/**
- * The sibling `migrations/` folder when running from src (tsx, vitest). tsc does not copy `.sql`
- * files, so from dist/store/postgres/ the module falls back to the package's shipped
- * src/store/postgres/migrations (listed in package.json "files").
- */
 export function migrationsDir(): string {
-  const candidates = [
-    new URL('./migrations/', import.meta.url),
-    new URL('../../../src/store/postgres/migrations/', import.meta.url),
-  ].map((url) => fileURLToPath(url));
-  const dir = candidates.find((candidate) => fs.existsSync(candidate));
-  if (!dir) throw new Error(`Braid's PostgreSQL migrations are missing: looked in ${candidates.join(' and ')}.`);
-  return dir;
+  return findMigrationsDir('postgres', 'PostgreSQL');
 }

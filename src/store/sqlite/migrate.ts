@@ -1,8 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
 import { StoreVersionError } from '../../model/errors.js';
+import { findMigrationsDir, loadMigrationFiles, type Migration } from '../migrationFiles.js';
+
+export type { Migration };
 
 /**
  * Brings a SQLite database up to the schema this code knows, from the numbered `.sql` files in
@@ -10,14 +10,6 @@ import { StoreVersionError } from '../../model/errors.js';
  * with the `braid_migrations` row that records it: a crash mid-migration leaves neither, so the
  * next open retries it cleanly instead of finding half a schema that claims to be complete.
  */
-
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
-
-const MIGRATION_FILE = /^(\d+)_([\w-]+)\.sql$/;
 
 /** Applies the pending migrations; returns the versions it applied (empty when up to date). */
 export function migrate(db: Database.Database, where: string, migrations = loadMigrations()): number[] {
@@ -54,29 +46,9 @@ export function highestApplied(db: Database.Database): number {
 
 /** Reads the migration files, in version order. */
 export function loadMigrations(dir = migrationsDir()): Migration[] {
-  const migrations: Migration[] = [];
-  for (const file of fs.readdirSync(dir)) {
-    const match = MIGRATION_FILE.exec(file);
-    if (!match) continue;
-    const version = Number(match[1]);
-    const clash = migrations.find((m) => m.version === version);
-    if (clash) throw new Error(`Two SQLite migrations share version ${version} (${clash.name}, ${file}) in ${dir}.`);
-    migrations.push({ version, name: file, sql: fs.readFileSync(path.join(dir, file), 'utf8') });
-  }
-  return migrations.sort((a, b) => a.version - b.version);
+  return loadMigrationFiles(dir, 'SQLite');
 }
 
-/**
- * The sibling `migrations/` folder when running from src (tsx, vitest). tsc does not copy `.sql`
- * files, so from dist/store/sqlite/ the module falls back to the package's shipped
- * src/store/sqlite/migrations (listed in package.json "files").
- */
 export function migrationsDir(): string {
-  const candidates = [
-    new URL('./migrations/', import.meta.url),
-    new URL('../../../src/store/sqlite/migrations/', import.meta.url),
-  ].map((url) => fileURLToPath(url));
-  const dir = candidates.find((candidate) => fs.existsSync(candidate));
-  if (!dir) throw new Error(`Braid's SQLite migrations are missing: looked in ${candidates.join(' and ')}.`);
-  return dir;
+  return findMigrationsDir('sqlite', 'SQLite');
 }
