@@ -588,7 +588,8 @@ export function describeStoreConformance(
   });
 }
 
-function makeRun(overrides: Partial<RunRecord> = {}): RunRecord {
+/** A run record with every field set to a plain value; tests override what they check. */
+export function makeRun(overrides: Partial<RunRecord> = {}): RunRecord {
   const id = overrides.id ?? 'run';
   return {
     id,

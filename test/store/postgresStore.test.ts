@@ -7,13 +7,12 @@ import { PostgresStore } from '../../src/store/postgres/postgresStore.js';
 import {
   type EventRecord,
   emptyBatch,
-  type RunRecord,
   type RunUpdate,
   type StepRecord,
   type WriteBatch,
 } from '../../src/store/types.js';
 import { createTestDatabase } from '../support/embeddedPostgres.js';
-import { describeStoreConformance } from './conformance.js';
+import { describeStoreConformance, makeRun } from './conformance.js';
 
 /** One database for the conformance suite, emptied before each test (faster than one per test). */
 let shared: { url: string; drop(): Promise<void> };
@@ -343,31 +342,6 @@ async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>
   } finally {
     await client.end();
   }
-}
-
-function makeRun(overrides: Partial<RunRecord> & Pick<RunRecord, 'id'>): RunRecord {
-  return {
-    workflow: 'wf',
-    version: '1',
-    status: 'queued',
-    input: '{}',
-    output: null,
-    error: null,
-    globals: '{}',
-    idempotencyKey: null,
-    parentRunId: null,
-    parentStep: null,
-    spawnKey: null,
-    rootRunId: overrides.id,
-    concurrencyKey: null,
-    replayOf: null,
-    createdAt: 1_700_000_000_000,
-    startedAt: null,
-    finishedAt: null,
-    deadlineAt: null,
-    checkpointSeq: 0,
-    ...overrides,
-  };
 }
 
 function update(id: string, status: RunUpdate['status'], overrides: Partial<RunUpdate> = {}): RunUpdate {
