@@ -1263,9 +1263,15 @@ export class Engine {
   }
 
   private handBackPaused(run: ActiveRun): void {
-    if (this.runs.get(run.rec.id) !== run) return;
-    this.runs.delete(run.rec.id);
-    this.cluster?.handBack([run.rec.id]);
+    const id = run.rec.id;
+    if (this.runs.get(id) !== run) return;
+    this.runs.delete(id);
+    for (const step of run.steps.values()) step.children?.unindex();
+    if (run.deadlineTimer !== undefined) this.timers.cancel(run.deadlineTimer);
+    run.deadlineTimer = undefined;
+    // Callers of result() wait on: the run ends wherever it is resumed.
+    for (const w of run.doneWaiters.splice(0)) this.waitFor(id, false).then(w, () => {});
+    this.cluster?.handBack([id]);
   }
 
   private releaseSlot(run: ActiveRun, step: ActiveStep): void {

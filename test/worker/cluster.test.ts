@@ -319,6 +319,8 @@ describe('workers on PostgreSQL', () => {
     const client = executor({ worker: false });
     const handle = await client.start(gated, {});
     while (!ran.length) await sleep(10);
+    // A caller waiting on the worker that holds the run hears its end too, wherever it resumes.
+    const onWorker = (await worker.getHandle(handle.runId)).result();
     const pausing = client.pause(handle.runId);
     await sleep(100);
     open = true;
@@ -329,6 +331,7 @@ describe('workers on PostgreSQL', () => {
     expect(await handle.status()).toBe('paused');
     await client.resume(handle.runId);
     expect((await handle.result()).output).toBe(2);
+    expect((await onWorker).output).toBe(2);
     expect(ran).toEqual(['first', 'second']);
   });
 
