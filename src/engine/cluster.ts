@@ -20,6 +20,11 @@ export interface Cluster {
   /** Takes a slot of a resource pool held in the database; resolves false if the wait was given up. */
   acquirePool(pool: string, holder: string, capacity: number): Promise<boolean>;
   releasePool(pool: string, holder: string): void;
+  /**
+   * Cancels a run no worker holds and none has started (no step ran), in the store; false if it
+   * is held or has started meanwhile (then its owner must cancel it). `error`: JSON text.
+   */
+  cancelUnstarted(runId: string, error: string): Promise<boolean>;
   /** Runs this process dropped from memory but may still own in the store: give them back to the queue. */
   handBack(runIds: readonly string[]): void;
   /** Execution slots were freed: a worker may claim more runs. */

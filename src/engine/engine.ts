@@ -705,6 +705,12 @@ export class Engine {
       const rec = await this.store.getRun(runId);
       if (!rec) throw new RunNotFoundError(runId);
       if (this.cluster && !isTerminalRun(rec.status)) {
+        // A run no worker has started yet is cancelled here and now: it may be waiting for a
+        // worker with its version, or for a concurrency slot, and then no owner would come.
+        const error = JSON.stringify(serializeError(new RunCancelledError(runId, reason)));
+        if (rec.status === 'queued' && (await this.cluster.cancelUnstarted(runId, error))) {
+          return this.waitFor(runId, false);
+        }
         await this.requestControl(runId, 'cancel', reason ?? null);
         return this.waitFor(runId, false);
       }

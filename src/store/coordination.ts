@@ -23,6 +23,11 @@ export interface Coordination {
    * the database; a run over the limit is claimed with `denied` set only under cancel-newest.
    */
   claimRuns(workerId: string, workflows: readonly ClaimableWorkflow[], limit: number): Promise<ClaimedRun[]>;
+  /**
+   * Cancels a queued run that no worker holds and whose steps never started, with its
+   * run_cancelled event and settled notice; false when it is held, started or finished.
+   */
+  cancelUnstarted(runId: string, error: string): Promise<boolean>;
   /** The ids of the unfinished runs the database says this worker owns. */
   ownedRuns(workerId: string): Promise<string[]>;
   /** Gives runs back to the queue (after a failed commit, say), so a worker claims them again. */

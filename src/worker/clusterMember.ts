@@ -205,6 +205,10 @@ export class ClusterMember implements Cluster {
     });
   }
 
+  cancelUnstarted(runId: string, error: string): Promise<boolean> {
+    return this.coordination.cancelUnstarted(runId, error);
+  }
+
   handBack(runIds: readonly string[]): void {
     if (!this.workerId || !runIds.length) return;
     for (const id of runIds) this.pendingHandBacks.add(id);

@@ -265,6 +265,21 @@ describe('workers on PostgreSQL', () => {
     expect((await handle.result()).output).toBe(2);
   });
 
+  it('cancels, from any process, a run that waits for a worker no one runs', async () => {
+    const v1 = workflow('stranded', { version: '1' }).step('s', () => 1);
+    const v9 = workflow('stranded', { version: '9' }).step('s', () => 9);
+    const worker = executor({ workflows: [v1] });
+    await worker.open();
+    const client = executor({ worker: false });
+    const handle = await client.start(v9, {});
+    const result = await client.cancel(handle.runId, 'version 9 was never deployed');
+    expect(result.status).toBe('cancelled');
+    expect(result.error?.message).toContain('version 9 was never deployed');
+    const events = await client.store.listEvents({ runId: handle.runId });
+    expect(events.map((e) => e.type)).toContain('run_cancelled');
+    expect(await sql('SELECT id FROM braid.runs WHERE owner_id IS NOT NULL')).toEqual([]);
+  });
+
   it('cancels a run owned by a worker from a process with no worker, children included', async () => {
     const child = workflow('sleepy-child').step('wait', async (ctx) => {
       await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));

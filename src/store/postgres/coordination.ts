@@ -247,6 +247,31 @@ export class PostgresCoordination implements Coordination {
     );
   }
 
+  async cancelUnstarted(runId: string, error: string): Promise<boolean> {
+    return this.transaction(async (client) => {
+      const now = Date.now();
+      const cancelled = await client.query(
+        `UPDATE braid.runs r SET status = 'cancelled', error = $2, finished_at = $3,
+                requested_action = NULL, requested_reason = NULL
+         WHERE r.id = $1 AND r.owner_id IS NULL AND r.status = 'queued'
+           AND NOT EXISTS (SELECT 1 FROM braid.steps s WHERE s.run_id = r.id AND s.attempts > 0)`,
+        [runId, error, now],
+      );
+      if (cancelled.rowCount !== 1) return false;
+      await client.query(
+        `INSERT INTO braid.events (run_id, step, type, at, attempt, data) VALUES ($1, NULL, 'run_cancelled', $2, NULL, $3)`,
+        [runId, now, error],
+      );
+      await client.query(
+        `WITH freed AS (DELETE FROM braid.semaphore_holders WHERE holder = $1 AND worker_id IS NULL RETURNING name)
+         SELECT pg_notify('${SLOTS_CHANNEL}', name) FROM freed`,
+        [runId],
+      );
+      await client.query(`SELECT pg_notify('${SETTLED_CHANNEL}', $1)`, [runId]);
+      return true;
+    });
+  }
+
   async ownedRuns(workerId: string): Promise<string[]> {
     const result = await this.pool.query<{ id: string }>('SELECT id FROM braid.runs WHERE owner_id = $1', [workerId]);
     return result.rows.map((r) => r.id);
