@@ -708,10 +708,9 @@ export class Engine {
         // A run no worker has started yet is cancelled here and now: it may be waiting for a
         // worker with its version, or for a concurrency slot, and then no owner would come.
         const error = JSON.stringify(serializeError(new RunCancelledError(runId, reason)));
-        if (rec.status === 'queued' && (await this.cluster.cancelUnstarted(runId, error))) {
-          return this.waitFor(runId, false);
+        if (!(rec.status === 'queued' && (await this.cluster.cancelUnstarted(runId, error)))) {
+          await this.requestControl(runId, 'cancel', reason ?? null);
         }
-        await this.requestControl(runId, 'cancel', reason ?? null);
         return this.waitFor(runId, false);
       }
       return this.storedResult(rec);
@@ -854,7 +853,7 @@ export class Engine {
       ) {
         continue;
       }
-      if (this.cluster && step.poolHold !== 'held' && this.clusterSemaphores(step).length) {
+      if (this.cluster && step.poolHold !== 'held' && this.needsClusterSlots(step)) {
         if (step.poolHold === undefined) this.acquireClusterSlots(run, step);
         continue;
       }
@@ -872,6 +871,10 @@ export class Engine {
    * The semaphores in the database a step needs in a cluster: its pool, whose size holds across
    * all workers, and the cluster-wide step limit when the workers set one.
    */
+  private needsClusterSlots(step: ActiveStep): boolean {
+    return step.def.pool !== undefined || this.cluster?.globalMaxParallelNodes !== undefined;
+  }
+
   private clusterSemaphores(step: ActiveStep): Array<{ name: string; capacity: number }> {
     const sems: Array<{ name: string; capacity: number }> = [];
     const pool = step.def.pool;
@@ -914,10 +917,12 @@ export class Engine {
     );
   }
 
-  private releasePoolHold(run: ActiveRun, step: ActiveStep): void {
-    step.poolHold = step.poolHold === 'acquiring' ? 'acquiring' : undefined;
-    const holds = step.clusterHolds.splice(0);
-    for (const name of holds) this.cluster?.releasePool(name, holderOf(run, step));
+  /** Gives back the step's slots in the database (only `only`, when given). */
+  private releasePoolHold(run: ActiveRun, step: ActiveStep, only?: string): void {
+    if (only === undefined && step.poolHold === 'held') step.poolHold = undefined;
+    const released = step.clusterHolds.filter((name) => only === undefined || name === only);
+    step.clusterHolds = step.clusterHolds.filter((name) => !released.includes(name));
+    for (const name of released) this.cluster?.releasePool(name, holderOf(run, step));
   }
 
   private startAttempt(run: ActiveRun, step: ActiveStep): void {
@@ -1271,12 +1276,9 @@ export class Engine {
   private handBackPaused(run: ActiveRun): void {
     const id = run.rec.id;
     if (this.runs.get(id) !== run) return;
-    this.runs.delete(id);
-    for (const step of run.steps.values()) step.children?.unindex();
-    if (run.deadlineTimer !== undefined) this.timers.cancel(run.deadlineTimer);
-    run.deadlineTimer = undefined;
+    this.forget(run);
     // Callers of result() wait on: the run ends wherever it is resumed.
-    for (const w of run.doneWaiters.splice(0)) this.waitFor(id, false).then(w, () => {});
+    this.waitElsewhereFor(run, id, false);
     this.cluster?.handBack([id]);
   }
 
@@ -1306,11 +1308,7 @@ export class Engine {
     this.freeSlots++;
     // The cluster-wide step limit too, or parents waiting in joins could hold every slot while
     // their children wait for one.
-    const at = step.clusterHolds.indexOf(GLOBAL_STEPS_SEMAPHORE);
-    if (at >= 0) {
-      step.clusterHolds.splice(at, 1);
-      this.cluster?.releasePool(GLOBAL_STEPS_SEMAPHORE, holderOf(run, step));
-    }
+    this.releasePoolHold(run, step, GLOBAL_STEPS_SEMAPHORE);
     this.pump();
     // Its children may be waiting for a worker: this one has room for them now.
     this.cluster?.capacityFreed();
@@ -1464,8 +1462,7 @@ export class Engine {
   }
 
   private afterRunCommitted(run: ActiveRun): void {
-    this.runs.delete(run.rec.id);
-    for (const step of run.steps.values()) step.children?.unindex();
+    this.forget(run);
     this.cluster?.capacityFreed();
     endSpan(run.span, run.rec.status, {
       outputBytes: run.rec.output?.length ?? 0,
@@ -1599,7 +1596,7 @@ export class Engine {
   private adoptExistingIdentity(phantom: RunRecord): void {
     const run = this.runs.get(phantom.id);
     if (run) {
-      this.runs.delete(phantom.id);
+      this.forget(run);
       for (const step of run.steps.values()) step.token = this.nextToken++;
     }
     const existing =
@@ -1615,10 +1612,7 @@ export class Engine {
           const registry = this.runs.get(phantom.parentRunId)?.steps.get(phantom.parentStep as string)?.children;
           registry?.rename(phantom.id, id);
         }
-        if (run) {
-          for (const w of run.settleWaiters.splice(0)) this.waitFor(id, true).then(w, () => {});
-          for (const w of run.doneWaiters.splice(0)) this.waitFor(id, false).then(w, () => {});
-        }
+        if (run) this.waitElsewhereFor(run, id, true);
       },
       () => {},
     );
@@ -1630,20 +1624,16 @@ export class Engine {
     for (const id of ids) {
       const run = this.runs.get(id);
       if (!run) continue;
-      this.runs.delete(id);
+      this.forget(run);
       dropped.push(id);
-      for (const step of run.steps.values()) step.children?.unindex();
       for (const step of run.steps.values()) {
         step.token = this.nextToken++;
         step.controller?.abort(error);
         step.children?.abortJoins(error);
         this.releaseSlot(run, step);
       }
-      if (run.deadlineTimer !== undefined) this.timers.cancel(run.deadlineTimer);
-      run.deadlineTimer = undefined;
       if (this.cluster) {
-        for (const w of run.settleWaiters.splice(0)) this.waitFor(id, true).then(w, () => {});
-        for (const w of run.doneWaiters.splice(0)) this.waitFor(id, false).then(w, () => {});
+        this.waitElsewhereFor(run, id, true);
         continue;
       }
       const result = { ...this.resultOf(run), success: false, error: serializeError(error) };
@@ -1652,6 +1642,23 @@ export class Engine {
     }
     this.pump();
     return dropped;
+  }
+
+  /** Takes a run out of memory: its children leave the index, its deadline timer stops. */
+  private forget(run: ActiveRun): void {
+    this.runs.delete(run.rec.id);
+    for (const step of run.steps.values()) step.children?.unindex();
+    if (run.deadlineTimer !== undefined) this.timers.cancel(run.deadlineTimer);
+    run.deadlineTimer = undefined;
+  }
+
+  /**
+   * In a cluster, hands a forgotten run's callers over to the run `runId` as it goes on elsewhere:
+   * `result()` callers always, `execute()` callers (who also want a pause) when `settleToo`.
+   */
+  private waitElsewhereFor(run: ActiveRun, runId: string, settleToo: boolean): void {
+    if (settleToo) for (const w of run.settleWaiters.splice(0)) this.waitFor(runId, true).then(w, () => {});
+    for (const w of run.doneWaiters.splice(0)) this.waitFor(runId, false).then(w, () => {});
   }
 
   /** A worker that lost its lease drops everything it held: other workers have taken it over. */

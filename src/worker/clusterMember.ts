@@ -321,15 +321,22 @@ export class ClusterMember implements Cluster {
     // still had queued for commit is refused rather than written over their new owners' state.
     this.engine.dropAll(new Error(`this worker lost its lease: ${why}`));
     this.pendingHandBacks.clear();
+    this.rejoin();
+  }
+
+  /** Registers again under a new id; if the database is away, the safety poll tries again. */
+  private rejoin(): void {
+    if (this.registering) return;
     this.registering = true;
     this.register().then(
       () => {
         this.registering = false;
+        this.databaseIsBack();
         this.workMayWait();
       },
       (error) => {
         this.registering = false;
-        this.databaseIsDown(error); // the safety poll tries again
+        this.databaseIsDown(error);
       },
     );
   }
@@ -420,21 +427,8 @@ export class ClusterMember implements Cluster {
 
   private poll(): void {
     if (this.stopping) return;
-    if (this.claims && this.workerId === null && !this.registering) {
-      // The lease was lost while the database was away: join again once it answers.
-      this.registering = true;
-      this.register().then(
-        () => {
-          this.registering = false;
-          this.databaseIsBack();
-          this.workMayWait();
-        },
-        (error) => {
-          this.registering = false;
-          this.databaseIsDown(error);
-        },
-      );
-    }
+    // The lease was lost while the database was away: join again once it answers.
+    if (this.claims && this.workerId === null) this.rejoin();
     this.catchUp();
     if (this.claims) {
       this.reconcileOwnership();
