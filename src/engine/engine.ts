@@ -665,7 +665,7 @@ export class Engine {
   private applyPause(run: ActiveRun): void {
     const runId = run.rec.id;
     run.rec.status = 'paused';
-    this.checkpoint(run);
+    this.checkpoint(run, true);
     this.writeRun(run);
     this.event(run, null, 'run_paused', null, null);
     this.queue.afterCommit(() => this.callbacks.emit('onWorkflowPause', { runId, workflow: run.rec.workflow }));
@@ -1452,7 +1452,7 @@ export class Engine {
       run.rec.error = JSON.stringify(outcome.error ?? serializeError(new RunCancelledError(run.rec.id)));
     }
     run.error = run.rec.error ? fromJson<SerializedError>(run.rec.error) : undefined;
-    this.checkpoint(run);
+    this.checkpoint(run, true);
     this.writeRun(run);
     this.event(run, null, `run_${run.rec.status}` as EventType, null, run.rec.error);
     this.pump();
@@ -1531,8 +1531,12 @@ export class Engine {
     return hashText(`${wf.name}\0${wf.version}\0${step.def.name}\0${canonicalJson({ input: run.input, parents })}`);
   }
 
-  private checkpoint(run: ActiveRun): void {
-    if (!this.config.enableCheckpoints) return;
+  /**
+   * Stores the run's global variables. Periodic checkpoints are opt-in (enableCheckpoints); a run
+   * that pauses or ends always stores them (`final`), so its result, read back later, has them.
+   */
+  private checkpoint(run: ActiveRun, final = false): void {
+    if (!this.config.enableCheckpoints && !final) return;
     run.rec.globals = JSON.stringify(run.globals);
     run.rec.checkpointSeq += run.completedSinceCheckpoint;
     run.completedSinceCheckpoint = 0;

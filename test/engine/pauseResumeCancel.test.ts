@@ -239,6 +239,29 @@ describe('resume', () => {
     expect(result.output).toBe('kept');
   });
 
+  it('keeps the global variables a step set across pause and resume, with checkpoints off', async () => {
+    const release = deferred();
+    const started = deferred<string>();
+    const wf = workflow('globals-across-pause')
+      .step('a', async (ctx) => {
+        ctx.setGlobal('seen', ctx.globals.tenant);
+        started.resolve(ctx.runId);
+        await release.promise;
+        return 1;
+      })
+      .step('b', { parents: ['a'] }, () => 2);
+    const executor = fx.executor();
+    const handle = await executor.start(wf, null, { globals: { tenant: 'acme' } });
+    const pausing = executor.pause(await started.promise);
+    release.resolve();
+    const paused = await pausing;
+    expect(paused.context.globalVariables).toEqual({ tenant: 'acme', seen: 'acme' });
+    await executor.resume(handle.runId);
+    const done = await handle.result();
+    expect(done.context.globalVariables).toEqual({ tenant: 'acme', seen: 'acme' });
+    expect((await executor.inspect(handle.runId)).context.globalVariables).toEqual({ tenant: 'acme', seen: 'acme' });
+  });
+
   it('refuses to resume a running run with InvalidStateError', async () => {
     const t = gatedChain('resume-running');
     const executor = fx.executor();
