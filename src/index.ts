@@ -1,10 +1,12 @@
 export type { CallbackHandler } from './engine/callbacks.js';
 export { CallbackManager } from './engine/callbacks.js';
 export { ConcurrencyLimitError } from './engine/concurrency.js';
-export { DEFAULT_CONFIG, type ExecutionConfig, type ExecutorOptions } from './engine/config.js';
+export { DEFAULT_CONFIG, type ExecutionConfig } from './engine/config.js';
 export type { StartOptions } from './engine/engine.js';
-export { type RunHandle, WorkflowExecutor } from './engine/executor.js';
 export type { Checkpoint, ExecutionResult, NodeResult, RunMetrics, WorkflowContext } from './engine/result.js';
+export type { ExecutorOptions } from './executor/options.js';
+export { type StartWorkerOptions, startWorker } from './executor/startWorker.js';
+export { type RunHandle, WorkflowExecutor } from './executor/workflowExecutor.js';
 export type {
   ChildHandle,
   ChildOutcome,
@@ -19,33 +21,43 @@ export {
   ChildWorkflowError,
   CycleError,
   DuplicateStepError,
+  DuplicateWorkflowError,
   ExecutorClosedError,
+  IdempotencyConflictError,
+  InvalidConfigError,
   InvalidInputError,
+  InvalidJoinError,
   InvalidRouteError,
   InvalidStateError,
   InvalidWorkflowError,
+  LeaseLostError,
   MissingStepFunctionError,
   NonRetryableError,
   NotSerializableError,
   RemoteError,
   RunCancelledError,
   RunNotFoundError,
+  RunTakenOverError,
   RunTimeoutError,
   type SerializedError,
   SpawnError,
+  StepEndedError,
   StepFailedError,
   StepTimeoutError,
+  StoreCommitError,
   StoreConnectionError,
   StoreLockedError,
   StoreMigrationRequiredError,
   StoreVersionError,
   UnknownParentError,
+  UnknownPoolError,
   WorkflowNotRegisteredError,
 } from './model/errors.js';
 export type { BackoffOptions, CacheOptions, StepOptions, WorkflowOptions } from './model/workflow.js';
 export { defineWorkflow, Workflow, workflow } from './model/workflow.js';
 export { type ExecutorMetrics, MetricsCollector } from './observe/metrics.js';
 export * from './store/index.js';
+export { MemoryStore } from './store/memory/memoryStore.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres/index.js';
+export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqliteStore.js';
 export type { WorkerOptions } from './worker/clusterMember.js';
-export { type StartWorkerOptions, startWorker } from './worker/startWorker.js';

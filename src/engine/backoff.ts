@@ -11,7 +11,13 @@ export function retryDelayMs(
   options: BackoffOptions | undefined,
   random: () => number = Math.random,
 ): number {
-  const o = { ...DEFAULT_BACKOFF, ...options };
+  // `??`, not a spread: an option given as `undefined` means the default, not NaN.
+  const o = {
+    initialMs: options?.initialMs ?? DEFAULT_BACKOFF.initialMs,
+    factor: options?.factor ?? DEFAULT_BACKOFF.factor,
+    maxMs: options?.maxMs ?? DEFAULT_BACKOFF.maxMs,
+    jitter: options?.jitter ?? DEFAULT_BACKOFF.jitter,
+  };
   const base = Math.min(o.maxMs, o.initialMs * o.factor ** Math.max(0, retry - 1));
   const jitter = Math.min(1, Math.max(0, o.jitter));
   const spread = base * jitter * (2 * random() - 1);

@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import { InvalidConfigError } from '../model/errors.js';
 
 /**
  * The executor's settings: the seven fields of the WorkflowExecutor reference, plus where to store
@@ -25,25 +25,6 @@ export interface ExecutionConfig {
   traceExecution: boolean;
 }
 
-export interface ExecutorOptions extends Partial<ExecutionConfig> {
-  /** Where runs live. Default: SQLite at `.braid/braid.db` (or BRAID_DB). */
-  store?: Store;
-  /** Named semaphores: `{ llm: 4 }` lets at most 4 steps with `pool: 'llm'` run at once. */
-  pools?: Record<string, number>;
-  /** Workflows this executor runs and recovers. Workflows passed to `execute` are added too. */
-  workflows?: ReadonlyArray<import('../model/workflow.js').Workflow<any, any, any>>;
-  /** How many recent results `executionHistory` keeps. Default 100. */
-  historySize?: number;
-  /** Resume unfinished runs of registered workflows when the executor opens. Default true. */
-  recover?: boolean;
-  /**
-   * On a scale-out store (Postgres): how this process takes part. By default it is a worker that
-   * claims runs of its registered workflows (unless `recover: false`); `false` makes a process
-   * that only starts runs and waits for their results.
-   */
-  worker?: boolean | import('../worker/clusterMember.js').WorkerOptions;
-}
-
 export const DEFAULT_CONFIG: ExecutionConfig = {
   maxParallelNodes: 10,
   timeoutSeconds: 300,
@@ -60,23 +41,20 @@ export function resolveConfig(options: Partial<ExecutionConfig>): ExecutionConfi
     const value = options[key];
     if (value !== undefined) (config as Record<string, unknown>)[key] = value;
   }
-  if (!Number.isInteger(config.maxParallelNodes) || config.maxParallelNodes < 1) {
-    throw new RangeError(
-      `ExecutionConfig.maxParallelNodes must be a whole number >= 1, got ${config.maxParallelNodes}.`,
-    );
+  const refuse = (key: keyof ExecutionConfig, rule: string) => {
+    throw new InvalidConfigError(`ExecutionConfig.${key}`, `must be ${rule}, got ${config[key]}.`);
+  };
+  if (!Number.isInteger(config.maxParallelNodes) || config.maxParallelNodes < 1)
+    refuse('maxParallelNodes', 'a whole number >= 1');
+  if (!(config.timeoutSeconds >= 0) || config.timeoutSeconds === Number.POSITIVE_INFINITY) {
+    refuse('timeoutSeconds', 'a finite number >= 0 (0 = no deadline)');
   }
-  if (!(config.timeoutSeconds >= 0)) {
-    throw new RangeError(
-      `ExecutionConfig.timeoutSeconds must be >= 0 (0 = no deadline), got ${config.timeoutSeconds}.`,
-    );
-  }
-  if (!Number.isInteger(config.maxRetries) || config.maxRetries < 0) {
-    throw new RangeError(`ExecutionConfig.maxRetries must be a whole number >= 0, got ${config.maxRetries}.`);
-  }
+  if (!Number.isInteger(config.maxRetries) || config.maxRetries < 0) refuse('maxRetries', 'a whole number >= 0');
   if (!Number.isInteger(config.checkpointInterval) || config.checkpointInterval < 1) {
-    throw new RangeError(
-      `ExecutionConfig.checkpointInterval must be a whole number >= 1, got ${config.checkpointInterval}.`,
-    );
+    refuse('checkpointInterval', 'a whole number >= 1');
+  }
+  for (const key of ['retryFailedNodes', 'enableCheckpoints', 'traceExecution'] as const) {
+    if (typeof config[key] !== 'boolean') refuse(key, 'true or false');
   }
   return config;
 }

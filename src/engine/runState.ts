@@ -13,23 +13,36 @@ export interface WorkflowPlan {
   sinks: readonly string[];
 }
 
+/**
+ * Everything a step holds while it executes, in one place, so that one routine gives it all back:
+ * an execution slot of the process (and of its run's cap), a unit of its pool in this process,
+ * and, in a cluster, units of semaphores held in the database (its pool across workers, the
+ * cluster-wide step limit).
+ */
+export interface SlotHold {
+  slot: boolean;
+  pool: boolean;
+  /** The database semaphores held now, in the order they were taken. */
+  gates: string[];
+  /** 'acquiring' while the gates are being taken, 'held' once all are. */
+  gateState: 'none' | 'acquiring' | 'held';
+}
+
 /** A step of an active run: its stored record plus what only lives while the process does. */
 export interface ActiveStep {
   def: StepDefinition;
   rec: StepRecord;
-  /** The parsed output, kept so children read it without parsing JSON again. */
+  /** The output as every reader sees it: parsed from its stored JSON. */
   value: unknown;
-  /** Changes with every attempt; a settle carrying an old token is ignored. */
+  /**
+   * The attempt fence: changes whenever an attempt starts or is stopped. Whatever an attempt does
+   * late (a settle, a timeout, a spawn) carries the token it started with and is ignored if stale.
+   */
   token: number;
   controller: AbortController | undefined;
-  /** Timer for the attempt's timeout or the pending retry. */
-  timer: number | undefined;
-  holdsSlot: boolean;
-  holdsPool: boolean;
-  /** With a cluster: the step's slot of its pool in the database (being acquired, or held). */
-  poolHold: 'acquiring' | 'held' | undefined;
-  /** The semaphores in the database this step holds now (its pool, the cluster step limit). */
-  clusterHolds: string[];
+  /** The attempt's timeout. */
+  timeoutTimer: number | undefined;
+  hold: SlotHold;
   /** Waiting for a slot in the ready queue. */
   inQueue: boolean;
   /** Attempts cut short by a crash; they do not count against the retry budget. */
@@ -41,8 +54,16 @@ export interface ActiveStep {
 
 export type Waiter = (result: ExecutionResult) => void;
 
+/** Callers waiting on a run: `execute()` wants it ended or paused, `result()` wants it ended. */
+export interface RunWaiters {
+  settle: Waiter[];
+  done: Waiter[];
+}
+
 export interface ActiveRun {
   rec: RunRecord;
+  /** False once the run has left memory (ended, evicted, dropped): what still refers to it lets go. */
+  resident: boolean;
   plan: WorkflowPlan;
   input: unknown;
   globals: Record<string, unknown>;
@@ -55,14 +76,39 @@ export interface ActiveRun {
   completedSinceCheckpoint: number;
   retries: number;
   cacheHits: number;
-  /** `execute()` callers: resolved when the run ends or pauses. */
-  settleWaiters: Waiter[];
-  /** `result()` callers: resolved when the run ends. */
-  doneWaiters: Waiter[];
+  waiters: RunWaiters;
   deadlineTimer: number | undefined;
+  /** The wake-up armed for this run (its earliest retry), with its time. */
+  wakeTimer: number | undefined;
+  wakeTimerAt: number | null;
   span: Span | undefined;
   /** True while the run is loaded but waits for a concurrency slot of its workflow. */
   waitingForConcurrency: boolean;
   /** The error that ended the run, kept for the result. */
   error: SerializedError | undefined;
+}
+
+export function emptyHold(): SlotHold {
+  return { slot: false, pool: false, gates: [], gateState: 'none' };
+}
+
+/**
+ * The attempt fence: whether `token` still names the step's current attempt. Everything an attempt
+ * does asynchronously (settle, time out, spawn, join, take a slot back) checks it first.
+ */
+export function isCurrentAttempt(step: ActiveStep, token: number): boolean {
+  return step.token === token && step.rec.status === 'running';
+}
+
+/** What a new run needs besides its workflow and input; children fill the parent fields. */
+export interface NewRunSpec {
+  plan: WorkflowPlan;
+  /** The input as every step reads it: parsed from `inputJson`. */
+  input: unknown;
+  inputJson: string;
+  id: string;
+  idempotencyKey: string | null;
+  globals: Record<string, unknown>;
+  parent: { run: ActiveRun; step: ActiveStep; key: string } | null;
+  replayOf: string | null;
 }

@@ -9,19 +9,41 @@ import type {
 } from '../model/context.js';
 import {
   ChildWorkflowError,
+  InvalidJoinError,
   InvalidWorkflowError,
   RemoteError,
   RunCancelledError,
   type SerializedError,
   SpawnError,
+  StepEndedError,
 } from '../model/errors.js';
 import { canonicalJson, fromJson, toJson } from '../model/json.js';
+import { validateInputSync } from '../model/schema.js';
 import type { Workflow } from '../model/workflow.js';
+import { isTerminalRun, type RunRecord } from '../store/types.js';
 import type { ChildEntry, JoinWaiter } from './children.js';
 import { ChildRegistry } from './children.js';
-import type { Engine } from './engine.js';
 import { hashText, newRunId } from './ids.js';
-import type { ActiveRun, ActiveStep, WorkflowPlan } from './runState.js';
+import type { ExecutionResult } from './result.js';
+import { type ActiveRun, type ActiveStep, isCurrentAttempt, type NewRunSpec, type WorkflowPlan } from './runState.js';
+
+/** What a step's context needs from the engine: a narrow port, so the context never sees the engine. */
+export interface StepHost {
+  /** The engine's index from child run id to the registry of the step that spawned it. */
+  readonly childIndex: Map<string, ChildRegistry>;
+  /** The plan of a workflow given by object (registered on first use) or by name. */
+  planOf(workflow: Workflow<any, any, any> | string): WorkflowPlan;
+  /** Creates a run in the current batch (synchronously, so a fan-out is one transaction). */
+  addRun(spec: NewRunSpec): RunRecord;
+  /** Cancels children a join no longer needs. */
+  cancelChildren(runIds: readonly string[], reason: string): void;
+  /** The step gives its slot back while it waits. */
+  suspend(run: ActiveRun, step: ActiveStep): void;
+  /** The step takes a slot back, ahead of new work: true once it has one, false if the attempt ended. */
+  resume(run: ActiveRun, step: ActiveStep, token: number, then: (outcome: boolean | Error) => void): void;
+  /** Waits for a run to end (for a handle used after the attempt that spawned it). */
+  waitForRun(runId: string): Promise<ExecutionResult>;
+}
 
 interface PreparedSpawn {
   plan: WorkflowPlan;
@@ -44,7 +66,7 @@ export class StepContextImpl implements StepContext<any, any> {
   private waits = 0;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly host: StepHost,
     private readonly run: ActiveRun,
     private readonly step: ActiveStep,
     private fixedSignal: AbortSignal | undefined,
@@ -64,7 +86,7 @@ export class StepContextImpl implements StepContext<any, any> {
     const step = this.step;
     // Kept once made: a step that reads ctx.signal again after it fired must see the same signal
     // and reason (a StepTimeoutError, say), not a new one.
-    if (step.token !== this.token || step.rec.status !== 'running') {
+    if (!isCurrentAttempt(step, this.token)) {
       this.fixedSignal = AbortSignal.abort(new RunCancelledError(this.runId, 'this attempt was stopped'));
       return this.fixedSignal;
     }
@@ -89,8 +111,9 @@ export class StepContextImpl implements StepContext<any, any> {
   }
 
   setGlobal(key: string, value: unknown): void {
-    toJson(value, `Global variable "${key}"`);
-    this.run.globals[key] = value;
+    this.assertCurrent('setGlobal');
+    // Stored as JSON, so every later reader sees the JSON form (as after a restart).
+    this.run.globals[key] = fromJson(toJson(value, `Global variable "${key}"`));
   }
 
   route<T = null>(targets: string | readonly string[], value?: T): RouteDecision<T> {
@@ -111,10 +134,13 @@ export class StepContextImpl implements StepContext<any, any> {
   spawnWorkflows(
     children: ReadonlyArray<{ workflow: Workflow<any, any, any> | string; input: unknown; options?: SpawnOptions }>,
   ): Array<ChildHandle<any>> {
-    this.assertCurrent();
+    this.assertCurrent('spawnWorkflow');
+    if (!Array.isArray(children)) {
+      throw new SpawnError('?', 'spawnWorkflows takes an array of { workflow, input, options? }. Nothing was spawned.');
+    }
     // Check every child before creating any, so a bad one leaves nothing half-spawned.
     const prepared = children.map((c) => this.prepare(c.workflow, c.input, c.options));
-    this.step.children ??= new ChildRegistry(true, this.engine.childIndex);
+    this.step.children ??= new ChildRegistry(true, this.host.childIndex);
     const registry = this.step.children;
     return prepared.map((p) => {
       const key = p.explicitKey ?? `${p.contentHash}:${registry.nextOrdinal(p.contentHash)}`;
@@ -123,7 +149,7 @@ export class StepContextImpl implements StepContext<any, any> {
       // Identity is (parent run, parent step, key), held by the store's unique index; the id itself
       // is a fresh time-ordered one, so a parent's children list in spawn order.
       const id = newRunId();
-      const child = this.engine.addRun({
+      const child = this.host.addRun({
         plan: p.plan,
         input: p.input,
         inputJson: p.inputJson,
@@ -154,35 +180,38 @@ export class StepContextImpl implements StepContext<any, any> {
     const name = typeof workflow === 'string' ? workflow : workflow?.name;
     let plan: WorkflowPlan;
     try {
-      plan = typeof workflow === 'string' ? this.engine.planFor(workflow) : this.engine.register(workflow);
+      plan = this.host.planOf(workflow);
     } catch (error) {
       throw new SpawnError(String(name), (error as Error).message, { cause: error });
     }
-    const schema = plan.workflow.options.input;
-    let parsed = input;
-    if (schema) {
-      const result = schema['~standard'].validate(input);
-      if (result instanceof Promise) {
-        throw new SpawnError(
-          plan.workflow.name,
-          'its input schema validates asynchronously; spawn needs a synchronous schema.',
-        );
-      }
-      if (result.issues) {
-        throw new SpawnError(
-          plan.workflow.name,
-          `the input does not match its schema: ${result.issues.map((i) => i.message).join('; ')}. Nothing was spawned.`,
-        );
-      }
-      parsed = result.value;
+    const checked = validateInputSync(plan.workflow.options.input, input);
+    if ('async' in checked) {
+      throw new SpawnError(
+        plan.workflow.name,
+        'its input schema validates asynchronously; spawn needs a synchronous schema.',
+      );
+    }
+    if ('issues' in checked) {
+      throw new SpawnError(
+        plan.workflow.name,
+        `the input does not match its schema: ${checked.issues.map((i) => i.message).join('; ')}. Nothing was spawned.`,
+      );
     }
     let inputJson: string;
     try {
-      inputJson = toJson(parsed, `The input of child workflow "${plan.workflow.name}"`);
+      inputJson = toJson(checked.value, `The input of child workflow "${plan.workflow.name}"`);
     } catch (error) {
       throw new SpawnError(plan.workflow.name, (error as Error).message, { cause: error });
     }
+    const parsed = fromJson(inputJson);
     const explicitKey = options?.key ?? options?.idempotencyKey;
+    if (explicitKey !== undefined && (typeof explicitKey !== 'string' || explicitKey.length === 0)) {
+      throw new SpawnError(
+        plan.workflow.name,
+        `its key must be a non-empty string, got ${typeof explicitKey === 'string' ? 'an empty string' : typeof explicitKey}. ` +
+          'Nothing was spawned.',
+      );
+    }
     return {
       plan,
       input: parsed,
@@ -193,7 +222,7 @@ export class StepContextImpl implements StepContext<any, any> {
   }
 
   private handle(entry: ChildEntry): ChildHandle<any> {
-    const engine = this.engine;
+    const host = this.host;
     return {
       runId: entry.runId,
       workflow: entry.workflow,
@@ -208,7 +237,7 @@ export class StepContextImpl implements StepContext<any, any> {
         }
         if (entry.status === 'succeeded') return fromJson(entry.output);
         if (isFinished(entry)) throw childError(entry);
-        const result = await engine.waitFor(entry.runId, false);
+        const result = await host.waitForRun(entry.runId);
         if (result.success) return result.output;
         throw new ChildWorkflowError(entry.runId, entry.workflow, result.status, result.error);
       },
@@ -219,13 +248,28 @@ export class StepContextImpl implements StepContext<any, any> {
   // Joining
 
   join(handles: ReadonlyArray<ChildHandle<any>>, options?: { policy: JoinPolicy }): Promise<any> {
-    const policy = options?.policy ?? 'all';
-    if (policy === 'all') return this.joinAll(handles);
-    const needed = policy === 'any' ? 1 : policy.atLeast;
-    return this.joinQuorum(handles, needed);
+    // A join always answers with a promise: what it refuses (a stale context, a foreign handle)
+    // is a rejection, like a child's failure.
+    try {
+      const policy = options?.policy ?? 'all';
+      if (policy === 'all') return this.joinAll(handles);
+      const needed = policy === 'any' ? 1 : policy?.atLeast;
+      return this.joinQuorum(handles, needed);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   joinSettled(handles: ReadonlyArray<ChildHandle<any>>): Promise<Array<ChildOutcome<any>>> {
+    try {
+      return this.settledJoin(handles);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private settledJoin(handles: ReadonlyArray<ChildHandle<any>>): Promise<Array<ChildOutcome<any>>> {
+    this.assertCurrent('joinSettled');
     const entries = this.entriesOf(handles);
     const outcomes = () => entries.map(outcomeOf);
     return this.wait<Array<ChildOutcome<any>>>(entries, (_entry, pending, done) => {
@@ -234,6 +278,7 @@ export class StepContextImpl implements StepContext<any, any> {
   }
 
   private joinAll(handles: ReadonlyArray<ChildHandle<any>>): Promise<any[]> {
+    this.assertCurrent('join');
     const entries = this.entriesOf(handles);
     const values = () => entries.map((e) => fromJson(e.output));
     const failed = entries.find((e) => isFinished(e) && e.status !== 'succeeded');
@@ -245,11 +290,13 @@ export class StepContextImpl implements StepContext<any, any> {
   }
 
   private joinQuorum(handles: ReadonlyArray<ChildHandle<any>>, needed: number): Promise<QuorumResult<any>> {
+    this.assertCurrent('join');
     const entries = this.entriesOf(handles);
     if (!Number.isInteger(needed) || needed < 1 || needed > entries.length) {
       return Promise.reject(
-        new RangeError(
-          `join policy needs ${needed} successes out of ${entries.length} children; that can never be met.`,
+        new InvalidJoinError(
+          this.stepName,
+          `policy { atLeast: ${needed} } needs a whole number from 1 to ${entries.length} (the number of handles joined).`,
         ),
       );
     }
@@ -265,7 +312,7 @@ export class StepContextImpl implements StepContext<any, any> {
     const settle = (pending: ReadonlySet<string>): QuorumResult<any> | Error | undefined => {
       if (counted.length >= needed) {
         const cancelled = [...pending];
-        this.engine.cancelChildren(cancelled, `join needed ${needed} success(es) and has them`);
+        this.host.cancelChildren(cancelled, `join needed ${needed} success(es) and has them`);
         return { counted: counted.slice(0, Math.max(needed, counted.length)), cancelled, failed };
       }
       if (counted.length + pending.size < needed) {
@@ -299,11 +346,11 @@ export class StepContextImpl implements StepContext<any, any> {
     entries: ChildEntry[],
     onDone: (entry: ChildEntry, pending: ReadonlySet<string>, done: (result: () => T | Promise<T>) => void) => void,
   ): Promise<T | undefined> {
-    this.assertCurrent();
+    this.assertCurrent('join');
     const pending = new Set(entries.filter((e) => !isFinished(e)).map((e) => e.runId));
     if (pending.size === 0) return Promise.resolve(undefined);
     const registry = this.step.children as ChildRegistry;
-    const engine = this.engine;
+    const host = this.host;
     return new Promise<T | undefined>((resolve, reject) => {
       let finished = false;
       const waiter: JoinWaiter = {
@@ -334,26 +381,31 @@ export class StepContextImpl implements StepContext<any, any> {
         // children to run: the slot stays given back until the last one ends. An attempt that already
         // ended needs no slot at all.
         if (this.waits > 0 || !this.isCurrent()) return settle(result);
-        engine.reclaimSlot(this.run, this.step, this.token, (ok) => {
-          if (!ok) return reject(this.signal.reason ?? new RunCancelledError(this.runId));
-          if (this.waits > 0) engine.yieldSlot(this.run, this.step); // a new wait began meanwhile
+        host.resume(this.run, this.step, this.token, (outcome) => {
+          if (outcome instanceof Error) return reject(outcome);
+          if (!outcome) return reject(this.signal.reason ?? new RunCancelledError(this.runId));
+          if (this.waits > 0) host.suspend(this.run, this.step); // a new wait began meanwhile
           settle(result);
         });
       };
       this.waits++;
       registry.addJoin(waiter);
-      engine.yieldSlot(this.run, this.step);
+      host.suspend(this.run, this.step);
     });
   }
 
   private entriesOf(handles: ReadonlyArray<ChildHandle<any>>): ChildEntry[] {
+    if (!Array.isArray(handles)) {
+      throw new InvalidJoinError(this.stepName, 'it takes an array of the handles spawnWorkflow returned.');
+    }
     const registry = this.step.children;
     return handles.map((h) => {
       const entry = registry?.byRunId.get(h?.runId);
       if (!entry) {
-        throw new SpawnError(
-          h?.workflow ?? 'unknown',
-          `run "${h?.runId}" was not spawned by step "${this.stepName}" of this run; join only the handles this step's spawnWorkflow returned.`,
+        throw new InvalidJoinError(
+          this.stepName,
+          `run "${h?.runId}" was not spawned by this step of run "${this.runId}". A step joins only the handles its own ` +
+            'spawnWorkflow calls returned; to wait for another run, use `executor.getHandle(runId)` outside the step.',
         );
       }
       return entry;
@@ -361,20 +413,17 @@ export class StepContextImpl implements StepContext<any, any> {
   }
 
   private isCurrent(): boolean {
-    return this.step.token === this.token && this.step.rec.status === 'running';
+    return isCurrentAttempt(this.step, this.token);
   }
 
-  private assertCurrent(): void {
-    if (!this.isCurrent()) {
-      throw this.signal.reason instanceof Error
-        ? this.signal.reason
-        : new RunCancelledError(this.runId, 'this attempt was stopped');
-    }
+  /** Refuses a call made after the attempt ended: it would change a step that is over. */
+  private assertCurrent(call: string): void {
+    if (!this.isCurrent()) throw new StepEndedError(this.runId, this.stepName, this.attempt, call);
   }
 }
 
 function isFinished(e: ChildEntry): boolean {
-  return e.status === 'succeeded' || e.status === 'failed' || e.status === 'cancelled' || e.status === 'timed_out';
+  return isTerminalRun(e.status);
 }
 
 function outcomeOf(e: ChildEntry): ChildOutcome<any> {

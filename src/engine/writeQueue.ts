@@ -1,5 +1,29 @@
 import type { CommitResult, Store } from '../store/store.js';
 import type { CacheEntry, EventRecord, RunControl, RunRecord, StepRecord, WriteBatch } from '../store/types.js';
+import { splitBatch } from './splitBatch.js';
+
+/** What the queue does when a commit fails. */
+export interface CommitPolicy {
+  /** Whether a failed commit may land if tried again: the store was busy, the disk full, the link down. */
+  isTransient(error: unknown): boolean;
+  /** How long to retry a transient failure before giving the batch up (Infinity: until it lands). */
+  giveUpAfterMs: number;
+  /**
+   * The group a run's writes belong to (its tree of runs). A batch the store refuses for its data
+   * is split into groups committed one by one, so only the runs whose data is at fault fail.
+   */
+  groupOf(runId: string): string;
+}
+
+export interface CommitHandlers {
+  /** A (part of a) batch that could not be written: memory is ahead of the store for its runs. */
+  failed(error: unknown, batch: WriteBatch): void;
+  /** What a scale-out store refused or skipped (called before the batch's effects run). */
+  result(result: CommitResult, batch: WriteBatch): void;
+}
+
+const RETRY_FIRST_MS = 10;
+const RETRY_MAX_MS = 2_000;
 
 /**
  * Group commit. Transitions produced in the same tick go into one batch, committed in one
@@ -26,12 +50,18 @@ export class WriteQueue {
   private idleWaiters: Array<() => void> = [];
   private readonly committedListeners = new Set<(events: readonly EventRecord[]) => void>();
 
+  private abandoned = false;
+
   constructor(
     private readonly store: Store,
-    private readonly onCommitError: (error: unknown, batch: WriteBatch) => void,
-    /** Called with what a scale-out store refused or skipped, before the batch's effects run. */
-    private readonly onCommitResult: (result: CommitResult, batch: WriteBatch) => void = () => {},
+    private readonly handlers: CommitHandlers,
+    private readonly policy: CommitPolicy,
   ) {}
+
+  /** On close: a batch being retried is given up after its current try (its runs resume on the next start). */
+  abandonRetries(): void {
+    this.abandoned = true;
+  }
 
   /** `local`: this process runs the new run itself (scale-out stores record it as the owner). */
   insertRun(rec: RunRecord, local = true): void {
@@ -135,25 +165,9 @@ export class WriteQueue {
       const batch = empty ? undefined : this.take();
       const effects = this.effects;
       this.effects = [];
-      if (batch) {
-        let result: CommitResult;
-        try {
-          result = await this.store.commit(batch);
-        } catch (error) {
-          this.onCommitError(error, batch);
-          continue;
-        }
-        if (result.refusedRunIds?.length || result.duplicateRunIds.length) this.onCommitResult(result, batch);
-        if (batch.events.length) {
-          for (const listener of this.committedListeners) {
-            try {
-              listener(batch.events);
-            } catch (error) {
-              console.error('[braid] an event listener threw:', error);
-            }
-          }
-        }
-      }
+      if (batch) await this.commit(batch);
+      // Effects run whatever happened to the batch: those of runs whose writes failed are fenced
+      // (their runs were dropped), and every other run of the batch goes on.
       for (const effect of effects) {
         try {
           effect();
@@ -161,6 +175,70 @@ export class WriteQueue {
           // Effects are engine code; one failing must not stop the others from running.
           console.error('[braid] internal error after commit:', error);
         }
+      }
+    }
+  }
+
+  /** Commits a batch; on a data error, group by group, so one bad run does not fail the others. */
+  private async commit(batch: WriteBatch): Promise<void> {
+    let error: unknown;
+    try {
+      this.committed(batch, await this.commitWithRetries(batch));
+      return;
+    } catch (e) {
+      error = e;
+    }
+    if (this.policy.isTransient(error)) {
+      this.handlers.failed(error, batch);
+      return;
+    }
+    const groups = splitBatch(batch, (id) => this.policy.groupOf(id));
+    if (groups.length < 2) {
+      this.handlers.failed(error, batch);
+      return;
+    }
+    for (const group of groups) {
+      try {
+        this.committed(group, await this.commitWithRetries(group));
+      } catch (groupError) {
+        this.handlers.failed(groupError, group);
+      }
+    }
+  }
+
+  /**
+   * Tries a commit again, with backoff, while it fails for a reason that passes (SQLITE_BUSY from
+   * another process, a full disk, a lost connection). The event loop is free meanwhile, and later
+   * batches wait: the store sees transitions in order.
+   */
+  private async commitWithRetries(batch: WriteBatch): Promise<CommitResult> {
+    const started = Date.now();
+    let delayMs = RETRY_FIRST_MS;
+    let reported = false;
+    for (;;) {
+      try {
+        return await this.store.commit(batch);
+      } catch (error) {
+        const elapsed = Date.now() - started;
+        if (!this.policy.isTransient(error) || this.abandoned || elapsed >= this.policy.giveUpAfterMs) throw error;
+        if (!reported && elapsed >= 1_000) {
+          reported = true;
+          console.error(`[braid] writing to ${this.store.description} keeps failing; retrying until it lands:`, error);
+        }
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        delayMs = Math.min(delayMs * 2, RETRY_MAX_MS);
+      }
+    }
+  }
+
+  private committed(batch: WriteBatch, result: CommitResult): void {
+    if (result.refusedRunIds?.length || result.duplicateRunIds.length) this.handlers.result(result, batch);
+    if (!batch.events.length) return;
+    for (const listener of this.committedListeners) {
+      try {
+        listener(batch.events);
+      } catch (error) {
+        console.error('[braid] an event listener threw:', error);
       }
     }
   }

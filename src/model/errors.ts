@@ -308,6 +308,132 @@ export class ExecutorClosedError extends BraidError {
   }
 }
 
+/** A second, different definition under a name and version the executor already has. */
+export class DuplicateWorkflowError extends InvalidWorkflowError {
+  override readonly code = 'duplicate_workflow';
+  constructor(
+    workflow: string,
+    readonly version: string,
+    readonly registeredSteps: readonly string[],
+    readonly newSteps: readonly string[],
+  ) {
+    const same = registeredSteps.join(',') === newSteps.join(',');
+    const difference = same
+      ? `the same steps (${newSteps.join(', ')}) with other code or options`
+      : `steps ${newSteps.join(', ')}, where the registered one has ${registeredSteps.join(', ')}`;
+    super(
+      workflow,
+      undefined,
+      `version "${version}" is already registered with another definition: the new one has ${difference}. ` +
+        'Two definitions cannot share a name and version in one executor: rename one, give it another `version`, ' +
+        'or register one of them.',
+    );
+  }
+}
+
+export class UnknownPoolError extends InvalidWorkflowError {
+  override readonly code = 'unknown_pool';
+  constructor(
+    workflow: string,
+    step: string,
+    readonly pool: string,
+  ) {
+    super(
+      workflow,
+      step,
+      `uses pool "${pool}", which is not configured. Add it to the executor: \`pools: { ${pool}: N }\`.`,
+    );
+  }
+}
+
+/** An executor or worker setting that cannot work (a size of 0, a negative count...). */
+export class InvalidConfigError extends BraidError {
+  readonly code = 'invalid_config';
+  constructor(
+    readonly option: string,
+    detail: string,
+  ) {
+    super(`${option} ${detail}`);
+  }
+}
+
+/** A step's context was used after its attempt ended (a missing `await`, a callback that fired late). */
+export class StepEndedError extends BraidError {
+  readonly code = 'step_ended';
+  constructor(
+    readonly runId: string,
+    readonly step: string,
+    readonly attempt: number,
+    readonly call: string,
+  ) {
+    super(
+      `\`ctx.${call}\` was called after attempt ${attempt} of step "${step}" (run "${runId}") had ended, so it ` +
+        'was refused and changed nothing. Await everything a step starts before the step returns.',
+    );
+  }
+}
+
+/** A join given handles it cannot wait on, or a policy it can never meet. */
+export class InvalidJoinError extends BraidError {
+  readonly code = 'invalid_join';
+  constructor(
+    readonly step: string,
+    detail: string,
+  ) {
+    super(`Step "${step}" cannot join: ${detail}`);
+  }
+}
+
+/** An idempotency key that already names a run of another workflow. */
+export class IdempotencyConflictError extends BraidError {
+  readonly code = 'idempotency_conflict';
+  constructor(
+    readonly idempotencyKey: string,
+    readonly existingRunId: string,
+    readonly existingWorkflow: string,
+    readonly workflow: string,
+  ) {
+    super(
+      `Idempotency key "${idempotencyKey}" already names run "${existingRunId}" of workflow "${existingWorkflow}", ` +
+        `so it cannot start a run of workflow "${workflow}". Use a key per workflow (prefix it with the workflow name).`,
+    );
+  }
+}
+
+/** In a cluster: another worker took the run over (this worker's lease expired), so its late writes were refused. */
+export class RunTakenOverError extends BraidError {
+  readonly code = 'run_taken_over';
+  constructor(readonly runId: string) {
+    super(
+      `Run "${runId}" was taken over by another worker after this worker's lease expired; this worker's late ` +
+        'results for it were refused and the run goes on there. Raise `worker.leaseMs` if steps block the event loop.',
+    );
+  }
+}
+
+/** In a cluster: this worker lost its lease, so every run it held now belongs to other workers. */
+export class LeaseLostError extends BraidError {
+  readonly code = 'lease_lost';
+  constructor(
+    readonly workerId: string,
+    readonly why: string,
+  ) {
+    super(`Worker ${workerId} lost its lease (${why}); the runs it held go on on other workers.`);
+  }
+}
+
+/** The store refused a batch of writes; the runs it touched resume from their last committed state. */
+export class StoreCommitError extends BraidError {
+  readonly code = 'store_commit_failed';
+  constructor(
+    readonly where: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Writing to ${where} failed: ${detail}. The affected runs resume from their last committed state.`, options);
+  }
+}
+
 /** The stored, JSON form of an error: what survives a restart and what the dashboard shows. */
 export interface SerializedError {
   name: string;

@@ -18,3 +18,19 @@ export async function validateInput<S extends StandardSchemaV1>(
   if (result.issues) throw new InvalidInputError(workflow, result.issues);
   return result.value as StandardSchemaV1.InferOutput<S>;
 }
+
+/**
+ * The synchronous form, for callers that cannot wait (a spawn returns its handle at once). Returns
+ * the parsed value, or the schema's issues; a schema that only validates asynchronously is
+ * reported as such.
+ */
+export function validateInputSync(
+  schema: StandardSchemaV1 | undefined,
+  value: unknown,
+): { value: unknown } | { issues: readonly StandardSchemaV1.Issue[] } | { async: true } {
+  if (!schema) return { value };
+  const result = schema['~standard'].validate(value);
+  if (result instanceof Promise) return { async: true };
+  if (result.issues) return { issues: result.issues };
+  return { value: result.value };
+}

@@ -2,6 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { FallbackFn, RouteDecision, StepContext } from './context.js';
 import { InvalidWorkflowError } from './errors.js';
 import { validateGraph } from './graph.js';
+import { checkStepOptions, checkWorkflowOptions } from './options.js';
 
 export interface BackoffOptions {
   /** Delay before the first retry. Default 1000 ms. */
@@ -120,6 +121,7 @@ export class Workflow<TInput = unknown, TOutputs extends Record<string, unknown>
   ) {
     if (!name || typeof name !== 'string')
       throw new InvalidWorkflowError(String(name), undefined, 'a workflow needs a name.');
+    checkWorkflowOptions(name, options);
     this.steps = steps;
     this.byName = new Map(steps.map((s) => [s.name, s]));
   }
@@ -148,6 +150,7 @@ export class Workflow<TInput = unknown, TOutputs extends Record<string, unknown>
   ): Workflow<TInput, any, any> {
     const options = typeof optionsOrRun === 'function' ? {} : (optionsOrRun ?? {});
     const run = typeof optionsOrRun === 'function' ? optionsOrRun : maybeRun;
+    checkStepOptions(this.name, name, options);
     const def: StepDefinition = {
       ...(options as Omit<StepDefinition, 'name' | 'parents' | 'run'>),
       name,
@@ -165,6 +168,7 @@ export class Workflow<TInput = unknown, TOutputs extends Record<string, unknown>
   /** Checks what can only be checked once all steps are known (route targets). */
   validate(): this {
     validateGraph(this.name, this.steps.map(graphNode));
+    for (const step of this.steps) checkStepOptions(this.name, step.name, step);
     return this;
   }
 }
@@ -191,5 +195,6 @@ export function defineWorkflow<S extends StandardSchemaV1 | undefined = undefine
 ): Workflow<InputOf<S>, Record<string, unknown>, unknown> {
   const defs: StepDefinition[] = steps.map((s) => ({ ...s, parents: [...(s.parents ?? [])] }) as StepDefinition);
   validateGraph(name, defs.map(graphNode));
+  for (const def of defs) checkStepOptions(name, def.name, def);
   return new Workflow(name, options as WorkflowOptions<StandardSchemaV1 | undefined>, defs);
 }

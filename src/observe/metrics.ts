@@ -1,12 +1,20 @@
-import type { ExecutionResult } from '../engine/result.js';
+import type { RunStatus } from '../store/types.js';
 
 export interface RunSummary {
   workflow: string;
-  status: ExecutionResult['status'];
+  status: RunStatus;
   executionTime: number;
   retries: number;
   cacheHits: number;
   nodeDurations: Record<string, number>;
+}
+
+/** The parts of an ExecutionResult the collector reads. */
+export interface FinishedRun {
+  workflow: string;
+  status: RunStatus;
+  executionTime: number;
+  metrics: { retries: number; cacheHits: number; nodeDurations: Record<string, number> };
 }
 
 export interface NodeTiming {
@@ -40,7 +48,8 @@ export class MetricsCollector {
   /** workflow -> step -> timing; two levels so a finished run allocates no "workflow.step" keys. */
   private readonly nodes = new Map<string, Map<string, NodeTiming>>();
 
-  recordExecution(result: ExecutionResult): void {
+  /** Records a finished run from its ExecutionResult (any object of that shape). */
+  recordExecution(result: FinishedRun): void {
     this.recordRun({
       workflow: result.workflow,
       status: result.status,

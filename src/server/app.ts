@@ -1,7 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { WorkflowExecutor } from '../engine/executor.js';
+import type { WorkflowExecutor } from '../executor/workflowExecutor.js';
 import { bearerAuth } from './auth.js';
 import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './dashboard.js';
 import type { ServerDeps } from './deps.js';

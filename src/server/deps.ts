@@ -1,4 +1,4 @@
-import type { WorkflowExecutor } from '../engine/executor.js';
+import type { WorkflowExecutor } from '../executor/workflowExecutor.js';
 import type { BraidMetrics } from './prometheus.js';
 
 /** What every route module gets: the executor it steers and the app-wide pieces. */

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { WorkflowExecutor } from '../engine/executor.js';
+import type { WorkflowExecutor } from '../executor/workflowExecutor.js';
 import { type AppOptions, createApp } from './app.js';
 import { UnsafeBindError } from './errors.js';
 

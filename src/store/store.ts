@@ -50,10 +50,24 @@ export interface Store {
    */
   commit(batch: WriteBatch): Promise<CommitResult>;
 
+  /**
+   * Whether a failed `commit` may land if tried again: the database was busy (another process
+   * held its write lock), the disk was full, the connection dropped. The engine retries those
+   * with backoff; any other failure is taken to be about the batch's data.
+   */
+  isTransientError?(error: unknown): boolean;
+
   getRun(id: string): Promise<RunRecord | undefined>;
   findRunByIdempotencyKey(key: string): Promise<RunRecord | undefined>;
-  /** Runs in `queued` or `running` state (not paused, not finished), oldest first. */
-  listUnfinishedRuns(workflows?: readonly string[]): Promise<RunRecord[]>;
+  /**
+   * Runs in `queued` or `running` state (not paused, not finished), oldest first. With `now`,
+   * runs asleep until a later time (`wakeAt > now`) are left out: the wake-up path loads them.
+   */
+  listUnfinishedRuns(workflows?: readonly string[], now?: number): Promise<RunRecord[]>;
+  /** Unfinished runs of these workflows whose `wakeAt` has come (`<= now`), earliest first. */
+  listRunsToWake(now: number, limit: number, workflows: readonly string[]): Promise<RunRecord[]>;
+  /** The earliest `wakeAt` of the unfinished runs of these workflows, or null if none sleeps. */
+  nextWakeAt(workflows: readonly string[]): Promise<number | null>;
   listRuns(filter: RunFilter): Promise<RunPage>;
   countRuns(filter: Omit<RunFilter, 'cursor' | 'limit' | 'order' | 'status'>): Promise<StatusCounts>;
 

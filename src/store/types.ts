@@ -42,12 +42,29 @@ export interface RunRecord {
   deadlineAt: number | null;
   /** Number of completed steps when the globals were last checkpointed. */
   checkpointSeq: number;
+  /**
+   * Set while the run is asleep out of memory (it only waits for a time): when it must be looked
+   * at again (its earliest wake-up, or its deadline). Null for a run in memory or finished.
+   */
+  wakeAt: number | null;
+  /** When the run was paused (epoch ms): resume moves its deadline on by the time spent paused. */
+  pausedAt: number | null;
 }
 
 /** The fields of a run that change after it is created. */
 export type RunUpdate = Pick<
   RunRecord,
-  'id' | 'status' | 'output' | 'error' | 'startedAt' | 'finishedAt' | 'deadlineAt' | 'globals' | 'checkpointSeq'
+  | 'id'
+  | 'status'
+  | 'output'
+  | 'error'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'deadlineAt'
+  | 'globals'
+  | 'checkpointSeq'
+  | 'wakeAt'
+  | 'pausedAt'
 >;
 
 export interface StepRecord {

@@ -1,5 +1,5 @@
-import type { Cluster } from '../engine/cluster.js';
-import type { Engine } from '../engine/engine.js';
+import type { ClusterPort, EngineControl, SlotGates } from '../engine/ports.js';
+import { InvalidConfigError, LeaseLostError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
 import { type ClaimableWorkflow, type Coordination, RUN_SLOT_PREFIX, type WorkflowRef } from '../store/coordination.js';
 import type { Store } from '../store/store.js';
@@ -47,16 +47,17 @@ interface SettleWait {
 /**
  * One process's membership in a cluster sharing a scale-out store: it claims runs for its engine
  * (when it is a worker), renews its lease, hears other processes' notifications, and waits for
- * runs that other processes run. The engine sees it through the `Cluster` interface.
+ * runs that other processes run. The engine sees it through its ClusterPort; it sees the engine
+ * through the engine's EngineControl port.
  */
-export class ClusterMember implements Cluster {
+export class ClusterMember implements ClusterPort {
   private workerId: string | null = null;
   private readonly claims: boolean;
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
   private readonly pollMs: number;
   private readonly graceMs: number;
-  readonly globalMaxParallelNodes: number | undefined;
+  readonly gates: SlotGates;
   private readonly log: (line: string) => void;
   private readonly waits = new Map<string, SettleWait[]>();
   private readonly toRecheck = new Set<string>();
@@ -82,7 +83,7 @@ export class ClusterMember implements Cluster {
   private databaseDown = false;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: EngineControl,
     private readonly store: Store,
     private readonly coordination: Coordination,
     options: WorkerOptions = {},
@@ -92,18 +93,28 @@ export class ClusterMember implements Cluster {
     this.heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.leaseMs / 3));
     this.pollMs = options.pollMs ?? 5_000;
     this.graceMs = options.shutdownGraceMs ?? 30_000;
-    this.globalMaxParallelNodes = options.globalMaxParallelNodes;
-    const global = this.globalMaxParallelNodes;
+    const global = options.globalMaxParallelNodes;
     if (global !== undefined && (!Number.isInteger(global) || global < 1)) {
-      throw new RangeError(`worker.globalMaxParallelNodes must be a whole number >= 1, got ${global}.`);
+      throw new InvalidConfigError('worker.globalMaxParallelNodes', `must be a whole number >= 1, got ${global}.`);
     }
+    for (const key of ['leaseMs', 'heartbeatMs', 'pollMs', 'shutdownGraceMs'] as const) {
+      const value = options[key];
+      if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+        throw new InvalidConfigError(`worker.${key}`, `must be a number of milliseconds > 0, got ${value}.`);
+      }
+    }
+    this.gates = {
+      globalMaxParallelNodes: global,
+      acquire: (gate, holder, capacity) => this.acquireGate(gate, holder, capacity),
+      release: (gate, holder) => this.releaseGate(gate, holder),
+    };
     this.log = options.log ?? ((line) => console.error(line));
     this.feed = new EventFeed(store, coordination);
   }
 
   /** Every process's committed events (see EventFeed): `executor.onEvents` in a cluster. */
   onEvents(listener: (events: readonly EventRecord[]) => void): () => void {
-    this.stopLocalEvents ??= this.engine.queue.onCommitted((events) => this.feed.committedHere(events));
+    this.stopLocalEvents ??= this.engine.onCommitted((events) => this.feed.committedHere(events));
     return this.feed.subscribe(listener);
   }
 
@@ -184,7 +195,7 @@ export class ClusterMember implements Cluster {
     });
   }
 
-  async acquirePool(pool: string, holder: string, capacity: number): Promise<boolean> {
+  private async acquireGate(pool: string, holder: string, capacity: number): Promise<boolean> {
     while (!this.stopping && this.workerId !== null) {
       // Listen before asking, so a release between the refusal and the wait is not missed.
       const freed = new Promise<void>((resolve) => {
@@ -198,7 +209,7 @@ export class ClusterMember implements Cluster {
     return false;
   }
 
-  releasePool(pool: string, holder: string): void {
+  private releaseGate(pool: string, holder: string): void {
     this.coordination.release(pool, holder).catch((error) => {
       // The hold dies with this worker's lease at the latest.
       this.log(`[braid] could not release a slot of pool "${pool}": ${error}`);
@@ -277,12 +288,7 @@ export class ClusterMember implements Cluster {
   }
 
   private claimable(): ClaimableWorkflow[] {
-    return [...this.engine.plans.values()].map(({ workflow }) => ({
-      name: workflow.name,
-      version: workflow.version,
-      ...(workflow.options.maxRuns !== undefined ? { maxRuns: workflow.options.maxRuns } : {}),
-      ...(workflow.options.onConcurrencyLimit ? { onConcurrencyLimit: workflow.options.onConcurrencyLimit } : {}),
-    }));
+    return this.engine.claimableWorkflows();
   }
 
   private async register(): Promise<void> {
@@ -315,11 +321,12 @@ export class ClusterMember implements Cluster {
 
   private leaseLost(why: string): void {
     if (this.stopping || this.workerId === null) return;
-    this.log(`[braid] worker ${this.workerId} lost its lease (${why}); dropping its runs and registering again.`);
+    const workerId = this.workerId;
+    this.log(`[braid] worker ${workerId} lost its lease (${why}); dropping its runs and registering again.`);
     this.workerId = null;
     // The store keeps committing as the old id, which owns nothing now: whatever the dropped runs
     // still had queued for commit is refused rather than written over their new owners' state.
-    this.engine.dropAll(new Error(`this worker lost its lease: ${why}`));
+    this.engine.dropAll(new LeaseLostError(workerId, why));
     this.pendingHandBacks.clear();
     this.rejoin();
   }
@@ -395,7 +402,7 @@ export class ClusterMember implements Cluster {
 
   private onControl(ids: readonly string[]): void {
     const workerId = this.workerId;
-    const mine = ids.filter((id) => this.engine.runs.has(id));
+    const mine = ids.filter((id) => this.engine.holds(id));
     if (!workerId || !mine.length) return;
     this.coordination.takeControls(workerId, mine).then(
       (controls) => this.engine.applyControls(controls),
@@ -454,7 +461,7 @@ export class ClusterMember implements Cluster {
     this.coordination.ownedRuns(workerId).then(
       (ids) => {
         if (this.claiming || this.workerId !== workerId) return;
-        const orphans = ids.filter((id) => !this.engine.runs.has(id));
+        const orphans = ids.filter((id) => !this.engine.holds(id));
         const twice = orphans.filter((id) => this.suspectedOrphans.has(id));
         this.suspectedOrphans = new Set(orphans);
         if (twice.length) this.handBack(twice);
@@ -467,11 +474,11 @@ export class ClusterMember implements Cluster {
     if (this.waits.size) this.recheck([...this.waits.keys()]);
     const children = this.engine.awaitedChildren();
     if (children.length) this.recheck(children);
-    this.onControl([...this.engine.runs.keys()]);
+    this.onControl(this.engine.heldRunIds());
     this.onSlots([...this.poolWaits.keys()]);
     this.feed.committedElsewhere();
     this.flushHandBacks();
-    this.engine.pump();
+    this.engine.dispatch();
     this.workMayWait();
   }
 
@@ -479,7 +486,7 @@ export class ClusterMember implements Cluster {
     const workerId = this.workerId;
     if (!workerId || !this.pendingHandBacks.size) return;
     // Runs this process picked up again meanwhile are not handed back.
-    const ids = [...this.pendingHandBacks].filter((id) => !this.engine.runs.has(id));
+    const ids = [...this.pendingHandBacks].filter((id) => !this.engine.holds(id));
     this.pendingHandBacks.clear();
     this.coordination.releaseRuns(workerId, ids).then(
       () => this.databaseIsBack(),

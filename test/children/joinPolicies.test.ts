@@ -235,6 +235,7 @@ describe('join with policy { atLeast: k }', () => {
     );
     const result = await ex.execute(parent, undefined);
     expect(result.status).toBe('failed');
-    expect(JSON.stringify(result.error)).toContain('can never be met');
+    expect(result.error?.cause?.code).toBe('invalid_join');
+    expect(result.error?.cause?.message).toContain('{ atLeast: 2 } needs a whole number from 1 to 1');
   });
 });

@@ -229,6 +229,8 @@ describe('recovery after a restart', () => {
       finishedAt: null,
       deadlineAt: null,
       checkpointSeq: 0,
+      wakeAt: null,
+      pausedAt: null,
     };
     const step = (name: string, fields: Partial<StepRecord>): StepRecord => ({
       runId: run.id,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, defineWorkflow, MemoryStore, WorkflowExecutor, workflow } from '../../src/index.js';
+import {
+  DEFAULT_CONFIG,
+  defineWorkflow,
+  InvalidConfigError,
+  MemoryStore,
+  WorkflowExecutor,
+  workflow,
+} from '../../src/index.js';
 import { ConcurrencyGauge, sleep, untilAborted, useEngineFixture } from './helpers.js';
 
 /** A workflow whose only step always throws; counts its attempts. */
@@ -40,7 +47,7 @@ describe('ExecutionConfig defaults', () => {
   });
 });
 
-describe('ExecutionConfig refuses invalid values with RangeError', () => {
+describe('ExecutionConfig refuses invalid values with InvalidConfigError', () => {
   const cases: Array<[string, ConstructorParameters<typeof WorkflowExecutor>[0]]> = [
     ['maxParallelNodes 0', { maxParallelNodes: 0 }],
     ['maxParallelNodes 1.5', { maxParallelNodes: 1.5 }],
@@ -53,7 +60,7 @@ describe('ExecutionConfig refuses invalid values with RangeError', () => {
   ];
   for (const [label, options] of cases) {
     it(`refuses ${label}`, () => {
-      expect(() => new WorkflowExecutor({ store: new MemoryStore(), ...options })).toThrow(RangeError);
+      expect(() => new WorkflowExecutor({ store: new MemoryStore(), ...options })).toThrow(InvalidConfigError);
     });
   }
 });

@@ -162,6 +162,8 @@ export function describeStoreConformance(
           startedAt: 2000,
           finishedAt: 3000,
           deadlineAt: 9000,
+          wakeAt: null,
+          pausedAt: null,
           globals: '{"n":2}',
           checkpointSeq: 4,
         };
@@ -612,13 +614,16 @@ export function makeRun(overrides: Partial<RunRecord> = {}): RunRecord {
     finishedAt: null,
     deadlineAt: null,
     checkpointSeq: 0,
+    wakeAt: null,
+    pausedAt: null,
     ...overrides,
   };
 }
 
 function updateOf(run: RunRecord): RunUpdate {
-  const { id, status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq } = run;
-  return { id, status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq };
+  const { id, status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq, wakeAt, pausedAt } =
+    run;
+  return { id, status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq, wakeAt, pausedAt };
 }
 
 function makeStep(overrides: Partial<StepRecord> & Pick<StepRecord, 'runId' | 'name'>): StepRecord {

@@ -355,6 +355,8 @@ function update(id: string, status: RunUpdate['status'], overrides: Partial<RunU
     deadlineAt: null,
     globals: '{}',
     checkpointSeq: 0,
+    wakeAt: null,
+    pausedAt: null,
     ...overrides,
   };
 }

@@ -51,6 +51,8 @@ describe('SqliteStore on disk', () => {
     finishedAt: null,
     deadlineAt: 3,
     checkpointSeq: 0,
+    wakeAt: null,
+    pausedAt: null,
   };
 
   it('keeps data across close and reopen', async () => {

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
-import type { WorkflowExecutor } from '../../engine/executor.js';
+import type { WorkflowExecutor } from '../../executor/workflowExecutor.js';
 import { RunNotFoundError } from '../../model/errors.js';
 import type { EventRecord } from '../../store/types.js';
 import type { ServerDeps } from '../deps.js';

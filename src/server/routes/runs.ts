@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import type { WorkflowExecutor } from '../../engine/executor.js';
+import type { WorkflowExecutor } from '../../executor/workflowExecutor.js';
 import { InvalidStateError, RunNotFoundError } from '../../model/errors.js';
 import type { Store } from '../../store/store.js';
 import {

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { WorkflowExecutor } from '../../engine/executor.js';
+import type { WorkflowExecutor } from '../../executor/workflowExecutor.js';
 import { WorkflowNotRegisteredError } from '../../model/errors.js';
 import type { Workflow } from '../../model/workflow.js';
 import type { ServerDeps } from '../deps.js';

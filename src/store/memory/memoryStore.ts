@@ -110,15 +110,42 @@ export class MemoryStore implements Store {
     return id === undefined ? undefined : this.getRun(id);
   }
 
-  async listUnfinishedRuns(workflows?: readonly string[]): Promise<RunRecord[]> {
+  async listUnfinishedRuns(workflows?: readonly string[], now?: number): Promise<RunRecord[]> {
     const names = workflows && new Set(workflows);
     const out: RunRecord[] = [];
     for (const run of this.runs.values()) {
       if (run.status !== 'queued' && run.status !== 'running') continue;
       if (names && !names.has(run.workflow)) continue;
+      if (now !== undefined && run.wakeAt !== null && run.wakeAt > now) continue;
       out.push(copyRun(run));
     }
     return out.sort(compareRunsAsc);
+  }
+
+  async listRunsToWake(now: number, limit: number, workflows: readonly string[]): Promise<RunRecord[]> {
+    return this.sleeping(workflows)
+      .filter((run) => (run.wakeAt as number) <= now)
+      .sort((a, b) => (a.wakeAt as number) - (b.wakeAt as number) || compareRunsAsc(a, b))
+      .slice(0, limit)
+      .map(copyRun);
+  }
+
+  async nextWakeAt(workflows: readonly string[]): Promise<number | null> {
+    let next: number | null = null;
+    for (const run of this.sleeping(workflows)) if (next === null || (run.wakeAt as number) < next) next = run.wakeAt;
+    return next;
+  }
+
+  /** Unfinished runs of these workflows that have a wake-up time. */
+  private sleeping(workflows: readonly string[]): RunRecord[] {
+    const names = new Set(workflows);
+    const out: RunRecord[] = [];
+    for (const run of this.runs.values()) {
+      if (run.wakeAt === null || !names.has(run.workflow)) continue;
+      if (run.status !== 'queued' && run.status !== 'running') continue;
+      out.push(run);
+    }
+    return out;
   }
 
   async listRuns(filter: RunFilter): Promise<RunPage> {
@@ -282,6 +309,8 @@ function copyRun(r: RunRecord): RunRecord {
     finishedAt: r.finishedAt ?? null,
     deadlineAt: r.deadlineAt ?? null,
     checkpointSeq: r.checkpointSeq,
+    wakeAt: r.wakeAt ?? null,
+    pausedAt: r.pausedAt ?? null,
   };
 }
 
@@ -296,6 +325,8 @@ function copyRunUpdate(u: RunUpdate): RunUpdate {
     deadlineAt: u.deadlineAt ?? null,
     globals: u.globals,
     checkpointSeq: u.checkpointSeq,
+    wakeAt: u.wakeAt ?? null,
+    pausedAt: u.pausedAt ?? null,
   };
 }
 

@@ -26,7 +26,9 @@ import { getRun } from './queries/getRun.js';
 import { getSteps } from './queries/getSteps.js';
 import { listEvents } from './queries/listEvents.js';
 import { listRuns } from './queries/listRuns.js';
+import { listRunsToWake } from './queries/listRunsToWake.js';
 import { listUnfinishedRuns } from './queries/listUnfinishedRuns.js';
+import { nextWakeAt } from './queries/nextWakeAt.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:5432/database */
@@ -136,8 +138,28 @@ export class PostgresStore implements Store {
     return findRunByIdempotencyKey(this.use(), key);
   }
 
-  async listUnfinishedRuns(workflows?: readonly string[]): Promise<RunRecord[]> {
-    return listUnfinishedRuns(this.use(), workflows);
+  /**
+   * Transient: anything that is not the server refusing the statement itself (a lost connection,
+   * a timeout, a pool error carry no SQLSTATE), and the SQLSTATE classes that pass: connection
+   * exceptions (08), rollbacks from serialization or deadlock (40), insufficient resources such as
+   * a full disk (53), operator intervention such as a restart (57), system errors (58).
+   */
+  isTransientError(error: unknown): boolean {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true;
+    return /^(08|40|53|57|58)/.test(code);
+  }
+
+  async listRunsToWake(now: number, limit: number, workflows: readonly string[]): Promise<RunRecord[]> {
+    return listRunsToWake(this.use(), now, limit, workflows);
+  }
+
+  async nextWakeAt(workflows: readonly string[]): Promise<number | null> {
+    return nextWakeAt(this.use(), workflows);
+  }
+
+  async listUnfinishedRuns(workflows?: readonly string[], now?: number): Promise<RunRecord[]> {
+    return listUnfinishedRuns(this.use(), workflows, now);
   }
 
   async listRuns(filter: RunFilter): Promise<RunPage> {

@@ -23,6 +23,8 @@ export const RUN_COLUMNS = [
   'finished_at AS "finishedAt"',
   'deadline_at AS "deadlineAt"',
   'checkpoint_seq AS "checkpointSeq"',
+  'wake_at AS "wakeAt"',
+  'paused_at AS "pausedAt"',
 ].join(', ');
 
 export const STEP_COLUMNS = [

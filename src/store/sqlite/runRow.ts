@@ -9,14 +9,16 @@ import type { RunRecord } from '../types.js';
 /** Insert column order; `bindRun` writes values in this order. */
 export const RUN_INSERT_COLUMNS =
   'id, workflow, version, status, input, output, error, globals, idempotency_key, parent_run_id, parent_step, ' +
-  'spawn_key, root_run_id, concurrency_key, replay_of, created_at, started_at, finished_at, deadline_at, checkpoint_seq';
-export const RUN_COLUMN_COUNT = 20;
+  'spawn_key, root_run_id, concurrency_key, replay_of, created_at, started_at, finished_at, deadline_at, checkpoint_seq, ' +
+  'wake_at, paused_at';
+export const RUN_COLUMN_COUNT = 22;
 
 export const RUN_SELECT_COLUMNS =
   'id, workflow, version, status, input, output, error, globals, idempotency_key AS idempotencyKey, ' +
   'parent_run_id AS parentRunId, parent_step AS parentStep, spawn_key AS spawnKey, root_run_id AS rootRunId, ' +
   'concurrency_key AS concurrencyKey, replay_of AS replayOf, created_at AS createdAt, started_at AS startedAt, ' +
-  'finished_at AS finishedAt, deadline_at AS deadlineAt, checkpoint_seq AS checkpointSeq';
+  'finished_at AS finishedAt, deadline_at AS deadlineAt, checkpoint_seq AS checkpointSeq, wake_at AS wakeAt, ' +
+  'paused_at AS pausedAt';
 
 /** Writes the run's values into `params` from `offset`, in RUN_INSERT_COLUMNS order. Undefined binds as NULL. */
 export function bindRun(run: RunRecord, params: unknown[], offset: number): void {
@@ -40,4 +42,6 @@ export function bindRun(run: RunRecord, params: unknown[], offset: number): void
   params[offset + 17] = run.finishedAt;
   params[offset + 18] = run.deadlineAt;
   params[offset + 19] = run.checkpointSeq;
+  params[offset + 20] = run.wakeAt;
+  params[offset + 21] = run.pausedAt;
 }

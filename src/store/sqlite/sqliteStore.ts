@@ -26,7 +26,9 @@ import { prepareInsertEvents } from './queries/insertEvents.js';
 import { prepareInsertRuns } from './queries/insertRuns.js';
 import { prepareListEvents } from './queries/listEvents.js';
 import { prepareListRuns } from './queries/listRuns.js';
+import { prepareListRunsToWake } from './queries/listRunsToWake.js';
 import { prepareListUnfinishedRuns } from './queries/listUnfinishedRuns.js';
+import { prepareNextWakeAt } from './queries/nextWakeAt.js';
 import { prepareUpdateRuns } from './queries/updateRuns.js';
 import { prepareUpsertCache } from './queries/upsertCache.js';
 import { prepareUpsertSteps } from './queries/upsertSteps.js';
@@ -42,8 +44,15 @@ export interface SqliteStoreOptions {
   synchronous?: 'normal' | 'full';
 }
 
-/** How long a statement waits for another process's write lock before failing with SQLITE_BUSY. */
-const BUSY_TIMEOUT_MS = 5000;
+/**
+ * How long a statement waits for another process's write lock before failing with SQLITE_BUSY.
+ * better-sqlite3 waits synchronously, so this blocks the event loop: kept short, and a commit that
+ * meets a busy database is retried by the engine with backoff instead (isTransientError).
+ */
+const BUSY_TIMEOUT_MS = 50;
+
+/** SQLite result codes that pass: another process holds the lock, the disk is full, an I/O hiccup. */
+const TRANSIENT_CODES = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|PROTOCOL|CANTOPEN)/;
 /** 10,000 pages of 4 KiB: about 40 MB of WAL between automatic checkpoints. */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -122,8 +131,21 @@ export class SqliteStore implements Store {
     return this.use().findRunByIdempotencyKey(key);
   }
 
-  async listUnfinishedRuns(workflows?: readonly string[]): Promise<RunRecord[]> {
-    return this.use().listUnfinishedRuns(workflows);
+  isTransientError(error: unknown): boolean {
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && TRANSIENT_CODES.test(code);
+  }
+
+  async listUnfinishedRuns(workflows?: readonly string[], now?: number): Promise<RunRecord[]> {
+    return this.use().listUnfinishedRuns(workflows, now);
+  }
+
+  async listRunsToWake(now: number, limit: number, workflows: readonly string[]): Promise<RunRecord[]> {
+    return this.use().listRunsToWake(now, limit, workflows);
+  }
+
+  async nextWakeAt(workflows: readonly string[]): Promise<number | null> {
+    return this.use().nextWakeAt(workflows);
   }
 
   async listRuns(filter: RunFilter): Promise<RunPage> {
@@ -183,6 +205,8 @@ function prepare(db: Database.Database) {
     getRun: prepareGetRun(db),
     findRunByIdempotencyKey: prepareFindRunByIdempotencyKey(db),
     listUnfinishedRuns: prepareListUnfinishedRuns(db),
+    listRunsToWake: prepareListRunsToWake(db),
+    nextWakeAt: prepareNextWakeAt(db),
     listRuns: prepareListRuns(db),
     countRuns: prepareCountRuns(db),
     getSteps: prepareGetSteps(db),

@@ -134,8 +134,8 @@ function commitBatchSql(parts: Parts): string {
 )`);
   }
   if (parts.fence) outputs.push(`(SELECT coalesce(array_agg(id), '{}') FROM refused) AS "refusedIds"`);
-  const newRunParams = parts.newRuns ? params(21) : [];
-  const updateParams = parts.runUpdates ? params(9) : [];
+  const newRunParams = parts.newRuns ? params(23) : [];
+  const updateParams = parts.runUpdates ? params(11) : [];
   if (parts.newRuns) {
     const p = newRunParams;
     ctes.push(`new_run AS (
@@ -143,10 +143,11 @@ function commitBatchSql(parts: Parts): string {
                        ${p[5]}::text[], ${p[6]}::text[], ${p[7]}::text[], ${p[8]}::text[], ${p[9]}::text[],
                        ${p[10]}::text[], ${p[11]}::text[], ${p[12]}::text[], ${p[13]}::text[], ${p[14]}::text[],
                        ${p[15]}::bigint[], ${p[16]}::bigint[], ${p[17]}::bigint[], ${p[18]}::bigint[],
-                       ${p[19]}::integer[], ${p[20]}::text[])
+                       ${p[19]}::integer[], ${p[20]}::text[], ${p[21]}::bigint[], ${p[22]}::bigint[])
          WITH ORDINALITY AS n(id, workflow, version, status, input, output, error, globals, idempotency_key,
                               parent_run_id, parent_step, spawn_key, root_run_id, concurrency_key, replay_of,
-                              created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id, ord)
+                              created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id,
+                              wake_at, paused_at, ord)
 )`);
   }
   if (parts.runUpdates) {
@@ -155,13 +156,15 @@ function commitBatchSql(parts: Parts): string {
   UPDATE braid.runs r
      SET status = u.status, output = u.output, error = u.error, started_at = u.started_at,
          finished_at = u.finished_at, deadline_at = u.deadline_at, globals = u.globals,
-         checkpoint_seq = u.checkpoint_seq,
+         checkpoint_seq = u.checkpoint_seq, wake_at = u.wake_at, paused_at = u.paused_at,
          owner_id = CASE WHEN u.status IN (${TERMINAL}) THEN NULL ELSE r.owner_id END,
          requested_action = CASE WHEN u.status IN (${TERMINAL}, 'paused') THEN NULL ELSE r.requested_action END,
          requested_reason = CASE WHEN u.status IN (${TERMINAL}, 'paused') THEN NULL ELSE r.requested_reason END
     FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::text[], ${p[4]}::bigint[],
-                ${p[5]}::bigint[], ${p[6]}::bigint[], ${p[7]}::text[], ${p[8]}::integer[])
-         AS u(id, status, output, error, started_at, finished_at, deadline_at, globals, checkpoint_seq)
+                ${p[5]}::bigint[], ${p[6]}::bigint[], ${p[7]}::text[], ${p[8]}::integer[], ${p[9]}::bigint[],
+                ${p[10]}::bigint[])
+         AS u(id, status, output, error, started_at, finished_at, deadline_at, globals, checkpoint_seq, wake_at,
+              paused_at)
    WHERE r.id = u.id${parts.fence ? ` AND r.owner_id = ${workerId}::text` : ''}
   RETURNING r.id, r.status
 )`);
@@ -199,10 +202,11 @@ function commitBatchSql(parts: Parts): string {
     ctes.push(`inserted_runs AS (
   INSERT INTO braid.runs (id, workflow, version, status, input, output, error, globals, idempotency_key,
                           parent_run_id, parent_step, spawn_key, root_run_id, concurrency_key, replay_of,
-                          created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id)
+                          created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id,
+                          wake_at, paused_at)
   SELECT id, workflow, version, status, input, output, error, globals, idempotency_key,
          parent_run_id, parent_step, spawn_key, root_run_id, concurrency_key, replay_of,
-         created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id
+         created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id, wake_at, paused_at
     FROM new_run n
    WHERE ${unlessBlocked('n.id')}
    ORDER BY ord
@@ -365,7 +369,7 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
     updates.delete(id);
   }
 
-  const runs = columns(21);
+  const runs = columns(23);
   const ids: string[] = [];
   const parents: (string | null)[] = [];
   for (const run of batch.newRuns) {
@@ -394,12 +398,14 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
       r.deadlineAt,
       r.checkpointSeq,
       owner,
+      r.wakeAt,
+      r.pausedAt,
     ]);
     ids.push(run.id);
     parents.push(run.parentRunId ?? null);
   }
 
-  const runUpdates = columns(9);
+  const runUpdates = columns(11);
   for (const u of updates.values()) {
     push(runUpdates, [
       u.id,
@@ -411,6 +417,8 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
       u.deadlineAt,
       u.globals,
       u.checkpointSeq,
+      u.wakeAt,
+      u.pausedAt,
     ]);
   }
 
@@ -531,8 +539,8 @@ function outcome(bound: BoundBatch, row: Partial<CommitRow>): CommitBatchOutcome
 
 function pickUpdate(u: RunUpdate | undefined): Partial<RunRecord> {
   if (!u) return {};
-  const { status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq } = u;
-  return { status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq };
+  const { status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq, wakeAt, pausedAt } = u;
+  return { status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq, wakeAt, pausedAt };
 }
 
 /** `count` empty column arrays, one per `unnest` argument. */

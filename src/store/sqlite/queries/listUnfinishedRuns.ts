@@ -4,20 +4,25 @@ import { RUN_SELECT_COLUMNS } from '../runRow.js';
 
 /**
  * Runs to resume after a restart: status queued or running (not paused, not finished), oldest
- * first, optionally only of some workflows. The workflow list is one JSON parameter expanded by
+ * first, optionally only of some workflows, and with `now`, not those asleep until later (the
+ * wake-up scan loads them when they are due). The workflow list is one JSON parameter expanded by
  * json_each, so any number of names uses one prepared statement.
  * Index: runs_status_created_idx (two short ranges, one per status).
  */
-export function prepareListUnfinishedRuns(db: Database.Database): (workflows?: readonly string[]) => RunRecord[] {
-  const all = db.prepare<[], RunRecord>(
+export function prepareListUnfinishedRuns(
+  db: Database.Database,
+): (workflows?: readonly string[], now?: number) => RunRecord[] {
+  const all = db.prepare<[number], RunRecord>(
     `SELECT ${RUN_SELECT_COLUMNS} FROM runs
-      WHERE status IN ('queued', 'running')
+      WHERE status IN ('queued', 'running') AND (wake_at IS NULL OR wake_at <= ?)
       ORDER BY created_at, id`,
   );
-  const ofWorkflows = db.prepare<[string], RunRecord>(
+  const ofWorkflows = db.prepare<[string, number], RunRecord>(
     `SELECT ${RUN_SELECT_COLUMNS} FROM runs
       WHERE status IN ('queued', 'running') AND workflow IN (SELECT value FROM json_each(?))
+        AND (wake_at IS NULL OR wake_at <= ?)
       ORDER BY created_at, id`,
   );
-  return (workflows) => (workflows === undefined ? all.all() : ofWorkflows.all(JSON.stringify(workflows)));
+  return (workflows, now = Number.MAX_SAFE_INTEGER) =>
+    workflows === undefined ? all.all(now) : ofWorkflows.all(JSON.stringify(workflows), now);
 }

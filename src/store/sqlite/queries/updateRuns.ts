@@ -13,7 +13,7 @@ export function prepareUpdateRuns(db: Database.Database): (updates: readonly Run
   const update = db.prepare(
     `UPDATE runs
         SET status = ?, output = ?, error = ?, started_at = ?, finished_at = ?, deadline_at = ?,
-            globals = ?, checkpoint_seq = ?
+            globals = ?, checkpoint_seq = ?, wake_at = ?, paused_at = ?
       WHERE id = ?`,
   );
   return (updates) => {
@@ -27,6 +27,8 @@ export function prepareUpdateRuns(db: Database.Database): (updates: readonly Run
         u.deadlineAt,
         u.globals,
         u.checkpointSeq,
+        u.wakeAt ?? null,
+        u.pausedAt ?? null,
         u.id,
       );
     }

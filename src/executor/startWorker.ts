@@ -1,8 +1,9 @@
-import type { ExecutorOptions } from '../engine/config.js';
-import { WorkflowExecutor } from '../engine/executor.js';
+import { InvalidConfigError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
 import { PostgresStore } from '../store/postgres/postgresStore.js';
-import type { WorkerOptions } from './clusterMember.js';
+import type { WorkerOptions } from '../worker/clusterMember.js';
+import type { ExecutorOptions } from './options.js';
+import { WorkflowExecutor } from './workflowExecutor.js';
 
 export interface StartWorkerOptions extends Omit<ExecutorOptions, 'store' | 'worker' | 'workflows'>, WorkerOptions {
   /** The workflows (name and version) this worker runs. */
@@ -24,8 +25,9 @@ export interface StartWorkerOptions extends Omit<ExecutorOptions, 'store' | 'wor
 export async function startWorker(options: StartWorkerOptions): Promise<WorkflowExecutor> {
   const url = options.databaseUrl ?? process.env.BRAID_DATABASE_URL;
   if (!url) {
-    throw new TypeError(
-      'startWorker needs a PostgreSQL database: pass `databaseUrl`, or set BRAID_DATABASE_URL ' +
+    throw new InvalidConfigError(
+      'startWorker',
+      'needs a PostgreSQL database: pass `databaseUrl`, or set BRAID_DATABASE_URL ' +
         '(postgres://user:password@host:5432/database).',
     );
   }

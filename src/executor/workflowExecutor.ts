@@ -1,15 +1,15 @@
-import { RunNotFoundError } from '../model/errors.js';
+import { CallbackManager } from '../engine/callbacks.js';
+import { type ExecutionConfig, resolveConfig } from '../engine/config.js';
+import { Engine, type StartOptions } from '../engine/engine.js';
+import type { Checkpoint, ExecutionResult, WorkflowContext } from '../engine/result.js';
+import { InvalidConfigError, RunNotFoundError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
 import { type ExecutorMetrics, MetricsCollector } from '../observe/metrics.js';
-import { PostgresStore } from '../store/postgres/postgresStore.js';
-import { SqliteStore } from '../store/sqlite/sqliteStore.js';
 import type { Store } from '../store/store.js';
 import type { EventRecord, RunStatus } from '../store/types.js';
 import { ClusterMember } from '../worker/clusterMember.js';
-import { CallbackManager } from './callbacks.js';
-import { type ExecutionConfig, type ExecutorOptions, resolveConfig } from './config.js';
-import { Engine, type StartOptions } from './engine.js';
-import type { Checkpoint, ExecutionResult, WorkflowContext } from './result.js';
+import { defaultStore } from './defaultStore.js';
+import type { ExecutorOptions } from './options.js';
 
 /** A started run. Holding one costs nothing; `result()` waits for the run to end. */
 export interface RunHandle<TOut = unknown> {
@@ -22,12 +22,13 @@ export interface RunHandle<TOut = unknown> {
 
 export type ExecuteOptions = Omit<StartOptions, 'globals'>;
 
-export const DEFAULT_DB_PATH = '.braid/braid.db';
-
 /**
  * Runs workflows durably. By default runs live in a SQLite file (`.braid/braid.db`, or the path
  * in BRAID_DB); pass `store` to choose another. Unfinished runs of the registered workflows are
  * resumed when the executor opens, which happens on first use (or `await executor.open()`).
+ *
+ * This is Braid's composition root: it picks the default store, builds the engine, and, on a store
+ * that coordinates a cluster (PostgreSQL), plugs a worker into the engine's ports.
  */
 export class WorkflowExecutor {
   readonly config: ExecutionConfig;
@@ -49,23 +50,30 @@ export class WorkflowExecutor {
 
   constructor(options: ExecutorOptions = {}) {
     this.config = resolveConfig(options);
+    for (const [name, size] of Object.entries(options.pools ?? {})) {
+      if (!Number.isInteger(size) || size < 1) {
+        throw new InvalidConfigError(`Pool "${name}"`, `must have a size that is a whole number >= 1, got ${size}.`);
+      }
+    }
+    const historySize = options.historySize ?? 100;
+    if (!Number.isInteger(historySize) || historySize < 0) {
+      throw new InvalidConfigError('historySize', `must be a whole number >= 0, got ${historySize}.`);
+    }
+    this.historySize = historySize;
     this.ownsStore = !options.store;
     this.store = options.store ?? defaultStore();
     this.workerOptions = options.worker;
-    this.historySize = options.historySize ?? 100;
     this.shouldRecover = options.recover ?? true;
-    for (const [name, size] of Object.entries(options.pools ?? {})) {
-      if (!Number.isInteger(size) || size < 1)
-        throw new RangeError(`Pool "${name}" must have a size >= 1, got ${size}.`);
-    }
-    this.engine = new Engine(
-      this.store,
-      this.config,
-      options.pools ?? {},
-      this.callbackManager,
-      this.metricsCollector,
-      (r) => this.remember(r),
-    );
+    const store = this.store;
+    this.engine = new Engine({
+      store,
+      config: this.config,
+      pools: options.pools ?? {},
+      callbacks: this.callbackManager,
+      metrics: this.metricsCollector,
+      isTransientStoreError: (error) => store.isTransientError?.(error) ?? false,
+      onFinished: (r) => this.remember(r),
+    });
     for (const wf of options.workflows ?? []) this.engine.register(wf);
   }
 
@@ -135,7 +143,7 @@ export class WorkflowExecutor {
   /** A handle for an existing run (any process may have started it). */
   async getHandle(runId: string): Promise<RunHandle> {
     await this.open();
-    const rec = this.engine.runs.get(runId)?.rec ?? (await this.store.getRun(runId));
+    const rec = await this.engine.runRecord(runId);
     if (!rec) throw new RunNotFoundError(runId);
     return this.handle(runId, rec.workflow);
   }
@@ -143,11 +151,7 @@ export class WorkflowExecutor {
   /** The run's current state as an ExecutionResult (without waiting). */
   async inspect(runId: string): Promise<ExecutionResult> {
     await this.open();
-    const run = this.engine.runs.get(runId);
-    if (run) return this.engine.resultOf(run);
-    const rec = await this.store.getRun(runId);
-    if (!rec) throw new RunNotFoundError(runId);
-    return this.engine.storedResult(rec);
+    return this.engine.inspect(runId);
   }
 
   /** Stops dispatching new steps; running ones finish. Resolves with the paused result. */
@@ -167,9 +171,9 @@ export class WorkflowExecutor {
   /** Starts a new run of the same workflow with the same input, linked to the old one by `replayOf`. */
   async replay(runId: string): Promise<RunHandle> {
     await this.open();
-    const rec = this.engine.runs.get(runId)?.rec ?? (await this.store.getRun(runId));
+    const rec = await this.engine.runRecord(runId);
     if (!rec) throw new RunNotFoundError(runId);
-    const plan = this.engine.planFor(rec.workflow);
+    const plan = this.engine.registry.planFor(rec.workflow);
     return this.start(plan.workflow, JSON.parse(rec.input), {
       replayOf: runId,
       globals: JSON.parse(rec.globals) as Record<string, unknown>,
@@ -191,12 +195,12 @@ export class WorkflowExecutor {
   onEvents(listener: (events: readonly EventRecord[]) => void): () => void {
     // In a cluster: every worker's events, so a dashboard on one process shows all runs live.
     if (this.member) return this.member.onEvents(listener);
-    return this.engine.queue.onCommitted(listener);
+    return this.engine.onCommitted(listener);
   }
 
   /** The registered workflows. */
   get workflows(): ReadonlyArray<Workflow<any, any, any>> {
-    return [...this.engine.plans.values()].map((p) => p.workflow);
+    return this.engine.registry.workflows();
   }
 
   get metrics(): ExecutorMetrics {
@@ -223,15 +227,12 @@ export class WorkflowExecutor {
 
   private handle(runId: string, workflow: string): RunHandle<any> {
     const engine = this.engine;
-    const store = this.store;
     return {
       runId,
       workflow,
       result: () => engine.waitFor(runId, false),
       async status() {
-        const live = engine.runs.get(runId);
-        if (live) return live.rec.status;
-        const rec = await store.getRun(runId);
+        const rec = await engine.runRecord(runId);
         if (!rec) throw new RunNotFoundError(runId);
         return rec.status;
       },
@@ -242,11 +243,4 @@ export class WorkflowExecutor {
     this.executionHistory.push(result);
     if (this.executionHistory.length > this.historySize) this.executionHistory.shift();
   }
-}
-
-/** PostgreSQL when BRAID_DATABASE_URL names a server, else SQLite at BRAID_DB or `.braid/braid.db`. */
-function defaultStore(): Store {
-  const url = process.env.BRAID_DATABASE_URL;
-  if (url) return new PostgresStore({ connectionString: url });
-  return new SqliteStore({ path: process.env.BRAID_DB ?? DEFAULT_DB_PATH });
 }

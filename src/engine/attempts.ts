@@ -1,0 +1,298 @@
+import { isRouteDecision } from '../model/context.js';
+import {
+  InvalidRouteError,
+  NonRetryableError,
+  NotSerializableError,
+  type SerializedError,
+  StepTimeoutError,
+  serializeError,
+} from '../model/errors.js';
+import { toJson } from '../model/json.js';
+import type { StepDefinition } from '../model/workflow.js';
+import type { Store } from '../store/store.js';
+import { retryDelayMs } from './backoff.js';
+import type { ChildRegistry } from './children.js';
+import type { ExecutionConfig } from './config.js';
+import type { Dispatcher } from './dispatcher.js';
+import { type Journal, newToken } from './journal.js';
+import type { RunObserver } from './observer.js';
+import { type ActiveRun, type ActiveStep, isCurrentAttempt } from './runState.js';
+import type { RunTable } from './runTable.js';
+import { cacheEntryOf, cacheKeyOf } from './stepCache.js';
+import { StepContextImpl, type StepHost } from './stepContext.js';
+import type { TimerQueue } from './timers.js';
+
+/** Where an attempt's outcome goes: the run's lifecycle (src/engine/lifecycle.ts). */
+export interface AttemptOutcomes {
+  /** The step succeeded with `json` (its stored output) and, for a routing step, its route. */
+  succeeded(run: ActiveRun, step: ActiveStep, json: string, route: string[] | null): void;
+  /** The step failed for good (no retry left, no fallback, or the fallback failed). */
+  failed(run: ActiveRun, step: ActiveStep, error: SerializedError): void;
+  /** The step goes back to the queue until `rec.nextAttemptAt`. */
+  retryScheduled(run: ActiveRun, step: ActiveStep): void;
+}
+
+/**
+ * One attempt of a step, from its slot to its outcome: the start is recorded, its function runs
+ * once that record is durable, and its result, error or timeout is turned into a success, a retry
+ * with backoff, a fallback, or a failure. Everything late is fenced by the attempt's token.
+ */
+export class Attempts {
+  constructor(
+    private readonly store: Store,
+    private readonly config: ExecutionConfig,
+    private readonly runs: RunTable,
+    private readonly journal: Journal,
+    private readonly observer: RunObserver,
+    private readonly dispatcher: Dispatcher,
+    private readonly timers: TimerQueue,
+    private readonly host: StepHost,
+    private readonly outcomes: () => AttemptOutcomes,
+  ) {}
+
+  /** Starts an attempt of a step that the dispatcher has just given its slot. */
+  start(run: ActiveRun, step: ActiveStep): void {
+    const now = Date.now();
+    const s = step.rec;
+    s.status = 'running';
+    s.attempts++;
+    s.nextAttemptAt = null;
+    if (s.startedAt === null) {
+      s.startedAt = now;
+      run.startOrder.push(step.def.name);
+    }
+    step.token = newToken();
+    const token = step.token;
+    this.journal.writeStep(step);
+    this.journal.event(run, step.def.name, 'step_started', s.attempts, null);
+    // Durable before visible: the function runs once its start is committed.
+    this.journal.afterCommit(() => {
+      if (!isCurrentAttempt(step, token)) return;
+      this.observer.attemptStarting(run, step);
+      const timeoutSeconds = step.def.timeoutSeconds;
+      if (timeoutSeconds !== undefined && timeoutSeconds > 0) {
+        this.armTimeout(step, token, timeoutSeconds, step.def.name, (error) => this.failed(run, step, token, error));
+      }
+      if (step.children && !step.children.loaded) this.loadChildren(run, step, token, step.children);
+      else this.invoke(run, step, token);
+    });
+  }
+
+  /**
+   * Stops the step's current attempt, if one runs: its token changes (so whatever it does late is
+   * ignored), its signal fires with `reason`, its joins end, its timeout and span close.
+   */
+  stop(step: ActiveStep, reason: unknown): void {
+    if (step.rec.status !== 'running') return;
+    step.token = newToken();
+    this.cancelTimeout(step);
+    step.controller?.abort(reason);
+    step.children?.abortJoins(reason);
+    this.observer.stepStopped(step);
+  }
+
+  cancelTimeout(step: ActiveStep): void {
+    this.timers.cancel(step.timeoutTimer);
+    step.timeoutTimer = undefined;
+  }
+
+  /** Before a re-run, reads the children an earlier attempt spawned, so spawns find them. */
+  private loadChildren(run: ActiveRun, step: ActiveStep, token: number, registry: ChildRegistry): void {
+    this.store.getChildLinks(run.rec.id, step.def.name).then(
+      (links) => {
+        for (const link of links) {
+          if (registry.byKey.has(link.spawnKey)) continue;
+          const live = this.runs.get(link.runId);
+          registry.add({
+            key: link.spawnKey,
+            runId: link.runId,
+            workflow: link.workflow,
+            status: live ? live.rec.status : link.status,
+            output: live ? live.rec.output : link.output,
+            error: live ? live.rec.error : link.error,
+          });
+        }
+        registry.loaded = true;
+        if (isCurrentAttempt(step, token)) this.invoke(run, step, token);
+      },
+      (error) => this.failed(run, step, token, error),
+    );
+  }
+
+  private invoke(run: ActiveRun, step: ActiveStep, token: number): void {
+    step.controller = undefined; // created on first use of ctx.signal: most steps never read it
+    step.children?.resetOrdinals();
+    const ctx = new StepContextImpl(this.host, run, step, undefined);
+    settle(
+      () => step.def.run(ctx),
+      (value) => this.succeeded(run, step, token, value),
+      (error) => this.failed(run, step, token, error),
+    );
+  }
+
+  private succeeded(run: ActiveRun, step: ActiveStep, token: number, out: unknown): void {
+    if (!isCurrentAttempt(step, token)) return;
+    let value = out;
+    let route: string[] | null = null;
+    if (isRouteDecision(out)) {
+      // A step that declares `routes` may only choose among them; any step only among its children.
+      const children = step.def.routes ?? run.plan.children.get(step.def.name) ?? [];
+      const bad = out.targets.find((t) => !children.includes(t));
+      if (bad !== undefined) {
+        this.failed(run, step, token, new InvalidRouteError(run.rec.workflow, step.def.name, bad, children), true);
+        return;
+      }
+      value = out.value;
+      route = [...out.targets];
+    }
+    let json: string;
+    try {
+      json = toJson(value, `The output of step "${step.def.name}" (workflow "${run.rec.workflow}")`);
+    } catch (error) {
+      this.failed(run, step, token, error, true);
+      return;
+    }
+    const key = cacheKeyOf(run, step);
+    if (key !== undefined) this.journal.queue.putCache(cacheEntryOf(run, step, key, json, route, Date.now()));
+    this.finish(run, step);
+    this.outcomes().succeeded(run, step, json, route);
+  }
+
+  /** An attempt failed: retry it after a backoff, run the fallback, or fail the step. */
+  private failed(run: ActiveRun, step: ActiveStep, token: number, error: unknown, permanent = false): void {
+    if (!isCurrentAttempt(step, token)) return;
+    step.token = newToken(); // a late settle of this attempt is ignored from now on
+    this.cancelTimeout(step);
+    step.children?.abortJoins(error);
+    const serialized = serializeError(error);
+    const s = step.rec;
+    const used = s.attempts - step.interrupted;
+    const retryable = !permanent && !isNonRetryable(error) && used <= this.retriesFor(run, step);
+    this.observer.attemptFailed(run, step, serialized, retryable);
+    if (retryable) {
+      this.dispatcher.release(run, step);
+      const delayMs = retryDelayMs(used, step.def.backoff ?? run.plan.workflow.options.backoff);
+      s.status = 'queued';
+      s.error = JSON.stringify(serialized);
+      s.nextAttemptAt = Date.now() + delayMs;
+      run.retries++;
+      this.journal.writeStep(step);
+      this.journal.event(
+        run,
+        step.def.name,
+        'step_retrying',
+        s.attempts,
+        JSON.stringify({ delayMs, error: serialized }),
+      );
+      this.observer.stepRetrying(run, step, delayMs, serialized);
+      this.outcomes().retryScheduled(run, step);
+      return;
+    }
+    if (step.def.fallback) {
+      this.runFallback(run, step, serialized);
+      return;
+    }
+    this.finish(run, step);
+    this.outcomes().failed(run, step, serialized);
+  }
+
+  /** The attempts are exhausted: the fallback's value, if it gives one, becomes the step's output. */
+  private runFallback(run: ActiveRun, step: ActiveStep, error: SerializedError): void {
+    const token = newToken();
+    step.token = token;
+    const spec = step.def.fallback as NonNullable<StepDefinition['fallback']>;
+    const fallback = typeof spec === 'function' ? spec : spec.run;
+    const name = typeof spec === 'function' ? undefined : spec.name;
+    const timeoutSeconds = typeof spec === 'function' ? undefined : spec.timeoutSeconds;
+    // A signal of its own: the primary's may already have fired (its timeout), and cancelling the
+    // run must still reach the fallback.
+    step.controller = undefined;
+    const ctx = new StepContextImpl(this.host, run, step, undefined);
+    const done = (value: unknown) => {
+      if (!isCurrentAttempt(step, token)) return;
+      let json: string;
+      try {
+        json = toJson(value, `The fallback output of step "${step.def.name}" (workflow "${run.rec.workflow}")`);
+      } catch (e) {
+        return fail(e);
+      }
+      step.rec.fallbackUsed = true;
+      this.journal.event(
+        run,
+        step.def.name,
+        'step_fallback',
+        step.rec.attempts,
+        JSON.stringify({ fallback: name, error }),
+      );
+      this.finish(run, step);
+      this.outcomes().succeeded(run, step, json, null);
+    };
+    const fail = (e: unknown) => {
+      if (!isCurrentAttempt(step, token)) return;
+      const s = serializeError(e);
+      const label = name ? `fallback "${name}"` : 'fallback';
+      this.finish(run, step);
+      this.outcomes().failed(run, step, { ...s, message: `${label} failed: ${s.message}`, cause: error });
+    };
+    if (timeoutSeconds !== undefined && timeoutSeconds > 0)
+      this.armTimeout(step, token, timeoutSeconds, name ?? step.def.name, fail);
+    settle(() => fallback(ctx, error), done, fail);
+  }
+
+  /** The attempt is over: no timeout, no slot. */
+  private finish(run: ActiveRun, step: ActiveStep): void {
+    this.cancelTimeout(step);
+    this.dispatcher.release(run, step);
+  }
+
+  private armTimeout(
+    step: ActiveStep,
+    token: number,
+    timeoutSeconds: number,
+    label: string,
+    fail: (error: StepTimeoutError) => void,
+  ): void {
+    step.timeoutTimer = this.timers.schedule(Date.now() + timeoutSeconds * 1000, () => {
+      step.timeoutTimer = undefined;
+      if (!isCurrentAttempt(step, token)) return;
+      const error = new StepTimeoutError(label, timeoutSeconds);
+      step.controller?.abort(error);
+      fail(error);
+    });
+  }
+
+  private retriesFor(run: ActiveRun, step: ActiveStep): number {
+    return (
+      step.def.retries ??
+      run.plan.workflow.options.retries ??
+      (this.config.retryFailedNodes ? this.config.maxRetries : 0)
+    );
+  }
+}
+
+/**
+ * Calls a user function and routes its outcome, whether it returns, returns a promise, or throws
+ * (a synchronous throw must not escape into the engine: it would leave the step running).
+ */
+function settle(fn: () => unknown, done: (value: unknown) => void, fail: (error: unknown) => void): void {
+  let out: unknown;
+  try {
+    out = fn();
+    // Reading `then` may itself throw (a revoked Proxy): that is the attempt's failure too.
+    if (out && typeof (out as Promise<unknown>).then === 'function') {
+      (out as Promise<unknown>).then(done, fail);
+      return;
+    }
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  done(out);
+}
+
+function isNonRetryable(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof NonRetryableError || e instanceof NotSerializableError) return true;
+  }
+  return false;
+}

@@ -1,0 +1,34 @@
+import type { EventType } from '../store/types.js';
+import type { ActiveRun, ActiveStep } from './runState.js';
+import type { WriteQueue } from './writeQueue.js';
+
+/**
+ * Puts the engine's transitions into the current group-commit batch: the run and step records
+ * (by reference, so several changes in one tick are one write) and the events that tell them.
+ */
+export class Journal {
+  constructor(readonly queue: WriteQueue) {}
+
+  writeRun(run: ActiveRun): void {
+    this.queue.updateRun(run.rec);
+  }
+
+  writeStep(step: ActiveStep): void {
+    this.queue.writeStep(step.rec);
+  }
+
+  event(run: ActiveRun, step: string | null, type: EventType, attempt: number | null, data: string | null): void {
+    this.queue.appendEvent({ runId: run.rec.id, step, type, at: Date.now(), attempt, data });
+  }
+
+  afterCommit(fn: () => void): void {
+    this.queue.afterCommit(fn);
+  }
+}
+
+let lastToken = 0;
+
+/** A fresh attempt token (see ActiveStep.token): unique within the process. */
+export function newToken(): number {
+  return ++lastToken;
+}

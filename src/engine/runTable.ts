@@ -1,0 +1,175 @@
+import { fromJson } from '../model/json.js';
+import type { RunRecord, StepRecord, StepStatus } from '../store/types.js';
+import { ChildRegistry } from './children.js';
+import { type ActiveRun, type ActiveStep, emptyHold, type RunWaiters, type WorkflowPlan } from './runState.js';
+
+/**
+ * The runs held in memory, and the index from a child run to the step that spawned it. A run
+ * enters by `hydrate` (new, loaded or claimed) and leaves by `remove`; callers waiting on a run that
+ * left memory while it waits (evicted) are parked here and handed back when it is loaded again.
+ */
+export class RunTable {
+  private readonly runs = new Map<string, ActiveRun>();
+  /** Child run id → the registry of the step in memory that spawned it. */
+  readonly childIndex = new Map<string, ChildRegistry>();
+  private readonly parked = new Map<string, RunWaiters>();
+
+  get(id: string): ActiveRun | undefined {
+    return this.runs.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.runs.has(id);
+  }
+
+  ids(): string[] {
+    return [...this.runs.keys()];
+  }
+
+  values(): IterableIterator<ActiveRun> {
+    return this.runs.values();
+  }
+
+  get size(): number {
+    return this.runs.size;
+  }
+
+  /** Builds a run's state from its record and stored steps and holds it (not yet scheduled). */
+  hydrate(
+    rec: RunRecord,
+    plan: WorkflowPlan,
+    input: unknown,
+    globals: Record<string, unknown>,
+    stored: readonly StepRecord[],
+  ): ActiveRun {
+    const byName = new Map(stored.map((s) => [s.name, s]));
+    const steps = new Map<string, ActiveStep>();
+    for (const def of plan.workflow.steps) {
+      const rec0 = byName.get(def.name) ?? blankStep(rec.id, def.name);
+      steps.set(def.name, {
+        def,
+        rec: rec0,
+        value: rec0.status === 'succeeded' ? fromJson(rec0.output) : undefined,
+        token: 0,
+        controller: undefined,
+        timeoutTimer: undefined,
+        hold: emptyHold(),
+        inQueue: false,
+        interrupted: 0,
+        children: undefined,
+        span: undefined,
+      });
+    }
+    const run: ActiveRun = {
+      rec,
+      resident: true,
+      plan,
+      input,
+      globals,
+      steps,
+      running: 0,
+      maxParallel: plan.workflow.options.maxParallelNodes ?? Number.POSITIVE_INFINITY,
+      startOrder: stored.length
+        ? stored
+            .filter((s) => s.startedAt !== null)
+            .sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0))
+            .map((s) => s.name)
+        : [],
+      completedSinceCheckpoint: 0,
+      retries: 0,
+      cacheHits: 0,
+      waiters: this.unpark(rec.id),
+      deadlineTimer: undefined,
+      wakeTimer: undefined,
+      wakeTimerAt: null,
+      span: undefined,
+      waitingForConcurrency: false,
+      error: undefined,
+    };
+    this.runs.set(rec.id, run);
+    return run;
+  }
+
+  /**
+   * Builds a stored run: steps that were running when their process died go again (at-least-once
+   * for those), and steps that ran before read their children's links before they run again.
+   */
+  restore(rec: RunRecord, plan: WorkflowPlan, stored: readonly StepRecord[]): ActiveRun {
+    const run = this.hydrate(rec, plan, fromJson(rec.input), fromJson(rec.globals) ?? {}, stored);
+    if (rec.concurrencyKey !== null) run.waitingForConcurrency = rec.status === 'queued';
+    for (const step of run.steps.values()) {
+      const s = step.rec;
+      if (s.status === 'running') {
+        step.interrupted++;
+        s.status = 'queued';
+      }
+      if (s.attempts > 0) step.children = new ChildRegistry(false, this.childIndex);
+    }
+    return run;
+  }
+
+  /** Takes the run out of memory; its children leave the index. (Timers are the caller's.) */
+  remove(run: ActiveRun): void {
+    run.resident = false;
+    if (this.runs.get(run.rec.id) === run) this.runs.delete(run.rec.id);
+    for (const step of run.steps.values()) step.children?.unindex();
+  }
+
+  /** Keeps the run's callers while it is out of memory, for when it is loaded again. */
+  park(run: ActiveRun): void {
+    const { settle, done } = run.waiters;
+    if (!settle.length && !done.length) return;
+    const parked = this.parked.get(run.rec.id);
+    if (parked) {
+      parked.settle.push(...settle);
+      parked.done.push(...done);
+    } else this.parked.set(run.rec.id, { settle: [...settle], done: [...done] });
+    run.waiters = { settle: [], done: [] };
+  }
+
+  /** Callers waiting on a run that is out of memory: added to its parked waiters. */
+  parkedWaiters(runId: string): RunWaiters {
+    let parked = this.parked.get(runId);
+    if (!parked) {
+      parked = { settle: [], done: [] };
+      this.parked.set(runId, parked);
+    }
+    return parked;
+  }
+
+  private unpark(runId: string): RunWaiters {
+    const parked = this.parked.get(runId);
+    if (!parked) return { settle: [], done: [] };
+    this.parked.delete(runId);
+    return parked;
+  }
+
+  /** Every parked caller, by run, taken out (on close). */
+  takeParked(): Array<[string, RunWaiters]> {
+    const all = [...this.parked];
+    this.parked.clear();
+    return all;
+  }
+
+  clear(): void {
+    for (const run of this.runs.values()) run.resident = false;
+    this.runs.clear();
+  }
+}
+
+function blankStep(runId: string, name: string): StepRecord {
+  return {
+    runId,
+    name,
+    status: 'pending' satisfies StepStatus,
+    attempts: 0,
+    output: null,
+    error: null,
+    startedAt: null,
+    finishedAt: null,
+    nextAttemptAt: null,
+    route: null,
+    cacheHit: false,
+    fallbackUsed: false,
+  };
+}

@@ -1,0 +1,122 @@
+import type { Store } from '../store/store.js';
+import type { RunRecord } from '../store/types.js';
+import type { ActiveRun } from './runState.js';
+import type { TimerQueue } from './timers.js';
+
+/** How many sleeping runs one scan of the store wakes. */
+const WAKE_BATCH = 500;
+/**
+ * The least time between two scans. A run woken in memory may keep its (past) wake-up time in its
+ * row until its next commit, and the scan must not spin on it meanwhile.
+ */
+const MIN_SCAN_INTERVAL_MS = 50;
+
+/**
+ * The one wake-up path of runs that wait for a time (today: a step's retry after its backoff).
+ * A run in memory has one entry in the timer heap, for its earliest due time, whatever number of
+ * steps wait; a run that left memory to wait (see RunLifecycle's eviction) is only a row with a
+ * `wakeAt`, and a single scan timer, armed for the earliest of those, loads the due ones in batches.
+ * Either way the run is then advanced, which starts what is due and arms the next wake-up.
+ */
+export class Wakeups {
+  private scanTimer: number | undefined;
+  private scanDueAt = Number.POSITIVE_INFINITY;
+  private scanning = false;
+  private closed = false;
+
+  constructor(
+    private readonly timers: TimerQueue,
+    private readonly store: Store,
+    /** The registered workflows: only their runs are woken here. */
+    private readonly workflows: () => string[],
+    /** A run in memory whose time has come. */
+    private readonly wake: (run: ActiveRun) => void,
+    /** Runs asleep in the store whose time has come: load and advance them. */
+    private readonly wakeStored: (records: RunRecord[]) => Promise<void>,
+  ) {}
+
+  /** Arms (or re-arms, or disarms) the run's wake-up for its earliest due step. */
+  arm(run: ActiveRun): void {
+    const at = nextWakeOf(run);
+    if (at === null) {
+      this.disarm(run);
+      return;
+    }
+    if (run.wakeTimer !== undefined && run.wakeTimerAt === at) return;
+    this.disarm(run);
+    run.wakeTimerAt = at;
+    run.wakeTimer = this.timers.schedule(at, () => {
+      run.wakeTimer = undefined;
+      run.wakeTimerAt = null;
+      if (run.resident) this.wake(run);
+    });
+  }
+
+  disarm(run: ActiveRun): void {
+    this.timers.cancel(run.wakeTimer);
+    run.wakeTimer = undefined;
+    run.wakeTimerAt = null;
+  }
+
+  /** A run asleep in the store must wake at `at`: make sure a scan happens by then. */
+  expectStored(at: number): void {
+    if (this.closed || at >= this.scanDueAt) return;
+    this.timers.cancel(this.scanTimer);
+    this.scanDueAt = at;
+    this.scanTimer = this.timers.schedule(at, () => {
+      this.scanTimer = undefined;
+      this.scanDueAt = Number.POSITIVE_INFINITY;
+      this.scan();
+    });
+  }
+
+  /** Looks for sleeping runs in the store now (on open: runs that slept through a restart). */
+  async scanNow(): Promise<void> {
+    const next = await this.store.nextWakeAt(this.workflows());
+    if (next !== null) this.expectStored(next);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.timers.cancel(this.scanTimer);
+    this.scanTimer = undefined;
+  }
+
+  private scan(): void {
+    if (this.scanning || this.closed) return;
+    this.scanning = true;
+    const pass = async () => {
+      for (;;) {
+        const due = await this.store.listRunsToWake(Date.now(), WAKE_BATCH, this.workflows());
+        if (this.closed) return;
+        if (due.length) await this.wakeStored(due);
+        if (due.length < WAKE_BATCH) break;
+      }
+      const next = await this.store.nextWakeAt(this.workflows());
+      if (next !== null) this.expectStored(Math.max(next, Date.now() + MIN_SCAN_INTERVAL_MS));
+    };
+    pass()
+      .catch((error) => {
+        // The store is away (or closing): try again shortly rather than lose the wake-ups.
+        if (!this.closed) {
+          console.error('[braid] could not read the runs due to wake up; retrying in 1 s:', error);
+          this.expectStored(Date.now() + 1000);
+        }
+      })
+      .finally(() => {
+        this.scanning = false;
+      });
+  }
+}
+
+/** The earliest time one of the run's steps waits for (a retry), or null. */
+export function nextWakeOf(run: ActiveRun): number | null {
+  let at: number | null = null;
+  for (const step of run.steps.values()) {
+    const s = step.rec;
+    if (s.status === 'queued' && !step.inQueue && s.nextAttemptAt !== null && (at === null || s.nextAttemptAt < at)) {
+      at = s.nextAttemptAt;
+    }
+  }
+  return at;
+}

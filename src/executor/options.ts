@@ -1,0 +1,23 @@
+import type { ExecutionConfig } from '../engine/config.js';
+import type { Workflow } from '../model/workflow.js';
+import type { Store } from '../store/store.js';
+import type { WorkerOptions } from '../worker/clusterMember.js';
+
+export interface ExecutorOptions extends Partial<ExecutionConfig> {
+  /** Where runs live. Default: SQLite at `.braid/braid.db` (or BRAID_DB); PostgreSQL when BRAID_DATABASE_URL is set. */
+  store?: Store;
+  /** Named semaphores: `{ llm: 4 }` lets at most 4 steps with `pool: 'llm'` run at once. */
+  pools?: Record<string, number>;
+  /** Workflows this executor runs and recovers. Workflows passed to `execute` are added too. */
+  workflows?: ReadonlyArray<Workflow<any, any, any>>;
+  /** How many recent results `executionHistory` keeps. Default 100. */
+  historySize?: number;
+  /** Resume unfinished runs of registered workflows when the executor opens. Default true. */
+  recover?: boolean;
+  /**
+   * On a scale-out store (Postgres): how this process takes part. By default it is a worker that
+   * claims runs of its registered workflows (unless `recover: false`); `false` makes a process
+   * that only starts runs and waits for their results.
+   */
+  worker?: boolean | WorkerOptions;
+}

@@ -1,0 +1,70 @@
+import { InvalidWorkflowError } from './errors.js';
+import type { BackoffOptions } from './workflow.js';
+
+/**
+ * Checks the numbers of a definition when it is written, so a typo fails at once, naming the
+ * option, rather than making runs misbehave later: a `maxParallelNodes` or `maxRuns` of 0 leaves
+ * every run waiting forever, a NaN backoff stops every timer, a negative retry count is a typo.
+ */
+
+interface NumericOptions {
+  retries?: number | undefined;
+  timeoutSeconds?: number | undefined;
+  backoff?: BackoffOptions | undefined;
+}
+
+interface WorkflowNumericOptions extends NumericOptions {
+  maxParallelNodes?: number | undefined;
+  maxRuns?: number | undefined;
+}
+
+export function checkWorkflowOptions(workflow: string, options: WorkflowNumericOptions): void {
+  const check = checker(workflow, undefined);
+  check.wholeAtLeast('maxParallelNodes', options.maxParallelNodes, 1);
+  check.wholeAtLeast('maxRuns', options.maxRuns, 1);
+  checkCommon(check, options, 'no deadline');
+}
+
+export function checkStepOptions(workflow: string, step: string, options: NumericOptions): void {
+  checkCommon(checker(workflow, step), options, 'no limit');
+}
+
+function checkCommon(check: Checker, options: NumericOptions, zeroMeans: string): void {
+  check.wholeAtLeast('retries', options.retries, 0);
+  check.finiteAtLeast('timeoutSeconds', options.timeoutSeconds, 0, ` (0 = ${zeroMeans})`);
+  const backoff = options.backoff;
+  if (backoff === undefined) return;
+  if (backoff === null || typeof backoff !== 'object') check.refuse('backoff', 'an object', backoff);
+  check.finiteAtLeast('backoff.initialMs', backoff.initialMs, 0);
+  check.finiteAtLeast('backoff.maxMs', backoff.maxMs, 0);
+  check.finiteAtLeast('backoff.factor', backoff.factor, 1);
+  const jitter = backoff.jitter;
+  if (jitter !== undefined && !(typeof jitter === 'number' && jitter >= 0 && jitter <= 1)) {
+    check.refuse('backoff.jitter', 'a number from 0 to 1', jitter);
+  }
+}
+
+interface Checker {
+  wholeAtLeast(option: string, value: unknown, min: number): void;
+  finiteAtLeast(option: string, value: unknown, min: number, note?: string): void;
+  refuse(option: string, rule: string, value: unknown): never;
+}
+
+function checker(workflow: string, step: string | undefined): Checker {
+  const refuse = (option: string, rule: string, value: unknown): never => {
+    throw new InvalidWorkflowError(workflow, step, `\`${option}\` must be ${rule}, got ${String(value)}.`);
+  };
+  return {
+    refuse,
+    wholeAtLeast(option, value, min) {
+      if (value !== undefined && !(Number.isInteger(value) && (value as number) >= min)) {
+        refuse(option, `a whole number >= ${min}`, value);
+      }
+    },
+    finiteAtLeast(option, value, min, note = '') {
+      if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= min)) {
+        refuse(option, `a finite number >= ${min}${note}`, value);
+      }
+    },
+  };
+}
