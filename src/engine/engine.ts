@@ -6,7 +6,7 @@ import {
   serializeError,
   WorkflowNotRegisteredError,
 } from '../model/errors.js';
-import type { Workflow } from '../model/workflow.js';
+import { Workflow } from '../model/workflow.js';
 import type { MetricsCollector } from '../observe/metrics.js';
 import type { ClaimableWorkflow, ClaimedRun } from '../store/coordination.js';
 import type { Store } from '../store/store.js';
@@ -480,8 +480,11 @@ export class Engine implements EngineControl {
   private stepHost(): StepHost {
     return {
       childIndex: this.runs.childIndex,
+      // A workflow object is registered on first use; a name (or another object with a name) must be registered.
       planOf: (workflow) =>
-        typeof workflow === 'string' ? this.registry.planFor(workflow) : this.registry.register(workflow),
+        workflow instanceof Workflow
+          ? this.registry.register(workflow)
+          : this.registry.planFor(typeof workflow === 'string' ? workflow : workflow.name),
       addRun: (spec) => this.lifecycle.addRun(spec),
       cancelChildren: (runIds, reason) => this.ending.cancelRuns(runIds, reason),
       suspend: (run, step) => {

@@ -4,6 +4,7 @@ import type {
   JoinPolicy,
   QuorumResult,
   RouteDecision,
+  SpawnableWorkflow,
   SpawnOptions,
   StepContext,
 } from '../model/context.js';
@@ -19,7 +20,6 @@ import {
 } from '../model/errors.js';
 import { canonicalJson, fromJson, toJson } from '../model/json.js';
 import { validateInputSync } from '../model/schema.js';
-import type { Workflow } from '../model/workflow.js';
 import { isTerminalRun, type RunRecord } from '../store/types.js';
 import type { ChildEntry, JoinWaiter } from './children.js';
 import { ChildRegistry } from './children.js';
@@ -32,7 +32,7 @@ export interface StepHost {
   /** The engine's index from child run id to the registry of the step that spawned it. */
   readonly childIndex: Map<string, ChildRegistry>;
   /** The plan of a workflow given by object (registered on first use) or by name. */
-  planOf(workflow: Workflow<any, any, any> | string): WorkflowPlan;
+  planOf(workflow: SpawnableWorkflow | string): WorkflowPlan;
   /** Creates a run in the current batch (synchronously, so a fan-out is one transaction). */
   addRun(spec: NewRunSpec): RunRecord;
   /** Cancels children a join no longer needs. */
@@ -127,12 +127,12 @@ export class StepContextImpl implements StepContext<any, any> {
   // -------------------------------------------------------------------------------------------
   // Spawning
 
-  spawnWorkflow(workflow: Workflow<any, any, any> | string, input: unknown, options?: SpawnOptions): ChildHandle<any> {
+  spawnWorkflow(workflow: SpawnableWorkflow | string, input: unknown, options?: SpawnOptions): ChildHandle<any> {
     return this.spawnWorkflows([{ workflow, input, ...(options ? { options } : {}) }])[0] as ChildHandle<any>;
   }
 
   spawnWorkflows(
-    children: ReadonlyArray<{ workflow: Workflow<any, any, any> | string; input: unknown; options?: SpawnOptions }>,
+    children: ReadonlyArray<{ workflow: SpawnableWorkflow | string; input: unknown; options?: SpawnOptions }>,
   ): Array<ChildHandle<any>> {
     this.assertCurrent('spawnWorkflow');
     if (!Array.isArray(children)) {
@@ -173,7 +173,7 @@ export class StepContextImpl implements StepContext<any, any> {
   }
 
   private prepare(
-    workflow: Workflow<any, any, any> | string,
+    workflow: SpawnableWorkflow | string,
     input: unknown,
     options: SpawnOptions | undefined,
   ): PreparedSpawn {

@@ -1,5 +1,4 @@
 import type { SerializedError } from './errors.js';
-import type { Workflow } from './workflow.js';
 
 /** What a step returns to choose which of its children run: `return ctx.route('ship')`. */
 export interface RouteDecision<T = unknown> {
@@ -44,8 +43,18 @@ export interface QuorumResult<TOut = unknown> {
   failed: Array<{ index: number; runId: string; error: SerializedError | undefined }>;
 }
 
-export type WorkflowInput<W> = W extends Workflow<infer I, infer _O, infer _R> ? I : never;
-export type WorkflowOutput<W> = W extends Workflow<infer _I, infer _O, infer R> ? R : never;
+/**
+ * A workflow as a step that spawns it sees it: its name, and (for typing only) its input and
+ * output. A `Workflow` is one; the context does not need the rest of it.
+ */
+export interface SpawnableWorkflow<TInput = any, TResult = any> {
+  readonly name: string;
+  readonly __input?: TInput;
+  readonly __result?: TResult;
+}
+
+export type WorkflowInput<W> = W extends SpawnableWorkflow<infer I, any> ? I : never;
+export type WorkflowOutput<W> = W extends SpawnableWorkflow<any, infer R> ? R : never;
 
 /** The context every step function receives. */
 export interface StepContext<TInput = unknown, TOutputs extends Record<string, unknown> = Record<string, unknown>> {
@@ -69,13 +78,13 @@ export interface StepContext<TInput = unknown, TOutputs extends Record<string, u
   /** Chooses which children run; the others, and what only they lead to, end `skipped`. */
   route<T = null>(targets: string | readonly string[], value?: T): RouteDecision<T>;
   /** Starts a child run now; returns its handle at once. Idempotent by key or input hash. */
-  spawnWorkflow<W extends Workflow<any, any, any>>(
+  spawnWorkflow<W extends SpawnableWorkflow>(
     workflow: W | string,
     input: WorkflowInput<W>,
     options?: SpawnOptions,
   ): ChildHandle<WorkflowOutput<W>>;
   /** Starts many children in one transaction. */
-  spawnWorkflows<W extends Workflow<any, any, any>>(
+  spawnWorkflows<W extends SpawnableWorkflow>(
     children: ReadonlyArray<{ workflow: W | string; input: WorkflowInput<W>; options?: SpawnOptions }>,
   ): Array<ChildHandle<WorkflowOutput<W>>>;
   /** Waits for all children: their outputs in spawn order, or ChildWorkflowError for the first failure. */

@@ -1,5 +1,15 @@
 import { InvalidWorkflowError } from './errors.js';
-import type { BackoffOptions } from './workflow.js';
+
+export interface BackoffOptions {
+  /** Delay before the first retry. Default 1000 ms. */
+  initialMs?: number;
+  /** Growth per retry. Default 2. */
+  factor?: number;
+  /** Upper bound on one delay. Default 60 000 ms. */
+  maxMs?: number;
+  /** Fraction of the delay that is randomised (0 to 1). Default 0.2: the delay is +/- 20 %. */
+  jitter?: number;
+}
 
 /**
  * Checks the numbers of a definition when it is written, so a typo fails at once, naming the

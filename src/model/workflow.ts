@@ -2,18 +2,9 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { FallbackFn, RouteDecision, StepContext } from './context.js';
 import { InvalidWorkflowError } from './errors.js';
 import { validateGraph } from './graph.js';
-import { checkStepOptions, checkWorkflowOptions } from './options.js';
+import { type BackoffOptions, checkStepOptions, checkWorkflowOptions } from './options.js';
 
-export interface BackoffOptions {
-  /** Delay before the first retry. Default 1000 ms. */
-  initialMs?: number;
-  /** Growth per retry. Default 2. */
-  factor?: number;
-  /** Upper bound on one delay. Default 60 000 ms. */
-  maxMs?: number;
-  /** Fraction of the delay that is randomised (0 to 1). Default 0.2: the delay is +/- 20 %. */
-  jitter?: number;
-}
+export type { BackoffOptions };
 
 export interface CacheOptions {
   /** How long an entry stays valid. Default: no expiry. */
@@ -111,7 +102,8 @@ type InputOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> :
  */
 export class Workflow<TInput = unknown, TOutputs extends Record<string, unknown> = {}, TResult = unknown> {
   readonly steps: readonly StepDefinition[];
-  /** Carries the output type for inference (`WorkflowOutput<W>`); never set at run time. */
+  /** Carry the input and output types for inference (`WorkflowInput<W>`, `WorkflowOutput<W>`); never set at run time. */
+  declare readonly __input?: TInput;
   declare readonly __result?: TResult;
   private readonly byName: ReadonlyMap<string, StepDefinition>;
   constructor(
