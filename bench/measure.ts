@@ -13,7 +13,7 @@ import { MemoryStore, PostgresStore, SqliteStore, type Store } from '../src/inde
 import { postgresBatchInsertRate, postgresCommitRate } from './baselines.js';
 import { type BenchDatabase, type BenchServer, benchServer } from './postgres.js';
 import { w6 } from './w6.js';
-import { benchExecutor, type Figures, w1, w2, w3, w4 } from './workloads.js';
+import { benchExecutor, type Figures, w1, w2, w3, w4, w5, w7 } from './workloads.js';
 
 const [workload, storeName] = process.argv.slice(2);
 
@@ -24,6 +24,9 @@ const workloads: Record<string, (e: ReturnType<typeof benchExecutor>) => Promise
   'W2 100k': (e) => w2(e, 100_000),
   W3: (e) => w3(e, 300, 50),
   W4: (e) => w4(e, 200),
+  'W5 500': (e) => w5(e, 500),
+  'W5 2000': (e) => w5(e, 2000),
+  'W7 keys': (e) => w7(e, 200_000, 50),
 };
 const postgresOnly = ['W6', 'baseline'];
 const stores = ['memory', 'sqlite', 'postgres'];
@@ -78,7 +81,7 @@ async function measureWorkload(
   await w2(executor, 500);
   await w3(executor, 200, 50);
   // Short workloads are noisy on a 2-core machine: report the median of three repetitions.
-  const repetitions = workload === 'W2 100k' ? 1 : 3;
+  const repetitions = workload === 'W2 100k' || workload === 'W7 keys' ? 1 : 3;
   const samples: Figures[] = [];
   for (let i = 0; i < repetitions; i++) samples.push(await run(executor));
   await executor.cleanup();

@@ -81,7 +81,11 @@ try {
   for (const store of storeNames) {
     // W2 100k on PostgreSQL is left out even with --full: it measures the same path as 5k, for minutes.
     const big = args.full && store !== 'postgres' ? ['W2 100k'] : [];
-    for (const workload of ['W1', 'W2 1k', 'W2 5k', ...big, 'W3', 'W4', ...(store === 'postgres' ? ['W6'] : [])]) {
+    // W5 (callbacks on long runs) and W7 (memory across keyed runs) measure the engine, not the
+    // store: once, on SQLite.
+    const engineRows = store === 'sqlite' ? ['W5 500', 'W5 2000', 'W7 keys'] : [];
+    const perStore = ['W1', 'W2 1k', 'W2 5k', ...big, 'W3', 'W4', ...engineRows];
+    for (const workload of [...perStore, ...(store === 'postgres' ? ['W6'] : [])]) {
       rows.push({ workload, store, figures: measure(workload, store) });
     }
   }
@@ -94,6 +98,8 @@ try {
       'W2 100k': '<= 3 s, RSS <= 512 MB',
       W3: '>= 10,000 runs/s',
       W4: 'p50 <= 0.2 ms, p99 <= 1 ms',
+      'W5 2000': 'per step as W5 500 (linear)',
+      'W7 keys': 'heap flat across 200,000 keyed runs',
     },
     postgres: {
       W1: '>= 5,000 runs/s',
@@ -116,6 +122,9 @@ try {
           return `${count}: ${f[k]?.toFixed(0)} runs/s${speedup ? ` (${speedup.toFixed(2)}x)` : ''}`;
         })
         .join(', ');
+    } else if (f.msPerStep !== undefined) result = `${(f.msPerStep * 1000).toFixed(0)} µs per step`;
+    else if (f.heapMbAt25pct !== undefined) {
+      result = `heap ${[25, 50, 75, 100].map((p) => f[`heapMbAt${p}pct`]?.toFixed(0)).join(' / ')} MB`;
     } else if (f.runsPerSecond !== undefined) result = `${f.runsPerSecond.toFixed(0)} runs/s`;
     else if (f.ms !== undefined) result = `${f.ms.toFixed(1)} ms, peak RSS ${f.peakRssMb?.toFixed(0)} MB`;
     else result = `p50 ${f.p50Ms?.toFixed(3)} ms, p99 ${f.p99Ms?.toFixed(3)} ms`;

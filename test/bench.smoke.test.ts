@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { postgresBatchInsertRate, postgresCommitRate, sqliteInsertRate } from '../bench/baselines.js';
 import { w6 } from '../bench/w6.js';
-import { benchExecutor, w1, w2, w3, w4 } from '../bench/workloads.js';
+import { benchExecutor, w1, w2, w3, w4, w5, w7 } from '../bench/workloads.js';
 import { MemoryStore, PostgresStore, SqliteStore, type Store } from '../src/index.js';
 import { createTestDatabase } from './support/embeddedPostgres.js';
 
@@ -42,6 +42,8 @@ describe.each(stores)('bench workloads on %s', (_name, makeStore) => {
       expect((await w3(executor, 20, 5)).runsPerSecond).toBeGreaterThan(0);
       const latency = await w4(executor, 10);
       expect(latency.p99Ms).toBeGreaterThanOrEqual(latency.p50Ms as number);
+      expect((await w5(executor, 20)).msPerStep).toBeGreaterThan(0);
+      expect((await w7(executor, 40, 5)).heapMbAt100pct).toBeGreaterThan(0);
     } finally {
       await executor.cleanup();
       await store.close();

@@ -302,7 +302,8 @@ export class RunLifecycle implements AttemptOutcomes {
    * holds it (hand-over of sleeping runs between workers comes with durable waits).
    */
   private maybeSleep(run: ActiveRun): void {
-    if (this.cluster() || !isIdle(run)) return;
+    // `running` first: it is the cheap test, and a run with a step running is never idle.
+    if (run.running > 0 || this.cluster() || !isIdle(run)) return;
     const next = nextWakeOf(run);
     if (next === null) return;
     // Its deadline wakes it too; a wake-up (or deadline) near enough is waited for in memory.

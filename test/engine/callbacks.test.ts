@@ -9,7 +9,7 @@ import type {
   WorkflowCompleteInfo,
   WorkflowStartInfo,
 } from '../../src/engine/callbacks.js';
-import { CallbackManager, workflow } from '../../src/index.js';
+import { CallbackManager, defineWorkflow, workflow } from '../../src/index.js';
 import { sleep, useEngineFixture, waitUntil } from './helpers.js';
 
 /** Records every callback it receives. */
@@ -220,5 +220,36 @@ describe('CallbackManager', () => {
 
     expect(reported).toEqual(['onNodeSkip']);
     expect(calls).toEqual(['n']);
+  });
+});
+
+describe('callbacks on a long run', () => {
+  const fx = useEngineFixture();
+
+  it('deliver every step of a 2,000-step chain, each with the NodeResult of that step', async () => {
+    const names = Array.from({ length: 2000 }, (_, i) => `s${i}`);
+    const wf = defineWorkflow(
+      'long-chain',
+      {},
+      names.map((name, i) => ({
+        name,
+        parents: i === 0 ? [] : [names[i - 1] as string],
+        run: (ctx: { parent(n: string): unknown }) =>
+          i === 0 ? 0 : (ctx.parent(names[i - 1] as string) as number) + 1,
+      })),
+    );
+    const executor = fx.executor();
+    const completed: Array<{ nodeId: string; output: unknown; status: string }> = [];
+    let started = 0;
+    executor.callbackManager.addHandler({
+      onNodeStart: () => void started++,
+      onNodeComplete: (info) =>
+        void completed.push({ nodeId: info.nodeId, output: info.result.output, status: info.result.status }),
+    });
+    const result = await executor.execute(wf, null);
+    expect(result.output).toBe(1999);
+    expect(started).toBe(2000);
+    expect(completed).toHaveLength(2000);
+    expect(completed[1234]).toEqual({ nodeId: 's1234', output: 1234, status: 'succeeded' });
   });
 });
