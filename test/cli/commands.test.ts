@@ -126,6 +126,44 @@ describe.concurrent('braid runs and show', () => {
     expect(table.stdout).toContain(runId);
   });
 
+  it('the "More:" hint under a full page repeats the filters: following it pages through the same runs', async () => {
+    const fan = await braid(['run', 'fan', '--input', '{"n": 5}', '--wait', '--json', ...api()]);
+    expect(fan.code, fan.stderr).toBe(0);
+    const parent = parseJson(fan).run.id;
+    const seen: string[] = [];
+    let args = ['runs', '--parent', parent, '--limit', '2', ...api()];
+    for (let page = 0; page < 5; page++) {
+      const result = await braid(args);
+      expect(result.code, result.stderr).toBe(0);
+      const ids = result.stdout.match(/^\S+(?=\s+leaf\s)/gm) ?? [];
+      seen.push(...ids);
+      const hint = /^More: braid (.+)$/m.exec(result.stdout);
+      if (!hint) break;
+      expect(hint[1]).toContain(`--parent ${parent} --limit 2 --url ${dev.url} --cursor `);
+      args = hint[1]!.split(' ');
+    }
+    const children = parseJson(await braid(['runs', '--json', '--parent', parent, ...api()])).runs;
+    expect(seen.sort()).toEqual(children.map((r: { id: string }) => r.id).sort());
+    expect(seen).toHaveLength(5);
+  });
+
+  it('the hint keeps every filter, with times as ISO 8601', async () => {
+    const since = Date.now() - 1;
+    await Promise.all([start('greet', { name: 'hint one' }), start('greet', { name: 'hint two' })]);
+    // Runs other tests start from now on are outside the window: both reads see the same runs.
+    const until = new Date(Date.now() + 1).toISOString();
+    const filters = ['--workflow', 'greet', '--status', 'queued,running,succeeded', '--since', String(since)];
+    const args = ['runs', ...filters, '--until', until, '--limit', '1', ...api()];
+    const [table, json] = await Promise.all([braid(args), braid([...args, '--json'])]);
+    expect(table!.code, table!.stderr).toBe(0);
+    const { nextCursor } = parseJson(json!);
+    expect(nextCursor).toEqual(expect.any(String));
+    expect(table!.stdout).toContain(
+      `More: braid runs --workflow greet --status queued,running,succeeded --since ${new Date(since).toISOString()} ` +
+        `--until ${until} --limit 1 --url ${dev.url} --cursor ${nextCursor}`,
+    );
+  });
+
   it('show --json has the steps and the children counts, per run and per step', async () => {
     const result = await braid(['run', 'fan', '--input', '{"n": 5}', '--wait', '--json', ...api()]);
     expect(result.code, result.stderr).toBe(0);

@@ -12,6 +12,7 @@ import {
 import { printJson } from '../output.js';
 import { colorsFor } from '../render/colors.js';
 import { renderReport } from '../render/report.js';
+import { shellWord } from '../render/shellWord.js';
 import { runsTable } from '../render/tables.js';
 import { openRunSource } from '../runSource/openRunSource.js';
 import type { RunSource } from '../runSource/runReport.js';
@@ -74,7 +75,7 @@ export function registerReadCommands(program: Command): void {
       const c = colorsFor(process.stdout);
       if (!page.runs.length) console.log(c.dim('No runs match.'));
       else console.log(runsTable(page.runs, c));
-      if (page.nextCursor) console.log(c.dim(`More: braid runs --cursor ${page.nextCursor}`));
+      if (page.nextCursor) console.log(c.dim(`More: ${nextPageCommand(options, command, page.nextCursor)}`));
     });
 
   const show = program
@@ -93,6 +94,29 @@ export function registerReadCommands(program: Command): void {
       if (options.json) return printJson(report);
       console.log(renderReport(report, colorsFor(process.stdout)));
     });
+}
+
+/**
+ * The command for the next page: this one's filters and source, then the cursor (a cursor alone
+ * would page through every run). The token is left out: BRAID_TOKEN gives it again.
+ */
+function nextPageCommand(options: RunsOptions, command: Command, cursor: string): string {
+  const words = ['braid', 'runs'];
+  const add = (flag: string, value: string | number | undefined) => {
+    if (value !== undefined) words.push(flag, shellWord(String(value)));
+  };
+  const isGiven = (name: string) => command.getOptionValueSource(name) === 'cli';
+  add('--workflow', options.workflow);
+  add('--status', options.status?.join(','));
+  add('--parent', options.parent);
+  add('--root', options.root);
+  add('--since', options.since === undefined ? undefined : new Date(options.since).toISOString());
+  add('--until', options.until === undefined ? undefined : new Date(options.until).toISOString());
+  if (isGiven('limit')) add('--limit', options.limit);
+  if (isGiven('url')) add('--url', options.url);
+  if (isGiven('db')) add('--db', options.db);
+  add('--cursor', cursor);
+  return words.join(' ');
 }
 
 async function withSource<T>(options: ReadOptions, command: Command, read: (source: RunSource) => Promise<T>) {
