@@ -50,7 +50,8 @@ export class NothingToReadError extends CliError {
   ) {
     super(
       `No Braid server answers at ${url} and there is no database at ${dbPath}. ` +
-        'Start `braid dev <your workflow file>`, or point --url (BRAID_URL) or --db (BRAID_DB) at yours.',
+        'Start `braid dev <your workflow file>`, or point --url (BRAID_URL), --db (BRAID_DB) or ' +
+        '--database-url (BRAID_DATABASE_URL) at yours.',
     );
   }
 }

@@ -1,8 +1,10 @@
 import { type Command, Option } from 'commander';
+import { redactConnectionString } from '../../store/postgres/connectionString.js';
 import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
 import {
   addClientOptions,
   type ClientOptions,
+  databaseUrlOption,
   dbOption,
   jsonOption,
   parseLimit,
@@ -19,6 +21,7 @@ import type { RunSource } from '../runSource/runReport.js';
 
 interface ReadOptions extends ClientOptions {
   db: string;
+  databaseUrl?: string;
   json?: boolean;
 }
 
@@ -34,8 +37,9 @@ interface RunsOptions extends ReadOptions {
 }
 
 const SOURCE_HELP = `
-Reads through the server at --url when one answers there, else the database file (--db) directly.
-With --db on the command line, always the file; with --url or BRAID_URL, always the server.`;
+Reads through the server at --url when one answers there, else the database directly: PostgreSQL
+when BRAID_DATABASE_URL is set, else the SQLite file (--db). With --db or --database-url on the
+command line, always that database; with --url or BRAID_URL, always the server.`;
 
 /** `braid runs` and `braid show`: read-only views, with `--json` for scripts. */
 export function registerReadCommands(program: Command): void {
@@ -55,7 +59,8 @@ export function registerReadCommands(program: Command): void {
     .addOption(new Option('-n, --limit <n>', 'how many, 1-1000').argParser(parseLimit).default(20))
     .option('--cursor <cursor>', 'the next page (printed under a full page)')
     .addOption(jsonOption())
-    .addOption(dbOption());
+    .addOption(dbOption())
+    .addOption(databaseUrlOption());
   addClientOptions(runs)
     .addHelpText('after', `${SOURCE_HELP}\nWith --json: {"runs": [...], "nextCursor": string | null}.`)
     .action(async (options: RunsOptions, command: Command) => {
@@ -83,7 +88,8 @@ export function registerReadCommands(program: Command): void {
     .description('Show one run: its steps, the children they spawned, its parent, its output or error')
     .argument('<runId>', 'the run')
     .addOption(jsonOption())
-    .addOption(dbOption());
+    .addOption(dbOption())
+    .addOption(databaseUrlOption());
   addClientOptions(show)
     .addHelpText(
       'after',
@@ -115,6 +121,8 @@ function nextPageCommand(options: RunsOptions, command: Command, cursor: string)
   if (isGiven('limit')) add('--limit', options.limit);
   if (isGiven('url')) add('--url', options.url);
   if (isGiven('db')) add('--db', options.db);
+  // Its password is hidden (the user puts it back); from BRAID_DATABASE_URL it needs nothing.
+  if (isGiven('databaseUrl') && options.databaseUrl) add('--database-url', redactConnectionString(options.databaseUrl));
   add('--cursor', cursor);
   return words.join(' ');
 }
@@ -124,8 +132,10 @@ async function withSource<T>(options: ReadOptions, command: Command, read: (sour
     url: options.url,
     ...(options.token ? { token: options.token } : {}),
     db: options.db,
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     isUrlChosen: command.getOptionValueSource('url') !== 'default',
     isDbChosen: command.getOptionValueSource('db') === 'cli',
+    isDatabaseUrlChosen: command.getOptionValueSource('databaseUrl') === 'cli',
   });
   try {
     return await read(source);

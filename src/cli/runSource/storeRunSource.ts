@@ -1,22 +1,36 @@
-import { RunNotFoundError, SqliteStore } from '../../index.js';
+import { PostgresStore, RunNotFoundError, SqliteStore, type Store } from '../../index.js';
 import { runView, stepView } from '../../server/views.js';
 import type { RunListQuery, RunPageJson } from '../apiClient.js';
 import { type ChildCounts, type RunReport, type RunSource, sumCounts } from './runReport.js';
 
+/** Reads the SQLite file itself. Readers take no executor lock: this works beside `braid dev` too. */
+export function openSqliteSource(path: string): Promise<StoreRunSource> {
+  return StoreRunSource.open(new SqliteStore({ path }));
+}
+
 /**
- * Reads runs from the SQLite file itself, when no server is running. Readers take no executor
- * lock, so this works beside a running `braid dev` too. Without the workflow definitions, steps
- * the run has not reached are not known: only stored steps are shown, with no parents.
+ * Reads a PostgreSQL database itself. It never migrates (a reader must not change the schema
+ * under running workers): a database without Braid's schema says to run `braid migrate`.
+ */
+export function openPostgresSource(connectionString: string): Promise<StoreRunSource> {
+  return StoreRunSource.open(
+    new PostgresStore({ connectionString, migrate: false, poolSize: 2, applicationName: 'braid (read)' }),
+  );
+}
+
+/**
+ * Reads runs from the database itself, when no server is running. Without the workflow
+ * definitions, steps the run has not reached are not known: only stored steps are shown, with no
+ * parents.
  */
 export class StoreRunSource implements RunSource {
   readonly description: string;
 
-  private constructor(private readonly store: SqliteStore) {
+  private constructor(private readonly store: Store) {
     this.description = store.description;
   }
 
-  static async open(path: string): Promise<StoreRunSource> {
-    const store = new SqliteStore({ path });
+  static async open(store: Store): Promise<StoreRunSource> {
     await store.open();
     return new StoreRunSource(store);
   }
