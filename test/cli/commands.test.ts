@@ -164,6 +164,32 @@ describe.concurrent('braid runs and show', () => {
     );
   });
 
+  it('show from the database file lists the steps in DAG order, as the server does', async () => {
+    const g = gate();
+    g.open();
+    const runs = await Promise.all([
+      braid(['run', 'gated', '--input', JSON.stringify({ gate: g.path }), '--wait', '--json', ...api()]),
+      braid(['run', 'fan', '--input', '{"n": 1}', '--wait', '--json', ...api()]),
+    ]);
+    for (const result of runs) {
+      expect(result.code, result.stderr).toBe(0);
+      const runId = parseJson(result).run.id;
+      const [server, file, text] = await Promise.all([
+        show(runId),
+        braid(['show', runId, '--json', '--db', dev.db]).then((r) => parseJson(r)),
+        braid(['show', runId, '--db', dev.db]),
+      ]);
+      const names = (report: { steps: Array<{ name: string }> }) => report.steps.map((s) => s.name);
+      expect(names(file)).toEqual(names(server));
+      const rows = text.stdout.split('\n').filter((line) => /^\w+\s+✔ succeeded/.test(line));
+      expect(rows.map((line) => line.split(/\s+/)[0])).toEqual(names(server));
+    }
+    expect(runs.map((r) => parseJson(r).steps.map((s: { name: string }) => s.name))).toEqual([
+      ['begin', 'wait', 'end'],
+      ['spawn', 'report'],
+    ]);
+  });
+
   it('show --json has the steps and the children counts, per run and per step', async () => {
     const result = await braid(['run', 'fan', '--input', '{"n": 5}', '--wait', '--json', ...api()]);
     expect(result.code, result.stderr).toBe(0);

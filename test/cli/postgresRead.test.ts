@@ -38,6 +38,7 @@ describe('braid runs and show on PostgreSQL', () => {
     expect(parseJson(runs).runs.map((r: { id: string }) => r.id)).toEqual([runId]);
     expect(show.code, show.stderr).toBe(0);
     expect(parseJson(show).run).toMatchObject({ id: runId, status: 'succeeded', output: 'hello PG' });
+    expect(parseJson(show).steps.map((s: { name: string }) => s.name)).toEqual(['shout', 'say']);
     expect(table.stdout).toContain(runId);
     expect(table.stdout).not.toContain('No runs match');
   });

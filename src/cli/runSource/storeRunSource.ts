@@ -1,5 +1,6 @@
 import { PostgresStore, RunNotFoundError, SqliteStore, type Store } from '../../index.js';
-import { runView, stepView } from '../../server/views.js';
+import { readRunEvents, stepsInDagOrder } from '../../server/runSteps.js';
+import { runView } from '../../server/views.js';
 import type { RunListQuery, RunPageJson } from '../apiClient.js';
 import { type ChildCounts, type RunReport, type RunSource, sumCounts } from './runReport.js';
 
@@ -53,23 +54,25 @@ export class StoreRunSource implements RunSource {
   async getReport(runId: string): Promise<RunReport> {
     const run = await this.store.getRun(runId);
     if (!run) throw new RunNotFoundError(runId);
-    const [steps, counts] = await Promise.all([
+    const [steps, events, counts] = await Promise.all([
       this.store.getSteps(runId),
+      readRunEvents(this.store, runId),
       this.store.countRuns({ parentRunId: runId }),
     ]);
+    const now = Date.now();
+    const ordered = stepsInDagOrder(steps, undefined, events, now);
     const byStep: Record<string, ChildCounts> = {};
     if (sumCounts(counts) > 0) {
-      for (const step of steps) {
+      for (const step of ordered) {
         if (step.attempts === 0) continue;
         const stepCounts = await this.store.countRuns({ parentRunId: runId, parentStep: step.name });
         const total = sumCounts(stepCounts);
         if (total > 0) byStep[step.name] = { total, counts: stepCounts };
       }
     }
-    const now = Date.now();
     return {
       run: runView(run, now),
-      steps: steps.map((s) => stepView(s, [], now)),
+      steps: ordered,
       children: { total: sumCounts(counts), counts, byStep },
       parent: run.parentRunId === null ? null : { runId: run.parentRunId, step: run.parentStep },
       replayOf: run.replayOf,
