@@ -226,7 +226,8 @@ export const WorkflowShapeSchema = z
   .openapi('Workflow');
 export type WorkflowShapeJson = z.infer<typeof WorkflowShapeSchema>;
 
-export const HealthSchema = z.object({ ok: z.literal(true), store: z.string() }).openapi('Health');
+/** Liveness only, for anyone: nothing about the store (its path or URL) to callers without a token. */
+export const HealthSchema = z.object({ ok: z.literal(true) }).openapi('Health');
 
 // ------------------------------------------------------------------------------------------------
 // Requests
