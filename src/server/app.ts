@@ -6,6 +6,7 @@ import { bearerAuth } from './auth.js';
 import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './dashboard.js';
 import type { ServerDeps } from './deps.js';
 import { ApiError, handleError, handleNotFound, validationHook } from './errors.js';
+import { PauseTimes } from './pauseTimes.js';
 import { BraidMetrics } from './prometheus.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
@@ -35,7 +36,12 @@ export function createApp(executor: WorkflowExecutor, options: AppOptions = {}):
   const app = new OpenAPIHono({ defaultHook: validationHook });
   const metrics = new BraidMetrics(executor.store);
   executor.onEvents((events) => metrics.record(events));
-  const deps: ServerDeps = { executor, metrics, heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS };
+  const deps: ServerDeps = {
+    executor,
+    metrics,
+    pauseTimes: new PauseTimes(executor.store),
+    heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+  };
   const maxSize = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
 
   app.onError(handleError);

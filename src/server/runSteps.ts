@@ -40,12 +40,12 @@ export function stepsInDagOrder(
   });
 }
 
-/** Every event of one run, in order, page by page. */
-export async function readRunEvents(store: Store, runId: string): Promise<EventRecord[]> {
+/** Every event of one run (after `afterSeq`), in order, page by page. */
+export async function readRunEvents(store: Store, runId: string, afterSeq = 0): Promise<EventRecord[]> {
   const pageSize = 1000;
   const events: EventRecord[] = [];
   for (;;) {
-    const page = await store.listEvents({ runId, afterSeq: events.at(-1)?.seq ?? 0, limit: pageSize });
+    const page = await store.listEvents({ runId, afterSeq: events.at(-1)?.seq ?? afterSeq, limit: pageSize });
     events.push(...page);
     if (page.length < pageSize) return events;
   }

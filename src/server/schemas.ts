@@ -78,10 +78,15 @@ export const RunSchema = z
     startedAt: NullableEpochMs,
     finishedAt: NullableEpochMs,
     deadlineAt: NullableEpochMs,
+    pausedAt: NullableEpochMs.openapi({ description: 'When a paused run paused; null unless paused' }),
     durationMs: z
       .number()
       .nullable()
-      .openapi({ description: 'finishedAt - startedAt; for an unfinished run, the time since it started' }),
+      .openapi({
+        description:
+          'finishedAt - startedAt; for a paused run pausedAt - startedAt (it does not grow while paused); ' +
+          'for any other unfinished run, the time since it started',
+      }),
   })
   .openapi('Run');
 export type RunJson = z.infer<typeof RunSchema>;

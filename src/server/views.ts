@@ -7,7 +7,9 @@ import type { SerializedError } from '../model/errors.js';
 import type { EventRecord, RunRecord, StepRecord } from '../store/types.js';
 import type { AttemptJson, EventJson, ExecutionSummaryJson, RunJson, StepJson } from './schemas.js';
 
-export function runView(run: RunRecord, now = Date.now()): RunJson {
+/** `pausedAt`: when a paused run paused (see PauseTimes); its duration stops there. */
+export function runView(run: RunRecord, now = Date.now(), pausedAt: number | null = null): RunJson {
+  const isPaused = run.status === 'paused' && pausedAt !== null;
   return {
     id: run.id,
     workflow: run.workflow,
@@ -28,7 +30,8 @@ export function runView(run: RunRecord, now = Date.now()): RunJson {
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     deadlineAt: run.deadlineAt,
-    durationMs: duration(run.startedAt, run.finishedAt, now),
+    pausedAt: isPaused ? pausedAt : null,
+    durationMs: duration(run.startedAt, run.finishedAt ?? (isPaused ? pausedAt : null), now),
   };
 }
 

@@ -230,6 +230,15 @@ describe.concurrent('steering a run', () => {
     expect(stopped.run.status).toBe('paused');
     const statuses = Object.fromEntries(stopped.steps.map((s: { name: string; status: string }) => [s.name, s.status]));
     expect(statuses).toEqual({ begin: 'succeeded', wait: 'succeeded', end: 'pending' });
+    // Its duration stops at the pause, through the server and read from the file alone.
+    const [viaServer, fromFile] = await Promise.all([
+      show(runId),
+      braid(['show', runId, '--json', '--db', dev.db]).then((r) => parseJson(r)),
+    ]);
+    for (const report of [viaServer, fromFile]) {
+      expect(report.run.pausedAt).toEqual(expect.any(Number));
+      expect(report.run.durationMs).toBe(report.run.pausedAt - report.run.startedAt);
+    }
 
     const resumed = await braid(['resume', runId, '--wait', '--json', ...api()]);
     expect(resumed.code, resumed.stderr).toBe(0);

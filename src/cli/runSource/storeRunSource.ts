@@ -1,4 +1,5 @@
 import { PostgresStore, RunNotFoundError, SqliteStore, type Store } from '../../index.js';
+import { PauseTimes, pausedAtFrom } from '../../server/pauseTimes.js';
 import { readRunEvents, stepsInDagOrder } from '../../server/runSteps.js';
 import { runView } from '../../server/views.js';
 import type { RunListQuery, RunPageJson } from '../apiClient.js';
@@ -47,8 +48,9 @@ export class StoreRunSource implements RunSource {
       limit: query.limit,
       cursor: query.cursor,
     });
+    const pausedAt = await new PauseTimes(this.store).of(page.runs);
     const now = Date.now();
-    return { runs: page.runs.map((r) => runView(r, now)), nextCursor: page.nextCursor };
+    return { runs: page.runs.map((r) => runView(r, now, pausedAt.get(r.id))), nextCursor: page.nextCursor };
   }
 
   async getReport(runId: string): Promise<RunReport> {
@@ -71,7 +73,7 @@ export class StoreRunSource implements RunSource {
       }
     }
     return {
-      run: runView(run, now),
+      run: runView(run, now, pausedAtFrom(events)),
       steps: ordered,
       children: { total: sumCounts(counts), counts, byStep },
       parent: run.parentRunId === null ? null : { runId: run.parentRunId, step: run.parentStep },

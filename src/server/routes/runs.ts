@@ -5,6 +5,7 @@ import type { Store } from '../../store/store.js';
 import { isTerminalRun, type RunFilter, type RunPage, type RunRecord } from '../../store/types.js';
 import type { ServerDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
+import { pausedAtFrom } from '../pauseTimes.js';
 import { readRunEvents, stepsInDagOrder } from '../runSteps.js';
 import {
   CancelRunBodySchema,
@@ -89,7 +90,7 @@ const replayRun = createRoute({
   responses: { 201: jsonResponse(ReplayResultSchema, 'The new run'), ...errorResponses(401, 404) },
 });
 
-export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): void {
+export function registerRunRoutes(app: OpenAPIHono, { executor, pauseTimes }: ServerDeps): void {
   const store = executor.store;
 
   app.openapi(listRuns, async (c) => {
@@ -106,8 +107,10 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
       cursor: q.cursor,
       order: q.order,
     });
+    const pausedAt = await pauseTimes.of(page.runs);
     const now = Date.now();
-    return c.json({ runs: page.runs.map((r) => runView(r, now)), nextCursor: page.nextCursor }, 200);
+    const runs = page.runs.map((r) => runView(r, now, pausedAt.get(r.id)));
+    return c.json({ runs, nextCursor: page.nextCursor }, 200);
   });
 
   app.openapi(getRun, async (c) => {
@@ -122,7 +125,7 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
     const definition = executor.workflows.find((w) => w.name === run.workflow && w.version === run.version);
     return c.json(
       {
-        run: runView(run, now),
+        run: runView(run, now, pausedAtFrom(events)),
         steps: stepsInDagOrder(steps, definition?.steps, events, now),
         events: events.map(eventView),
         attempts: attemptsFromEvents(events),
@@ -143,11 +146,10 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
       listRunPage(store, { ...scope, status: q.status, limit: q.limit, cursor: q.cursor, order: q.order ?? 'asc' }),
       store.countRuns(scope),
     ]);
+    const pausedAt = await pauseTimes.of(page.runs);
     const now = Date.now();
-    return c.json(
-      { runs: page.runs.map((r) => runView(r, now)), nextCursor: page.nextCursor, total: sum(counts), counts },
-      200,
-    );
+    const runs = page.runs.map((r) => runView(r, now, pausedAt.get(r.id)));
+    return c.json({ runs, nextCursor: page.nextCursor, total: sum(counts), counts }, 200);
   });
 
   app.openapi(cancelRun, async (c) => {
