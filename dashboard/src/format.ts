@@ -1,4 +1,5 @@
 /** How times, durations and payloads read on screen. */
+import { isTerminalRun, type Run } from './api/types.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -34,6 +35,16 @@ export function formatDuration(ms: number | null | undefined): string {
 export function liveDuration(startedAt: number | null, finishedAt: number | null, now: number): number | null {
   if (startedAt === null) return null;
   return (finishedAt ?? Math.max(now, startedAt)) - startedAt;
+}
+
+/** A run's duration: it grows while the run moves, and stops at its end or, while paused, its pause. */
+export function runDuration(run: Pick<Run, 'startedAt' | 'finishedAt' | 'pausedAt'>, now: number): number | null {
+  return liveDuration(run.startedAt, run.finishedAt ?? run.pausedAt, now);
+}
+
+/** Whether a run's shown duration changes by itself (a clock must tick for it). */
+export function isRunMoving(run: Pick<Run, 'status'>): boolean {
+  return !isTerminalRun(run.status) && run.status !== 'paused';
 }
 
 /** Strings as they are (so multi-line text stays readable), anything else as indented JSON. */

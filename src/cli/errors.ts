@@ -2,6 +2,7 @@
  * The CLI's own failures. Each is a BraidError (a stable `code`, a message that says what to do)
  * that also carries the exit code scripts see.
  */
+import type { CommanderError } from 'commander';
 import { BraidError } from '../model/errors.js';
 import { ExitCode } from './exitCodes.js';
 
@@ -31,6 +32,31 @@ export class ServerUnreachableError extends CliError {
   }
 }
 
+/**
+ * The command line itself is wrong (commander's errors, in Braid's form): an unknown option or
+ * command, a missing argument, a value its parser refused (`--input` that is not JSON, say).
+ */
+export class UsageError extends CliError {
+  readonly code: string;
+  readonly exitCode = ExitCode.usage;
+  constructor(error: CommanderError) {
+    super(error.message.replace(/^error: /, ''), { cause: error });
+    this.code = USAGE_CODES[error.code] ?? 'usage';
+  }
+}
+
+/** commander's codes as stable Braid ones: scripts match on these, whatever commander renames. */
+const USAGE_CODES: Record<string, string> = {
+  'commander.unknownOption': 'unknown_option',
+  'commander.unknownCommand': 'unknown_command',
+  'commander.missingArgument': 'missing_argument',
+  'commander.optionMissingArgument': 'missing_option_value',
+  'commander.missingMandatoryOptionValue': 'missing_option',
+  'commander.invalidArgument': 'invalid_argument',
+  'commander.excessArguments': 'too_many_arguments',
+  'commander.conflictingOption': 'conflicting_options',
+};
+
 /** Two options that cannot go together. */
 export class ConflictingOptionsError extends CliError {
   readonly code = 'conflicting_options';
@@ -50,7 +76,8 @@ export class NothingToReadError extends CliError {
   ) {
     super(
       `No Braid server answers at ${url} and there is no database at ${dbPath}. ` +
-        'Start `braid dev <your workflow file>`, or point --url (BRAID_URL) or --db (BRAID_DB) at yours.',
+        'Start `braid dev <your workflow file>`, or point --url (BRAID_URL), --db (BRAID_DB) or ' +
+        '--database-url (BRAID_DATABASE_URL) at yours.',
     );
   }
 }

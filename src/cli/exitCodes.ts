@@ -4,7 +4,10 @@
 export const ExitCode = {
   /** The command did what it was asked; with `--wait`, the run succeeded. */
   ok: 0,
-  /** The run failed, was cancelled or timed out; or the server refused the action (a finished run, a wrong token). */
+  /**
+   * The run failed, was cancelled or timed out; the server refused the action (a finished run, a
+   * wrong token); or the database cannot be opened (StoreOpenError, StoreConnectionError).
+   */
   failed: 1,
   /** Bad usage: an unknown option, a missing argument, `--input` that is not JSON. */
   usage: 2,

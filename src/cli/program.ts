@@ -13,8 +13,10 @@ const PACKAGE_JSON = new URL('../../package.json', import.meta.url);
 const EXIT_CODES_HELP = `
 Exit codes:
   0  done (with --wait: the run succeeded)
-  1  the run failed, was cancelled or timed out; or the server refused (finished run, token)
+  1  the run failed, was cancelled or timed out; the server refused (finished run, token);
+     or the database cannot be opened
   2  bad usage: unknown option, missing argument, --input that is not JSON
+     (with --json, also as {"error": {"code", "message"}} on stdout)
   3  no Braid server answers at --url (start \`braid dev\`, or set BRAID_URL)
   4  unknown run or workflow
   5  the workflow's input schema refused --input (the issues are printed)`;

@@ -1,7 +1,7 @@
 /** How an error that ended a command is shown, and the exit code it becomes. */
 import { CommanderError } from 'commander';
 import { BraidError } from '../model/errors.js';
-import { ApiRequestError, CliError } from './errors.js';
+import { ApiRequestError, CliError, UsageError } from './errors.js';
 import { ExitCode } from './exitCodes.js';
 import { printJson } from './output.js';
 
@@ -30,7 +30,8 @@ export function reportError(error: unknown, isJson: boolean): void {
     return;
   }
   const issues = error instanceof ApiRequestError ? error.issues : [];
-  console.error(`braid: ${error.message}`);
+  // A usage error's message is on stderr already: commander printed it, with the hint to add --help.
+  if (!(error instanceof UsageError)) console.error(`braid: ${error.message}`);
   for (const issue of issues) {
     console.error(`  - ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`);
   }

@@ -473,3 +473,40 @@ export class RemoteError extends Error {
     if (serialized.stack) this.stack = serialized.stack;
   }
 }
+
+/** Why a SQLite database file could not be opened: each has its own next step. */
+export type StoreOpenProblem = 'directory' | 'not_a_database' | 'cannot_open';
+
+/** A SQLite database path that cannot be used: its directory, or the file itself. */
+export class StoreOpenError extends BraidError {
+  readonly code = 'store_open';
+  constructor(
+    readonly path: string,
+    readonly problem: StoreOpenProblem,
+    detail: string,
+    options?: { cause?: unknown; directory?: string },
+  ) {
+    super(storeOpenMessage(path, problem, detail, options?.directory), options);
+  }
+}
+
+function storeOpenMessage(path: string, problem: StoreOpenProblem, detail: string, directory?: string): string {
+  const fix = 'Give the store (--db, BRAID_DB) another path';
+  switch (problem) {
+    case 'directory':
+      return (
+        `Cannot create the directory ${directory ?? path} for the SQLite database ${path}: ${detail}. ` +
+        `${fix}, in a directory that exists or that you may create.`
+      );
+    case 'not_a_database':
+      return (
+        `${path} is not a SQLite database (${detail}). ${fix}: a Braid database file, or a file that does ` +
+        'not exist yet, which is then created.'
+      );
+    case 'cannot_open':
+      return (
+        `Cannot open the SQLite database ${path}: ${detail}. It must be a file (not a directory) you may read ` +
+        `and write, in a directory you may write to (SQLite keeps its -wal and -shm files beside it). ${fix}.`
+      );
+  }
+}

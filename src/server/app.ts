@@ -35,7 +35,11 @@ export function createApp(executor: WorkflowExecutor, options: AppOptions = {}):
   const app = new OpenAPIHono({ defaultHook: validationHook });
   const metrics = new BraidMetrics(executor.store);
   executor.onEvents((events) => metrics.record(events));
-  const deps: ServerDeps = { executor, metrics, heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS };
+  const deps: ServerDeps = {
+    executor,
+    metrics,
+    heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+  };
   const maxSize = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
 
   app.onError(handleError);

@@ -2,7 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from './errors.js';
 
-/** Paths anyone may read, token or not: a load balancer's health check carries no secret. */
+/**
+ * Paths anyone may read, token or not: a load balancer's health check carries no secret. So
+ * /healthz says only that the server is alive, nothing about the store (see routes/metrics.ts).
+ */
 const PUBLIC_PATHS = new Set(['/healthz']);
 
 /**

@@ -5,6 +5,7 @@ import type { BraidMetrics } from './prometheus.js';
 export interface ServerDeps {
   executor: WorkflowExecutor;
   metrics: BraidMetrics;
+  /** When listed paused runs paused, remembered across requests. */
   /** Interval of the SSE heartbeat comment. */
   heartbeatMs: number;
 }

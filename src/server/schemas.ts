@@ -78,10 +78,15 @@ export const RunSchema = z
     startedAt: NullableEpochMs,
     finishedAt: NullableEpochMs,
     deadlineAt: NullableEpochMs,
+    pausedAt: NullableEpochMs.openapi({ description: 'When a paused run paused; null unless paused' }),
     durationMs: z
       .number()
       .nullable()
-      .openapi({ description: 'finishedAt - startedAt; for an unfinished run, the time since it started' }),
+      .openapi({
+        description:
+          'finishedAt - startedAt; for a paused run pausedAt - startedAt (it does not grow while paused); ' +
+          'for any other unfinished run, the time since it started',
+      }),
   })
   .openapi('Run');
 export type RunJson = z.infer<typeof RunSchema>;
@@ -226,7 +231,8 @@ export const WorkflowShapeSchema = z
   .openapi('Workflow');
 export type WorkflowShapeJson = z.infer<typeof WorkflowShapeSchema>;
 
-export const HealthSchema = z.object({ ok: z.literal(true), store: z.string() }).openapi('Health');
+/** Liveness only, for anyone: nothing about the store (its path or URL) to callers without a token. */
+export const HealthSchema = z.object({ ok: z.literal(true) }).openapi('Health');
 
 // ------------------------------------------------------------------------------------------------
 // Requests

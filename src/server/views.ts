@@ -7,7 +7,10 @@ import type { SerializedError } from '../model/errors.js';
 import type { EventRecord, RunRecord, StepRecord } from '../store/types.js';
 import type { AttemptJson, EventJson, ExecutionSummaryJson, RunJson, StepJson } from './schemas.js';
 
+/** A paused run's duration stops at its pause (`pausedAt`, stored on the run). */
 export function runView(run: RunRecord, now = Date.now()): RunJson {
+  const pausedAt = run.status === 'paused' ? run.pausedAt : null;
+  const isPaused = pausedAt !== null;
   return {
     id: run.id,
     workflow: run.workflow,
@@ -28,7 +31,8 @@ export function runView(run: RunRecord, now = Date.now()): RunJson {
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     deadlineAt: run.deadlineAt,
-    durationMs: duration(run.startedAt, run.finishedAt, now),
+    pausedAt: isPaused ? pausedAt : null,
+    durationMs: duration(run.startedAt, run.finishedAt ?? (isPaused ? pausedAt : null), now),
   };
 }
 

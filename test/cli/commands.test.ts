@@ -17,6 +17,21 @@ afterAll(async () => {
   await dev.exited;
 });
 
+interface RunList {
+  runs: Array<{ id: string }>;
+}
+
+/** Runs a workflow to its end through the API (no `braid` process); returns the run id. */
+async function runToEnd(workflow: string, input: unknown): Promise<string> {
+  const res = await fetch(`${dev.url}/api/workflows/${workflow}/runs?wait=true`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ input }),
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { runId: string }).runId;
+}
+
 /** Starts a run without waiting; returns its id. */
 async function start(workflow: string, input: unknown, extra: string[] = []): Promise<string> {
   const result = await braid(['run', workflow, '--input', JSON.stringify(input), '--json', ...api(), ...extra]);
@@ -126,6 +141,62 @@ describe.concurrent('braid runs and show', () => {
     expect(table.stdout).toContain(runId);
   });
 
+  // These start their runs through the API and check the server's view with fetch: only the
+  // commands under test are processes, which keeps the file's start-ups few on a busy machine.
+  it('the "More:" hint under a full page repeats the filters: following it pages through the same runs', async () => {
+    const parent = await runToEnd('fan', { n: 3 });
+    const seen: string[] = [];
+    let args = ['runs', '--parent', parent, '--limit', '2', ...api()];
+    for (let page = 0; page < 3; page++) {
+      const result = await braid(args);
+      expect(result.code, result.stderr).toBe(0);
+      seen.push(...(result.stdout.match(/^\S+(?=\s+leaf\s)/gm) ?? []));
+      const hint = /^More: braid (.+)$/m.exec(result.stdout);
+      if (!hint) break;
+      expect(hint[1]).toContain(`--parent ${parent} --limit 2 --url ${dev.url} --cursor `);
+      args = hint[1]!.split(' ');
+    }
+    const children = (await (await fetch(`${dev.url}/api/runs?parentRunId=${parent}`)).json()) as RunList;
+    expect(seen.sort()).toEqual(children.runs.map((r) => r.id).sort());
+    expect(seen).toHaveLength(3);
+  });
+
+  it('the hint keeps every filter, with times as ISO 8601', async () => {
+    const since = Date.now() - 1;
+    await Promise.all([runToEnd('greet', { name: 'hint one' }), runToEnd('greet', { name: 'hint two' })]);
+    // Runs other tests start from now on are outside the window: both reads see the same runs.
+    const until = new Date(Date.now() + 1).toISOString();
+    const filters = ['--workflow', 'greet', '--status', 'queued,running,succeeded', '--since', String(since)];
+    const args = ['runs', ...filters, '--until', until, '--limit', '1', ...api()];
+    const [table, json] = await Promise.all([braid(args), braid([...args, '--json'])]);
+    expect(table!.code, table!.stderr).toBe(0);
+    const { nextCursor } = parseJson(json!);
+    expect(nextCursor).toEqual(expect.any(String));
+    expect(table!.stdout).toContain(
+      `More: braid runs --workflow greet --status queued,running,succeeded --since ${new Date(since).toISOString()} ` +
+        `--until ${until} --limit 1 --url ${dev.url} --cursor ${nextCursor}`,
+    );
+  });
+
+  it('show from the database file lists the steps in DAG order, as the server does', async () => {
+    const g = gate();
+    g.open();
+    const runIds = await Promise.all([runToEnd('gated', { gate: g.path }), runToEnd('fan', { n: 1 })]);
+    const names = (report: { steps: Array<{ name: string }> }) => report.steps.map((s) => s.name);
+    const servers = await Promise.all(runIds.map((runId) => fetchRun(dev.url, runId)));
+    expect(servers.map(names)).toEqual([
+      ['begin', 'wait', 'end'],
+      ['spawn', 'report'],
+    ]);
+    const [gatedFile, fanFile, gatedText] = await Promise.all([
+      ...runIds.map((runId) => braid(['show', runId, '--json', '--db', dev.db]).then((r) => parseJson(r))),
+      braid(['show', runIds[0]!, '--db', dev.db]),
+    ]);
+    expect([names(gatedFile), names(fanFile)]).toEqual(servers.map(names));
+    const rows = gatedText.stdout.split('\n').filter((line: string) => /^\w+\s+✔ succeeded/.test(line));
+    expect(rows.map((line: string) => line.split(/\s+/)[0])).toEqual(['begin', 'wait', 'end']);
+  });
+
   it('show --json has the steps and the children counts, per run and per step', async () => {
     const result = await braid(['run', 'fan', '--input', '{"n": 5}', '--wait', '--json', ...api()]);
     expect(result.code, result.stderr).toBe(0);
@@ -166,6 +237,12 @@ describe.concurrent('steering a run', () => {
     expect(stopped.run.status).toBe('paused');
     const statuses = Object.fromEntries(stopped.steps.map((s: { name: string; status: string }) => [s.name, s.status]));
     expect(statuses).toEqual({ begin: 'succeeded', wait: 'succeeded', end: 'pending' });
+    // Its duration stops at the pause, through the server and read from the file alone.
+    const fromFile = parseJson(await braid(['show', runId, '--json', '--db', dev.db]));
+    for (const report of [await fetchRun(dev.url, runId), fromFile]) {
+      expect(report.run.pausedAt).toEqual(expect.any(Number));
+      expect(report.run.durationMs).toBe(report.run.pausedAt - report.run.startedAt);
+    }
 
     const resumed = await braid(['resume', runId, '--wait', '--json', ...api()]);
     expect(resumed.code, resumed.stderr).toBe(0);

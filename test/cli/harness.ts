@@ -34,6 +34,8 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Default: the repository root. */
   cwd?: string;
+  /** Kill the process (SIGKILL) if it has not exited by then: a hang fails the test, not the run. */
+  timeoutMs?: number;
 }
 
 export function spawnBraid(args: string[], options: SpawnOptions = {}): ChildProcess {
@@ -57,8 +59,15 @@ export function finished(child: ChildProcess): Promise<Result> {
   return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
 
-export function braid(args: string[], options: SpawnOptions = {}): Promise<Result> {
-  return finished(spawnBraid(args, options));
+export async function braid(args: string[], options: SpawnOptions = {}): Promise<Result> {
+  const child = spawnBraid(args, options);
+  const timer =
+    options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+  try {
+    return await finished(child);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** `braid ... --json`, parsed; fails the test with the output when it is not JSON. */

@@ -29,6 +29,7 @@ function run(overrides: Partial<RunJson> = {}): RunJson {
     startedAt: T0,
     finishedAt: null,
     deadlineAt: null,
+    pausedAt: null,
     durationMs: null,
     ...overrides,
   };

@@ -54,6 +54,42 @@ describe('usage errors exit 2', () => {
     expect(result.stderr).toContain('not JSON');
   });
 
+  it('with --json, a usage error is JSON on stdout too: {"error": {code, message}}, exit 2', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const cases: Array<{ args: string[]; code: string; says: string }> = [
+      {
+        args: ['run', 'greet', '--input', '{name: ada}', '--json', '--url', url],
+        code: 'invalid_argument',
+        says: 'not JSON',
+      },
+      {
+        args: ['run', 'greet', '--json', '--input', '{name: ada}', '--url', url],
+        code: 'invalid_argument',
+        says: 'not JSON',
+      },
+      { args: ['runs', '--frob', '--json'], code: 'unknown_option', says: "unknown option '--frob'" },
+      { args: ['show', '--json'], code: 'missing_argument', says: "missing required argument 'runId'" },
+      { args: ['runs', '--json', '--status', 'exploded'], code: 'invalid_argument', says: 'unknown status "exploded"' },
+      { args: ['runs', '--json', '--limit'], code: 'missing_option_value', says: "'-n, --limit <n>' argument missing" },
+      { args: ['cancel', 'a', 'b', '--json'], code: 'too_many_arguments', says: 'too many arguments' },
+      { args: ['frobnicate', '--json'], code: 'unknown_command', says: "unknown command 'frobnicate'" },
+    ];
+    const results = await Promise.all(cases.map((c) => braid(c.args)));
+    results.forEach((result, i) => {
+      const { args, code, says } = cases[i]!;
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2);
+      const { error } = parseJson(result);
+      expect(error, args.join(' ')).toEqual({ code, message: expect.stringContaining(says) });
+      expect(error.message).not.toMatch(/^error: /);
+      // People still read it on stderr, once.
+      expect(result.stderr.split(says).length - 1, args.join(' ')).toBe(1);
+    });
+
+    const plain = await braid(['runs', '--frob']);
+    expect(plain.code).toBe(2);
+    expect(plain.stdout).toBe('');
+  });
+
   it('dev without a file, where there is no examples/workflows.ts, says to pass one', async () => {
     const cwd = tempDir();
     const result = await braid(['dev', '--port', '0'], { cwd });

@@ -143,7 +143,7 @@ describe('the dashboard', () => {
   let digestRunId: string;
   let childRunId: string;
 
-  it('lists runs and shows a new one without a reload', async () => {
+  it('lists top-level runs, shows a new one without a reload, and child runs one click away', async () => {
     const orderRun = await startRun('order', { id: 'A-1', items: [{ sku: 'tea', qty: 2 }] });
     await page.goto(`${server.url}/`);
     const runs = page.getByRole('table', { name: 'Runs' });
@@ -154,20 +154,24 @@ describe('the dashboard', () => {
     digestRunId = await startRun('digest', { urls });
     const digestRow = runs.getByRole('row').filter({ has: page.getByRole('link', { name: digestRunId, exact: true }) });
     await digestRow.waitFor();
-    // Its children appear too, each linking back to the parent and its step.
+    await digestRow.getByText('succeeded').waitFor();
+    // Top-level runs by default: the fan-out's 30 children do not bury the runs that were started.
+    await eventually(async () => expect(await distinctColumn(runs, 1)).toEqual(['digest', 'order']));
+    expect(await runs.getByRole('link', { name: `${digestRunId} / fanout` }).count()).toBe(0);
+
+    // One click lists the children too, each linking back to the parent and its step.
+    const includeChildren = page.getByRole('checkbox', { name: 'Include child runs' });
+    expect(await includeChildren.isChecked()).toBe(false);
+    await includeChildren.check();
     await runs
       .getByRole('link', { name: `${digestRunId} / fanout` })
       .first()
       .waitFor();
-    await digestRow.getByText('succeeded').waitFor();
-
-    // Filters: one workflow; top-level runs only.
     await page.getByRole('combobox', { name: 'Workflow' }).selectOption('summarize');
     await eventually(async () => expect(await distinctColumn(runs, 1)).toEqual(['summarize']));
     await page.getByRole('combobox', { name: 'Workflow' }).selectOption('');
-    await page.getByRole('checkbox', { name: 'Top-level only' }).check();
+    await includeChildren.uncheck();
     await eventually(async () => expect(await distinctColumn(runs, 1)).toEqual(['digest', 'order']));
-    await page.getByRole('checkbox', { name: 'Top-level only' }).uncheck();
   });
 
   it("draws a fan-out run's DAG with live statuses and pages through its children", async () => {
@@ -214,6 +218,43 @@ describe('the dashboard', () => {
     await page.getByRole('region', { name: 'Step fanout', exact: true }).waitFor();
   });
 
+  it("lists a run's children from its page, in the runs list", async () => {
+    await page.goto(`${server.url}/#/runs/${digestRunId}`);
+    await page.getByRole('link', { name: 'List them with the runs' }).click();
+    await page.getByText(`Children of run ${digestRunId}`).waitFor();
+    const runs = page.getByRole('table', { name: 'Runs' });
+    await eventually(async () => expect(await runs.locator('tbody tr').count()).toBe(30));
+    expect(await distinctColumn(runs, 1)).toEqual(['summarize']);
+    expect(await distinctColumn(runs, 5)).toEqual([`${digestRunId} / fanout`]);
+    await page.getByRole('link', { name: 'Show top-level runs' }).click();
+    await eventually(async () => expect(await distinctColumn(runs, 1)).toEqual(['digest', 'order']));
+  });
+
+  it('shows the date of a run from another day, the time alone for one of today', async () => {
+    const context = await browser.newContext();
+    try {
+      const tab = await context.newPage();
+      tab.setDefaultTimeout(UI_TIMEOUT_MS);
+      // The runs were started today; in this tab it is tomorrow (timers keep running).
+      const tomorrow = new Date();
+      tomorrow.setDate(tomorrow.getDate() + 1);
+      await tab.clock.setFixedTime(tomorrow);
+      await tab.goto(`${server.url}/`);
+      const started = tab.getByRole('table', { name: 'Runs' }).locator('tbody tr td:nth-child(4)');
+      await started.first().waitFor();
+      const today = new Date();
+      const date = `${today.getFullYear()}-${pad(today.getMonth() + 1)}-${pad(today.getDate())}`;
+      for (const text of await started.allTextContents())
+        expect(text).toMatch(new RegExp(`^${date} \\d\\d:\\d\\d:\\d\\d$`));
+    } finally {
+      await context.close();
+    }
+    await page.goto(`${server.url}/`);
+    const started = page.getByRole('table', { name: 'Runs' }).locator('tbody tr td:nth-child(4)');
+    await started.first().waitFor();
+    for (const text of await started.allTextContents()) expect(text).toMatch(/^\d\d:\d\d:\d\d$/);
+  });
+
   it('follows a fan-out live: its children appear, run and finish without a reload', async () => {
     const runId = await startRun('gated-fanout', {});
     await page.goto(`${server.url}/#/runs/${runId}`);
@@ -253,6 +294,35 @@ describe('the dashboard', () => {
     await page.getByRole('dialog', { name: 'Resume this run?' }).getByRole('button', { name: 'Resume run' }).click();
     await page.getByRole('button', { name: 'step three: succeeded' }).waitFor();
     await page.getByRole('heading', { level: 1, name: 'slow succeeded' }).waitFor();
+  });
+
+  it("stops a paused run's duration, in the list and on its page", async () => {
+    const runId = await startRun('slow', {});
+    await eventually(async () => expect((await getRun(runId)).steps[0]?.status).toBe('running'));
+    const paused = await fetch(`${server.url}/api/runs/${runId}/pause`, { method: 'POST' });
+    expect(paused.status).toBe(200);
+    // Its running step finishes; nothing moves after that.
+    await eventually(async () => expect((await getRun(runId)).steps[0]?.status).toBe('succeeded'), 15_000);
+
+    await page.goto(`${server.url}/`);
+    const row = page
+      .getByRole('table', { name: 'Runs' })
+      .getByRole('row')
+      .filter({ has: page.getByRole('link', { name: runId, exact: true }) });
+    await row.getByText('paused').waitFor();
+    const duration = row.locator('td:nth-child(5)');
+    const shown = await duration.textContent();
+    await sleep(2500);
+    expect(await duration.textContent()).toBe(shown);
+
+    await page.goto(`${server.url}/#/runs/${runId}`);
+    await page.getByRole('heading', { level: 1, name: 'slow paused' }).waitFor();
+    const fact = page.locator('dt', { hasText: /^Duration$/ }).locator('xpath=following-sibling::dd[1]');
+    const onPage = await fact.textContent();
+    await sleep(2500);
+    expect(await fact.textContent()).toBe(onPage);
+    expect(onPage).toBe(shown);
+    await fetch(`${server.url}/api/runs/${runId}/cancel`, { method: 'POST' });
   });
 
   it('cancels a run from its page after confirmation', async () => {
@@ -330,7 +400,7 @@ describe('the dashboard', () => {
     // The runs list, with every kind of status by now, for the screenshot.
     await page.goto(`${server.url}/`);
     const runs = page.getByRole('table', { name: 'Runs' });
-    await runs.getByText('cancelled').waitFor();
+    await runs.getByText('cancelled').first().waitFor();
     await runs.getByText('failed').first().waitFor();
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'runs-list.png') });
   });
@@ -431,6 +501,12 @@ async function startRun(workflowName: string, input: unknown): Promise<string> {
   expect(res.status).toBe(201);
   return ((await res.json()) as { runId: string }).runId;
 }
+
+async function getRun(runId: string): Promise<{ run: { status: string }; steps: Array<{ status: string }> }> {
+  return (await (await fetch(`${server.url}/api/runs/${runId}`)).json()) as never;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
 
 /** The sorted distinct texts of one column of a table's body rows. */
 async function distinctColumn(table: Locator, columnIndex: number): Promise<string[]> {

@@ -67,12 +67,3 @@ describe('GET /metrics', () => {
     expect(sample(await (await two.app.request('/metrics')).text(), 'braid_runs_started_total')).toBe(0);
   });
 });
-
-describe('GET /healthz', () => {
-  it('answers ok with the store description', async () => {
-    const { api } = fixture.setup();
-    const res = await api.get('/healthz');
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ ok: true, store: 'memory' });
-  });
-});

@@ -79,6 +79,8 @@ export interface RunListQuery {
   status?: RunStatus | undefined;
   /** Only runs no other run spawned. Sent as `topLevel=true`. */
   isTopLevel?: boolean | undefined;
+  /** Only the children of this run. */
+  parentRunId?: string | undefined;
   limit?: number | undefined;
   cursor?: string | undefined;
 }
@@ -98,6 +100,7 @@ export const api = {
         workflow: q.workflow,
         status: q.status,
         topLevel: q.isTopLevel ? 'true' : undefined,
+        parentRunId: q.parentRunId,
         limit: q.limit,
         cursor: q.cursor,
       }),

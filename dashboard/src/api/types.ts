@@ -44,6 +44,8 @@ export interface Run {
   startedAt: number | null;
   finishedAt: number | null;
   deadlineAt: number | null;
+  /** When a paused run paused; null unless paused. */
+  pausedAt: number | null;
   durationMs: number | null;
 }
 

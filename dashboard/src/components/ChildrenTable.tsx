@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api/client.js';
 import { RUN_STATUSES, type RunStatus, type StatusCounts } from '../api/types.js';
-import { formatDuration, liveDuration, statusLabel } from '../format.js';
+import { formatDuration, runDuration, statusLabel } from '../format.js';
 import { useResource } from '../hooks/useResource.js';
 import { hrefs } from '../hooks/useRoute.js';
 import { ErrorBanner } from './ErrorBanner.js';
@@ -107,7 +107,7 @@ export function ChildrenTable(props: {
                 <td>
                   <Time ms={run.startedAt} />
                 </td>
-                <td>{formatDuration(liveDuration(run.startedAt, run.finishedAt, now))}</td>
+                <td>{formatDuration(runDuration(run, now))}</td>
               </tr>
             ))}
             {rows.length === 0 && !page.isLoading && (

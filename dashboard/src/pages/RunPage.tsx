@@ -12,7 +12,7 @@ import { StatusCountList } from '../components/StatusCountList.js';
 import { type StepChildren, StepPanel } from '../components/StepPanel.js';
 import { Time } from '../components/Time.js';
 import { ValueView } from '../components/ValueView.js';
-import { formatDuration, liveDuration, statusLabel } from '../format.js';
+import { formatDuration, runDuration, statusLabel } from '../format.js';
 import { useEventStream } from '../hooks/useEventStream.js';
 import { useNow } from '../hooks/useNow.js';
 import { useResource } from '../hooks/useResource.js';
@@ -159,7 +159,7 @@ export function RunPage({ runId, initialStep }: { runId: string; initialStep: st
           <Time ms={run.finishedAt} />
         </dd>
         <dt>Duration</dt>
-        <dd>{formatDuration(liveDuration(run.startedAt, run.finishedAt, now))}</dd>
+        <dd>{formatDuration(runDuration(run, now))}</dd>
         <dt>Version</dt>
         <dd>{run.version}</dd>
         {run.deadlineAt !== null && (
@@ -183,7 +183,9 @@ export function RunPage({ runId, initialStep }: { runId: string; initialStep: st
           </>
         )}
         <dt>Children</dt>
-        <dd>{data.children.total.toLocaleString()}</dd>
+        <dd>
+          {data.children.total > 0 ? <a href={childrenListHref(run.id)}>{data.children.total.toLocaleString()}</a> : 0}
+        </dd>
       </dl>
 
       <div className="cards">
@@ -238,7 +240,10 @@ export function RunPage({ runId, initialStep }: { runId: string; initialStep: st
 
       {data.children.total > 0 && (
         <section className="children-section" aria-labelledby="children-heading">
-          <h2 id="children-heading">Child runs ({data.children.total.toLocaleString()})</h2>
+          <div className="section-header">
+            <h2 id="children-heading">Child runs ({data.children.total.toLocaleString()})</h2>
+            <a href={childrenListHref(run.id)}>List them with the runs</a>
+          </div>
           <StatusCountList counts={data.children.counts} />
           {stepChildren.error && <ErrorBanner error={stepChildren.error} />}
           {spawningSteps.map((s) => {
@@ -294,6 +299,11 @@ export function RunPage({ runId, initialStep }: { runId: string; initialStep: st
       <ConfirmDialog request={confirm} onClose={() => setConfirm(undefined)} />
     </>
   );
+}
+
+/** The runs list, showing only this run's children. */
+function childrenListHref(runId: string): string {
+  return hrefs.runs(new URLSearchParams({ parent: runId }));
 }
 
 function spawnedByLabel(parent: { runId: string; step: string | null }): string {

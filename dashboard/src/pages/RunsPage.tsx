@@ -1,13 +1,13 @@
 import { useState } from 'react';
 import { api } from '../api/client.js';
-import { isTerminalRun, RUN_STATUSES, type RunStatus } from '../api/types.js';
+import { RUN_STATUSES, type RunStatus } from '../api/types.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { LiveIndicator } from '../components/LiveIndicator.js';
 import { Pager } from '../components/Pager.js';
 import { StartRunDialog } from '../components/StartRunDialog.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { Time } from '../components/Time.js';
-import { formatDuration, liveDuration, statusLabel } from '../format.js';
+import { formatDuration, isRunMoving, runDuration, statusLabel } from '../format.js';
 import { useEventStream } from '../hooks/useEventStream.js';
 import { useNow } from '../hooks/useNow.js';
 import { useResource } from '../hooks/useResource.js';
@@ -15,12 +15,18 @@ import { hrefs, navigate } from '../hooks/useRoute.js';
 
 export const RUNS_PAGE_SIZE = 50;
 
-/** Newest runs first, filtered by workflow, status and depth, kept current by the event stream. */
+/**
+ * Newest runs first, filtered by workflow and status, kept current by the event stream. Top-level
+ * runs only by default: a fan-out's thousands of children would bury them. `?children=1` lists
+ * every run, `?parent=<id>` the children of one run (its page links here).
+ */
 export function RunsPage({ query }: { query: URLSearchParams }) {
   const workflow = query.get('workflow') ?? '';
   const status = (query.get('status') ?? '') as RunStatus | '';
-  const isTopLevel = query.get('topLevel') === '1';
-  const filterKey = JSON.stringify([workflow, status, isTopLevel]);
+  const parentRunId = query.get('parent') ?? '';
+  const hasChildren = query.get('children') === '1';
+  const isTopLevel = !parentRunId && !hasChildren;
+  const filterKey = JSON.stringify([workflow, status, parentRunId, isTopLevel]);
 
   // Paging restarts when the filters change (set during render: React's way to reset state on a prop).
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -39,7 +45,14 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
     pageKey,
     (signal) =>
       api.listRuns(
-        { workflow: workflow || undefined, status: status || undefined, isTopLevel, limit: RUNS_PAGE_SIZE, cursor },
+        {
+          workflow: workflow || undefined,
+          status: status || undefined,
+          isTopLevel,
+          parentRunId: parentRunId || undefined,
+          limit: RUNS_PAGE_SIZE,
+          cursor,
+        },
         signal,
       ),
     1000,
@@ -61,7 +74,7 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
 
   const rows = runs.data?.runs ?? [];
   const nextCursor = runs.dataKey === pageKey ? runs.data?.nextCursor : null;
-  const now = useNow(rows.some((r) => !isTerminalRun(r.status)));
+  const now = useNow(rows.some(isRunMoving));
   const workflowNames = (workflows.data?.workflows ?? []).map((w) => w.name);
   if (workflow && !workflowNames.includes(workflow)) workflowNames.push(workflow);
 
@@ -103,14 +116,24 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
             ))}
           </select>
         </label>
-        <label className="checkbox">
-          <input
-            type="checkbox"
-            checked={isTopLevel}
-            onChange={(e) => setFilter('topLevel', e.target.checked ? '1' : '')}
-          />
-          Top-level only
-        </label>
+        {parentRunId ? (
+          <p className="filters__scope">
+            Children of run{' '}
+            <a className="mono" href={hrefs.run(parentRunId)}>
+              {parentRunId}
+            </a>{' '}
+            <a href={hrefs.runs(without(query, 'parent'))}>Show top-level runs</a>
+          </p>
+        ) : (
+          <label className="checkbox">
+            <input
+              type="checkbox"
+              checked={hasChildren}
+              onChange={(e) => setFilter('children', e.target.checked ? '1' : '')}
+            />
+            Include child runs
+          </label>
+        )}
       </form>
 
       {runs.error && <ErrorBanner error={runs.error} />}
@@ -143,7 +166,7 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
                 <td>
                   <Time ms={run.startedAt ?? run.createdAt} />
                 </td>
-                <td>{formatDuration(liveDuration(run.startedAt, run.finishedAt, now))}</td>
+                <td>{formatDuration(runDuration(run, now))}</td>
                 <td>
                   {run.parentRunId ? (
                     <a className="mono" href={hrefs.run(run.parentRunId, run.parentStep)}>
@@ -159,9 +182,7 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
             {rows.length === 0 && runs.data && (
               <tr>
                 <td colSpan={6} className="muted">
-                  {pageIndex === 0 && !workflow && !status && !isTopLevel
-                    ? 'No runs yet. Start one with “Start a run” or the API.'
-                    : 'No runs match these filters on this page.'}
+                  {emptyMessage({ isFirstPage: pageIndex === 0, isFiltered: Boolean(workflow || status), parentRunId })}
                 </td>
               </tr>
             )}
@@ -183,4 +204,17 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
       />
     </>
   );
+}
+
+function emptyMessage(p: { isFirstPage: boolean; isFiltered: boolean; parentRunId: string }): string {
+  if (!p.isFirstPage) return 'No runs match these filters on this page.';
+  if (p.parentRunId)
+    return p.isFiltered ? 'No child runs of this run match these filters.' : 'This run has no children.';
+  return p.isFiltered ? 'No runs match these filters.' : 'No runs yet. Start one with “Start a run” or the API.';
+}
+
+function without(query: URLSearchParams, name: string): URLSearchParams {
+  const next = new URLSearchParams(query);
+  next.delete(name);
+  return next;
 }

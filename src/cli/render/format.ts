@@ -1,4 +1,5 @@
 /** How times, durations, statuses and counts read in every human-facing view. */
+import type { RunJson } from '../../server/schemas.js';
 import { RUN_STATUSES, type RunStatus, type StatusCounts, type StepStatus } from '../../store/types.js';
 import type { Colors } from './colors.js';
 
@@ -26,6 +27,11 @@ export function formatTime(ms: number | null | undefined): string {
 export function elapsed(startedAt: number | null, finishedAt: number | null, now: number): number | null {
   if (startedAt === null) return null;
   return (finishedAt ?? now) - startedAt;
+}
+
+/** A run's elapsed time: to its end, or to its pause while it is paused (it does not grow then). */
+export function runElapsed(run: Pick<RunJson, 'startedAt' | 'finishedAt' | 'pausedAt'>, now: number): number | null {
+  return elapsed(run.startedAt, run.finishedAt ?? run.pausedAt, now);
 }
 
 type Paint = (text: string) => string;

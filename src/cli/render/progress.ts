@@ -8,7 +8,16 @@ import type { StepJson } from '../../server/schemas.js';
 import { isTerminalStep, type StatusCounts } from '../../store/types.js';
 import type { RunReport } from '../runSource/runReport.js';
 import type { Colors } from './colors.js';
-import { elapsed, formatDuration, oneLine, paintStatus, plural, statusSymbol, summarizeCounts } from './format.js';
+import {
+  elapsed,
+  formatDuration,
+  oneLine,
+  paintStatus,
+  plural,
+  runElapsed,
+  statusSymbol,
+  summarizeCounts,
+} from './format.js';
 
 export interface ProgressOptions {
   colors: Colors;
@@ -31,7 +40,7 @@ export function renderProgress(report: RunReport, options: ProgressOptions): str
   const { run } = report;
   const header =
     `${c.bold(run.workflow)} ${c.dim(run.id)}  ${statusSymbol(run.status, c, options.tick)} ` +
-    `${paintStatus(run.status, c)}  ${formatDuration(elapsed(run.startedAt, run.finishedAt, now))}`;
+    `${paintStatus(run.status, c)}  ${formatDuration(runElapsed(run, now))}`;
   const nameWidth = Math.max(0, ...report.steps.map((s) => s.name.length));
   const blocks = report.steps.map((step) => ({
     step,

@@ -2,11 +2,11 @@
 import type { RunReport } from '../runSource/runReport.js';
 import type { Colors } from './colors.js';
 import {
-  elapsed,
   formatDuration,
   formatJson,
   formatTime,
   paintStatus,
+  runElapsed,
   statusSymbol,
   summarizeCounts,
 } from './format.js';
@@ -16,7 +16,7 @@ export function renderReport(report: RunReport, c: Colors, now = Date.now()): st
   const { run } = report;
   const lines = [
     `${c.bold(run.workflow)} ${run.id}  ${statusSymbol(run.status, c)} ${paintStatus(run.status, c)}  ` +
-      formatDuration(elapsed(run.startedAt, run.finishedAt, now)),
+      formatDuration(runElapsed(run, now)),
     c.dim(
       `created ${formatTime(run.createdAt)} · started ${formatTime(run.startedAt)} · ` +
         `finished ${formatTime(run.finishedAt)} · version ${run.version}`,
@@ -41,7 +41,7 @@ export function renderReport(report: RunReport, c: Colors, now = Date.now()): st
 /** The result of a run: its output when it succeeded, its error otherwise. */
 export function renderOutcome(report: RunReport, c: Colors, now = Date.now()): string[] {
   const { run } = report;
-  const took = formatDuration(elapsed(run.startedAt, run.finishedAt, now));
+  const took = formatDuration(runElapsed(run, now));
   if (run.status === 'succeeded') {
     return [`${statusSymbol('succeeded', c)} ${c.green('succeeded')} in ${took}`, 'output:', formatJson(run.output)];
   }

@@ -3,7 +3,15 @@ import Table from 'cli-table3';
 import type { RunJson } from '../../server/schemas.js';
 import type { RunReport } from '../runSource/runReport.js';
 import type { Colors } from './colors.js';
-import { elapsed, formatDuration, formatTime, paintStatus, statusSymbol, summarizeCounts } from './format.js';
+import {
+  elapsed,
+  formatDuration,
+  formatTime,
+  paintStatus,
+  runElapsed,
+  statusSymbol,
+  summarizeCounts,
+} from './format.js';
 
 /** Column gaps only, like `ps` or `kubectl get`: easy to read, and easy to cut with awk. */
 const PLAIN_CHARS = {
@@ -41,7 +49,7 @@ export function runsTable(runs: readonly RunJson[], c: Colors, now = Date.now())
       r.workflow,
       `${statusSymbol(r.status, c)} ${paintStatus(r.status, c)}`,
       formatTime(r.createdAt),
-      formatDuration(elapsed(r.startedAt, r.finishedAt, now)),
+      formatDuration(runElapsed(r, now)),
       r.parentRunId ?? '',
     ]);
   }

@@ -1,22 +1,37 @@
-import { RunNotFoundError, SqliteStore } from '../../index.js';
-import { runView, stepView } from '../../server/views.js';
+import { PostgresStore, RunNotFoundError, SqliteStore, type Store } from '../../index.js';
+import { readRunEvents, stepsInDagOrder } from '../../server/runSteps.js';
+import { runView } from '../../server/views.js';
 import type { RunListQuery, RunPageJson } from '../apiClient.js';
 import { type ChildCounts, type RunReport, type RunSource, sumCounts } from './runReport.js';
 
+/** Reads the SQLite file itself. Readers take no executor lock: this works beside `braid dev` too. */
+export function openSqliteSource(path: string): Promise<StoreRunSource> {
+  return StoreRunSource.open(new SqliteStore({ path }));
+}
+
 /**
- * Reads runs from the SQLite file itself, when no server is running. Readers take no executor
- * lock, so this works beside a running `braid dev` too. Without the workflow definitions, steps
- * the run has not reached are not known: only stored steps are shown, with no parents.
+ * Reads a PostgreSQL database itself. It never migrates (a reader must not change the schema
+ * under running workers): a database without Braid's schema says to run `braid migrate`.
+ */
+export function openPostgresSource(connectionString: string): Promise<StoreRunSource> {
+  return StoreRunSource.open(
+    new PostgresStore({ connectionString, migrate: false, poolSize: 2, applicationName: 'braid (read)' }),
+  );
+}
+
+/**
+ * Reads runs from the database itself, when no server is running. Without the workflow
+ * definitions, steps the run has not reached are not known: only stored steps are shown, with no
+ * parents.
  */
 export class StoreRunSource implements RunSource {
   readonly description: string;
 
-  private constructor(private readonly store: SqliteStore) {
+  private constructor(private readonly store: Store) {
     this.description = store.description;
   }
 
-  static async open(path: string): Promise<StoreRunSource> {
-    const store = new SqliteStore({ path });
+  static async open(store: Store): Promise<StoreRunSource> {
     await store.open();
     return new StoreRunSource(store);
   }
@@ -39,23 +54,25 @@ export class StoreRunSource implements RunSource {
   async getReport(runId: string): Promise<RunReport> {
     const run = await this.store.getRun(runId);
     if (!run) throw new RunNotFoundError(runId);
-    const [steps, counts] = await Promise.all([
+    const [steps, events, counts] = await Promise.all([
       this.store.getSteps(runId),
+      readRunEvents(this.store, runId),
       this.store.countRuns({ parentRunId: runId }),
     ]);
+    const now = Date.now();
+    const ordered = stepsInDagOrder(steps, undefined, events, now);
     const byStep: Record<string, ChildCounts> = {};
     if (sumCounts(counts) > 0) {
-      for (const step of steps) {
+      for (const step of ordered) {
         if (step.attempts === 0) continue;
         const stepCounts = await this.store.countRuns({ parentRunId: runId, parentStep: step.name });
         const total = sumCounts(stepCounts);
         if (total > 0) byStep[step.name] = { total, counts: stepCounts };
       }
     }
-    const now = Date.now();
     return {
       run: runView(run, now),
-      steps: steps.map((s) => stepView(s, [], now)),
+      steps: ordered,
       children: { total: sumCounts(counts), counts, byStep },
       parent: run.parentRunId === null ? null : { runId: run.parentRunId, step: run.parentStep },
       replayOf: run.replayOf,

@@ -2,16 +2,10 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { WorkflowExecutor } from '../../executor/workflowExecutor.js';
 import { InvalidStateError, RunNotFoundError } from '../../model/errors.js';
 import type { Store } from '../../store/store.js';
-import {
-  type EventRecord,
-  isTerminalRun,
-  type RunFilter,
-  type RunPage,
-  type RunRecord,
-  type StepRecord,
-} from '../../store/types.js';
+import { isTerminalRun, type RunFilter, type RunPage, type RunRecord } from '../../store/types.js';
 import type { ServerDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
+import { readRunEvents, stepsInDagOrder } from '../runSteps.js';
 import {
   CancelRunBodySchema,
   ChildrenPageSchema,
@@ -22,9 +16,8 @@ import {
   RunDetailSchema,
   RunIdParamsSchema,
   RunPageSchema,
-  type StepJson,
 } from '../schemas.js';
-import { attemptsFromEvents, eventView, pendingStepView, runView, stepView } from '../views.js';
+import { attemptsFromEvents, eventView, runView } from '../views.js';
 import { errorResponses, jsonResponse } from './responses.js';
 
 const listRuns = createRoute({
@@ -114,7 +107,8 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
       order: q.order,
     });
     const now = Date.now();
-    return c.json({ runs: page.runs.map((r) => runView(r, now)), nextCursor: page.nextCursor }, 200);
+    const runs = page.runs.map((r) => runView(r, now));
+    return c.json({ runs, nextCursor: page.nextCursor }, 200);
   });
 
   app.openapi(getRun, async (c) => {
@@ -122,14 +116,15 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
     const run = await requireRun(store, id);
     const [steps, events, counts] = await Promise.all([
       store.getSteps(id),
-      allEventsOf(store, id),
+      readRunEvents(store, id),
       store.countRuns({ parentRunId: id }),
     ]);
     const now = Date.now();
+    const definition = executor.workflows.find((w) => w.name === run.workflow && w.version === run.version);
     return c.json(
       {
         run: runView(run, now),
-        steps: stepsInDefinitionOrder(executor, run, steps, now),
+        steps: stepsInDagOrder(steps, definition?.steps, events, now),
         events: events.map(eventView),
         attempts: attemptsFromEvents(events),
         children: { total: sum(counts), counts },
@@ -150,10 +145,8 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
       store.countRuns(scope),
     ]);
     const now = Date.now();
-    return c.json(
-      { runs: page.runs.map((r) => runView(r, now)), nextCursor: page.nextCursor, total: sum(counts), counts },
-      200,
-    );
+    const runs = page.runs.map((r) => runView(r, now));
+    return c.json({ runs, nextCursor: page.nextCursor, total: sum(counts), counts }, 200);
   });
 
   app.openapi(cancelRun, async (c) => {
@@ -203,39 +196,6 @@ async function listRunPage(store: Store, filter: RunFilter): Promise<RunPage> {
     }
     throw error;
   }
-}
-
-async function allEventsOf(store: Store, runId: string): Promise<EventRecord[]> {
-  const pageSize = 1000;
-  const events: EventRecord[] = [];
-  for (;;) {
-    const page = await store.listEvents({ runId, afterSeq: events.at(-1)?.seq ?? 0, limit: pageSize });
-    events.push(...page);
-    if (page.length < pageSize) return events;
-  }
-}
-
-/**
- * Steps are stored when first touched, so the registered definition supplies the rest (pending)
- * and each step's parents: the dashboard draws the whole DAG from this. Stored steps the
- * definition does not know (another version) come last.
- */
-function stepsInDefinitionOrder(
-  executor: WorkflowExecutor,
-  run: RunRecord,
-  steps: readonly StepRecord[],
-  now: number,
-): StepJson[] {
-  const definition = executor.workflows.find((w) => w.name === run.workflow && w.version === run.version);
-  const stored = new Map(steps.map((s) => [s.name, s]));
-  const out: StepJson[] = [];
-  for (const def of definition?.steps ?? []) {
-    const rec = stored.get(def.name);
-    out.push(rec ? stepView(rec, def.parents, now) : pendingStepView(def.name, def.parents));
-    stored.delete(def.name);
-  }
-  for (const rec of stored.values()) out.push(stepView(rec, [], now));
-  return out;
 }
 
 /**

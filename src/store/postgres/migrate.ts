@@ -1,8 +1,23 @@
 import type pg from 'pg';
 import { StoreMigrationRequiredError, StoreVersionError } from '../../model/errors.js';
 import { findMigrationsDir, loadMigrationFiles, type Migration } from '../migrationFiles.js';
+import { redactConnectionString } from './connectionString.js';
+import { connectPool } from './connectPool.js';
 
 export type { Migration };
+
+/** A migration as reported once applied: `{ version: 1, name: '0001_init.sql' }`. */
+export type AppliedMigration = Pick<Migration, 'version' | 'name'>;
+
+/** What `migrateDatabase` did. */
+export interface PostgresMigrationReport {
+  /** The connection string, its password hidden. */
+  where: string;
+  /** Applied now, in order; empty when the schema was up to date. */
+  applied: AppliedMigration[];
+  /** The schema version the database is at now. */
+  version: number;
+}
 
 /**
  * Brings a PostgreSQL database up to the schema this code knows, from the numbered `.sql` files in
@@ -20,8 +35,12 @@ export type { Migration };
 /** pg_advisory_lock key: "braid_mi" in ASCII, so it is recognisable in pg_locks. */
 const MIGRATION_LOCK_KEY = '7094435055004977513';
 
-/** Applies the pending migrations; returns the versions it applied (empty when up to date). */
-export async function migrate(pool: pg.Pool, where: string, migrations = loadMigrations()): Promise<number[]> {
+/** Applies the pending migrations; returns those it applied, in order (empty when up to date). */
+export async function migrate(
+  pool: pg.Pool,
+  where: string,
+  migrations = loadMigrations(),
+): Promise<AppliedMigration[]> {
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -37,7 +56,11 @@ export async function migrate(pool: pg.Pool, where: string, migrations = loadMig
   }
 }
 
-async function applyPending(client: pg.PoolClient, where: string, migrations: Migration[]): Promise<number[]> {
+async function applyPending(
+  client: pg.PoolClient,
+  where: string,
+  migrations: Migration[],
+): Promise<AppliedMigration[]> {
   await client.query('CREATE SCHEMA IF NOT EXISTS braid');
   await client.query(
     `CREATE TABLE IF NOT EXISTS braid.migrations (
@@ -50,7 +73,7 @@ async function applyPending(client: pg.PoolClient, where: string, migrations: Mi
   // A newer Braid has migrated this database: its schema may mean things this code would get wrong.
   if (found > known) throw new StoreVersionError(where, found, known);
 
-  const applied: number[] = [];
+  const applied: AppliedMigration[] = [];
   for (const migration of migrations) {
     if (migration.version <= found) continue;
     await client.query('BEGIN');
@@ -70,9 +93,27 @@ async function applyPending(client: pg.PoolClient, where: string, migrations: Mi
         },
       );
     }
-    applied.push(migration.version);
+    applied.push({ version: migration.version, name: migration.name });
   }
   return applied;
+}
+
+/**
+ * `braid migrate` on PostgreSQL: connects on one connection (a StoreConnectionError says what to
+ * fix when it cannot), applies what is pending, and says what it did.
+ */
+export async function migrateDatabase(
+  connectionString: string,
+  applicationName = 'braid migrate',
+): Promise<PostgresMigrationReport> {
+  const where = redactConnectionString(connectionString);
+  const pool = await connectPool({ connectionString, where, poolSize: 1, applicationName });
+  try {
+    const applied = await migrate(pool, where);
+    return { where, applied, version: await highestApplied(pool) };
+  } finally {
+    await pool.end();
+  }
 }
 
 /**

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { eventPageSize } from '../runPaging.js';
 import type { CommitResult, Store } from '../store.js';
 import type {
@@ -16,6 +15,7 @@ import type {
 } from '../types.js';
 import { ExecutorLock } from './executorLock.js';
 import { migrate } from './migrate.js';
+import { openDatabaseFile, toOpenError } from './openDatabaseFile.js';
 import { prepareCountRuns } from './queries/countRuns.js';
 import { prepareFindRunByIdempotencyKey } from './queries/findRunByIdempotencyKey.js';
 import { prepareGetCache } from './queries/getCache.js';
@@ -78,12 +78,8 @@ export class SqliteStore implements Store {
 
   async open(): Promise<void> {
     if (this.opened) return;
-    fs.mkdirSync(path.dirname(path.resolve(this.path)), { recursive: true });
-    const db = new Database(this.path, { timeout: BUSY_TIMEOUT_MS });
+    const { db } = openDatabaseFile(this.path, BUSY_TIMEOUT_MS);
     try {
-      // WAL: readers (the API, the dashboard) never block the engine's commits, and a commit is one
-      // sequential append to the log.
-      db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       // Checkpoint every ~40 MB of WAL instead of SQLite's 4 MB: a page the engine rewrites in
       // many commits (index pages, busy runs) is copied back to the database once per checkpoint,
@@ -95,7 +91,7 @@ export class SqliteStore implements Store {
       this.opened = prepare(db);
     } catch (error) {
       db.close();
-      throw error;
+      throw toOpenError(this.path, error);
     }
   }
 

@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreOpenError } from '../../model/errors.js';
+
+export interface OpenedDatabaseFile {
+  db: Database.Database;
+  /** The file did not exist before: this open created it. */
+  isNew: boolean;
+}
+
+/**
+ * Opens (or creates, with its directory) a Braid SQLite file in WAL mode: readers (the API, the
+ * dashboard) never block the engine's commits, and a commit is one sequential append to the log.
+ * A path that cannot be used becomes a StoreOpenError naming it, never a raw SqliteError.
+ */
+export function openDatabaseFile(file: string, busyTimeoutMs: number): OpenedDatabaseFile {
+  const isNew = !fs.existsSync(file);
+  createDirectory(file, path.dirname(path.resolve(file)));
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: busyTimeoutMs });
+  } catch (error) {
+    throw toOpenError(file, error);
+  }
+  try {
+    // The first statement reads the file's header: a file that is not a database fails here.
+    db.pragma('journal_mode = WAL');
+  } catch (error) {
+    db.close();
+    throw toOpenError(file, error);
+  }
+  return { db, isNew };
+}
+
+/**
+ * Creates `dir` and its missing parents, one level at a time. Not `mkdirSync(dir, { recursive })`:
+ * under /proc, Linux answers ENOENT to a mkdir of a new name, which node's recursive mkdir takes
+ * for a missing parent; the parent exists, so it retries forever at 100 % CPU (a path such as
+ * /proc/nope/x.db hung `braid dev`). Here each level is tried once and its error is final.
+ */
+function createDirectory(file: string, dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !fs.existsSync(d) && d !== path.dirname(d); d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue; // created by another process meanwhile
+      throw new StoreOpenError(file, 'directory', (error as Error).message, { cause: error, directory: dir });
+    }
+  }
+}
+
+/** SQLite's answer for a file it cannot use, as the problem the user can fix; anything else as it is. */
+export function toOpenError(file: string, error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'SQLITE_NOTADB') return new StoreOpenError(file, 'not_a_database', message, { cause: error });
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
+    return new StoreOpenError(file, 'cannot_open', `${message} (${code})`, { cause: error });
+  }
+  return error;
+}
