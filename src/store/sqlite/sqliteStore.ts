@@ -62,7 +62,7 @@ export class SqliteStore implements Store {
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
-    this.lock = new ExecutorLock(`${path.resolve(options.path)}.lock`, options.path);
+    this.lock = new ExecutorLock(path.resolve(options.path), options.path);
     this.synchronous = options.synchronous ?? 'normal';
     this.description = `sqlite:${options.path}`;
   }
