@@ -347,3 +347,14 @@ export class RemoteError extends Error {
     if (serialized.stack) this.stack = serialized.stack;
   }
 }
+
+/** A timer was asked for a deadline that is not a time: NaN, or not a number at all. */
+export class InvalidDeadlineError extends BraidError {
+  readonly code = 'invalid_deadline';
+  constructor(readonly dueAt: unknown) {
+    super(
+      `Cannot schedule a timer for ${String(dueAt)}: a deadline must be a number of epoch milliseconds. ` +
+        'It was computed from a NaN or undefined option (a backoff or timeout); check the options of the workflow and its steps.',
+    );
+  }
+}
