@@ -65,9 +65,8 @@ describe('serializeError takes any thrown value', () => {
   });
 
   it('an Error whose message is not a string, or whose cause is itself', () => {
-    const error = new Error('x') as Error & { message: unknown };
-    error.message = { detail: 42 };
-    error.cause = error;
+    const error = new Error('x');
+    Object.assign(error, { message: { detail: 42 }, cause: error });
     const out = stored(error);
     expect(out.message).toBe('{"detail":42}');
     let depth = 0;
