@@ -396,3 +396,33 @@ export class InvalidDeadlineError extends BraidError {
     );
   }
 }
+
+/** The SQLite store's file exists but is not a SQLite database (or is one encrypted with a key). */
+export class NotASqliteDatabaseError extends BraidError {
+  readonly code = 'not_a_sqlite_database';
+  constructor(
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `The file ${path} is not a SQLite database, so Braid cannot use it as its store. ` +
+        'Check the path (--db, BRAID_DB), or move the file away and Braid creates a new database there.',
+      options,
+    );
+  }
+}
+
+/** The SQLite store's file cannot be opened or created: a directory, or no permission. */
+export class SqliteCannotOpenError extends BraidError {
+  readonly code = 'sqlite_cannot_open';
+  constructor(
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Cannot open or create the SQLite database ${path}: the path is a directory, or this process may not ` +
+        'read and write it (and its folder). Give a file path (--db, BRAID_DB) in a folder this user can write.',
+      options,
+    );
+  }
+}

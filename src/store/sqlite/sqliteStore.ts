@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { NotASqliteDatabaseError, SqliteCannotOpenError } from '../../model/errors.js';
 import { eventPageSize } from '../runPaging.js';
 import type { CommitResult, Store } from '../store.js';
 import type {
@@ -70,7 +71,12 @@ export class SqliteStore implements Store {
   async open(): Promise<void> {
     if (this.opened) return;
     fs.mkdirSync(path.dirname(path.resolve(this.path)), { recursive: true });
-    const db = new Database(this.path, { timeout: BUSY_TIMEOUT_MS });
+    let db: Database.Database;
+    try {
+      db = new Database(this.path, { timeout: BUSY_TIMEOUT_MS });
+    } catch (error) {
+      throw typedOpenError(error, this.path);
+    }
     try {
       // WAL: readers (the API, the dashboard) never block the engine's commits, and a commit is one
       // sequential append to the log.
@@ -86,7 +92,7 @@ export class SqliteStore implements Store {
       this.opened = prepare(db);
     } catch (error) {
       db.close();
-      throw error;
+      throw typedOpenError(error, this.path);
     }
   }
 
@@ -225,4 +231,12 @@ class StaleParents extends Error {
   constructor(readonly runIds: ReadonlySet<string>) {
     super('stale parents');
   }
+}
+
+/** SQLite's errors about the file itself, as errors that name it and say what to do. */
+function typedOpenError(error: unknown, file: string): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'SQLITE_NOTADB') return new NotASqliteDatabaseError(file, { cause: error });
+  if (code === 'SQLITE_CANTOPEN') return new SqliteCannotOpenError(file, { cause: error });
+  return error;
 }
