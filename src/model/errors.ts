@@ -426,3 +426,18 @@ export class SqliteCannotOpenError extends BraidError {
     );
   }
 }
+
+/** A step name Braid cannot key results by: empty, not a string, or a property every object has. */
+export class InvalidStepNameError extends InvalidWorkflowError {
+  override readonly code = 'invalid_step_name';
+  constructor(workflow: string, name: unknown) {
+    super(
+      workflow,
+      typeof name === 'string' && name !== '' ? name : undefined,
+      typeof name !== 'string' || name === ''
+        ? `a step needs a name: a non-empty string (got ${typeof name === 'string' ? '""' : String(name)}).`
+        : 'this name is reserved: every JavaScript object has a property of that name, so results keyed by it ' +
+            'would be lost or shadowed (nodeResults, ctx.parent). Rename the step.',
+    );
+  }
+}
