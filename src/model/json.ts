@@ -1,4 +1,4 @@
-import { NotSerializableError } from './errors.js';
+import { NotSerializableError, serializeError } from './errors.js';
 
 /**
  * The deepest nesting Braid stores. JSON.stringify and the checks here recurse, and past a few
@@ -14,9 +14,21 @@ export const MAX_JSON_DEPTH = 1000;
  * reads back exactly as it was returned.
  */
 export function toJson(value: unknown, what: string): string {
-  const problem = findProblem(value, '$', new Set(), 0);
-  if (problem) throw new NotSerializableError(what, problem);
-  return value === undefined ? 'null' : JSON.stringify(value);
+  let problem: string | undefined;
+  try {
+    problem = findProblem(value, '$', new Set(), 0);
+    if (!problem) return value === undefined ? 'null' : JSON.stringify(value);
+  } catch (error) {
+    // A getter or a Proxy trap that throws (a revoked Proxy): the value cannot be read, so not stored.
+    throw unreadable(what, error);
+  }
+  throw new NotSerializableError(what, problem);
+}
+
+function unreadable(what: string, error: unknown): NotSerializableError {
+  if (error instanceof NotSerializableError) return error;
+  const { name, message } = serializeError(error);
+  return new NotSerializableError(what, `reading it threw ${name}: ${message}`, { cause: error });
 }
 
 function findProblem(value: unknown, path: string, seen: Set<object>, depth: number): string | undefined {
@@ -73,18 +85,30 @@ export function fromJson<T = unknown>(text: string | null | undefined): T {
  * Nesting deeper than MAX_JSON_DEPTH is a NotSerializableError naming `what`.
  */
 export function canonicalJson(value: unknown, what = 'The value'): string {
-  return JSON.stringify(sortKeys(value, 0, what));
+  try {
+    return JSON.stringify(sortKeys(value, new Set(), what));
+  } catch (error) {
+    throw unreadable(what, error);
+  }
 }
 
-function sortKeys(value: unknown, depth: number, what: string): unknown {
+/** `ancestors`: the objects above this one, to tell a cycle from deep nesting. */
+function sortKeys(value: unknown, ancestors: Set<object>, what: string): unknown {
+  if (typeof value === 'bigint') throw new NotSerializableError(what, 'it holds a bigint');
   if (!value || typeof value !== 'object' || value instanceof Date) return value;
-  if (depth >= MAX_JSON_DEPTH) throw new NotSerializableError(what, tooDeep('$'));
-  if (Array.isArray(value)) return value.map((item) => sortKeys(item, depth + 1, what));
-  const out: Record<string, unknown> = Object.create(null);
-  for (const key of Object.keys(value).sort()) {
-    out[key] = sortKeys((value as Record<string, unknown>)[key], depth + 1, what);
+  if (ancestors.has(value)) throw new NotSerializableError(what, 'it refers back to itself (a cycle)');
+  if (ancestors.size >= MAX_JSON_DEPTH) throw new NotSerializableError(what, tooDeep('$'));
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((item) => sortKeys(item, ancestors, what));
+    const out: Record<string, unknown> = Object.create(null);
+    for (const key of Object.keys(value).sort()) {
+      out[key] = sortKeys((value as Record<string, unknown>)[key], ancestors, what);
+    }
+    return out;
+  } finally {
+    ancestors.delete(value);
   }
-  return out;
 }
 
 function tooDeep(path: string): string {

@@ -62,3 +62,48 @@ describe('toJson', () => {
     expect(fromJson(toJson(value, 'Output'))).toEqual(value);
   });
 });
+
+describe('values that cannot even be read', () => {
+  const revoked = () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    return proxy;
+  };
+  const withThrowingGetter = () =>
+    Object.defineProperty({}, 'x', {
+      enumerable: true,
+      get() {
+        throw new Error('getter exploded');
+      },
+    });
+
+  it.each([
+    ['a revoked Proxy', revoked],
+    ['an object whose getter throws', withThrowingGetter],
+    ['an array holding a revoked Proxy', () => [1, revoked()]],
+  ])('toJson and canonicalJson refuse %s with NotSerializableError', (_, make) => {
+    for (const serialise of [
+      () => toJson(make(), 'Output of step "s"'),
+      () => canonicalJson(make(), 'Output of step "s"'),
+    ]) {
+      const error = (() => {
+        try {
+          serialise();
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(NotSerializableError);
+      expect((error as Error).message).toMatch(/^Output of step "s" cannot be stored as JSON: reading it threw \w+: /);
+    }
+  });
+
+  it('canonicalJson refuses a bigint and a cycle by name', () => {
+    expect(() => canonicalJson({ n: 1n })).toThrow(/The value cannot be stored as JSON: it holds a bigint/);
+    const cycle: Record<string, unknown> = {};
+    cycle.self = [cycle];
+    expect(() => canonicalJson(cycle)).toThrow(/refers back to itself \(a cycle\)/);
+    const shared = { x: 1 };
+    expect(canonicalJson({ a: shared, b: shared })).toBe('{"a":{"x":1},"b":{"x":1}}');
+  });
+});
