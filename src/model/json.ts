@@ -86,7 +86,8 @@ export function fromJson<T = unknown>(text: string | null | undefined): T {
  */
 export function canonicalJson(value: unknown, what = 'The value'): string {
   try {
-    return JSON.stringify(sortKeys(value, new Set(), what));
+    // `?? 'null'`: JSON.stringify(undefined) is undefined, not text; toJson stores it as null.
+    return JSON.stringify(sortKeys(value, new Set(), what)) ?? 'null';
   } catch (error) {
     throw unreadable(what, error);
   }

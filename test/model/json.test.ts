@@ -23,6 +23,11 @@ describe('canonicalJson', () => {
     expect(canonicalJson(JSON.parse('[{"__proto__":[]}]'))).toBe('[{"__proto__":[]}]');
   });
 
+  it('gives text for undefined, the same as the stored form', () => {
+    expect(canonicalJson(undefined)).toBe('null');
+    expect(canonicalJson(undefined)).toBe(canonicalJson(JSON.parse(toJson(undefined, 'Input'))));
+  });
+
   it('keeps constructor and prototype keys too', () => {
     expect(canonicalJson({ constructor: 1, prototype: 2, toString: 3 })).toBe(
       '{"constructor":1,"prototype":2,"toString":3}',
