@@ -278,21 +278,34 @@ function settle(fn: () => unknown, done: (value: unknown) => void, fail: (error:
   let out: unknown;
   try {
     out = fn();
-    // Reading `then` may itself throw (a revoked Proxy): that is the attempt's failure too.
-    if (out && typeof (out as Promise<unknown>).then === 'function') {
-      (out as Promise<unknown>).then(done, fail);
-      return;
-    }
   } catch (error) {
     fail(error);
     return;
   }
-  done(out);
+  let then: unknown;
+  try {
+    then = out && (out as Promise<unknown>).then;
+  } catch {
+    // A value that cannot even be read (a revoked Proxy) is no promise: storing it fails it, clearly.
+    then = undefined;
+  }
+  if (typeof then !== 'function') {
+    done(out);
+    return;
+  }
+  try {
+    then.call(out, done, fail);
+  } catch (error) {
+    fail(error); // a thenable whose `then` throws
+  }
 }
 
 function isNonRetryable(error: unknown): boolean {
-  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof NonRetryableError || e instanceof NotSerializableError) return true;
-  }
+  // Reading a thrown value may itself throw (a revoked Proxy): then it is an ordinary failure.
+  try {
+    for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+      if (e instanceof NonRetryableError || e instanceof NotSerializableError) return true;
+    }
+  } catch {}
   return false;
 }

@@ -1,4 +1,10 @@
-import { ExecutorClosedError, RunTakenOverError, StoreCommitError, serializeError } from '../model/errors.js';
+import {
+  ExecutorClosedError,
+  RunEndedElsewhereError,
+  RunTakenOverError,
+  StoreCommitError,
+  serializeError,
+} from '../model/errors.js';
 import type { CommitResult, Store } from '../store/store.js';
 import type { RunRecord, WriteBatch } from '../store/types.js';
 import type { Attempts } from './attempts.js';
@@ -84,6 +90,10 @@ export class CommitOutcomes {
           'expired); their late results were refused and they were dropped here.',
       );
       for (const id of result.refusedRunIds) this.drop([id], new RunTakenOverError(id));
+    }
+    if (result.staleRunIds?.length) {
+      // The store says these runs had already ended (another process ended them): memory is stale.
+      for (const id of result.staleRunIds) this.drop([id], new RunEndedElsewhereError(id));
     }
     if (result.duplicateRunIds.length) {
       const duplicates = new Set(result.duplicateRunIds);

@@ -1,54 +1,89 @@
+import { InvalidDeadlineError } from '../model/errors.js';
+
 /**
  * One timer for everything that waits: retry backoffs, step and run timeouts. Entries sit in a
  * binary min-heap by due time and a single `setTimeout` is armed for the earliest, so a million
  * waiting retries cost a million heap entries, not a million Node timers.
+ *
+ * Deadlines: a NaN (or a non-number) is refused with InvalidDeadlineError before anything
+ * changes, at the call that computed it. Taking it as "never" was rejected: a retry due at NaN
+ * would leave its run waiting forever with no message, and in the heap a NaN compares false with
+ * everything, so it once sat on top and stopped every other timer. +Infinity means "never" (a
+ * deadline that is off) and takes no heap entry; -Infinity is simply overdue.
  */
 export class TimerQueue {
   private heap: TimerEntry[] = [];
+  /** Entries still to fire, by id: cancel() finds them here, and a fired or unknown id is a no-op. */
+  private readonly live = new Map<number, TimerEntry>();
+  /** Cancelled entries still in the heap; dropped when they reach the top or by compact(). */
+  private cancelledInHeap = 0;
   private armedFor = Number.POSITIVE_INFINITY;
   private handle: NodeJS.Timeout | undefined;
   private nextId = 1;
-  private readonly cancelled = new Set<number>();
 
   /** Schedules `fn` at `dueAt` (epoch ms); returns an id for `cancel`. */
   schedule(dueAt: number, fn: () => void): number {
+    if (typeof dueAt !== 'number' || Number.isNaN(dueAt)) throw new InvalidDeadlineError(dueAt);
     const id = this.nextId++;
-    this.push({ dueAt, id, fn });
+    if (dueAt === Number.POSITIVE_INFINITY) return id;
+    const entry: TimerEntry = { dueAt, id, fn, cancelled: false };
+    this.live.set(id, entry);
+    this.push(entry);
     this.arm();
     return id;
   }
 
   cancel(id: number | undefined): void {
     if (id === undefined) return;
-    this.cancelled.add(id);
+    const entry = this.live.get(id);
+    if (!entry) return;
+    this.live.delete(id);
+    entry.cancelled = true;
+    this.cancelledInHeap++;
     // Most entries are cancelled long before they are due (a run's deadline, once the run ends):
     // drop them in one pass when they outnumber the live ones, so the heap stays O(live timers).
-    if (this.cancelled.size > 1024 && this.cancelled.size * 2 > this.heap.length) this.compact();
+    if (this.cancelledInHeap > 1024 && this.cancelledInHeap * 2 > this.heap.length) this.compact();
+    // A cancelled entry on top would keep a Node timer (and so the process) alive for nothing.
+    else if (this.heap[0] === entry) this.arm();
   }
 
   private compact(): void {
-    const live = this.heap.filter((e) => !this.cancelled.has(e.id));
-    this.cancelled.clear();
+    const live = this.heap.filter((e) => !e.cancelled);
+    this.cancelledInHeap = 0;
     this.heap = [];
     for (const entry of live) this.push(entry);
+    this.arm();
   }
 
   get size(): number {
-    return this.heap.length - this.cancelled.size;
+    return this.live.size;
   }
 
   stop(): void {
+    this.disarm();
+    this.heap = [];
+    this.live.clear();
+    this.cancelledInHeap = 0;
+  }
+
+  private disarm(): void {
     if (this.handle) clearTimeout(this.handle);
     this.handle = undefined;
-    this.heap = [];
-    this.cancelled.clear();
     this.armedFor = Number.POSITIVE_INFINITY;
   }
 
   private arm(): void {
+    while (this.heap[0]?.cancelled) {
+      this.pop();
+      this.cancelledInHeap--;
+    }
     const first = this.heap[0];
-    if (!first || first.dueAt >= this.armedFor) return;
-    if (this.handle) clearTimeout(this.handle);
+    if (!first) {
+      this.disarm();
+      return;
+    }
+    if (first.dueAt === this.armedFor && this.handle) return;
+    this.disarm();
     this.armedFor = first.dueAt;
     const delay = Math.max(0, first.dueAt - Date.now());
     // Cap so a far deadline does not overflow setTimeout's 32-bit range.
@@ -60,12 +95,20 @@ export class TimerQueue {
     this.handle = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
     const now = Date.now();
-    while (this.heap.length && (this.heap[0] as TimerEntry).dueAt <= now) {
-      const entry = this.pop() as TimerEntry;
-      if (this.cancelled.delete(entry.id)) continue;
-      entry.fn();
+    try {
+      while (this.heap.length && (this.heap[0] as TimerEntry).dueAt <= now) {
+        const entry = this.pop() as TimerEntry;
+        if (entry.cancelled) {
+          this.cancelledInHeap--;
+          continue;
+        }
+        this.live.delete(entry.id);
+        entry.fn();
+      }
+    } finally {
+      // Re-armed even when a callback threw: one failing callback must not stop every later timer.
+      this.arm();
     }
-    this.arm();
   }
 
   private push(entry: TimerEntry): void {
@@ -108,4 +151,5 @@ interface TimerEntry {
   dueAt: number;
   id: number;
   fn: () => void;
+  cancelled: boolean;
 }

@@ -232,7 +232,9 @@ export class WriteQueue {
   }
 
   private committed(batch: WriteBatch, result: CommitResult): void {
-    if (result.refusedRunIds?.length || result.duplicateRunIds.length) this.handlers.result(result, batch);
+    if (result.refusedRunIds?.length || result.duplicateRunIds.length || result.staleRunIds?.length) {
+      this.handlers.result(result, batch);
+    }
     if (!batch.events.length) return;
     for (const listener of this.committedListeners) {
       try {

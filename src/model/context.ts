@@ -8,7 +8,11 @@ export interface RouteDecision<T = unknown> {
 }
 
 export function isRouteDecision(value: unknown): value is RouteDecision {
-  return typeof value === 'object' && value !== null && (value as RouteDecision).__braidRoute === true;
+  try {
+    return typeof value === 'object' && value !== null && (value as RouteDecision).__braidRoute === true;
+  } catch {
+    return false; // a value that cannot be read (a revoked Proxy) chose no route
+  }
 }
 
 export interface SpawnOptions {

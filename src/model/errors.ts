@@ -411,6 +411,17 @@ export class RunTakenOverError extends BraidError {
   }
 }
 
+/** The store holds the run as ended already (another process ended it): this process's later changes were not written. */
+export class RunEndedElsewhereError extends BraidError {
+  readonly code = 'run_ended_elsewhere';
+  constructor(readonly runId: string) {
+    super(
+      `Run "${runId}" had already ended in the store when this process wrote to it, so nothing more of it was ` +
+        'written: a finished run is final. Another process ended it (a cancel, say); read it again for its outcome.',
+    );
+  }
+}
+
 /** In a cluster: this worker lost its lease, so every run it held now belongs to other workers. */
 export class LeaseLostError extends BraidError {
   readonly code = 'lease_lost';
@@ -443,23 +454,61 @@ export interface SerializedError {
   cause?: SerializedError;
 }
 
+/**
+ * Turns any thrown value into its stored form, and never throws itself: user code may throw a
+ * revoked Proxy, an object with no prototype and a cycle, an Error whose getters throw, a symbol,
+ * a bigint or a function. Every field is read on its own, so one getter that throws costs that
+ * field only, and whatever cannot be read or turned into text is described instead.
+ */
 export function serializeError(error: unknown, depth = 0): SerializedError {
-  if (error instanceof Error) {
-    const out: SerializedError = { name: error.name, message: error.message };
-    const code = (error as { code?: unknown }).code;
+  if (isErrorLike(error)) {
+    const name = read(error, 'name');
+    const message = read(error, 'message');
+    const out: SerializedError = {
+      name: typeof name === 'string' && name ? name : 'Error',
+      message: typeof message === 'string' ? message : message === undefined ? '' : textOf(message),
+    };
+    const code = read(error, 'code');
     if (typeof code === 'string') out.code = code;
-    if (error.stack) out.stack = error.stack;
-    if (error.cause !== undefined && depth < 4) out.cause = serializeError(error.cause, depth + 1);
+    const stack = read(error, 'stack');
+    if (typeof stack === 'string' && stack) out.stack = stack;
+    const cause = read(error, 'cause');
+    if (cause !== undefined && depth < 4) out.cause = serializeError(cause, depth + 1);
     return out;
   }
-  return { name: 'Error', message: typeof error === 'string' ? error : safeString(error) };
+  return { name: 'Error', message: typeof error === 'string' ? error : textOf(error) };
 }
 
-function safeString(value: unknown): string {
+/** An Error of this realm or another (vm, worker); false for anything that throws when asked. */
+function isErrorLike(value: unknown): value is object {
   try {
-    return JSON.stringify(value) ?? String(value);
+    return value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
   } catch {
+    return false;
+  }
+}
+
+/** A property, or undefined when reading it throws (a getter, a revoked Proxy). */
+function read(value: object, key: string): unknown {
+  try {
+    return (value as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/** JSON when it has one, else String(), else a description that names the value's type. */
+function textOf(value: unknown): string {
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
+  } catch {
+    // A cycle, a bigint, a toJSON that throws: try String() next.
+  }
+  try {
     return String(value);
+  } catch (failure) {
+    return `[a thrown ${typeof value} that cannot be shown as text: ${read(failure as object, 'message') ?? 'unknown'}]`;
   }
 }
 
@@ -508,5 +557,31 @@ function storeOpenMessage(path: string, problem: StoreOpenProblem, detail: strin
         `Cannot open the SQLite database ${path}: ${detail}. It must be a file (not a directory) you may read ` +
         `and write, in a directory you may write to (SQLite keeps its -wal and -shm files beside it). ${fix}.`
       );
+  }
+}
+
+/** A timer was asked for a deadline that is not a time: NaN, or not a number at all. */
+export class InvalidDeadlineError extends BraidError {
+  readonly code = 'invalid_deadline';
+  constructor(readonly dueAt: unknown) {
+    super(
+      `Cannot schedule a timer for ${String(dueAt)}: a deadline must be a number of epoch milliseconds. ` +
+        'It was computed from a NaN or undefined option (a backoff or timeout); check the options of the workflow and its steps.',
+    );
+  }
+}
+
+/** A step name Braid cannot key results by: empty, not a string, or a property every object has. */
+export class InvalidStepNameError extends InvalidWorkflowError {
+  override readonly code = 'invalid_step_name';
+  constructor(workflow: string, name: unknown) {
+    super(
+      workflow,
+      typeof name === 'string' && name !== '' ? name : undefined,
+      typeof name !== 'string' || name === ''
+        ? `a step needs a name: a non-empty string (got ${typeof name === 'string' ? '""' : String(name)}).`
+        : 'this name is reserved: every JavaScript object has a property of that name, so results keyed by it ' +
+            'would be lost or shadowed (nodeResults, ctx.parent). Rename the step.',
+    );
   }
 }

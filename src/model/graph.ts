@@ -2,6 +2,7 @@ import {
   CycleError,
   DuplicateStepError,
   InvalidRouteError,
+  InvalidStepNameError,
   MissingStepFunctionError,
   UnknownParentError,
 } from './errors.js';
@@ -15,12 +16,23 @@ export interface GraphNode {
 }
 
 /**
- * Checks a workflow's steps form a valid DAG: unique names, a function each, known parents, no
- * cycle, and declared routes that point at children. Throws the first problem, naming the step.
+ * Names a step cannot have: `__proto__`, `constructor`, `toString`... Results are keyed by step
+ * name in plain objects (nodeResults), where `__proto__` sets the prototype instead of a key and
+ * the others shadow what every object has.
+ */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * Checks a workflow's steps form a valid DAG: names that are non-empty, not reserved and unique, a
+ * function each, known parents, no cycle, and declared routes that point at children. Throws the
+ * first problem, naming the step.
  */
 export function validateGraph(workflow: string, nodes: readonly GraphNode[]): void {
   const names = new Set<string>();
   for (const node of nodes) {
+    if (typeof node.name !== 'string' || node.name === '' || RESERVED_NAMES.has(node.name)) {
+      throw new InvalidStepNameError(workflow, node.name);
+    }
     if (names.has(node.name)) throw new DuplicateStepError(workflow, node.name);
     names.add(node.name);
     if (typeof node.run !== 'function') throw new MissingStepFunctionError(workflow, node.name);

@@ -1,4 +1,12 @@
-import { NotSerializableError } from './errors.js';
+import { NotSerializableError, serializeError } from './errors.js';
+
+/**
+ * The deepest nesting Braid stores. JSON.stringify and the checks here recurse, and past a few
+ * thousand levels (4,000-5,000 on Node 20's default stack, fewer when called from deep in a stack)
+ * they die with a RangeError that names nothing. 1,000 levels is far beyond real data (serde_json
+ * stops at 128, protobuf at 100) and leaves room below that stack limit.
+ */
+export const MAX_JSON_DEPTH = 1000;
 
 /**
  * Serialises a value to the JSON text Braid stores. Refuses what JSON would silently change
@@ -6,12 +14,24 @@ import { NotSerializableError } from './errors.js';
  * reads back exactly as it was returned.
  */
 export function toJson(value: unknown, what: string): string {
-  const problem = findProblem(value, '$', new Set());
-  if (problem) throw new NotSerializableError(what, problem);
-  return value === undefined ? 'null' : JSON.stringify(value);
+  let problem: string | undefined;
+  try {
+    problem = findProblem(value, '$', new Set(), 0);
+    if (!problem) return value === undefined ? 'null' : JSON.stringify(value);
+  } catch (error) {
+    // A getter or a Proxy trap that throws (a revoked Proxy): the value cannot be read, so not stored.
+    throw unreadable(what, error);
+  }
+  throw new NotSerializableError(what, problem);
 }
 
-function findProblem(value: unknown, path: string, seen: Set<object>): string | undefined {
+function unreadable(what: string, error: unknown): NotSerializableError {
+  if (error instanceof NotSerializableError) return error;
+  const { name, message } = serializeError(error);
+  return new NotSerializableError(what, `reading it threw ${name}: ${message}`, { cause: error });
+}
+
+function findProblem(value: unknown, path: string, seen: Set<object>, depth: number): string | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -30,11 +50,12 @@ function findProblem(value: unknown, path: string, seen: Set<object>): string | 
   const obj = value as object;
   if (obj instanceof Date) return undefined;
   if (seen.has(obj)) return `${path} refers back to itself (a cycle)`;
+  if (depth >= MAX_JSON_DEPTH) return tooDeep(path);
   seen.add(obj);
   try {
     if (Array.isArray(obj)) {
       for (let i = 0; i < obj.length; i++) {
-        const p = findProblem(obj[i], `${path}[${i}]`, seen);
+        const p = findProblem(obj[i], `${path}[${i}]`, seen, depth + 1);
         if (p) return p;
       }
       return undefined;
@@ -44,7 +65,7 @@ function findProblem(value: unknown, path: string, seen: Set<object>): string | 
       return `${path} is a ${proto?.constructor?.name ?? 'class'} instance`;
     }
     for (const key of Object.keys(obj)) {
-      const p = findProblem((obj as Record<string, unknown>)[key], `${path}.${key}`, seen);
+      const p = findProblem((obj as Record<string, unknown>)[key], `${path}.${key}`, seen, depth + 1);
       if (p) return p;
     }
     return undefined;
@@ -57,17 +78,41 @@ export function fromJson<T = unknown>(text: string | null | undefined): T {
   return (text === null || text === undefined ? undefined : JSON.parse(text)) as T;
 }
 
-/** JSON with object keys sorted at every level: equal data gives equal text, whatever the key order. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+/**
+ * JSON with object keys sorted at every level: equal data gives equal text, whatever the key order.
+ * Every own key is kept, `__proto__` included (plain assignment would set the copy's prototype
+ * instead, and `{"user":"alice","__proto__":{...}}` would hash like `{"user":"alice"}`).
+ * Nesting deeper than MAX_JSON_DEPTH is a NotSerializableError naming `what`.
+ */
+export function canonicalJson(value: unknown, what = 'The value'): string {
+  try {
+    // `?? 'null'`: JSON.stringify(undefined) is undefined, not text; toJson stores it as null.
+    return JSON.stringify(sortKeys(value, new Set(), what)) ?? 'null';
+  } catch (error) {
+    throw unreadable(what, error);
+  }
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
+/** `ancestors`: the objects above this one, to tell a cycle from deep nesting. */
+function sortKeys(value: unknown, ancestors: Set<object>, what: string): unknown {
+  if (typeof value === 'bigint') throw new NotSerializableError(what, 'it holds a bigint');
+  if (!value || typeof value !== 'object' || value instanceof Date) return value;
+  if (ancestors.has(value)) throw new NotSerializableError(what, 'it refers back to itself (a cycle)');
+  if (ancestors.size >= MAX_JSON_DEPTH) throw new NotSerializableError(what, tooDeep('$'));
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((item) => sortKeys(item, ancestors, what));
+    const out: Record<string, unknown> = Object.create(null);
+    for (const key of Object.keys(value).sort()) {
+      out[key] = sortKeys((value as Record<string, unknown>)[key], ancestors, what);
+    }
     return out;
+  } finally {
+    ancestors.delete(value);
   }
-  return value;
+}
+
+function tooDeep(path: string): string {
+  const shown = path.length > 60 ? `${path.slice(0, 60)}…` : path;
+  return `it nests deeper than ${MAX_JSON_DEPTH} levels (at ${shown}); flatten it`;
 }

@@ -6,6 +6,8 @@ import { bearerAuth } from './auth.js';
 import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './dashboard.js';
 import type { ServerDeps } from './deps.js';
 import { ApiError, handleError, handleNotFound, validationHook } from './errors.js';
+import { rejectDeepJson } from './jsonDepth.js';
+import { loopbackOnly } from './loopbackGuard.js';
 import { BraidMetrics } from './prometheus.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
@@ -16,7 +18,11 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 
 export interface AppOptions {
-  /** When set, every route but /healthz requires `Authorization: Bearer <token>`. */
+  /**
+   * When set, every route but /healthz requires `Authorization: Bearer <token>`. Without one, only
+   * loopback Host names are served, and a change sent by a web page must come from this server's
+   * own origin (DNS rebinding, cross-site requests).
+   */
   token?: string;
   /** Larger request bodies are refused with 413. Default 1 MiB. */
   bodyLimitBytes?: number;
@@ -44,7 +50,8 @@ export function createApp(executor: WorkflowExecutor, options: AppOptions = {}):
 
   app.onError(handleError);
   app.notFound(handleNotFound);
-  if (options.token) app.use('*', bearerAuth(options.token));
+  // Without a token the server is on loopback only: keep web pages from steering it (loopbackGuard.ts).
+  app.use('*', options.token ? bearerAuth(options.token) : loopbackOnly());
   app.use(
     '*',
     bodyLimit({
@@ -56,6 +63,7 @@ export function createApp(executor: WorkflowExecutor, options: AppOptions = {}):
   );
 
   app.use('/api/*', emptyBodyIsNoBody);
+  app.use('/api/*', rejectDeepJson);
 
   registerWorkflowRoutes(app, deps);
   registerRunRoutes(app, deps);

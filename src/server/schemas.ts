@@ -366,6 +366,8 @@ export const LastEventIdHeaderSchema = z.object({
   'last-event-id': z
     .string()
     .regex(/^\d+$/, 'must be the seq of an event (a whole number)')
+    // Past 2^53 - 1 a seq no longer converts exactly: 99999999999999999999 would skip every event.
+    .refine((id) => Number.isSafeInteger(Number(id)), `must be at most ${Number.MAX_SAFE_INTEGER}`)
     .optional()
     .openapi({
       param: { name: 'last-event-id', in: 'header' },

@@ -43,6 +43,7 @@ export interface Store {
    * Writes the whole batch in one transaction, or nothing. Assigns `seq` to each event.
    * A new run whose idempotency key or (parent run, parent step, spawn key) already exists is
    * not inserted (the first one wins); `commit` returns the ids of runs it did not insert.
+   * A run that had ended before the batch is never changed again (`staleRunIds`).
    *
    * The batch holds the engine's live records, not copies: a store must read (bind, copy or
    * serialise) them before its first `await`, because the engine goes on changing them once
@@ -90,4 +91,11 @@ export interface CommitResult {
    * (its lease expired and another worker took them over). Nothing of theirs in the batch landed.
    */
   refusedRunIds?: string[];
+  /**
+   * Runs the batch updated that had already ended in the store (succeeded, failed, cancelled or
+   * timed out) before this batch: an ended run is final, so nothing of theirs in the batch landed
+   * (not the update, nor their steps, events or new children). The caller's state for them is
+   * stale (another executor ended them, say): it should drop it. Present only when not empty.
+   */
+  staleRunIds?: string[];
 }

@@ -309,6 +309,79 @@ export function describeStoreConformance(
       });
     });
 
+    describe('an ended run is final', () => {
+      const ended = (id: string, status: RunStatus) =>
+        makeRun({ id, status, output: status === 'succeeded' ? '{"done":1}' : null, finishedAt: 1_700_000_001_000 });
+
+      it.each(['succeeded', 'failed', 'cancelled', 'timed_out'] as const)(
+        'refuses to rewrite a %s run, reports it in staleRunIds and keeps its steps, events and children out',
+        async (status) => {
+          const run = ended('over', status);
+          await commit({ newRuns: [run, makeRun({ id: 'live', status: 'running' })] });
+          const staleEvent = makeEvent({ runId: 'over', type: 'run_timed_out' });
+          const liveEvent = makeEvent({ runId: 'live', type: 'run_started' });
+          const result = await commit({
+            runUpdates: [
+              { ...updateOf(run), status: 'timed_out', output: null, error: '{"message":"late"}' },
+              { ...updateOf(makeRun({ id: 'live' })), status: 'succeeded', output: '{"n":2}' },
+            ],
+            steps: [
+              makeStep({ runId: 'over', name: 'a', status: 'cancelled' }),
+              makeStep({ runId: 'live', name: 'a' }),
+            ],
+            events: [staleEvent, liveEvent],
+            newRuns: [
+              makeRun({ id: 'orphan', parentRunId: 'over', parentStep: 'a', spawnKey: 'k', rootRunId: 'over' }),
+            ],
+          });
+          expect(result).toEqual({ duplicateRunIds: [], staleRunIds: ['over'] });
+          expect(await store.getRun('over')).toEqual(run);
+          expect(await store.getSteps('over')).toEqual([]);
+          expect(await store.listEvents({ runId: 'over' })).toEqual([]);
+          expect(staleEvent.seq).toBeUndefined();
+          expect(await store.getRun('orphan')).toBeUndefined();
+          // The rest of the batch landed.
+          expect((await store.getRun('live'))?.output).toBe('{"n":2}');
+          expect(await store.getSteps('live')).toHaveLength(1);
+          expect(await store.listEvents({ runId: 'live' })).toEqual([liveEvent]);
+        },
+      );
+
+      it('applies every update of a run that ends within the batch itself, the later winning', async () => {
+        const run = makeRun({ id: 'r', status: 'running' });
+        await commit({ newRuns: [run] });
+        const result = await commit({
+          runUpdates: [
+            { ...updateOf(run), status: 'succeeded', output: '{"first":1}' },
+            { ...updateOf(run), status: 'succeeded', output: '{"second":2}', checkpointSeq: 4 },
+          ],
+        });
+        expect(result).toEqual({ duplicateRunIds: [] });
+        expect(await store.getRun('r')).toMatchObject({
+          status: 'succeeded',
+          output: '{"second":2}',
+          checkpointSeq: 4,
+        });
+        // ...and refuses the next batch's.
+        expect(await commit({ runUpdates: [{ ...updateOf(run), status: 'failed' }] })).toEqual({
+          duplicateRunIds: [],
+          staleRunIds: ['r'],
+        });
+        expect((await store.getRun('r'))?.status).toBe('succeeded');
+      });
+
+      it('still lets a paused run be resumed and an update name a run that does not exist', async () => {
+        const run = makeRun({ id: 'p', status: 'paused' });
+        await commit({ newRuns: [run] });
+        const result = await commit({
+          runUpdates: [{ ...updateOf(run), status: 'running' }, { ...updateOf(makeRun({ id: 'ghost' })) }],
+        });
+        expect(result).toEqual({ duplicateRunIds: [] });
+        expect((await store.getRun('p'))?.status).toBe('running');
+        expect(await store.getRun('ghost')).toBeUndefined();
+      });
+    });
+
     describe('getChildLinks', () => {
       it('returns the children of one step in spawn order, with their outcome', async () => {
         const child = (id: string, spawnKey: string, createdAt: number, step = 'fan') =>

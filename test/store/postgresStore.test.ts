@@ -220,6 +220,15 @@ describe('PostgresStore scale-out writes', () => {
     expect(await store.getCache('c', 0)).toBeDefined();
   });
 
+  it('fencing: an update of a run that has ended is stale, not refused', async () => {
+    await commit({ newRuns: [makeRun({ id: 'done', status: 'running' })], localRuns: new Set(['done']) });
+    await commit({ runUpdates: [update('done', 'succeeded')] });
+    const result = await commit({ runUpdates: [update('done', 'timed_out')], steps: [makeStep('done', 'a')] });
+    expect(result).toEqual({ duplicateRunIds: [], refusedRunIds: [], staleRunIds: ['done'] });
+    expect((await store.getRun('done'))?.status).toBe('succeeded');
+    expect(await store.getSteps('done')).toEqual([]);
+  });
+
   it('without a worker id nothing is fenced', async () => {
     await commit({ newRuns: [makeRun({ id: 'r', status: 'running' })] });
     await admin.query(`UPDATE braid.runs SET owner_id = 'worker-b' WHERE id = 'r'`);

@@ -1,16 +1,17 @@
 import { decodeRunCursor, encodeRunCursor, eventPageSize, runPageSize, statusList } from '../runPaging.js';
 import type { CommitResult, Store } from '../store.js';
-import type {
-  CacheEntry,
-  ChildLink,
-  EventRecord,
-  RunFilter,
-  RunPage,
-  RunRecord,
-  RunUpdate,
-  StatusCounts,
-  StepRecord,
-  WriteBatch,
+import {
+  type CacheEntry,
+  type ChildLink,
+  type EventRecord,
+  isTerminalRun,
+  type RunFilter,
+  type RunPage,
+  type RunRecord,
+  type RunUpdate,
+  type StatusCounts,
+  type StepRecord,
+  type WriteBatch,
 } from '../types.js';
 
 /**
@@ -48,15 +49,25 @@ export class MemoryStore implements Store {
     const events = batch.events.map(copyEvent);
     const cache = batch.cache.map(copyCacheEntry);
 
+    // Decided on the state before the batch: a run the batch itself ends may still be updated again.
+    const stale = new Set<string>();
+    for (const update of runUpdates) {
+      const run = this.runs.get(update.id);
+      if (run && isTerminalRun(run.status)) stale.add(run.id);
+    }
+    const isBlocked = (runId: string | null) => runId !== null && stale.has(runId);
+
     const duplicateRunIds: string[] = [];
     for (const run of newRuns) {
+      if (isBlocked(run.parentRunId)) continue;
       if (!this.insertRun(run)) duplicateRunIds.push(run.id);
     }
     for (const update of runUpdates) {
       const run = this.runs.get(update.id);
-      if (run) Object.assign(run, update);
+      if (run && !stale.has(run.id)) Object.assign(run, update);
     }
     for (const step of steps) {
+      if (isBlocked(step.runId)) continue;
       let byName = this.steps.get(step.runId);
       if (!byName) {
         byName = new Map();
@@ -66,6 +77,7 @@ export class MemoryStore implements Store {
     }
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
+      if (isBlocked(event.runId)) continue;
       event.seq = this.events.length + 1;
       this.events.push(event);
       let ofRun = this.eventsByRun.get(event.runId);
@@ -77,7 +89,7 @@ export class MemoryStore implements Store {
       batch.events[i]!.seq = event.seq;
     }
     for (const entry of cache) this.cache.set(entry.key, entry);
-    return { duplicateRunIds };
+    return stale.size ? { duplicateRunIds, staleRunIds: [...stale] } : { duplicateRunIds };
   }
 
   /** Inserts a run unless its id, idempotency key or (parent run, step, spawn key) is taken. */

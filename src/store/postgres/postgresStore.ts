@@ -120,14 +120,21 @@ export class PostgresStore implements Store {
 
   async commit(batch: WriteBatch): Promise<CommitResult> {
     const noticeEvents = Date.now() < this.eventNoticesUntil;
-    const { duplicateRunIds, refusedRunIds, seqs } = await commitBatch(this.use(), batch, this.workerId, noticeEvents);
+    const { duplicateRunIds, refusedRunIds, staleRunIds, seqs } = await commitBatch(
+      this.use(),
+      batch,
+      this.workerId,
+      noticeEvents,
+    );
     // Only once the transaction has committed: a failed batch leaves the caller's events untouched.
     for (let i = 0; i < seqs.length; i++) {
       const seq = seqs[i];
       if (seq !== undefined) batch.events[i]!.seq = seq;
     }
     // Fencing is on only with a worker id; without one the result is the single-process shape.
-    return this.workerId === null ? { duplicateRunIds } : { duplicateRunIds, refusedRunIds };
+    const result: CommitResult = this.workerId === null ? { duplicateRunIds } : { duplicateRunIds, refusedRunIds };
+    if (staleRunIds.length) result.staleRunIds = staleRunIds;
+    return result;
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {

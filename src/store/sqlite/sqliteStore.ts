@@ -71,7 +71,7 @@ export class SqliteStore implements Store {
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
-    this.lock = new ExecutorLock(`${path.resolve(options.path)}.lock`, options.path);
+    this.lock = new ExecutorLock(path.resolve(options.path), options.path);
     this.synchronous = options.synchronous ?? 'normal';
     this.description = `sqlite:${options.path}`;
   }
@@ -113,10 +113,13 @@ export class SqliteStore implements Store {
 
   async commit(batch: WriteBatch): Promise<CommitResult> {
     const { commit } = this.use();
-    const { duplicateRunIds, seqs } = commit(batch);
+    const { duplicateRunIds, staleRunIds, seqs } = commit(batch);
     // Only once the transaction has committed: a failed batch leaves the caller's events untouched.
-    for (let i = 0; i < seqs.length; i++) batch.events[i]!.seq = seqs[i]!;
-    return { duplicateRunIds };
+    for (let i = 0; i < seqs.length; i++) {
+      const seq = seqs[i];
+      if (seq !== undefined) batch.events[i]!.seq = seq;
+    }
+    return staleRunIds.length ? { duplicateRunIds, staleRunIds } : { duplicateRunIds };
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -185,19 +188,40 @@ function prepare(db: Database.Database) {
   const insertEvents = prepareInsertEvents(db);
   const upsertCache = prepareUpsertCache(db);
   // New runs before updates, so a batch may create a run and move it on in the same tick.
-  const commit = db.transaction((batch: WriteBatch) => {
-    const duplicateRunIds = insertRuns(batch.newRuns);
-    updateRuns(batch.runUpdates);
-    upsertSteps(batch.steps);
-    const seqs = insertEvents(batch.events);
+  // `blocked`: runs found stale by an earlier try of this batch, whose new children stay out.
+  const commit = db.transaction((batch: WriteBatch, blocked: ReadonlySet<string>) => {
+    const newRuns = blocked.size ? batch.newRuns.filter((r) => !isIn(blocked, r.parentRunId)) : batch.newRuns;
+    const duplicateRunIds = insertRuns(newRuns);
+    const stale = updateRuns(batch.runUpdates);
+    if (!stale.size) {
+      upsertSteps(batch.steps);
+      const seqs: (number | undefined)[] = insertEvents(batch.events);
+      upsertCache(batch.cache);
+      return { duplicateRunIds, staleRunIds: [], seqs };
+    }
+    // Rare (two executors on one file, or a late write): the children are already in, so roll the
+    // batch back and write it again without them, rather than pay for the check on every commit.
+    if (newRuns.some((r) => isIn(stale, r.parentRunId))) throw new StaleParents(stale);
+    upsertSteps(batch.steps.filter((s) => !stale.has(s.runId)));
+    const kept = batch.events.filter((e) => !stale.has(e.runId));
+    const keptSeqs = insertEvents(kept);
+    const seqByEvent = new Map(kept.map((e, i) => [e, keptSeqs[i]]));
+    const seqs = batch.events.map((e) => seqByEvent.get(e));
     upsertCache(batch.cache);
-    return { duplicateRunIds, seqs };
+    return { duplicateRunIds, staleRunIds: [...stale], seqs };
   });
   return {
     db,
     // IMMEDIATE takes the write lock at BEGIN: a deferred transaction that later needs to upgrade
     // can fail with SQLITE_BUSY at once instead of waiting out the busy timeout.
-    commit: (batch: WriteBatch) => commit.immediate(batch),
+    commit: (batch: WriteBatch) => {
+      try {
+        return commit.immediate(batch, NONE);
+      } catch (error) {
+        if (!(error instanceof StaleParents)) throw error;
+        return commit.immediate(batch, error.runIds);
+      }
+    },
     getRun: prepareGetRun(db),
     findRunByIdempotencyKey: prepareFindRunByIdempotencyKey(db),
     listUnfinishedRuns: prepareListUnfinishedRuns(db),
@@ -211,3 +235,16 @@ function prepare(db: Database.Database) {
     getCache: prepareGetCache(db),
   };
 }
+
+const NONE: ReadonlySet<string> = new Set();
+
+const isIn = (ids: ReadonlySet<string>, id: string | null) => id !== null && ids.has(id);
+
+/** Rolls a commit back to write it again without the new children of these ended runs. */
+class StaleParents extends Error {
+  constructor(readonly runIds: ReadonlySet<string>) {
+    super('stale parents');
+  }
+}
+
+/** SQLite's errors about the file itself, as errors that name it and say what to do. */

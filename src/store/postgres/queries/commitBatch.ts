@@ -37,6 +37,8 @@ import { CONTROL_CHANNEL, EVENTS_CHANNEL, READY_CHANNEL, SETTLED_CHANNEL, SLOTS_
  * - updated_runs: run updates by id. Reaching a terminal status clears owner_id (nobody holds a
  *   finished run) and requested_action; reaching `paused` clears requested_action only: the
  *   owner's running steps still commit, and the owner hands the run back once they have.
+ *   A run that has ended is final: the UPDATE skips it, and `stale` reports it; like a refused run,
+ *   its steps, events and new children are dropped (blocked).
  * - steps and cache: upserts; events: appended in batch order, so seqs rise in batch order.
  * - controlled: cancel / pause / resume requests for runs owned elsewhere, on unfinished runs
  *   (resume only of a paused run).
@@ -122,9 +124,11 @@ function commitBatchSql(parts: Parts): string {
   const params = (count: number) => Array.from({ length: count }, () => `$${next++}`);
   const ctes: string[] = [];
   const outputs: string[] = [];
-  // Writes of a refused run (or of a new child of one) are dropped; without fencing nothing is.
+  // Writes of a refused or stale run (or of a new child of one) are dropped. Only fencing refuses
+  // and only run updates find stale runs: without either, nothing is dropped.
+  const isBlocking = parts.fence || parts.runUpdates;
   const unlessBlocked = (column: string) =>
-    parts.fence ? `NOT EXISTS (SELECT 1 FROM blocked b WHERE b.id = ${column})` : 'true';
+    isBlocking ? `NOT EXISTS (SELECT 1 FROM blocked b WHERE b.id = ${column})` : 'true';
 
   const [workerId, others] = [parts.fence ? params(1)[0] : '', parts.lockOthers ? params(1)[0] : ''];
   if (parts.lockOthers) {
@@ -165,9 +169,18 @@ function commitBatchSql(parts: Parts): string {
                 ${p[10]}::bigint[])
          AS u(id, status, output, error, started_at, finished_at, deadline_at, globals, checkpoint_seq, wake_at,
               paused_at)
-   WHERE r.id = u.id${parts.fence ? ` AND r.owner_id = ${workerId}::text` : ''}
+   WHERE r.id = u.id AND r.status NOT IN (${TERMINAL})${parts.fence ? ` AND r.owner_id = ${workerId}::text` : ''}
   RETURNING r.id, r.status
 )`);
+    // Stale: updated runs that had already ended. Read from the statement's snapshot; a run another
+    // transaction ends meanwhile fails the UPDATE's recheck, so without fencing every existing run
+    // the UPDATE skipped is stale (with fencing such a run shows up as refused instead).
+    ctes.push(`stale AS (
+  SELECT r.id FROM braid.runs r
+   WHERE r.id = ANY(${p[0]}::text[])
+     AND ${parts.fence ? `r.status IN (${TERMINAL})` : 'NOT EXISTS (SELECT 1 FROM updated_runs x WHERE x.id = r.id)'}
+)`);
+    outputs.push(`(SELECT coalesce(array_agg(id), '{}') FROM stale) AS "staleIds"`);
   }
   if (parts.fence) {
     const refusedFrom = [
@@ -179,24 +192,32 @@ function commitBatchSql(parts: Parts): string {
       ...(parts.runUpdates
         ? [
             `SELECT t.id FROM unnest(${updateParams[0]}::text[]) AS t(id)
-   WHERE NOT EXISTS (SELECT 1 FROM updated_runs x WHERE x.id = t.id)`,
+   WHERE NOT EXISTS (SELECT 1 FROM updated_runs x WHERE x.id = t.id)
+     AND NOT EXISTS (SELECT 1 FROM stale x WHERE x.id = t.id)`,
           ]
         : []),
     ];
-    ctes.push(
-      `refused AS (
+    ctes.push(`refused AS (
   ${refusedFrom.join('\n  UNION ALL\n  ')}
-)`,
-      `blocked AS (
-  SELECT id FROM refused${
+)`);
+  }
+  if (isBlocking) {
+    const ended = [
+      ...(parts.fence ? ['SELECT id FROM refused'] : []),
+      ...(parts.runUpdates ? ['SELECT id FROM stale'] : []),
+    ];
+    ctes.push(`ended_or_refused AS (
+  ${ended.join('\n  UNION ALL\n  ')}
+)`);
+    ctes.push(`blocked AS (
+  SELECT id FROM ended_or_refused${
     parts.newRuns
       ? `
   UNION ALL
-  SELECT n.id FROM new_run n JOIN refused r ON r.id = n.parent_run_id`
+  SELECT n.id FROM new_run n JOIN ended_or_refused r ON r.id = n.parent_run_id`
       : ''
   }
-)`,
-    );
+)`);
   }
   if (parts.newRuns) {
     ctes.push(`inserted_runs AS (
@@ -318,6 +339,8 @@ export interface CommitBatchOutcome {
   duplicateRunIds: string[];
   /** Runs this worker no longer owns: none of their writes landed. */
   refusedRunIds: string[];
+  /** Updated runs that had already ended: none of their writes landed. */
+  staleRunIds: string[];
   /** The seq of each event of the batch, by index; undefined for the events of refused runs. */
   seqs: (number | undefined)[];
 }
@@ -325,6 +348,7 @@ export interface CommitBatchOutcome {
 interface CommitRow {
   insertedIds: string[];
   refusedIds: string[];
+  staleIds: string[];
   seqs: number[];
 }
 
@@ -339,7 +363,7 @@ export async function commitBatch(
   noticeEvents = true,
 ): Promise<CommitBatchOutcome> {
   const bound = bindBatch(batch, workerId, noticeEvents);
-  if (!bound.values.length) return { duplicateRunIds: [], refusedRunIds: [], seqs: [] };
+  if (!bound.values.length) return { duplicateRunIds: [], refusedRunIds: [], staleRunIds: [], seqs: [] };
   const { rows } = await db.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values });
   return outcome(bound, rows[0]!);
 }
@@ -510,9 +534,10 @@ function otherTouchedRuns(
 
 function outcome(bound: BoundBatch, row: Partial<CommitRow>): CommitBatchOutcome {
   const refusedIds = row.refusedIds ?? [];
+  const staleIds = row.staleIds ?? [];
   const insertedIds = row.insertedIds ?? [];
   const rowSeqs = row.seqs ?? [];
-  const refused = new Set(refusedIds);
+  const refused = new Set([...refusedIds, ...staleIds]);
   const blocked = new Set(refused);
   for (let i = 0; i < bound.newRunIds.length; i++) {
     const parent = bound.newRunParents[i];
@@ -534,7 +559,7 @@ function outcome(bound: BoundBatch, row: Partial<CommitRow>): CommitBatchOutcome
   for (let i = 0; i < bound.eventRunIds.length; i++) {
     if (!blocked.has(bound.eventRunIds[i]!)) seqs[i] = rowSeqs[next++];
   }
-  return { duplicateRunIds, refusedRunIds: refusedIds, seqs };
+  return { duplicateRunIds, refusedRunIds: refusedIds, staleRunIds: staleIds, seqs };
 }
 
 function pickUpdate(u: RunUpdate | undefined): Partial<RunRecord> {

@@ -1,0 +1,142 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TimerQueue } from '../../src/engine/timers.js';
+import { InvalidDeadlineError } from '../../src/model/errors.js';
+
+describe('TimerQueue', () => {
+  let queue: TimerQueue;
+  let fired: string[];
+  const at = (dueAt: number, name: string) => queue.schedule(dueAt, () => fired.push(name));
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(1_000_000);
+    queue = new TimerQueue();
+    fired = [];
+  });
+  afterEach(() => {
+    queue.stop();
+    vi.useRealTimers();
+  });
+
+  it('fires in due order, whatever the order of scheduling, and each entry once', () => {
+    const now = Date.now();
+    for (const [offset, name] of [
+      [30, 'c'],
+      [10, 'a'],
+      [20, 'b'],
+      [10, 'a2'],
+      [0, 'now'],
+    ] as const) {
+      at(now + offset, name);
+    }
+    expect(queue.size).toBe(5);
+    vi.advanceTimersByTime(10);
+    expect(fired.sort()).toEqual(['a', 'a2', 'now']);
+    vi.advanceTimersByTime(100);
+    expect(fired.slice(3)).toEqual(['b', 'c']);
+    expect(queue.size).toBe(0);
+  });
+
+  it('fires many random deadlines in order', () => {
+    const now = Date.now();
+    const offsets = Array.from({ length: 500 }, (_, i) => (i * 7919) % 1000);
+    const seen: number[] = [];
+    for (const offset of offsets) queue.schedule(now + offset, () => seen.push(offset));
+    vi.advanceTimersByTime(1000);
+    expect(seen).toEqual([...offsets].sort((a, b) => a - b));
+  });
+
+  it('fires a deadline already past at once', () => {
+    at(Date.now() - 5000, 'late');
+    vi.advanceTimersByTime(0);
+    expect(fired).toEqual(['late']);
+  });
+
+  it('never fires a cancelled entry, and cancelling twice, late or with an unknown id changes nothing', () => {
+    const now = Date.now();
+    const a = at(now + 10, 'a');
+    const b = at(now + 20, 'b');
+    queue.cancel(a);
+    queue.cancel(a);
+    queue.cancel(undefined);
+    queue.cancel(12345);
+    expect(queue.size).toBe(1);
+    vi.advanceTimersByTime(20);
+    expect(fired).toEqual(['b']);
+    queue.cancel(b);
+    expect(queue.size).toBe(0);
+    at(now + 30, 'c');
+    expect(queue.size).toBe(1);
+  });
+
+  it('holds no Node timer once every entry is cancelled, so it keeps no process alive', () => {
+    const ids = [at(Date.now() + 3_600_000, 'hour'), at(Date.now() + 60_000, 'minute')];
+    expect(vi.getTimerCount()).toBe(1);
+    for (const id of ids) queue.cancel(id);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('compacts cancelled entries and keeps the live ones in order', () => {
+    const now = Date.now();
+    const ids = Array.from({ length: 5000 }, (_, i) => at(now + 1000 + i, `t${i}`));
+    for (let i = 0; i < ids.length; i++) if (i % 10 !== 0) queue.cancel(ids[i]);
+    expect(queue.size).toBe(500);
+    // The heap itself shrank: compaction ran, not only lazy drops at the top.
+    expect((queue as unknown as { heap: unknown[] }).heap.length).toBeLessThan(2000);
+    vi.advanceTimersByTime(10_000);
+    expect(fired).toEqual(Array.from({ length: 500 }, (_, i) => `t${i * 10}`));
+  });
+
+  it('waits out a deadline beyond setTimeout’s 24.8-day range, then fires it', () => {
+    const farMs = 2 ** 31 * 3;
+    at(Date.now() + farMs, 'far');
+    at(Date.now() + 50, 'near');
+    vi.advanceTimersByTime(2 ** 31);
+    expect(fired).toEqual(['near']);
+    vi.advanceTimersByTime(farMs - 2 ** 31);
+    expect(fired).toEqual(['near', 'far']);
+  });
+
+  it('refuses a NaN deadline with a typed error and keeps every other timer going', () => {
+    at(Date.now() + 10, 'before');
+    expect(() => queue.schedule(Number.NaN, () => fired.push('nan'))).toThrow(InvalidDeadlineError);
+    expect(() => queue.schedule(undefined as unknown as number, () => fired.push('undefined'))).toThrow(
+      /must be a number of epoch milliseconds/,
+    );
+    at(Date.now() + 20, 'after');
+    vi.advanceTimersByTime(20);
+    expect(fired).toEqual(['before', 'after']);
+    expect(queue.size).toBe(0);
+  });
+
+  it('takes +Infinity as never, without a heap entry or a Node timer, and -Infinity as overdue', () => {
+    const never = at(Number.POSITIVE_INFINITY, 'never');
+    expect(queue.size).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+    queue.cancel(never);
+    at(Number.NEGATIVE_INFINITY, 'overdue');
+    at(Date.now() + 10, 'soon');
+    vi.advanceTimersByTime(10);
+    expect(fired).toEqual(['overdue', 'soon']);
+  });
+
+  it('goes on firing later timers after a callback throws', () => {
+    queue.schedule(Date.now() + 10, () => {
+      throw new Error('callback bug');
+    });
+    at(Date.now() + 10, 'same tick');
+    at(Date.now() + 20, 'later');
+    expect(() => vi.advanceTimersByTime(10)).toThrow('callback bug');
+    vi.advanceTimersByTime(20);
+    expect(fired).toEqual(['same tick', 'later']);
+  });
+
+  it('stop() drops every entry and its timer', () => {
+    at(Date.now() + 10, 'a');
+    queue.stop();
+    expect(queue.size).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(100);
+    expect(fired).toEqual([]);
+  });
+});
