@@ -55,6 +55,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   spawn_failed: 422,
   invalid_state: 409,
   concurrency_limit: 409,
+  idempotency_conflict: 409,
   executor_closed: 503,
 };
 

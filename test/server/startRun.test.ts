@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { workflow } from '../../src/index.js';
 import { client, errorOf, serverFixture } from './helpers.js';
 import { gatedWorkflow, order } from './workflows.fixtures.js';
 
@@ -51,6 +52,21 @@ describe('POST /api/workflows/:name/runs', () => {
     expect(first.status).toBe(201);
     expect(again.status).toBe(200);
     expect(again.body.runId).toBe(first.body.runId);
+    expect((await executor.store.listRuns({})).runs).toHaveLength(1);
+  });
+
+  it('answers 409 naming both workflows for an idempotency key that names a run of another workflow', async () => {
+    const other = workflow('other').step('s', () => 1);
+    const { api, executor } = fixture.setup({ workflows: [order, other] });
+    const first = await api.post('/api/workflows/order/runs', {
+      input: { id: 'A1', qty: 1 },
+      idempotencyKey: 'shared',
+    });
+    const again = await api.post('/api/workflows/other/runs', { input: {}, idempotencyKey: 'shared' });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('idempotency_conflict');
+    expect(again.body.error.message).toContain(first.body.runId);
+    expect(again.body.error.message).toContain('"other"');
     expect((await executor.store.listRuns({})).runs).toHaveLength(1);
   });
 
