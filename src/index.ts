@@ -3,6 +3,7 @@ export { CallbackManager } from './engine/callbacks.js';
 export { ConcurrencyLimitError } from './engine/concurrency.js';
 export { DEFAULT_CONFIG, type ExecutionConfig } from './engine/config.js';
 export type { StartOptions } from './engine/engine.js';
+export type { ProvidedInput, SendEventOptions, SentEvent } from './engine/inbox.js';
 export type { Checkpoint, ExecutionResult, NodeResult, RunMetrics, WorkflowContext } from './engine/result.js';
 export type { ExecutorOptions } from './executor/options.js';
 export { type StartWorkerOptions, startWorker } from './executor/startWorker.js';
@@ -10,12 +11,17 @@ export { type RunHandle, WorkflowExecutor } from './executor/workflowExecutor.js
 export type {
   ChildHandle,
   ChildOutcome,
+  EventWaitOptions,
+  InputWaitOptions,
   JoinPolicy,
   QuorumResult,
   RouteDecision,
+  SleepOptions,
   SpawnOptions,
   StepContext,
+  WaitSpec,
 } from './model/context.js';
+export type { Duration } from './model/durations.js';
 export {
   BraidError,
   ChildWorkflowError,
@@ -24,13 +30,18 @@ export {
   DuplicateWorkflowError,
   ExecutorClosedError,
   IdempotencyConflictError,
+  InputNotAwaitedError,
   InvalidConfigError,
   InvalidDeadlineError,
+  InvalidDurationError,
+  InvalidEventError,
   InvalidInputError,
+  InvalidInputValueError,
   InvalidJoinError,
   InvalidRouteError,
   InvalidStateError,
   InvalidStepNameError,
+  InvalidWaitError,
   InvalidWorkflowError,
   LeaseLostError,
   MissingStepFunctionError,

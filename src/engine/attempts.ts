@@ -3,6 +3,7 @@ import {
   InvalidRouteError,
   NonRetryableError,
   NotSerializableError,
+  RunCancelledError,
   type SerializedError,
   StepTimeoutError,
   serializeError,
@@ -20,6 +21,7 @@ import { type ActiveRun, type ActiveStep, isCurrentAttempt } from './runState.js
 import type { RunTable } from './runTable.js';
 import { cacheEntryOf, cacheKeyOf } from './stepCache.js';
 import { StepContextImpl, type StepHost } from './stepContext.js';
+import type { Suspensions } from './suspensions.js';
 import type { TimerQueue } from './timers.js';
 
 /** Where an attempt's outcome goes: the run's lifecycle (src/engine/lifecycle.ts). */
@@ -47,11 +49,36 @@ export class Attempts {
     private readonly dispatcher: Dispatcher,
     private readonly timers: TimerQueue,
     private readonly host: StepHost,
+    private readonly suspensions: Suspensions,
     private readonly outcomes: () => AttemptOutcomes,
   ) {}
 
-  /** Starts an attempt of a step that the dispatcher has just given its slot. */
+  /**
+   * A step the dispatcher has just given its slot: a suspended wait call goes on, a step whose wait
+   * is over runs its function again (the same attempt), and any other step starts a new attempt.
+   */
   start(run: ActiveRun, step: ActiveStep): void {
+    if (step.continuations.size > 0) {
+      step.rec.status = 'running';
+      this.journal.writeStep(step);
+      this.rearmTimeout(run, step);
+      this.suspensions.resumeContinuations(step);
+      return;
+    }
+    if (step.resuming) {
+      step.resuming = false;
+      step.rec.status = 'running';
+      step.token = newToken();
+      const token = step.token;
+      this.journal.writeStep(step);
+      this.journal.afterCommit(() => {
+        if (!isCurrentAttempt(step, token)) return;
+        this.rearmTimeout(run, step);
+        if (step.children && !step.children.loaded) this.loadChildren(run, step, token, step.children);
+        else this.invoke(run, step, token);
+      });
+      return;
+    }
     const now = Date.now();
     const s = step.rec;
     s.status = 'running';
@@ -69,13 +96,26 @@ export class Attempts {
     this.journal.afterCommit(() => {
       if (!isCurrentAttempt(step, token)) return;
       this.observer.attemptStarting(run, step);
-      const timeoutSeconds = step.def.timeoutSeconds;
-      if (timeoutSeconds !== undefined && timeoutSeconds > 0) {
-        this.armTimeout(step, token, timeoutSeconds, step.def.name, (error) => this.failed(run, step, token, error));
-      }
+      this.rearmTimeout(run, step);
       if (step.children && !step.children.loaded) this.loadChildren(run, step, token, step.children);
       else this.invoke(run, step, token);
     });
+  }
+
+  /**
+   * Arms the attempt's timeout. Time spent in a durable wait does not count: the timeout stops when
+   * the step suspends (suspendTimeout) and starts again, in full, when it goes on.
+   */
+  private rearmTimeout(run: ActiveRun, step: ActiveStep): void {
+    const timeoutSeconds = step.def.timeoutSeconds;
+    if (timeoutSeconds === undefined || timeoutSeconds <= 0 || step.timeoutTimer !== undefined) return;
+    const token = step.token;
+    this.armTimeout(step, token, timeoutSeconds, step.def.name, (error) => this.failed(run, step, token, error));
+  }
+
+  /** The step suspends on a durable wait: its attempt timeout stops meanwhile. */
+  suspendTimeout(step: ActiveStep): void {
+    this.cancelTimeout(step);
   }
 
   /**
@@ -83,8 +123,9 @@ export class Attempts {
    * ignored), its signal fires with `reason`, its joins end, its timeout and span close.
    */
   stop(step: ActiveStep, reason: unknown): void {
-    if (step.rec.status !== 'running') return;
+    if (!isCurrentAttempt(step, step.token)) return;
     step.token = newToken();
+    this.suspensions.abandon(step, reason);
     this.cancelTimeout(step);
     step.controller?.abort(reason);
     step.children?.abortJoins(reason);
@@ -164,6 +205,7 @@ export class Attempts {
     step.token = newToken(); // a late settle of this attempt is ignored from now on
     this.cancelTimeout(step);
     step.children?.abortJoins(error);
+    this.suspensions.abandon(step, error);
     const serialized = serializeError(error);
     const s = step.rec;
     const used = s.attempts - step.interrupted;
@@ -239,10 +281,11 @@ export class Attempts {
     settle(() => fallback(ctx, error), done, fail);
   }
 
-  /** The attempt is over: no timeout, no slot. */
+  /** The attempt is over: no timeout, no slot, no wait of it left pending. */
   private finish(run: ActiveRun, step: ActiveStep): void {
     this.cancelTimeout(step);
     this.dispatcher.release(run, step);
+    this.suspensions.abandon(step, new RunCancelledError(run.rec.id, `step "${step.def.name}" has ended`));
   }
 
   private armTimeout(

@@ -8,6 +8,7 @@ import type { RunLifecycle } from './lifecycle.js';
 import type { RunObserver } from './observer.js';
 import type { ClusterPort } from './ports.js';
 import type { WorkflowRegistry } from './registry.js';
+import { isActive } from './runState.js';
 import type { RunTable } from './runTable.js';
 
 /**
@@ -71,7 +72,7 @@ export class ClaimedRuns {
       if (c.action === 'cancel') {
         const error = new RunCancelledError(c.runId, c.reason ?? undefined);
         this.ending.finalize(run, 'cancelled', { error: serializeError(error) });
-      } else if (c.action === 'pause' && (run.rec.status === 'running' || run.rec.status === 'queued')) {
+      } else if (c.action === 'pause' && (isActive(run) || run.rec.status === 'queued')) {
         this.lifecycle.applyPause(run);
       } else if (c.action === 'resume' && run.rec.status === 'paused') this.lifecycle.applyResume(run);
     }

@@ -6,7 +6,7 @@ import {
   serializeError,
 } from '../model/errors.js';
 import type { CommitResult, Store } from '../store/store.js';
-import type { RunRecord, WriteBatch } from '../store/types.js';
+import type { RunRecord, WaitRecord, WriteBatch } from '../store/types.js';
 import type { Attempts } from './attempts.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { RunEnding } from './ending.js';
@@ -42,6 +42,11 @@ export class CommitOutcomes {
     private readonly cluster: () => ClusterPort | undefined,
     private readonly hooks: {
       isTransient(error: unknown): boolean;
+      /** Waits the store settled (an event, an input, a wait it had settled first). */
+      waitsSettled(waits: readonly WaitRecord[]): void;
+      /** What the commit did with the batch's events and inputs, or that it failed. */
+      inboxCommitted(result: CommitResult, batch: WriteBatch): void;
+      inboxFailed(error: unknown, batch: WriteBatch): void;
       /** Hands a run's callers over to its end elsewhere, under `runId` (`settleToo`: `execute()` callers too). */
       handOver(run: ActiveRun, runId: string, settleToo: boolean): void;
     },
@@ -57,6 +62,7 @@ export class CommitOutcomes {
   }
 
   failed(error: unknown, batch: WriteBatch): void {
+    this.hooks.inboxFailed(error, batch);
     const newIds = new Set(batch.newRuns.map((r) => r.id));
     for (const id of newIds) {
       const reject = this.creating.get(id);
@@ -95,6 +101,8 @@ export class CommitOutcomes {
       // The store says these runs had already ended (another process ended them): memory is stale.
       for (const id of result.staleRunIds) this.drop([id], new RunEndedElsewhereError(id));
     }
+    if (result.settledWaits?.length) this.hooks.waitsSettled(result.settledWaits);
+    this.hooks.inboxCommitted(result, batch);
     if (result.duplicateRunIds.length) {
       const duplicates = new Set(result.duplicateRunIds);
       for (const rec of batch.newRuns) if (duplicates.has(rec.id)) this.adoptExistingIdentity(rec);

@@ -114,10 +114,11 @@ export class RunEnding {
   /** Ends the run `timed_out` at its deadline (stored, so it holds across restarts and pauses). */
   armDeadline(run: ActiveRun): void {
     const deadline = run.rec.deadlineAt;
-    if (deadline === null || run.deadlineTimer !== undefined || run.rec.status === 'paused') return;
+    // A stopped deadline (paused, or waiting when waits do not count) is armed again when it restarts.
+    if (deadline === null || run.deadlineTimer !== undefined || run.rec.pausedAt !== null) return;
     run.deadlineTimer = this.timers.schedule(deadline, () => {
       run.deadlineTimer = undefined;
-      if (isTerminalRun(run.rec.status) || run.rec.status === 'paused' || !run.resident) return;
+      if (isTerminalRun(run.rec.status) || run.rec.pausedAt !== null || !run.resident) return;
       const timeoutSeconds = run.plan.workflow.options.timeoutSeconds;
       const seconds = timeoutSeconds ?? Math.round((deadline - (run.rec.startedAt ?? run.rec.createdAt)) / 1000);
       this.finalize(run, 'timed_out', { error: serializeError(new RunTimeoutError(run.rec.id, seconds)) });

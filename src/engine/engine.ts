@@ -10,7 +10,7 @@ import { Workflow } from '../model/workflow.js';
 import type { MetricsCollector } from '../observe/metrics.js';
 import type { ClaimableWorkflow, ClaimedRun } from '../store/coordination.js';
 import type { Store } from '../store/store.js';
-import { type EventRecord, isTerminalRun, type RunControl, type RunRecord } from '../store/types.js';
+import { type EventRecord, isTerminalRun, type RunControl, type RunRecord, type WaitRecord } from '../store/types.js';
 import { Attempts } from './attempts.js';
 import { readResult, readResultPatiently } from './buildResult.js';
 import type { CallbackManager } from './callbacks.js';
@@ -21,15 +21,17 @@ import type { ExecutionConfig } from './config.js';
 import { RunCreation, type StartOptions } from './creation.js';
 import { Dispatcher } from './dispatcher.js';
 import { RunEnding } from './ending.js';
+import { Inbox, type ProvidedInput, type SendEventOptions, type SentEvent } from './inbox.js';
 import { Journal } from './journal.js';
 import { RunLifecycle } from './lifecycle.js';
 import { RunObserver } from './observer.js';
 import type { ClusterPort, EngineControl } from './ports.js';
 import { WorkflowRegistry } from './registry.js';
 import type { ExecutionResult } from './result.js';
-import type { ActiveRun, WorkflowPlan } from './runState.js';
+import { type ActiveRun, isActive, type WorkflowPlan } from './runState.js';
 import { RunTable } from './runTable.js';
 import type { StepHost } from './stepContext.js';
+import { Suspensions } from './suspensions.js';
 import { TimerQueue } from './timers.js';
 import { handOver, resolveAll } from './waiters.js';
 import { Wakeups } from './wakeups.js';
@@ -72,6 +74,8 @@ export class Engine implements EngineControl {
   private readonly wakeups: Wakeups;
   private readonly commits: CommitOutcomes;
   private readonly observer: RunObserver;
+  private readonly suspensions: Suspensions;
+  private readonly inbox: Inbox;
   private readonly creation: RunCreation;
   private readonly claims: ClaimedRuns;
   private cluster: ClusterPort | undefined;
@@ -108,6 +112,10 @@ export class Engine implements EngineControl {
       () => this.cluster?.gates,
       (run, step) => this.attempts.start(run, step),
     );
+    this.suspensions = new Suspensions(journal, this.dispatcher, {
+      refreshStatus: (run) => this.lifecycle.refreshStatus(run),
+      waitsChanged: (run) => this.lifecycle.waitsChanged(run),
+    });
     const host = this.stepHost();
     this.attempts = new Attempts(
       store,
@@ -118,6 +126,7 @@ export class Engine implements EngineControl {
       this.dispatcher,
       this.timers,
       host,
+      this.suspensions,
       () => this.lifecycle,
     );
     this.wakeups = new Wakeups(
@@ -126,6 +135,7 @@ export class Engine implements EngineControl {
       () => this.registry.names(),
       (run) => this.lifecycle.advance(run),
       (records) => this.wakeStored(records),
+      (run) => this.lifecycle.nextWakeOf(run),
     );
     this.ending = new RunEnding(
       store,
@@ -155,6 +165,7 @@ export class Engine implements EngineControl {
       this.attempts,
       this.ending,
       this.wakeups,
+      this.suspensions,
       this.concurrency,
       host,
       clusterOf,
@@ -182,8 +193,51 @@ export class Engine implements EngineControl {
       {
         isTransient: options.isTransientStoreError,
         handOver: (run, runId, settleToo) => this.handOver(run, runId, settleToo),
+        waitsSettled: (waits) => this.waitsSettled(waits),
+        inboxCommitted: (result, batch) => this.inbox.committed(result, batch),
+        inboxFailed: (error, batch) => this.inbox.failed(error, batch),
       },
     );
+    this.inbox = new Inbox(store, this.queue, this.runs, this.registry, {
+      addRun: (spec) => this.lifecycle.addRun(spec),
+      assertOpen: () => this.assertOpen(),
+    });
+  }
+
+  /**
+   * Waits the store settled in a commit: a run in memory takes them and its steps go on; a run
+   * asleep in the store had its wake-up moved to now by the commit, so the wake-up scan loads it.
+   */
+  private waitsSettled(waits: readonly WaitRecord[]): void {
+    const byRun = new Map<string, WaitRecord[]>();
+    for (const wait of waits) {
+      const list = byRun.get(wait.runId);
+      if (list) list.push(wait);
+      else byRun.set(wait.runId, [wait]);
+    }
+    let asleep = false;
+    for (const [runId, settled] of byRun) {
+      const run = this.runs.get(runId);
+      if (run) this.suspensions.apply(run, settled);
+      else asleep = true;
+    }
+    if (asleep && !this.cluster) this.wakeups.expectStored(Date.now());
+  }
+
+  /** Records an event; resolves the waits it matches and starts the workflows it triggers. */
+  sendEvent(name: string, payload: unknown, options?: SendEventOptions): Promise<SentEvent> {
+    return this.inbox.sendEvent(name, payload, options);
+  }
+
+  /** Gives a value for a pending input of a run, checked against its schema. */
+  provideInput(runId: string, name: string, value: unknown): Promise<ProvidedInput> {
+    return this.inbox.provideInput(runId, name, value);
+  }
+
+  /** The waits of a run (its steps' sleeps, events and inputs), pending and settled. */
+  async waitsOf(runId: string): Promise<WaitRecord[]> {
+    if (!this.runs.has(runId) && !(await this.store.getRun(runId))) throw new RunNotFoundError(runId);
+    return this.inbox.waitsOf(runId);
   }
 
   /** Joins a cluster of processes sharing a scale-out store (the executor plugs a worker in). */
@@ -237,10 +291,10 @@ export class Engine implements EngineControl {
   private async load(rec: RunRecord): Promise<ActiveRun | undefined> {
     const plan = this.registry.find(rec.workflow);
     if (!plan) return undefined;
-    const stored = await this.store.getSteps(rec.id);
+    const [stored, waits] = await Promise.all([this.store.getSteps(rec.id), this.store.getWaits(rec.id)]);
     const loaded = this.runs.get(rec.id);
     if (loaded) return loaded;
-    const run = this.runs.restore(rec, plan, stored);
+    const run = this.runs.restore(rec, plan, stored, waits);
     this.lifecycle.markAwake(run);
     this.observer.openRunSpan(run, undefined);
     return run;
@@ -251,7 +305,7 @@ export class Engine implements EngineControl {
     for (const rec of records) {
       if (this.runs.has(rec.id) || this.closed) continue;
       const run = await this.load(rec);
-      if (run && run.rec.status === 'running') this.lifecycle.continueRun(run);
+      if (run && isActive(run)) this.lifecycle.continueRun(run);
     }
     this.dispatcher.pump();
     // The wake-ups are written (wakeAt cleared) before the next scan reads the store again.
@@ -338,14 +392,15 @@ export class Engine implements EngineControl {
     const run = await this.activeRun(runId);
     if (!run) {
       const rec = await this.store.getRun(runId);
-      if (this.cluster && rec && (rec.status === 'running' || rec.status === 'queued' || rec.status === 'paused')) {
+      const steerable = rec && (rec.status === 'running' || rec.status === 'waiting' || rec.status === 'queued');
+      if (this.cluster && rec && (steerable || rec.status === 'paused')) {
         if (rec.status !== 'paused') await this.requestControl(runId, 'pause', null);
         return this.waitFor(runId, true);
       }
       throw new InvalidStateError(runId, rec?.status ?? 'unknown', 'pause');
     }
     if (run.rec.status === 'paused') return this.waitFor(runId, true);
-    if (run.rec.status !== 'running' && run.rec.status !== 'queued') {
+    if (!isActive(run) && run.rec.status !== 'queued') {
       throw new InvalidStateError(runId, run.rec.status, 'pause');
     }
     this.lifecycle.applyPause(run);
@@ -494,6 +549,11 @@ export class Engine implements EngineControl {
       },
       resume: (run, step, token, then) => this.dispatcher.resume(run, step, token, then),
       waitForRun: (runId) => this.waitFor(runId, false),
+      settledWait: (step, group) => this.suspensions.settledOf(step, group),
+      suspendOn: (run, step, group, requests, continuation) => {
+        this.attempts.suspendTimeout(step);
+        this.suspensions.suspend(run, step, group, requests, continuation);
+      },
     };
   }
 

@@ -1,3 +1,4 @@
+import { durationMs } from '../model/durations.js';
 import { RunCancelledError, type SerializedError, serializeError } from '../model/errors.js';
 import { fromJson } from '../model/json.js';
 import type { Store } from '../store/store.js';
@@ -11,12 +12,13 @@ import type { RunEnding } from './ending.js';
 import type { Journal } from './journal.js';
 import type { RunObserver } from './observer.js';
 import type { ClusterPort } from './ports.js';
-import type { ActiveRun, ActiveStep, NewRunSpec } from './runState.js';
+import { type ActiveRun, type ActiveStep, isActive, type NewRunSpec } from './runState.js';
 import type { RunTable } from './runTable.js';
 import { cacheKeyOf, readCacheEntry } from './stepCache.js';
 import { StepContextImpl, type StepHost } from './stepContext.js';
+import type { Suspensions } from './suspensions.js';
 import { resolvePaused } from './waiters.js';
-import { nextWakeOf, type Wakeups } from './wakeups.js';
+import { nextRetryOf, type Wakeups } from './wakeups.js';
 
 const NEVER_ABORTED = new AbortController().signal;
 
@@ -44,6 +46,7 @@ export class RunLifecycle implements AttemptOutcomes {
     private readonly attempts: Attempts,
     private readonly ending: RunEnding,
     private readonly wakeups: Wakeups,
+    private readonly suspensions: Suspensions,
     private readonly concurrency: Concurrency,
     private readonly host: StepHost,
     private readonly cluster: () => ClusterPort | undefined,
@@ -146,15 +149,20 @@ export class RunLifecycle implements AttemptOutcomes {
    * a run whose wait is over is advanced.
    */
   advance(run: ActiveRun): void {
-    if (run.rec.status !== 'running' || !run.resident) return;
+    if (!isActive(run) || !run.resident) return;
     const now = Date.now();
+    this.suspensions.expire(run, now);
     for (const step of run.steps.values()) {
       const s = step.rec.status;
       if (s === 'pending') this.evaluate(run, step);
       else if (s === 'queued' && !step.inQueue && (step.rec.nextAttemptAt === null || step.rec.nextAttemptAt <= now)) {
-        this.dispatcher.enqueue(run, step);
+        this.setRunning(run);
+        // A delayed first start may be served from the cache; a retry or a resumption is queued.
+        if (step.rec.attempts === 0 && step.rec.nextAttemptAt !== null) this.queueStep(run, step);
+        else this.dispatcher.enqueue(run, step);
       }
     }
+    this.refreshStatus(run);
     this.wakeups.arm(run);
     this.maybeFinish(run);
     this.maybeSleep(run);
@@ -193,7 +201,23 @@ export class RunLifecycle implements AttemptOutcomes {
       }
     }
     step.rec.status = 'queued';
-    const cacheKey = cacheKeyOf(run, step);
+    const delay = step.def.delay;
+    if (delay !== undefined && step.rec.attempts === 0) {
+      const ms = durationMs(delay, `The delay of step "${step.def.name}"`);
+      if (ms > 0) {
+        // The not-before time is stored, like a retry's: it holds across restarts.
+        step.rec.nextAttemptAt = Date.now() + ms;
+        this.journal.writeStep(step);
+        return; // advance() arms the wake-up, and queues the step when its time comes
+      }
+    }
+    this.queueStep(run, step);
+  }
+
+  /** A step whose time has come: served from the cache when it has an entry, else queued for a slot. */
+  private queueStep(run: ActiveRun, step: ActiveStep): void {
+    step.rec.nextAttemptAt = null;
+    const cacheKey = step.rec.attempts === 0 ? cacheKeyOf(run, step) : undefined;
     if (cacheKey === undefined) {
       this.dispatcher.enqueue(run, step);
       return;
@@ -265,7 +289,7 @@ export class RunLifecycle implements AttemptOutcomes {
 
   /** AttemptOutcomes: the step waits for its retry. */
   retryScheduled(run: ActiveRun, _step: ActiveStep): void {
-    if (run.rec.status === 'running') this.advance(run);
+    if (isActive(run)) this.advance(run);
     // A paused run waits for its running steps; this one now waits for `resume` instead.
     else this.maybeSettlePaused(run);
     this.dispatcher.pump();
@@ -273,7 +297,7 @@ export class RunLifecycle implements AttemptOutcomes {
 
   /** A step reached a final state: decide its children, then see if the run is done. */
   private afterStepDone(run: ActiveRun, step: ActiveStep): void {
-    if (run.rec.status === 'running') {
+    if (isActive(run)) {
       for (const child of run.plan.children.get(step.def.name) ?? []) {
         this.evaluate(run, run.steps.get(child) as ActiveStep);
       }
@@ -285,7 +309,7 @@ export class RunLifecycle implements AttemptOutcomes {
   }
 
   private maybeFinish(run: ActiveRun): void {
-    if (run.rec.status !== 'running') return;
+    if (!isActive(run)) return;
     for (const step of run.steps.values()) if (!isTerminalStep(step.rec.status)) return;
     const sinks = run.plan.sinks.map((n) => run.steps.get(n) as ActiveStep).filter((s) => s.rec.status === 'succeeded');
     const output = sinks.length === 1 ? sinks[0]?.value : Object.fromEntries(sinks.map((s) => [s.def.name, s.value]));
@@ -304,25 +328,73 @@ export class RunLifecycle implements AttemptOutcomes {
   private maybeSleep(run: ActiveRun): void {
     // `running` first: it is the cheap test, and a run with a step running is never idle.
     if (run.running > 0 || this.cluster() || !isIdle(run)) return;
-    const next = nextWakeOf(run);
-    if (next === null) return;
-    // Its deadline wakes it too; a wake-up (or deadline) near enough is waited for in memory.
-    const wakeAt = Math.min(next, run.rec.deadlineAt ?? Number.POSITIVE_INFINITY);
-    if (wakeAt - Date.now() < EVICT_AFTER_MS) return;
+    const next = this.nextWakeOf(run);
+    // Its deadline wakes it too; with nothing due at a time, only an event or an input wakes it.
+    const deadline = run.rec.pausedAt === null ? run.rec.deadlineAt : null; // a stopped deadline wakes nothing
+    const wakeAt = Math.min(next ?? NO_WAKE_TIME, deadline ?? NO_WAKE_TIME);
+    if (wakeAt - Date.now() < EVICT_AFTER_MS) return; // near enough: waited for in memory
+    if (next === null && !hasWaitingStep(run)) return; // nothing waits: the run is about to end
     run.rec.wakeAt = wakeAt;
     this.journal.writeRun(run);
     this.journal.afterCommit(() => {
       if (!run.resident || run.rec.wakeAt !== wakeAt) return;
-      if (run.rec.status !== 'running' || !isIdle(run)) {
-        // Something happened meanwhile (a pause, a resume): it stays awake, and its row says so.
+      if (!isActive(run) || !isIdle(run)) {
+        // Something happened meanwhile (a pause, an event): it stays awake, and its row says so.
         this.markAwake(run);
         return;
       }
       this.runs.park(run);
+      this.suspensions.forgetContinuations(run);
       this.observer.runAsleep(run);
       this.ending.forget(run);
       this.wakeups.expectStored(wakeAt);
     });
+  }
+
+  /** The earliest time the run has something to do by itself: a retry, a delay, a wait due. */
+  nextWakeOf(run: ActiveRun): number | null {
+    const retry = nextRetryOf(run);
+    const due = this.suspensions.nextDue(run);
+    if (retry === null) return due;
+    return due === null ? retry : Math.min(retry, due);
+  }
+
+  /**
+   * Keeps the run's status in step with its steps: `waiting` while nothing of it runs or is ready
+   * and at least one step waits (for a time, an event, an input), `running` otherwise.
+   */
+  refreshStatus(run: ActiveRun): void {
+    if (!isActive(run) || !run.resident) return;
+    const waiting = run.running === 0 && isIdle(run) && hasWaitingStep(run);
+    if (waiting && run.rec.status === 'running') {
+      run.rec.status = 'waiting';
+      if (run.plan.workflow.options.timeoutIncludesWaiting === false) {
+        // The deadline stops while the run waits, as for a pause (see setRunning).
+        run.rec.pausedAt = Date.now();
+        this.ending.disarmDeadline(run);
+      }
+      this.journal.writeRun(run);
+      this.journal.event(run, null, 'run_waiting', null, null);
+    } else if (!waiting && run.rec.status === 'waiting') this.setRunning(run);
+  }
+
+  private setRunning(run: ActiveRun): void {
+    if (run.rec.status !== 'waiting') return;
+    run.rec.status = 'running';
+    const rec = run.rec;
+    if (rec.pausedAt !== null) {
+      if (rec.deadlineAt !== null) rec.deadlineAt += Math.max(0, Date.now() - rec.pausedAt);
+      rec.pausedAt = null;
+      this.ending.armDeadline(run);
+    }
+    this.journal.writeRun(run);
+    this.journal.event(run, null, 'run_woken', null, null);
+  }
+
+  /** A waiting step's waits changed: arm the run's wake-up, or let the run leave memory. */
+  waitsChanged(run: ActiveRun): void {
+    this.wakeups.arm(run);
+    this.maybeSleep(run);
   }
 
   /** A run loaded from the store is awake: it is no longer a row waiting for its wake-up. */
@@ -339,7 +411,7 @@ export class RunLifecycle implements AttemptOutcomes {
     run.rec.status = 'paused';
     run.rec.wakeAt = null; // a paused run is not asleep: only `resume` wakes it
     // Time spent paused does not count against the run's deadline: resume moves it on by as much.
-    run.rec.pausedAt = Date.now();
+    run.rec.pausedAt ??= Date.now(); // already set if the run was waiting with its deadline stopped
     this.ending.disarmDeadline(run);
     this.wakeups.disarm(run);
     this.checkpoint(run, true);
@@ -394,15 +466,26 @@ export class RunLifecycle implements AttemptOutcomes {
   }
 }
 
-/** Nothing of the run executes, is ready, or is being decided: every unfinished step waits for a time. */
+/** Epoch ms "never": the wake-up time of a run that only an event or an input can wake. */
+export const NO_WAKE_TIME = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Nothing of the run executes, is ready, or is being decided: every unfinished step waits (for a
+ * retry time, or on a durable wait) or waits for its parents.
+ */
 function isIdle(run: ActiveRun): boolean {
   if (run.running > 0 || run.waitingForConcurrency) return false;
   for (const step of run.steps.values()) {
     const s = step.rec;
-    if (isTerminalStep(s.status) || s.status === 'pending') continue;
+    if (isTerminalStep(s.status) || s.status === 'pending' || s.status === 'waiting') continue;
     if (s.status !== 'queued' || step.inQueue || s.nextAttemptAt === null || step.hold.gateState !== 'none') {
       return false;
     }
   }
   return true;
+}
+
+function hasWaitingStep(run: ActiveRun): boolean {
+  for (const step of run.steps.values()) if (step.rec.status === 'waiting') return true;
+  return false;
 }

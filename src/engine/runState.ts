@@ -1,7 +1,7 @@
 import type { SerializedError } from '../model/errors.js';
 import type { StepDefinition, Workflow } from '../model/workflow.js';
 import type { Span } from '../observe/tracing.js';
-import type { RunRecord, StepRecord } from '../store/types.js';
+import type { RunRecord, StepRecord, WaitRecord } from '../store/types.js';
 import type { ChildRegistry } from './children.js';
 import type { ExecutionResult } from './result.js';
 
@@ -50,6 +50,22 @@ export interface ActiveStep {
   /** Children this step spawned; loaded from the store before a re-run. */
   children: ChildRegistry | undefined;
   span: Span | undefined;
+  /** The step's durable waits (sleeps, events, inputs), by key: settled ones return at once on a re-run. */
+  waits: Map<string, WaitRecord>;
+  /**
+   * Wait calls of the current invocation suspended in memory, by wait group: the function goes on
+   * when one resolves. Dropped when the run leaves memory; the step then runs again when it wakes.
+   */
+  continuations: Map<string, Continuation>;
+  /** The next dispatch runs the step's function again without starting a new attempt (its wait is over). */
+  resuming: boolean;
+}
+
+/** A wait call suspended in memory: how to let the function go on once its wait group settles. */
+export interface Continuation {
+  token: number;
+  resolve(wait: WaitRecord): void;
+  reject(error: unknown): void;
 }
 
 export type Waiter = (result: ExecutionResult) => void;
@@ -97,7 +113,15 @@ export function emptyHold(): SlotHold {
  * does asynchronously (settle, time out, spawn, join, take a slot back) checks it first.
  */
 export function isCurrentAttempt(step: ActiveStep, token: number): boolean {
-  return step.token === token && step.rec.status === 'running';
+  if (step.token !== token) return false;
+  const status = step.rec.status;
+  // An attempt suspended on a durable wait is still the current one (waiting, or queued to go on).
+  return status === 'running' || status === 'waiting' || (status === 'queued' && step.continuations.size > 0);
+}
+
+/** Whether the run is under way: running, or waiting with no step to run until a wait is over. */
+export function isActive(run: ActiveRun): boolean {
+  return run.rec.status === 'running' || run.rec.status === 'waiting';
 }
 
 /** What a new run needs besides its workflow and input; children fill the parent fields. */

@@ -1,5 +1,5 @@
 import { fromJson } from '../model/json.js';
-import type { RunRecord, StepRecord, StepStatus } from '../store/types.js';
+import type { RunRecord, StepRecord, StepStatus, WaitRecord } from '../store/types.js';
 import { ChildRegistry } from './children.js';
 import { type ActiveRun, type ActiveStep, emptyHold, type RunWaiters, type WorkflowPlan } from './runState.js';
 
@@ -58,6 +58,9 @@ export class RunTable {
         interrupted: 0,
         children: undefined,
         span: undefined,
+        waits: new Map(),
+        continuations: new Map(),
+        resuming: false,
       });
     }
     const run: ActiveRun = {
@@ -94,14 +97,24 @@ export class RunTable {
    * Builds a stored run: steps that were running when their process died go again (at-least-once
    * for those), and steps that ran before read their children's links before they run again.
    */
-  restore(rec: RunRecord, plan: WorkflowPlan, stored: readonly StepRecord[]): ActiveRun {
+  restore(
+    rec: RunRecord,
+    plan: WorkflowPlan,
+    stored: readonly StepRecord[],
+    waits: readonly WaitRecord[] = [],
+  ): ActiveRun {
     const run = this.hydrate(rec, plan, fromJson(rec.input), fromJson(rec.globals) ?? {}, stored);
+    for (const wait of waits) run.steps.get(wait.step)?.waits.set(wait.key, wait);
     if (rec.concurrencyKey !== null) run.waitingForConcurrency = rec.status === 'queued';
     for (const step of run.steps.values()) {
       const s = step.rec;
       if (s.status === 'running') {
         step.interrupted++;
         s.status = 'queued';
+      } else if (s.status === 'waiting' && ![...step.waits.values()].some((w) => w.status === 'pending')) {
+        // Its wait was settled while the run was out of memory: it goes on where it waited.
+        s.status = 'queued';
+        step.resuming = true;
       }
       if (s.attempts > 0) step.children = new ChildRegistry(false, this.childIndex);
     }

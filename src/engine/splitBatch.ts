@@ -2,6 +2,8 @@ import type { RunRecord, WriteBatch } from '../store/types.js';
 
 /** The group of the step cache's entries: they belong to no run, and a lost entry only costs a recompute. */
 export const CACHE_GROUP = '\0cache';
+/** The group of the inbox's new events. */
+export const INBOX_GROUP = '\0inbox';
 
 /**
  * Splits a batch into one batch per group of runs (a run tree, as `groupOf` says), keeping the
@@ -31,6 +33,18 @@ export function splitBatch(batch: WriteBatch, groupOf: (runId: string) => string
   for (const step of batch.steps) group(step.runId).steps.push(step);
   for (const event of batch.events) group(event.runId).events.push(event);
   for (const control of batch.controls ?? []) group(control.runId).controls?.push(control);
+  for (const wait of batch.waits ?? []) {
+    const g = group(wait.runId);
+    g.waits = [...(g.waits ?? []), wait];
+  }
+  for (const input of batch.inputs ?? []) {
+    const g = group(input.runId);
+    g.inputs = [...(g.inputs ?? []), input];
+  }
+  if (batch.inbox?.length) {
+    // Events belong to no run: together, apart (a bad one fails only the sends of this batch).
+    groups.set(INBOX_GROUP, { newRuns: [], runUpdates: [], steps: [], events: [], cache: [], inbox: batch.inbox });
+  }
   if (batch.cache.length) {
     const cache: WriteBatch = { newRuns: [], runUpdates: [], steps: [], events: [], cache: batch.cache };
     groups.set(CACHE_GROUP, cache);

@@ -33,11 +33,13 @@ export class Wakeups {
     private readonly wake: (run: ActiveRun) => void,
     /** Runs asleep in the store whose time has come: load and advance them. */
     private readonly wakeStored: (records: RunRecord[]) => Promise<void>,
+    /** The earliest time the run has something to do by itself (a retry, a wait due), or null. */
+    private readonly nextWakeOf: (run: ActiveRun) => number | null,
   ) {}
 
   /** Arms (or re-arms, or disarms) the run's wake-up for its earliest due step. */
   arm(run: ActiveRun): void {
-    const at = nextWakeOf(run);
+    const at = this.nextWakeOf(run);
     if (at === null) {
       this.disarm(run);
       return;
@@ -109,8 +111,8 @@ export class Wakeups {
   }
 }
 
-/** The earliest time one of the run's steps waits for (a retry), or null. */
-export function nextWakeOf(run: ActiveRun): number | null {
+/** The earliest time one of the run's steps waits for a retry (or its `delay`), or null. */
+export function nextRetryOf(run: ActiveRun): number | null {
   let at: number | null = null;
   for (const step of run.steps.values()) {
     const s = step.rec;

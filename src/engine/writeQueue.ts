@@ -1,5 +1,15 @@
 import type { CommitResult, Store } from '../store/store.js';
-import type { CacheEntry, EventRecord, RunControl, RunRecord, StepRecord, WriteBatch } from '../store/types.js';
+import type {
+  CacheEntry,
+  EventRecord,
+  InboxEvent,
+  InputResolution,
+  RunControl,
+  RunRecord,
+  StepRecord,
+  WaitRecord,
+  WriteBatch,
+} from '../store/types.js';
 import { splitBatch } from './splitBatch.js';
 
 /** What the queue does when a commit fails. */
@@ -44,6 +54,9 @@ export class WriteQueue {
   private cache: CacheEntry[] = [];
   private localRuns = new Set<string>();
   private controls: RunControl[] = [];
+  private waits = new Set<WaitRecord>();
+  private inbox: InboxEvent[] = [];
+  private inputs: InputResolution[] = [];
   private effects: Array<() => void> = [];
   private scheduled = false;
   private running: Promise<void> | undefined;
@@ -64,6 +77,24 @@ export class WriteQueue {
   }
 
   /** `local`: this process runs the new run itself (scale-out stores record it as the owner). */
+  /** A wait registered or settled (by reference: several changes in one tick are one write). */
+  writeWait(rec: WaitRecord): void {
+    this.waits.add(rec);
+    this.schedule();
+  }
+
+  /** An event for the inbox, matched against pending waits in the commit. */
+  sendEvent(event: InboxEvent): void {
+    this.inbox.push(event);
+    this.schedule();
+  }
+
+  /** A value for a pending input, resolved with a compare-and-set in the commit. */
+  provideInput(input: InputResolution): void {
+    this.inputs.push(input);
+    this.schedule();
+  }
+
   insertRun(rec: RunRecord, local = true): void {
     this.newRuns.add(rec);
     if (local) this.localRuns.add(rec.id);
@@ -121,7 +152,10 @@ export class WriteQueue {
       !this.steps.size &&
       !this.events.length &&
       !this.cache.length &&
-      !this.controls.length
+      !this.controls.length &&
+      !this.waits.size &&
+      !this.inbox.length &&
+      !this.inputs.length
     );
   }
 
@@ -136,6 +170,9 @@ export class WriteQueue {
       localRuns: this.localRuns,
       controls: this.controls,
     };
+    if (this.waits.size) batch.waits = [...this.waits];
+    if (this.inbox.length) batch.inbox = this.inbox;
+    if (this.inputs.length) batch.inputs = this.inputs;
     this.localRuns = new Set();
     this.controls = [];
     this.newRuns = new Set();
@@ -143,6 +180,9 @@ export class WriteQueue {
     this.steps = new Set();
     this.events = [];
     this.cache = [];
+    this.waits = new Set();
+    this.inbox = [];
+    this.inputs = [];
     return batch;
   }
 
@@ -232,7 +272,14 @@ export class WriteQueue {
   }
 
   private committed(batch: WriteBatch, result: CommitResult): void {
-    if (result.refusedRunIds?.length || result.duplicateRunIds.length || result.staleRunIds?.length) {
+    if (
+      result.refusedRunIds?.length ||
+      result.duplicateRunIds.length ||
+      result.staleRunIds?.length ||
+      result.settledWaits?.length ||
+      result.unmatchedInputs?.length ||
+      result.duplicateEvents?.length
+    ) {
       this.handlers.result(result, batch);
     }
     if (!batch.events.length) return;

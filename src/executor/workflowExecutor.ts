@@ -1,12 +1,13 @@
 import { CallbackManager } from '../engine/callbacks.js';
 import { type ExecutionConfig, resolveConfig } from '../engine/config.js';
 import { Engine, type StartOptions } from '../engine/engine.js';
+import type { ProvidedInput, SendEventOptions, SentEvent } from '../engine/inbox.js';
 import type { Checkpoint, ExecutionResult, WorkflowContext } from '../engine/result.js';
 import { InvalidConfigError, RunNotFoundError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
 import { type ExecutorMetrics, MetricsCollector } from '../observe/metrics.js';
 import type { Store } from '../store/store.js';
-import type { EventRecord, RunStatus } from '../store/types.js';
+import type { EventRecord, RunStatus, WaitRecord } from '../store/types.js';
 import { ClusterMember } from '../worker/clusterMember.js';
 import { defaultStore } from './defaultStore.js';
 import type { ExecutorOptions } from './options.js';
@@ -184,6 +185,33 @@ export class WorkflowExecutor {
   async cancel(runId: string, reason?: string): Promise<ExecutionResult> {
     await this.open();
     return this.engine.cancel(runId, reason);
+  }
+
+  /**
+   * Sends an event: it is recorded in the inbox (so a step that waits for it later still gets it),
+   * resolves the steps waiting for it (`ctx.waitForEvent`), each once, and starts the workflows it
+   * triggers (`on: { event }`). With an `idempotencyKey`, sending it again does nothing more.
+   * Resolves once all of that is durable.
+   */
+  async sendEvent(name: string, payload?: unknown, options?: SendEventOptions): Promise<SentEvent> {
+    await this.open();
+    return this.engine.sendEvent(name, payload ?? null, options);
+  }
+
+  /**
+   * Gives the value a run waits for (`ctx.waitForInput(name)`): checked against the input's schema
+   * (InvalidInputValueError, nothing changed), then recorded; the step goes on. The oldest pending
+   * input of that name is the one answered.
+   */
+  async provideInput(runId: string, name: string, value: unknown): Promise<ProvidedInput> {
+    await this.open();
+    return this.engine.provideInput(runId, name, value);
+  }
+
+  /** The run's waits (sleeps, events, inputs), pending and settled, oldest first. */
+  async waits(runId: string): Promise<WaitRecord[]> {
+    await this.open();
+    return this.engine.waitsOf(runId);
   }
 
   /**

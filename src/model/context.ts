@@ -1,4 +1,6 @@
+import type { Duration } from './durations.js';
 import type { SerializedError } from './errors.js';
+import type { StandardSchemaV1 } from './schema.js';
 
 /** What a step returns to choose which of its children run: `return ctx.route('ship')`. */
 export interface RouteDecision<T = unknown> {
@@ -60,6 +62,44 @@ export interface SpawnableWorkflow<TInput = any, TResult = any> {
 export type WorkflowInput<W> = W extends SpawnableWorkflow<infer I, any> ? I : never;
 export type WorkflowOutput<W> = W extends SpawnableWorkflow<any, infer R> ? R : never;
 
+export interface SleepOptions {
+  /** The wait's identity within the step (default: its order among the step's sleeps). */
+  name?: string;
+}
+
+export interface EventWaitOptions {
+  /**
+   * Which events count: a string matches the key the event was sent with; an object matches
+   * payload fields by value (dotted paths reach into objects: `{ 'order.id': 42 }`).
+   */
+  match?: string | Record<string, unknown>;
+  /** Give up after this long: the call then resolves to null. */
+  timeout?: Duration;
+  /**
+   * How far back the inbox counts when the wait begins. Default: every event since the run was
+   * created, so an event that arrives before the step gets here is not lost. `0`: only new ones.
+   */
+  lookback?: Duration;
+  /** The wait's identity within the step (default: its order among the step's waits for this event). */
+  name?: string;
+}
+
+export interface InputWaitOptions<S extends StandardSchemaV1 | undefined = undefined> {
+  /** Checks the value; its JSON Schema (when the library has one) shapes the dashboard's form. */
+  schema?: S;
+  /** Give up after this long: the call then resolves to null. */
+  timeout?: Duration;
+  /** What to show the person: any JSON (a question, the facts to decide on). */
+  payload?: unknown;
+}
+
+/** One of the waits `waitForFirst` races. */
+export type WaitSpec =
+  | { sleep: Duration }
+  | { sleepUntil: Date | number }
+  | ({ event: string } & Omit<EventWaitOptions, 'timeout' | 'name'>)
+  | ({ input: string } & Omit<InputWaitOptions<StandardSchemaV1 | undefined>, 'timeout'>);
+
 /** The context every step function receives. */
 export interface StepContext<TInput = unknown, TOutputs extends Record<string, unknown> = Record<string, unknown>> {
   /** The run's input, as parsed by the workflow's schema. */
@@ -100,6 +140,36 @@ export interface StepContext<TInput = unknown, TOutputs extends Record<string, u
   ): Promise<QuorumResult<T>>;
   /** Waits for all children and returns each one's outcome, failures included. */
   joinSettled<T>(handles: ReadonlyArray<ChildHandle<T>>): Promise<Array<ChildOutcome<T>>>;
+  /**
+   * Waits durably: the deadline is stored, the step holds no slot meanwhile, and after a restart
+   * (or on another worker) it wakes on time. A step that waits may run again from its start when
+   * it wakes (after a restart, or when a long wait let its run leave memory); the waits it has
+   * finished then return at once. Put side effects after the last wait, or make them idempotent.
+   */
+  sleep(duration: Duration, options?: SleepOptions): Promise<void>;
+  /** Waits until a time (a Date or epoch ms), durably; see `sleep`. */
+  sleepUntil(time: Date | number, options?: SleepOptions): Promise<void>;
+  /**
+   * Waits for an event sent with `executor.sendEvent(name, payload)` (or the API, or the CLI) and
+   * resolves with its payload, or with null at the timeout. An event sent before the step got here
+   * counts (see `lookback`). Each waiter gets an event once.
+   */
+  waitForEvent<T = unknown>(name: string, options?: EventWaitOptions): Promise<T | null>;
+  /**
+   * Asks a person for a value: the run shows `waiting` with the request until someone gives it
+   * (`executor.provideInput`, the API, the CLI, the dashboard's form). Resolves with the value,
+   * parsed by `schema`, or with null at the timeout. Inputs are keyed by name (and by occurrence,
+   * when the same name is asked for again in a loop).
+   */
+  waitForInput<S extends StandardSchemaV1 | undefined = undefined>(
+    name: string,
+    options?: InputWaitOptions<S>,
+  ): Promise<(S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown) | null>;
+  /**
+   * Races several waits; the first to finish wins and the others are cancelled. Resolves with the
+   * winner's label and value (undefined for a sleep, the payload for an event, the value for an input).
+   */
+  waitForFirst<W extends Record<string, WaitSpec>>(waits: W): Promise<{ name: keyof W & string; value: unknown }>;
 }
 
 /** A fallback gets the step's context and the error of its last attempt. */

@@ -422,6 +422,70 @@ export class RunEndedElsewhereError extends BraidError {
   }
 }
 
+/** A length of time Braid cannot read: `ctx.sleep('soon')`, a negative timeout, NaN. */
+export class InvalidDurationError extends BraidError {
+  readonly code = 'invalid_duration';
+  constructor(
+    readonly what: string,
+    readonly value: unknown,
+  ) {
+    super(
+      `${what} must be a duration: milliseconds (a number >= 0) or text such as "500ms", "30s", "5m", "2h", "3d", ` +
+        `got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}.`,
+    );
+  }
+}
+
+/** A wait a step asked for that cannot be made (an event name that is empty, a match that is not JSON...). */
+export class InvalidWaitError extends BraidError {
+  readonly code = 'invalid_wait';
+  constructor(
+    readonly step: string,
+    detail: string,
+  ) {
+    super(`Step "${step}" cannot wait: ${detail}`);
+  }
+}
+
+/** `provideInput` for an input no step of the run waits for now. */
+export class InputNotAwaitedError extends BraidError {
+  readonly code = 'input_not_awaited';
+  constructor(
+    readonly runId: string,
+    readonly input: string,
+    readonly awaited: readonly string[],
+  ) {
+    super(
+      `Run "${runId}" is not waiting for an input named "${input}" (${awaited.length ? `it waits for ${awaited.map((a) => `"${a}"`).join(', ')}` : 'it waits for no input'}). ` +
+        'Check the name, or whether it was already given.',
+    );
+  }
+}
+
+/** A value given for an input that does not fit the input's schema: nothing was changed. */
+export class InvalidInputValueError extends BraidError {
+  readonly code = 'invalid_input_value';
+  constructor(
+    readonly runId: string,
+    readonly input: string,
+    readonly issues: ReadonlyArray<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>,
+  ) {
+    super(
+      `The value for input "${input}" of run "${runId}" does not match its schema: ${issues
+        .map((i) => `${formatPath(i.path)}${i.message}`)
+        .join('; ')}. Nothing was changed; give a value that fits.`,
+    );
+  }
+}
+
+/** An event Braid cannot record: an empty name, a payload that is not JSON. */
+export class InvalidEventError extends BraidError {
+  readonly code = 'invalid_event';
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(`Cannot send the event: ${detail}`, options);
+  }
+}
+
 /** In a cluster: this worker lost its lease, so every run it held now belongs to other workers. */
 export class LeaseLostError extends BraidError {
   readonly code = 'lease_lost';

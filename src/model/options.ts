@@ -1,3 +1,4 @@
+import { type Duration, durationMs } from './durations.js';
 import { InvalidWorkflowError } from './errors.js';
 
 export interface BackoffOptions {
@@ -23,9 +24,14 @@ interface NumericOptions {
   backoff?: BackoffOptions | undefined;
 }
 
+interface StepNumericOptions extends NumericOptions {
+  delay?: Duration | undefined;
+}
+
 interface WorkflowNumericOptions extends NumericOptions {
   maxParallelNodes?: number | undefined;
   maxRuns?: number | undefined;
+  on?: { event: string } | undefined;
 }
 
 export function checkWorkflowOptions(workflow: string, options: WorkflowNumericOptions): void {
@@ -33,10 +39,22 @@ export function checkWorkflowOptions(workflow: string, options: WorkflowNumericO
   check.wholeAtLeast('maxParallelNodes', options.maxParallelNodes, 1);
   check.wholeAtLeast('maxRuns', options.maxRuns, 1);
   checkCommon(check, options, 'no deadline');
+  const on = options.on;
+  if (on !== undefined && !(on && typeof on.event === 'string' && on.event.length > 0)) {
+    check.refuse('on', '{ event: "<a non-empty event name>" }', JSON.stringify(on));
+  }
 }
 
-export function checkStepOptions(workflow: string, step: string, options: NumericOptions): void {
-  checkCommon(checker(workflow, step), options, 'no limit');
+export function checkStepOptions(workflow: string, step: string, options: StepNumericOptions): void {
+  const check = checker(workflow, step);
+  checkCommon(check, options, 'no limit');
+  if (options.delay !== undefined) {
+    try {
+      durationMs(options.delay, '`delay`');
+    } catch {
+      check.refuse('delay', 'a duration (milliseconds, or text such as "30s", "5m", "2h")', options.delay);
+    }
+  }
 }
 
 function checkCommon(check: Checker, options: NumericOptions, zeroMeans: string): void {

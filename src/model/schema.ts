@@ -34,3 +34,20 @@ export function validateInputSync(
   if (result.issues) return { issues: result.issues };
   return { value: result.value };
 }
+
+/**
+ * The schema's JSON Schema, when its library offers one (Standard JSON Schema, as zod 4 does):
+ * what a dashboard renders a form from, and what a value is checked against in a process that
+ * does not hold the schema itself. Undefined when the library offers none.
+ */
+export function jsonSchemaOf(schema: StandardSchemaV1 | undefined): Record<string, unknown> | undefined {
+  const converter = (
+    schema?.['~standard'] as { jsonSchema?: { input?: (o: { target: string }) => unknown } } | undefined
+  )?.jsonSchema;
+  if (typeof converter?.input !== 'function') return undefined;
+  try {
+    return converter.input({ target: 'draft-2020-12' }) as Record<string, unknown>;
+  } catch {
+    return undefined; // a schema it cannot express (a transform, say): the step checks the value itself
+  }
+}

@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { FallbackFn, RouteDecision, StepContext } from './context.js';
+import type { Duration } from './durations.js';
 import { InvalidWorkflowError } from './errors.js';
 import { validateGraph } from './graph.js';
 import { type BackoffOptions, checkStepOptions, checkWorkflowOptions } from './options.js';
@@ -31,6 +32,8 @@ export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P
   cache?: boolean | CacheOptions;
   /** A named resource pool (see ExecutionConfig.pools): at most N steps hold it at once. */
   pool?: string;
+  /** Start the step no earlier than this long after it is ready (its parents done): `'10m'`, `5000`. */
+  delay?: Duration;
   /** Evaluated when the step is ready; `false` skips it and what only it leads to. */
   when?: (ctx: StepContext<TInput, TOutputs>) => boolean;
   /** The children this step may choose with `ctx.route(...)`; checked when the workflow is registered. */
@@ -60,6 +63,7 @@ export interface StepDefinition {
   fallback?: FallbackFn<any, any, unknown> | FallbackStep | undefined;
   cache?: boolean | CacheOptions | undefined;
   pool?: string | undefined;
+  delay?: Duration | undefined;
   when?: ((ctx: StepContext<any, any>) => boolean) | undefined;
   routes?: readonly string[] | undefined;
   requireAllParents?: boolean | undefined;
@@ -88,6 +92,14 @@ export interface WorkflowOptions<TSchema extends StandardSchemaV1 | undefined> {
   concurrencyKey?: (input: any) => string;
   /** What happens to a run over the limit. Default "queue". */
   onConcurrencyLimit?: ConcurrencyStrategy;
+  /** Start a run of this workflow for every event of this name (`sendEvent`); the payload is its input. */
+  on?: { event: string };
+  /**
+   * Whether time spent waiting (a sleep, an event, an input) counts against `timeoutSeconds`.
+   * Default true: the deadline is the deadline. False: the deadline moves on by the time spent
+   * waiting, as it does for a pause.
+   */
+  timeoutIncludesWaiting?: boolean;
 }
 
 type InputOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown;

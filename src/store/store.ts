@@ -3,11 +3,14 @@ import type {
   CacheEntry,
   ChildLink,
   EventRecord,
+  InboxEvent,
+  InputResolution,
   RunFilter,
   RunPage,
   RunRecord,
   StatusCounts,
   StepRecord,
+  WaitRecord,
   WriteBatch,
 } from './types.js';
 
@@ -76,6 +79,12 @@ export interface Store {
   /** Events of a run (or all runs when runId is undefined) with seq > afterSeq, in order. */
   listEvents(options: { runId?: string; afterSeq?: number; limit?: number }): Promise<EventRecord[]>;
 
+  /** The waits of a run (every step), in creation order. */
+  getWaits(runId: string): Promise<WaitRecord[]>;
+
+  /** Inbox events, newest first, optionally of one name (for the API and the dashboard). */
+  listInbox(options: { name?: string; limit?: number }): Promise<InboxEvent[]>;
+
   /** The children one step has spawned, for idempotent re-spawn on retry or recovery. */
   getChildLinks(parentRunId: string, parentStep: string): Promise<ChildLink[]>;
 
@@ -91,6 +100,16 @@ export interface CommitResult {
    * (its lease expired and another worker took them over). Nothing of theirs in the batch landed.
    */
   refusedRunIds?: string[];
+  /**
+   * Waits the commit settled that the engine did not write as settled: pending event waits that
+   * the inbox (or an event of this batch) resolved, waits resolved by an input of this batch, and
+   * waits whose outcome was already stored (the engine's later write lost). Their stored state.
+   */
+  settledWaits?: WaitRecord[];
+  /** Inputs of the batch that found no pending input of that name on their run (nothing changed). */
+  unmatchedInputs?: InputResolution[];
+  /** Events of the batch whose idempotency key was already recorded: not delivered again. */
+  duplicateEvents?: InboxEvent[];
   /**
    * Runs the batch updated that had already ended in the store (succeeded, failed, cancelled or
    * timed out) before this batch: an ended run is final, so nothing of theirs in the batch landed

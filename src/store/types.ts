@@ -3,12 +3,30 @@
  * globals) are JSON text, serialised once by the engine and stored as written.
  */
 
-export const RUN_STATUSES = ['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'waiting',
+  'paused',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const TERMINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
 export const isTerminalRun = (status: RunStatus): boolean => TERMINAL_RUN_STATUSES.has(status);
 
-export const STEP_STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export const STEP_STATUSES = [
+  'pending',
+  'queued',
+  'running',
+  'waiting',
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 export const isTerminalStep = (status: StepStatus): boolean =>
   status === 'succeeded' || status === 'failed' || status === 'skipped' || status === 'cancelled';
@@ -103,7 +121,12 @@ export const EVENT_TYPES = [
   'step_cancelled',
   'step_cache_hit',
   'step_fallback',
+  'step_waiting',
+  'step_woken',
+  'run_waiting',
+  'run_woken',
   'child_spawned',
+  'event_received',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -128,6 +151,68 @@ export interface CacheEntry {
   expiresAt: number | null;
 }
 
+export const WAIT_KINDS = ['sleep', 'event', 'input'] as const;
+/** What a waiting step waits for: a time, an event, or a value from a person. */
+export type WaitKind = (typeof WAIT_KINDS)[number];
+export const WAIT_STATUSES = ['pending', 'resolved', 'timed_out', 'cancelled'] as const;
+/** A wait is resolved once, by whichever of its event, its time, its timeout or a cancel comes first. */
+export type WaitStatus = (typeof WAIT_STATUSES)[number];
+
+/**
+ * One durable wait of a step: a row, not a timer or a promise. Its identity is (run, step, key),
+ * where the key names the wait call within the step (`sleep#0`, `event:order.paid#0`,
+ * `input:approval#0`, or a name the step gave), so a step that runs again finds its finished waits
+ * and does not wait again. Waits of one call (`waitForFirst`) share a `group`: the first one
+ * resolved wins and the others are cancelled with it.
+ */
+export interface WaitRecord {
+  runId: string;
+  step: string;
+  key: string;
+  group: string;
+  kind: WaitKind;
+  status: WaitStatus;
+  /** sleep: when it is over; event and input: when it times out (null: never). Epoch ms. */
+  dueAt: number | null;
+  /** event: the name waited for. input: the input's name. */
+  name: string | null;
+  /** event: only an event sent with this key matches (null: any key). */
+  eventKey: string | null;
+  /** event: JSON object of payload fields that must be equal (dotted paths allowed), or null. */
+  match: string | null;
+  /** event: events received at or after this time count (the inbox lookback). */
+  since: number | null;
+  /** input: JSON `{ payload, schema }`: what to show the person, and the value's JSON Schema if known. */
+  request: string | null;
+  /** What resolved it, as JSON: the event (`{ name, key, payload, seq, at }`) or the input value. */
+  value: string | null;
+  createdAt: number;
+  resolvedAt: number | null;
+}
+
+/** An event in the durable inbox: what `sendEvent` records, and what waiters match against. */
+export interface InboxEvent {
+  /** Assigned by the store. */
+  seq?: number;
+  name: string;
+  key: string | null;
+  /** JSON text. */
+  payload: string;
+  /** One event per key, however often it is sent. */
+  idempotencyKey: string | null;
+  createdAt: number;
+}
+
+/** A value given for a pending input of a run, to be checked and recorded in a commit. */
+export interface InputResolution {
+  runId: string;
+  /** The input's name: the oldest pending input of that name is resolved. */
+  name: string;
+  /** JSON text. */
+  value: string;
+  at: number;
+}
+
 /** Everything one group commit writes, in one transaction. */
 export interface WriteBatch {
   newRuns: RunRecord[];
@@ -143,6 +228,16 @@ export interface WriteBatch {
   localRuns?: ReadonlySet<string>;
   /** Scale-out stores: actions for runs another process owns (cancel a child, say). */
   controls?: RunControl[];
+  /**
+   * Upserts by (runId, step, key). A wait the store already holds as resolved, timed out or
+   * cancelled is not changed again (its first outcome stands; see CommitResult.settledWaits).
+   * A new pending event wait is matched against the inbox in the same transaction.
+   */
+  waits?: WaitRecord[];
+  /** Events to record; each is matched against the pending event waits in the same transaction. */
+  inbox?: InboxEvent[];
+  /** Values for pending inputs (`provideInput`), resolved with a compare-and-set. */
+  inputs?: InputResolution[];
 }
 
 /** A cancel, pause or resume for a run that may be owned by another process. */
@@ -151,6 +246,9 @@ export interface RunControl {
   action: 'cancel' | 'pause' | 'resume';
   reason: string | null;
 }
+
+/** Whether a wait still waits. */
+export const isPendingWait = (w: WaitRecord): boolean => w.status === 'pending';
 
 export function emptyBatch(): WriteBatch {
   return { newRuns: [], runUpdates: [], steps: [], events: [], cache: [] };
@@ -163,7 +261,10 @@ export function isEmptyBatch(b: WriteBatch): boolean {
     !b.steps.length &&
     !b.events.length &&
     !b.cache.length &&
-    !b.controls?.length
+    !b.controls?.length &&
+    !b.waits?.length &&
+    !b.inbox?.length &&
+    !b.inputs?.length
   );
 }
 

@@ -102,6 +102,7 @@ describe('GET /openapi.json', () => {
     expect(doc.components.schemas.RunStatus.enum).toEqual([
       'queued',
       'running',
+      'waiting',
       'paused',
       'succeeded',
       'failed',

@@ -63,6 +63,7 @@ const SYMBOLS: Record<RunStatus | StepStatus, string> = {
   pending: '○',
   queued: '◌',
   running: '●',
+  waiting: '◷',
   paused: '‖',
   succeeded: '✔',
   failed: '✖',

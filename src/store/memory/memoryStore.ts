@@ -4,6 +4,8 @@ import {
   type CacheEntry,
   type ChildLink,
   type EventRecord,
+  type InboxEvent,
+  type InputResolution,
   isTerminalRun,
   type RunFilter,
   type RunPage,
@@ -11,8 +13,10 @@ import {
   type RunUpdate,
   type StatusCounts,
   type StepRecord,
+  type WaitRecord,
   type WriteBatch,
 } from '../types.js';
+import { eventMatchesWait, eventValue } from '../waitMatching.js';
 
 /**
  * A Store in plain Maps, for tests and for runs that need no durability. It keeps the same rules
@@ -35,6 +39,10 @@ export class MemoryStore implements Store {
   /** runId -> that run's events in seq order (the same copies as in `events`). */
   private readonly eventsByRun = new Map<string, EventRecord[]>();
   private readonly cache = new Map<string, CacheEntry>();
+  /** run + NUL + step + NUL + key -> wait. */
+  private readonly waits = new Map<string, WaitRecord>();
+  private readonly inbox: Array<Required<InboxEvent>> = [];
+  private readonly inboxByKey = new Map<string, Required<InboxEvent>>();
 
   async open(): Promise<void> {}
 
@@ -89,7 +97,102 @@ export class MemoryStore implements Store {
       batch.events[i]!.seq = event.seq;
     }
     for (const entry of cache) this.cache.set(entry.key, entry);
-    return stale.size ? { duplicateRunIds, staleRunIds: [...stale] } : { duplicateRunIds };
+    const result: CommitResult = { duplicateRunIds };
+    if (stale.size) result.staleRunIds = [...stale];
+    Object.assign(result, this.writeWaits(batch, stale));
+    return result;
+  }
+
+  /**
+   * Waits, events and inputs, after runs and steps, with the SQLite store's rules: the inbox first
+   * (a wait of this batch sees an event of this batch), a settled wait is never changed again, and
+   * each resolution settles its whole group and wakes a sleeping run.
+   */
+  private writeWaits(batch: WriteBatch, stale: ReadonlySet<string>): Partial<CommitResult> {
+    if (!batch.waits?.length && !batch.inbox?.length && !batch.inputs?.length) return {};
+    const at = Date.now();
+    const settledWaits: WaitRecord[] = [];
+    const duplicateEvents: InboxEvent[] = [];
+    const fresh: InboxEvent[] = [];
+    for (const e of batch.inbox ?? []) {
+      const known = e.idempotencyKey === null ? undefined : this.inboxByKey.get(e.idempotencyKey);
+      if (known) {
+        e.seq = known.seq;
+        duplicateEvents.push(e);
+        continue;
+      }
+      const stored = { ...e, seq: this.inbox.length + 1 };
+      e.seq = stored.seq;
+      this.inbox.push(stored);
+      if (e.idempotencyKey !== null) this.inboxByKey.set(e.idempotencyKey, stored);
+      fresh.push(stored);
+    }
+    const registered: WaitRecord[] = [];
+    for (const w of batch.waits ?? []) {
+      if (stale.has(w.runId)) continue;
+      const id = waitId(w);
+      const known = this.waits.get(id);
+      if (known && known.status !== 'pending') {
+        settledWaits.push({ ...known });
+        continue;
+      }
+      const copy = { ...w };
+      this.waits.set(id, copy);
+      if (copy.status === 'pending' && copy.kind === 'event') registered.push(copy);
+    }
+    for (const wait of registered) {
+      const event = this.inbox.find((e) => eventMatchesWait(wait, e, JSON.parse(e.payload)));
+      if (event) this.settleGroup(wait, eventValue(event), at, settledWaits);
+    }
+    for (const event of fresh) {
+      const payload = JSON.parse(event.payload);
+      for (const wait of this.waits.values()) {
+        if (eventMatchesWait(wait, event, payload)) this.settleGroup(wait, eventValue(event), at, settledWaits);
+      }
+    }
+    const unmatchedInputs: InputResolution[] = [];
+    for (const input of batch.inputs ?? []) {
+      const wait = [...this.waits.values()]
+        .filter((w) => w.runId === input.runId && w.kind === 'input' && w.name === input.name && w.status === 'pending')
+        .sort((a, b) => a.createdAt - b.createdAt || compareText(a.key, b.key))[0];
+      if (wait) this.settleGroup(wait, input.value, input.at, settledWaits);
+      else unmatchedInputs.push(input);
+    }
+    const out: Partial<CommitResult> = {};
+    if (settledWaits.length) out.settledWaits = settledWaits;
+    if (duplicateEvents.length) out.duplicateEvents = duplicateEvents;
+    if (unmatchedInputs.length) out.unmatchedInputs = unmatchedInputs;
+    return out;
+  }
+
+  private settleGroup(wait: WaitRecord, value: string, at: number, out: WaitRecord[]): void {
+    if (wait.status !== 'pending') return;
+    Object.assign(wait, { status: 'resolved', value, resolvedAt: at });
+    out.push({ ...wait });
+    for (const other of this.waits.values()) {
+      if (other.runId !== wait.runId || other.step !== wait.step || other.group !== wait.group) continue;
+      if (other.status !== 'pending') continue;
+      Object.assign(other, { status: 'cancelled', value: null, resolvedAt: at });
+      out.push({ ...other });
+    }
+    const run = this.runs.get(wait.runId);
+    if (run && run.wakeAt !== null && run.wakeAt > at) run.wakeAt = at;
+  }
+
+  async getWaits(runId: string): Promise<WaitRecord[]> {
+    return [...this.waits.values()]
+      .filter((w) => w.runId === runId)
+      .sort((a, b) => a.createdAt - b.createdAt || compareText(a.step, b.step) || compareText(a.key, b.key))
+      .map((w) => ({ ...w }));
+  }
+
+  async listInbox(options: { name?: string; limit?: number }): Promise<InboxEvent[]> {
+    const limit = Math.min(Math.max(options.limit ?? 50, 1), 1000);
+    return this.inbox
+      .filter((e) => options.name === undefined || e.name === options.name)
+      .slice(-limit)
+      .reverse()
+      .map((e) => ({ ...e }));
   }
 
   /** Inserts a run unless its id, idempotency key or (parent run, step, spawn key) is taken. */
@@ -126,7 +229,7 @@ export class MemoryStore implements Store {
     const names = workflows && new Set(workflows);
     const out: RunRecord[] = [];
     for (const run of this.runs.values()) {
-      if (run.status !== 'queued' && run.status !== 'running') continue;
+      if (run.status !== 'queued' && run.status !== 'running' && run.status !== 'waiting') continue;
       if (names && !names.has(run.workflow)) continue;
       if (now !== undefined && run.wakeAt !== null && run.wakeAt > now) continue;
       out.push(copyRun(run));
@@ -154,7 +257,7 @@ export class MemoryStore implements Store {
     const out: RunRecord[] = [];
     for (const run of this.runs.values()) {
       if (run.wakeAt === null || !names.has(run.workflow)) continue;
-      if (run.status !== 'queued' && run.status !== 'running') continue;
+      if (run.status !== 'queued' && run.status !== 'running' && run.status !== 'waiting') continue;
       out.push(run);
     }
     return out;
@@ -222,6 +325,10 @@ export class MemoryStore implements Store {
     if (!entry || (entry.expiresAt !== null && entry.expiresAt <= now)) return undefined;
     return copyCacheEntry(entry);
   }
+}
+
+function waitId(w: WaitRecord): string {
+  return `${w.runId}\u0000${w.step}\u0000${w.key}`;
 }
 
 function childKey(parentRunId: string, parentStep: string): string {

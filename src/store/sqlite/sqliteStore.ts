@@ -6,11 +6,13 @@ import type {
   CacheEntry,
   ChildLink,
   EventRecord,
+  InboxEvent,
   RunFilter,
   RunPage,
   RunRecord,
   StatusCounts,
   StepRecord,
+  WaitRecord,
   WriteBatch,
 } from '../types.js';
 import { ExecutorLock } from './executorLock.js';
@@ -22,16 +24,21 @@ import { prepareGetCache } from './queries/getCache.js';
 import { prepareGetChildLinks } from './queries/getChildLinks.js';
 import { prepareGetRun } from './queries/getRun.js';
 import { prepareGetSteps } from './queries/getSteps.js';
+import { prepareGetWaits } from './queries/getWaits.js';
 import { prepareInsertEvents } from './queries/insertEvents.js';
+import { prepareInsertInbox } from './queries/insertInbox.js';
 import { prepareInsertRuns } from './queries/insertRuns.js';
 import { prepareListEvents } from './queries/listEvents.js';
+import { prepareListInbox } from './queries/listInbox.js';
 import { prepareListRuns } from './queries/listRuns.js';
 import { prepareListRunsToWake } from './queries/listRunsToWake.js';
 import { prepareListUnfinishedRuns } from './queries/listUnfinishedRuns.js';
 import { prepareNextWakeAt } from './queries/nextWakeAt.js';
+import { prepareSettleWaits } from './queries/settleWaits.js';
 import { prepareUpdateRuns } from './queries/updateRuns.js';
 import { prepareUpsertCache } from './queries/upsertCache.js';
 import { prepareUpsertSteps } from './queries/upsertSteps.js';
+import { prepareUpsertWaits } from './queries/upsertWaits.js';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created if missing. */
@@ -113,13 +120,18 @@ export class SqliteStore implements Store {
 
   async commit(batch: WriteBatch): Promise<CommitResult> {
     const { commit } = this.use();
-    const { duplicateRunIds, staleRunIds, seqs } = commit(batch);
+    const { duplicateRunIds, staleRunIds, seqs, settledWaits, duplicateEvents, unmatchedInputs } = commit(batch);
     // Only once the transaction has committed: a failed batch leaves the caller's events untouched.
     for (let i = 0; i < seqs.length; i++) {
       const seq = seqs[i];
       if (seq !== undefined) batch.events[i]!.seq = seq;
     }
-    return staleRunIds.length ? { duplicateRunIds, staleRunIds } : { duplicateRunIds };
+    const result: CommitResult = { duplicateRunIds };
+    if (staleRunIds.length) result.staleRunIds = staleRunIds;
+    if (settledWaits.length) result.settledWaits = settledWaits;
+    if (duplicateEvents?.length) result.duplicateEvents = duplicateEvents;
+    if (unmatchedInputs?.length) result.unmatchedInputs = unmatchedInputs;
+    return result;
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -167,6 +179,14 @@ export class SqliteStore implements Store {
     return this.use().getChildLinks(parentRunId, parentStep);
   }
 
+  async getWaits(runId: string): Promise<WaitRecord[]> {
+    return this.use().getWaits(runId);
+  }
+
+  async listInbox(options: { name?: string; limit?: number }): Promise<InboxEvent[]> {
+    return this.use().listInbox(options.name, Math.min(Math.max(options.limit ?? 50, 1), 1000));
+  }
+
   async getCache(key: string, now: number): Promise<CacheEntry | undefined> {
     return this.use().getCache(key, now);
   }
@@ -187,6 +207,31 @@ function prepare(db: Database.Database) {
   const upsertSteps = prepareUpsertSteps(db);
   const insertEvents = prepareInsertEvents(db);
   const upsertCache = prepareUpsertCache(db);
+  const upsertWaits = prepareUpsertWaits(db);
+  const insertInbox = prepareInsertInbox(db);
+  const settleWaits = prepareSettleWaits(db);
+  /**
+   * Waits, events and inputs, after the runs and steps: the inbox first, so that a wait registered
+   * in this batch sees an event of this batch; each settles waits with a compare-and-set.
+   */
+  const writeWaits = (batch: WriteBatch, stale: ReadonlySet<string>) => {
+    const settledWaits: WaitRecord[] = [];
+    if (!batch.waits?.length && !batch.inbox?.length && !batch.inputs?.length) return { settledWaits };
+    const at = Date.now();
+    const fresh = batch.inbox?.length ? batch.inbox : [];
+    const duplicateEvents = fresh.length ? insertInbox(fresh) : [];
+    const waits = stale.size ? (batch.waits ?? []).filter((w) => !stale.has(w.runId)) : (batch.waits ?? []);
+    settledWaits.push(...upsertWaits(waits));
+    settleWaits.registered(waits, at, settledWaits);
+    if (fresh.length)
+      settleWaits.delivered(
+        duplicateEvents.length ? fresh.filter((e) => !duplicateEvents.includes(e)) : fresh,
+        at,
+        settledWaits,
+      );
+    const unmatchedInputs = batch.inputs?.length ? settleWaits.inputs(batch.inputs, settledWaits) : [];
+    return { settledWaits, duplicateEvents, unmatchedInputs };
+  };
   // New runs before updates, so a batch may create a run and move it on in the same tick.
   // `blocked`: runs found stale by an earlier try of this batch, whose new children stay out.
   const commit = db.transaction((batch: WriteBatch, blocked: ReadonlySet<string>) => {
@@ -197,7 +242,7 @@ function prepare(db: Database.Database) {
       upsertSteps(batch.steps);
       const seqs: (number | undefined)[] = insertEvents(batch.events);
       upsertCache(batch.cache);
-      return { duplicateRunIds, staleRunIds: [], seqs };
+      return { duplicateRunIds, staleRunIds: [], seqs, ...writeWaits(batch, stale) };
     }
     // Rare (two executors on one file, or a late write): the children are already in, so roll the
     // batch back and write it again without them, rather than pay for the check on every commit.
@@ -208,7 +253,7 @@ function prepare(db: Database.Database) {
     const seqByEvent = new Map(kept.map((e, i) => [e, keptSeqs[i]]));
     const seqs = batch.events.map((e) => seqByEvent.get(e));
     upsertCache(batch.cache);
-    return { duplicateRunIds, staleRunIds: [...stale], seqs };
+    return { duplicateRunIds, staleRunIds: [...stale], seqs, ...writeWaits(batch, stale) };
   });
   return {
     db,
@@ -233,6 +278,8 @@ function prepare(db: Database.Database) {
     listEvents: prepareListEvents(db),
     getChildLinks: prepareGetChildLinks(db),
     getCache: prepareGetCache(db),
+    getWaits: prepareGetWaits(db),
+    listInbox: prepareListInbox(db),
   };
 }
 

@@ -15,7 +15,7 @@ export async function listRunsToWake(
   const { rows } = await db.query<RunRecord>({
     name: 'braid_list_runs_to_wake',
     text: `SELECT ${RUN_SELECT_COLUMNS} FROM braid.runs
-            WHERE wake_at IS NOT NULL AND wake_at <= $1 AND status IN ('queued', 'running')
+            WHERE wake_at IS NOT NULL AND wake_at <= $1 AND status IN ('queued', 'running', 'waiting')
               AND workflow = ANY($3::text[])
             ORDER BY wake_at, id
             LIMIT $2`,

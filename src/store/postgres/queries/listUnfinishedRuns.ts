@@ -18,14 +18,14 @@ export async function listUnfinishedRuns(
       ? {
           name: 'braid_list_unfinished_runs',
           text: `SELECT ${RUN_SELECT_COLUMNS} FROM braid.runs
-                  WHERE status IN ('queued', 'running') AND (wake_at IS NULL OR wake_at <= $1)
+                  WHERE status IN ('queued', 'running', 'waiting') AND (wake_at IS NULL OR wake_at <= $1)
                   ORDER BY created_at, id`,
           values: [now],
         }
       : {
           name: 'braid_list_unfinished_runs_of_workflows',
           text: `SELECT ${RUN_SELECT_COLUMNS} FROM braid.runs
-                  WHERE status IN ('queued', 'running') AND workflow = ANY($1::text[])
+                  WHERE status IN ('queued', 'running', 'waiting') AND workflow = ANY($1::text[])
                     AND (wake_at IS NULL OR wake_at <= $2)
                   ORDER BY created_at, id`,
           values: [workflows, now],

@@ -8,7 +8,7 @@ export async function nextWakeAt(db: pg.Pool, workflows: readonly string[]): Pro
   const { rows } = await db.query<{ next: number | null }>({
     name: 'braid_next_wake_at',
     text: `SELECT min(wake_at) AS next FROM braid.runs
-            WHERE wake_at IS NOT NULL AND status IN ('queued', 'running') AND workflow = ANY($1::text[])`,
+            WHERE wake_at IS NOT NULL AND status IN ('queued', 'running', 'waiting') AND workflow = ANY($1::text[])`,
     values: [workflows],
   });
   return rows[0]?.next ?? null;

@@ -11,7 +11,7 @@ export function prepareListRunsToWake(
 ): (now: number, limit: number, workflows: readonly string[]) => RunRecord[] {
   const due = db.prepare<[number, string, number], RunRecord>(
     `SELECT ${RUN_SELECT_COLUMNS} FROM runs
-      WHERE wake_at IS NOT NULL AND wake_at <= ? AND status IN ('queued', 'running')
+      WHERE wake_at IS NOT NULL AND wake_at <= ? AND status IN ('queued', 'running', 'waiting')
         AND workflow IN (SELECT value FROM json_each(?))
       ORDER BY wake_at, id
       LIMIT ?`,

@@ -14,12 +14,12 @@ export function prepareListUnfinishedRuns(
 ): (workflows?: readonly string[], now?: number) => RunRecord[] {
   const all = db.prepare<[number], RunRecord>(
     `SELECT ${RUN_SELECT_COLUMNS} FROM runs
-      WHERE status IN ('queued', 'running') AND (wake_at IS NULL OR wake_at <= ?)
+      WHERE status IN ('queued', 'running', 'waiting') AND (wake_at IS NULL OR wake_at <= ?)
       ORDER BY created_at, id`,
   );
   const ofWorkflows = db.prepare<[string, number], RunRecord>(
     `SELECT ${RUN_SELECT_COLUMNS} FROM runs
-      WHERE status IN ('queued', 'running') AND workflow IN (SELECT value FROM json_each(?))
+      WHERE status IN ('queued', 'running', 'waiting') AND workflow IN (SELECT value FROM json_each(?))
         AND (wake_at IS NULL OR wake_at <= ?)
       ORDER BY created_at, id`,
   );

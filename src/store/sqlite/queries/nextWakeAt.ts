@@ -8,7 +8,7 @@ export function prepareNextWakeAt(db: Database.Database): (workflows: readonly s
   const next = db
     .prepare<[string], number | null>(
       `SELECT min(wake_at) FROM runs
-        WHERE wake_at IS NOT NULL AND status IN ('queued', 'running')
+        WHERE wake_at IS NOT NULL AND status IN ('queued', 'running', 'waiting')
           AND workflow IN (SELECT value FROM json_each(?))`,
     )
     .pluck();

@@ -1,0 +1,11 @@
+import type Database from 'better-sqlite3';
+import type { WaitRecord } from '../../types.js';
+import { WAIT_SELECT_COLUMNS } from '../waitRow.js';
+
+/** The waits of a run, oldest first. Index: the waits primary key (run_id first). */
+export function prepareGetWaits(db: Database.Database): (runId: string) => WaitRecord[] {
+  const get = db.prepare<[string], WaitRecord>(
+    `SELECT ${WAIT_SELECT_COLUMNS} FROM waits WHERE run_id = ? ORDER BY created_at, step, key`,
+  );
+  return (runId) => get.all(runId);
+}
