@@ -6,11 +6,13 @@ import type {
   CacheEntry,
   ChildLink,
   EventRecord,
+  InboxEvent,
   RunFilter,
   RunPage,
   RunRecord,
   StatusCounts,
   StepRecord,
+  WaitRecord,
   WriteBatch,
 } from '../types.js';
 import { redactConnectionString } from './connectionString.js';
@@ -24,7 +26,9 @@ import { getCache } from './queries/getCache.js';
 import { getChildLinks } from './queries/getChildLinks.js';
 import { getRun } from './queries/getRun.js';
 import { getSteps } from './queries/getSteps.js';
+import { getWaits } from './queries/getWaits.js';
 import { listEvents } from './queries/listEvents.js';
+import { listInbox } from './queries/listInbox.js';
 import { listRuns } from './queries/listRuns.js';
 import { listRunsToWake } from './queries/listRunsToWake.js';
 import { listUnfinishedRuns } from './queries/listUnfinishedRuns.js';
@@ -187,6 +191,14 @@ export class PostgresStore implements Store {
 
   async getChildLinks(parentRunId: string, parentStep: string): Promise<ChildLink[]> {
     return getChildLinks(this.use(), parentRunId, parentStep);
+  }
+
+  async getWaits(runId: string): Promise<WaitRecord[]> {
+    return getWaits(this.use(), runId);
+  }
+
+  async listInbox(options: { name?: string; limit?: number }): Promise<InboxEvent[]> {
+    return listInbox(this.use(), options.name, Math.min(Math.max(options.limit ?? 50, 1), 1000));
   }
 
   async getCache(key: string, now: number): Promise<CacheEntry | undefined> {
