@@ -125,7 +125,9 @@ export class Attempts {
   stop(step: ActiveStep, reason: unknown): void {
     if (!isCurrentAttempt(step, step.token)) return;
     step.token = newToken();
-    this.suspensions.abandon(step, reason);
+    // Its pending waits stay as they are in the store: the run goes on from them (after a restart,
+    // on another worker, or in a retry); only its suspended calls end.
+    this.suspensions.dropContinuations(step, reason);
     this.cancelTimeout(step);
     step.controller?.abort(reason);
     step.children?.abortJoins(reason);
@@ -205,7 +207,8 @@ export class Attempts {
     step.token = newToken(); // a late settle of this attempt is ignored from now on
     this.cancelTimeout(step);
     step.children?.abortJoins(error);
-    this.suspensions.abandon(step, error);
+    // A retry waits on what this attempt waited for: its pending waits stay; its calls end.
+    this.suspensions.dropContinuations(step, error);
     const serialized = serializeError(error);
     const s = step.rec;
     const used = s.attempts - step.interrupted;
@@ -285,7 +288,10 @@ export class Attempts {
   private finish(run: ActiveRun, step: ActiveStep): void {
     this.cancelTimeout(step);
     this.dispatcher.release(run, step);
-    this.suspensions.abandon(step, new RunCancelledError(run.rec.id, `step "${step.def.name}" has ended`));
+    // Most steps never wait: no error object (and its stack) per finished step on the hot path.
+    if (step.waits.size || step.continuations.size) {
+      this.suspensions.abandon(step, new RunCancelledError(run.rec.id, `step "${step.def.name}" has ended`));
+    }
   }
 
   private armTimeout(

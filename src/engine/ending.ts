@@ -13,6 +13,7 @@ import type { ClusterPort } from './ports.js';
 import type { ExecutionResult } from './result.js';
 import type { ActiveRun } from './runState.js';
 import type { RunTable } from './runTable.js';
+import type { Suspensions } from './suspensions.js';
 import type { TimerQueue } from './timers.js';
 import { resolveAll } from './waiters.js';
 import type { Wakeups } from './wakeups.js';
@@ -32,6 +33,7 @@ export class RunEnding {
     private readonly observer: RunObserver,
     private readonly dispatcher: Dispatcher,
     private readonly attempts: Attempts,
+    private readonly suspensions: Suspensions,
     private readonly wakeups: Wakeups,
     private readonly timers: TimerQueue,
     private readonly concurrency: Concurrency,
@@ -71,6 +73,7 @@ export class RunEnding {
     for (const step of run.steps.values()) {
       if (isTerminalStep(step.rec.status)) continue;
       this.attempts.stop(step, reason);
+      this.suspensions.abandon(step, reason);
       this.dispatcher.release(run, step);
       step.inQueue = false;
       step.rec.status = 'cancelled';

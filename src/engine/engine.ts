@@ -144,6 +144,7 @@ export class Engine implements EngineControl {
       observer,
       this.dispatcher,
       this.attempts,
+      this.suspensions,
       this.wakeups,
       this.timers,
       this.concurrency,
@@ -295,6 +296,7 @@ export class Engine implements EngineControl {
     const loaded = this.runs.get(rec.id);
     if (loaded) return loaded;
     const run = this.runs.restore(rec, plan, stored, waits);
+    this.suspensions.noteWokenOnLoad(run);
     this.lifecycle.markAwake(run);
     this.observer.openRunSpan(run, undefined);
     return run;
@@ -550,6 +552,8 @@ export class Engine implements EngineControl {
       resume: (run, step, token, then) => this.dispatcher.resume(run, step, token, then),
       waitForRun: (runId) => this.waitFor(runId, false),
       settledWait: (step, group) => this.suspensions.settledOf(step, group),
+      rememberInputSchema: (run, step, name, schema) =>
+        this.inbox.rememberInputSchema(run.rec.workflow, step.def.name, name, schema),
       suspendOn: (run, step, group, requests, continuation) => {
         this.attempts.suspendTimeout(step);
         this.suspensions.suspend(run, step, group, requests, continuation);

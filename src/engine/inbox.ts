@@ -7,7 +7,7 @@ import {
 } from '../model/errors.js';
 import { fromJson, toJson } from '../model/json.js';
 import { jsonSchemaIssues } from '../model/jsonSchemaCheck.js';
-import { validateInput } from '../model/schema.js';
+import { type StandardSchemaV1, validateInput } from '../model/schema.js';
 import type { CommitResult, Store } from '../store/store.js';
 import {
   type InboxEvent,
@@ -50,6 +50,8 @@ export interface ProvidedInput {
 
 const MAX_EVENT_NAME = 200;
 
+const schemaKey = (workflow: string, step: string, input: string) => `${workflow}\0${step}\0${input}`;
+
 /**
  * The way in for events and people: `sendEvent` records an event in the inbox and resolves the
  * waits it matches, in the same commit, and starts the workflows it triggers; `provideInput` checks
@@ -59,6 +61,12 @@ const MAX_EVENT_NAME = 200;
 export class Inbox {
   private readonly sent = new Map<InboxEvent, { delivered: number; duplicate: boolean; error?: unknown }>();
   private readonly provided = new Map<InputResolution, WaitRecord | Error | null>();
+  /**
+   * The schemas of inputs, by workflow, step and input name, as their steps last asked with them:
+   * a value is checked with the schema itself (refinements included) in a process that has run the
+   * step, and against the schema's JSON Schema elsewhere (or after a restart, before the step runs).
+   */
+  private readonly inputSchemas = new Map<string, StandardSchemaV1>();
 
   constructor(
     private readonly store: Store,
@@ -145,15 +153,23 @@ export class Inbox {
     if (!rec) throw new RunNotFoundError(runId);
     if (isTerminalRun(rec.status)) throw new InvalidStateError(runId, rec.status, 'give an input to');
     const waits = await this.waitsOf(runId);
+    const now = Date.now();
+    // An input whose timeout has passed is over, even if nothing has marked it timed out yet.
     const pending = waits
-      .filter((w) => w.kind === 'input' && w.status === 'pending')
+      .filter((w) => w.kind === 'input' && w.status === 'pending' && (w.dueAt === null || w.dueAt > now))
       .sort((a, b) => a.createdAt - b.createdAt || (a.key < b.key ? -1 : 1));
     const wait = pending.find((w) => w.name === name);
     if (!wait) throw new InputNotAwaitedError(runId, name, [...new Set(pending.map((w) => w.name as string))]);
     const valueJson = toJson(value, `The value for input "${name}"`);
-    const schema = (fromJson(wait.request) as { schema?: Record<string, unknown> } | null)?.schema;
+    const stored = fromJson(valueJson);
+    const schema = this.inputSchemas.get(schemaKey(rec.workflow, wait.step, name));
     if (schema) {
-      const issues = jsonSchemaIssues(schema, fromJson(valueJson));
+      let checked = schema['~standard'].validate(stored);
+      if (checked instanceof Promise) checked = await checked;
+      if (checked.issues) throw new InvalidInputValueError(runId, name, checked.issues);
+    } else {
+      const jsonSchema = (fromJson(wait.request) as { schema?: Record<string, unknown> } | null)?.schema;
+      const issues = jsonSchema ? jsonSchemaIssues(jsonSchema, stored) : [];
       if (issues.length) throw new InvalidInputValueError(runId, name, issues);
     }
     const input: InputResolution = { runId, name, value: valueJson, at: Date.now() };
@@ -166,6 +182,11 @@ export class Inbox {
     // Someone else answered first, or the wait timed out, between the check and the commit.
     if (!resolved) throw new InputNotAwaitedError(runId, name, []);
     return { runId, name, key: resolved.key };
+  }
+
+  /** A step asked for an input with this schema: values for it are checked with the schema itself. */
+  rememberInputSchema(workflow: string, step: string, name: string, schema: StandardSchemaV1): void {
+    this.inputSchemas.set(schemaKey(workflow, step, name), schema);
   }
 
   /** The waits of a run: from memory when it is here (fresher than the store until the next commit). */

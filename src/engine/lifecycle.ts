@@ -208,7 +208,8 @@ export class RunLifecycle implements AttemptOutcomes {
         // The not-before time is stored, like a retry's: it holds across restarts.
         step.rec.nextAttemptAt = Date.now() + ms;
         this.journal.writeStep(step);
-        return; // advance() arms the wake-up, and queues the step when its time comes
+        this.wakeups.arm(run); // the wake-up path queues the step when its time comes
+        return;
       }
     }
     this.queueStep(run, step);

@@ -60,6 +60,8 @@ export interface StepHost {
   waitForRun(runId: string): Promise<ExecutionResult>;
   /** The settled wait of a wait group of the step, if it has one (a re-run finds it). */
   settledWait(step: ActiveStep, group: string): WaitRecord | undefined;
+  /** An input's schema, so a value given for it is checked with the schema itself. */
+  rememberInputSchema(run: ActiveRun, step: ActiveStep, name: string, schema: StandardSchemaV1): void;
   /** Suspends the step on the waits of one call; the continuation runs once the group settles. */
   suspendOn(
     run: ActiveRun,
@@ -403,6 +405,7 @@ export class StepContextImpl implements StepContext<any, any> {
         options.lookback === undefined
           ? this.run.rec.createdAt
           : now - durationMs(options.lookback, `the lookback of waitForEvent("${name}")`),
+      afterSeq: this.lastEventSeq(name),
       request: null,
     };
   }
@@ -416,6 +419,7 @@ export class StepContextImpl implements StepContext<any, any> {
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidWaitError(this.stepName, 'an input needs a name, a non-empty string.');
     }
+    if (options.schema) this.host.rememberInputSchema(this.run, this.step, name, options.schema);
     const schema = jsonSchemaOf(options.schema);
     const request = toJson(
       { payload: options.payload ?? null, ...(schema ? { schema } : {}) },
@@ -429,8 +433,23 @@ export class StepContextImpl implements StepContext<any, any> {
       eventKey: null,
       match: null,
       since: null,
+      afterSeq: null,
       request,
     };
+  }
+
+  /**
+   * The inbox seq of the last event of this name the step received: a later wait of the step takes
+   * only events after it, so each of the step's waits for an event gets its own.
+   */
+  private lastEventSeq(name: string): number | null {
+    let last: number | null = null;
+    for (const wait of this.step.waits.values()) {
+      if (wait.kind !== 'event' || wait.name !== name || wait.status !== 'resolved') continue;
+      const seq = (fromJson(wait.value) as { seq?: number } | undefined)?.seq;
+      if (typeof seq === 'number' && (last === null || seq > last)) last = seq;
+    }
+    return last;
   }
 
   /** The value a person gave, checked by the call's schema (which may transform it). */
@@ -622,7 +641,17 @@ export class StepContextImpl implements StepContext<any, any> {
 }
 
 function sleepRequest(key: string, dueAt: number): WaitRequest {
-  return { key, kind: 'sleep', dueAt, name: null, eventKey: null, match: null, since: null, request: null };
+  return {
+    key,
+    kind: 'sleep',
+    dueAt,
+    name: null,
+    eventKey: null,
+    match: null,
+    since: null,
+    afterSeq: null,
+    request: null,
+  };
 }
 
 /** The payload of the event that resolved an event wait. */

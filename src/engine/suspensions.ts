@@ -4,10 +4,20 @@ import type { Dispatcher } from './dispatcher.js';
 import type { Journal } from './journal.js';
 import { type ActiveRun, type ActiveStep, type Continuation, isActive } from './runState.js';
 
+/** The wait of the step settled last (not a cancelled one): what woke it. */
+function lastSettled(step: ActiveStep): WaitRecord | undefined {
+  let last: WaitRecord | undefined;
+  for (const w of step.waits.values()) {
+    if (w.status === 'cancelled' || w.resolvedAt === null) continue;
+    if (!last || w.resolvedAt > (last.resolvedAt ?? 0)) last = w;
+  }
+  return last;
+}
+
 /** A wait as a step asks for it: the parts of a WaitRecord the call decides. */
 export type WaitRequest = Pick<
   WaitRecord,
-  'key' | 'kind' | 'dueAt' | 'name' | 'eventKey' | 'match' | 'since' | 'request'
+  'key' | 'kind' | 'dueAt' | 'name' | 'eventKey' | 'match' | 'since' | 'afterSeq' | 'request'
 >;
 
 /**
@@ -128,18 +138,42 @@ export class Suspensions {
     return at;
   }
 
-  /** The step's attempt is over (or stopped): its pending waits are cancelled, its calls refused. */
+  /**
+   * The step is done (succeeded, failed for good, or its run ended): its pending waits are
+   * cancelled, in the store too, and its suspended calls refused.
+   */
   abandon(step: ActiveStep, reason: unknown): void {
+    if (!step.waits.size && !step.continuations.size && !step.resuming) return;
     const now = Date.now();
     for (const wait of step.waits.values()) {
       if (wait.status !== 'pending') continue;
       Object.assign(wait, { status: 'cancelled', resolvedAt: now });
       this.journal.queue.writeWait(wait);
     }
+    this.dropContinuations(step, reason);
+  }
+
+  /**
+   * The step's attempt stopped (a failure to retry, a shutdown, a lost commit): its suspended calls
+   * are refused, but its pending waits stay as they are in the store. A retry (or the next start)
+   * finds them and waits on them again; what settles them meanwhile is kept.
+   */
+  dropContinuations(step: ActiveStep, reason: unknown): void {
+    step.resuming = false;
+    if (!step.continuations.size) return;
     const continuations = [...step.continuations.values()];
     step.continuations.clear();
-    step.resuming = false;
     for (const c of continuations) c.reject(reason);
+  }
+
+  /** Steps a load found woken while their run was out of memory: their history says so. */
+  noteWokenOnLoad(run: ActiveRun): void {
+    for (const step of run.steps.values()) {
+      if (!step.resuming) continue;
+      const last = lastSettled(step);
+      const data = last ? JSON.stringify({ key: last.key, status: last.status }) : null;
+      this.journal.event(run, step.def.name, 'step_woken', step.rec.attempts, data);
+    }
   }
 
   /** The run leaves memory: its suspended calls are dropped (the steps run again when they wake). */

@@ -182,6 +182,11 @@ export interface WaitRecord {
   match: string | null;
   /** event: events received at or after this time count (the inbox lookback). */
   since: number | null;
+  /**
+   * event: only events after this inbox seq count: the step's earlier waits for the same event name
+   * took the ones up to it, so a step waiting for `tick` three times gets three events.
+   */
+  afterSeq: number | null;
   /** input: JSON `{ payload, schema }`: what to show the person, and the value's JSON Schema if known. */
   request: string | null;
   /** What resolved it, as JSON: the event (`{ name, key, payload, seq, at }`) or the input value. */

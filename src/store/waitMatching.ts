@@ -10,6 +10,9 @@ export function eventMatchesWait(wait: WaitRecord, event: InboxEvent, payload: u
   if (wait.kind !== 'event' || wait.status !== 'pending' || wait.name !== event.name) return false;
   if (wait.eventKey !== null && wait.eventKey !== event.key) return false;
   if (wait.since !== null && event.createdAt < wait.since) return false;
+  if (wait.afterSeq !== null && (event.seq ?? 0) <= wait.afterSeq) return false;
+  // A wait whose timeout has passed is over, even if nothing has marked it timed out yet.
+  if (wait.dueAt !== null && event.createdAt >= wait.dueAt) return false;
   if (wait.match === null) return true;
   const fields = JSON.parse(wait.match) as Record<string, unknown>;
   for (const [path, expected] of Object.entries(fields)) {

@@ -1031,6 +1031,7 @@ function makeWait(overrides: Partial<WaitRecord> = {}): WaitRecord {
     eventKey: null,
     match: null,
     since: null,
+    afterSeq: null,
     request: null,
     value: null,
     createdAt: 1_700_000_000_000,

@@ -153,7 +153,14 @@ export class MemoryStore implements Store {
     const unmatchedInputs: InputResolution[] = [];
     for (const input of batch.inputs ?? []) {
       const wait = [...this.waits.values()]
-        .filter((w) => w.runId === input.runId && w.kind === 'input' && w.name === input.name && w.status === 'pending')
+        .filter(
+          (w) =>
+            w.runId === input.runId &&
+            w.kind === 'input' &&
+            w.name === input.name &&
+            w.status === 'pending' &&
+            (w.dueAt === null || w.dueAt > input.at),
+        )
         .sort((a, b) => a.createdAt - b.createdAt || compareText(a.key, b.key))[0];
       if (wait) this.settleGroup(wait, input.value, input.at, settledWaits);
       else unmatchedInputs.push(input);

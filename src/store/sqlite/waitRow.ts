@@ -3,10 +3,13 @@ import type { WaitRecord } from '../types.js';
 /** Reads a `waits` row straight into WaitRecord shape. */
 export const WAIT_SELECT_COLUMNS =
   'run_id AS runId, step, key, grp AS "group", kind, status, due_at AS dueAt, name, event_key AS eventKey, ' +
-  'match, since, request, value, created_at AS createdAt, resolved_at AS resolvedAt';
+  'match, since, after_seq AS afterSeq, request, value, created_at AS createdAt, resolved_at AS resolvedAt';
+
+export const WAIT_COLUMN_COUNT = 16;
 
 export const WAIT_INSERT_COLUMNS =
-  'run_id, step, key, grp, kind, status, due_at, name, event_key, match, since, request, value, created_at, resolved_at';
+  'run_id, step, key, grp, kind, status, due_at, name, event_key, match, since, after_seq, request, value, created_at, ' +
+  'resolved_at';
 
 export function bindWait(w: WaitRecord, params: unknown[], offset: number): void {
   params[offset] = w.runId;
@@ -20,8 +23,9 @@ export function bindWait(w: WaitRecord, params: unknown[], offset: number): void
   params[offset + 8] = w.eventKey;
   params[offset + 9] = w.match;
   params[offset + 10] = w.since;
-  params[offset + 11] = w.request;
-  params[offset + 12] = w.value;
-  params[offset + 13] = w.createdAt;
-  params[offset + 14] = w.resolvedAt;
+  params[offset + 11] = w.afterSeq;
+  params[offset + 12] = w.request;
+  params[offset + 13] = w.value;
+  params[offset + 14] = w.createdAt;
+  params[offset + 15] = w.resolvedAt;
 }

@@ -16,6 +16,7 @@ CREATE TABLE braid.waits (
   event_key text,
   match text,
   since bigint,
+  after_seq bigint,
   request text,
   value text,
   created_at bigint NOT NULL,

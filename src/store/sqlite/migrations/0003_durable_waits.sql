@@ -16,6 +16,7 @@ CREATE TABLE waits (
   event_key TEXT,
   match TEXT,
   since INTEGER,
+  after_seq INTEGER,
   request TEXT,
   value TEXT,
   created_at INTEGER NOT NULL,

@@ -15,13 +15,14 @@ export function prepareSettleWaits(db: Database.Database) {
   const pendingForEvent = db.prepare<[string], WaitRecord>(
     `SELECT ${WAIT_SELECT_COLUMNS} FROM waits WHERE status = 'pending' AND kind = 'event' AND name = ?`,
   );
-  const lookBack = db.prepare<[string, number], Required<InboxEvent>>(
+  const lookBack = db.prepare<[string, number, number], Required<InboxEvent>>(
     `SELECT seq, name, key, payload, idempotency_key AS idempotencyKey, created_at AS createdAt
-       FROM inbox WHERE name = ? AND created_at >= ? ORDER BY seq`,
+       FROM inbox WHERE name = ? AND created_at >= ? AND seq > ? ORDER BY seq`,
   );
-  const pendingInput = db.prepare<[string, string], WaitRecord>(
+  // An input whose timeout has passed is over, even if nothing has marked it timed out yet.
+  const pendingInput = db.prepare<[string, string, number], WaitRecord>(
     `SELECT ${WAIT_SELECT_COLUMNS} FROM waits
-      WHERE run_id = ? AND name = ? AND status = 'pending' AND kind = 'input'
+      WHERE run_id = ? AND name = ? AND status = 'pending' AND kind = 'input' AND (due_at IS NULL OR due_at > ?)
       ORDER BY created_at, key LIMIT 1`,
   );
   const settle = db.prepare(
@@ -53,7 +54,7 @@ export function prepareSettleWaits(db: Database.Database) {
         if (wait.kind !== 'event' || wait.status !== 'pending' || wait.name === null) continue;
         // Found first, settled after: the connection cannot write while the look-back cursor is open.
         let found: InboxEvent | undefined;
-        for (const event of lookBack.iterate(wait.name, wait.since ?? 0)) {
+        for (const event of lookBack.iterate(wait.name, wait.since ?? 0, wait.afterSeq ?? 0)) {
           if (!eventMatchesWait(wait, event, JSON.parse(event.payload))) continue;
           found = event;
           break;
@@ -74,7 +75,7 @@ export function prepareSettleWaits(db: Database.Database) {
     inputs(inputs: readonly InputResolution[], out: WaitRecord[]): InputResolution[] {
       const unmatched: InputResolution[] = [];
       for (const input of inputs) {
-        const wait = pendingInput.get(input.runId, input.name);
+        const wait = pendingInput.get(input.runId, input.name, input.at);
         if (!wait || !settleGroup(wait, input.value, input.at, out)) unmatched.push(input);
       }
       return unmatched;

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { WaitRecord } from '../../types.js';
-import { bindWait, WAIT_INSERT_COLUMNS, WAIT_SELECT_COLUMNS } from '../waitRow.js';
+import { bindWait, WAIT_COLUMN_COUNT, WAIT_INSERT_COLUMNS, WAIT_SELECT_COLUMNS } from '../waitRow.js';
 
 /**
  * Writes waits by (run_id, step, key). A wait already settled in the store is not changed: its
@@ -10,16 +10,16 @@ import { bindWait, WAIT_INSERT_COLUMNS, WAIT_SELECT_COLUMNS } from '../waitRow.j
  */
 export function prepareUpsertWaits(db: Database.Database): (waits: readonly WaitRecord[]) => WaitRecord[] {
   const upsert = db.prepare(
-    `INSERT INTO waits (${WAIT_INSERT_COLUMNS}) VALUES (${Array(15).fill('?').join(', ')})
+    `INSERT INTO waits (${WAIT_INSERT_COLUMNS}) VALUES (${Array(WAIT_COLUMN_COUNT).fill('?').join(', ')})
      ON CONFLICT (run_id, step, key) DO UPDATE SET
        status = excluded.status, due_at = excluded.due_at, value = excluded.value, resolved_at = excluded.resolved_at,
-       since = excluded.since, request = excluded.request
+       since = excluded.since, after_seq = excluded.after_seq, request = excluded.request
      WHERE waits.status = 'pending'`,
   );
   const stored = db.prepare<[string, string, string], WaitRecord>(
     `SELECT ${WAIT_SELECT_COLUMNS} FROM waits WHERE run_id = ? AND step = ? AND key = ?`,
   );
-  const params = new Array<unknown>(15);
+  const params = new Array<unknown>(WAIT_COLUMN_COUNT);
   return (waits) => {
     const refused: WaitRecord[] = [];
     for (const w of waits) {
