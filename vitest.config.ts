@@ -1,8 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
+// The tests of the test set-up itself (test/runner/) run this very config on fixtures kept outside
+// the normal include: BRAID_TEST_FIXTURES names a directory of `*.fixture.ts` files to run instead.
+const fixtures = process.env.BRAID_TEST_FIXTURES;
+const include = fixtures ? [`${fixtures}/**/*.fixture.ts`] : ['src/**/*.test.ts', 'test/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
