@@ -59,4 +59,10 @@ describe('the test runner exit status', { timeout: 120_000 }, () => {
     expect(run.output).toMatch(/Tests\s+1 passed/);
     expect(run.status, run.output).toBe(0);
   });
+  it('is non-zero, before any browser test starts, when Chromium is missing', async () => {
+    const run = await runFixtures('browser', { BRAID_CHROMIUM: '/nonexistent/chromium' });
+    expect(run.output).toContain('BRAID_CHROMIUM names /nonexistent/chromium, which is not an executable file');
+    expect(run.output).not.toContain('BROWSER FIXTURE RAN');
+    expect(run.status, run.output).not.toBe(0);
+  });
 });
