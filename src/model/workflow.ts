@@ -19,9 +19,17 @@ export interface CacheOptions {
   ttlSeconds?: number;
 }
 
-type Unwrap<R> = Awaited<R> extends RouteDecision<infer V> ? V : Awaited<R>;
+/**
+ * What a step's function or fallback contributes to the step's output: its resolved value, or the
+ * value of the route it chose. A function that only throws returns `never` and contributes nothing
+ * (without the first test, `never` would match the route branch and make the output `unknown`).
+ */
+type Unwrap<R> = [R] extends [never] ? never : Awaited<R> extends RouteDecision<infer V> ? V : Awaited<R>;
+/** A step's output: what its function returns, or what its fallback returns when the function failed. */
+type StepOutput<R, F> = Unwrap<R> | Unwrap<F>;
 
-export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P extends string> {
+/** F: what the fallback returns (inferred by `.step()`, where a step without one gets `never`). */
+export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P extends string, F = unknown> {
   /** Steps that must finish first; their outputs are read with `ctx.parent(name)`. */
   parents?: readonly P[];
   /** Retries after the first attempt. Overrides the workflow's and the executor's setting. */
@@ -34,7 +42,7 @@ export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P
    * becomes the step's output and the step records `fallbackUsed`. A function, or a named
    * fallback step with its own timeout: `{ name: 'manual-refund', run, timeoutSeconds: 30 }`.
    */
-  fallback?: FallbackFn<TInput, TOutputs, unknown> | FallbackStep<TInput, TOutputs>;
+  fallback?: FallbackFn<TInput, TOutputs, F> | FallbackStep<TInput, TOutputs, F>;
   /** Reuse a stored success for the same (workflow, version, step, input). */
   cache?: boolean | CacheOptions;
   /** A named resource pool (see ExecutionConfig.pools): at most N steps hold it at once. */
@@ -52,9 +60,9 @@ export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P
 }
 
 /** A fallback with a name (shown in events and the dashboard) and its own per-attempt timeout. */
-export interface FallbackStep<TInput = any, TOutputs extends Record<string, unknown> = any> {
+export interface FallbackStep<TInput = any, TOutputs extends Record<string, unknown> = any, F = unknown> {
   name: string;
-  run: FallbackFn<TInput, TOutputs, unknown>;
+  run: FallbackFn<TInput, TOutputs, F>;
   timeoutSeconds?: number;
 }
 
@@ -136,11 +144,11 @@ export class Workflow<TInput = unknown, TOutputs extends Record<string, unknown>
     name: N,
     run: (ctx: StepContext<TInput, TOutputs>) => R,
   ): Workflow<TInput, TOutputs & { [K in N]: Unwrap<R> }, Unwrap<R>>;
-  step<N extends string, P extends keyof TOutputs & string, R>(
+  step<N extends string, P extends keyof TOutputs & string, R, F = never>(
     name: N,
-    options: StepOptions<TInput, TOutputs, P>,
+    options: StepOptions<TInput, TOutputs, P, F>,
     run: (ctx: StepContext<TInput, TOutputs>) => R,
-  ): Workflow<TInput, TOutputs & { [K in N]: Unwrap<R> }, Unwrap<R>>;
+  ): Workflow<TInput, TOutputs & { [K in N]: StepOutput<R, F> }, StepOutput<R, F>>;
   step(
     name: string,
     optionsOrRun: StepOptions<TInput, TOutputs, string> | ((ctx: StepContext<TInput, TOutputs>) => unknown) | undefined,
