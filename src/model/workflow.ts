@@ -22,7 +22,7 @@ export interface CacheOptions {
 /**
  * What a step's function or fallback contributes to the step's output: its resolved value, or the
  * value of the route it chose. A function that only throws returns `never` and contributes nothing
- * (without the first test, `never` would match the route branch and make the output `unknown`).
+ * (without the `[R] extends [never]` check, `never` would match the route branch and make it `unknown`).
  */
 type Unwrap<R> = [R] extends [never] ? never : Awaited<R> extends RouteDecision<infer V> ? V : Awaited<R>;
 /** A step's output: what its function returns, or what its fallback returns when the function failed. */
