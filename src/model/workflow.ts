@@ -12,9 +12,17 @@ export interface CacheOptions {
   ttlSeconds?: number;
 }
 
-type Unwrap<R> = Awaited<R> extends RouteDecision<infer V> ? V : Awaited<R>;
+/**
+ * What a step's function or fallback contributes to the step's output: its resolved value, or the
+ * value of the route it chose. A function that only throws returns `never` and contributes nothing
+ * (without the `[R] extends [never]` check, `never` would match the route branch and make it `unknown`).
+ */
+type Unwrap<R> = [R] extends [never] ? never : Awaited<R> extends RouteDecision<infer V> ? V : Awaited<R>;
+/** A step's output: what its function returns, or what its fallback returns when the function failed. */
+type StepOutput<R, F> = Unwrap<R> | Unwrap<F>;
 
-export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P extends string> {
+/** F: what the fallback returns (inferred by `.step()`, where a step without one gets `never`). */
+export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P extends string, F = unknown> {
   /** Steps that must finish first; their outputs are read with `ctx.parent(name)`. */
   parents?: readonly P[];
   /** Retries after the first attempt. Overrides the workflow's and the executor's setting. */
@@ -27,7 +35,7 @@ export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P
    * becomes the step's output and the step records `fallbackUsed`. A function, or a named
    * fallback step with its own timeout: `{ name: 'manual-refund', run, timeoutSeconds: 30 }`.
    */
-  fallback?: FallbackFn<TInput, TOutputs, unknown> | FallbackStep<TInput, TOutputs>;
+  fallback?: FallbackFn<TInput, TOutputs, F> | FallbackStep<TInput, TOutputs, F>;
   /** Reuse a stored success for the same (workflow, version, step, input). */
   cache?: boolean | CacheOptions;
   /** A named resource pool (see ExecutionConfig.pools): at most N steps hold it at once. */
@@ -47,9 +55,9 @@ export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P
 }
 
 /** A fallback with a name (shown in events and the dashboard) and its own per-attempt timeout. */
-export interface FallbackStep<TInput = any, TOutputs extends Record<string, unknown> = any> {
+export interface FallbackStep<TInput = any, TOutputs extends Record<string, unknown> = any, F = unknown> {
   name: string;
-  run: FallbackFn<TInput, TOutputs, unknown>;
+  run: FallbackFn<TInput, TOutputs, F>;
   timeoutSeconds?: number;
 }
 
@@ -142,11 +150,11 @@ export class Workflow<TInput = unknown, TOutputs extends Record<string, unknown>
     name: N,
     run: (ctx: StepContext<TInput, TOutputs>) => R,
   ): Workflow<TInput, TOutputs & { [K in N]: Unwrap<R> }, Unwrap<R>>;
-  step<N extends string, P extends keyof TOutputs & string, R>(
+  step<N extends string, P extends keyof TOutputs & string, R, F = never>(
     name: N,
-    options: StepOptions<TInput, TOutputs, P>,
+    options: StepOptions<TInput, TOutputs, P, F>,
     run: (ctx: StepContext<TInput, TOutputs>) => R,
-  ): Workflow<TInput, TOutputs & { [K in N]: Unwrap<R> }, Unwrap<R>>;
+  ): Workflow<TInput, TOutputs & { [K in N]: StepOutput<R, F> }, StepOutput<R, F>>;
   step(
     name: string,
     optionsOrRun: StepOptions<TInput, TOutputs, string> | ((ctx: StepContext<TInput, TOutputs>) => unknown) | undefined,
@@ -189,16 +197,87 @@ export function workflow<S extends StandardSchemaV1 | undefined = undefined>(
   return new Workflow(name, options as WorkflowOptions<StandardSchemaV1 | undefined>);
 }
 
-/** The data form: steps in any order, for definitions built from configuration. Checked whole. */
+/** One step of the data form: its options and its function. */
+export type StepSpec<TInput = unknown> = StepOptions<TInput, Record<string, unknown>, string> & {
+  run: StepDefinition['run'];
+};
+
+/**
+ * The data form, for definitions built from configuration: steps in any order, either a list of
+ * named steps (`[{ name: 'fetch', run }, ...]`) or an object keyed by step name
+ * (`{ fetch: { run }, price: { parents: ['fetch'], run } }`). Checked whole.
+ */
 export function defineWorkflow<S extends StandardSchemaV1 | undefined = undefined>(
   name: string,
   options: WorkflowOptions<S>,
-  steps: ReadonlyArray<
-    StepOptions<InputOf<S>, Record<string, unknown>, string> & { name: string; run: StepDefinition['run'] }
-  >,
+  steps:
+    | ReadonlyArray<StepSpec<InputOf<S>> & { name: string }>
+    | Readonly<Record<string, StepSpec<InputOf<S>> & { name?: string }>>,
 ): Workflow<InputOf<S>, Record<string, unknown>, unknown> {
-  const defs: StepDefinition[] = steps.map((s) => ({ ...s, parents: [...(s.parents ?? [])] }) as StepDefinition);
+  const defs = stepDefinitions(name, steps);
   validateGraph(name, defs.map(graphNode));
   for (const def of defs) checkStepOptions(name, def.name, def);
   return new Workflow(name, options as WorkflowOptions<StandardSchemaV1 | undefined>, defs);
+}
+
+const STEP_SHAPE = '{ run: (ctx) => ..., parents?: [...] }';
+
+/** The data form's steps as definitions; a shape it cannot read is refused here, the graph later. */
+function stepDefinitions(workflow: string, steps: unknown): StepDefinition[] {
+  const isList = Array.isArray(steps);
+  if (!isList && !isPlainObject(steps)) {
+    throw new InvalidWorkflowError(
+      workflow,
+      undefined,
+      `steps must be a list of steps ([{ name: 'fetch', run }, ...]) or an object keyed by step name ` +
+        `({ fetch: ${STEP_SHAPE}, ... }); got ${describeValue(steps)}.`,
+    );
+  }
+  const entries: Array<[string | undefined, unknown]> = isList
+    ? steps.map((step) => [undefined, step])
+    : Object.entries(steps);
+  return entries.map(([key, step], index) => {
+    if (!isPlainObject(step)) {
+      throw new InvalidWorkflowError(
+        workflow,
+        key,
+        `${key === undefined ? `steps[${index}]` : 'the step'} is ${describeValue(step)}; a step is an object ${STEP_SHAPE}.`,
+      );
+    }
+    const stepName = key ?? step.name;
+    if (typeof stepName !== 'string' || stepName === '') {
+      throw new InvalidWorkflowError(
+        workflow,
+        undefined,
+        `steps[${index}] has no name: give each step of a list a \`name\`.`,
+      );
+    }
+    if (key !== undefined && step.name !== undefined && step.name !== key) {
+      throw new InvalidWorkflowError(
+        workflow,
+        key,
+        `is also named "${String(step.name)}": in an object of steps the key is the name, so drop \`name\` or make it match.`,
+      );
+    }
+    const parents = step.parents ?? [];
+    if (!Array.isArray(parents) || !parents.every((p) => typeof p === 'string')) {
+      throw new InvalidWorkflowError(workflow, stepName, `parents must be a list of step names, such as ['fetch'].`);
+    }
+    // Its function is checked with the graph (MissingStepFunctionError names the step).
+    return { ...(step as Omit<StepDefinition, 'name' | 'parents'>), name: stepName, parents: [...parents] };
+  });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object') return `a ${value.constructor?.name ?? 'object'}`;
+  return `a ${typeof value}`;
 }

@@ -11,13 +11,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { digest, order, summarize } from '../../examples/workflows.js';
 import { SqliteStore, WorkflowExecutor, workflow } from '../../src/index.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 
-const CHROMIUM_PATH = '/usr/bin/chromium';
+/** Debian's Chromium, or BRAID_CHROMIUM: the browser project's global setup finds or installs it. */
+const CHROMIUM_PATH = inject('chromiumPath');
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DASHBOARD_DIR = join(ROOT, 'dashboard');
 const DIST_DIR = join(DASHBOARD_DIR, 'dist');
@@ -98,12 +99,6 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `The dashboard tests drive Chromium at ${CHROMIUM_PATH}, which is not installed. ` +
-        'Install it with `sudo apt-get install chromium` (Debian/Ubuntu), then run the tests again.',
-    );
-  }
   await buildDashboardIfStale();
 
   tempDir = mkdtempSync(join(tmpdir(), 'braid-e2e-'));

