@@ -41,6 +41,8 @@ afterAll(async () => {
 /** One query on a connection of its own (the server comes and goes). */
 async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
+  // The server may end this connection while it restarts: the query reports it, not an 'error' event.
+  client.on('error', () => {});
   await client.connect();
   try {
     return (await client.query<T>(text, values)).rows;

@@ -42,15 +42,21 @@ export async function migrate(
   migrations = loadMigrations(),
 ): Promise<AppliedMigration[]> {
   const client = await pool.connect();
+  // A checked-out client has no pool error listener: a connection the server ends mid-migration
+  // would be an uncaught 'error' event. The failed query reports it instead.
+  const ignore = () => {};
+  client.on('error', ignore);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     const applied = await applyPending(client, where, migrations);
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    client.off('error', ignore);
     client.release();
     return applied;
   } catch (error) {
     // A client that failed mid-way may still hold the lock: close its connection (which releases
     // the lock) rather than hand it back to the pool.
+    client.off('error', ignore);
     client.release(true);
     throw error;
   }
