@@ -20,7 +20,8 @@ import type { RunObserver } from './observer.js';
 import { type ActiveRun, type ActiveStep, isCurrentAttempt } from './runState.js';
 import type { RunTable } from './runTable.js';
 import { cacheEntryOf, cacheKeyOf } from './stepCache.js';
-import { StepContextImpl, type StepHost } from './stepContext.js';
+import { StepContextImpl } from './stepContext.js';
+import type { StepHost } from './stepHost.js';
 import type { Suspensions } from './suspensions.js';
 import type { TimerQueue } from './timers.js';
 

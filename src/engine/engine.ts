@@ -1,18 +1,11 @@
-import {
-  ExecutorClosedError,
-  InvalidStateError,
-  RunCancelledError,
-  RunNotFoundError,
-  serializeError,
-  WorkflowNotRegisteredError,
-} from '../model/errors.js';
+import { ExecutorClosedError, RunNotFoundError, serializeError, WorkflowNotRegisteredError } from '../model/errors.js';
 import { Workflow } from '../model/workflow.js';
 import type { MetricsCollector } from '../observe/metrics.js';
 import type { ClaimableWorkflow, ClaimedRun } from '../store/coordination.js';
 import type { Store } from '../store/store.js';
 import { type EventRecord, isTerminalRun, type RunControl, type RunRecord, type WaitRecord } from '../store/types.js';
 import { Attempts } from './attempts.js';
-import { readResult, readResultPatiently } from './buildResult.js';
+import { readResult } from './buildResult.js';
 import type { CallbackManager } from './callbacks.js';
 import { ClaimedRuns } from './claimedRuns.js';
 import { CommitOutcomes } from './commitOutcomes.js';
@@ -28,9 +21,11 @@ import { RunObserver } from './observer.js';
 import type { ClusterPort, EngineControl } from './ports.js';
 import { WorkflowRegistry } from './registry.js';
 import type { ExecutionResult } from './result.js';
+import { RunResults } from './results.js';
 import { type ActiveRun, isActive, type WorkflowPlan } from './runState.js';
 import { RunTable } from './runTable.js';
-import type { StepHost } from './stepContext.js';
+import { Steering } from './steering.js';
+import type { StepHost } from './stepHost.js';
 import { Suspensions } from './suspensions.js';
 import { TimerQueue } from './timers.js';
 import { handOver, resolveAll } from './waiters.js';
@@ -78,6 +73,8 @@ export class Engine implements EngineControl {
   private readonly inbox: Inbox;
   private readonly creation: RunCreation;
   private readonly claims: ClaimedRuns;
+  private readonly steering: Steering;
+  private readonly results: RunResults;
   private cluster: ClusterPort | undefined;
   private closed = false;
 
@@ -199,6 +196,16 @@ export class Engine implements EngineControl {
         inboxFailed: (error, batch) => this.inbox.failed(error, batch),
       },
     );
+    this.results = new RunResults(this.store, this.runs, this.registry, this.dispatcher, this.lifecycle, this.ending, {
+      cluster: clusterOf,
+      activeRun: (runId) => this.activeRun(runId),
+      isClosed: () => this.closed,
+    });
+    this.steering = new Steering(this.store, this.queue, this.lifecycle, this.ending, clusterOf, {
+      activeRun: (runId) => this.activeRun(runId),
+      waitFor: (runId, untilSettled) => this.waitFor(runId, untilSettled),
+      storedResult: (rec) => this.storedResult(rec),
+    });
     this.inbox = new Inbox(store, this.queue, this.runs, this.registry, {
       addRun: (spec) => this.lifecycle.addRun(spec),
       assertOpen: () => this.assertOpen(),
@@ -330,43 +337,8 @@ export class Engine implements EngineControl {
   // Results
 
   /** Resolves when the run ends (`untilSettled`: or pauses). */
-  async waitFor(runId: string, untilSettled: boolean): Promise<ExecutionResult> {
-    const run = this.runs.get(runId);
-    if (run) return this.waitInMemory(run, untilSettled);
-    if (this.cluster) return this.waitElsewhere(runId, untilSettled);
-    const rec = await this.store.getRun(runId);
-    if (!rec) throw new RunNotFoundError(runId);
-    const again = this.runs.get(runId);
-    if (again) return this.waitInMemory(again, untilSettled);
-    if (isTerminalRun(rec.status) || (untilSettled && rec.status === 'paused')) return this.storedResult(rec);
-    if (!this.registry.has(rec.workflow)) throw new WorkflowNotRegisteredError(rec.workflow, this.registry.names());
-    if (rec.wakeAt !== null && rec.wakeAt > Date.now()) {
-      // Asleep: wait for it where it will be loaded, without loading it now.
-      const parked = this.runs.parkedWaiters(runId);
-      return new Promise((resolve) => (untilSettled ? parked.settle : parked.done).push(resolve));
-    }
-    // Unfinished but not in memory (a paused run, or one another executor left): load it.
-    const loaded = await this.activeRun(runId);
-    if (!loaded) return this.storedResult(rec);
-    if (loaded.rec.status !== 'paused') {
-      this.lifecycle.continueRun(loaded);
-      this.dispatcher.pump();
-    }
-    return this.waitInMemory(loaded, untilSettled);
-  }
-
-  private waitInMemory(run: ActiveRun, untilSettled: boolean): Promise<ExecutionResult> {
-    if (untilSettled && run.rec.status === 'paused' && run.running === 0) {
-      return Promise.resolve(this.ending.resultOf(run));
-    }
-    return new Promise((resolve) => (untilSettled ? run.waiters.settle : run.waiters.done).push(resolve));
-  }
-
-  /** Waits for a run another process runs (or will claim): its end arrives as a notification. */
-  private async waitElsewhere(runId: string, untilSettled: boolean): Promise<ExecutionResult> {
-    const rec = await (this.cluster as ClusterPort).waitUntilSettled(runId, untilSettled);
-    if (!rec) throw new RunNotFoundError(runId);
-    return readResultPatiently(this.store, rec, () => this.closed);
+  waitFor(runId: string, untilSettled: boolean): Promise<ExecutionResult> {
+    return this.results.waitFor(runId, untilSettled);
   }
 
   storedResult(rec: RunRecord): Promise<ExecutionResult> {
@@ -390,71 +362,23 @@ export class Engine implements EngineControl {
   // ---------------------------------------------------------------------------------------------
   // Pause, resume, cancel
 
-  async pause(runId: string): Promise<ExecutionResult> {
-    const run = await this.activeRun(runId);
-    if (!run) {
-      const rec = await this.store.getRun(runId);
-      const steerable = rec && (rec.status === 'running' || rec.status === 'waiting' || rec.status === 'queued');
-      if (this.cluster && rec && (steerable || rec.status === 'paused')) {
-        if (rec.status !== 'paused') await this.requestControl(runId, 'pause', null);
-        return this.waitFor(runId, true);
-      }
-      throw new InvalidStateError(runId, rec?.status ?? 'unknown', 'pause');
-    }
-    if (run.rec.status === 'paused') return this.waitFor(runId, true);
-    if (!isActive(run) && run.rec.status !== 'queued') {
-      throw new InvalidStateError(runId, run.rec.status, 'pause');
-    }
-    this.lifecycle.applyPause(run);
-    // Durable before visible: the caller sees the run paused once the store says so.
-    await this.queue.flushed();
-    return this.waitFor(runId, true);
+  pause(runId: string): Promise<ExecutionResult> {
+    return this.steering.pause(runId);
   }
 
-  async resume(runId: string): Promise<void> {
-    const run = await this.activeRun(runId);
-    if (run?.rec.status !== 'paused') {
-      const status = run?.rec.status ?? (await this.store.getRun(runId))?.status ?? 'unknown';
-      if (this.cluster && !run && status === 'paused') return this.requestControl(runId, 'resume', null);
-      throw new InvalidStateError(runId, status, 'resume');
-    }
-    this.lifecycle.applyResume(run);
-    await this.queue.flushed();
+  resume(runId: string): Promise<void> {
+    return this.steering.resume(runId);
   }
 
-  async cancel(runId: string, reason?: string): Promise<ExecutionResult> {
-    const run = await this.activeRun(runId);
-    if (!run) {
-      const rec = await this.store.getRun(runId);
-      if (!rec) throw new RunNotFoundError(runId);
-      if (this.cluster && !isTerminalRun(rec.status)) {
-        // A run no worker has started yet is cancelled here and now: it may be waiting for a
-        // worker with its version, or for a concurrency slot, and then no owner would come.
-        const error = JSON.stringify(serializeError(new RunCancelledError(runId, reason)));
-        if (!(rec.status === 'queued' && (await this.cluster.cancelUnstarted(runId, error)))) {
-          await this.requestControl(runId, 'cancel', reason ?? null);
-        }
-        return this.waitFor(runId, false);
-      }
-      return this.storedResult(rec);
-    }
-    if (!isTerminalRun(run.rec.status)) {
-      this.ending.finalize(run, 'cancelled', { error: serializeError(new RunCancelledError(runId, reason)) });
-    }
-    return this.waitFor(runId, false);
-  }
-
-  /** Asks the process that owns the run (or the next worker to claim it) to act on it. */
-  private async requestControl(runId: string, action: RunControl['action'], reason: string | null) {
-    this.queue.control({ runId, action, reason });
-    await this.queue.flushed();
+  cancel(runId: string, reason?: string): Promise<ExecutionResult> {
+    return this.steering.cancel(runId, reason);
   }
 
   /** A run that is not in memory must be cancelled (a child of a run that ended). */
   private cancelElsewhere(runId: string, reason: string): void {
     if (this.closed) return;
     if (this.cluster) this.queue.control({ runId, action: 'cancel', reason });
-    else this.cancel(runId, reason).catch(() => {});
+    else this.steering.cancel(runId, reason).catch(() => {});
   }
 
   /** Hands a run's callers over to the run `runId` as it goes on elsewhere (see waiters.handOver). */

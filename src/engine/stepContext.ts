@@ -12,12 +12,10 @@ import type {
   StepContext,
   WaitSpec,
 } from '../model/context.js';
-import { type Duration, durationMs } from '../model/durations.js';
+import type { Duration } from '../model/durations.js';
 import {
   ChildWorkflowError,
-  InvalidInputValueError,
   InvalidJoinError,
-  InvalidWaitError,
   InvalidWorkflowError,
   RemoteError,
   RunCancelledError,
@@ -26,51 +24,14 @@ import {
   StepEndedError,
 } from '../model/errors.js';
 import { canonicalJson, fromJson, toJson } from '../model/json.js';
-import { jsonSchemaOf, type StandardSchemaV1, validateInputSync } from '../model/schema.js';
-import { isTerminalRun, type RunRecord, type WaitRecord } from '../store/types.js';
+import { type StandardSchemaV1, validateInputSync } from '../model/schema.js';
+import { isTerminalRun } from '../store/types.js';
 import type { ChildEntry, JoinWaiter } from './children.js';
 import { ChildRegistry } from './children.js';
 import { hashText, newRunId } from './ids.js';
-import type { ExecutionResult } from './result.js';
-import {
-  type ActiveRun,
-  type ActiveStep,
-  type Continuation,
-  isCurrentAttempt,
-  type NewRunSpec,
-  type WorkflowPlan,
-} from './runState.js';
-import type { WaitRequest } from './suspensions.js';
-
-/** What a step's context needs from the engine: a narrow port, so the context never sees the engine. */
-export interface StepHost {
-  /** The engine's index from child run id to the registry of the step that spawned it. */
-  readonly childIndex: Map<string, ChildRegistry>;
-  /** The plan of a workflow given by object (registered on first use) or by name. */
-  planOf(workflow: SpawnableWorkflow | string): WorkflowPlan;
-  /** Creates a run in the current batch (synchronously, so a fan-out is one transaction). */
-  addRun(spec: NewRunSpec): RunRecord;
-  /** Cancels children a join no longer needs. */
-  cancelChildren(runIds: readonly string[], reason: string): void;
-  /** The step gives its slot back while it waits. */
-  suspend(run: ActiveRun, step: ActiveStep): void;
-  /** The step takes a slot back, ahead of new work: true once it has one, false if the attempt ended. */
-  resume(run: ActiveRun, step: ActiveStep, token: number, then: (outcome: boolean | Error) => void): void;
-  /** Waits for a run to end (for a handle used after the attempt that spawned it). */
-  waitForRun(runId: string): Promise<ExecutionResult>;
-  /** The settled wait of a wait group of the step, if it has one (a re-run finds it). */
-  settledWait(step: ActiveStep, group: string): WaitRecord | undefined;
-  /** An input's schema, so a value given for it is checked with the schema itself. */
-  rememberInputSchema(run: ActiveRun, step: ActiveStep, name: string, schema: StandardSchemaV1): void;
-  /** Suspends the step on the waits of one call; the continuation runs once the group settles. */
-  suspendOn(
-    run: ActiveRun,
-    step: ActiveStep,
-    group: string,
-    requests: readonly WaitRequest[],
-    continuation: Continuation,
-  ): void;
-}
+import { type ActiveRun, type ActiveStep, isCurrentAttempt, type WorkflowPlan } from './runState.js';
+import type { StepHost } from './stepHost.js';
+import { StepWaits } from './stepWaits.js';
 
 interface PreparedSpawn {
   plan: WorkflowPlan;
@@ -91,8 +52,7 @@ export class StepContextImpl implements StepContext<any, any> {
   private readonly token: number;
   /** Joins and `result()` calls of this attempt still waiting on children. */
   private waits = 0;
-  /** How many waits of each kind (and name) this invocation has made: the default wait identities. */
-  private readonly waitOrdinals = new Map<string, number>();
+  private stepWaits: StepWaits | undefined;
 
   constructor(
     private readonly host: StepHost,
@@ -274,65 +234,35 @@ export class StepContextImpl implements StepContext<any, any> {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Durable waits
+  // Durable waits (see stepWaits.ts)
 
   sleep(duration: Duration, options?: SleepOptions): Promise<void> {
-    return this.guard('sleep', () => {
-      const ms = durationMs(duration, `ctx.sleep in step "${this.stepName}"`);
-      return this.sleepAt(Date.now() + ms, options?.name);
-    });
+    return this.guard('sleep', () => this.waitCalls.sleep(duration, options));
   }
 
   sleepUntil(time: Date | number, options?: SleepOptions): Promise<void> {
-    return this.guard('sleepUntil', () => this.sleepAt(this.timeOf(time, 'sleepUntil'), options?.name));
+    return this.guard('sleepUntil', () => this.waitCalls.sleepUntil(time, options));
   }
 
-  waitForEvent<T = unknown>(name: string, options: EventWaitOptions = {}): Promise<T | null> {
-    return this.guard('waitForEvent', async () => {
-      const key = options.name !== undefined ? `event:${name}:${options.name}` : this.ordinalKey(`event:${name}`);
-      const wait = await this.durable(key, [this.eventRequest(key, name, options, options.timeout)]);
-      return wait.status === 'timed_out' ? null : (eventPayload(wait) as T);
-    });
+  waitForEvent<T = unknown>(name: string, options?: EventWaitOptions): Promise<T | null> {
+    return this.guard('waitForEvent', () => this.waitCalls.waitForEvent<T>(name, options));
   }
 
   waitForInput<S extends StandardSchemaV1 | undefined = undefined>(
     name: string,
-    options: InputWaitOptions<S> = {},
+    options?: InputWaitOptions<S>,
   ): Promise<(S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown) | null> {
-    return this.guard('waitForInput', async () => {
-      const key = this.ordinalKey(`input:${name}`);
-      const wait = await this.durable(key, [this.inputRequest(key, name, options, options.timeout)]);
-      if (wait.status === 'timed_out') return null;
-      return (await this.parseInput(name, wait, options.schema)) as never;
-    });
+    return this.guard('waitForInput', () => this.waitCalls.waitForInput(name, options));
   }
 
   waitForFirst<W extends Record<string, WaitSpec>>(waits: W): Promise<{ name: keyof W & string; value: unknown }> {
-    return this.guard('waitForFirst', async () => {
-      const labels = Object.keys(waits);
-      if (labels.length === 0) throw new InvalidWaitError(this.stepName, 'waitForFirst needs at least one wait.');
-      const group = this.ordinalKey('first');
-      const specs = new Map<string, WaitSpec>();
-      const requests = labels.map((label) => {
-        const spec = waits[label] as WaitSpec;
-        const key = `${group}/${label}`;
-        specs.set(key, spec);
-        if ('sleep' in spec) return sleepRequest(key, Date.now() + durationMs(spec.sleep, `waitForFirst "${label}"`));
-        if ('sleepUntil' in spec) return sleepRequest(key, this.timeOf(spec.sleepUntil, `waitForFirst "${label}"`));
-        if ('event' in spec) return this.eventRequest(key, spec.event, spec, undefined);
-        if ('input' in spec) return this.inputRequest(key, spec.input, spec, undefined);
-        throw new InvalidWaitError(
-          this.stepName,
-          `waitForFirst "${label}" is not a sleep, sleepUntil, event or input wait.`,
-        );
-      });
-      const wait = await this.durable(group, requests);
-      const spec = specs.get(wait.key) as WaitSpec;
-      const name = wait.key.slice(group.length + 1) as keyof W & string;
-      if ('event' in spec) return { name, value: eventPayload(wait) };
-      if ('input' in spec) return { name, value: await this.parseInput(spec.input, wait, spec.schema) };
-      return { name, value: undefined };
-    });
+    return this.guard('waitForFirst', () => this.waitCalls.waitForFirst(waits));
+  }
+
+  /** The wait calls of this attempt's invocation, made on first use. */
+  private get waitCalls(): StepWaits {
+    this.stepWaits ??= new StepWaits(this.host, this.run, this.step, this.token, this.attempt);
+    return this.stepWaits;
   }
 
   /** Runs a wait call, turning what it refuses into a rejection (a wait call answers with a promise). */
@@ -343,123 +273,6 @@ export class StepContextImpl implements StepContext<any, any> {
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-
-  private async sleepAt(dueAt: number, name: string | undefined): Promise<void> {
-    const key = name !== undefined ? `sleep:${name}` : this.ordinalKey('sleep');
-    await this.durable(key, [sleepRequest(key, dueAt)]);
-  }
-
-  /** The settled wait of a call, at once on a re-run, or once the step has waited for it. */
-  private durable(group: string, requests: readonly WaitRequest[]): Promise<WaitRecord> {
-    const settled = this.host.settledWait(this.step, group);
-    if (settled?.status === 'cancelled') {
-      return Promise.reject(new StepEndedError(this.runId, this.stepName, this.attempt, `wait "${group}"`));
-    }
-    if (settled) return Promise.resolve(settled);
-    return new Promise((resolve, reject) =>
-      this.host.suspendOn(this.run, this.step, group, requests, { token: this.token, resolve, reject }),
-    );
-  }
-
-  private ordinalKey(prefix: string): string {
-    const n = this.waitOrdinals.get(prefix) ?? 0;
-    this.waitOrdinals.set(prefix, n + 1);
-    return `${prefix}#${n}`;
-  }
-
-  private timeOf(time: Date | number, what: string): number {
-    const at = time instanceof Date ? time.getTime() : time;
-    if (typeof at !== 'number' || !Number.isFinite(at)) {
-      throw new InvalidWaitError(this.stepName, `${what} needs a Date or epoch milliseconds, got ${String(time)}.`);
-    }
-    return at;
-  }
-
-  private eventRequest(
-    key: string,
-    name: string,
-    options: Pick<EventWaitOptions, 'match' | 'lookback'>,
-    timeout: Duration | undefined,
-  ): WaitRequest {
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new InvalidWaitError(this.stepName, 'an event wait needs the event name, a non-empty string.');
-    }
-    const now = Date.now();
-    const match = options.match;
-    if (match !== undefined && typeof match !== 'string' && (match === null || typeof match !== 'object')) {
-      throw new InvalidWaitError(
-        this.stepName,
-        `\`match\` is an event key (a string) or payload fields (an object), got ${String(match)}.`,
-      );
-    }
-    return {
-      key,
-      kind: 'event',
-      dueAt: timeout === undefined ? null : now + durationMs(timeout, `the timeout of waitForEvent("${name}")`),
-      name,
-      eventKey: typeof match === 'string' ? match : null,
-      match:
-        match !== undefined && typeof match === 'object' ? toJson(match, `The match of waitForEvent("${name}")`) : null,
-      since:
-        options.lookback === undefined
-          ? this.run.rec.createdAt
-          : now - durationMs(options.lookback, `the lookback of waitForEvent("${name}")`),
-      afterSeq: this.lastEventSeq(name),
-      request: null,
-    };
-  }
-
-  private inputRequest(
-    key: string,
-    name: string,
-    options: Pick<InputWaitOptions<StandardSchemaV1 | undefined>, 'schema' | 'payload'>,
-    timeout: Duration | undefined,
-  ): WaitRequest {
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new InvalidWaitError(this.stepName, 'an input needs a name, a non-empty string.');
-    }
-    if (options.schema) this.host.rememberInputSchema(this.run, this.step, name, options.schema);
-    const schema = jsonSchemaOf(options.schema);
-    const request = toJson(
-      { payload: options.payload ?? null, ...(schema ? { schema } : {}) },
-      `The request of input "${name}"`,
-    );
-    return {
-      key,
-      kind: 'input',
-      dueAt: timeout === undefined ? null : Date.now() + durationMs(timeout, `the timeout of waitForInput("${name}")`),
-      name,
-      eventKey: null,
-      match: null,
-      since: null,
-      afterSeq: null,
-      request,
-    };
-  }
-
-  /**
-   * The inbox seq of the last event of this name the step received: a later wait of the step takes
-   * only events after it, so each of the step's waits for an event gets its own.
-   */
-  private lastEventSeq(name: string): number | null {
-    let last: number | null = null;
-    for (const wait of this.step.waits.values()) {
-      if (wait.kind !== 'event' || wait.name !== name || wait.status !== 'resolved') continue;
-      const seq = (fromJson(wait.value) as { seq?: number } | undefined)?.seq;
-      if (typeof seq === 'number' && (last === null || seq > last)) last = seq;
-    }
-    return last;
-  }
-
-  /** The value a person gave, checked by the call's schema (which may transform it). */
-  private async parseInput(name: string, wait: WaitRecord, schema: StandardSchemaV1 | undefined): Promise<unknown> {
-    const value = fromJson(wait.value);
-    if (!schema) return value;
-    let result = schema['~standard'].validate(value);
-    if (result instanceof Promise) result = await result;
-    if (result.issues) throw new InvalidInputValueError(this.runId, name, result.issues);
-    return result.value;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -638,25 +451,6 @@ export class StepContextImpl implements StepContext<any, any> {
   private assertCurrent(call: string): void {
     if (!this.isCurrent()) throw new StepEndedError(this.runId, this.stepName, this.attempt, call);
   }
-}
-
-function sleepRequest(key: string, dueAt: number): WaitRequest {
-  return {
-    key,
-    kind: 'sleep',
-    dueAt,
-    name: null,
-    eventKey: null,
-    match: null,
-    since: null,
-    afterSeq: null,
-    request: null,
-  };
-}
-
-/** The payload of the event that resolved an event wait. */
-function eventPayload(wait: WaitRecord): unknown {
-  return (fromJson(wait.value) as { payload?: unknown } | undefined)?.payload ?? null;
 }
 
 function isFinished(e: ChildEntry): boolean {

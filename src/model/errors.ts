@@ -422,6 +422,42 @@ export class RunEndedElsewhereError extends BraidError {
   }
 }
 
+/** A page cursor Braid did not write (or that was changed). */
+export class InvalidCursorError extends BraidError {
+  readonly code = 'invalid_cursor';
+  constructor(readonly cursor: string) {
+    super(
+      `Invalid runs cursor "${cursor}". Pass the nextCursor of a previous page unchanged, or omit it to start over.`,
+    );
+  }
+}
+
+/** A store used before `open()` (or after `close()`). */
+export class StoreNotOpenError extends BraidError {
+  readonly code = 'store_not_open';
+  constructor(readonly where: string) {
+    super(
+      `The store ${where} is not open. Call \`await store.open()\` before using it (the executor does it on first use).`,
+    );
+  }
+}
+
+/** A migration that failed: the database is left at the version before it. */
+export class StoreMigrationError extends BraidError {
+  readonly code = 'store_migration_failed';
+  constructor(
+    readonly where: string,
+    readonly migration: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Braid's migration ${migration} failed on ${where}: ${(options?.cause as Error)?.message ?? 'unknown error'}. ` +
+        'The database is left at the version before it; fix the cause (permissions, disk space) and start again.',
+      options,
+    );
+  }
+}
+
 /** A length of time Braid cannot read: `ctx.sleep('soon')`, a negative timeout, NaN. */
 export class InvalidDurationError extends BraidError {
   readonly code = 'invalid_duration';

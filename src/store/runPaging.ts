@@ -1,3 +1,4 @@
+import { InvalidCursorError } from '../model/errors.js';
 /**
  * Paging rules every store shares for `listRuns`, so a cursor means the same thing everywhere:
  * keyset pagination on (createdAt, id), with the position encoded as an opaque base64url string.
@@ -33,9 +34,7 @@ export function decodeRunCursor(text: string): RunCursor {
     !Number.isFinite(parsed[0]) ||
     typeof parsed[1] !== 'string'
   ) {
-    throw new TypeError(
-      `Invalid runs cursor "${text}". Pass the nextCursor of a previous page unchanged, or omit it to start over.`,
-    );
+    throw new InvalidCursorError(text);
   }
   return { createdAt: parsed[0], id: parsed[1] };
 }

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { WorkflowExecutor } from '../../executor/workflowExecutor.js';
-import { InvalidStateError, RunNotFoundError } from '../../model/errors.js';
+import { InvalidCursorError, InvalidStateError, RunNotFoundError } from '../../model/errors.js';
 import type { Store } from '../../store/store.js';
 import { isTerminalRun, type RunFilter, type RunPage, type RunRecord } from '../../store/types.js';
 import type { ServerDeps } from '../deps.js';
@@ -191,7 +191,7 @@ async function listRunPage(store: Store, filter: RunFilter): Promise<RunPage> {
   try {
     return await store.listRuns(filter);
   } catch (error) {
-    if (filter.cursor !== undefined && error instanceof TypeError) {
+    if (filter.cursor !== undefined && error instanceof InvalidCursorError) {
       throw new ApiError(400, 'invalid_cursor', error.message, [{ path: ['cursor'], message: error.message }]);
     }
     throw error;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { StoreMigrationRequiredError, StoreVersionError } from '../../model/errors.js';
+import { StoreMigrationError, StoreMigrationRequiredError, StoreVersionError } from '../../model/errors.js';
 import { findMigrationsDir, loadMigrationFiles, type Migration } from '../migrationFiles.js';
 import { redactConnectionString } from './connectionString.js';
 import { connectPool } from './connectPool.js';
@@ -92,12 +92,7 @@ async function applyPending(
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
-      throw new Error(
-        `Braid's PostgreSQL migration ${migration.name} failed on ${where}: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
+      throw new StoreMigrationError(where, migration.name, { cause: error });
     }
     applied.push({ version: migration.version, name: migration.name });
   }

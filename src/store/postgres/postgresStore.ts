@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { StoreNotOpenError } from '../../model/errors.js';
 import type { Coordination } from '../coordination.js';
 import { eventPageSize } from '../runPaging.js';
 import type { CommitResult, Store } from '../store.js';
@@ -207,7 +208,7 @@ export class PostgresStore implements Store {
 
   private use(): pg.Pool {
     if (!this.opened) {
-      throw new Error(`The store ${this.description} is not open. Call \`await store.open()\` before using it.`);
+      throw new StoreNotOpenError(this.description);
     }
     return this.opened;
   }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { StoreNotOpenError } from '../../model/errors.js';
 import { eventPageSize } from '../runPaging.js';
 import type { CommitResult, Store } from '../store.js';
 import type {
@@ -193,7 +194,7 @@ export class SqliteStore implements Store {
 
   private use(): Opened {
     if (!this.opened) {
-      throw new Error(`The store ${this.description} is not open. Call \`await store.open()\` before using it.`);
+      throw new StoreNotOpenError(this.description);
     }
     return this.opened;
   }
