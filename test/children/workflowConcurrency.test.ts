@@ -29,12 +29,18 @@ describe('maxRuns', () => {
     let active = 0;
     let maxActive = 0;
     const startOrder: number[] = [];
+    // The first runs wait until all six are started, so the count below does not depend on timing.
+    let release!: () => void;
+    const started = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const limited = workflow('limited', { input: z.object({ i: z.number() }), maxRuns: 2 }).step(
       'work',
       async (ctx) => {
         startOrder.push(ctx.input.i);
         active++;
         maxActive = Math.max(maxActive, active);
+        await started;
         await sleep(15);
         active--;
         return ctx.input.i;
@@ -43,6 +49,7 @@ describe('maxRuns', () => {
     const handles = [];
     for (let i = 0; i < 6; i++) handles.push(await ex.start(limited, { i }));
     expect(await ex.store.countRuns({ workflow: 'limited' })).toEqual({ running: 2, queued: 4 });
+    release();
     const results = await Promise.all(handles.map((h) => h.result()));
     expect(results.map((r) => r.output)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(maxActive).toBe(2);
