@@ -4,16 +4,19 @@ import {
   type CacheEntry,
   type EventRecord,
   emptyBatch,
+  type InboxEvent,
   type RunRecord,
   type RunStatus,
   type RunUpdate,
   type StepRecord,
+  type WaitRecord,
   type WriteBatch,
 } from '../../src/store/types.js';
+import { eventValue } from '../../src/store/waitMatching.js';
 
 /**
  * The contract every Store must meet, run against each implementation (memoryStore.test.ts,
- * sqliteStore.test.ts). A store that passes can back the engine.
+ * sqliteStore.test.ts, postgresStore.test.ts). A store that passes can back the engine.
  */
 export function describeStoreConformance(
   name: string,
@@ -629,6 +632,320 @@ export function describeStoreConformance(
       });
     });
 
+    describe('waits', () => {
+      const paid = (overrides: Partial<InboxEvent> = {}): InboxEvent => ({
+        name: 'order.paid',
+        key: null,
+        payload: '{"order":{"id":7},"amount":10}',
+        idempotencyKey: null,
+        createdAt: 1_700_000_000_500,
+        ...overrides,
+      });
+      const runIdsOf = (waits: readonly WaitRecord[] | undefined) =>
+        (waits ?? []).map((w) => `${w.runId}/${w.step}/${w.key}:${w.status}`).sort();
+
+      it('upserts a wait by (run, step, key) and reads a run’s waits in creation order', async () => {
+        const input = makeWait({
+          runId: 'r',
+          step: 'ask',
+          key: 'input:approval#0',
+          kind: 'input',
+          name: 'approval',
+          request: '{"payload":{"amount":10},"schema":{"type":"boolean"}}',
+          dueAt: 1_700_000_900_000,
+          createdAt: 20,
+        });
+        const event = makeWait({
+          runId: 'r',
+          step: 'hear',
+          key: 'event:order.paid#0',
+          kind: 'event',
+          name: 'order.paid',
+          eventKey: 'k',
+          match: '{"order.id":7}',
+          since: 5,
+          createdAt: 10,
+        });
+        const sleep = makeWait({ runId: 'r', step: 'ask', key: 'sleep#0', dueAt: 1_700_000_100_000, createdAt: 20 });
+        const other = makeWait({ runId: 'other', step: 'ask', key: 'sleep#0' });
+        expect(await commit({ waits: [input, event, sleep, other] })).toEqual({ duplicateRunIds: [] });
+        expect(await store.getWaits('r')).toEqual([event, input, sleep]);
+
+        // Written again while pending: the same row, with what changed.
+        const later = { ...sleep, dueAt: 1_700_000_200_000 };
+        expect(await commit({ waits: [later] })).toEqual({ duplicateRunIds: [] });
+        expect(await store.getWaits('r')).toEqual([event, input, later]);
+        expect(await store.getWaits('other')).toEqual([other]);
+        expect(await store.getWaits('nope')).toEqual([]);
+      });
+
+      it('never changes a settled wait again: the commit returns the stored one in settledWaits', async () => {
+        const pending = makeWait({
+          runId: 'r',
+          step: 's',
+          key: 'event:order.paid#0',
+          kind: 'event',
+          name: 'order.paid',
+        });
+        const resolved = { ...pending, status: 'resolved' as const, value: '{"first":true}', resolvedAt: 50 };
+        // The engine settling a pending wait itself lands, and is not reported back.
+        await commit({ waits: [pending] });
+        expect(await commit({ waits: [resolved] })).toEqual({ duplicateRunIds: [] });
+        // A later write of any outcome loses: the first one stands.
+        for (const late of [
+          { ...pending, status: 'timed_out' as const, resolvedAt: 60 },
+          { ...pending, status: 'cancelled' as const, resolvedAt: 60 },
+          pending,
+        ]) {
+          const result = await commit({ waits: [late] });
+          expect(result.settledWaits).toEqual([resolved]);
+          expect(await store.getWaits('r')).toEqual([resolved]);
+        }
+      });
+
+      it('an event resolves the pending waits it matches (name, key, fields, since) in the commit that records it, cancels the rest of their group, and wakes a sleeping run', async () => {
+        await commit({
+          newRuns: [
+            makeRun({ id: 'asleep', status: 'waiting', wakeAt: 8_000_000_000_000 }),
+            makeRun({ id: 'awake', status: 'waiting' }),
+          ],
+        });
+        const first = makeWait({
+          runId: 'asleep',
+          step: 's',
+          key: 'first#0/paid',
+          group: 'first#0',
+          kind: 'event',
+          name: 'order.paid',
+          match: '{"order.id":7}',
+        });
+        const loser = makeWait({
+          runId: 'asleep',
+          step: 's',
+          key: 'first#0/later',
+          group: 'first#0',
+          kind: 'sleep',
+          dueAt: 8_000_000_000_000,
+        });
+        const keyed = makeWait({
+          runId: 'awake',
+          step: 's',
+          key: 'event:order.paid#0',
+          kind: 'event',
+          name: 'order.paid',
+          eventKey: 'k1',
+        });
+        const otherKey = makeWait({
+          runId: 'awake',
+          step: 't',
+          key: 'event:order.paid#0',
+          kind: 'event',
+          name: 'order.paid',
+          eventKey: 'k2',
+        });
+        const otherField = makeWait({
+          runId: 'awake',
+          step: 'u',
+          key: 'event:order.paid#0',
+          kind: 'event',
+          name: 'order.paid',
+          match: '{"order":{"id":8}}',
+        });
+        const tooLate = makeWait({
+          runId: 'awake',
+          step: 'v',
+          key: 'event:order.paid#0',
+          kind: 'event',
+          name: 'order.paid',
+          since: 1_700_000_000_501,
+        });
+        const otherName = makeWait({
+          runId: 'awake',
+          step: 'w',
+          key: 'event:order.shipped#0',
+          kind: 'event',
+          name: 'order.shipped',
+        });
+        const waits = [first, loser, keyed, otherKey, otherField, tooLate, otherName];
+        expect(await commit({ waits })).toEqual({ duplicateRunIds: [] });
+
+        const before = Date.now();
+        const event = paid({ key: 'k1' });
+        const result = await commit({ inbox: [event] });
+        const after = Date.now();
+        expect(typeof event.seq).toBe('number');
+        const value = eventValue(event);
+        expect(JSON.parse(value)).toMatchObject({
+          name: 'order.paid',
+          key: 'k1',
+          seq: event.seq,
+          payload: { amount: 10 },
+        });
+        expect(runIdsOf(result.settledWaits)).toEqual([
+          'asleep/s/first#0/later:cancelled',
+          'asleep/s/first#0/paid:resolved',
+          'awake/s/event:order.paid#0:resolved',
+        ]);
+        for (const w of result.settledWaits ?? []) {
+          expect(w.resolvedAt).toBeGreaterThanOrEqual(before - 1000);
+          expect(w.resolvedAt).toBeLessThanOrEqual(after + 1000);
+          expect(w.value).toBe(w.status === 'resolved' ? value : null);
+        }
+        expect(result.duplicateEvents).toBeUndefined();
+        const stored = [...(await store.getWaits('asleep')), ...(await store.getWaits('awake'))];
+        expect(runIdsOf(stored.filter((w) => w.status !== 'pending'))).toEqual(runIdsOf(result.settledWaits));
+        expect(stored.find((w) => w.key === 'first#0/paid' && w.runId === 'asleep')).toEqual(
+          result.settledWaits?.find((w) => w.key === 'first#0/paid'),
+        );
+
+        // The run asleep in the store is due now; the one in memory (no wakeAt) is left as it is.
+        const woken = (await store.getRun('asleep'))?.wakeAt as number;
+        expect(woken).toBeGreaterThanOrEqual(before - 1000);
+        expect(woken).toBeLessThanOrEqual(Date.now() + 1000);
+        expect((await store.getRun('awake'))?.wakeAt).toBeNull();
+
+        // Each waiter once: the same event again resolves nothing more.
+        const again = await commit({ inbox: [paid({ key: 'k1' })] });
+        expect(again.settledWaits).toBeUndefined();
+        expect(await store.listInbox({})).toHaveLength(2);
+      });
+
+      it('one event resolves every waiter it matches, on any run', async () => {
+        const waiters = Array.from({ length: 5 }, (_, i) =>
+          makeWait({ runId: `r${i}`, step: 's', key: 'event:order.paid#0', kind: 'event', name: 'order.paid' }),
+        );
+        await commit({ waits: waiters });
+        const result = await commit({ inbox: [paid()] });
+        expect(runIdsOf(result.settledWaits)).toEqual(waiters.map((w) => `${w.runId}/s/event:order.paid#0:resolved`));
+      });
+
+      it('a new pending event wait finds an event already in the inbox (lookback) in its own commit', async () => {
+        const early = paid({ key: 'k', createdAt: 100 });
+        const late = paid({ key: 'k', createdAt: 200, payload: '{"n":2}' });
+        await commit({ inbox: [early] });
+        await commit({ inbox: [late, paid({ key: 'other', createdAt: 300 })] });
+        const wait = (step: string, since: number) =>
+          makeWait({
+            runId: 'r',
+            step,
+            key: 'event:order.paid#0',
+            kind: 'event',
+            name: 'order.paid',
+            eventKey: 'k',
+            since,
+          });
+        const result = await commit({ waits: [wait('all', 50), wait('recent', 150), wait('future', 250)] });
+        const byStep = new Map((result.settledWaits ?? []).map((w) => [w.step, w]));
+        expect([...byStep.keys()].sort()).toEqual(['all', 'recent']);
+        // The oldest event the look-back allows.
+        expect(byStep.get('all')).toMatchObject({ status: 'resolved', value: eventValue(early) });
+        expect(byStep.get('recent')).toMatchObject({ status: 'resolved', value: eventValue(late) });
+        expect((await store.getWaits('r')).map((w) => `${w.step}:${w.status}`)).toEqual([
+          'all:resolved',
+          'future:pending',
+          'recent:resolved',
+        ]);
+
+        // A wait and its event in one batch find each other too.
+        const both = await commit({
+          waits: [makeWait({ runId: 'r2', step: 's', key: 'event:x#0', kind: 'event', name: 'x' })],
+          inbox: [paid({ name: 'x' })],
+        });
+        expect(runIdsOf(both.settledWaits)).toEqual(['r2/s/event:x#0:resolved']);
+      });
+
+      it('an event whose idempotency key is already recorded delivers nothing: duplicateEvents, with its seq', async () => {
+        const first = paid({ idempotencyKey: 'once' });
+        await commit({ inbox: [first] });
+        await commit({
+          waits: [
+            makeWait({
+              runId: 'r',
+              step: 's',
+              key: 'event:order.paid#0',
+              kind: 'event',
+              name: 'order.paid',
+              since: 1_700_000_000_501,
+            }),
+          ],
+        });
+        const again = paid({ idempotencyKey: 'once', createdAt: 1_700_000_000_900 });
+        const twiceInOne = paid({ idempotencyKey: 'twice', createdAt: 1_700_000_000_900 });
+        const twiceAgain = paid({ idempotencyKey: 'twice', createdAt: 1_700_000_000_900 });
+        const result = await commit({ inbox: [again, twiceInOne, twiceAgain] });
+        expect(result.duplicateEvents).toHaveLength(2);
+        expect(result.duplicateEvents?.[0]).toBe(again);
+        expect(result.duplicateEvents?.[1]).toBe(twiceAgain);
+        expect(again.seq).toBe(first.seq);
+        expect(twiceAgain.seq).toBe(twiceInOne.seq);
+        // Only the new event was delivered, once.
+        expect(result.settledWaits?.map((w) => JSON.parse(w.value as string).seq)).toEqual([twiceInOne.seq]);
+        expect((await store.listInbox({})).map((e) => e.idempotencyKey)).toEqual(['twice', 'once']);
+      });
+
+      it('an input resolves the oldest pending input of that name on its run, or comes back in unmatchedInputs', async () => {
+        const ask = (step: string, createdAt: number, name = 'approval') =>
+          makeWait({
+            runId: 'r',
+            step,
+            key: `input:${name}#0`,
+            kind: 'input',
+            name,
+            createdAt,
+            request: '{"payload":null}',
+          });
+        const older = ask('b', 10);
+        const newer = ask('a', 20);
+        await commit({ waits: [newer, older, ask('c', 5, 'other')] });
+        const first = { runId: 'r', name: 'approval', value: '{"ok":true}', at: 1_700_000_000_700 };
+        const second = { runId: 'r', name: 'approval', value: '{"ok":false}', at: 1_700_000_000_800 };
+        const third = { runId: 'r', name: 'approval', value: '1', at: 1_700_000_000_900 };
+        const unknown = { runId: 'ghost', name: 'approval', value: '1', at: 1_700_000_000_900 };
+        const result = await commit({ inputs: [first, second, third, unknown] });
+        expect(result.settledWaits).toEqual([
+          { ...older, status: 'resolved', value: '{"ok":true}', resolvedAt: first.at },
+          { ...newer, status: 'resolved', value: '{"ok":false}', resolvedAt: second.at },
+        ]);
+        expect(result.unmatchedInputs).toHaveLength(2);
+        expect(result.unmatchedInputs?.[0]).toBe(third);
+        expect(result.unmatchedInputs?.[1]).toBe(unknown);
+        expect((await store.getWaits('r')).map((w) => `${w.step}:${w.status}`)).toEqual([
+          'c:pending',
+          'b:resolved',
+          'a:resolved',
+        ]);
+      });
+
+      it('lists the inbox newest first, optionally of one name, with a limit', async () => {
+        const events = [
+          paid({ createdAt: 1 }),
+          paid({ name: 'other', createdAt: 2 }),
+          paid({ key: 'k', createdAt: 3 }),
+        ];
+        await commit({ inbox: events });
+        const all = await store.listInbox({});
+        expect(all).toEqual([...events].reverse());
+        expect(all.map((e) => e.seq)).toEqual([events[2]!.seq, events[1]!.seq, events[0]!.seq]);
+        expect(await store.listInbox({ name: 'order.paid' })).toEqual([events[2], events[0]]);
+        expect(await store.listInbox({ limit: 1 })).toEqual([events[2]]);
+        expect(await store.listInbox({ name: 'nothing' })).toEqual([]);
+      });
+
+      it('the waits of a run that had ended do not land', async () => {
+        const over = makeRun({ id: 'over', status: 'cancelled', finishedAt: 5 });
+        await commit({ newRuns: [over, makeRun({ id: 'live', status: 'running' })] });
+        const late = makeWait({ runId: 'over', step: 's', key: 'sleep#0', dueAt: 100 });
+        const fine = makeWait({ runId: 'live', step: 's', key: 'sleep#0', dueAt: 100 });
+        const result = await commit({
+          runUpdates: [{ ...updateOf(over), status: 'running' }],
+          waits: [late, fine],
+        });
+        expect(result).toEqual({ duplicateRunIds: [], staleRunIds: ['over'] });
+        expect(await store.getWaits('over')).toEqual([]);
+        expect(await store.getWaits('live')).toEqual([fine]);
+      });
+    });
+
     describe('scale', () => {
       it('commits 10,000 child runs in one batch and reads them back in spawn order', async () => {
         const parent = makeRun({ id: 'big-parent', status: 'running' });
@@ -697,6 +1014,29 @@ function updateOf(run: RunRecord): RunUpdate {
   const { id, status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq, wakeAt, pausedAt } =
     run;
   return { id, status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq, wakeAt, pausedAt };
+}
+
+/** A pending sleep of step `s` of run `r`; tests override what they check. */
+function makeWait(overrides: Partial<WaitRecord> = {}): WaitRecord {
+  const key = overrides.key ?? 'sleep#0';
+  return {
+    runId: 'r',
+    step: 's',
+    key,
+    group: key,
+    kind: 'sleep',
+    status: 'pending',
+    dueAt: null,
+    name: null,
+    eventKey: null,
+    match: null,
+    since: null,
+    request: null,
+    value: null,
+    createdAt: 1_700_000_000_000,
+    resolvedAt: null,
+    ...overrides,
+  };
 }
 
 function makeStep(overrides: Partial<StepRecord> & Pick<StepRecord, 'runId' | 'name'>): StepRecord {

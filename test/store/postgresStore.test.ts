@@ -30,7 +30,9 @@ afterAll(async () => {
 
 describeStoreConformance('PostgresStore', async () => {
   await withClient(shared.url, (client) =>
-    client.query('TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphore_holders'),
+    client.query(
+      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphore_holders, braid.waits, braid.inbox',
+    ),
   );
   return { store: new PostgresStore({ connectionString: shared.url }), cleanup: async () => {} };
 });
@@ -146,7 +148,7 @@ describe('PostgresStore scale-out writes', () => {
     admin = new pg.Client({ connectionString: shared.url });
     await admin.connect();
     await admin.query(
-      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphores, braid.semaphore_holders',
+      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphores, braid.semaphore_holders, braid.waits, braid.inbox',
     );
     store = new PostgresStore({ connectionString: shared.url });
     await store.open();

@@ -51,11 +51,14 @@ export function prepareSettleWaits(db: Database.Database) {
     registered(waits: readonly WaitRecord[], at: number, out: WaitRecord[]): void {
       for (const wait of waits) {
         if (wait.kind !== 'event' || wait.status !== 'pending' || wait.name === null) continue;
+        // Found first, settled after: the connection cannot write while the look-back cursor is open.
+        let found: InboxEvent | undefined;
         for (const event of lookBack.iterate(wait.name, wait.since ?? 0)) {
           if (!eventMatchesWait(wait, event, JSON.parse(event.payload))) continue;
-          settleGroup(wait, eventValue(event), at, out);
+          found = event;
           break;
         }
+        if (found) settleGroup(wait, eventValue(found), at, out);
       }
     },
     /** New events resolve the pending waits they match (each waiter once). */
