@@ -846,6 +846,26 @@ export function describeStoreConformance(
           'recent:resolved',
         ]);
 
+        // Behind many events of its name that do not match (more than a store may read at once).
+        await commit({
+          inbox: Array.from({ length: 130 }, (_, i) =>
+            paid({ name: 'busy', createdAt: 1000 + i, payload: `{"n":${i}}` }),
+          ),
+        });
+        const deep = await commit({
+          waits: [
+            makeWait({
+              runId: 'r',
+              step: 'deep',
+              key: 'event:busy#0',
+              kind: 'event',
+              name: 'busy',
+              match: '{"n":117}',
+            }),
+          ],
+        });
+        expect(deep.settledWaits?.map((w) => JSON.parse(w.value as string).payload)).toEqual([{ n: 117 }]);
+
         // A wait and its event in one batch find each other too.
         const both = await commit({
           waits: [makeWait({ runId: 'r2', step: 's', key: 'event:x#0', kind: 'event', name: 'x' })],

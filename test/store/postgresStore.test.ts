@@ -1,14 +1,23 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StoreConnectionError, StoreMigrationRequiredError, StoreVersionError } from '../../src/model/errors.js';
-import { decodeIds, encodeIds, SETTLED_CHANNEL, SLOTS_CHANNEL } from '../../src/store/postgres/channels.js';
+import {
+  decodeIds,
+  encodeIds,
+  READY_CHANNEL,
+  SETTLED_CHANNEL,
+  SLOTS_CHANNEL,
+  WAITS_CHANNEL,
+} from '../../src/store/postgres/channels.js';
 import { loadMigrations } from '../../src/store/postgres/migrate.js';
 import { PostgresStore } from '../../src/store/postgres/postgresStore.js';
 import {
   type EventRecord,
   emptyBatch,
+  type InboxEvent,
   type RunUpdate,
   type StepRecord,
+  type WaitRecord,
   type WriteBatch,
 } from '../../src/store/types.js';
 import { createTestDatabase } from '../support/embeddedPostgres.js';
@@ -391,4 +400,192 @@ function makeStep(runId: string, name: string): StepRecord {
 
 function makeEvent(runId: string): EventRecord {
   return { runId, step: null, type: 'run_started' as const, at: 1, attempt: null, data: null };
+}
+
+describe('PostgresStore waits across processes', () => {
+  let a: PostgresStore;
+  let b: PostgresStore;
+  let admin: pg.Client;
+
+  beforeEach(async () => {
+    admin = new pg.Client({ connectionString: shared.url });
+    await admin.connect();
+    await admin.query(
+      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphore_holders, braid.waits, braid.inbox',
+    );
+    // Two pools, as two processes have.
+    a = new PostgresStore({ connectionString: shared.url });
+    b = new PostgresStore({ connectionString: shared.url });
+    await Promise.all([a.open(), b.open()]);
+  });
+
+  afterEach(async () => {
+    await Promise.all([a.close(), b.close()]);
+    await admin.end();
+  });
+
+  const commitTo = (store: PostgresStore, parts: Partial<WriteBatch>) => store.commit({ ...emptyBatch(), ...parts });
+  const eventWait = (runId: string, overrides: Partial<WaitRecord> = {}): WaitRecord => ({
+    runId,
+    step: 's',
+    key: 'event:order.paid#0',
+    group: 'event:order.paid#0',
+    kind: 'event',
+    status: 'pending',
+    dueAt: null,
+    name: 'order.paid',
+    eventKey: null,
+    match: null,
+    since: 0,
+    afterSeq: null,
+    request: null,
+    value: null,
+    createdAt: Date.now(),
+    resolvedAt: null,
+    ...overrides,
+  });
+  const event = (overrides: Partial<InboxEvent> = {}): InboxEvent => ({
+    name: 'order.paid',
+    key: null,
+    payload: '{"ok":true}',
+    idempotencyKey: null,
+    createdAt: Date.now(),
+    ...overrides,
+  });
+  const statusOf = async (runId: string) =>
+    (await admin.query('SELECT status FROM braid.waits WHERE run_id = $1', [runId])).rows[0]?.status;
+
+  it('a wait registered in one process and its event sent from another never miss each other', async () => {
+    // Each pair races: the wait's commit and the event's commit run at the same time. Without the
+    // lock on the event name, each transaction can miss the other's uncommitted row and the wait
+    // stays pending with its event in the inbox.
+    // Half the waits want their event's key, half any key with a payload field: each takes its own
+    // locks (see waitLocks), and both must hold.
+    const pairs = Array.from({ length: 60 }, (_, i) => `race-${i}`);
+    const results = await Promise.all(
+      pairs.map(async (runId, i) => {
+        const keyed = i % 2 === 0;
+        const [registered, sent] = await Promise.all([
+          commitTo(a, {
+            waits: [eventWait(runId, keyed ? { eventKey: runId } : { match: JSON.stringify({ run: runId }) })],
+          }),
+          commitTo(b, {
+            inbox: [event(keyed ? { key: runId } : { payload: JSON.stringify({ run: runId }) })],
+          }),
+        ]);
+        return { runId, settled: [...(registered.settledWaits ?? []), ...(sent.settledWaits ?? [])] };
+      }),
+    );
+    for (const { runId, settled } of results) {
+      expect(await statusOf(runId)).toBe('resolved');
+      // Settled once, by whichever commit came second.
+      expect(settled.map((w) => `${w.runId}:${w.status}`)).toEqual([`${runId}:resolved`]);
+    }
+  });
+
+  it('one waiter, events sent for it from two processes at once: resolved once, by one of them', async () => {
+    await commitTo(a, { waits: [eventWait('w')] });
+    const first = event({ payload: '{"from":"a"}' });
+    const second = event({ payload: '{"from":"b"}' });
+    const [ra, rb] = await Promise.all([commitTo(a, { inbox: [first] }), commitTo(b, { inbox: [second] })]);
+    const delivered = [...(ra.settledWaits ?? []), ...(rb.settledWaits ?? [])];
+    expect(delivered).toHaveLength(1);
+    const [stored] = await a.getWaits('w');
+    expect(stored).toEqual(delivered[0]);
+    expect(await a.listInbox({})).toHaveLength(2);
+  });
+
+  it('an event and the owner timing the wait out at the same instant: one outcome, and the loser is told', async () => {
+    for (let i = 0; i < 20; i++) {
+      const runId = `t-${i}`;
+      // Keyed: each wait's look-back must not find the events of the earlier rounds.
+      const wait = eventWait(runId, { dueAt: Date.now(), eventKey: runId });
+      await commitTo(a, { waits: [wait] });
+      const [timedOut, sent] = await Promise.all([
+        commitTo(a, { waits: [{ ...wait, status: 'timed_out', resolvedAt: Date.now() }] }),
+        commitTo(b, { inbox: [event({ key: runId })] }),
+      ]);
+      const [stored] = await a.getWaits(runId);
+      if (stored?.status === 'resolved') {
+        // The event won: the owner's later write lost, and its commit says what stands.
+        expect(sent.settledWaits).toEqual([stored]);
+        expect(timedOut.settledWaits).toEqual([stored]);
+      } else {
+        expect(stored?.status).toBe('timed_out');
+        expect(sent.settledWaits).toBeUndefined();
+        expect(timedOut.settledWaits).toBeUndefined();
+      }
+    }
+  });
+
+  it('one idempotency key sent from two processes at once is recorded once; the other send is a duplicate with its seq', async () => {
+    await commitTo(a, { waits: [eventWait('w', { since: 0 })] });
+    const one = event({ idempotencyKey: 'webhook-1' });
+    const two = event({ idempotencyKey: 'webhook-1' });
+    const [ra, rb] = await Promise.all([commitTo(a, { inbox: [one] }), commitTo(b, { inbox: [two] })]);
+    expect(one.seq).toBe(two.seq);
+    expect([ra.duplicateEvents?.length ?? 0, rb.duplicateEvents?.length ?? 0].sort()).toEqual([0, 1]);
+    expect([...(ra.settledWaits ?? []), ...(rb.settledWaits ?? [])]).toHaveLength(1);
+    expect(await a.listInbox({})).toHaveLength(1);
+  });
+
+  it('fencing: the waits of a run another worker owns are refused with its other writes', async () => {
+    await commitTo(a, {
+      newRuns: [makeRun({ id: 'mine', status: 'running' }), makeRun({ id: 'lost', status: 'running' })],
+      localRuns: new Set(['mine', 'lost']),
+    });
+    await admin.query(`UPDATE braid.runs SET owner_id = 'worker-b' WHERE id = 'lost'`);
+    a.setWorker('worker-a');
+    await admin.query(`UPDATE braid.runs SET owner_id = 'worker-a' WHERE id = 'mine'`);
+    const result = await commitTo(a, {
+      waits: [
+        eventWait('lost', { key: 'sleep#0', kind: 'sleep' }),
+        eventWait('mine', { key: 'sleep#0', kind: 'sleep' }),
+      ],
+    });
+    expect(result.refusedRunIds).toEqual(['lost']);
+    expect(await a.getWaits('lost')).toEqual([]);
+    expect(await a.getWaits('mine')).toHaveLength(1);
+  });
+
+  it('tells the owner of a run held in memory on braid_waits, and announces a sleeping run on braid_ready, at commit', async () => {
+    await commitTo(a, {
+      newRuns: [
+        makeRun({ id: 'held', status: 'waiting' }),
+        makeRun({ id: 'asleep', status: 'waiting', wakeAt: Number.MAX_SAFE_INTEGER }),
+      ],
+    });
+    await admin.query(`UPDATE braid.runs SET owner_id = 'worker-b' WHERE id = 'held'`);
+    await commitTo(a, { waits: [eventWait('held'), eventWait('asleep')] });
+    const waits = await listenOn(WAITS_CHANNEL);
+    const ready = await listenOn(READY_CHANNEL);
+    const before = Date.now();
+    const sent = await commitTo(a, { inbox: [event()] });
+    expect(sent.settledWaits?.map((w) => w.runId).sort()).toEqual(['asleep', 'held']);
+    expect(await waits.payloads()).toEqual(['held']);
+    expect(await ready.payloads()).toEqual(['']);
+    const rows = await admin.query('SELECT id, wake_at FROM braid.runs ORDER BY id COLLATE "C"');
+    expect(rows.rows[1]).toEqual({ id: 'held', wake_at: null });
+    // Due now, by the database's clock (the same host's).
+    expect(Number(rows.rows[0].wake_at)).toBeGreaterThanOrEqual(before - 1000);
+    expect(Number(rows.rows[0].wake_at)).toBeLessThanOrEqual(Date.now());
+  });
+});
+
+/** Collects notifications on `channel` until the test reads them. */
+async function listenOn(channel: string): Promise<{ payloads: () => Promise<string[]> }> {
+  const client = new pg.Client({ connectionString: shared.url });
+  await client.connect();
+  const payloads: string[] = [];
+  client.on('notification', (n) => {
+    if (n.channel === channel) payloads.push(n.payload ?? '');
+  });
+  await client.query(`LISTEN ${channel}`);
+  return {
+    payloads: async () => {
+      await client.query('SELECT 1');
+      await client.end();
+      return payloads;
+    },
+  };
 }

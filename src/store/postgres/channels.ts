@@ -15,6 +15,16 @@ export const SETTLED_CHANNEL = 'braid_settled';
 export const CONTROL_CHANNEL = 'braid_control';
 /** A semaphore slot was freed (payload: the semaphore's name). */
 export const SLOTS_CHANNEL = 'braid_slots';
+/**
+ * Waits of runs a worker holds were settled by another process's commit (an event or an input it
+ * recorded): the owner reads them and lets the steps go on (payload: the runs' ids).
+ */
+export const WAITS_CHANNEL = 'braid_waits';
+/**
+ * Runs were handed back asleep (payload: the earliest wake-up among them, epoch ms): workers arm
+ * one timer for it and claim them when they are due.
+ */
+export const ASLEEP_CHANNEL = 'braid_asleep';
 /** A commit appended events (payload ''): live views in other processes read them. */
 export const EVENTS_CHANNEL = 'braid_events';
 /** A process opened a live event feed (payload ''): commits send EVENTS_CHANNEL for a while. */
@@ -22,6 +32,17 @@ export const FEED_CHANNEL = 'braid_feed';
 
 /** Below PostgreSQL's 8000-byte payload limit, with room to spare. */
 export const MAX_PAYLOAD_BYTES = 7900;
+
+/**
+ * SQL that reads the `id` column of `source` as comma-separated payloads: a chunk closes once its
+ * ids pass 7,000 bytes, so with ids under 900 bytes every payload stays below MAX_PAYLOAD_BYTES.
+ * The notifying statements send one notification per row it returns (`pg_notify(channel, ids)`).
+ */
+export const chunkedIds = (source: string) => `
+  SELECT string_agg(id, ',' ORDER BY pos) AS ids
+    FROM (SELECT id, sum(octet_length(id) + 1) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) AS pos
+            FROM ${source}) AS numbered
+   GROUP BY (pos - 1) / 7000`;
 
 /** Run ids as payloads of at most `maxBytes` each (an empty list gives none). */
 export function encodeIds(ids: readonly string[], maxBytes = MAX_PAYLOAD_BYTES): string[] {

@@ -20,6 +20,7 @@ import {
 } from './channels.js';
 import { NotificationListener } from './notificationListener.js';
 import { RUN_COLUMNS, STEP_COLUMNS } from './recordColumns.js';
+import { inTransaction } from './transaction.js';
 
 type ClaimRow = RunRecord & { requestedAction: RunControl['action'] | null; requestedReason: string | null };
 
@@ -392,27 +393,8 @@ export class PostgresCoordination implements Coordination {
     return () => listener.stop();
   }
 
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    // A checked-out client has no pool error listener: a connection the server ends between two
-    // statements would be an uncaught 'error' event. Note it; the failed query reports it.
-    let lost: Error | undefined;
-    const onError = (error: Error) => {
-      lost = error;
-    };
-    client.on('error', onError);
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      if (!lost) await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.off('error', onError);
-      client.release(lost ?? false);
-    }
+  private transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 }
 

@@ -125,7 +125,7 @@ export class PostgresStore implements Store {
 
   async commit(batch: WriteBatch): Promise<CommitResult> {
     const noticeEvents = Date.now() < this.eventNoticesUntil;
-    const { duplicateRunIds, refusedRunIds, staleRunIds, seqs } = await commitBatch(
+    const { duplicateRunIds, refusedRunIds, staleRunIds, seqs, waits } = await commitBatch(
       this.use(),
       batch,
       this.workerId,
@@ -139,6 +139,12 @@ export class PostgresStore implements Store {
     // Fencing is on only with a worker id; without one the result is the single-process shape.
     const result: CommitResult = this.workerId === null ? { duplicateRunIds } : { duplicateRunIds, refusedRunIds };
     if (staleRunIds.length) result.staleRunIds = staleRunIds;
+    if (waits) {
+      for (const [event, seq] of waits.inboxSeqs) event.seq = seq;
+      if (waits.settledWaits.length) result.settledWaits = waits.settledWaits;
+      if (waits.duplicateEvents.length) result.duplicateEvents = waits.duplicateEvents;
+      if (waits.unmatchedInputs.length) result.unmatchedInputs = waits.unmatchedInputs;
+    }
     return result;
   }
 

@@ -1,6 +1,26 @@
 import type pg from 'pg';
-import type { CacheEntry, RunControl, RunRecord, RunUpdate, StepRecord, WriteBatch } from '../../types.js';
-import { CONTROL_CHANNEL, EVENTS_CHANNEL, READY_CHANNEL, SETTLED_CHANNEL, SLOTS_CHANNEL } from '../channels.js';
+import type {
+  CacheEntry,
+  InboxEvent,
+  InputResolution,
+  RunControl,
+  RunRecord,
+  RunUpdate,
+  StepRecord,
+  WaitRecord,
+  WriteBatch,
+} from '../../types.js';
+import {
+  CONTROL_CHANNEL,
+  chunkedIds,
+  EVENTS_CHANNEL,
+  READY_CHANNEL,
+  SETTLED_CHANNEL,
+  SLOTS_CHANNEL,
+} from '../channels.js';
+import { type DeliveredWaits, deliverWaits, type WaitWrites, waitId } from '../deliverWaits.js';
+import { inTransaction } from '../transaction.js';
+import { lockWaitKeys, type WaitLock, waitLocks } from './lockWaitKeys.js';
 
 /**
  * Writes one WriteBatch as ONE statement: data-modifying CTEs over `unnest`ed array parameters,
@@ -47,6 +67,16 @@ import { CONTROL_CHANNEL, EVENTS_CHANNEL, READY_CHANNEL, SETTLED_CHANNEL, SLOTS_
  *   control, slots, and one `braid_events` when events were appended), which PostgreSQL delivers
  *   only when the transaction commits.
  *
+ * - upserted_waits: waits by (run, step, key), fenced and dropped for blocked runs like steps; a
+ *   wait already settled is not written again (`WHERE status = 'pending'`: its first outcome
+ *   stands), and the ones written come back so the others can be read as stored.
+ * - inserted_inbox: events, in batch order; an idempotency key already recorded is skipped.
+ *
+ * A batch with waits, events or inputs is the one exception to "one statement": it also settles
+ * what they settle (deliverWaits.ts), which takes reads and a compare-and-set after the writes, so
+ * it runs in a transaction: lock the event names (lockWaitKeys.ts), this statement, then the
+ * settling. Steps that only run, and their runs, never pay for it: W1/W4 batches have no waits.
+ *
  * All CTEs see one snapshot, so a row must not be written by two of them: bindBatch folds an
  * update of a run created in the same batch into its insert, and drops controls for runs the
  * batch itself writes. Locks: FOR NO KEY UPDATE on the runs fenced without an update, row locks
@@ -55,16 +85,6 @@ import { CONTROL_CHANNEL, EVENTS_CHANNEL, READY_CHANNEL, SETTLED_CHANNEL, SLOTS_
  */
 
 const TERMINAL = `'succeeded', 'failed', 'cancelled', 'timed_out'`;
-
-/**
- * Each id list is sent as comma-separated chunks: a chunk closes once its ids pass 7,000 bytes,
- * so with ids under 900 bytes every payload stays below the 7,900 of channels.ts.
- */
-const chunkedIds = (source: string) => `
-  SELECT string_agg(id, ',' ORDER BY pos) AS ids
-    FROM (SELECT id, sum(octet_length(id) + 1) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) AS pos
-            FROM ${source}) AS numbered
-   GROUP BY (pos - 1) / 7000`;
 
 /** Which parts a batch needs; each part present adds its CTEs and its parameters. */
 interface Parts {
@@ -78,6 +98,8 @@ interface Parts {
   events: boolean;
   cache: boolean;
   controls: boolean;
+  waits: boolean;
+  inbox: boolean;
   /** A `braid_events` notice for live event feeds; sent only while some process has one open. */
   eventNotice: boolean;
 }
@@ -91,6 +113,8 @@ const PART_ORDER = [
   'events',
   'cache',
   'controls',
+  'waits',
+  'inbox',
   'eventNotice',
 ] as const;
 
@@ -115,7 +139,7 @@ function statementFor(parts: Parts): Statement {
 
 /**
  * The text of one variant. Parameters are numbered in PART_ORDER (worker id, other touched runs,
- * new runs, updates, steps, events, cache, controls), each present part taking its fixed number
+ * new runs, updates, steps, events, cache, controls, waits, inbox), each present part taking its fixed number
  * of them, so a variant's text depends on its parts only and bindBatch pushes values in the same
  * order.
  */
@@ -298,9 +322,47 @@ function commitBatchSql(parts: Parts): string {
      FROM (${chunkedIds('(SELECT id FROM controlled WHERE owner_id IS NOT NULL) AS owned_controls')}) AS chunks)
      AS "controlNotices"`);
   }
+  if (parts.waits) {
+    const p = params(16);
+    ctes.push(`upserted_waits AS (
+  INSERT INTO braid.waits (run_id, step, key, grp, kind, status, due_at, name, event_key, match, since, after_seq, request,
+                           value, created_at, resolved_at)
+  SELECT w.*
+    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::text[], ${p[4]}::text[], ${p[5]}::text[],
+                ${p[6]}::bigint[], ${p[7]}::text[], ${p[8]}::text[], ${p[9]}::text[], ${p[10]}::bigint[],
+                ${p[11]}::bigint[], ${p[12]}::text[], ${p[13]}::text[], ${p[14]}::bigint[], ${p[15]}::bigint[])
+         AS w(run_id, step, key, grp, kind, status, due_at, name, event_key, match, since, after_seq, request, value,
+              created_at, resolved_at)
+   WHERE ${unlessBlocked('w.run_id')}
+  ON CONFLICT (run_id, step, key) DO UPDATE SET
+    status = excluded.status, due_at = excluded.due_at, value = excluded.value, resolved_at = excluded.resolved_at,
+    since = excluded.since, after_seq = excluded.after_seq, request = excluded.request
+   WHERE braid.waits.status = 'pending'
+  RETURNING run_id, step, key
+)`);
+    outputs.push(
+      `(SELECT coalesce(json_agg(json_build_array(run_id, step, key)), '[]') FROM upserted_waits) AS "writtenWaits"`,
+    );
+  }
+  if (parts.inbox) {
+    const p = params(5);
+    ctes.push(`inserted_inbox AS (
+  INSERT INTO braid.inbox (name, key, payload, idempotency_key, created_at)
+  SELECT i.name, i.key, i.payload, i.idempotency_key, i.created_at
+    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::text[], ${p[4]}::bigint[])
+         WITH ORDINALITY AS i(name, key, payload, idempotency_key, created_at, ord)
+   ORDER BY i.ord
+  ON CONFLICT DO NOTHING
+  RETURNING seq, idempotency_key
+)`);
+    outputs.push(
+      `(SELECT coalesce(json_agg(json_build_array(seq, idempotency_key) ORDER BY seq), '[]') FROM inserted_inbox)
+     AS "insertedInbox"`,
+    );
+  }
   const claimable = [
     ...(parts.newRuns
-      ? [`SELECT 1 FROM inserted_runs WHERE owner_id IS NULL AND status IN ('queued', 'running')`]
+      ? [`SELECT 1 FROM inserted_runs WHERE owner_id IS NULL AND status IN ('queued', 'running', 'waiting')`]
       : []),
     ...(parts.controls ? ['SELECT 1 FROM controlled WHERE owner_id IS NULL'] : []),
   ];
@@ -343,6 +405,8 @@ export interface CommitBatchOutcome {
   staleRunIds: string[];
   /** The seq of each event of the batch, by index; undefined for the events of refused runs. */
   seqs: (number | undefined)[];
+  /** What the batch's waits, events and inputs settled (a batch with none has none). */
+  waits?: DeliveredWaits;
 }
 
 interface CommitRow {
@@ -350,6 +414,10 @@ interface CommitRow {
   refusedIds: string[];
   staleIds: string[];
   seqs: number[];
+  /** [run id, step, key] of each wait the upsert wrote. */
+  writtenWaits: Array<[string, string, string]>;
+  /** [seq, idempotency key] of each event the inbox took, in seq order. */
+  insertedInbox: Array<[number, string | null]>;
 }
 
 /**
@@ -363,9 +431,31 @@ export async function commitBatch(
   noticeEvents = true,
 ): Promise<CommitBatchOutcome> {
   const bound = bindBatch(batch, workerId, noticeEvents);
-  if (!bound.values.length) return { duplicateRunIds: [], refusedRunIds: [], staleRunIds: [], seqs: [] };
-  const { rows } = await db.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values });
-  return outcome(bound, rows[0]!);
+  const waits = bound.waits;
+  if (!waits) {
+    if (!bound.values.length) return { duplicateRunIds: [], refusedRunIds: [], staleRunIds: [], seqs: [] };
+    const { rows } = await db.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values });
+    return outcome(bound, rows[0]!).result;
+  }
+  return inTransaction(db, async (client) => {
+    await lockWaitKeys(client, waits.locks);
+    const row: Partial<CommitRow> = bound.values.length
+      ? (await client.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values })).rows[0]!
+      : {};
+    const { result, blocked } = outcome(bound, row);
+    result.waits = await deliverWaits(client, waits.writes, {
+      waits: new Set((row.writtenWaits ?? []).map(([runId, step, key]) => waitId({ runId, step, key }))),
+      blocked,
+      inserted: row.insertedInbox ?? [],
+    });
+    return result;
+  });
+}
+
+/** A batch's waits, events and inputs, and the locks they need (see lockWaitKeys.ts). */
+interface BoundWaits {
+  writes: WaitWrites;
+  locks: WaitLock[];
 }
 
 interface BoundBatch {
@@ -375,6 +465,8 @@ interface BoundBatch {
   newRunIds: string[];
   newRunParents: (string | null)[];
   eventRunIds: string[];
+  /** Set when the batch has waits, events or inputs: it commits in a transaction. */
+  waits: BoundWaits | undefined;
 }
 
 const TERMINAL_OR_PAUSED = new Set(['succeeded', 'failed', 'cancelled', 'timed_out', 'paused']);
@@ -490,6 +582,35 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
   const controls = columns(3);
   for (const c of latestControls.values()) push(controls, [c.runId, c.action, c.reason]);
 
+  const bound = bindWaits(batch);
+  const waits = columns(16);
+  const inbox = columns(5);
+  if (bound) {
+    for (const w of bound.writes.waits) {
+      push(waits, [
+        w.runId,
+        w.step,
+        w.key,
+        w.group,
+        w.kind,
+        w.status,
+        w.dueAt,
+        w.name,
+        w.eventKey,
+        w.match,
+        w.since,
+        w.afterSeq,
+        w.request,
+        w.value,
+        w.createdAt,
+        w.resolvedAt,
+      ]);
+    }
+    for (const { copy: e, firstIndex } of bound.writes.inbox) {
+      if (firstIndex === null) push(inbox, [e.name, e.key, e.payload, e.idempotencyKey, e.createdAt]);
+    }
+  }
+
   // Updated runs are fenced by their UPDATE (WHERE owner_id = this worker); only the other existing
   // runs the batch writes to need a lock of their own.
   const others = workerId === null ? [] : otherTouchedRuns(batch, newRunIds, updates);
@@ -502,6 +623,8 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
     events: eventRunIds.length > 0,
     cache: latestCache.size > 0,
     controls: latestControls.size > 0,
+    waits: (bound?.writes.waits.length ?? 0) > 0,
+    inbox: (inbox[0]?.length ?? 0) > 0,
     eventNotice: noticeEvents && eventRunIds.length > 0,
   };
   // In PART_ORDER, as commitBatchSql numbers them.
@@ -514,7 +637,35 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
   if (parts.events) values.push(...events);
   if (parts.cache) values.push(...cache);
   if (parts.controls) values.push(...controls);
-  return { statement: statementFor(parts), values, newRunIds: ids, newRunParents: parents, eventRunIds };
+  if (parts.waits) values.push(...waits);
+  if (parts.inbox) values.push(...inbox);
+  return { statement: statementFor(parts), values, newRunIds: ids, newRunParents: parents, eventRunIds, waits: bound };
+}
+
+/** Copies of the batch's waits (the later record of one wait wins), events and inputs, or undefined. */
+function bindWaits(batch: WriteBatch): BoundWaits | undefined {
+  if (!batch.waits?.length && !batch.inbox?.length && !batch.inputs?.length) return undefined;
+  const latest = new Map<string, WaitRecord>();
+  for (const w of batch.waits ?? []) latest.set(waitId(w), { ...w });
+  // A repeat of an idempotency key within the batch is a duplicate of its first.
+  const firstOfKey = new Map<string, number>();
+  const inbox = (batch.inbox ?? []).map((event: InboxEvent, i) => {
+    const key = event.idempotencyKey;
+    const firstIndex = key === null ? null : (firstOfKey.get(key) ?? null);
+    if (key !== null && firstIndex === null) firstOfKey.set(key, i);
+    return { event, copy: { ...event }, firstIndex };
+  });
+  const inputs = (batch.inputs ?? []).map((input: InputResolution) => ({ input, copy: { ...input } }));
+  const waits = [...latest.values()];
+  const registering = waits.filter((w) => w.kind === 'event' && w.status === 'pending' && w.name !== null);
+  return {
+    writes: { waits, inbox, inputs },
+    locks: waitLocks(
+      inbox.map((i) => i.copy),
+      registering.map((w) => ({ name: w.name as string, eventKey: w.eventKey })),
+      [...new Set(inputs.map((i) => i.copy.runId))],
+    ),
+  };
 }
 
 /** The existing runs the batch writes to without updating them, which this worker must own. */
@@ -527,12 +678,13 @@ function otherTouchedRuns(
   for (const s of batch.steps) touched.add(s.runId);
   for (const e of batch.events) touched.add(e.runId);
   for (const r of batch.newRuns) if (r.parentRunId) touched.add(r.parentRunId);
+  for (const w of batch.waits ?? []) touched.add(w.runId);
   for (const id of newRunIds) touched.delete(id);
   for (const id of updates.keys()) touched.delete(id);
   return [...touched];
 }
 
-function outcome(bound: BoundBatch, row: Partial<CommitRow>): CommitBatchOutcome {
+function outcome(bound: BoundBatch, row: Partial<CommitRow>): { result: CommitBatchOutcome; blocked: Set<string> } {
   const refusedIds = row.refusedIds ?? [];
   const staleIds = row.staleIds ?? [];
   const insertedIds = row.insertedIds ?? [];
@@ -559,7 +711,7 @@ function outcome(bound: BoundBatch, row: Partial<CommitRow>): CommitBatchOutcome
   for (let i = 0; i < bound.eventRunIds.length; i++) {
     if (!blocked.has(bound.eventRunIds[i]!)) seqs[i] = rowSeqs[next++];
   }
-  return { duplicateRunIds, refusedRunIds: refusedIds, staleRunIds: staleIds, seqs };
+  return { result: { duplicateRunIds, refusedRunIds: refusedIds, staleRunIds: staleIds, seqs }, blocked };
 }
 
 function pickUpdate(u: RunUpdate | undefined): Partial<RunRecord> {
