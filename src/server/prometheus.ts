@@ -12,7 +12,10 @@ const MAX_OPEN_ATTEMPTS = 100_000;
  * Counters and the step duration histogram are fed from the committed events (`onEvents`), so
  * they count what this process committed since the app was created. The histogram has one
  * observation per attempt (`step_started` to the event that ends it), labelled by outcome; events
- * carry no workflow name, so there is no workflow label rather than a lookup per event.
+ * carry no workflow name, so there is no workflow label rather than a lookup per event. Time an
+ * attempt spends waiting (`step_waiting` to `step_woken`: a sleep, an event, an input) is left
+ * out: a step that sleeps three days ran for milliseconds, and its wall time would bury the
+ * histogram's buckets (at most 300 s) in +Inf.
  *
  * The gauges are read from the store at scrape time: `braid_queue_depth` is the number of runs in
  * `queued` status (created but not started: waiting for a workflow concurrency slot, or about to
@@ -36,8 +39,11 @@ export class BraidMetrics {
   private readonly cacheHits: Counter;
   private readonly waitsRegistered: Counter<'kind'>;
   private readonly stepDuration: Histogram<'outcome'>;
-  /** runId NUL step -> start of the attempt in flight (epoch ms). */
-  private readonly openAttempts = new Map<string, number>();
+  /**
+   * runId NUL step -> the attempt in flight: the time it ran before its current stretch, and when
+   * that stretch began (null while it waits).
+   */
+  private readonly openAttempts = new Map<string, { ranMs: number; since: number | null }>();
 
   constructor(store: Store) {
     const registers = [this.registry];
@@ -159,6 +165,10 @@ export class BraidMetrics {
           break;
         case 'step_waiting':
           for (const kind of registeredWaitKinds(event)) this.waitsRegistered.inc({ kind });
+          this.suspendAttempt(event);
+          break;
+        case 'step_woken':
+          this.resumeAttempt(event);
           break;
       }
     }
@@ -169,15 +179,28 @@ export class BraidMetrics {
       const oldest = this.openAttempts.keys().next();
       if (!oldest.done) this.openAttempts.delete(oldest.value);
     }
-    this.openAttempts.set(attemptKey(event), event.at);
+    this.openAttempts.set(attemptKey(event), { ranMs: 0, since: event.at });
+  }
+
+  private suspendAttempt(event: EventRecord): void {
+    const attempt = this.openAttempts.get(attemptKey(event));
+    if (!attempt || attempt.since === null) return;
+    attempt.ranMs += Math.max(0, event.at - attempt.since);
+    attempt.since = null;
+  }
+
+  private resumeAttempt(event: EventRecord): void {
+    const attempt = this.openAttempts.get(attemptKey(event));
+    if (attempt && attempt.since === null) attempt.since = event.at;
   }
 
   private endAttempt(event: EventRecord, outcome: 'succeeded' | 'failed'): void {
     const key = attemptKey(event);
-    const startedAt = this.openAttempts.get(key);
-    if (startedAt === undefined) return;
+    const attempt = this.openAttempts.get(key);
+    if (attempt === undefined) return;
     this.openAttempts.delete(key);
-    this.stepDuration.observe({ outcome }, Math.max(0, event.at - startedAt) / 1000);
+    const lastStretchMs = attempt.since === null ? 0 : Math.max(0, event.at - attempt.since);
+    this.stepDuration.observe({ outcome }, (attempt.ranMs + lastStretchMs) / 1000);
   }
 }
 

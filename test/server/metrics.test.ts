@@ -89,6 +89,20 @@ describe('GET /metrics', () => {
     expect(sample(await scrape(), 'braid_runs_waiting')).toBe(0);
   });
 
+  it('times a step attempt by the time it ran, not the time it waited', async () => {
+    const napper = workflow('short-nap').step('nap', async (ctx) => {
+      await ctx.sleep(400);
+      await ctx.sleep(200);
+      return 'rested';
+    });
+    const { app, executor } = fixture.setup({ workflows: [napper] });
+    await executor.execute(napper, {});
+    const text = await (await app.request('/metrics')).text();
+    expect(sample(text, 'braid_step_duration_seconds_count{outcome="succeeded"}')).toBe(1);
+    // It slept 0.6 s and ran for a few ms: the histogram has the few ms.
+    expect(sample(text, 'braid_step_duration_seconds_sum{outcome="succeeded"}')).toBeLessThan(0.3);
+  });
+
   it('keeps a registry per app: two apps in one process do not clash', async () => {
     const one = fixture.setup({ workflows: [order] });
     const two = fixture.setup({ workflows: [order] });
