@@ -123,19 +123,25 @@ describe('GET /api/events as JSON: the inbox', () => {
   it('refuses the stream-only parameters on the list, and the list-only ones on the stream (400)', async () => {
     const { app } = setup();
     const asJson = { headers: { accept: 'application/json' } };
-    for (const query of ['?runId=x', '?after=3']) {
-      const res = await app.request(`/api/events${query}`, asJson);
+    const refusal = async (query: string, init: RequestInit) => {
+      const res = await app.request(`/api/events${query}`, init);
       expect(res.status).toBe(400);
-      const { error } = (await res.json()) as { error: { code: string; message: string } };
-      expect(error.code).toBe('invalid_request');
-      expect(error.message).toContain('text/event-stream');
-    }
-    for (const query of ['?name=order.paid', '?limit=5']) {
-      const res = await app.request(`/api/events${query}`, { headers: { accept: 'text/event-stream' } });
-      expect(res.status).toBe(400);
-      const { error } = (await res.json()) as { error: { code: string; message: string } };
-      expect(error.message).toContain('Accept: application/json');
-    }
+      return ((await res.json()) as { error: { code: string; message: string } }).error;
+    };
+    expect(await refusal('?runId=x', asJson)).toMatchObject({
+      code: 'invalid_request',
+      message: '`runId` is for the event stream: send Accept: text/event-stream.',
+    });
+    expect((await refusal('?after=3', { headers: { ...asJson.headers, 'last-event-id': '4' } })).message).toBe(
+      '`after` and `Last-Event-ID` are for the event stream: send Accept: text/event-stream.',
+    );
+    const asStream = { headers: { accept: 'text/event-stream' } };
+    expect((await refusal('?name=order.paid', asStream)).message).toBe(
+      '`name` is for the inbox list, which is JSON: send Accept: application/json.',
+    );
+    expect((await refusal('?name=order.paid&limit=5', asStream)).message).toBe(
+      '`name` and `limit` are for the inbox list, which is JSON: send Accept: application/json.',
+    );
     expect((await app.request('/api/events?limit=0', asJson)).status).toBe(400);
   });
 

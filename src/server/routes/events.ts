@@ -90,7 +90,7 @@ export function registerEventRoutes(app: OpenAPIHono, deps: ServerDeps): void {
     if (wanted === JSON_TYPE) {
       refuseParameters(
         { runId, after, 'Last-Event-ID': lastEventId },
-        'are for the event stream: send Accept: text/event-stream',
+        'the event stream: send Accept: text/event-stream',
       );
       const events = await deps.executor.store.listInbox({ name, limit });
       return c.json({ events: events.map(inboxEventView) }, 200);
