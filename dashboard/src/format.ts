@@ -8,10 +8,21 @@ export function formatTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';
   const d = new Date(ms);
   const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return isToday(d) ? time : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
+}
+
+/** Shorter, for a graph node: `14:03:27` today, `01-03 14:03` on another day (local time). */
+export function formatShortTime(ms: number): string {
+  const d = new Date(ms);
+  if (isToday(d)) return formatTime(ms);
+  return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function isToday(d: Date): boolean {
   const today = new Date();
-  const isToday =
-    d.getFullYear() === today.getFullYear() && d.getMonth() === today.getMonth() && d.getDate() === today.getDate();
-  return isToday ? time : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
+  return (
+    d.getFullYear() === today.getFullYear() && d.getMonth() === today.getMonth() && d.getDate() === today.getDate()
+  );
 }
 
 /** The exact instant, for a title attribute. */

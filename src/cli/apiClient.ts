@@ -38,6 +38,28 @@ export interface StartedRun {
 
 export type RunAction = 'cancel' | 'pause' | 'resume';
 
+export interface EventToSend {
+  name: string;
+  payload?: unknown;
+  key?: string;
+  idempotencyKey?: string;
+}
+
+/** What `POST /api/events` did (the executor's SentEvent). */
+export interface SentEventJson {
+  seq: number;
+  duplicate: boolean;
+  delivered: number;
+  started: Array<{ workflow: string; runId: string }>;
+}
+
+/** The input wait a value resolved. */
+export interface ProvidedInputJson {
+  runId: string;
+  name: string;
+  key: string;
+}
+
 /** How long the reachability probe waits: a local server answers in a few ms. */
 const PROBE_TIMEOUT_MS = 1500;
 
@@ -92,6 +114,17 @@ export class ApiClient {
   ): Promise<{ runId: string; status: RunStatus }> {
     const path = `/api/runs/${encodeURIComponent(runId)}/${action}`;
     return (await this.request<{ runId: string; status: RunStatus }>('POST', path, body)).body;
+  }
+
+  /** Sends an event (`POST /api/events`): recorded, delivered to its waiters, starting its workflows. */
+  async sendEvent(event: EventToSend): Promise<SentEventJson> {
+    return (await this.request<SentEventJson>('POST', '/api/events', event)).body;
+  }
+
+  /** Gives the value a run waits for (`POST /api/runs/:id/inputs/:name`). */
+  async provideInput(runId: string, name: string, value: unknown): Promise<ProvidedInputJson> {
+    const path = `/api/runs/${encodeURIComponent(runId)}/inputs/${encodeURIComponent(name)}`;
+    return (await this.request<ProvidedInputJson>('POST', path, { value })).body;
   }
 
   async replay(runId: string): Promise<{ runId: string; replayOf: string }> {

@@ -49,11 +49,23 @@ export function addExecutorOptions(command: Command): Command {
 }
 
 export function parseJson(value: string): unknown {
+  let tooLarge: string | undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(value);
+    // JSON.parse reads 1e999 as Infinity, which JSON cannot carry: sent on, it would become null.
+    parsed = JSON.parse(value, (key, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) tooLarge ??= key === '' ? 'the value' : `"${key}"`;
+      return v;
+    });
   } catch (error) {
     throw new InvalidArgumentError(`not JSON (${(error as Error).message}). Quote it for the shell: '{"id": 1}'.`);
   }
+  if (tooLarge !== undefined) {
+    throw new InvalidArgumentError(
+      `${tooLarge} is a number too large for JSON (it reads as Infinity). Write it smaller.`,
+    );
+  }
+  return parsed;
 }
 
 export function parsePositiveInt(value: string): number {

@@ -5,6 +5,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerReadCommands } from './commands/read.js';
 import { registerRun } from './commands/run.js';
 import { registerSteerCommands } from './commands/steer.js';
+import { registerWaitCommands } from './commands/waits.js';
 import { registerWorker } from './commands/worker.js';
 
 /** This file is two levels below the package root in src/cli and dist/cli alike. */
@@ -15,11 +16,12 @@ Exit codes:
   0  done (with --wait: the run succeeded)
   1  the run failed, was cancelled or timed out; the server refused (finished run, token);
      or the database cannot be opened
-  2  bad usage: unknown option, missing argument, --input that is not JSON
+  2  bad usage: unknown option, missing argument, --input or --data that is not JSON
      (with --json, also as {"error": {"code", "message"}} on stdout)
   3  no Braid server answers at --url (start \`braid dev\`, or set BRAID_URL)
   4  unknown run or workflow
-  5  the workflow's input schema refused --input (the issues are printed)`;
+  5  a schema refused the value: the workflow's for --input, the input's for \`braid input --data\`,
+     a triggered workflow's for \`send-event --data\` (the issues are printed)`;
 
 /** The `braid` command. Errors surface as exceptions (exitOverride); main.ts maps them to exit codes. */
 export function createProgram(): Command {
@@ -37,6 +39,7 @@ export function createProgram(): Command {
   registerRun(program);
   registerReadCommands(program);
   registerSteerCommands(program);
+  registerWaitCommands(program);
   registerMigrate(program);
   return program;
 }

@@ -2,7 +2,7 @@ import type { Hook } from '@hono/zod-openapi';
 import type { Context, Env } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { BraidError, InvalidInputError, InvalidWorkflowError } from '../model/errors.js';
+import { BraidError, InvalidInputError, InvalidInputValueError, InvalidWorkflowError } from '../model/errors.js';
 
 /** One problem with a request, in the shape zod reports it. */
 export interface ApiIssue {
@@ -46,14 +46,21 @@ export class UnsafeBindError extends BraidError {
   }
 }
 
-/** HTTP status for each BraidError code a request can cause. Anything else is a server fault (500). */
+/**
+ * HTTP status for each BraidError code a request can cause. Anything else is a server fault (500).
+ * `invalid_duration` and `invalid_wait` are not here on purpose: a step's own wait call raises
+ * them, so they end up in that step's error, never in an answer to a request.
+ */
 const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   run_not_found: 404,
   workflow_not_registered: 404,
   invalid_input: 422,
+  invalid_input_value: 422,
+  invalid_event: 422,
   not_serializable: 422,
   spawn_failed: 422,
   invalid_state: 409,
+  input_not_awaited: 409,
   concurrency_limit: 409,
   idempotency_conflict: 409,
   executor_closed: 503,
@@ -123,9 +130,9 @@ function errorBody(code: string, message: string, issues?: ApiIssue[]): ApiError
   return issues ? { error: { code, message, issues } } : { error: { code, message } };
 }
 
-/** The schema issues of an InvalidInputError, as JSON-friendly paths. */
+/** The schema issues of an InvalidInputError (a run's input) or InvalidInputValueError (a person's), as JSON-friendly paths. */
 function issuesOf(error: BraidError): ApiIssue[] | undefined {
-  if (!(error instanceof InvalidInputError)) return undefined;
+  if (!(error instanceof InvalidInputError || error instanceof InvalidInputValueError)) return undefined;
   return error.issues.map((issue) => ({
     path: (issue.path ?? []).map((p) => {
       const key = typeof p === 'object' ? p.key : p;

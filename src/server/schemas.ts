@@ -4,7 +4,7 @@
  * Every timestamp is epoch milliseconds (a number), in requests' responses and in events alike.
  */
 import { z } from '@hono/zod-openapi';
-import { EVENT_TYPES, RUN_STATUSES, type RunStatus, STEP_STATUSES } from '../store/types.js';
+import { EVENT_TYPES, RUN_STATUSES, type RunStatus, STEP_STATUSES, WAIT_KINDS, WAIT_STATUSES } from '../store/types.js';
 
 // ------------------------------------------------------------------------------------------------
 // Shared pieces
@@ -15,6 +15,8 @@ const NullableEpochMs = EpochMs.nullable();
 export const RunStatusSchema = z.enum(RUN_STATUSES).openapi('RunStatus');
 export const StepStatusSchema = z.enum(STEP_STATUSES).openapi('StepStatus');
 export const EventTypeSchema = z.enum(EVENT_TYPES).openapi('EventType');
+export const WaitKindSchema = z.enum(WAIT_KINDS).openapi('WaitKind');
+export const WaitStatusSchema = z.enum(WAIT_STATUSES).openapi('WaitStatus');
 
 export const SerializedErrorSchema = z
   .object({
@@ -140,10 +142,53 @@ export const AttemptSchema = z
   .openapi('Attempt');
 export type AttemptJson = z.infer<typeof AttemptSchema>;
 
+export const InputRequestSchema = z
+  .object({
+    payload: z.unknown().openapi({ description: 'What to show the person (the `payload` the step gave), or null' }),
+    schema: z.record(z.string(), z.unknown()).nullable().openapi({
+      description: "JSON Schema of the value, when the step's schema library provides one; null otherwise",
+    }),
+  })
+  .openapi('InputRequest');
+
+export const WaitSchema = z
+  .object({
+    step: z.string(),
+    key: z.string().openapi({
+      description:
+        'The wait within its step: `sleep#0`, `sleep:<name>`, `event:<name>#0`, `input:<name>#0`, `first#0/<label>`',
+      example: 'input:approve#0',
+    }),
+    group: z.string().openapi({ description: 'Waits of one `waitForFirst` call share it: the first settled wins' }),
+    kind: WaitKindSchema,
+    status: WaitStatusSchema,
+    name: z.string().nullable().openapi({ description: 'event: the event name; input: the input name; sleep: null' }),
+    dueAt: NullableEpochMs.openapi({
+      description: 'sleep: when it ends; event and input: when it times out (null: never)',
+    }),
+    eventKey: z.string().nullable().openapi({ description: 'event: only an event sent with this key matches' }),
+    match: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: 'event: payload fields that must be equal (dotted paths reach into objects)' }),
+    request: InputRequestSchema.nullable().openapi({ description: 'input: what the person is asked; null otherwise' }),
+    value: z.unknown().openapi({
+      description:
+        'Once resolved, what resolved it: the event (`{ name, key, payload, seq, at }`) or the input value; null before',
+    }),
+    createdAt: EpochMs,
+    resolvedAt: NullableEpochMs,
+  })
+  .openapi('Wait', { description: "A step's durable wait: a sleep, an event or a person's input" });
+export type WaitJson = z.infer<typeof WaitSchema>;
+
 export const RunDetailSchema = z
   .object({
     run: RunSchema,
     steps: z.array(StepSchema).openapi({ description: 'In definition order when the workflow is registered' }),
+    waits: z
+      .array(WaitSchema)
+      .openapi({ description: "The run's waits, pending and settled, oldest first (a re-run step's are kept)" }),
     events: z.array(EventSchema),
     attempts: z.array(AttemptSchema).openapi({ description: 'Every step attempt, derived from the events' }),
     children: z.object({ total: z.number().int(), counts: StatusCountsSchema }),
@@ -189,6 +234,41 @@ export const StartedRunSchema = z
     result: ExecutionSummarySchema.optional().openapi({ description: 'With `?wait=true`: the finished run' }),
   })
   .openapi('StartedRun');
+
+export const InboxEventSchema = z
+  .object({
+    seq: z.number().int().openapi({ description: "The event's place in the inbox" }),
+    name: z.string(),
+    key: z.string().nullable(),
+    payload: z.unknown(),
+    idempotencyKey: z.string().nullable(),
+    createdAt: EpochMs,
+  })
+  .openapi('InboxEvent');
+export type InboxEventJson = z.infer<typeof InboxEventSchema>;
+
+export const InboxPageSchema = z.object({ events: z.array(InboxEventSchema) }).openapi('InboxPage');
+
+export const SentEventSchema = z
+  .object({
+    seq: z.number().int().openapi({ description: "The event's place in the inbox (the first one's, for a duplicate)" }),
+    duplicate: z
+      .boolean()
+      .openapi({ description: 'An event with this idempotency key was recorded before: nothing was delivered again' }),
+    delivered: z.number().int().openapi({ description: 'How many waiting steps it resolved' }),
+    started: z
+      .array(z.object({ workflow: z.string(), runId: z.string() }))
+      .openapi({ description: 'Runs of the workflows this event triggers (`on: { event }`)' }),
+  })
+  .openapi('SentEvent');
+
+export const ProvidedInputSchema = z
+  .object({
+    runId: z.string(),
+    name: z.string(),
+    key: z.string().openapi({ description: 'The wait it resolved', example: 'input:approve#0' }),
+  })
+  .openapi('ProvidedInput');
 
 export const RunActionResultSchema = z
   .object({ runId: z.string(), status: RunStatusSchema })
@@ -352,14 +432,58 @@ export const StartRunBodySchema = z
 
 export const CancelRunBodySchema = z.object({ reason: z.string().max(1000).optional() }).openapi('CancelRunRequest');
 
+/** The most characters of an event name (the engine refuses longer ones too). */
+export const MAX_EVENT_NAME_CHARS = 200;
+
+export const SendEventBodySchema = z
+  .object({
+    name: z.string().min(1).max(MAX_EVENT_NAME_CHARS).openapi({ example: 'order.paid' }),
+    payload: z.unknown().optional().openapi({ description: 'Any JSON; null when left out' }),
+    key: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .openapi({ description: 'Waiters that match on a key (`waitForEvent(name, { match: key })`) get only it' }),
+    idempotencyKey: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .openapi({ description: 'One event per key, however often it is sent: later sends deliver nothing' }),
+  })
+  .openapi('SendEventRequest');
+
+export const ProvideInputBodySchema = z
+  .object({
+    value: z
+      .unknown()
+      .nonoptional({ error: 'is required (send `"value": null` for null)' })
+      .openapi({ description: "The value, checked against the input's JSON Schema (null is a value)" }),
+  })
+  .openapi('ProvideInputRequest');
+
+export const InputParamsSchema = z.object({
+  id: RunIdParamsSchema.shape.id,
+  name: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'name', in: 'path' }, example: 'approve', description: 'The input the run waits for' }),
+});
+
 export const EventsQuerySchema = z.object({
-  runId: z.string().min(1).optional().openapi({ description: 'Only this run and its descendants' }),
+  runId: z.string().min(1).optional().openapi({ description: 'Stream: only this run and its descendants' }),
   after: z.coerce
     .number()
     .int()
     .min(0)
     .optional()
-    .openapi({ type: 'integer', description: 'Replay events with seq > after first (Last-Event-ID wins)' }),
+    .openapi({ type: 'integer', description: 'Stream: replay events with seq > after first (Last-Event-ID wins)' }),
+  name: z.string().min(1).optional().openapi({ description: 'Inbox (JSON): only events of this name' }),
+  limit: LimitQuery.openapi({
+    type: 'integer',
+    description: 'Inbox (JSON): how many, newest first, 1-1000 (default 50)',
+  }),
 });
 
 export const LastEventIdHeaderSchema = z.object({

@@ -4,8 +4,16 @@
  */
 import type { ExecutionResult } from '../engine/result.js';
 import type { SerializedError } from '../model/errors.js';
-import type { EventRecord, RunRecord, StepRecord } from '../store/types.js';
-import type { AttemptJson, EventJson, ExecutionSummaryJson, RunJson, StepJson } from './schemas.js';
+import type { EventRecord, InboxEvent, RunRecord, StepRecord, WaitRecord } from '../store/types.js';
+import type {
+  AttemptJson,
+  EventJson,
+  ExecutionSummaryJson,
+  InboxEventJson,
+  RunJson,
+  StepJson,
+  WaitJson,
+} from './schemas.js';
 
 /** A paused run's duration stops at its pause (`pausedAt`, stored on the run). */
 export function runView(run: RunRecord, now = Date.now()): RunJson {
@@ -82,6 +90,37 @@ export function eventView(event: EventRecord): EventJson {
     at: event.at,
     attempt: event.attempt,
     data: parse(event.data) ?? null,
+  };
+}
+
+/** A wait with its JSON parsed: the request an input shows, the match, what resolved it. */
+export function waitView(wait: WaitRecord): WaitJson {
+  const request = parse(wait.request) as { payload?: unknown; schema?: Record<string, unknown> } | undefined;
+  return {
+    step: wait.step,
+    key: wait.key,
+    group: wait.group,
+    kind: wait.kind,
+    status: wait.status,
+    name: wait.name,
+    dueAt: wait.dueAt,
+    eventKey: wait.eventKey,
+    match: (parse(wait.match) as Record<string, unknown> | undefined) ?? null,
+    request: request === undefined ? null : { payload: request.payload ?? null, schema: request.schema ?? null },
+    value: parse(wait.value) ?? null,
+    createdAt: wait.createdAt,
+    resolvedAt: wait.resolvedAt,
+  };
+}
+
+export function inboxEventView(event: InboxEvent): InboxEventJson {
+  return {
+    seq: event.seq ?? 0,
+    name: event.name,
+    key: event.key,
+    payload: parse(event.payload) ?? null,
+    idempotencyKey: event.idempotencyKey,
+    createdAt: event.createdAt,
   };
 }
 

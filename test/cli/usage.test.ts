@@ -4,7 +4,20 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { braid, closedPort, FIXTURE, isListening, parseJson, tempDb, tempDir } from './harness.js';
 
-const COMMANDS = ['dev', 'worker', 'run', 'runs', 'show', 'cancel', 'pause', 'resume', 'replay', 'migrate'];
+const COMMANDS = [
+  'dev',
+  'worker',
+  'run',
+  'runs',
+  'show',
+  'cancel',
+  'pause',
+  'resume',
+  'replay',
+  'send-event',
+  'input',
+  'migrate',
+];
 
 describe('braid --help', () => {
   it('works for the program and every command, with exit code 0', async () => {
@@ -73,6 +86,27 @@ describe('usage errors exit 2', () => {
       { args: ['runs', '--json', '--limit'], code: 'missing_option_value', says: "'-n, --limit <n>' argument missing" },
       { args: ['cancel', 'a', 'b', '--json'], code: 'too_many_arguments', says: 'too many arguments' },
       { args: ['frobnicate', '--json'], code: 'unknown_command', says: "unknown command 'frobnicate'" },
+      // JSON.parse reads 1e999 as Infinity, which was then sent as null.
+      {
+        args: ['run', 'greet', '--input', '{"n": 1e999}', '--json', '--url', url],
+        code: 'invalid_argument',
+        says: '"n" is a number too large for JSON',
+      },
+      {
+        args: ['send-event', '--json', '--url', url],
+        code: 'missing_argument',
+        says: "missing required argument 'name'",
+      },
+      {
+        args: ['input', 'run-1', 'approve', '--json', '--url', url],
+        code: 'missing_option',
+        says: "required option '-d, --data <json>' not specified",
+      },
+      {
+        args: ['input', 'run-1', 'approve', '--data', '{nope', '--json', '--url', url],
+        code: 'invalid_argument',
+        says: 'not JSON',
+      },
     ];
     const results = await Promise.all(cases.map((c) => braid(c.args)));
     results.forEach((result, i) => {
@@ -117,6 +151,8 @@ describe('no server running', () => {
       braid(['cancel', 'some-run', '--url', url]),
       braid(['show', 'some-run'], { env: { BRAID_URL: url } }),
       braid(['runs', '--json', '--url', url]),
+      braid(['send-event', 'order.paid', '--url', url]),
+      braid(['input', 'some-run', 'approve', '--data', 'true'], { env: { BRAID_URL: url } }),
     ]);
     for (const result of results) {
       expect(result.code, result.stderr).toBe(3);

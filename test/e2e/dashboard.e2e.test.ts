@@ -1,8 +1,11 @@
 /**
  * The dashboard in a real browser (Debian's Chromium through playwright-core) against a real
- * server: an executor on SQLite in a temp dir, the demo workflows plus a slow one and one whose
- * output and error carry markup. It builds the dashboard first when dashboard/dist is missing
- * or older than its sources, and saves the screenshots in docs/screenshots/.
+ * server: an executor on SQLite in a temp dir, the demo workflows plus a slow one, one whose
+ * output and error carry markup, and ones that wait (for a person's approval, a time, an event).
+ * It builds the dashboard first when dashboard/dist is missing or older than its sources.
+ *
+ * With BRAID_SCREENSHOTS=1 (`npm run screenshots`) it saves the README's screenshots in
+ * docs/screenshots/; without it a run of the tests changes no tracked file.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -23,6 +26,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DASHBOARD_DIR = join(ROOT, 'dashboard');
 const DIST_DIR = join(DASHBOARD_DIR, 'dist');
 const SCREENSHOT_DIR = join(ROOT, 'docs', 'screenshots');
+const SHOULD_SCREENSHOT = process.env.BRAID_SCREENSHOTS === '1';
 /** How long a UI change may take to show (live updates are throttled to a few per second). */
 const UI_TIMEOUT_MS = 10_000;
 
@@ -91,8 +95,42 @@ const gatedFanout = workflow('gated-fanout')
   })
   .step('report', { parents: ['spawn'] }, (ctx) => `${ctx.parent('spawn')} children done`);
 
+/** Asks a person to approve a payment (a form is drawn from the schema), then pays or refuses. */
+const approval = workflow('approval', {
+  input: z.object({ amount: z.number() }),
+  description: 'Asks a person to approve a payment, then pays.',
+  timeoutSeconds: 0, // it waits up to a day for the person: no run deadline before that
+})
+  .step('ask', (ctx) =>
+    ctx.waitForInput('approve', {
+      schema: z.object({
+        approved: z.boolean().describe('Tick to pay'),
+        approver: z.string().min(2).describe('Your name'),
+        level: z.enum(['low', 'high']),
+        note: z.string().optional(),
+      }),
+      payload: { question: 'Pay this invoice?', amount: ctx.input.amount, vendor: 'ACME <b>Corp</b>' },
+      timeout: '1d',
+    }),
+  )
+  .step('pay', { parents: ['ask'] }, (ctx) => {
+    const answer = ctx.parent('ask');
+    return answer?.approved ? `paid ${answer.level} by ${answer.approver}` : 'refused';
+  });
+
+/** Two branches that wait: a reminder in two hours, and a customer's reply for three days. */
+const followUp = workflow('follow-up', { timeoutSeconds: 0 })
+  .step('start', () => 'started')
+  .step('remind', { parents: ['start'] }, async (ctx) => {
+    await ctx.sleep('2h');
+    return 'reminded';
+  })
+  .step('hear', { parents: ['start'] }, (ctx) => ctx.waitForEvent('customer.replied', { timeout: '3d' }));
+
 let tempDir: string;
 let store: SqliteStore;
+/** The screenshots as they were before the tests: a run that was not asked for them must leave them. */
+const screenshotsBefore = screenshotTimes();
 let executor: WorkflowExecutor;
 let server: RunningServer;
 let browser: Browser;
@@ -105,7 +143,7 @@ beforeAll(async () => {
   store = new SqliteStore({ path: join(tempDir, 'braid.db') });
   executor = new WorkflowExecutor({
     store,
-    workflows: [order, summarize, digest, slow, markup, waiter, gatedFanout],
+    workflows: [order, summarize, digest, slow, markup, waiter, gatedFanout, approval, followUp],
     maxParallelNodes: 8,
   });
   // token '' = no token, whatever BRAID_TOKEN says in the environment.
@@ -197,8 +235,7 @@ describe('the dashboard', () => {
     await panel.getByRole('table', { name: 'Attempts of step fanout' }).getByText('succeeded').waitFor();
     await panel.getByText('https://example.com/doc/1:').first().waitFor();
 
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'run-page.png'), fullPage: true });
+    await screenshot('run-page.png', { fullPage: true });
     childRunId = firstPageIds[0]!;
   });
 
@@ -339,6 +376,79 @@ describe('the dashboard', () => {
     expect(await page.getByRole('button', { name: 'Cancel', exact: true }).isDisabled()).toBe(true);
   });
 
+  it('lets a person answer an input from the run page: a form from its schema, a 422 shown inline, then the run goes on', async () => {
+    const runId = await startRun('approval', { amount: 420 });
+    await page.goto(`${server.url}/#/runs/${runId}`);
+    await page.getByRole('heading', { level: 1, name: 'approval waiting' }).waitFor();
+    // The waiting step is drawn as such, with its deadline (a day from now: the date shows, in
+    // short in the node and in full in its name).
+    const ask = page.getByRole('button', {
+      name: /^step ask: waiting for input "approve" until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/,
+    });
+    await ask.getByText(/^input until \d\d-\d\d \d\d:\d\d$/).waitFor();
+    expect(await ask.locator('.wait-icon').count()).toBe(1);
+
+    // The request: what the step asks (markup in it shown as text), until when, and the form.
+    const request = page.getByRole('region', { name: 'Input approve' });
+    await request.getByText('"amount": 420').waitFor();
+    await request.getByText('ACME <b>Corp</b>').waitFor();
+    await request.getByText(/Times out at .* \(in 23h 59m\)/).waitFor();
+    const form = request.getByRole('form', { name: 'Answer input approve' });
+    const approver = form.getByRole('textbox', { name: /^approver/ });
+    await form.getByRole('checkbox', { name: 'approved' }).check();
+    await approver.fill('Ada');
+    await form.getByRole('combobox', { name: /^level/ }).selectOption('high');
+    await form.getByText('Tick to pay').waitFor(); // the schema's description, as a hint
+    await screenshot('input-form.png', { fullPage: true });
+
+    // A value the schema refuses: the issue is shown by its field, and nothing changes.
+    await approver.fill('A');
+    await form.getByRole('button', { name: 'Send approve' }).click();
+    await form.getByRole('alert').getByText('The value does not fit: nothing was changed.').waitFor();
+    await form.getByText('must NOT have fewer than 2 characters').waitFor();
+    expect(await approver.getAttribute('aria-invalid')).toBe('true');
+    expect(await approver.getAttribute('aria-describedby')).toBeTruthy();
+    expect((await getRun(runId)).run.status).toBe('waiting');
+
+    await approver.fill('Ada');
+    await form.getByRole('button', { name: 'Send approve' }).click();
+    await page.getByRole('heading', { level: 1, name: 'approval succeeded' }).waitFor();
+    await page.getByRole('button', { name: 'step pay: succeeded' }).waitFor();
+    await page.locator('.card').filter({ hasText: 'Output' }).getByText('paid high by Ada').waitFor();
+    expect(await page.getByRole('form', { name: 'Answer input approve' }).count()).toBe(0);
+    const settled = page.getByRole('table', { name: 'Settled waits' });
+    await settled.getByRole('row').filter({ hasText: 'input "approve"' }).getByText('resolved').waitFor();
+  });
+
+  it('lists sleeps and events with their due time, draws their steps waiting, and filters the runs by waiting', async () => {
+    const runId = await startRun('follow-up', {});
+    await page.goto(`${server.url}/#/runs/${runId}`);
+    await page.getByRole('heading', { level: 1, name: 'follow-up waiting' }).waitFor();
+    const pending = page.getByRole('list', { name: 'Pending sleeps and events' });
+    // Two hours on may be tomorrow: then the date shows too.
+    await pending.getByText(/^Step remind sleeps until (\S+ )?\d\d:\d\d:\d\d \(in 1h 59m\)$/).waitFor();
+    await pending
+      .getByText(/^Step hear waits for event "customer\.replied", until \d{4}-\d\d-\d\d \S+ \(in 71h 59m\)$/)
+      .waitFor();
+    const remind = page.getByRole('button', { name: /^step remind: waiting for sleep until (\S+ )?\d\d:\d\d:\d\d$/ });
+    await remind.getByText(/^sleep until (\d\d:\d\d:\d\d|\d\d-\d\d \d\d:\d\d)$/).waitFor();
+    await page.getByRole('button', { name: /^step hear: waiting for event "customer\.replied" until / }).waitFor();
+    await page.getByRole('button', { name: 'step start: succeeded' }).waitFor();
+    // The step's panel lists its waits too.
+    await page.getByRole('button', { name: /^step remind: waiting/ }).click();
+    const panel = page.getByRole('region', { name: 'Step remind', exact: true });
+    await panel.getByText(/^sleep · pending until /).waitFor();
+    // Pause applies to a waiting run.
+    expect(await page.getByRole('button', { name: 'Pause', exact: true }).isDisabled()).toBe(false);
+
+    await page.goto(`${server.url}/`);
+    await page.getByRole('combobox', { name: 'Status' }).selectOption('waiting');
+    const runs = page.getByRole('table', { name: 'Runs' });
+    await runs.getByRole('link', { name: runId, exact: true }).waitFor();
+    await eventually(async () => expect(await distinctColumn(runs, 0)).toEqual(['waiting']));
+    await page.getByRole('combobox', { name: 'Status' }).selectOption('');
+  });
+
   it('shows markup in inputs, outputs and errors as text, never running it', async () => {
     const runId = await startRun('markup', { note: XSS_IMG });
     await page.goto(`${server.url}/#/runs/${runId}`);
@@ -397,7 +507,8 @@ describe('the dashboard', () => {
     const runs = page.getByRole('table', { name: 'Runs' });
     await runs.getByText('cancelled').first().waitFor();
     await runs.getByText('failed').first().waitFor();
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'runs-list.png') });
+    await runs.getByText('waiting').first().waitFor();
+    await screenshot('runs-list.png');
   });
 
   it('takes ?token= once, keeps it for the tab and sends it as a bearer token', async () => {
@@ -485,6 +596,25 @@ describe('braid dev on the demo', () => {
     }
     expect(await exited).toBe(0);
   }, 60_000);
+});
+
+/** Saves a screenshot for the README, only when asked (BRAID_SCREENSHOTS=1): tests change no tracked file. */
+async function screenshot(name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  if (!SHOULD_SCREENSHOT) return;
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, name), ...options });
+}
+
+/** Each screenshot's modification time (ms), or null when it does not exist. */
+function screenshotTimes(): Record<string, number | null> {
+  const names = existsSync(SCREENSHOT_DIR) ? readdirSync(SCREENSHOT_DIR).filter((n) => n.endsWith('.png')) : [];
+  return Object.fromEntries(names.map((name) => [name, statSync(join(SCREENSHOT_DIR, name)).mtimeMs]));
+}
+
+describe('a test run', () => {
+  it.skipIf(SHOULD_SCREENSHOT)('leaves docs/screenshots as it was (BRAID_SCREENSHOTS=1 rewrites them)', () => {
+    expect(screenshotTimes()).toEqual(screenshotsBefore);
+  });
 });
 
 async function startRun(workflowName: string, input: unknown): Promise<string> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../../src/index.js';
-import { serverFixture } from './helpers.js';
+import { serverFixture, until } from './helpers.js';
+import { approval, napper, payment } from './waits.fixtures.js';
 import { order } from './workflows.fixtures.js';
 
 const fixture = serverFixture();
@@ -57,6 +58,49 @@ describe('GET /metrics', () => {
     const text = await (await app.request('/metrics')).text();
     expect(sample(text, 'braid_queue_depth')).toBe(2);
     expect(sample(text, 'braid_runs_running')).toBe(1);
+  });
+
+  it('gauges the waiting runs from the store, and counts the waits steps register by kind', async () => {
+    const { app, executor } = fixture.setup({ workflows: [approval, napper, payment] });
+    const scrape = async () => (await app.request('/metrics')).text();
+    expect(sample(await scrape(), 'braid_runs_waiting')).toBe(0);
+    const runs = await Promise.all([
+      executor.start(approval, { amount: 1 }),
+      executor.start(napper, {}),
+      executor.start(napper, {}),
+      executor.start(payment, { orderId: 'm-1' }),
+    ]);
+    await until(async () => (await executor.store.countRuns({})).waiting === 4);
+    const text = await scrape();
+    expect(sample(text, 'braid_runs_waiting')).toBe(4);
+    expect(sample(text, 'braid_runs_running')).toBe(0);
+    expect(sample(text, 'braid_waits_total{kind="sleep"}')).toBe(2);
+    expect(sample(text, 'braid_waits_total{kind="event"}')).toBe(1);
+    expect(sample(text, 'braid_waits_total{kind="input"}')).toBe(1);
+
+    // The gauge follows each commit: an answered input, an event, a cancel.
+    await executor.provideInput(runs[0]!.runId, 'approve', { approved: true, by: 'Ada' });
+    await runs[0]!.result();
+    await executor.sendEvent('order.paid', { total: 1 }, { key: 'm-1' });
+    await runs[3]!.result();
+    await executor.cancel(runs[1]!.runId);
+    expect(sample(await scrape(), 'braid_runs_waiting')).toBe(1);
+    await executor.cancel(runs[2]!.runId);
+    expect(sample(await scrape(), 'braid_runs_waiting')).toBe(0);
+  });
+
+  it('times a step attempt by the time it ran, not the time it waited', async () => {
+    const napper = workflow('short-nap').step('nap', async (ctx) => {
+      await ctx.sleep(400);
+      await ctx.sleep(200);
+      return 'rested';
+    });
+    const { app, executor } = fixture.setup({ workflows: [napper] });
+    await executor.execute(napper, {});
+    const text = await (await app.request('/metrics')).text();
+    expect(sample(text, 'braid_step_duration_seconds_count{outcome="succeeded"}')).toBe(1);
+    // It slept 0.6 s and ran for a few ms: the histogram has the few ms.
+    expect(sample(text, 'braid_step_duration_seconds_sum{outcome="succeeded"}')).toBeLessThan(0.3);
   });
 
   it('keeps a registry per app: two apps in one process do not clash', async () => {

@@ -13,10 +13,11 @@ const EXPECTED_ROUTES: Record<string, string[]> = {
   '/api/runs/{id}/pause': ['post'],
   '/api/runs/{id}/resume': ['post'],
   '/api/runs/{id}/replay': ['post'],
+  '/api/runs/{id}/inputs/{name}': ['post'],
   '/api/workflows': ['get'],
   '/api/workflows/{name}': ['get'],
   '/api/workflows/{name}/runs': ['post'],
-  '/api/events': ['get'],
+  '/api/events': ['get', 'post'],
   '/metrics': ['get'],
   '/healthz': ['get'],
 };
@@ -113,6 +114,30 @@ describe('GET /openapi.json', () => {
       expect.arrayContaining(['run', 'steps', 'events', 'attempts', 'children', 'parent', 'replayOf']),
     );
     expect(doc.paths['/api/events'].get.responses['200'].content).toHaveProperty('text/event-stream');
+    expect(doc.paths['/api/events'].get.responses['200'].content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/InboxPage',
+    );
+    expect(doc.paths['/api/events'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['runId', 'after', 'name', 'limit', 'last-event-id']),
+    );
+    expect(doc.components.schemas.RunDetail.properties.waits.items.$ref).toBe('#/components/schemas/Wait');
+    expect(Object.keys(doc.components.schemas.Wait.properties)).toEqual(
+      expect.arrayContaining(['step', 'key', 'kind', 'status', 'name', 'dueAt', 'request', 'value']),
+    );
+    expect(doc.components.schemas.WaitKind.enum).toEqual(['sleep', 'event', 'input']);
+
+    const send = doc.paths['/api/events'].post;
+    expect(send.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/SendEventRequest');
+    expect(doc.components.schemas.SendEventRequest.required).toEqual(['name']);
+    expect(Object.keys(send.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '422']));
+    expect(send.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/SentEvent');
+
+    const input = doc.paths['/api/runs/{id}/inputs/{name}'].post;
+    expect(input.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/ProvideInputRequest');
+    expect(doc.components.schemas.ProvideInputRequest.required).toEqual(['value']);
+    expect(Object.keys(input.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '409', '422']));
+    expect(input.responses['200'].content['application/json'].schema.$ref).toBe('#/components/schemas/ProvidedInput');
+
     const listParams = doc.paths['/api/runs'].get.parameters.map((p: { name: string }) => p.name);
     expect(listParams).toEqual(
       expect.arrayContaining(['workflow', 'status', 'parentRunId', 'rootRunId', 'since', 'until', 'limit', 'cursor']),

@@ -1,4 +1,4 @@
-import type { ApiErrorBody, ChildrenPage, RunDetail, RunPage, RunStatus, WorkflowShape } from './types.js';
+import type { ApiErrorBody, ApiIssue, ChildrenPage, RunDetail, RunPage, RunStatus, WorkflowShape } from './types.js';
 
 const TOKEN_KEY = 'braid.token';
 
@@ -34,12 +34,14 @@ export function apiUrl(path: string, query: Record<string, string | number | boo
   return url.toString();
 }
 
-/** A non-2xx answer: the API's `{ error: { code, message } }`, or what the response said. */
+/** A non-2xx answer: the API's `{ error: { code, message, issues? } }`, or what the response said. */
 export class ApiRequestError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    /** What is wrong with each field, when a schema refused the request (a 400 or a 422). */
+    readonly issues: readonly ApiIssue[] = [],
   ) {
     super(message);
     this.name = 'ApiRequestError';
@@ -54,7 +56,9 @@ export async function errorFromResponse(res: Response): Promise<ApiRequestError>
   const text = await res.text().catch(() => '');
   try {
     const body = JSON.parse(text) as ApiErrorBody;
-    if (body?.error?.message) return new ApiRequestError(res.status, body.error.code, body.error.message);
+    if (body?.error?.message) {
+      return new ApiRequestError(res.status, body.error.code, body.error.message, body.error.issues ?? []);
+    }
   } catch {
     // Not JSON (a proxy's error page): fall through to the status line.
   }
@@ -131,6 +135,12 @@ export const api = {
     request<{ runId: string; status: RunStatus }>('POST', apiUrl(`runs/${encodeURIComponent(id)}/pause`)),
   resumeRun: (id: string) =>
     request<{ runId: string; status: RunStatus }>('POST', apiUrl(`runs/${encodeURIComponent(id)}/resume`)),
+  provideInput: (id: string, name: string, value: unknown) =>
+    request<{ runId: string; name: string; key: string }>(
+      'POST',
+      apiUrl(`runs/${encodeURIComponent(id)}/inputs/${encodeURIComponent(name)}`),
+      { value },
+    ),
   replayRun: (id: string) =>
     request<{ runId: string; replayOf: string }>('POST', apiUrl(`runs/${encodeURIComponent(id)}/replay`)),
 };

@@ -5,10 +5,28 @@
  * Every time is epoch milliseconds.
  */
 
-export const RUN_STATUSES = ['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'waiting',
+  'paused',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export const STEP_STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export const STEP_STATUSES = [
+  'pending',
+  'queued',
+  'running',
+  'waiting',
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 const TERMINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
@@ -88,9 +106,42 @@ export interface Attempt {
   error: SerializedError | null;
 }
 
+export type WaitKind = 'sleep' | 'event' | 'input';
+export type WaitStatus = 'pending' | 'resolved' | 'timed_out' | 'cancelled';
+
+/** What a step that waits for a person asks: what to show, and the value's JSON Schema if known. */
+export interface InputRequest {
+  payload: unknown;
+  schema: Record<string, unknown> | null;
+}
+
+/** A step's durable wait: a sleep, an event or a person's input. */
+export interface Wait {
+  step: string;
+  /** The wait within its step: `sleep#0`, `event:<name>#0`, `input:<name>#0`, `first#0/<label>`. */
+  key: string;
+  /** Waits of one `waitForFirst` call share it. */
+  group: string;
+  kind: WaitKind;
+  status: WaitStatus;
+  /** event: the event name; input: the input name. */
+  name: string | null;
+  /** sleep: when it ends; event and input: when it times out (null: never). */
+  dueAt: number | null;
+  eventKey: string | null;
+  match: Record<string, unknown> | null;
+  request: InputRequest | null;
+  /** What resolved it (the event, the value), once resolved. */
+  value: unknown;
+  createdAt: number;
+  resolvedAt: number | null;
+}
+
 export interface RunDetail {
   run: Run;
   steps: Step[];
+  /** Pending and settled, oldest first. */
+  waits: Wait[];
   events: BraidEvent[];
   attempts: Attempt[];
   children: { total: number; counts: StatusCounts };
@@ -121,6 +172,11 @@ export interface WorkflowShape {
   steps: WorkflowStepShape[];
 }
 
+export interface ApiIssue {
+  path: (string | number)[];
+  message: string;
+}
+
 export interface ApiErrorBody {
-  error: { code: string; message: string; issues?: { path: (string | number)[]; message: string }[] };
+  error: { code: string; message: string; issues?: ApiIssue[] };
 }

@@ -2,8 +2,10 @@ import '@xyflow/react/dist/style.css';
 import { Background, Controls, type Edge, Handle, type Node, type NodeProps, Position, ReactFlow } from '@xyflow/react';
 import type { ElkNode } from 'elkjs/lib/elk.bundled.js';
 import { createContext, memo, useContext, useEffect, useMemo, useState } from 'react';
-import { STEP_STATUSES, type Step, type StepStatus } from '../api/types.js';
+import { STEP_STATUSES, type Step, type StepStatus, type Wait } from '../api/types.js';
 import { statusLabel } from '../format.js';
+import { pendingWaitsOf, waitingLong, waitingShort } from '../waits/describe.js';
+import { WaitIcon } from './WaitIcon.js';
 
 const NODE_WIDTH = 184;
 const NODE_HEIGHT = 60;
@@ -16,35 +18,40 @@ interface StepNodeData extends Record<string, unknown> {
   attempts: number;
   childCount: number;
   isSelected: boolean;
+  /** A waiting step: what for and until when, short (drawn) and in full (its name and tooltip). */
+  waiting: { short: string; long: string } | null;
 }
 type StepNodeType = Node<StepNodeData, 'step'>;
 
 const SelectStepContext = createContext<(name: string) => void>(() => {});
 
 /**
- * One step: a button named "step <name>: <status>" (the colour repeats what the text says).
+ * One step: a button named "step <name>: <status>" (the colour repeats what the text says). A
+ * waiting step has a clock for its dot and says what it waits for and until when.
  * React Flow leaves a node that is neither draggable nor selectable without pointer events; the
  * button takes them back (see .dag-node in the stylesheet).
  */
 const StepNode = memo(function StepNode({ data }: NodeProps<StepNodeType>) {
   const select = useContext(SelectStepContext);
-  const details = [statusLabel(data.status)];
+  const details = [data.waiting ? data.waiting.short : statusLabel(data.status)];
   if (data.attempts > 1) details.push(`${data.attempts} attempts`);
   if (data.childCount > 0) details.push(`${data.childCount.toLocaleString()} children`);
+  const status = data.waiting ? data.waiting.long : statusLabel(data.status);
   return (
     <>
       <Handle type="target" position={Position.Top} isConnectable={false} />
       <button
         type="button"
         className={`dag-node nodrag nopan status-${data.status}${data.isSelected ? ' is-selected' : ''}`}
-        aria-label={`step ${data.name}: ${statusLabel(data.status)}`}
+        aria-label={`step ${data.name}: ${status}`}
+        title={data.waiting ? data.waiting.long : undefined}
         aria-pressed={data.isSelected}
         onClick={() => select(data.name)}
       >
         <span className="dag-node__name">{data.name}</span>
         <span className="dag-node__meta">
-          <span className="badge__dot" aria-hidden="true" />
-          {details.join(' · ')}
+          {data.waiting ? <WaitIcon /> : <span className="badge__dot" aria-hidden="true" />}
+          <span className="dag-node__details">{details.join(' · ')}</span>
         </span>
       </button>
       <Handle type="source" position={Position.Bottom} isConnectable={false} />
@@ -95,11 +102,12 @@ async function layOut(steps: readonly Pick<Step, 'name' | 'parents'>[]): Promise
 /** The workflow's steps (from the run's detail, so pending ones are there too), coloured live. */
 export function DagView(props: {
   steps: readonly Step[];
+  waits: readonly Wait[];
   childCounts: Readonly<Record<string, number>>;
   selectedStep: string | undefined;
   onSelectStep: (name: string) => void;
 }) {
-  const { steps, childCounts, selectedStep, onSelectStep } = props;
+  const { steps, waits, childCounts, selectedStep, onSelectStep } = props;
   const shapeKey = steps.map((s) => `${s.name}<${s.parents.join(',')}`).join('|');
   const [layout, setLayout] = useState<Layout | undefined>(undefined);
   const [layoutError, setLayoutError] = useState<string | undefined>(undefined);
@@ -136,9 +144,10 @@ export function DagView(props: {
         attempts: step.attempts,
         childCount: childCounts[step.name] ?? 0,
         isSelected: step.name === selectedStep,
+        waiting: step.status === 'waiting' ? waitingOf(pendingWaitsOf(waits, step.name)) : null,
       },
     }));
-  }, [steps, layout, childCounts, selectedStep]);
+  }, [steps, waits, layout, childCounts, selectedStep]);
 
   const edges = useMemo<Edge[]>(() => {
     const byName = new Map(steps.map((s) => [s.name, s]));
@@ -187,12 +196,17 @@ export function DagView(props: {
   );
 }
 
+function waitingOf(pending: readonly Wait[]): { short: string; long: string } {
+  return { short: waitingShort(pending), long: waitingLong(pending) };
+}
+
 export function StepLegend() {
   return (
     <ul className="legend" aria-label="Step status legend">
       {STEP_STATUSES.map((status) => (
         <li key={status} className={`status-${status}`}>
           <span className="legend__swatch" aria-hidden="true" />
+          {status === 'waiting' && <WaitIcon />}
           {statusLabel(status)}
         </li>
       ))}

@@ -1,5 +1,6 @@
-import type { Attempt, StatusCounts, Step } from '../api/types.js';
+import type { Attempt, StatusCounts, Step, Wait } from '../api/types.js';
 import { formatDuration, liveDuration } from '../format.js';
+import { describeWait, dueText, WAIT_OUTCOME_LABELS } from '../waits/describe.js';
 import { ErrorView } from './ErrorView.js';
 import { StatusBadge } from './StatusBadge.js';
 import { StatusCountList } from './StatusCountList.js';
@@ -11,16 +12,18 @@ export interface StepChildren {
   counts: StatusCounts;
 }
 
-/** Everything about one step of the run: timing, flags, output, error, attempts and children. */
+/** Everything about one step of the run: timing, flags, waits, output, error, attempts and children. */
 export function StepPanel(props: {
   step: Step;
   attempts: readonly Attempt[];
+  /** The step's waits, pending and settled. */
+  waits: readonly Wait[];
   stepChildren: StepChildren | undefined;
   now: number;
   onClose: () => void;
   onShowChildren: () => void;
 }) {
-  const { step, attempts, stepChildren, now } = props;
+  const { step, attempts, waits, stepChildren, now } = props;
   const headingId = `step-panel-${step.name}`;
   return (
     <section className="panel" aria-labelledby={headingId}>
@@ -80,6 +83,25 @@ export function StepPanel(props: {
           <button type="button" className="link-button" onClick={props.onShowChildren}>
             Show the children table
           </button>
+        </section>
+      )}
+
+      {waits.length > 0 && (
+        <section className="panel__section" aria-label={`Waits of step ${step.name}`}>
+          <h3>Waits ({waits.length})</h3>
+          <ul className="panel__waits">
+            {waits.map((wait) => (
+              <li key={wait.key}>
+                {describeWait(wait)}
+                {' · '}
+                {wait.status === 'pending'
+                  ? wait.dueAt === null
+                    ? 'pending, no time limit'
+                    : `pending until ${dueText(wait.dueAt, now)}`
+                  : WAIT_OUTCOME_LABELS[wait.status]}
+              </li>
+            ))}
+          </ul>
         </section>
       )}
 

@@ -12,6 +12,7 @@ import { StatusCountList } from '../components/StatusCountList.js';
 import { type StepChildren, StepPanel } from '../components/StepPanel.js';
 import { Time } from '../components/Time.js';
 import { ValueView } from '../components/ValueView.js';
+import { WaitsSection } from '../components/WaitsSection.js';
 import { formatDuration, runDuration, statusLabel } from '../format.js';
 import { useEventStream } from '../hooks/useEventStream.js';
 import { useNow } from '../hooks/useNow.js';
@@ -22,8 +23,9 @@ import { useThrottledCounter } from '../hooks/useThrottledCounter.js';
 const EVENTS_SHOWN = 500;
 
 /**
- * One run: its header and actions, its DAG coloured by live step status, the selected step's
- * details, the children each step spawned (paged tables) and its event history. Events of the
+ * One run: its header and actions, what it waits for (each pending input with the form that
+ * answers it), its DAG coloured by live step status, the selected step's details, the children
+ * each step spawned (paged tables) and its event history. Events of the
  * run reload its detail (at most every 250 ms); events of its descendants reload the children
  * counts and tables (at most once a second), so a fan-out of 100,000 stays a few requests.
  */
@@ -209,6 +211,8 @@ export function RunPage({ runId, initialStep }: { runId: string; initialStep: st
         )}
       </div>
 
+      <WaitsSection runId={run.id} waits={data.waits} now={now} onAnswered={detail.reload} />
+
       <section className="steps-section" aria-labelledby="steps-heading">
         <div className="section-header">
           <h2 id="steps-heading">Steps</h2>
@@ -217,6 +221,7 @@ export function RunPage({ runId, initialStep }: { runId: string; initialStep: st
         <div className="graph-layout">
           <DagView
             steps={data.steps}
+            waits={data.waits}
             childCounts={childCounts}
             selectedStep={selectedStep}
             onSelectStep={setSelectedStep}
@@ -225,6 +230,7 @@ export function RunPage({ runId, initialStep }: { runId: string; initialStep: st
             <StepPanel
               step={step}
               attempts={data.attempts.filter((a) => a.step === step.name)}
+              waits={data.waits.filter((w) => w.step === step.name)}
               stepChildren={stepChildren.data?.[step.name]}
               now={now}
               onClose={() => setSelectedStep(undefined)}
@@ -318,7 +324,7 @@ function isStepActive(step: Step): boolean {
 function RunActions(props: { run: Run; onReload: () => void; onConfirm: (request: ConfirmRequest) => void }) {
   const { run, onReload, onConfirm } = props;
   const isTerminal = isTerminalRun(run.status);
-  const canPause = run.status === 'running' || run.status === 'queued';
+  const canPause = run.status === 'running' || run.status === 'queued' || run.status === 'waiting';
   const canResume = run.status === 'paused';
   const what = (
     <>

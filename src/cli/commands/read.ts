@@ -85,7 +85,7 @@ export function registerReadCommands(program: Command): void {
 
   const show = program
     .command('show')
-    .description('Show one run: its steps, the children they spawned, its parent, its output or error')
+    .description('Show one run: its steps, what it waits for, the children they spawned, its output or error')
     .argument('<runId>', 'the run')
     .addOption(jsonOption())
     .addOption(dbOption())
@@ -93,7 +93,9 @@ export function registerReadCommands(program: Command): void {
   addClientOptions(show)
     .addHelpText(
       'after',
-      `${SOURCE_HELP}\nWith --json: {"run", "steps", "children": {"total", "counts", "byStep"}, "parent", "replayOf"}.`,
+      `${SOURCE_HELP}\nA run that waits lists what for (a time, an event, a person's input with the command that\n` +
+        'answers it) and until when; settled waits follow, a line each.\n' +
+        'With --json: {"run", "steps", "waits", "children": {"total", "counts", "byStep"}, "parent", "replayOf"}.',
     )
     .action(async (runId: string, options: ReadOptions, command: Command) => {
       const report = await withSource(options, command, (source) => source.getReport(runId));

@@ -48,6 +48,8 @@ function paintFor(status: RunStatus | StepStatus, c: Colors): Paint {
       return c.yellow;
     case 'running':
       return c.cyan;
+    case 'waiting':
+      return c.magenta;
     default:
       return c.dim;
   }

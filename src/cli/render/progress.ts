@@ -4,7 +4,7 @@
  * A pure function of the run's report and the clock, so it is tested without a terminal.
  */
 
-import type { StepJson } from '../../server/schemas.js';
+import type { StepJson, WaitJson } from '../../server/schemas.js';
 import { isTerminalStep, type StatusCounts } from '../../store/types.js';
 import type { RunReport } from '../runSource/runReport.js';
 import type { Colors } from './colors.js';
@@ -18,6 +18,7 @@ import {
   statusSymbol,
   summarizeCounts,
 } from './format.js';
+import { answerCommand, waitingSummary } from './waits.js';
 
 export interface ProgressOptions {
   colors: Colors;
@@ -42,14 +43,30 @@ export function renderProgress(report: RunReport, options: ProgressOptions): str
     `${c.bold(run.workflow)} ${c.dim(run.id)}  ${statusSymbol(run.status, c, options.tick)} ` +
     `${paintStatus(run.status, c)}  ${formatDuration(runElapsed(run, now))}`;
   const nameWidth = Math.max(0, ...report.steps.map((s) => s.name.length));
-  const blocks = report.steps.map((step) => ({
-    step,
-    lines: [stepLine(step, nameWidth, options), ...childrenLine(report.children.byStep[step.name], c)],
-  }));
+  const blocks = report.steps.map((step) => {
+    const pending = step.status === 'waiting' ? pendingWaitsOf(report.waits, step.name) : [];
+    return {
+      step,
+      lines: [
+        stepLine(step, pending, nameWidth, options),
+        ...answerLines(run.id, pending, c),
+        ...childrenLine(report.children.byStep[step.name], c),
+      ],
+    };
+  });
   return [header, ...fitBlocks(blocks, (options.maxLines ?? Number.POSITIVE_INFINITY) - 1, c)].join('\n');
 }
 
-function stepLine(step: StepJson, nameWidth: number, options: ProgressOptions): string {
+function pendingWaitsOf(waits: readonly WaitJson[], step: string): WaitJson[] {
+  return waits.filter((w) => w.step === step && w.status === 'pending');
+}
+
+/** Under a step that waits for a person: how to answer, so nobody has to look it up. */
+function answerLines(runId: string, pending: readonly WaitJson[], c: Colors): string[] {
+  return pending.filter((w) => w.kind === 'input').map((w) => `      ${c.dim(`answer: ${answerCommand(runId, w)}`)}`);
+}
+
+function stepLine(step: StepJson, pending: readonly WaitJson[], nameWidth: number, options: ProgressOptions): string {
   const { colors: c, now, tick } = options;
   const isRetrying = step.status === 'queued' && step.nextAttemptAt !== null;
   const symbol = isRetrying ? c.yellow('↻') : statusSymbol(step.status, c, tick);
@@ -57,6 +74,7 @@ function stepLine(step: StepJson, nameWidth: number, options: ProgressOptions): 
   const parts = [`  ${symbol} ${name.padEnd(nameWidth + (name.length - step.name.length))}`];
   parts.push((step.attempts > 0 ? plural(step.attempts, 'attempt') : '').padEnd(10));
   if (isRetrying) parts.push(c.yellow(`retry in ${formatDuration(step.nextAttemptAt! - now)}`));
+  else if (step.status === 'waiting') parts.push(c.magenta(waitingSummary(pending, now)));
   else if (step.startedAt !== null) parts.push(formatDuration(elapsed(step.startedAt, step.finishedAt, now)));
   else if (step.status === 'skipped') parts.push(c.dim('skipped'));
   if (step.cacheHit) parts.push(c.cyan('cached'));

@@ -11,6 +11,7 @@ import {
   summarizeCounts,
 } from './format.js';
 import { stepsTable } from './tables.js';
+import { renderWaits } from './waits.js';
 
 export function renderReport(report: RunReport, c: Colors, now = Date.now()): string {
   const { run } = report;
@@ -30,6 +31,7 @@ export function renderReport(report: RunReport, c: Colors, now = Date.now()): st
   if (run.idempotencyKey) lines.push(`idempotency key ${run.idempotencyKey}`);
   lines.push('');
   lines.push(report.steps.length ? stepsTable(report, c, now) : c.dim('(no steps stored yet)'));
+  lines.push(...renderWaits(run.id, report.waits, c, now));
   if (report.children.total > 0) {
     lines.push('', `children: ${summarizeCounts(report.children.total, report.children.counts, c)}`);
     lines.push(c.dim(`  list them: braid runs --parent ${run.id}`));

@@ -27,6 +27,7 @@ export class ApiRunSource implements RunSource {
     return {
       run: detail.run,
       steps: detail.steps,
+      waits: detail.waits,
       children: { ...detail.children, byStep: inStepOrder(byStep, detail.steps) },
       parent: detail.parent,
       replayOf: detail.replayOf,

@@ -1,4 +1,4 @@
-import type { RunJson, StepJson } from '../../server/schemas.js';
+import type { RunJson, StepJson, WaitJson } from '../../server/schemas.js';
 import { isTerminalRun, isTerminalStep, type RunStatus, type StatusCounts } from '../../store/types.js';
 import type { RunListQuery, RunPageJson } from '../apiClient.js';
 
@@ -14,6 +14,8 @@ export interface ChildCounts {
 export interface RunReport {
   run: RunJson;
   steps: StepJson[];
+  /** The run's waits (sleeps, events, inputs), pending and settled, oldest first. */
+  waits: WaitJson[];
   /** All children of the run, and per step the children that step spawned (steps with none are left out). */
   children: ChildCounts & { byStep: Record<string, ChildCounts> };
   parent: { runId: string; step: string | null } | null;

@@ -1,6 +1,6 @@
 import { PostgresStore, RunNotFoundError, SqliteStore, type Store } from '../../index.js';
 import { readRunEvents, stepsInDagOrder } from '../../server/runSteps.js';
-import { runView } from '../../server/views.js';
+import { runView, waitView } from '../../server/views.js';
 import type { RunListQuery, RunPageJson } from '../apiClient.js';
 import { type ChildCounts, type RunReport, type RunSource, sumCounts } from './runReport.js';
 
@@ -54,10 +54,11 @@ export class StoreRunSource implements RunSource {
   async getReport(runId: string): Promise<RunReport> {
     const run = await this.store.getRun(runId);
     if (!run) throw new RunNotFoundError(runId);
-    const [steps, events, counts] = await Promise.all([
+    const [steps, events, counts, waits] = await Promise.all([
       this.store.getSteps(runId),
       readRunEvents(this.store, runId),
       this.store.countRuns({ parentRunId: runId }),
+      this.store.getWaits(runId),
     ]);
     const now = Date.now();
     const ordered = stepsInDagOrder(steps, undefined, events, now);
@@ -73,6 +74,7 @@ export class StoreRunSource implements RunSource {
     return {
       run: runView(run, now),
       steps: ordered,
+      waits: waits.map(waitView),
       children: { total: sumCounts(counts), counts, byStep },
       parent: run.parentRunId === null ? null : { runId: run.parentRunId, step: run.parentStep },
       replayOf: run.replayOf,

@@ -10,7 +10,7 @@ const getMetrics = createRoute({
   summary: 'Prometheus metrics (text exposition format)',
   responses: {
     200: {
-      description: 'Counters, the step duration histogram and the queue depth gauge',
+      description: 'Counters, the step duration histogram, and the queued, running and waiting runs gauges',
       content: { 'text/plain': { schema: z.string().openapi({ example: 'braid_runs_started_total 42' }) } },
     },
     ...errorResponses(401),

@@ -9,15 +9,18 @@ import { readRunEvents, stepsInDagOrder } from '../runSteps.js';
 import {
   CancelRunBodySchema,
   ChildrenPageSchema,
+  InputParamsSchema,
   ListChildrenQuerySchema,
   ListRunsQuerySchema,
+  ProvidedInputSchema,
+  ProvideInputBodySchema,
   ReplayResultSchema,
   RunActionResultSchema,
   RunDetailSchema,
   RunIdParamsSchema,
   RunPageSchema,
 } from '../schemas.js';
-import { attemptsFromEvents, eventView, runView } from '../views.js';
+import { attemptsFromEvents, eventView, runView, waitView } from '../views.js';
 import { errorResponses, jsonResponse } from './responses.js';
 
 const listRuns = createRoute({
@@ -33,7 +36,7 @@ const getRun = createRoute({
   method: 'get',
   path: '/api/runs/{id}',
   tags: ['runs'],
-  summary: 'A run with its steps, events, attempts, children counts and parent link',
+  summary: 'A run with its steps, waits, events, attempts, children counts and parent link',
   request: { params: RunIdParamsSchema },
   responses: { 200: jsonResponse(RunDetailSchema, 'The run'), ...errorResponses(401, 404) },
 });
@@ -89,6 +92,26 @@ const replayRun = createRoute({
   responses: { 201: jsonResponse(ReplayResultSchema, 'The new run'), ...errorResponses(401, 404) },
 });
 
+const provideInput = createRoute({
+  method: 'post',
+  path: '/api/runs/{id}/inputs/{name}',
+  tags: ['actions'],
+  summary: 'Give the value a run waits for (`ctx.waitForInput(name)`): its step goes on',
+  description:
+    "The value is checked against the input's JSON Schema first: a mismatch is a 422 with the issues, and " +
+    'nothing changes. The oldest pending input of that name is the one answered; 409 `input_not_awaited` when ' +
+    'the run waits for no input of that name (never asked, already answered, or timed out), 409 `invalid_state` ' +
+    'when the run has ended.',
+  request: {
+    params: InputParamsSchema,
+    body: { required: true, content: { 'application/json': { schema: ProvideInputBodySchema } } },
+  },
+  responses: {
+    200: jsonResponse(ProvidedInputSchema, 'The value was recorded; the step goes on'),
+    ...errorResponses(400, 401, 404, 409, 413, 415, 422),
+  },
+});
+
 export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): void {
   const store = executor.store;
 
@@ -114,10 +137,12 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
   app.openapi(getRun, async (c) => {
     const { id } = c.req.valid('param');
     const run = await requireRun(store, id);
-    const [steps, events, counts] = await Promise.all([
+    // The executor's waits: from memory for a run it holds (fresher than the store), else stored.
+    const [steps, events, counts, waits] = await Promise.all([
       store.getSteps(id),
       readRunEvents(store, id),
       store.countRuns({ parentRunId: id }),
+      executor.waits(id),
     ]);
     const now = Date.now();
     const definition = executor.workflows.find((w) => w.name === run.workflow && w.version === run.version);
@@ -125,6 +150,7 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
       {
         run: runView(run, now),
         steps: stepsInDagOrder(steps, definition?.steps, events, now),
+        waits: waits.map(waitView),
         events: events.map(eventView),
         attempts: attemptsFromEvents(events),
         children: { total: sum(counts), counts },
@@ -171,6 +197,12 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
     await executor.resume(id);
     const run = await requireRun(store, id);
     return c.json({ runId: id, status: run.status }, 200);
+  });
+
+  app.openapi(provideInput, async (c) => {
+    const { id, name } = c.req.valid('param');
+    const { value } = c.req.valid('json');
+    return c.json(await executor.provideInput(id, name, value), 200);
   });
 
   app.openapi(replayRun, async (c) => {
