@@ -170,3 +170,196 @@ export async function w7(executor: WorkflowExecutor, total = 200_000, inFlight =
   figures.runsPerSecond = (total / (performance.now() - t0)) * 1000;
   return figures;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Durable waits: W8 (many runs asleep at once) and W9 (an event to its waiter)
+
+/** When each W8 sleeper woke (epoch ms, by run index; 0 = not yet), written by the step itself. */
+let w8WokeAt = new Float64Array(0);
+let w8Woken = 0;
+let w8AllWoken: () => void = () => {};
+const sleeper = workflow('w8-sleeper').step('nap', async (ctx) => {
+  const { i, at } = ctx.input as { i: number; at: number };
+  await ctx.sleepUntil(at);
+  // The step runs again from its start when its run was out of memory: count the first wake only.
+  if (w8WokeAt[i] === 0) {
+    w8WokeAt[i] = Date.now();
+    if (++w8Woken === w8WokeAt.length) w8AllWoken();
+  }
+  return i;
+});
+
+/** What W8 reads from outside the engine: the store's rows (a SQL count) while the runs sleep. */
+export interface SleepProbe {
+  /** W8 runs not finished: asleep in the store (`wake_at` set) and held in memory (`wake_at` null). */
+  sleeping(): { asleep: number; resident: number };
+  /** W8 runs that succeeded. */
+  succeeded(): number;
+}
+
+/**
+ * Starts `total` sleepers (closed loop, `inFlight` at a time) that all sleep until one deadline,
+ * `at`, and resolves once every one has woken. Returns the start time of the first and the wake
+ * time of each (by index).
+ */
+async function sleepAll(executor: WorkflowExecutor, total: number, inFlight: number, at: () => number) {
+  w8WokeAt = new Float64Array(total);
+  w8Woken = 0;
+  const allWoken = new Promise<void>((resolve) => {
+    w8AllWoken = resolve;
+  });
+  const t0 = performance.now();
+  let next = 0;
+  // Handles are dropped at once: holding 100,000 of them (or their promises) is not what a
+  // process whose runs sleep would do, and it would be counted in the RSS.
+  await Promise.all(
+    Array.from({ length: Math.min(inFlight, total) }, async () => {
+      while (next < total) {
+        const i = next++;
+        await executor.start(sleeper, { i, at: at() });
+      }
+    }),
+  );
+  return { startMs: performance.now() - t0, allWoken };
+}
+
+async function until(predicate: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`benchmark stalled: ${what} not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const pct = (sorted: ArrayLike<number>, q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+
+/**
+ * W8: `total` runs asleep at once (SQLite): each one step that sleeps until one shared deadline.
+ * While they all sleep: RSS and heap, the Node timers held (the process's active Timeout
+ * handles), and the store's rows (asleep with a wake_at, or held in memory); the deadline is
+ * set from a warm-up's start rate so that all are asleep before it. Then: the lateness of each
+ * wake-up after the deadline (max, p50, p99) and the wake-ups per second from the deadline to
+ * the last one. Peak RSS covers the whole row.
+ */
+export async function w8(
+  executor: WorkflowExecutor,
+  probe: SleepProbe,
+  total = 100_000,
+  inFlight = 1000,
+): Promise<Figures> {
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 20);
+  try {
+    // Warm-up, and the start rate the deadline is set from.
+    const warm = Math.min(5000, total);
+    const warmAt = Date.now() + 1500;
+    const warmUp = await sleepAll(executor, warm, inFlight, () => warmAt);
+    await warmUp.allWoken;
+    const startsPerMs = warm / warmUp.startMs;
+    await until(() => probe.succeeded() === warm, 'the warm-up runs to finish', 60_000);
+
+    // Every run must be asleep well before the deadline: 1.5 times the expected start time, plus 3 s.
+    const at = Date.now() + Math.ceil((total / startsPerMs) * 1.5) + 3000;
+    const run = await sleepAll(executor, total, inFlight, () => at);
+    await until(() => probe.sleeping().asleep === total, 'every run asleep in the store', 120_000);
+    if (Date.now() >= at) throw new Error('W8: the deadline came before every run slept; raise its margin');
+    global.gc?.();
+    const memory = process.memoryUsage();
+    const { asleep, resident } = probe.sleeping();
+    const timers = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+    await run.allWoken;
+    const lateness = Float64Array.from(w8WokeAt, (woke) => woke - at).sort();
+    const last = lateness[lateness.length - 1] as number;
+    check((lateness[0] as number) >= 0, `W8: a run woke ${-(lateness[0] as number)} ms before its deadline`);
+    await until(() => probe.succeeded() === warm + total, 'every run to finish', 120_000);
+    return {
+      maxLatenessMs: last,
+      wakeUpsPerSecond: (total / Math.max(1, last)) * 1000,
+      p50LatenessMs: pct(lateness, 0.5),
+      p99LatenessMs: pct(lateness, 0.99),
+      startsPerSecond: (total / run.startMs) * 1000,
+      peakRssMb: peakRss / 2 ** 20,
+      asleepRssMb: memory.rss / 2 ** 20,
+      asleepHeapMb: memory.heapUsed / 2 ** 20,
+      asleepInStore: asleep,
+      residentWhileAsleep: resident,
+      nodeTimersWhileAsleep: timers,
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/** W9's marks: when the step of waiter `id` got its event (performance.now()). */
+const w9Marks = new Map<number, (at: number) => void>();
+const w9Holds = new Map<number, () => void>();
+const eventWaiter = workflow('w9-waiter').step('wait', async (ctx) => {
+  const { id } = ctx.input as { id: number };
+  const event = (await ctx.waitForEvent('w9.go', { match: { id } })) as { id: number };
+  w9Marks.get(id)?.(performance.now());
+  return event.id;
+});
+/** The same wait, with a second step running meanwhile: the run stays in memory as it waits. */
+const heldWaiter = workflow('w9-held-waiter')
+  .step('wait', async (ctx) => {
+    const { id } = ctx.input as { id: number };
+    const event = (await ctx.waitForEvent('w9.go', { match: { id } })) as { id: number };
+    w9Marks.get(id)?.(performance.now());
+    return event.id;
+  })
+  .step('hold', (ctx) => new Promise<void>((resolve) => w9Holds.set((ctx.input as { id: number }).id, resolve)));
+
+/**
+ * W9: event delivery, trigger to resume: a run waits for `w9.go` matching its id; the time from
+ * `sendEvent` to the waiting step going on with the payload, `total` times one after the other,
+ * for a run that left memory to wait (the default: a wait with no deadline soon) and for one held
+ * in memory (another of its steps runs). With `background`, that many other runs wait for the
+ * same event name (other ids) all along, as in a system with many open waits.
+ */
+export async function w9(executor: WorkflowExecutor, total = 200, background = 0): Promise<Figures> {
+  let nextId = 1_000_000;
+  for (let i = 0; i < background; i += 500) {
+    await Promise.all(
+      Array.from({ length: Math.min(500, background - i) }, () => executor.start(eventWaiter, { id: nextId++ })),
+    );
+  }
+  const measure = async (wf: Parameters<WorkflowExecutor['start']>[0], held: boolean) => {
+    const latencies: number[] = [];
+    for (let n = 0; n < total; n++) {
+      const id = n + (held ? 500_000 : 0);
+      const handle = await executor.start(wf, { id });
+      // Until the wait is stored, and (for a run that leaves memory) until it has left.
+      for (;;) {
+        const waits = await executor.waits(handle.runId);
+        const registered = waits.some((w) => w.status === 'pending');
+        const gone = (await executor.store.getRun(handle.runId))?.wakeAt != null;
+        if (registered && (held || gone)) break;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      const woke = new Promise<number>((resolve) => w9Marks.set(id, resolve));
+      const t0 = performance.now();
+      const sent = await executor.sendEvent('w9.go', { id });
+      latencies.push((await woke) - t0);
+      check(sent.delivered === 1, `W9 event ${id} delivered to ${sent.delivered}`);
+      w9Marks.delete(id);
+      w9Holds.get(id)?.();
+      w9Holds.delete(id);
+      const r = await handle.result();
+      const output = r.output as unknown;
+      check(r.success && (held ? (output as { wait: number }).wait : output) === id, `W9 run ${id}`);
+    }
+    return latencies.sort((a, b) => a - b);
+  };
+  const evicted = await measure(eventWaiter, false);
+  const inMemory = await measure(heldWaiter, true);
+  return {
+    p50Ms: pct(evicted, 0.5),
+    p99Ms: pct(evicted, 0.99),
+    heldP50Ms: pct(inMemory, 0.5),
+    heldP99Ms: pct(inMemory, 0.99),
+  };
+}
