@@ -9,11 +9,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { MemoryStore, PostgresStore, SqliteStore, type Store } from '../src/index.js';
 import { postgresBatchInsertRate, postgresCommitRate } from './baselines.js';
 import { type BenchDatabase, type BenchServer, benchServer } from './postgres.js';
 import { w6 } from './w6.js';
-import { benchExecutor, type Figures, w1, w2, w3, w4, w5, w7 } from './workloads.js';
+import { benchExecutor, type Figures, type SleepProbe, w1, w2, w3, w4, w5, w7, w8, w9 } from './workloads.js';
 
 const [workload, storeName] = process.argv.slice(2);
 
@@ -27,11 +28,21 @@ const workloads: Record<string, (e: ReturnType<typeof benchExecutor>) => Promise
   'W5 500': (e) => w5(e, 500),
   'W5 2000': (e) => w5(e, 2000),
   'W7 keys': (e) => w7(e, 200_000, 50),
+  'W8 sleep': (e) => w8(e, sqliteSleepProbe(), 100_000, 1000),
+  'W9 event': (e) => w9(e, 200, Number(process.env.W9_BG ?? 10_000)),
 };
+// Rows that read the SQLite file from outside the engine, or that are not repeated (long, or one-shot).
+const sqliteOnly = ['W8 sleep'];
+const once = ['W2 100k', 'W7 keys', 'W8 sleep', 'W9 event'];
 const postgresOnly = ['W6', 'baseline'];
 const stores = ['memory', 'sqlite', 'postgres'];
 const isKnown = workload !== undefined && (workload in workloads || postgresOnly.includes(workload));
-if (!isKnown || !stores.includes(storeName ?? '') || (postgresOnly.includes(workload) && storeName !== 'postgres')) {
+if (
+  !isKnown ||
+  !stores.includes(storeName ?? '') ||
+  (postgresOnly.includes(workload) && storeName !== 'postgres') ||
+  (sqliteOnly.includes(workload) && storeName !== 'sqlite')
+) {
   console.error(
     `usage: measure.ts <${Object.keys(workloads).join('|')}> <${stores.join('|')}>, or measure.ts <W6|baseline> postgres`,
   );
@@ -69,6 +80,22 @@ try {
 }
 console.log(JSON.stringify(figures));
 
+/** W8's view of the SQLite file through a second, read-only connection, as an operator would look. */
+function sqliteSleepProbe(): SleepProbe {
+  const db = new Database(path.join(scratch, 'bench.db'), { readonly: true });
+  const sleeping = db.prepare<[], { asleep: number; resident: number }>(
+    `SELECT count(wake_at) AS asleep, count(*) - count(wake_at) AS resident
+       FROM runs WHERE workflow = 'w8-sleeper' AND finished_at IS NULL`,
+  );
+  const succeeded = db.prepare<[], { n: number }>(
+    `SELECT count(*) AS n FROM runs WHERE workflow = 'w8-sleeper' AND status = 'succeeded'`,
+  );
+  return {
+    sleeping: () => sleeping.get() as { asleep: number; resident: number },
+    succeeded: () => (succeeded.get() as { n: number }).n,
+  };
+}
+
 async function measureWorkload(
   store: Store,
   run: (e: ReturnType<typeof benchExecutor>) => Promise<Figures>,
@@ -81,7 +108,7 @@ async function measureWorkload(
   await w2(executor, 500);
   await w3(executor, 200, 50);
   // Short workloads are noisy on a 2-core machine: report the median of three repetitions.
-  const repetitions = workload === 'W2 100k' || workload === 'W7 keys' ? 1 : 3;
+  const repetitions = once.includes(workload as string) ? 1 : 3;
   const samples: Figures[] = [];
   for (let i = 0; i < repetitions; i++) samples.push(await run(executor));
   await executor.cleanup();

@@ -83,7 +83,7 @@ try {
     const big = args.full && store !== 'postgres' ? ['W2 100k'] : [];
     // W5 (callbacks on long runs) and W7 (memory across keyed runs) measure the engine, not the
     // store: once, on SQLite.
-    const engineRows = store === 'sqlite' ? ['W5 500', 'W5 2000', 'W7 keys'] : [];
+    const engineRows = store === 'sqlite' ? ['W5 500', 'W5 2000', 'W7 keys', 'W8 sleep', 'W9 event'] : [];
     const perStore = ['W1', 'W2 1k', 'W2 5k', ...big, 'W3', 'W4', ...engineRows];
     for (const workload of [...perStore, ...(store === 'postgres' ? ['W6'] : [])]) {
       rows.push({ workload, store, figures: measure(workload, store) });
@@ -100,6 +100,8 @@ try {
       W4: 'p50 <= 0.2 ms, p99 <= 1 ms',
       'W5 2000': 'per step as W5 500 (linear)',
       'W7 keys': 'heap flat across 200,000 keyed runs',
+      'W8 sleep': '100,000 asleep: RSS <= 300 MB, >= 20,000 wake-ups/s',
+      'W9 event': 'p50 <= 1 ms',
     },
     postgres: {
       W1: '>= 5,000 runs/s',
@@ -122,6 +124,10 @@ try {
           return `${count}: ${f[k]?.toFixed(0)} runs/s${speedup ? ` (${speedup.toFixed(2)}x)` : ''}`;
         })
         .join(', ');
+    } else if (f.wakeUpsPerSecond !== undefined) {
+      result = `RSS ${f.asleepRssMb?.toFixed(0)} MB asleep (peak ${f.peakRssMb?.toFixed(0)}), ${f.wakeUpsPerSecond.toFixed(0)} wake-ups/s, lateness p99 ${f.p99LatenessMs?.toFixed(0)} ms`;
+    } else if (f.heldP50Ms !== undefined) {
+      result = `p50 ${f.p50Ms?.toFixed(3)} ms, p99 ${f.p99Ms?.toFixed(3)} ms (held in memory: p50 ${f.heldP50Ms.toFixed(3)} ms)`;
     } else if (f.msPerStep !== undefined) result = `${(f.msPerStep * 1000).toFixed(0)} µs per step`;
     else if (f.heapMbAt25pct !== undefined) {
       result = `heap ${[25, 50, 75, 100].map((p) => f[`heapMbAt${p}pct`]?.toFixed(0)).join(' / ')} MB`;

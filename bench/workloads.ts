@@ -299,7 +299,7 @@ const w9Marks = new Map<number, (at: number) => void>();
 const w9Holds = new Map<number, () => void>();
 const eventWaiter = workflow('w9-waiter').step('wait', async (ctx) => {
   const { id } = ctx.input as { id: number };
-  const event = (await ctx.waitForEvent('w9.go', { match: { id } })) as { id: number };
+  const event = (await ctx.waitForEvent('w9.go', { match: String(id) })) as { id: number };
   w9Marks.get(id)?.(performance.now());
   return event.id;
 });
@@ -307,14 +307,15 @@ const eventWaiter = workflow('w9-waiter').step('wait', async (ctx) => {
 const heldWaiter = workflow('w9-held-waiter')
   .step('wait', async (ctx) => {
     const { id } = ctx.input as { id: number };
-    const event = (await ctx.waitForEvent('w9.go', { match: { id } })) as { id: number };
+    const event = (await ctx.waitForEvent('w9.go', { match: String(id) })) as { id: number };
     w9Marks.get(id)?.(performance.now());
     return event.id;
   })
   .step('hold', (ctx) => new Promise<void>((resolve) => w9Holds.set((ctx.input as { id: number }).id, resolve)));
 
 /**
- * W9: event delivery, trigger to resume: a run waits for `w9.go` matching its id; the time from
+ * W9: event delivery, trigger to resume: a run waits for `w9.go` with its id as the event key (the
+ * indexed route: a payload `match` filters the waiters of a name and key one by one); the time from
  * `sendEvent` to the waiting step going on with the payload, `total` times one after the other,
  * for a run that left memory to wait (the default: a wait with no deadline soon) and for one held
  * in memory (another of its steps runs). With `background`, that many other runs wait for the
@@ -342,7 +343,7 @@ export async function w9(executor: WorkflowExecutor, total = 200, background = 0
       }
       const woke = new Promise<number>((resolve) => w9Marks.set(id, resolve));
       const t0 = performance.now();
-      const sent = await executor.sendEvent('w9.go', { id });
+      const sent = await executor.sendEvent('w9.go', { id }, { key: String(id) });
       latencies.push((await woke) - t0);
       check(sent.delivered === 1, `W9 event ${id} delivered to ${sent.delivered}`);
       w9Marks.delete(id);

@@ -214,7 +214,8 @@ export class Engine implements EngineControl {
 
   /**
    * Waits the store settled in a commit: a run in memory takes them and its steps go on; a run
-   * asleep in the store had its wake-up moved to now by the commit, so the wake-up scan loads it.
+   * asleep in the store had its wake-up moved to now by the commit: it is loaded at once (the
+   * wake-up scan would find it too, a timer tick and two queries later).
    */
   private waitsSettled(waits: readonly WaitRecord[]): void {
     const byRun = new Map<string, WaitRecord[]>();
@@ -223,13 +224,25 @@ export class Engine implements EngineControl {
       if (list) list.push(wait);
       else byRun.set(wait.runId, [wait]);
     }
-    let asleep = false;
+    const asleep: string[] = [];
     for (const [runId, settled] of byRun) {
       const run = this.runs.get(runId);
       if (run) this.suspensions.apply(run, settled);
-      else asleep = true;
+      else asleep.push(runId);
     }
-    if (asleep && !this.cluster) this.wakeups.expectStored(Date.now());
+    if (asleep.length && !this.cluster) void this.wakeNow(asleep);
+  }
+
+  /** Loads runs asleep in the store whose waits were just settled; the scan is the fallback. */
+  private async wakeNow(runIds: string[]): Promise<void> {
+    try {
+      const records = await Promise.all(runIds.map((id) => this.store.getRun(id)));
+      const due = records.filter((rec): rec is RunRecord => rec !== undefined && !isTerminalRun(rec.status));
+      if (due.length) await this.wakeStored(due);
+    } catch {
+      // The store is away (or closing): the wake-up scan retries, and its row says it is due.
+      this.wakeups.expectStored(Date.now());
+    }
   }
 
   /** Records an event; resolves the waits it matches and starts the workflows it triggers. */

@@ -20,8 +20,6 @@ import {
 import { sleep, useEngineFixture, waitUntil } from './helpers.js';
 
 const STORES = ['memory', 'sqlite'] as const;
-/** See waits.test.ts: on SQLite a wait that registers after its event fails the commit today. */
-const SQLITE_LOOKBACK_BUG = true;
 
 const seed = Number(process.env.BRAID_RACE_SEED ?? Date.now() % 1_000_000);
 
@@ -181,38 +179,35 @@ describe.each(STORES)(`races on durable waits, %s store (seed ${seed})`, (kind) 
     expect(new Set(outcomes).size, outcomes.join(' ')).toBeGreaterThanOrEqual(2);
   });
 
-  it.skipIf(kind === 'sqlite' && SQLITE_LOOKBACK_BUG)(
-    'an event sent as its waiter registers is never lost',
-    async () => {
-      const random = seededRandom(seed + 2);
-      const late = workflow('race-late-waiter', { input: z.object({ trial: z.number(), ms: z.number() }) }).step(
-        'wait',
-        async (ctx) => {
-          await sleep(ctx.input.ms); // not a durable wait: the step is busy, then registers
-          return ctx.waitForEvent('race.pre', { match: { trial: ctx.input.trial } });
-        },
+  it('an event sent as its waiter registers is never lost', async () => {
+    const random = seededRandom(seed + 2);
+    const late = workflow('race-late-waiter', { input: z.object({ trial: z.number(), ms: z.number() }) }).step(
+      'wait',
+      async (ctx) => {
+        await sleep(ctx.input.ms); // not a durable wait: the step is busy, then registers
+        return ctx.waitForEvent('race.pre', { match: { trial: ctx.input.trial } });
+      },
+    );
+    const executor = open();
+    for (let round = 0; round < 4; round++) {
+      const trials = await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          const n = round * 10 + i;
+          const handle = await executor.start(late, { trial: n, ms: between(random, 0, 6) });
+          const sent = await at(Date.now() + between(random, 0, 6), () =>
+            executor.sendEvent('race.pre', { trial: n, seen: true }),
+          );
+          return { n, handle, sent, result: await handle.result() };
+        }),
       );
-      const executor = open();
-      for (let round = 0; round < 4; round++) {
-        const trials = await Promise.all(
-          Array.from({ length: 10 }, async (_, i) => {
-            const n = round * 10 + i;
-            const handle = await executor.start(late, { trial: n, ms: between(random, 0, 6) });
-            const sent = await at(Date.now() + between(random, 0, 6), () =>
-              executor.sendEvent('race.pre', { trial: n, seen: true }),
-            );
-            return { n, handle, sent, result: await handle.result() };
-          }),
-        );
-        for (const t of trials) {
-          expect(t.result.output, `trial ${t.n}`).toEqual({ trial: t.n, seen: true });
-          const [wait] = await executor.waits(t.handle.runId);
-          expect(JSON.parse(wait?.value as string).seq, `trial ${t.n}`).toBe(t.sent.seq);
-          expect([0, 1]).toContain(t.sent.delivered);
-        }
+      for (const t of trials) {
+        expect(t.result.output, `trial ${t.n}`).toEqual({ trial: t.n, seen: true });
+        const [wait] = await executor.waits(t.handle.runId);
+        expect(JSON.parse(wait?.value as string).seq, `trial ${t.n}`).toBe(t.sent.seq);
+        expect([0, 1]).toContain(t.sent.delivered);
       }
-    },
-  );
+    }
+  });
 
   it('two answers to one input at once: one wins, the other gets InputNotAwaitedError', async () => {
     const random = seededRandom(seed + 3);

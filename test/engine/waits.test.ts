@@ -26,12 +26,6 @@ import { deferred, sleep, useEngineFixture, waitUntil } from './helpers.js';
 
 const STORES = ['memory', 'sqlite'] as const;
 
-/**
- * A known engine bug keeps these tests off SQLite until it is fixed (see waits.bugs.test.ts): a
- * wait that registers when its event is already in the inbox makes the SQLite commit throw.
- */
-const SQLITE_LOOKBACK_BUG = true;
-
 /** The waits of a run once it has `count` pending ones (the step got to its wait calls). */
 async function pendingWaits(executor: WorkflowExecutor, runId: string, count = 1): Promise<WaitRecord[]> {
   let waits: WaitRecord[] = [];
@@ -158,7 +152,7 @@ describe.each(STORES)('durable waits on the %s store', (kind) => {
     });
 
     it('a step `delay` starts the step no earlier than its delay after it became ready, from a stored time', async () => {
-      // A delay shorter than EVICT_AFTER_MS on a step with parents never fires: waits.bugs.test.ts.
+      // A delay shorter than EVICT_AFTER_MS on a step with parents never fired before its fix: waits.regressions.test.ts.
       const longMs = EVICT_AFTER_MS + 200;
       const wf = workflow('delayed')
         .step('a', { delay: '200ms' }, () => Date.now())
@@ -250,46 +244,40 @@ describe.each(STORES)('durable waits on the %s store', (kind) => {
       expect((await executor.sendEvent('never', 1)).delivered).toBe(0);
     });
 
-    it.skipIf(kind === 'sqlite' && SQLITE_LOOKBACK_BUG)(
-      'an event sent before the waiter registers is delivered when it does (the default lookback: since the run began)',
-      async () => {
-        const gate = deferred();
-        const wf = workflow('early-event', { input: z.object({ id: z.number() }) })
-          .step('first', () => gate.promise)
-          .step('wait', { parents: ['first'] }, (ctx) => ctx.waitForEvent('early', { match: { id: ctx.input.id } }));
-        const executor = open();
-        const handle = await executor.start(wf, { id: 1 });
-        await storedStatus(executor, handle.runId, 'running');
-        const sent = await executor.sendEvent('early', { id: 1, v: 'x' });
-        expect(sent.delivered).toBe(0); // nobody waits yet: it waits in the inbox
-        gate.resolve();
-        expect((await handle.result()).output).toEqual({ id: 1, v: 'x' });
-        const [wait] = await executor.waits(handle.runId);
-        expect(JSON.parse(wait?.value as string).seq).toBe(sent.seq);
-      },
-    );
+    it('an event sent before the waiter registers is delivered when it does (the default lookback: since the run began)', async () => {
+      const gate = deferred();
+      const wf = workflow('early-event', { input: z.object({ id: z.number() }) })
+        .step('first', () => gate.promise)
+        .step('wait', { parents: ['first'] }, (ctx) => ctx.waitForEvent('early', { match: { id: ctx.input.id } }));
+      const executor = open();
+      const handle = await executor.start(wf, { id: 1 });
+      await storedStatus(executor, handle.runId, 'running');
+      const sent = await executor.sendEvent('early', { id: 1, v: 'x' });
+      expect(sent.delivered).toBe(0); // nobody waits yet: it waits in the inbox
+      gate.resolve();
+      expect((await handle.result()).output).toEqual({ id: 1, v: 'x' });
+      const [wait] = await executor.waits(handle.runId);
+      expect(JSON.parse(wait?.value as string).seq).toBe(sent.seq);
+    });
 
-    it.skipIf(kind === 'sqlite' && SQLITE_LOOKBACK_BUG)(
-      'the default lookback does not reach before the run; lookback 0 counts only events after the wait began; a longer one reaches back',
-      async () => {
-        const gate = deferred();
-        const wf = workflow('lookbacks')
-          .step('first', () => gate.promise)
-          .step('default', { parents: ['first'] }, (ctx) => ctx.waitForEvent('lb.old', { timeout: 100 }))
-          .step('zero', { parents: ['first'] }, (ctx) => ctx.waitForEvent('lb.new', { lookback: 0, timeout: 100 }))
-          .step('hour', { parents: ['first'] }, (ctx) => ctx.waitForEvent('lb.old', { lookback: '1h', timeout: 100 }));
-        const executor = open();
-        await executor.sendEvent('lb.old', 'before the run');
-        await sleep(5);
-        const handle = await executor.start(wf, null);
-        await storedStatus(executor, handle.runId, 'running');
-        await executor.sendEvent('lb.new', 'before the wait');
-        await sleep(5);
-        gate.resolve();
-        const result = await handle.result();
-        expect(result.output).toEqual({ default: null, zero: null, hour: 'before the run' });
-      },
-    );
+    it('the default lookback does not reach before the run; lookback 0 counts only events after the wait began; a longer one reaches back', async () => {
+      const gate = deferred();
+      const wf = workflow('lookbacks')
+        .step('first', () => gate.promise)
+        .step('default', { parents: ['first'] }, (ctx) => ctx.waitForEvent('lb.old', { timeout: 100 }))
+        .step('zero', { parents: ['first'] }, (ctx) => ctx.waitForEvent('lb.new', { lookback: 0, timeout: 100 }))
+        .step('hour', { parents: ['first'] }, (ctx) => ctx.waitForEvent('lb.old', { lookback: '1h', timeout: 100 }));
+      const executor = open();
+      await executor.sendEvent('lb.old', 'before the run');
+      await sleep(5);
+      const handle = await executor.start(wf, null);
+      await storedStatus(executor, handle.runId, 'running');
+      await executor.sendEvent('lb.new', 'before the wait');
+      await sleep(5);
+      gate.resolve();
+      const result = await handle.result();
+      expect(result.output).toEqual({ default: null, zero: null, hour: 'before the run' });
+    });
 
     it('an idempotency key records and delivers an event once, however often it is sent', async () => {
       const wf = workflow('idempotent-event').step('wait', (ctx) => ctx.waitForEvent('charge'));

@@ -24,8 +24,10 @@ CREATE TABLE waits (
   PRIMARY KEY (run_id, step, key)
 ) WITHOUT ROWID;
 
--- An arriving event finds the pending waits for its name here (partial: settled waits leave it).
-CREATE INDEX waits_pending_event_idx ON waits (name) WHERE status = 'pending' AND kind = 'event';
+-- An arriving event finds the pending waits for its name and key here (those with its key, and
+-- those that take any key: event_key IS NULL), so that a name with many waiters routed by key
+-- costs one lookup per event. Partial: settled waits leave it.
+CREATE INDEX waits_pending_event_idx ON waits (name, event_key) WHERE status = 'pending' AND kind = 'event';
 
 -- provideInput finds the pending input of a run by name here.
 CREATE INDEX waits_pending_input_idx ON waits (run_id, name) WHERE status = 'pending' AND kind = 'input';
@@ -45,5 +47,7 @@ CREATE TABLE inbox (
 -- One event per idempotency key, however often it is sent.
 CREATE UNIQUE INDEX inbox_idempotency_key_idx ON inbox (idempotency_key) WHERE idempotency_key IS NOT NULL;
 
--- A registering waiter's look back: events of its name since a time.
+-- A registering waiter's look back: events of its name (and key, for a waiter that wants one)
+-- since a time.
 CREATE INDEX inbox_name_created_idx ON inbox (name, created_at);
+CREATE INDEX inbox_name_key_created_idx ON inbox (name, key, created_at);

@@ -3,21 +3,34 @@ import type { InboxEvent, InputResolution, WaitRecord } from '../../types.js';
 import { eventMatchesWait, eventValue, settled } from '../../waitMatching.js';
 import { WAIT_SELECT_COLUMNS } from '../waitRow.js';
 
+const byRegistration = (a: WaitRecord, b: WaitRecord) =>
+  a.createdAt - b.createdAt || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0);
+
 /**
  * Settles waits inside a commit's transaction, so that an event and its waiter cannot miss each
  * other: a new event wait looks back in the inbox, a new event looks for its pending waits, and an
  * input resolves the oldest pending input of its name. Each settles a whole wait group with a
  * compare-and-set (`status = 'pending'`), so a wait is settled once whatever comes first, and wakes
  * its run if the run sleeps out of memory (wake_at). Returns what it settled.
- * Indexes: waits_pending_event_idx, waits_pending_input_idx, inbox_name_created_idx.
+ * Indexes: waits_pending_event_idx, waits_pending_input_idx, inbox_name_created_idx,
+ * inbox_name_key_created_idx.
  */
 export function prepareSettleWaits(db: Database.Database) {
-  const pendingForEvent = db.prepare<[string], WaitRecord>(
-    `SELECT ${WAIT_SELECT_COLUMNS} FROM waits WHERE status = 'pending' AND kind = 'event' AND name = ?`,
+  // The waits an event may match: those that want its key, and those that take any key.
+  const pendingWithKey = db.prepare<[string, string], WaitRecord>(
+    `SELECT ${WAIT_SELECT_COLUMNS} FROM waits
+      WHERE status = 'pending' AND kind = 'event' AND name = ? AND event_key = ?`,
   );
+  const pendingAnyKey = db.prepare<[string], WaitRecord>(
+    `SELECT ${WAIT_SELECT_COLUMNS} FROM waits
+      WHERE status = 'pending' AND kind = 'event' AND name = ? AND event_key IS NULL`,
+  );
+  const EVENT_COLUMNS = 'seq, name, key, payload, idempotency_key AS idempotencyKey, created_at AS createdAt';
   const lookBack = db.prepare<[string, number, number], Required<InboxEvent>>(
-    `SELECT seq, name, key, payload, idempotency_key AS idempotencyKey, created_at AS createdAt
-       FROM inbox WHERE name = ? AND created_at >= ? AND seq > ? ORDER BY seq`,
+    `SELECT ${EVENT_COLUMNS} FROM inbox WHERE name = ? AND created_at >= ? AND seq > ? ORDER BY seq`,
+  );
+  const lookBackWithKey = db.prepare<[string, string, number, number], Required<InboxEvent>>(
+    `SELECT ${EVENT_COLUMNS} FROM inbox WHERE name = ? AND key = ? AND created_at >= ? AND seq > ? ORDER BY seq`,
   );
   // An input whose timeout has passed is over, even if nothing has marked it timed out yet.
   const pendingInput = db.prepare<[string, string, number], WaitRecord>(
@@ -54,7 +67,13 @@ export function prepareSettleWaits(db: Database.Database) {
         if (wait.kind !== 'event' || wait.status !== 'pending' || wait.name === null) continue;
         // Found first, settled after: the connection cannot write while the look-back cursor is open.
         let found: InboxEvent | undefined;
-        for (const event of lookBack.iterate(wait.name, wait.since ?? 0, wait.afterSeq ?? 0)) {
+        const since = wait.since ?? 0;
+        const afterSeq = wait.afterSeq ?? 0;
+        const events =
+          wait.eventKey === null
+            ? lookBack.iterate(wait.name, since, afterSeq)
+            : lookBackWithKey.iterate(wait.name, wait.eventKey, since, afterSeq);
+        for (const event of events) {
           if (!eventMatchesWait(wait, event, JSON.parse(event.payload))) continue;
           found = event;
           break;
@@ -66,7 +85,11 @@ export function prepareSettleWaits(db: Database.Database) {
     delivered(events: readonly InboxEvent[], at: number, out: WaitRecord[]): void {
       for (const event of events) {
         const payload = JSON.parse(event.payload);
-        for (const wait of pendingForEvent.all(event.name)) {
+        const candidates = pendingAnyKey.all(event.name);
+        if (event.key !== null) candidates.push(...pendingWithKey.all(event.name, event.key));
+        // In the order they registered, as one query over the name would give them.
+        if (event.key !== null) candidates.sort(byRegistration);
+        for (const wait of candidates) {
           if (eventMatchesWait(wait, event, payload)) settleGroup(wait, eventValue(event), at, out);
         }
       }

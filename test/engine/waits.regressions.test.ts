@@ -1,8 +1,6 @@
 /**
- * Engine defects in durable waits found by the wait tests, each as the smallest test that fails
- * until it is fixed. These tests state what should happen; they fail today. Once a defect is fixed,
- * its test belongs with the behaviour it pins (waits.test.ts, waits.races.test.ts), and the
- * SQLITE_LOOKBACK_BUG switch in waits.test.ts goes.
+ * Regressions: defects of durable waits found by the wait tests, each as the smallest test that
+ * failed before its fix (the comment in each says what used to happen).
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -26,7 +24,7 @@ async function pendingWait(executor: WorkflowExecutor, runId: string): Promise<W
   return found as WaitRecord;
 }
 
-describe('durable waits: known defects', () => {
+describe('durable waits: regressions', () => {
   const fx = useEngineFixture();
 
   it('SQLite: a wait that registers when its event is already in the inbox gets the event (the commit does not fail)', async () => {
@@ -65,7 +63,7 @@ describe('durable waits: known defects', () => {
     await first.cleanup(); // graceful: what `braid worker` does on SIGTERM
     const second = fx.executor({ store: fx.sqliteStore(file), workflows: [wf] });
     const result = await (await second.getHandle(handle.runId)).result();
-    // Today: the shutdown wrote the pending wait as cancelled, and the re-run's sleep call is
+    // Before its fix: the shutdown wrote the pending wait as cancelled, and the re-run's sleep call is
     // refused with StepEndedError ("called after attempt 1 ... had ended"): the run fails.
     expect(result.error?.message).toBeUndefined();
     expect(result.output).toBe('woke');
@@ -86,7 +84,7 @@ describe('durable waits: known defects', () => {
     );
     const executor = fx.executor();
     const result = await executor.execute(wf, null);
-    // Today: attempt 2's wait finds attempt 1's cancelled wait (same key) and is refused at once.
+    // Before its fix: attempt 2's wait finds attempt 1's cancelled wait (same key) and is refused at once.
     expect(result.error?.message).toBeUndefined();
     expect(result.output).toEqual({ paid: null });
   });
@@ -101,8 +99,8 @@ describe('durable waits: known defects', () => {
     const handle = await executor.start(wf, null);
     await pendingWait(executor, handle.runId);
     await executor.sendEvent('tick', 1);
-    await waitUntil(async () => (await executor.waits(handle.runId)).length === 3);
-    // Today the second and third waits looked back and took event 1 again: nobody waits for 2.
+    await waitUntil(async () => (await executor.waits(handle.runId)).length === 2);
+    // The second wait must not look back and take event 1 again (nobody would then wait for 2).
     const second = await executor.sendEvent('tick', 2);
     expect(second.delivered).toBe(1);
     expect((await handle.result()).output).toEqual([1, 2, null]);
@@ -125,7 +123,7 @@ describe('durable waits: known defects', () => {
     const events = await executor.store.listEvents({ runId: handle.runId });
     const woken = events.filter((e) => e.type === 'step_woken').map((e) => JSON.parse(e.data as string));
     expect(events.filter((e) => e.type === 'step_waiting')).toHaveLength(2);
-    // Today: none (the run is loaded with its step queued to run again, and no event says so).
+    // Before its fix: none (the run is loaded with its step queued to run again, and no event says so).
     expect(woken).toEqual([
       { key: 'event:wake.up#0', status: 'resolved' },
       { key: 'input:answer#0', status: 'resolved' },
@@ -138,7 +136,7 @@ describe('durable waits: known defects', () => {
     const executor = fx.executor();
     const handle = await executor.start(wf, null);
     await pendingWait(executor, handle.runId);
-    // Today it is accepted (the stored JSON Schema only says "number"), then the step's parse
+    // Before its fix: it is accepted (the stored JSON Schema only says "number"), then the step's parse
     // throws InvalidInputValueError inside the step and the run fails.
     await expect(executor.provideInput(handle.runId, 'n', 3)).rejects.toBeInstanceOf(InvalidInputValueError);
     expect((await executor.waits(handle.runId))[0]?.status).toBe('pending');
@@ -165,7 +163,7 @@ describe('durable waits: known defects', () => {
       const client = fx.executor({ store: shared, recover: false });
       const sent = await client.sendEvent('too.late', { late: true });
       await client.cleanup();
-      // Today: delivered 1, and the run returns the event instead of null.
+      // Before its fix: delivered 1, and the run returns the event instead of null.
       expect(sent.delivered).toBe(0);
       const restarted = fx.executor({ store: shared, workflows: [wf] });
       expect((await (await restarted.getHandle(handle.runId)).result()).output).toEqual({ got: null });
