@@ -128,7 +128,7 @@ export class Attempts {
     step.token = newToken();
     // Its pending waits stay as they are in the store: the run goes on from them (after a restart,
     // on another worker, or in a retry); only its suspended calls end.
-    this.suspensions.dropContinuations(step, reason);
+    this.suspensions.dropContinuations(step, () => reason);
     this.cancelTimeout(step);
     step.controller?.abort(reason);
     step.children?.abortJoins(reason);
@@ -209,7 +209,7 @@ export class Attempts {
     this.cancelTimeout(step);
     step.children?.abortJoins(error);
     // A retry waits on what this attempt waited for: its pending waits stay; its calls end.
-    this.suspensions.dropContinuations(step, error);
+    this.suspensions.dropContinuations(step, () => error);
     const serialized = serializeError(error);
     const s = step.rec;
     const used = s.attempts - step.interrupted;
@@ -289,10 +289,7 @@ export class Attempts {
   private finish(run: ActiveRun, step: ActiveStep): void {
     this.cancelTimeout(step);
     this.dispatcher.release(run, step);
-    // Most steps never wait: no error object (and its stack) per finished step on the hot path.
-    if (step.waits.size || step.continuations.size) {
-      this.suspensions.abandon(step, new RunCancelledError(run.rec.id, `step "${step.def.name}" has ended`));
-    }
+    this.suspensions.abandon(step, () => new RunCancelledError(run.rec.id, `step "${step.def.name}" has ended`));
   }
 
   private armTimeout(

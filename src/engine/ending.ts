@@ -73,7 +73,7 @@ export class RunEnding {
     for (const step of run.steps.values()) {
       if (isTerminalStep(step.rec.status)) continue;
       this.attempts.stop(step, reason);
-      this.suspensions.abandon(step, reason);
+      this.suspensions.abandon(step, () => reason);
       this.dispatcher.release(run, step);
       step.inQueue = false;
       step.rec.status = 'cancelled';

@@ -142,7 +142,7 @@ export class Suspensions {
    * The step is done (succeeded, failed for good, or its run ended): its pending waits are
    * cancelled, in the store too, and its suspended calls refused.
    */
-  abandon(step: ActiveStep, reason: unknown): void {
+  abandon(step: ActiveStep, reason: () => unknown): void {
     if (!step.waits.size && !step.continuations.size && !step.resuming) return;
     const now = Date.now();
     for (const wait of step.waits.values()) {
@@ -158,12 +158,15 @@ export class Suspensions {
    * are refused, but its pending waits stay as they are in the store. A retry (or the next start)
    * finds them and waits on them again; what settles them meanwhile is kept.
    */
-  dropContinuations(step: ActiveStep, reason: unknown): void {
+  dropContinuations(step: ActiveStep, reason: () => unknown): void {
     step.resuming = false;
     if (!step.continuations.size) return;
     const continuations = [...step.continuations.values()];
     step.continuations.clear();
-    for (const c of continuations) c.reject(reason);
+    // Built only when a call is refused: an error (and its stack) per finished step that waited
+    // cost 3 % of waking 20,000 sleepers.
+    const error = reason();
+    for (const c of continuations) c.reject(error);
   }
 
   /** Steps a load found woken while their run was out of memory: their history says so. */
