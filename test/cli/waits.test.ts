@@ -103,11 +103,14 @@ describe.concurrent('braid input', { timeout: 90_000 }, () => {
     ]);
     expect(text.code).toBe(5);
     expect(text.stderr).toContain('does not match its schema');
-    expect(text.stderr).toContain('- approved: must be boolean');
+    // The step's own schema (zod here) checks the value, so its messages are the ones shown.
+    expect(text.stderr).toContain('- approved: Invalid input: expected boolean, received string');
     expect(json.code).toBe(5);
     const { error } = parseJson(json);
     expect(error.code).toBe('invalid_input_value');
-    expect(error.issues).toEqual(expect.arrayContaining([{ path: ['approved'], message: 'must be boolean' }]));
+    expect(error.issues).toEqual(
+      expect.arrayContaining([{ path: ['approved'], message: 'Invalid input: expected boolean, received string' }]),
+    );
     const after = await fetchRun(dev.url, runId);
     expect(after.run.status).toBe('waiting');
     expect(after.waits[0].status).toBe('pending');
