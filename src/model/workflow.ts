@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { FallbackFn, RouteDecision, StepContext } from './context.js';
 import type { Duration } from './durations.js';
-import { InvalidWorkflowError } from './errors.js';
+import { InvalidStepNameError, InvalidWorkflowError } from './errors.js';
 import { validateGraph } from './graph.js';
 import { type BackoffOptions, checkStepOptions, checkWorkflowOptions } from './options.js';
 
@@ -245,7 +245,11 @@ function stepDefinitions(workflow: string, steps: unknown): StepDefinition[] {
       );
     }
     const stepName = key ?? step.name;
-    if (typeof stepName !== 'string' || stepName === '') {
+    // A name given but unusable ('' or not a string) is the step-name error `.step()` raises too.
+    if (stepName !== undefined && (typeof stepName !== 'string' || stepName === '')) {
+      throw new InvalidStepNameError(workflow, stepName);
+    }
+    if (stepName === undefined) {
       throw new InvalidWorkflowError(
         workflow,
         undefined,

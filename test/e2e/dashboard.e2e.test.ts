@@ -405,7 +405,7 @@ describe('the dashboard', () => {
     await approver.fill('A');
     await form.getByRole('button', { name: 'Send approve' }).click();
     await form.getByRole('alert').getByText('The value does not fit: nothing was changed.').waitFor();
-    await form.getByText('must NOT have fewer than 2 characters').waitFor();
+    await form.getByText('Too small: expected string to have >=2 characters').waitFor();
     expect(await approver.getAttribute('aria-invalid')).toBe('true');
     expect(await approver.getAttribute('aria-describedby')).toBeTruthy();
     expect((await getRun(runId)).run.status).toBe('waiting');

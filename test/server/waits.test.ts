@@ -179,7 +179,7 @@ describe('POST /api/runs/:id/inputs/:name', () => {
     expect(res.body.error.message).toContain('Nothing was changed');
     expect(res.body.error.issues).toEqual(
       expect.arrayContaining([
-        { path: ['approved'], message: 'must be boolean' },
+        { path: ['approved'], message: 'Invalid input: expected boolean, received string' },
         { path: ['by'], message: expect.stringContaining('2') },
       ]),
     );
