@@ -133,10 +133,15 @@ export class TimerQueue {
       for (;;) {
         const l = 2 * i + 1;
         const r = l + 1;
+        // The smallest of `last` (sinking from the top) and the two children; no closure per step,
+        // as this runs for every timer that fires or is cancelled.
         let m = i;
-        const mv = () => (m === i ? last : (heap[m] as TimerEntry));
-        if (l < heap.length && (heap[l] as TimerEntry).dueAt < mv().dueAt) m = l;
-        if (r < heap.length && (heap[r] as TimerEntry).dueAt < mv().dueAt) m = r;
+        let least = last.dueAt;
+        if (l < heap.length && (heap[l] as TimerEntry).dueAt < least) {
+          m = l;
+          least = (heap[l] as TimerEntry).dueAt;
+        }
+        if (r < heap.length && (heap[r] as TimerEntry).dueAt < least) m = r;
         if (m === i) break;
         heap[i] = heap[m] as TimerEntry;
         i = m;
