@@ -13,6 +13,7 @@ import { MemoryStore, PostgresStore, SqliteStore, type Store } from '../src/inde
 import { postgresBatchInsertRate, postgresCommitRate } from './baselines.js';
 import { type BenchDatabase, type BenchServer, benchServer } from './postgres.js';
 import { w6 } from './w6.js';
+import { eventLatencyPostgres } from './waitsPostgres.js';
 import { benchExecutor, type Figures, w1, w2, w3, w4, w5, w7 } from './workloads.js';
 
 const [workload, storeName] = process.argv.slice(2);
@@ -28,7 +29,7 @@ const workloads: Record<string, (e: ReturnType<typeof benchExecutor>) => Promise
   'W5 2000': (e) => w5(e, 2000),
   'W7 keys': (e) => w7(e, 200_000, 50),
 };
-const postgresOnly = ['W6', 'baseline'];
+const postgresOnly = ['W6', 'W8 events', 'baseline'];
 const stores = ['memory', 'sqlite', 'postgres'];
 const isKnown = workload !== undefined && (workload in workloads || postgresOnly.includes(workload));
 if (!isKnown || !stores.includes(storeName ?? '') || (postgresOnly.includes(workload) && storeName !== 'postgres')) {
@@ -46,6 +47,8 @@ try {
   if (storeName === 'postgres') server = await benchServer();
   if (workload === 'W6') {
     figures = await w6({ newDatabase: () => (server as BenchServer).newDatabase() });
+  } else if (workload === 'W8 events') {
+    figures = await eventLatencyPostgres({ newDatabase: () => (server as BenchServer).newDatabase() });
   } else if (workload === 'baseline') {
     database = await (server as BenchServer).newDatabase();
     figures = {
