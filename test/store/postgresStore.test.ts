@@ -706,6 +706,28 @@ describe('PostgresStore runs handed back asleep', () => {
     expect(wakeAt).toBeLessThanOrEqual(await dbNowPlus(0));
     expect((await coordination().claimRuns(workerId, WF, 10)).map((c) => c.run.id)).toEqual(['r']);
   });
+
+  it('reaping a dead worker hands its runs back as a hand-back does: settled ones due, asleep ones announced', async () => {
+    const dead = await coordination().registerWorker(WF, 1);
+    const wakeAt = await dbNowPlus(20_000);
+    await commit({
+      newRuns: [
+        makeRun({ id: 'settled', status: 'waiting', wakeAt: Number.MAX_SAFE_INTEGER }),
+        makeRun({ id: 'asleep', status: 'waiting', wakeAt }),
+      ],
+      steps: [waitingStep('settled'), waitingStep('asleep')],
+      waits: [{ ...sleepWait('settled', 1), status: 'resolved', resolvedAt: 1 }, sleepWait('asleep', wakeAt)],
+    });
+    await admin.query('UPDATE braid.runs SET owner_id = $1', [dead]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const asleep = await listenOn('braid_asleep');
+    const ready = await listenOn(READY_CHANNEL);
+    expect(await coordination().reapExpiredWorkers()).toEqual([dead]);
+    expect(await ready.payloads()).toEqual(['']);
+    const [inMs] = (await asleep.payloads()).map(Number);
+    expect(inMs).toBeGreaterThan(19_000);
+    expect((await coordination().claimRuns(workerId, WF, 10)).map((c) => c.run.id)).toEqual(['settled']);
+  });
 });
 
 /** Collects notifications on `channel` until the test reads them. */

@@ -36,6 +36,35 @@ const UNFINISHED = `('queued', 'running', 'waiting')`;
 const NO_WAKE_TIME = Number.MAX_SAFE_INTEGER;
 
 /**
+ * Hands back the runs of `braid.runs r` that `where` picks (owner_id = NULL), then announces them:
+ * due runs on braid_ready, runs asleep on braid_asleep with how long until the earliest is due, by
+ * the database's clock. A run asleep one of whose steps waits with none of its waits pending any
+ * more is due now: an event or input settled them after its owner wrote the wake-up time (the
+ * owner, which heard of it, had let the run go already; or it died). The UPDATE locks the runs, so
+ * a commit settling their waits either came first (and is seen here) or comes after (and finds
+ * them unowned: it wakes them itself). $1 is NO_WAKE_TIME. Indexes: runs primary key (or
+ * runs_owner_idx), steps and waits primary keys.
+ */
+const handBackSql = (where: string) => `WITH freed AS (
+    UPDATE braid.runs r SET owner_id = NULL,
+           wake_at = CASE WHEN r.wake_at IS NOT NULL AND EXISTS (
+                            SELECT 1 FROM braid.steps s
+                             WHERE s.run_id = r.id AND s.status = 'waiting'
+                               AND NOT EXISTS (SELECT 1 FROM braid.waits w WHERE w.run_id = s.run_id
+                                                  AND w.step = s.name AND w.status = 'pending'))
+                          THEN least(r.wake_at, ${DATABASE_NOW_MS}) ELSE r.wake_at END
+     WHERE ${where}
+    RETURNING r.wake_at, r.status
+  )
+  SELECT (SELECT count(*) FROM freed) AS freed,
+         (SELECT count(pg_notify('${READY_CHANNEL}', '')) FROM (
+            SELECT 1 FROM freed WHERE wake_at IS NULL OR wake_at <= ${DATABASE_NOW_MS} LIMIT 1) AS due) AS ready,
+         (SELECT count(pg_notify('${ASLEEP_CHANNEL}', in_ms::text)) FROM (
+            SELECT min(wake_at) - ${DATABASE_NOW_MS} AS in_ms FROM freed
+             WHERE wake_at > ${DATABASE_NOW_MS} AND wake_at < $1 AND status IN ${UNFINISHED}) AS asleep
+           WHERE in_ms IS NOT NULL) AS asleep`;
+
+/**
  * Leases, claims and semaphores on PostgreSQL. A worker's lease is one row in braid.workers: one
  * heartbeat renews its hold on every run it owns, and a run is owned through `runs.owner_id`.
  * Claims take unowned runs with FOR UPDATE SKIP LOCKED, so workers never wait on each other.
@@ -97,17 +126,18 @@ export class PostgresCoordination implements Coordination {
    * deregistered, or never finished registering), and tells the others.
    */
   private async freeOrphans(client: pg.PoolClient): Promise<void> {
-    const runs = await client.query(
-      `UPDATE braid.runs r SET owner_id = NULL
-       WHERE r.owner_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = r.owner_id)
-       RETURNING r.id`,
-    );
+    await client.query({
+      name: 'braid_free_orphan_runs',
+      text: handBackSql(
+        'r.owner_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = r.owner_id)',
+      ),
+      values: [NO_WAKE_TIME],
+    });
     const holds = await client.query<{ name: string }>(
       `DELETE FROM braid.semaphore_holders h
        WHERE h.worker_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = h.worker_id)
        RETURNING h.name`,
     );
-    if (runs.rowCount) await client.query(`SELECT pg_notify('${READY_CHANNEL}', '')`);
     for (const name of new Set(holds.rows.map((r) => r.name))) {
       await client.query(`SELECT pg_notify('${SLOTS_CHANNEL}', $1)`, [name]);
     }
@@ -319,37 +349,13 @@ export class PostgresCoordination implements Coordination {
     return result.rows.map((r) => r.id);
   }
 
-  /**
-   * Hands runs back. A run handed back asleep keeps its wake_at, unless a step of it waits with
-   * none of its waits pending any more: an event or input settled them after the owner wrote the
-   * wake-up time (and it had already let the run go when it heard), so it is due now. Due runs are
-   * announced on braid_ready, the others on braid_asleep with how long until the earliest is due,
-   * by the database's clock. The runs are locked by the UPDATE, so a commit settling their waits
-   * either comes first (and is seen here) or after (and finds them unowned: it wakes them itself).
-   * Indexes: runs primary key, steps and waits primary keys.
-   */
+  /** Hands runs back (see handBackSql: a run asleep keeps its wake_at unless it is due now). */
   async releaseRuns(workerId: string, runIds: readonly string[]): Promise<void> {
     if (!runIds.length) return;
     await this.pool.query({
       name: 'braid_release_runs',
-      text: `WITH freed AS (
-         UPDATE braid.runs r SET owner_id = NULL,
-                wake_at = CASE WHEN r.wake_at IS NOT NULL AND EXISTS (
-                                 SELECT 1 FROM braid.steps s
-                                  WHERE s.run_id = r.id AND s.status = 'waiting'
-                                    AND NOT EXISTS (SELECT 1 FROM braid.waits w WHERE w.run_id = s.run_id
-                                                       AND w.step = s.name AND w.status = 'pending'))
-                               THEN least(r.wake_at, ${DATABASE_NOW_MS}) ELSE r.wake_at END
-          WHERE r.id = ANY($2) AND r.owner_id = $1
-         RETURNING r.wake_at, r.status
-       )
-       SELECT (SELECT count(pg_notify('${READY_CHANNEL}', '')) FROM (
-                 SELECT 1 FROM freed WHERE wake_at IS NULL OR wake_at <= ${DATABASE_NOW_MS} LIMIT 1) AS due) AS ready,
-              (SELECT count(pg_notify('${ASLEEP_CHANNEL}', in_ms::text)) FROM (
-                 SELECT min(wake_at) - ${DATABASE_NOW_MS} AS in_ms FROM freed
-                  WHERE wake_at > ${DATABASE_NOW_MS} AND wake_at < $3 AND status IN ${UNFINISHED}) AS asleep
-                WHERE in_ms IS NOT NULL) AS asleep`,
-      values: [workerId, runIds, NO_WAKE_TIME],
+      text: handBackSql('r.id = ANY($3) AND r.owner_id = $2'),
+      values: [NO_WAKE_TIME, workerId, runIds],
     });
   }
 
