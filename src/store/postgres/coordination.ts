@@ -190,14 +190,19 @@ export class PostgresCoordination implements Coordination {
       if (!claimed.length) return claimed;
       const ids = claimed.map((c) => c.run.id);
       // Read after the runs are locked: a commit settling their waits waits for this claim to end
-      // (lockRunsOfWaits), then tells this worker on braid_waits.
-      const steps = await client.query<StepRecord>(`SELECT ${STEP_COLUMNS} FROM braid.steps WHERE run_id = ANY($1)`, [
-        ids,
-      ]);
-      const waits = await client.query<WaitRecord>(
-        `SELECT ${WAIT_COLUMNS} FROM braid.waits WHERE run_id = ANY($1) ORDER BY created_at, step, key`,
-        [ids],
-      );
+      // (lockRunsOfWaits), then tells this worker on braid_waits. Steps and waits in one round trip
+      // (as JSON: bigint columns come back as numbers, as the pool's parsers give them).
+      const read = await client.query<{ steps: StepRecord[]; waits: WaitRecord[] }>({
+        name: 'braid_claimed_steps_and_waits',
+        text: `SELECT (SELECT coalesce(json_agg(s), '[]') FROM (
+                         SELECT ${STEP_COLUMNS} FROM braid.steps WHERE run_id = ANY($1)) AS s) AS steps,
+                      (SELECT coalesce(json_agg(w), '[]') FROM (
+                         SELECT ${WAIT_COLUMNS} FROM braid.waits WHERE run_id = ANY($1)
+                          ORDER BY created_at, step, key) AS w) AS waits`,
+        values: [ids],
+      });
+      const steps = { rows: read.rows[0]?.steps ?? [] };
+      const waits = { rows: read.rows[0]?.waits ?? [] };
       const stepsOf = groupByRun(steps.rows);
       const waitsOf = groupByRun(waits.rows);
       for (const c of claimed) {
