@@ -272,6 +272,40 @@ describe('durable waits across workers on PostgreSQL', { timeout: 20_000 }, () =
     expect(output.at - sentAt).toBeLessThan(1_000);
   });
 
+  it('a run asleep out of its worker is cancelled from a process with no worker, and its wait with it', async () => {
+    const a = executor({ workflows: [orderFlow('a')] });
+    await a.open();
+    const client = executor({ worker: false });
+    await client.open();
+    const run = await client.start(orderFlow('client'), { order: 'o-5' });
+    await waitRegistered(run.runId, 'event');
+    await until('the run is handed back', async () => (await runRow(run.runId)).owner_id === null, 5_000);
+    const cancelled = await client.cancel(run.runId, 'no longer needed');
+    expect(cancelled.cancelled).toBe(true);
+    expect((await runRow(run.runId)).status).toBe('cancelled');
+    const waits = await sql<{ status: string }>('SELECT status FROM braid.waits WHERE run_id = $1', [run.runId]);
+    expect(waits).toEqual([{ status: 'cancelled' }]);
+    // The event that comes later finds nobody waiting.
+    expect((await client.sendEvent('order.paid', { ref: 'TOO-LATE' }, { key: 'o-5' })).delivered).toBe(0);
+  });
+
+  it('a run asleep out of its worker pauses and resumes from any process, and its event still reaches it', async () => {
+    const a = executor({ workflows: [orderFlow('a')] });
+    await a.open();
+    const client = executor({ worker: false });
+    await client.open();
+    const run = await client.start(orderFlow('client'), { order: 'o-6' });
+    await waitRegistered(run.runId, 'event');
+    await until('the run is handed back', async () => (await runRow(run.runId)).owner_id === null, 5_000);
+    const paused = await client.pause(run.runId);
+    expect(paused.paused).toBe(true);
+    expect((await runRow(run.runId)).status).toBe('paused');
+    await client.resume(run.runId);
+    await until('the run waits again', async () => (await runRow(run.runId)).status === 'waiting', 5_000);
+    await client.sendEvent('order.paid', { ref: 'AFTER-RESUME' }, { key: 'o-6' });
+    expect(((await run.result()).output as { ref: string }).ref).toBe('AFTER-RESUME');
+  });
+
   it('a run sleeping 2 s is handed back (owner NULL, waiting) and woken on time by a worker, without the poll', async () => {
     const napper = workflow('napper').step('nap', async (ctx) => {
       const before = Date.now();
