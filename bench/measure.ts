@@ -14,6 +14,7 @@ import { MemoryStore, PostgresStore, SqliteStore, type Store } from '../src/inde
 import { postgresBatchInsertRate, postgresCommitRate } from './baselines.js';
 import { type BenchDatabase, type BenchServer, benchServer } from './postgres.js';
 import { w6 } from './w6.js';
+import { eventLatencyPostgres } from './waitsPostgres.js';
 import { benchExecutor, type Figures, type SleepProbe, w1, w2, w3, w4, w5, w7, w8, w9 } from './workloads.js';
 
 const [workload, storeName] = process.argv.slice(2);
@@ -34,7 +35,7 @@ const workloads: Record<string, (e: ReturnType<typeof benchExecutor>) => Promise
 // Rows that read the SQLite file from outside the engine, or that are not repeated (long, or one-shot).
 const sqliteOnly = ['W8 sleep'];
 const once = ['W2 100k', 'W7 keys', 'W8 sleep', 'W9 event'];
-const postgresOnly = ['W6', 'baseline'];
+const postgresOnly = ['W6', 'W10 events', 'baseline'];
 const stores = ['memory', 'sqlite', 'postgres'];
 const isKnown = workload !== undefined && (workload in workloads || postgresOnly.includes(workload));
 if (
@@ -57,6 +58,8 @@ try {
   if (storeName === 'postgres') server = await benchServer();
   if (workload === 'W6') {
     figures = await w6({ newDatabase: () => (server as BenchServer).newDatabase() });
+  } else if (workload === 'W10 events') {
+    figures = await eventLatencyPostgres({ newDatabase: () => (server as BenchServer).newDatabase() });
   } else if (workload === 'baseline') {
     database = await (server as BenchServer).newDatabase();
     figures = {

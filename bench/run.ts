@@ -85,7 +85,7 @@ try {
     // store: once, on SQLite.
     const engineRows = store === 'sqlite' ? ['W5 500', 'W5 2000', 'W7 keys', 'W8 sleep', 'W9 event'] : [];
     const perStore = ['W1', 'W2 1k', 'W2 5k', ...big, 'W3', 'W4', ...engineRows];
-    for (const workload of [...perStore, ...(store === 'postgres' ? ['W6'] : [])]) {
+    for (const workload of [...perStore, ...(store === 'postgres' ? ['W6', 'W10 events'] : [])]) {
       rows.push({ workload, store, figures: measure(workload, store) });
     }
   }
@@ -108,6 +108,7 @@ try {
       'W2 1k': '<= 300 ms',
       W4: 'p50 <= 2 ms',
       W6: '2 workers >= 1.6x one',
+      'W10 events': 'p50 <= 5 ms (trigger to resume)',
     },
   };
   console.log('\n| workload | store | result | target | vs raw database |');

@@ -10,6 +10,7 @@ import type { ClusterPort } from './ports.js';
 import type { WorkflowRegistry } from './registry.js';
 import { isActive } from './runState.js';
 import type { RunTable } from './runTable.js';
+import type { Suspensions } from './suspensions.js';
 
 /**
  * What a worker hands the engine in a cluster: runs it has just claimed (restored and carried on
@@ -24,6 +25,7 @@ export class ClaimedRuns {
     private readonly dispatcher: Dispatcher,
     private readonly ending: RunEnding,
     private readonly lifecycle: RunLifecycle,
+    private readonly suspensions: Suspensions,
     private readonly hooks: { cluster(): ClusterPort | undefined; isClosed(): boolean },
   ) {}
 
@@ -34,7 +36,11 @@ export class ClaimedRuns {
       if (!this.runs.has(rec.id)) this.hooks.cluster()?.handBack([rec.id]);
       return;
     }
-    const run = this.runs.restore(rec, plan, claimed.steps);
+    // With its waits, as a run loaded from the store: a step whose waits were settled while the
+    // run was asleep goes on where it waited, and its row is no longer a sleeping one.
+    const run = this.runs.restore(rec, plan, claimed.steps, claimed.waits);
+    this.suspensions.noteWokenOnLoad(run);
+    this.lifecycle.markAwake(run);
     this.observer.openRunSpan(run, undefined);
     run.waitingForConcurrency = false; // admitted by the claim, against the slots in the database
     if (claimed.denied) {

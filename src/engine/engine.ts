@@ -169,10 +169,16 @@ export class Engine implements EngineControl {
       clusterOf,
       { handOver: (run, settleToo) => this.handOver(run, run.rec.id, settleToo) },
     );
-    this.claims = new ClaimedRuns(this.registry, this.runs, observer, this.dispatcher, this.ending, this.lifecycle, {
-      cluster: clusterOf,
-      isClosed: () => this.closed,
-    });
+    this.claims = new ClaimedRuns(
+      this.registry,
+      this.runs,
+      observer,
+      this.dispatcher,
+      this.ending,
+      this.lifecycle,
+      this.suspensions,
+      { cluster: clusterOf, isClosed: () => this.closed },
+    );
     this.creation = new RunCreation(store, this.runs, this.queue, {
       addRun: (spec) => this.lifecycle.addRun(spec),
       expectCreated: (id, reject) => this.commits.expectCreated(id, reject),
@@ -412,6 +418,25 @@ export class Engine implements EngineControl {
 
   applyControls(controls: readonly RunControl[]): void {
     this.claims.applyControls(controls);
+  }
+
+  waitsSettledElsewhere(runIds: readonly string[]): void {
+    for (const runId of runIds) {
+      const run = this.runs.get(runId);
+      if (!run || ![...run.steps.values()].some((s) => s.rec.status === 'waiting')) continue;
+      this.store.getWaits(runId).then(
+        (waits) => {
+          if (this.runs.get(runId) !== run || !isActive(run)) return;
+          // Settled waits only: those this engine knows settled already are skipped by `apply`.
+          this.suspensions.apply(
+            run,
+            waits.filter((w) => w.status !== 'pending'),
+          );
+          this.dispatcher.pump();
+        },
+        () => {}, // the worker's safety poll asks again
+      );
+    }
   }
 
   childrenSettled(records: readonly RunRecord[]): void {

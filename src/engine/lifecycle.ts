@@ -322,14 +322,15 @@ export class RunLifecycle implements AttemptOutcomes {
   // Sleeping: a run that only waits leaves memory
 
   /**
-   * A run whose every unfinished step waits for a time at least EVICT_AFTER_MS away leaves memory
-   * once that is durable: its row carries `wakeAt` (the earliest wake-up, or its deadline), and the
-   * wake-up path loads it again then. Not in a cluster, where a run stays with the worker that
-   * holds it (hand-over of sleeping runs between workers comes with durable waits).
+   * A run whose every unfinished step waits for a time at least EVICT_AFTER_MS away (or for an
+   * event or an input) leaves memory once that is durable: its row carries `wakeAt` (the earliest
+   * wake-up, or its deadline), and the wake-up path loads it again then. In a cluster it leaves its
+   * worker too: it goes back to the queue with its `wakeAt`, and whichever worker claims it when it
+   * is due (or when an event settles its wait) carries it on; its callers here wait for its end.
    */
   private maybeSleep(run: ActiveRun): void {
     // `running` first: it is the cheap test, and a run with a step running is never idle.
-    if (run.running > 0 || this.cluster() || !isIdle(run)) return;
+    if (run.running > 0 || !isIdle(run)) return;
     const next = this.nextWakeOf(run);
     // Its deadline wakes it too; with nothing due at a time, only an event or an input wakes it.
     const deadline = run.rec.pausedAt === null ? run.rec.deadlineAt : null; // a stopped deadline wakes nothing
@@ -345,11 +346,19 @@ export class RunLifecycle implements AttemptOutcomes {
         this.markAwake(run);
         return;
       }
-      this.runs.park(run);
+      const cluster = this.cluster();
+      if (!cluster) this.runs.park(run);
       this.suspensions.forgetContinuations(run);
       this.observer.runAsleep(run);
       this.ending.forget(run);
-      this.wakeups.expectStored(wakeAt);
+      if (!cluster) {
+        this.wakeups.expectStored(wakeAt);
+        return;
+      }
+      // An event settling its wait from now on finds it unowned and wakes it for any worker; one
+      // that did so since the commit above is seen by the hand-back (see releaseRuns).
+      this.hooks.handOver(run, true);
+      cluster.handBack([run.rec.id]);
     });
   }
 

@@ -24,7 +24,10 @@ export interface ClusterPort {
    * is held or has started meanwhile (then its owner must cancel it). `error`: JSON text.
    */
   cancelUnstarted(runId: string, error: string): Promise<boolean>;
-  /** Runs this process dropped from memory but may still own in the store: give them back to the queue. */
+  /**
+   * Runs this process dropped from memory but may still own in the store: give them back to the
+   * queue (a run asleep goes with its wake-up time in its row, and is claimable when it is due).
+   */
   handBack(runIds: readonly string[]): void;
   /** Execution slots were freed: a worker may claim more runs. */
   capacityFreed(): void;
@@ -49,6 +52,11 @@ export interface EngineControl {
   adopt(claimed: ClaimedRun): void;
   /** Carries out control requests (cancel, pause, resume) for runs this engine holds. */
   applyControls(controls: readonly RunControl[]): void;
+  /**
+   * Another process settled waits of these runs (an event, an input it recorded): the runs held
+   * here read their waits from the store and the steps whose waits are settled go on.
+   */
+  waitsSettledElsewhere(runIds: readonly string[]): void;
   /** Runs that ended in other processes: their parents' joins here hear of it. */
   childrenSettled(records: readonly RunRecord[]): void;
   /** Whether a step held here waits on this run as its child. */

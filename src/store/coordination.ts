@@ -1,4 +1,4 @@
-import type { RunControl, RunRecord, StepRecord } from './types.js';
+import type { RunControl, RunRecord, StepRecord, WaitRecord } from './types.js';
 
 /**
  * What a scale-out store adds to `Store` so that many processes can share it: worker leases,
@@ -19,10 +19,18 @@ export interface Coordination {
   reapExpiredWorkers(): Promise<string[]>;
   /**
    * Claims up to `limit` runs no worker holds, oldest first, of the given workflows only, with
-   * their steps. Runs of a workflow with `maxRuns` are admitted here, against the slots held in
-   * the database; a run over the limit is claimed with `denied` set only under cancel-newest.
+   * their steps and waits. Runs asleep (handed back with a wake-up time) are claimable once that
+   * time has come by the store's clock, or at once when an event or input settled one of their
+   * waits (or a control request came). Runs of a workflow with `maxRuns` are admitted here, against
+   * the slots held in the database; a run over the limit is claimed with `denied` set only under
+   * cancel-newest.
    */
   claimRuns(workerId: string, workflows: readonly ClaimableWorkflow[], limit: number): Promise<ClaimedRun[]>;
+  /**
+   * How long, by the store's clock, until the earliest unowned run of these workflows that sleeps
+   * until a time is due (0 if one is due now); null if none sleeps until a time.
+   */
+  nextWakeIn(workflows: readonly string[]): Promise<number | null>;
   /**
    * Cancels a queued run that no worker holds and whose steps never started, with its
    * run_cancelled event and settled notice; false when it is held, started or finished.
@@ -30,7 +38,11 @@ export interface Coordination {
   cancelUnstarted(runId: string, error: string): Promise<boolean>;
   /** The ids of the unfinished runs the database says this worker owns. */
   ownedRuns(workerId: string): Promise<string[]>;
-  /** Gives runs back to the queue (after a failed commit, say), so a worker claims them again. */
+  /**
+   * Gives runs back to the queue (after a failed commit, or asleep: their row has a wake-up time),
+   * so a worker claims them again, at once or when they are due. A run one of whose waiting steps
+   * had its waits settled meanwhile is due at once.
+   */
   releaseRuns(workerId: string, runIds: readonly string[]): Promise<void>;
   /** The cancel / pause / resume requests waiting on runs this worker owns; clears them. */
   takeControls(workerId: string, runIds: readonly string[]): Promise<RunControl[]>;
@@ -74,6 +86,8 @@ export interface ClaimableWorkflow extends WorkflowRef {
 export interface ClaimedRun {
   run: RunRecord;
   steps: StepRecord[];
+  /** The waits of its steps, pending and settled. */
+  waits: WaitRecord[];
   /** A control asked for while no worker held the run. */
   control: RunControl | null;
   /**
@@ -88,6 +102,10 @@ export interface NotificationHandlers {
   ready(): void;
   /** These runs finished or paused. */
   settled(runIds: string[]): void;
+  /** Another process settled waits of these runs (an event, an input): their owner applies them. */
+  waits(runIds: string[]): void;
+  /** Runs were handed back asleep: the earliest of them is due in `inMs` (by the store's clock). */
+  asleep(inMs: number): void;
   /** These runs have a control request for their owner. */
   control(runIds: string[]): void;
   /** A unit of these semaphores was freed. */

@@ -77,6 +77,14 @@ export class ClusterMember implements ClusterPort {
   private readySignals = 0;
   private claimAgain = false;
   private claimScheduled = false;
+  /** braid_waits notices heard while a claim was under way: the claimed runs may be among them. */
+  private readonly waitNoticesInClaim = new Set<string>();
+  /** One timer for the earliest run asleep in the store (handed back by any worker). */
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeTimerAt = Number.POSITIVE_INFINITY;
+  /** Set by every sign that runs may sleep in the store until a time we have no timer for. */
+  private sleepersMayExist = true;
+  private handBackScheduled = false;
   private stopping = false;
   private registering = false;
   private lastHeartbeat = Date.now();
@@ -131,6 +139,8 @@ export class ClusterMember implements ClusterPort {
     this.unlisten = await this.coordination.listen({
       ready: () => this.workMayWait(),
       settled: (ids) => this.onSettled(ids),
+      waits: (ids) => this.onWaits(ids),
+      asleep: (inMs) => this.expectWake(inMs),
       control: (ids) => this.onControl(ids),
       slots: (names) => this.onSlots(names),
       events: () => this.feed.committedElsewhere(),
@@ -161,6 +171,7 @@ export class ClusterMember implements ClusterPort {
     }
     clearInterval(this.heartbeatTimer);
     clearInterval(this.pollTimer);
+    clearTimeout(this.wakeTimer);
     await this.engine.close();
     if (this.workerId) {
       await this.coordination.deregisterWorker(this.workerId).catch((error) => {
@@ -223,7 +234,13 @@ export class ClusterMember implements ClusterPort {
   handBack(runIds: readonly string[]): void {
     if (!this.workerId || !runIds.length) return;
     for (const id of runIds) this.pendingHandBacks.add(id);
-    this.flushHandBacks();
+    // Coalesced: the runs that fall asleep after one commit go back in one statement.
+    if (this.handBackScheduled) return;
+    this.handBackScheduled = true;
+    setImmediate(() => {
+      this.handBackScheduled = false;
+      this.flushHandBacks();
+    });
   }
 
   capacityFreed(): void {
@@ -267,7 +284,8 @@ export class ClusterMember implements ClusterPort {
         this.claiming = false;
         this.databaseIsBack();
         // A short claim emptied the queue, unless a notification came in the meantime.
-        if (claimed.length < limit && this.readySignals === signalsBefore) this.queueMayHaveWork = false;
+        const isShort = claimed.length < limit;
+        if (isShort && this.readySignals === signalsBefore) this.queueMayHaveWork = false;
         if (this.stopping || this.workerId !== workerId) {
           this.coordination
             .releaseRuns(
@@ -278,13 +296,55 @@ export class ClusterMember implements ClusterPort {
           return;
         }
         for (const c of claimed) this.engine.adopt(c);
+        this.waitNoticesHeardInClaim();
         if (claimed.length === limit || this.claimAgain) this.scheduleClaim();
+        else if (isShort) this.armForNextSleeper();
       },
       (error) => {
         this.claiming = false;
+        this.waitNoticesHeardInClaim();
         this.databaseIsDown(error);
       },
     );
+  }
+
+  /**
+   * The queue is empty of due runs: arm the one wake-up timer for the earliest run asleep in the
+   * store. Asked only when runs may sleep there unbeknown to the timer (at start, after the timer
+   * fired, on the poll, after a reconnection); a hand-back's braid_asleep notice arms it directly.
+   * So a worker with no sleeping runs in its database pays no query per claim.
+   */
+  private armForNextSleeper(): void {
+    if (!this.sleepersMayExist || this.stopping) return;
+    this.sleepersMayExist = false;
+    this.coordination.nextWakeIn(this.claimable().map((w) => w.name)).then(
+      (inMs) => {
+        if (inMs !== null) this.expectWake(inMs);
+      },
+      (error) => {
+        this.sleepersMayExist = true;
+        this.databaseIsDown(error);
+      },
+    );
+  }
+
+  /** A run asleep in the store is due in `inMs` (by the database's clock): claim then. */
+  private expectWake(inMs: number): void {
+    if (!this.claims || this.stopping || !Number.isFinite(inMs)) return;
+    // Not sooner than 5 ms: a run due by this host's clock but not yet by the database's would
+    // otherwise be asked for in a tight loop.
+    const delayMs = Math.max(5, inMs);
+    const at = Date.now() + delayMs;
+    if (this.wakeTimer !== undefined && this.wakeTimerAt <= at) return;
+    clearTimeout(this.wakeTimer);
+    this.wakeTimerAt = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wakeTimerAt = Number.POSITIVE_INFINITY;
+      // After these are claimed, the next claim that comes back short arms the timer again.
+      this.sleepersMayExist = true;
+      this.workMayWait();
+    }, delayMs);
   }
 
   private claimable(): ClaimableWorkflow[] {
@@ -400,6 +460,24 @@ export class ClusterMember implements ClusterPort {
     );
   }
 
+  /** Another process settled waits of runs: those this engine holds take them. */
+  private onWaits(ids: readonly string[]): void {
+    if (this.claiming) {
+      // A run being claimed now is not held yet: heard again once the claim is adopted.
+      for (const id of ids) this.waitNoticesInClaim.add(id);
+      return;
+    }
+    const held = ids.filter((id) => this.engine.holds(id));
+    if (held.length) this.engine.waitsSettledElsewhere(held);
+  }
+
+  private waitNoticesHeardInClaim(): void {
+    if (!this.waitNoticesInClaim.size) return;
+    const ids = [...this.waitNoticesInClaim];
+    this.waitNoticesInClaim.clear();
+    this.onWaits(ids);
+  }
+
   private onControl(ids: readonly string[]): void {
     const workerId = this.workerId;
     const mine = ids.filter((id) => this.engine.holds(id));
@@ -474,7 +552,11 @@ export class ClusterMember implements ClusterPort {
     if (this.waits.size) this.recheck([...this.waits.keys()]);
     const children = this.engine.awaitedChildren();
     if (children.length) this.recheck(children);
-    this.onControl(this.engine.heldRunIds());
+    const held = this.engine.heldRunIds();
+    this.onControl(held);
+    // A braid_waits notice may have been lost: runs held here that wait read their waits again.
+    this.engine.waitsSettledElsewhere(held);
+    this.sleepersMayExist = true;
     this.onSlots([...this.poolWaits.keys()]);
     this.feed.committedElsewhere();
     this.flushHandBacks();

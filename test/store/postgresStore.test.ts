@@ -572,6 +572,164 @@ describe('PostgresStore waits across processes', () => {
   });
 });
 
+describe('PostgresStore runs handed back asleep', () => {
+  let store: PostgresStore;
+  let admin: pg.Client;
+  let workerId: string;
+  const WF = [{ name: 'wf', version: '1' }];
+
+  beforeEach(async () => {
+    admin = new pg.Client({ connectionString: shared.url });
+    await admin.connect();
+    await admin.query(
+      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.workers, braid.semaphore_holders, braid.waits, braid.inbox',
+    );
+    store = new PostgresStore({ connectionString: shared.url });
+    await store.open();
+    workerId = await coordination().registerWorker(WF, 30_000);
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await admin.end();
+  });
+
+  const coordination = () => store.coordination as NonNullable<PostgresStore['coordination']>;
+  const commit = (parts: Partial<WriteBatch>) => store.commit({ ...emptyBatch(), ...parts });
+  /** The database's clock plus `ms`, as the SQL the store compares wake_at with. */
+  const dbNowPlus = async (ms: number) =>
+    Number((await admin.query(`SELECT (extract(epoch from now()) * 1000)::bigint + $1 AS t`, [ms])).rows[0].t);
+  const waitingStep = (runId: string): StepRecord => ({
+    ...makeStep(runId, 's'),
+    status: 'waiting',
+    output: null,
+    finishedAt: null,
+  });
+  const sleepWait = (runId: string, dueAt: number): WaitRecord => ({
+    runId,
+    step: 's',
+    key: 'sleep#0',
+    group: 'sleep#0',
+    kind: 'sleep',
+    status: 'pending',
+    dueAt,
+    name: null,
+    eventKey: null,
+    match: null,
+    since: null,
+    afterSeq: null,
+    request: null,
+    value: null,
+    createdAt: Date.now(),
+    resolvedAt: null,
+  });
+
+  it('claims a sleeping run only once its wake_at has come by the database clock, with its steps and waits', async () => {
+    const past = await dbNowPlus(-50);
+    const future = await dbNowPlus(60_000);
+    await commit({
+      newRuns: [
+        makeRun({ id: 'due', status: 'waiting', wakeAt: past }),
+        makeRun({ id: 'later', status: 'waiting', wakeAt: future }),
+        makeRun({ id: 'event-only', status: 'waiting', wakeAt: Number.MAX_SAFE_INTEGER }),
+        makeRun({ id: 'awake', status: 'running' }),
+      ],
+      steps: ['due', 'later', 'event-only'].map(waitingStep),
+      waits: [sleepWait('due', past), sleepWait('later', future)],
+    });
+    const claimed = await coordination().claimRuns(workerId, WF, 10);
+    // The late sleeper first: it is due already.
+    expect(claimed.map((c) => c.run.id)).toEqual(['due', 'awake']);
+    const due = claimed[0]!;
+    expect(due.steps.map((s) => [s.name, s.status])).toEqual([['s', 'waiting']]);
+    expect(due.waits.map((w) => [w.key, w.status, w.dueAt])).toEqual([['sleep#0', 'pending', past]]);
+    expect(claimed[1]!.waits).toEqual([]);
+    expect(await coordination().nextWakeIn(['wf'])).toBeGreaterThan(55_000);
+    expect(await coordination().nextWakeIn(['other'])).toBeNull();
+  });
+
+  it('a hand-back announces the earliest wake-up on braid_asleep, in ms by the database clock', async () => {
+    const wakeAt = await dbNowPlus(30_000);
+    await commit({
+      newRuns: [
+        makeRun({ id: 'r1', status: 'waiting', wakeAt }),
+        makeRun({ id: 'r2', status: 'waiting', wakeAt: wakeAt + 5_000 }),
+      ],
+      steps: ['r1', 'r2'].map(waitingStep),
+      waits: [sleepWait('r1', wakeAt), sleepWait('r2', wakeAt + 5_000)],
+      localRuns: new Set(['r1', 'r2']),
+    });
+    await admin.query('UPDATE braid.runs SET owner_id = $1', [workerId]);
+    const asleep = await listenOn('braid_asleep');
+    const ready = await listenOn(READY_CHANNEL);
+    await coordination().releaseRuns(workerId, ['r1', 'r2']);
+    const [inMs, ...more] = (await asleep.payloads()).map(Number);
+    expect(more).toEqual([]);
+    expect(inMs).toBeGreaterThan(29_000);
+    expect(inMs).toBeLessThanOrEqual(30_000);
+    expect(await ready.payloads()).toEqual([]);
+    const rows = await admin.query('SELECT owner_id, wake_at FROM braid.runs ORDER BY id COLLATE "C"');
+    expect(rows.rows.map((r) => [r.owner_id, Number(r.wake_at)])).toEqual([
+      [null, wakeAt],
+      [null, wakeAt + 5_000],
+    ]);
+  });
+
+  it('a hand-back makes a run due at once when its waiting step had every wait settled meanwhile', async () => {
+    // The owner wrote wake_at (far off: only the event wakes it), an event settled the wait and
+    // told the owner, and the owner, having let the run go, writes its wake-up time last.
+    await commit({
+      newRuns: [makeRun({ id: 'r', status: 'waiting', wakeAt: Number.MAX_SAFE_INTEGER })],
+      steps: [waitingStep('r')],
+      waits: [
+        {
+          ...sleepWait('r', Number.MAX_SAFE_INTEGER),
+          kind: 'event',
+          key: 'event:e#0',
+          group: 'event:e#0',
+          name: 'e',
+          dueAt: null,
+          since: 0,
+        },
+      ],
+    });
+    await admin.query('UPDATE braid.runs SET owner_id = $1', [workerId]);
+    const sent = await commit({
+      inbox: [{ name: 'e', key: null, payload: '{}', idempotencyKey: null, createdAt: Date.now() }],
+    });
+    expect(sent.settledWaits?.map((w) => w.status)).toEqual(['resolved']);
+    await admin.query('UPDATE braid.runs SET wake_at = $1', [Number.MAX_SAFE_INTEGER]);
+    const ready = await listenOn(READY_CHANNEL);
+    await coordination().releaseRuns(workerId, ['r']);
+    expect(await ready.payloads()).toEqual(['']);
+    const wakeAt = Number((await admin.query('SELECT wake_at FROM braid.runs')).rows[0].wake_at);
+    expect(wakeAt).toBeLessThanOrEqual(await dbNowPlus(0));
+    expect((await coordination().claimRuns(workerId, WF, 10)).map((c) => c.run.id)).toEqual(['r']);
+  });
+
+  it('reaping a dead worker hands its runs back as a hand-back does: settled ones due, asleep ones announced', async () => {
+    const dead = await coordination().registerWorker(WF, 1);
+    const wakeAt = await dbNowPlus(20_000);
+    await commit({
+      newRuns: [
+        makeRun({ id: 'settled', status: 'waiting', wakeAt: Number.MAX_SAFE_INTEGER }),
+        makeRun({ id: 'asleep', status: 'waiting', wakeAt }),
+      ],
+      steps: [waitingStep('settled'), waitingStep('asleep')],
+      waits: [{ ...sleepWait('settled', 1), status: 'resolved', resolvedAt: 1 }, sleepWait('asleep', wakeAt)],
+    });
+    await admin.query('UPDATE braid.runs SET owner_id = $1', [dead]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const asleep = await listenOn('braid_asleep');
+    const ready = await listenOn(READY_CHANNEL);
+    expect(await coordination().reapExpiredWorkers()).toEqual([dead]);
+    expect(await ready.payloads()).toEqual(['']);
+    const [inMs] = (await asleep.payloads()).map(Number);
+    expect(inMs).toBeGreaterThan(19_000);
+    expect((await coordination().claimRuns(workerId, WF, 10)).map((c) => c.run.id)).toEqual(['settled']);
+  });
+});
+
 /** Collects notifications on `channel` until the test reads them. */
 async function listenOn(channel: string): Promise<{ payloads: () => Promise<string[]> }> {
   const client = new pg.Client({ connectionString: shared.url });

@@ -21,7 +21,8 @@ export const SLOTS_CHANNEL = 'braid_slots';
  */
 export const WAITS_CHANNEL = 'braid_waits';
 /**
- * Runs were handed back asleep (payload: the earliest wake-up among them, epoch ms): workers arm
+ * Runs were handed back asleep (payload: how many ms until the earliest of them is due, by the
+ * database's clock, so workers whose clocks disagree with it still wake them on time): workers arm
  * one timer for it and claim them when they are due.
  */
 export const ASLEEP_CHANNEL = 'braid_asleep';

@@ -8,8 +8,9 @@ import {
   RUN_SLOT_PREFIX,
   type WorkflowRef,
 } from '../coordination.js';
-import type { RunControl, RunRecord, StepRecord } from '../types.js';
+import type { RunControl, RunRecord, StepRecord, WaitRecord } from '../types.js';
 import {
+  ASLEEP_CHANNEL,
   CONTROL_CHANNEL,
   decodeIds,
   EVENTS_CHANNEL,
@@ -17,14 +18,51 @@ import {
   READY_CHANNEL,
   SETTLED_CHANNEL,
   SLOTS_CHANNEL,
+  WAITS_CHANNEL,
 } from './channels.js';
+import { DATABASE_NOW_MS } from './databaseClock.js';
 import { NotificationListener } from './notificationListener.js';
+import { WAIT_COLUMNS } from './queries/getWaits.js';
 import { RUN_COLUMNS, STEP_COLUMNS } from './recordColumns.js';
 import { inTransaction } from './transaction.js';
 
 type ClaimRow = RunRecord & { requestedAction: RunControl['action'] | null; requestedReason: string | null };
 
 const CLAIM_COLUMNS = `${RUN_COLUMNS}, requested_action AS "requestedAction", requested_reason AS "requestedReason"`;
+
+/** Statuses of runs that are not over and not paused: what a worker carries on. */
+const UNFINISHED = `('queued', 'running', 'waiting')`;
+/** The engine's "never" (NO_WAKE_TIME): a run asleep until an event or an input wakes it. */
+const NO_WAKE_TIME = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Hands back the runs of `braid.runs r` that `where` picks (owner_id = NULL), then announces them:
+ * due runs on braid_ready, runs asleep on braid_asleep with how long until the earliest is due, by
+ * the database's clock. A run asleep one of whose steps waits with none of its waits pending any
+ * more is due now: an event or input settled them after its owner wrote the wake-up time (the
+ * owner, which heard of it, had let the run go already; or it died). The UPDATE locks the runs, so
+ * a commit settling their waits either came first (and is seen here) or comes after (and finds
+ * them unowned: it wakes them itself). $1 is NO_WAKE_TIME. Indexes: runs primary key (or
+ * runs_owner_idx), steps and waits primary keys.
+ */
+const handBackSql = (where: string) => `WITH freed AS (
+    UPDATE braid.runs r SET owner_id = NULL,
+           wake_at = CASE WHEN r.wake_at IS NOT NULL AND EXISTS (
+                            SELECT 1 FROM braid.steps s
+                             WHERE s.run_id = r.id AND s.status = 'waiting'
+                               AND NOT EXISTS (SELECT 1 FROM braid.waits w WHERE w.run_id = s.run_id
+                                                  AND w.step = s.name AND w.status = 'pending'))
+                          THEN least(r.wake_at, ${DATABASE_NOW_MS}) ELSE r.wake_at END
+     WHERE ${where}
+    RETURNING r.wake_at, r.status
+  )
+  SELECT (SELECT count(*) FROM freed) AS freed,
+         (SELECT count(pg_notify('${READY_CHANNEL}', '')) FROM (
+            SELECT 1 FROM freed WHERE wake_at IS NULL OR wake_at <= ${DATABASE_NOW_MS} LIMIT 1) AS due) AS ready,
+         (SELECT count(pg_notify('${ASLEEP_CHANNEL}', in_ms::text)) FROM (
+            SELECT min(wake_at) - ${DATABASE_NOW_MS} AS in_ms FROM freed
+             WHERE wake_at > ${DATABASE_NOW_MS} AND wake_at < $1 AND status IN ${UNFINISHED}) AS asleep
+           WHERE in_ms IS NOT NULL) AS asleep`;
 
 /**
  * Leases, claims and semaphores on PostgreSQL. A worker's lease is one row in braid.workers: one
@@ -88,17 +126,18 @@ export class PostgresCoordination implements Coordination {
    * deregistered, or never finished registering), and tells the others.
    */
   private async freeOrphans(client: pg.PoolClient): Promise<void> {
-    const runs = await client.query(
-      `UPDATE braid.runs r SET owner_id = NULL
-       WHERE r.owner_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = r.owner_id)
-       RETURNING r.id`,
-    );
+    await client.query({
+      name: 'braid_free_orphan_runs',
+      text: handBackSql(
+        'r.owner_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = r.owner_id)',
+      ),
+      values: [NO_WAKE_TIME],
+    });
     const holds = await client.query<{ name: string }>(
       `DELETE FROM braid.semaphore_holders h
        WHERE h.worker_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = h.worker_id)
        RETURNING h.name`,
     );
-    if (runs.rowCount) await client.query(`SELECT pg_notify('${READY_CHANNEL}', '')`);
     for (const name of new Set(holds.rows.map((r) => r.name))) {
       await client.query(`SELECT pg_notify('${SLOTS_CHANNEL}', $1)`, [name]);
     }
@@ -113,16 +152,29 @@ export class PostgresCoordination implements Coordination {
     // One transaction: if anything fails (the database going away), no run stays owned by a
     // worker that never received it.
     return this.transaction(async (client) => {
+      // Two sources, each through its own partial index: runs asleep whose wake-up has come by the
+      // database's clock (runs_wake_idx; an event or input that settles a wait sets wake_at = now),
+      // first, since they are late already; then runs no one sleeps in (runs_claimable_idx).
       const plain = await client.query<ClaimRow>(
-        `WITH candidates AS (
-           SELECT r.id AS claim_id FROM braid.runs r
+        `WITH due AS (
+           SELECT r.id FROM braid.runs r
+           WHERE r.wake_at <= ${DATABASE_NOW_MS} AND r.owner_id IS NULL AND r.requested_action IS NULL
+             AND r.status IN ${UNFINISHED}
+             AND (r.workflow, r.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+           ORDER BY r.wake_at, r.id
+           LIMIT $4
+           FOR UPDATE SKIP LOCKED
+         ), awake AS (
+           SELECT r.id FROM braid.runs r
            WHERE r.owner_id IS NULL
-             AND (r.status IN ('queued', 'running') OR r.requested_action IS NOT NULL)
+             AND ((r.wake_at IS NULL AND r.status IN ${UNFINISHED}) OR r.requested_action IS NOT NULL)
              AND (r.workflow, r.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
              AND (r.concurrency_key IS NULL OR r.status <> 'queued' OR r.requested_action IS NOT NULL)
            ORDER BY r.id
            LIMIT $4
            FOR UPDATE SKIP LOCKED
+         ), candidates AS (
+           SELECT id AS claim_id FROM due UNION ALL SELECT id FROM awake LIMIT $4
          )
          UPDATE braid.runs r SET owner_id = $1
          FROM candidates c
@@ -136,18 +188,42 @@ export class PostgresCoordination implements Coordination {
         claimed.push(...(await this.claimKeyedRuns(client, workerId, keyed, limit - claimed.length)));
       }
       if (!claimed.length) return claimed;
-      const steps = await client.query<StepRecord>(`SELECT ${STEP_COLUMNS} FROM braid.steps WHERE run_id = ANY($1)`, [
-        claimed.map((c) => c.run.id),
-      ]);
-      const byRun = new Map<string, StepRecord[]>();
-      for (const step of steps.rows) {
-        const list = byRun.get(step.runId);
-        if (list) list.push(step);
-        else byRun.set(step.runId, [step]);
+      const ids = claimed.map((c) => c.run.id);
+      // Read after the runs are locked: a commit settling their waits waits for this claim to end
+      // (lockRunsOfWaits), then tells this worker on braid_waits. Steps and waits in one round trip
+      // (as JSON: bigint columns come back as numbers, as the pool's parsers give them).
+      const read = await client.query<{ steps: StepRecord[]; waits: WaitRecord[] }>({
+        name: 'braid_claimed_steps_and_waits',
+        text: `SELECT (SELECT coalesce(json_agg(s), '[]') FROM (
+                         SELECT ${STEP_COLUMNS} FROM braid.steps WHERE run_id = ANY($1)) AS s) AS steps,
+                      (SELECT coalesce(json_agg(w), '[]') FROM (
+                         SELECT ${WAIT_COLUMNS} FROM braid.waits WHERE run_id = ANY($1)
+                          ORDER BY created_at, step, key) AS w) AS waits`,
+        values: [ids],
+      });
+      const steps = { rows: read.rows[0]?.steps ?? [] };
+      const waits = { rows: read.rows[0]?.waits ?? [] };
+      const stepsOf = groupByRun(steps.rows);
+      const waitsOf = groupByRun(waits.rows);
+      for (const c of claimed) {
+        c.steps = stepsOf.get(c.run.id) ?? [];
+        c.waits = waitsOf.get(c.run.id) ?? [];
       }
-      for (const c of claimed) c.steps = byRun.get(c.run.id) ?? [];
       return claimed;
     });
+  }
+
+  async nextWakeIn(workflows: readonly string[]): Promise<number | null> {
+    if (!workflows.length) return null;
+    // Index: runs_wake_idx, read in wake_at order until the first unowned run of these workflows.
+    const { rows } = await this.pool.query<{ inMs: string | null }>({
+      name: 'braid_next_wake_in',
+      text: `SELECT min(wake_at) - ${DATABASE_NOW_MS} AS "inMs" FROM braid.runs
+              WHERE wake_at < $2 AND owner_id IS NULL AND status IN ${UNFINISHED} AND workflow = ANY($1::text[])`,
+      values: [workflows, NO_WAKE_TIME],
+    });
+    const inMs = rows[0]?.inMs;
+    return inMs === null || inMs === undefined ? null : Math.max(0, Number(inMs));
   }
 
   /**
@@ -278,15 +354,14 @@ export class PostgresCoordination implements Coordination {
     return result.rows.map((r) => r.id);
   }
 
+  /** Hands runs back (see handBackSql: a run asleep keeps its wake_at unless it is due now). */
   async releaseRuns(workerId: string, runIds: readonly string[]): Promise<void> {
     if (!runIds.length) return;
-    await this.pool.query(
-      `WITH freed AS (
-         UPDATE braid.runs SET owner_id = NULL WHERE id = ANY($2) AND owner_id = $1 RETURNING id
-       )
-       SELECT pg_notify('${READY_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM freed)`,
-      [workerId, runIds],
-    );
+    await this.pool.query({
+      name: 'braid_release_runs',
+      text: handBackSql('r.id = ANY($3) AND r.owner_id = $2'),
+      values: [NO_WAKE_TIME, workerId, runIds],
+    });
   }
 
   async takeControls(workerId: string, runIds: readonly string[]): Promise<RunControl[]> {
@@ -316,7 +391,7 @@ export class PostgresCoordination implements Coordination {
     if (!workflows.length) return [];
     const result = await this.pool.query<RunRecord>(
       `SELECT ${RUN_COLUMNS} FROM braid.runs
-       WHERE owner_id IS NULL AND status IN ('queued', 'running')
+       WHERE owner_id IS NULL AND status IN ${UNFINISHED}
          AND workflow = ANY($1)
          AND (workflow, version) NOT IN (SELECT * FROM unnest($1::text[], $2::text[]))
        ORDER BY id
@@ -375,13 +450,24 @@ export class PostgresCoordination implements Coordination {
   async listen(handlers: NotificationHandlers): Promise<() => Promise<void>> {
     const listener = new NotificationListener(
       this.connectionString,
-      [READY_CHANNEL, SETTLED_CHANNEL, CONTROL_CHANNEL, SLOTS_CHANNEL, EVENTS_CHANNEL, FEED_CHANNEL],
+      [
+        READY_CHANNEL,
+        SETTLED_CHANNEL,
+        CONTROL_CHANNEL,
+        SLOTS_CHANNEL,
+        WAITS_CHANNEL,
+        ASLEEP_CHANNEL,
+        EVENTS_CHANNEL,
+        FEED_CHANNEL,
+      ],
       {
         notification: (channel, payload) => {
           if (channel === READY_CHANNEL) handlers.ready();
           else if (channel === SETTLED_CHANNEL) handlers.settled(decodeIds(payload));
           else if (channel === CONTROL_CHANNEL) handlers.control(decodeIds(payload));
           else if (channel === SLOTS_CHANNEL) handlers.slots(decodeIds(payload));
+          else if (channel === WAITS_CHANNEL) handlers.waits(decodeIds(payload));
+          else if (channel === ASLEEP_CHANNEL) handlers.asleep(Number(payload));
           else if (channel === EVENTS_CHANNEL) handlers.events();
           else if (channel === FEED_CHANNEL) handlers.feedAnnounced();
         },
@@ -403,11 +489,22 @@ export function concurrencySemaphore(workflow: string, key: string): string {
   return `${RUN_SLOT_PREFIX}${workflow}:${key}`;
 }
 
+function groupByRun<T extends { runId: string }>(rows: readonly T[]): Map<string, T[]> {
+  const byRun = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = byRun.get(row.runId);
+    if (list) list.push(row);
+    else byRun.set(row.runId, [row]);
+  }
+  return byRun;
+}
+
 function toClaimed(row: ClaimRow, denied: boolean): ClaimedRun {
   const { requestedAction, requestedReason, ...run } = row;
   return {
     run,
     steps: [],
+    waits: [],
     control: requestedAction ? { runId: run.id, action: requestedAction, reason: requestedReason } : null,
     denied,
   };

@@ -69,6 +69,9 @@ export interface WaitCandidates {
  * inbox_idempotency_key_idx.
  */
 export async function readWaitCandidates(client: pg.PoolClient, q: WaitCandidatesQuery): Promise<WaitCandidates> {
+  if (!q.refused.length && !q.duplicateKeys.length && !q.lookBacks.length && !q.inputs.length) {
+    return readPendingEventWaits(client, q.events);
+  }
   const { rows } = await client.query<WaitCandidates>({
     name: 'braid_read_wait_candidates',
     text: `WITH stored AS (
@@ -129,4 +132,32 @@ export async function readWaitCandidates(client: pg.PoolClient, q: WaitCandidate
     ],
   });
   return rows[0] as WaitCandidates;
+}
+
+const PENDING_EVENT_WAITS = `
+             SELECT ${WAIT_COLUMNS} FROM braid.waits
+              WHERE status = 'pending' AND kind = 'event'
+                AND (name, event_key) IN (SELECT * FROM unnest($1::text[], $2::text[]) AS e(name, key) WHERE key IS NOT NULL)
+             UNION ALL
+             SELECT ${WAIT_COLUMNS} FROM braid.waits
+              WHERE status = 'pending' AND kind = 'event' AND event_key IS NULL AND name = ANY($1::text[])`;
+
+/**
+ * The commonest case alone, sendEvent: a batch of new events and nothing else to read. The same
+ * `pending` part as above in a statement of its own: the full one costs ~1.4 ms a commit even
+ * with its other parts empty (its generic plan still runs them), this one ~0.4 ms, on the 2-core
+ * test VM: a third of what an event's commit costs besides its COMMIT.
+ */
+async function readPendingEventWaits(
+  client: pg.PoolClient,
+  events: ReadonlyArray<{ name: string; key: string | null }>,
+): Promise<WaitCandidates> {
+  const { rows } = await client.query<{ now: number; pending: WaitRecord[] }>({
+    name: 'braid_read_pending_event_waits',
+    text: `SELECT ${DATABASE_NOW_MS} AS now,
+                  (SELECT coalesce(json_agg(x), '[]') FROM (${PENDING_EVENT_WAITS}) x) AS pending`,
+    values: [events.map((e) => e.name), events.map((e) => e.key)],
+  });
+  const row = rows[0] as { now: number; pending: WaitRecord[] };
+  return { now: row.now, pending: row.pending, stored: [], duplicateSeqs: [], lookedBack: [], asked: [] };
 }
