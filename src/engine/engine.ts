@@ -1,4 +1,4 @@
-import { ExecutorClosedError, RunNotFoundError, serializeError, WorkflowNotRegisteredError } from '../model/errors.js';
+import { ExecutorClosedError, RunNotFoundError, serializeError } from '../model/errors.js';
 import { Workflow } from '../model/workflow.js';
 import type { MetricsCollector } from '../observe/metrics.js';
 import type { ClaimableWorkflow, ClaimedRun } from '../store/coordination.js';
@@ -17,12 +17,13 @@ import { RunEnding } from './ending.js';
 import { Inbox, type ProvidedInput, type SendEventOptions, type SentEvent } from './inbox.js';
 import { Journal } from './journal.js';
 import { RunLifecycle } from './lifecycle.js';
+import { RunLoading } from './loading.js';
 import { RunObserver } from './observer.js';
 import type { ClusterPort, EngineControl } from './ports.js';
 import { WorkflowRegistry } from './registry.js';
 import type { ExecutionResult } from './result.js';
 import { RunResults } from './results.js';
-import { type ActiveRun, isActive, type WorkflowPlan } from './runState.js';
+import type { ActiveRun, WorkflowPlan } from './runState.js';
 import { RunTable } from './runTable.js';
 import { Steering } from './steering.js';
 import type { StepHost } from './stepHost.js';
@@ -50,7 +51,7 @@ export interface EngineOptions {
  * The engine: runs in memory, every transition written into a group-commit batch and acted on
  * once that batch is durable. This class wires its parts and answers the executor (create, wait,
  * pause, resume, cancel, recover) and a cluster's worker (EngineControl); the work is done by:
- * RunLifecycle (a run's state machine), Attempts (one attempt of a step), Dispatcher (slots, pools,
+ * RunLifecycle (a run's state machine), RunLoading (runs back from the store), Attempts (one attempt of a step), Dispatcher (slots, pools,
  * gates), RunEnding (how runs end), Wakeups (runs that wait for a time), CommitOutcomes (commits
  * that did not land as written), RunObserver (callbacks, metrics, traces).
  */
@@ -68,13 +69,13 @@ export class Engine implements EngineControl {
   private readonly lifecycle: RunLifecycle;
   private readonly wakeups: Wakeups;
   private readonly commits: CommitOutcomes;
-  private readonly observer: RunObserver;
   private readonly suspensions: Suspensions;
   private readonly inbox: Inbox;
   private readonly creation: RunCreation;
   private readonly claims: ClaimedRuns;
   private readonly steering: Steering;
   private readonly results: RunResults;
+  private readonly loading: RunLoading;
   private cluster: ClusterPort | undefined;
   private closed = false;
 
@@ -102,7 +103,6 @@ export class Engine implements EngineControl {
     );
     const journal = new Journal(this.queue);
     const observer = new RunObserver(this.queue, options.callbacks, options.metrics, config.traceExecution);
-    this.observer = observer;
     this.dispatcher = new Dispatcher(
       config.maxParallelNodes,
       options.pools,
@@ -131,7 +131,7 @@ export class Engine implements EngineControl {
       store,
       () => this.registry.names(),
       (run) => this.lifecycle.advance(run),
-      (records) => this.wakeStored(records),
+      (records) => this.loading.wakeStored(records),
       (run) => this.lifecycle.nextWakeOf(run),
     );
     this.ending = new RunEnding(
@@ -169,6 +169,22 @@ export class Engine implements EngineControl {
       clusterOf,
       { handOver: (run, settleToo) => this.handOver(run, run.rec.id, settleToo) },
     );
+    this.loading = new RunLoading(
+      store,
+      this.registry,
+      this.runs,
+      this.queue,
+      observer,
+      this.dispatcher,
+      this.suspensions,
+      this.concurrency,
+      {
+        lifecycle: () => this.lifecycle,
+        wakeups: () => this.wakeups,
+        cluster: clusterOf,
+        isClosed: () => this.closed,
+      },
+    );
     this.claims = new ClaimedRuns(
       this.registry,
       this.runs,
@@ -197,18 +213,18 @@ export class Engine implements EngineControl {
       {
         isTransient: options.isTransientStoreError,
         handOver: (run, runId, settleToo) => this.handOver(run, runId, settleToo),
-        waitsSettled: (waits) => this.waitsSettled(waits),
+        waitsSettled: (waits) => this.loading.waitsSettled(waits),
         inboxCommitted: (result, batch) => this.inbox.committed(result, batch),
         inboxFailed: (error, batch) => this.inbox.failed(error, batch),
       },
     );
     this.results = new RunResults(this.store, this.runs, this.registry, this.dispatcher, this.lifecycle, this.ending, {
       cluster: clusterOf,
-      activeRun: (runId) => this.activeRun(runId),
+      activeRun: (runId) => this.loading.activeRun(runId),
       isClosed: () => this.closed,
     });
     this.steering = new Steering(this.store, this.queue, this.lifecycle, this.ending, clusterOf, {
-      activeRun: (runId) => this.activeRun(runId),
+      activeRun: (runId) => this.loading.activeRun(runId),
       waitFor: (runId, untilSettled) => this.waitFor(runId, untilSettled),
       storedResult: (rec) => this.storedResult(rec),
     });
@@ -216,39 +232,6 @@ export class Engine implements EngineControl {
       addRun: (spec) => this.lifecycle.addRun(spec),
       assertOpen: () => this.assertOpen(),
     });
-  }
-
-  /**
-   * Waits the store settled in a commit: a run in memory takes them and its steps go on; a run
-   * asleep in the store had its wake-up moved to now by the commit: it is loaded at once (the
-   * wake-up scan would find it too, a timer tick and two queries later).
-   */
-  private waitsSettled(waits: readonly WaitRecord[]): void {
-    const byRun = new Map<string, WaitRecord[]>();
-    for (const wait of waits) {
-      const list = byRun.get(wait.runId);
-      if (list) list.push(wait);
-      else byRun.set(wait.runId, [wait]);
-    }
-    const asleep: string[] = [];
-    for (const [runId, settled] of byRun) {
-      const run = this.runs.get(runId);
-      if (run) this.suspensions.apply(run, settled);
-      else asleep.push(runId);
-    }
-    if (asleep.length && !this.cluster) void this.wakeNow(asleep);
-  }
-
-  /** Loads runs asleep in the store whose waits were just settled; the scan is the fallback. */
-  private async wakeNow(runIds: string[]): Promise<void> {
-    try {
-      const records = await Promise.all(runIds.map((id) => this.store.getRun(id)));
-      const due = records.filter((rec): rec is RunRecord => rec !== undefined && !isTerminalRun(rec.status));
-      if (due.length) await this.wakeStored(due);
-    } catch {
-      // The store is away (or closing): the wake-up scan retries, and its row says it is due.
-      this.wakeups.expectStored(Date.now());
-    }
   }
 
   /** Records an event; resolves the waits it matches and starts the workflows it triggers. */
@@ -294,62 +277,9 @@ export class Engine implements EngineControl {
   // Recovery and loading
 
   /** Loads every unfinished run of the registered workflows that is not in memory and resumes it. */
-  async recover(): Promise<string[]> {
+  recover(): Promise<string[]> {
     this.assertOpen();
-    if (this.cluster) return []; // in a cluster, workers claim unfinished runs instead
-    // Runs asleep until a later time stay rows: the wake-up path loads them when they are due.
-    const records = await this.store.listUnfinishedRuns(this.registry.names(), Date.now());
-    const resumed: string[] = [];
-    for (const rec of records) {
-      if (this.runs.has(rec.id)) continue;
-      const run = await this.load(rec);
-      if (!run) continue;
-      if (rec.status === 'queued') this.concurrency.requeue(run);
-      else this.lifecycle.continueRun(run);
-      resumed.push(rec.id);
-    }
-    for (const run of this.concurrency.startable()) this.lifecycle.startRun(run);
-    this.dispatcher.pump();
-    await this.wakeups.scanNow();
-    return resumed;
-  }
-
-  /** Reads a run and its steps from the store into memory (not yet scheduled). */
-  private async load(rec: RunRecord): Promise<ActiveRun | undefined> {
-    const plan = this.registry.find(rec.workflow);
-    if (!plan) return undefined;
-    const [stored, waits] = await Promise.all([this.store.getSteps(rec.id), this.store.getWaits(rec.id)]);
-    const loaded = this.runs.get(rec.id);
-    if (loaded) return loaded;
-    const run = this.runs.restore(rec, plan, stored, waits);
-    this.suspensions.noteWokenOnLoad(run);
-    this.lifecycle.markAwake(run);
-    this.observer.openRunSpan(run, undefined);
-    return run;
-  }
-
-  /** Runs asleep in the store whose wake-up time has come: load and advance them. */
-  private async wakeStored(records: RunRecord[]): Promise<void> {
-    for (const rec of records) {
-      if (this.runs.has(rec.id) || this.closed) continue;
-      const run = await this.load(rec);
-      if (run && isActive(run)) this.lifecycle.continueRun(run);
-    }
-    this.dispatcher.pump();
-    // The wake-ups are written (wakeAt cleared) before the next scan reads the store again.
-    await this.queue.flushed();
-  }
-
-  /** The run in memory, loading it from the store if this process may run it (pause, resume, cancel). */
-  private async activeRun(runId: string): Promise<ActiveRun | undefined> {
-    const inMemory = this.runs.get(runId);
-    if (inMemory) return inMemory;
-    const rec = await this.store.getRun(runId);
-    if (!rec) throw new RunNotFoundError(runId);
-    if (isTerminalRun(rec.status)) return undefined;
-    if (this.cluster) return this.runs.get(runId); // another process owns it, or will
-    if (!this.registry.has(rec.workflow)) throw new WorkflowNotRegisteredError(rec.workflow, this.registry.names());
-    return this.load(rec);
+    return this.loading.recover();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -421,22 +351,7 @@ export class Engine implements EngineControl {
   }
 
   waitsSettledElsewhere(runIds: readonly string[]): void {
-    for (const runId of runIds) {
-      const run = this.runs.get(runId);
-      if (!run || ![...run.steps.values()].some((s) => s.rec.status === 'waiting')) continue;
-      this.store.getWaits(runId).then(
-        (waits) => {
-          if (this.runs.get(runId) !== run || !isActive(run)) return;
-          // Settled waits only: those this engine knows settled already are skipped by `apply`.
-          this.suspensions.apply(
-            run,
-            waits.filter((w) => w.status !== 'pending'),
-          );
-          this.dispatcher.pump();
-        },
-        () => {}, // the worker's safety poll asks again
-      );
-    }
+    this.loading.waitsSettledElsewhere(runIds);
   }
 
   childrenSettled(records: readonly RunRecord[]): void {

@@ -1,0 +1,152 @@
+import { RunNotFoundError, WorkflowNotRegisteredError } from '../model/errors.js';
+import type { Store } from '../store/store.js';
+import { isTerminalRun, type RunRecord, type WaitRecord } from '../store/types.js';
+import type { Concurrency } from './concurrency.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { RunLifecycle } from './lifecycle.js';
+import type { RunObserver } from './observer.js';
+import type { ClusterPort } from './ports.js';
+import type { WorkflowRegistry } from './registry.js';
+import { type ActiveRun, isActive } from './runState.js';
+import type { RunTable } from './runTable.js';
+import type { Suspensions } from './suspensions.js';
+import type { Wakeups } from './wakeups.js';
+import type { WriteQueue } from './writeQueue.js';
+
+/**
+ * How runs come back into memory from the store: every unfinished run at open (recovery), runs
+ * asleep whose time has come (the wake-up scan), runs asleep whose waits a commit just settled, and
+ * a run asked for by pause, resume or cancel. A run is loaded with its steps and waits and marked
+ * awake; what it does next is the lifecycle's. In a cluster, workers claim runs instead (see
+ * ClaimedRuns): only waits settled by another process reach a run held here.
+ */
+export class RunLoading {
+  constructor(
+    private readonly store: Store,
+    private readonly registry: WorkflowRegistry,
+    private readonly runs: RunTable,
+    private readonly queue: WriteQueue,
+    private readonly observer: RunObserver,
+    private readonly dispatcher: Dispatcher,
+    private readonly suspensions: Suspensions,
+    private readonly concurrency: Concurrency,
+    private readonly hooks: {
+      lifecycle(): RunLifecycle;
+      wakeups(): Wakeups;
+      cluster(): ClusterPort | undefined;
+      isClosed(): boolean;
+    },
+  ) {}
+
+  /** Loads every unfinished run of the registered workflows that is not in memory and resumes it. */
+  async recover(): Promise<string[]> {
+    if (this.hooks.cluster()) return []; // in a cluster, workers claim unfinished runs instead
+    // Runs asleep until a later time stay rows: the wake-up path loads them when they are due.
+    const records = await this.store.listUnfinishedRuns(this.registry.names(), Date.now());
+    const lifecycle = this.hooks.lifecycle();
+    const resumed: string[] = [];
+    for (const rec of records) {
+      if (this.runs.has(rec.id)) continue;
+      const run = await this.load(rec);
+      if (!run) continue;
+      if (rec.status === 'queued') this.concurrency.requeue(run);
+      else lifecycle.continueRun(run);
+      resumed.push(rec.id);
+    }
+    for (const run of this.concurrency.startable()) lifecycle.startRun(run);
+    this.dispatcher.pump();
+    await this.hooks.wakeups().scanNow();
+    return resumed;
+  }
+
+  /** Runs asleep in the store whose wake-up time has come: load and advance them. */
+  async wakeStored(records: readonly RunRecord[]): Promise<void> {
+    for (const rec of records) {
+      if (this.runs.has(rec.id) || this.hooks.isClosed()) continue;
+      const run = await this.load(rec);
+      if (run && isActive(run)) this.hooks.lifecycle().continueRun(run);
+    }
+    this.dispatcher.pump();
+    // The wake-ups are written (wakeAt cleared) before the next scan reads the store again.
+    await this.queue.flushed();
+  }
+
+  /**
+   * Waits the store settled in a commit: a run in memory takes them and its steps go on; a run
+   * asleep in the store had its wake-up moved to now by the commit: it is loaded at once (the
+   * wake-up scan would find it too, a timer tick and two queries later).
+   */
+  waitsSettled(waits: readonly WaitRecord[]): void {
+    const byRun = new Map<string, WaitRecord[]>();
+    for (const wait of waits) {
+      const list = byRun.get(wait.runId);
+      if (list) list.push(wait);
+      else byRun.set(wait.runId, [wait]);
+    }
+    const asleep: string[] = [];
+    for (const [runId, settled] of byRun) {
+      const run = this.runs.get(runId);
+      if (run) this.suspensions.apply(run, settled);
+      else asleep.push(runId);
+    }
+    if (asleep.length && !this.hooks.cluster()) void this.wakeNow(asleep);
+  }
+
+  /** Another process settled waits of runs held here (a cluster's `braid_waits`): read and apply them. */
+  waitsSettledElsewhere(runIds: readonly string[]): void {
+    for (const runId of runIds) {
+      const run = this.runs.get(runId);
+      if (!run || ![...run.steps.values()].some((s) => s.rec.status === 'waiting')) continue;
+      this.store.getWaits(runId).then(
+        (waits) => {
+          if (this.runs.get(runId) !== run || !isActive(run)) return;
+          // Settled waits only: those this engine knows settled already are skipped by `apply`.
+          this.suspensions.apply(
+            run,
+            waits.filter((w) => w.status !== 'pending'),
+          );
+          this.dispatcher.pump();
+        },
+        () => {}, // the worker's safety poll asks again
+      );
+    }
+  }
+
+  /** The run in memory, loading it from the store if this process may run it (pause, resume, cancel). */
+  async activeRun(runId: string): Promise<ActiveRun | undefined> {
+    const inMemory = this.runs.get(runId);
+    if (inMemory) return inMemory;
+    const rec = await this.store.getRun(runId);
+    if (!rec) throw new RunNotFoundError(runId);
+    if (isTerminalRun(rec.status)) return undefined;
+    if (this.hooks.cluster()) return this.runs.get(runId); // another process owns it, or will
+    if (!this.registry.has(rec.workflow)) throw new WorkflowNotRegisteredError(rec.workflow, this.registry.names());
+    return this.load(rec);
+  }
+
+  /** Loads runs asleep in the store whose waits were just settled; the scan is the fallback. */
+  private async wakeNow(runIds: string[]): Promise<void> {
+    try {
+      const records = await Promise.all(runIds.map((id) => this.store.getRun(id)));
+      const due = records.filter((rec): rec is RunRecord => rec !== undefined && !isTerminalRun(rec.status));
+      if (due.length) await this.wakeStored(due);
+    } catch {
+      // The store is away (or closing): the wake-up scan retries, and its row says it is due.
+      this.hooks.wakeups().expectStored(Date.now());
+    }
+  }
+
+  /** Reads a run, its steps and its waits from the store into memory (not yet scheduled). */
+  private async load(rec: RunRecord): Promise<ActiveRun | undefined> {
+    const plan = this.registry.find(rec.workflow);
+    if (!plan) return undefined;
+    const [stored, waits] = await Promise.all([this.store.getSteps(rec.id), this.store.getWaits(rec.id)]);
+    const loaded = this.runs.get(rec.id);
+    if (loaded) return loaded;
+    const run = this.runs.restore(rec, plan, stored, waits);
+    this.suspensions.noteWokenOnLoad(run);
+    this.hooks.lifecycle().markAwake(run);
+    this.observer.openRunSpan(run, undefined);
+    return run;
+  }
+}
