@@ -58,6 +58,10 @@ export async function connectPool(settings: PoolSettings): Promise<pg.Pool> {
   // An idle client whose connection drops (server restart) emits 'error' on the pool; unhandled,
   // that would crash the process. The next query gets a fresh connection instead.
   pool.on('error', () => {});
+  // And a checked-out client may hear its connection end after its query already failed with it
+  // (a server shutdown: 57P01), once pg-pool has dropped its own listener to release the client:
+  // a client with no 'error' listener would crash the process then. The query reports the error.
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     const client = await pool.connect();
     client.release();
