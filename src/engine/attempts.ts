@@ -72,12 +72,18 @@ export class Attempts {
       step.token = newToken();
       const token = step.token;
       this.journal.writeStep(step);
-      this.journal.afterCommit(() => {
+      const goOn = () => {
         if (!isCurrentAttempt(step, token)) return;
         this.rearmTimeout(run, step);
         if (step.children && !step.children.loaded) this.loadChildren(run, step, token, step.children);
         else this.invoke(run, step, token);
-      });
+      };
+      // A sleep's end is settled once its time has come, whoever commits it, so the step may go on
+      // at once (and its end ride in the same commit: one write per woken sleeper, not two). An
+      // event, an input or a timeout settled here may still lose to one the store settled first
+      // (CommitResult.settledWaits): those steps go on once the commit has said which won.
+      if (onlySleeps(step)) goOn();
+      else this.journal.afterCommit(goOn);
       return;
     }
     const now = Date.now();
@@ -144,19 +150,7 @@ export class Attempts {
   private loadChildren(run: ActiveRun, step: ActiveStep, token: number, registry: ChildRegistry): void {
     this.store.getChildLinks(run.rec.id, step.def.name).then(
       (links) => {
-        for (const link of links) {
-          if (registry.byKey.has(link.spawnKey)) continue;
-          const live = this.runs.get(link.runId);
-          registry.add({
-            key: link.spawnKey,
-            runId: link.runId,
-            workflow: link.workflow,
-            status: live ? live.rec.status : link.status,
-            output: live ? live.rec.output : link.output,
-            error: live ? live.rec.error : link.error,
-          });
-        }
-        registry.loaded = true;
+        registry.attach(links, (runId) => this.runs.get(runId)?.rec);
         if (isCurrentAttempt(step, token)) this.invoke(run, step, token);
       },
       (error) => this.failed(run, step, token, error),
@@ -355,4 +349,10 @@ function isNonRetryable(error: unknown): boolean {
     }
   } catch {}
   return false;
+}
+
+/** Whether every wait of the step is a sleep (nothing but time settles those). */
+function onlySleeps(step: ActiveStep): boolean {
+  for (const wait of step.waits.values()) if (wait.kind !== 'sleep') return false;
+  return true;
 }

@@ -1,4 +1,4 @@
-import type { RunStatus } from '../store/types.js';
+import type { ChildLink, RunStatus } from '../store/types.js';
 import { isTerminalRun } from '../store/types.js';
 
 /** One spawned child as its parent step tracks it: identity and, once finished, its outcome. */
@@ -54,6 +54,29 @@ export class ChildRegistry {
     }
     this.byKey.set(entry.key, entry);
     this.byRunId.set(entry.runId, entry);
+  }
+
+  /**
+   * Takes the children earlier attempts spawned, read from the store, so spawns find them; a child
+   * in memory (`live`) gives its current state. The registry is loaded after this.
+   */
+  attach(
+    links: readonly ChildLink[],
+    live: (runId: string) => Pick<ChildEntry, 'status' | 'output' | 'error'> | undefined,
+  ): void {
+    for (const link of links) {
+      if (this.byKey.has(link.spawnKey)) continue;
+      const state = live(link.runId) ?? link;
+      this.add({
+        key: link.spawnKey,
+        runId: link.runId,
+        workflow: link.workflow,
+        status: state.status,
+        output: state.output,
+        error: state.error,
+      });
+    }
+    this.loaded = true;
   }
 
   /** Points an entry at the run that really holds its identity (another process created it first). */

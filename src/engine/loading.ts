@@ -1,6 +1,6 @@
 import { RunNotFoundError, WorkflowNotRegisteredError } from '../model/errors.js';
 import type { Store } from '../store/store.js';
-import { isTerminalRun, type RunRecord, type WaitRecord } from '../store/types.js';
+import { isTerminalRun, isTerminalStep, type RunRecord, type StepRef, type WaitRecord } from '../store/types.js';
 import type { Concurrency } from './concurrency.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { RunLifecycle } from './lifecycle.js';
@@ -12,6 +12,9 @@ import type { RunTable } from './runTable.js';
 import type { Suspensions } from './suspensions.js';
 import type { Wakeups } from './wakeups.js';
 import type { WriteQueue } from './writeQueue.js';
+
+/** How many runs one read of their steps and waits brings back. */
+const LOAD_BATCH = 500;
 
 /**
  * How runs come back into memory from the store: every unfinished run at open (recovery), runs
@@ -45,13 +48,10 @@ export class RunLoading {
     const records = await this.store.listUnfinishedRuns(this.registry.names(), Date.now());
     const lifecycle = this.hooks.lifecycle();
     const resumed: string[] = [];
-    for (const rec of records) {
-      if (this.runs.has(rec.id)) continue;
-      const run = await this.load(rec);
-      if (!run) continue;
-      if (rec.status === 'queued') this.concurrency.requeue(run);
+    for (const run of await this.loadMany(records)) {
+      if (run.rec.status === 'queued') this.concurrency.requeue(run);
       else lifecycle.continueRun(run);
-      resumed.push(rec.id);
+      resumed.push(run.rec.id);
     }
     for (const run of this.concurrency.startable()) lifecycle.startRun(run);
     this.dispatcher.pump();
@@ -61,10 +61,9 @@ export class RunLoading {
 
   /** Runs asleep in the store whose wake-up time has come: load and advance them. */
   async wakeStored(records: readonly RunRecord[]): Promise<void> {
-    for (const rec of records) {
-      if (this.runs.has(rec.id) || this.hooks.isClosed()) continue;
-      const run = await this.load(rec);
-      if (run && isActive(run)) this.hooks.lifecycle().continueRun(run);
+    if (this.hooks.isClosed()) return;
+    for (const run of await this.loadMany(records)) {
+      if (isActive(run) && !this.hooks.isClosed()) this.hooks.lifecycle().continueRun(run);
     }
     this.dispatcher.pump();
     // The wake-ups are written (wakeAt cleared) before the next scan reads the store again.
@@ -121,7 +120,7 @@ export class RunLoading {
     if (isTerminalRun(rec.status)) return undefined;
     if (this.hooks.cluster()) return this.runs.get(runId); // another process owns it, or will
     if (!this.registry.has(rec.workflow)) throw new WorkflowNotRegisteredError(rec.workflow, this.registry.names());
-    return this.load(rec);
+    return (await this.loadMany([rec]))[0] ?? this.runs.get(runId);
   }
 
   /** Loads runs asleep in the store whose waits were just settled; the scan is the fallback. */
@@ -136,17 +135,42 @@ export class RunLoading {
     }
   }
 
-  /** Reads a run, its steps and its waits from the store into memory (not yet scheduled). */
-  private async load(rec: RunRecord): Promise<ActiveRun | undefined> {
-    const plan = this.registry.find(rec.workflow);
-    if (!plan) return undefined;
-    const [stored, waits] = await Promise.all([this.store.getSteps(rec.id), this.store.getWaits(rec.id)]);
-    const loaded = this.runs.get(rec.id);
-    if (loaded) return loaded;
-    const run = this.runs.restore(rec, plan, stored, waits);
-    this.suspensions.noteWokenOnLoad(run);
-    this.hooks.lifecycle().markAwake(run);
-    this.observer.openRunSpan(run, undefined);
-    return run;
+  /**
+   * Reads runs, their steps and waits, and the children of the steps that will run again, from the
+   * store into memory (not yet scheduled), a few statements per batch of runs however many runs: a
+   * step that never spawned costs no read of its own. Runs already in memory, or of workflows not
+   * registered here, are left out.
+   */
+  private async loadMany(records: readonly RunRecord[]): Promise<ActiveRun[]> {
+    const loaded: ActiveRun[] = [];
+    for (let i = 0; i < records.length; i += LOAD_BATCH) {
+      const batch = records
+        .slice(i, i + LOAD_BATCH)
+        .filter((rec) => !this.runs.has(rec.id) && this.registry.has(rec.workflow));
+      if (!batch.length) continue;
+      const states = await this.store.getRunStates(batch.map((rec) => rec.id));
+      const rerun: StepRef[] = [];
+      for (const [runId, state] of states) {
+        for (const s of state.steps)
+          if (s.attempts > 0 && !isTerminalStep(s.status)) rerun.push({ runId, step: s.name });
+      }
+      const links = rerun.length ? await this.store.getChildLinksOfSteps(rerun) : [];
+      const linksOf = new Map(rerun.map((ref, j) => [`${ref.runId}\u0000${ref.step}`, links[j] ?? []]));
+      const live = (runId: string) => this.runs.get(runId)?.rec;
+      for (const rec of batch) {
+        if (this.runs.has(rec.id)) continue; // loaded meanwhile (by a pause, say)
+        const state = states.get(rec.id);
+        const run = this.runs.restore(rec, this.registry.find(rec.workflow)!, state?.steps ?? [], state?.waits);
+        for (const step of run.steps.values()) {
+          const stored = linksOf.get(`${rec.id}\u0000${step.def.name}`);
+          if (stored && step.children) step.children.attach(stored, live);
+        }
+        this.suspensions.noteWokenOnLoad(run);
+        this.hooks.lifecycle().markAwake(run);
+        this.observer.openRunSpan(run, undefined);
+        loaded.push(run);
+      }
+    }
+    return loaded;
   }
 }

@@ -10,6 +10,8 @@ import type {
   RunRecord,
   StatusCounts,
   StepRecord,
+  StepRef,
+  StoredRunState,
   WaitRecord,
   WriteBatch,
 } from './types.js';
@@ -87,6 +89,15 @@ export interface Store {
 
   /** The children one step has spawned, for idempotent re-spawn on retry or recovery. */
   getChildLinks(parentRunId: string, parentStep: string): Promise<ChildLink[]>;
+
+  /**
+   * The steps and waits of many runs at once, by run id (a run with neither is absent): what
+   * loading runs back into memory reads, in a few statements however many runs. Waking 20,000
+   * sleepers one `getSteps` and `getWaits` each spent a quarter of the wake-up in those calls.
+   */
+  getRunStates(runIds: readonly string[]): Promise<Map<string, StoredRunState>>;
+  /** `getChildLinks` of many steps at once: element i holds the children of `steps[i]`. */
+  getChildLinksOfSteps(steps: readonly StepRef[]): Promise<ChildLink[][]>;
 
   /** A cache entry that has not expired at `now`. */
   getCache(key: string, now: number): Promise<CacheEntry | undefined>;

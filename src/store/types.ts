@@ -301,6 +301,18 @@ export interface RunPage {
 export type StatusCounts = Partial<Record<RunStatus, number>>;
 
 /** A child as its parent step needs it on resume: identity and outcome, not the whole record. */
+/** A run's stored steps and waits: what bringing it back into memory needs besides its row. */
+export interface StoredRunState {
+  steps: StepRecord[];
+  waits: WaitRecord[];
+}
+
+/** One step of one run, by name. */
+export interface StepRef {
+  runId: string;
+  step: string;
+}
+
 export interface ChildLink {
   spawnKey: string;
   runId: string;

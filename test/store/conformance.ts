@@ -419,6 +419,84 @@ export function describeStoreConformance(
       });
     });
 
+    describe('reading many runs at once', () => {
+      it('getRunStates gives each run its steps (by name) and waits (oldest first), as the one-run reads do', async () => {
+        await commit({
+          newRuns: [makeRun({ id: 'a' }), makeRun({ id: 'b' }), makeRun({ id: 'c' })],
+          steps: [
+            makeStep({ runId: 'a', name: 'two' }),
+            makeStep({ runId: 'a', name: 'one', attempts: 2 }),
+            makeStep({ runId: 'b', name: 'only' }),
+            makeStep({ runId: 'c', name: 'not-asked-for' }),
+          ],
+          waits: [
+            makeWait({ runId: 'a', step: 'two', key: 'sleep#1', createdAt: 30 }),
+            makeWait({ runId: 'a', step: 'one', key: 'sleep#0', createdAt: 10 }),
+            makeWait({ runId: 'c', step: 'x', key: 'sleep#0' }),
+          ],
+        });
+        const states = await store.getRunStates(['a', 'b', 'missing']);
+        expect([...states.keys()].sort()).toEqual(['a', 'b']);
+        for (const runId of ['a', 'b']) {
+          expect(states.get(runId)).toEqual({ steps: await store.getSteps(runId), waits: await store.getWaits(runId) });
+        }
+        expect(states.get('a')?.steps.map((s) => s.name)).toEqual(['one', 'two']);
+        expect(states.get('a')?.waits.map((w) => w.key)).toEqual(['sleep#0', 'sleep#1']);
+        expect(states.get('b')?.waits).toEqual([]);
+        expect((await store.getRunStates([])).size).toBe(0);
+      });
+
+      it('getChildLinksOfSteps gives each step its children in spawn order, in the order asked', async () => {
+        const child = (id: string, parent: string, step: string, createdAt: number) =>
+          makeRun({
+            id,
+            workflow: 'child',
+            parentRunId: parent,
+            parentStep: step,
+            spawnKey: id,
+            rootRunId: parent,
+            createdAt,
+          });
+        await commit({
+          newRuns: [
+            makeRun({ id: 'p' }),
+            makeRun({ id: 'q' }),
+            child('p-fan-2', 'p', 'fan', 200),
+            child('p-fan-1', 'p', 'fan', 100),
+            child('p-other', 'p', 'other', 100),
+            child('q-fan', 'q', 'fan', 100),
+          ],
+        });
+        const links = await store.getChildLinksOfSteps([
+          { runId: 'q', step: 'fan' },
+          { runId: 'p', step: 'none' },
+          { runId: 'p', step: 'fan' },
+        ]);
+        expect(links.map((list) => list.map((l) => l.runId))).toEqual([['q-fan'], [], ['p-fan-1', 'p-fan-2']]);
+        expect(links[2]).toEqual(await store.getChildLinks('p', 'fan'));
+        expect(await store.getChildLinksOfSteps([])).toEqual([]);
+      });
+
+      it('listRunsToWake reads many runs due at the same time in batches, each run once', async () => {
+        const due = Array.from({ length: 25 }, (_, i) =>
+          makeRun({ id: `due-${String(i).padStart(2, '0')}`, workflow: 'w', status: 'waiting', wakeAt: 1_000 }),
+        );
+        await commit({ newRuns: [...due, makeRun({ id: 'later', workflow: 'w', status: 'waiting', wakeAt: 5_000 })] });
+        const seen: string[] = [];
+        for (;;) {
+          const batch = await store.listRunsToWake(2_000, 10, ['w']);
+          seen.push(...batch.map((r) => r.id));
+          // The engine clears wakeAt as it wakes them: the next batch starts after these.
+          await commit({
+            runUpdates: batch.map((r) => ({ ...updateOf(r), status: 'running' as const, wakeAt: null })),
+          });
+          if (batch.length < 10) break;
+        }
+        expect(seen.sort()).toEqual(due.map((r) => r.id));
+        expect(await store.nextWakeAt(['w'])).toBe(5_000);
+      });
+    });
+
     describe('listRuns and countRuns', () => {
       // 3 workflows x several statuses; two trees; created_at 1000 + i, with ties every few rows.
       const statuses: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'paused'];

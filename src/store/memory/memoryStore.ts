@@ -1,4 +1,5 @@
 import { decodeRunCursor, encodeRunCursor, eventPageSize, runPageSize, statusList } from '../runPaging.js';
+import { groupRunStates } from '../runStates.js';
 import type { CommitResult, Store } from '../store.js';
 import {
   type CacheEntry,
@@ -13,6 +14,8 @@ import {
   type RunUpdate,
   type StatusCounts,
   type StepRecord,
+  type StepRef,
+  type StoredRunState,
   type WaitRecord,
   type WriteBatch,
 } from '../types.js';
@@ -187,8 +190,13 @@ export class MemoryStore implements Store {
   }
 
   async getWaits(runId: string): Promise<WaitRecord[]> {
+    return this.waitsWhere((w) => w.runId === runId);
+  }
+
+  /** Copies of the waits that pass `keep`, in the stores' order for a run's waits (created, step, key). */
+  private waitsWhere(keep: (wait: WaitRecord) => boolean): WaitRecord[] {
     return [...this.waits.values()]
-      .filter((w) => w.runId === runId)
+      .filter(keep)
       .sort((a, b) => a.createdAt - b.createdAt || compareText(a.step, b.step) || compareText(a.key, b.key))
       .map((w) => ({ ...w }));
   }
@@ -325,6 +333,19 @@ export class MemoryStore implements Store {
       output: run.output,
       error: run.error,
     }));
+  }
+
+  async getRunStates(runIds: readonly string[]): Promise<Map<string, StoredRunState>> {
+    const steps = (await Promise.all(runIds.map((runId) => this.getSteps(runId)))).flat();
+    const wanted = new Set(runIds);
+    return groupRunStates(
+      steps,
+      this.waitsWhere((w) => wanted.has(w.runId)),
+    );
+  }
+
+  async getChildLinksOfSteps(steps: readonly StepRef[]): Promise<ChildLink[][]> {
+    return Promise.all(steps.map((s) => this.getChildLinks(s.runId, s.step)));
   }
 
   async getCache(key: string, now: number): Promise<CacheEntry | undefined> {

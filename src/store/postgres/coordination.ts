@@ -8,7 +8,7 @@ import {
   RUN_SLOT_PREFIX,
   type WorkflowRef,
 } from '../coordination.js';
-import type { RunControl, RunRecord, StepRecord, WaitRecord } from '../types.js';
+import type { RunControl, RunRecord } from '../types.js';
 import {
   ASLEEP_CHANNEL,
   CONTROL_CHANNEL,
@@ -22,8 +22,8 @@ import {
 } from './channels.js';
 import { DATABASE_NOW_MS } from './databaseClock.js';
 import { NotificationListener } from './notificationListener.js';
-import { WAIT_COLUMNS } from './queries/getWaits.js';
-import { RUN_COLUMNS, STEP_COLUMNS } from './recordColumns.js';
+import { getRunStates } from './queries/getRunStates.js';
+import { RUN_COLUMNS } from './recordColumns.js';
 import { inTransaction } from './transaction.js';
 
 type ClaimRow = RunRecord & { requestedAction: RunControl['action'] | null; requestedReason: string | null };
@@ -190,24 +190,12 @@ export class PostgresCoordination implements Coordination {
       if (!claimed.length) return claimed;
       const ids = claimed.map((c) => c.run.id);
       // Read after the runs are locked: a commit settling their waits waits for this claim to end
-      // (lockRunsOfWaits), then tells this worker on braid_waits. Steps and waits in one round trip
-      // (as JSON: bigint columns come back as numbers, as the pool's parsers give them).
-      const read = await client.query<{ steps: StepRecord[]; waits: WaitRecord[] }>({
-        name: 'braid_claimed_steps_and_waits',
-        text: `SELECT (SELECT coalesce(json_agg(s), '[]') FROM (
-                         SELECT ${STEP_COLUMNS} FROM braid.steps WHERE run_id = ANY($1)) AS s) AS steps,
-                      (SELECT coalesce(json_agg(w), '[]') FROM (
-                         SELECT ${WAIT_COLUMNS} FROM braid.waits WHERE run_id = ANY($1)
-                          ORDER BY created_at, step, key) AS w) AS waits`,
-        values: [ids],
-      });
-      const steps = { rows: read.rows[0]?.steps ?? [] };
-      const waits = { rows: read.rows[0]?.waits ?? [] };
-      const stepsOf = groupByRun(steps.rows);
-      const waitsOf = groupByRun(waits.rows);
+      // (lockRunsOfWaits), then tells this worker on braid_waits.
+      const states = await getRunStates(client, ids);
       for (const c of claimed) {
-        c.steps = stepsOf.get(c.run.id) ?? [];
-        c.waits = waitsOf.get(c.run.id) ?? [];
+        const state = states.get(c.run.id);
+        c.steps = state?.steps ?? [];
+        c.waits = state?.waits ?? [];
       }
       return claimed;
     });
@@ -487,16 +475,6 @@ export class PostgresCoordination implements Coordination {
 /** The semaphore behind a workflow's maxRuns for one concurrency key. */
 export function concurrencySemaphore(workflow: string, key: string): string {
   return `${RUN_SLOT_PREFIX}${workflow}:${key}`;
-}
-
-function groupByRun<T extends { runId: string }>(rows: readonly T[]): Map<string, T[]> {
-  const byRun = new Map<string, T[]>();
-  for (const row of rows) {
-    const list = byRun.get(row.runId);
-    if (list) list.push(row);
-    else byRun.set(row.runId, [row]);
-  }
-  return byRun;
 }
 
 function toClaimed(row: ClaimRow, denied: boolean): ClaimedRun {

@@ -13,6 +13,8 @@ import type {
   RunRecord,
   StatusCounts,
   StepRecord,
+  StepRef,
+  StoredRunState,
   WaitRecord,
   WriteBatch,
 } from '../types.js';
@@ -24,8 +26,9 @@ import { commitBatch } from './queries/commitBatch.js';
 import { countRuns } from './queries/countRuns.js';
 import { findRunByIdempotencyKey } from './queries/findRunByIdempotencyKey.js';
 import { getCache } from './queries/getCache.js';
-import { getChildLinks } from './queries/getChildLinks.js';
+import { getChildLinks, getChildLinksOfSteps } from './queries/getChildLinks.js';
 import { getRun } from './queries/getRun.js';
+import { getRunStates } from './queries/getRunStates.js';
 import { getSteps } from './queries/getSteps.js';
 import { getWaits } from './queries/getWaits.js';
 import { listEvents } from './queries/listEvents.js';
@@ -202,6 +205,14 @@ export class PostgresStore implements Store {
 
   async getWaits(runId: string): Promise<WaitRecord[]> {
     return getWaits(this.use(), runId);
+  }
+
+  async getRunStates(runIds: readonly string[]): Promise<Map<string, StoredRunState>> {
+    return getRunStates(this.use(), runIds);
+  }
+
+  async getChildLinksOfSteps(steps: readonly StepRef[]): Promise<ChildLink[][]> {
+    return getChildLinksOfSteps(this.use(), steps);
   }
 
   async listInbox(options: { name?: string; limit?: number }): Promise<InboxEvent[]> {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { StoreNotOpenError } from '../../model/errors.js';
 import { eventPageSize } from '../runPaging.js';
+import { groupRunStates } from '../runStates.js';
 import type { CommitResult, Store } from '../store.js';
 import type {
   CacheEntry,
@@ -13,6 +14,8 @@ import type {
   RunRecord,
   StatusCounts,
   StepRecord,
+  StepRef,
+  StoredRunState,
   WaitRecord,
   WriteBatch,
 } from '../types.js';
@@ -22,10 +25,10 @@ import { openDatabaseFile, toOpenError } from './openDatabaseFile.js';
 import { prepareCountRuns } from './queries/countRuns.js';
 import { prepareFindRunByIdempotencyKey } from './queries/findRunByIdempotencyKey.js';
 import { prepareGetCache } from './queries/getCache.js';
-import { prepareGetChildLinks } from './queries/getChildLinks.js';
+import { prepareGetChildLinks, prepareGetChildLinksOfSteps } from './queries/getChildLinks.js';
 import { prepareGetRun } from './queries/getRun.js';
-import { prepareGetSteps } from './queries/getSteps.js';
-import { prepareGetWaits } from './queries/getWaits.js';
+import { prepareGetSteps, prepareGetStepsOfRuns } from './queries/getSteps.js';
+import { prepareGetWaits, prepareGetWaitsOfRuns } from './queries/getWaits.js';
 import { prepareInsertEvents } from './queries/insertEvents.js';
 import { prepareInsertInbox } from './queries/insertInbox.js';
 import { prepareInsertRuns } from './queries/insertRuns.js';
@@ -184,6 +187,15 @@ export class SqliteStore implements Store {
     return this.use().getWaits(runId);
   }
 
+  async getRunStates(runIds: readonly string[]): Promise<Map<string, StoredRunState>> {
+    const opened = this.use();
+    return groupRunStates(opened.getStepsOfRuns(runIds), opened.getWaitsOfRuns(runIds));
+  }
+
+  async getChildLinksOfSteps(steps: readonly StepRef[]): Promise<ChildLink[][]> {
+    return this.use().getChildLinksOfSteps(steps);
+  }
+
   async listInbox(options: { name?: string; limit?: number }): Promise<InboxEvent[]> {
     return this.use().listInbox(options.name, Math.min(Math.max(options.limit ?? 50, 1), 1000));
   }
@@ -278,6 +290,9 @@ function prepare(db: Database.Database) {
     getSteps: prepareGetSteps(db),
     listEvents: prepareListEvents(db),
     getChildLinks: prepareGetChildLinks(db),
+    getChildLinksOfSteps: prepareGetChildLinksOfSteps(db),
+    getStepsOfRuns: prepareGetStepsOfRuns(db),
+    getWaitsOfRuns: prepareGetWaitsOfRuns(db),
     getCache: prepareGetCache(db),
     getWaits: prepareGetWaits(db),
     listInbox: prepareListInbox(db),

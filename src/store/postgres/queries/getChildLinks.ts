@@ -1,5 +1,7 @@
 import type pg from 'pg';
-import type { ChildLink } from '../../types.js';
+import type { ChildLink, StepRef } from '../../types.js';
+
+const LINK_COLUMNS = 'spawn_key AS "spawnKey", id AS "runId", workflow, status, output, error';
 
 /**
  * Reads the children one step spawned, in spawn order (created_at, id): what the step needs to
@@ -9,11 +11,27 @@ import type { ChildLink } from '../../types.js';
 export async function getChildLinks(db: pg.Pool, parentRunId: string, parentStep: string): Promise<ChildLink[]> {
   const { rows } = await db.query<ChildLink>({
     name: 'braid_get_child_links',
-    text: `SELECT spawn_key AS "spawnKey", id AS "runId", workflow, status, output, error
+    text: `SELECT ${LINK_COLUMNS}
              FROM braid.runs
             WHERE parent_run_id = $1 AND parent_step = $2 AND spawn_key IS NOT NULL
             ORDER BY created_at, id`,
     values: [parentRunId, parentStep],
   });
   return rows;
+}
+
+/** The children of many steps in one round trip: one range of runs_spawn_key_idx per step. */
+export async function getChildLinksOfSteps(db: pg.Pool, steps: readonly StepRef[]): Promise<ChildLink[][]> {
+  const links: ChildLink[][] = steps.map(() => []);
+  if (!steps.length) return links;
+  const { rows } = await db.query<ChildLink & { i: number }>({
+    name: 'braid_get_child_links_of_steps',
+    text: `SELECT s.i::int AS i, ${LINK_COLUMNS}
+             FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(run_id, step, i)
+             JOIN braid.runs r ON r.parent_run_id = s.run_id AND r.parent_step = s.step AND r.spawn_key IS NOT NULL
+            ORDER BY s.i, r.created_at, r.id`,
+    values: [steps.map((s) => s.runId), steps.map((s) => s.step)],
+  });
+  for (const { i, ...link } of rows) links[i - 1]?.push(link);
+  return links;
 }

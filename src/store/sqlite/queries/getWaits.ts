@@ -9,3 +9,12 @@ export function prepareGetWaits(db: Database.Database): (runId: string) => WaitR
   );
   return (runId) => get.all(runId);
 }
+
+/** The waits of many runs in one statement, each run's oldest first. Index: the waits primary key. */
+export function prepareGetWaitsOfRuns(db: Database.Database): (runIds: readonly string[]) => WaitRecord[] {
+  const get = db.prepare<[string], WaitRecord>(
+    `SELECT ${WAIT_SELECT_COLUMNS} FROM waits
+      WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY created_at, step, key`,
+  );
+  return (runIds) => get.all(JSON.stringify(runIds));
+}
