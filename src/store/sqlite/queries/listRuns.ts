@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import { decodeRunCursor, encodeRunCursor, runPageSize } from '../../runPaging.js';
-import type { RunFilter, RunPage, RunRecord } from '../../types.js';
+import type { RunFilter, RunPage } from '../../types.js';
 import { runWhere } from '../runFilterSql.js';
-import { RUN_SELECT_COLUMNS } from '../runRow.js';
+import { RUN_SELECT_COLUMNS, runOfRow } from '../runRow.js';
 
 /**
  * Lists runs matching a filter, one page at a time, newest first by default. Keyset pagination
@@ -13,7 +13,7 @@ import { RUN_SELECT_COLUMNS } from '../runRow.js';
  * Index: whichever the filter allows (runFilterSql.ts), else runs_created_idx.
  */
 export function prepareListRuns(db: Database.Database): (filter: RunFilter) => RunPage {
-  const statements = new Map<string, Database.Statement<unknown[], RunRecord>>();
+  const statements = new Map<string, Database.Statement<unknown[], unknown[]>>();
 
   return (filter) => {
     const limit = runPageSize(filter.limit);
@@ -34,10 +34,10 @@ export function prepareListRuns(db: Database.Database): (filter: RunFilter) => R
 
     let statement = statements.get(sql);
     if (!statement) {
-      statement = db.prepare<unknown[], RunRecord>(sql);
+      statement = db.prepare<unknown[], unknown[]>(sql).raw();
       statements.set(sql, statement);
     }
-    const runs = statement.all(params);
+    const runs = statement.all(params).map(runOfRow);
     if (runs.length <= limit) return { runs, nextCursor: null };
     runs.length = limit;
     const last = runs[limit - 1]!;

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RunRecord } from '../../types.js';
-import { RUN_SELECT_COLUMNS } from '../runRow.js';
+import { RUN_SELECT_COLUMNS, runOfRow } from '../runRow.js';
 
 /**
  * Sleeping runs whose wake-up time has come, earliest first, of the given workflows: what the
@@ -13,12 +13,14 @@ import { RUN_SELECT_COLUMNS } from '../runRow.js';
 export function prepareListRunsToWake(
   db: Database.Database,
 ): (now: number, limit: number, workflows: readonly string[]) => RunRecord[] {
-  const due = db.prepare<[number, string, number], RunRecord>(
-    `SELECT ${RUN_SELECT_COLUMNS} FROM runs INDEXED BY runs_wake_idx
+  const due = db
+    .prepare<[number, string, number], unknown[]>(
+      `SELECT ${RUN_SELECT_COLUMNS} FROM runs INDEXED BY runs_wake_idx
       WHERE wake_at IS NOT NULL AND wake_at <= ? AND status IN ('queued', 'running', 'waiting')
         AND workflow IN (SELECT value FROM json_each(?))
       ORDER BY wake_at
       LIMIT ?`,
-  );
-  return (now, limit, workflows) => due.all(now, JSON.stringify(workflows), limit);
+    )
+    .raw();
+  return (now, limit, workflows) => due.all(now, JSON.stringify(workflows), limit).map(runOfRow);
 }

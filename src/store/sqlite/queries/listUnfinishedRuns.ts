@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RunRecord } from '../../types.js';
-import { RUN_SELECT_COLUMNS } from '../runRow.js';
+import { RUN_SELECT_COLUMNS, runOfRow } from '../runRow.js';
 
 /**
  * Runs to resume after a restart: status queued or running (not paused, not finished), oldest
@@ -12,17 +12,21 @@ import { RUN_SELECT_COLUMNS } from '../runRow.js';
 export function prepareListUnfinishedRuns(
   db: Database.Database,
 ): (workflows?: readonly string[], now?: number) => RunRecord[] {
-  const all = db.prepare<[number], RunRecord>(
-    `SELECT ${RUN_SELECT_COLUMNS} FROM runs
+  const all = db
+    .prepare<[number], unknown[]>(
+      `SELECT ${RUN_SELECT_COLUMNS} FROM runs
       WHERE status IN ('queued', 'running', 'waiting') AND (wake_at IS NULL OR wake_at <= ?)
       ORDER BY created_at, id`,
-  );
-  const ofWorkflows = db.prepare<[string, number], RunRecord>(
-    `SELECT ${RUN_SELECT_COLUMNS} FROM runs
+    )
+    .raw();
+  const ofWorkflows = db
+    .prepare<[string, number], unknown[]>(
+      `SELECT ${RUN_SELECT_COLUMNS} FROM runs
       WHERE status IN ('queued', 'running', 'waiting') AND workflow IN (SELECT value FROM json_each(?))
         AND (wake_at IS NULL OR wake_at <= ?)
       ORDER BY created_at, id`,
-  );
+    )
+    .raw();
   return (workflows, now = Number.MAX_SAFE_INTEGER) =>
-    workflows === undefined ? all.all(now) : ofWorkflows.all(JSON.stringify(workflows), now);
+    (workflows === undefined ? all.all(now) : ofWorkflows.all(JSON.stringify(workflows), now)).map(runOfRow);
 }
