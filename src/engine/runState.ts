@@ -59,6 +59,12 @@ export interface ActiveStep {
   continuations: Map<string, Continuation>;
   /** The next dispatch runs the step's function again without starting a new attempt (its wait is over). */
   resuming: boolean;
+  /**
+   * A wait of the step was settled by this process (a timeout) and may still lose to an outcome the
+   * store settled first: the step goes on only once the commit has said which won. Waits settled
+   * by the store (loaded, or from a commit's result) and sleeps (nothing else settles them) are final.
+   */
+  settledHere: boolean;
 }
 
 /** A wait call suspended in memory: how to let the function go on once its wait group settles. */

@@ -61,6 +61,7 @@ export class RunTable {
         waits: new Map(),
         continuations: new Map(),
         resuming: false,
+        settledHere: false,
       });
     }
     const run: ActiveRun = {

@@ -120,6 +120,7 @@ export class Suspensions {
       for (const wait of step.waits.values()) {
         if (wait.status !== 'pending' || wait.dueAt === null || wait.dueAt > now) continue;
         this.settleGroup(wait, step, wait.kind === 'sleep' ? 'resolved' : 'timed_out', now);
+        if (wait.kind !== 'sleep') step.settledHere = true;
         changed = true;
       }
       if (changed) this.wakeIfSettled(run, step);
