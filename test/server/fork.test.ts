@@ -51,10 +51,8 @@ describe('POST /api/runs/:id/fork', () => {
       overriddenSteps: [],
     });
     expect(detail.body.forks).toEqual([]);
-    const steps = Object.fromEntries((detail.body.steps as Array<{ name: string }>).map((s) => [s.name, s])) as Record<
-      string,
-      { reusedFrom?: string | null; attempts: number; output: unknown }
-    >;
+    type StepBody = { name: string; reusedFrom?: string | null; attempts: number; output: unknown };
+    const steps = Object.fromEntries((detail.body.steps as StepBody[]).map((s) => [s.name, s]));
     expect(steps.load).toMatchObject({ reusedFrom: originalId, attempts: 0, output: { unit: 4, qty: 2 } });
     expect(steps.price?.reusedFrom ?? null).toBeNull();
     expect(detail.body.events.some((e: { type: string }) => e.type === 'step_reused')).toBe(true);
