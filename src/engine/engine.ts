@@ -283,6 +283,9 @@ export class Engine implements EngineControl {
    */
   async fork(runId: string, options: ForkOptions): Promise<string> {
     const { original, plan } = await this.originOf(runId);
+    // A run that has just ended here may have its last steps in the batch being committed: the
+    // fork reads them from the store once that batch has landed.
+    if (this.runs.has(runId)) await new Promise<void>((resolve) => this.queue.afterCommit(resolve));
     const seed = planFork(plan, original, await this.store.getSteps(runId), options);
     const input = options.input !== undefined ? options.input : fromJson(original.input);
     return this.creation.create(plan, input, { globals: fromJson(original.globals) ?? {}, fork: seed }, undefined);
