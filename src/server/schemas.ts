@@ -527,12 +527,9 @@ export const LastEventIdHeaderSchema = z.object({
 export const ForkRunBodySchema = z
   .object({
     from: z.string().min(1).max(1000).openapi({ description: 'The step to fork from', example: 'summarise' }),
-    input: z
-      .unknown()
-      .optional()
-      .openapi({
-        description: "The new run's input (checked against the workflow's schema); the original's when left out",
-      }),
+    input: z.unknown().optional().openapi({
+      description: "The new run's input (checked against the workflow's schema); the original's when left out",
+    }),
     outputs: z.record(z.string(), z.unknown()).optional().openapi({
       description: 'Outputs to use in place of the original ones, by step (only steps the fork reuses)',
     }),
