@@ -3,6 +3,7 @@ export { CallbackManager } from './engine/callbacks.js';
 export { ConcurrencyLimitError } from './engine/concurrency.js';
 export { DEFAULT_CONFIG, type ExecutionConfig } from './engine/config.js';
 export type { StartOptions } from './engine/engine.js';
+export type { ForkOptions } from './engine/forking.js';
 export type { ProvidedInput, SendEventOptions, SentEvent } from './engine/inbox.js';
 export type { Checkpoint, ExecutionResult, NodeResult, RunMetrics, WorkflowContext } from './engine/result.js';
 export type { ExecutorOptions } from './executor/options.js';
@@ -29,12 +30,14 @@ export {
   DuplicateStepError,
   DuplicateWorkflowError,
   ExecutorClosedError,
+  ForkVersionMismatchError,
   IdempotencyConflictError,
   InputNotAwaitedError,
   InvalidConfigError,
   InvalidDeadlineError,
   InvalidDurationError,
   InvalidEventError,
+  InvalidForkOutputsError,
   InvalidInputError,
   InvalidInputValueError,
   InvalidJoinError,
@@ -50,6 +53,7 @@ export {
   RemoteError,
   RunCancelledError,
   RunEndedElsewhereError,
+  RunNotEndedError,
   RunNotFoundError,
   RunTakenOverError,
   RunTimeoutError,
@@ -65,6 +69,7 @@ export {
   StoreOpenError,
   type StoreOpenProblem,
   StoreVersionError,
+  UnknownForkStepError,
   UnknownParentError,
   UnknownPoolError,
   WorkflowNotRegisteredError,

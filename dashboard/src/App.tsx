@@ -1,11 +1,17 @@
 import { useEffect } from 'react';
 import { useRoute } from './hooks/useRoute.js';
+import { RunDiffPage } from './pages/RunDiffPage.js';
 import { RunPage } from './pages/RunPage.js';
 import { RunsPage } from './pages/RunsPage.js';
 
 export function App() {
   const route = useRoute();
-  const pageKey = route.name === 'run' ? `run:${route.runId}` : route.name;
+  const pageKey =
+    route.name === 'run'
+      ? `run:${route.runId}`
+      : route.name === 'diff'
+        ? `diff:${route.runId}:${route.otherId}`
+        : route.name;
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new page starts at its top
   useEffect(() => {
     window.scrollTo(0, 0);
@@ -27,6 +33,9 @@ export function App() {
         {route.name === 'runs' && <RunsPage query={route.query} />}
         {route.name === 'run' && (
           <RunPage key={route.runId} runId={route.runId} initialStep={route.query.get('step') ?? undefined} />
+        )}
+        {route.name === 'diff' && (
+          <RunDiffPage key={`${route.runId}:${route.otherId}`} runId={route.runId} otherId={route.otherId} />
         )}
         {route.name === 'notFound' && (
           <>

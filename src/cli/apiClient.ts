@@ -127,6 +127,16 @@ export class ApiClient {
     return (await this.request<ProvidedInputJson>('POST', path, { value })).body;
   }
 
+  /** Forks an ended run from a step (`POST /api/runs/:id/fork`). */
+  async fork(
+    runId: string,
+    body: { from: string; input?: unknown; outputs?: Record<string, unknown>; version?: string },
+  ): Promise<{ runId: string; forkedFrom: { runId: string; step: string } }> {
+    const path = `/api/runs/${encodeURIComponent(runId)}/fork`;
+    return (await this.request<{ runId: string; forkedFrom: { runId: string; step: string } }>('POST', path, body))
+      .body;
+  }
+
   async replay(runId: string): Promise<{ runId: string; replayOf: string }> {
     const path = `/api/runs/${encodeURIComponent(runId)}/replay`;
     return (await this.request<{ runId: string; replayOf: string }>('POST', path)).body;

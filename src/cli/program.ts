@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerDev } from './commands/dev.js';
+import { registerFork } from './commands/fork.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerReadCommands } from './commands/read.js';
 import { registerRun } from './commands/run.js';
@@ -39,6 +40,7 @@ export function createProgram(): Command {
   registerRun(program);
   registerReadCommands(program);
   registerSteerCommands(program);
+  registerFork(program);
   registerWaitCommands(program);
   registerMigrate(program);
   return program;

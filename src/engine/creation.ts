@@ -5,7 +5,7 @@ import type { Store } from '../store/store.js';
 import type { RunRecord } from '../store/types.js';
 import { newRunId } from './ids.js';
 import type { ExecutionResult } from './result.js';
-import type { NewRunSpec, WorkflowPlan } from './runState.js';
+import type { ForkSeed, NewRunSpec, WorkflowPlan } from './runState.js';
 import type { RunTable } from './runTable.js';
 import type { WriteQueue } from './writeQueue.js';
 
@@ -15,6 +15,12 @@ export interface StartOptions {
   globals?: Record<string, unknown>;
   /** The run this one replays. */
   replayOf?: string;
+}
+
+/** What the engine itself may ask of a creation besides StartOptions. */
+export interface CreateOptions extends StartOptions {
+  /** A fork: the rows the new run starts with, built once it has its id (see planFork). */
+  fork?: (runId: string) => ForkSeed;
 }
 
 /**
@@ -46,7 +52,7 @@ export class RunCreation {
   async create(
     plan: WorkflowPlan,
     rawInput: unknown,
-    options: StartOptions,
+    options: CreateOptions,
     onCreated: ((settled: Promise<ExecutionResult>) => void) | undefined,
   ): Promise<string> {
     const key = options.idempotencyKey;
@@ -69,7 +75,7 @@ export class RunCreation {
   private async createKeyed(
     plan: WorkflowPlan,
     rawInput: unknown,
-    options: StartOptions,
+    options: CreateOptions,
     key: string,
     onCreated: ((settled: Promise<ExecutionResult>) => void) | undefined,
   ): Promise<string> {
@@ -84,7 +90,7 @@ export class RunCreation {
   private async createNew(
     plan: WorkflowPlan,
     rawInput: unknown,
-    options: StartOptions,
+    options: CreateOptions,
     onCreated: ((settled: Promise<ExecutionResult>) => void) | undefined,
   ): Promise<string> {
     const name = plan.workflow.name;
@@ -96,15 +102,17 @@ export class RunCreation {
       toJson(options.globals ?? {}, `The global variables of a "${name}" run`),
     );
     this.hooks.assertOpen();
+    const newId = newRunId();
     const rec = this.hooks.addRun({
       plan,
       input: fromJson(inputJson),
       inputJson,
-      id: newRunId(),
+      id: newId,
       idempotencyKey: options.idempotencyKey ?? null,
       globals,
       parent: null,
       replayOf: options.replayOf ?? null,
+      ...(options.fork ? { fork: options.fork(newId) } : {}),
     });
     const id = rec.id;
     // Durable before visible: return once the run is committed, or fail with the store's error

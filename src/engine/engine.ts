@@ -1,4 +1,5 @@
 import { ExecutorClosedError, RunNotFoundError, serializeError } from '../model/errors.js';
+import { fromJson } from '../model/json.js';
 import { Workflow } from '../model/workflow.js';
 import type { MetricsCollector } from '../observe/metrics.js';
 import type { ClaimableWorkflow, ClaimedRun } from '../store/coordination.js';
@@ -14,6 +15,7 @@ import type { ExecutionConfig } from './config.js';
 import { RunCreation, type StartOptions } from './creation.js';
 import { Dispatcher } from './dispatcher.js';
 import { RunEnding } from './ending.js';
+import { type ForkOptions, planFork } from './forking.js';
 import { Inbox, type ProvidedInput, type SendEventOptions, type SentEvent } from './inbox.js';
 import { Journal } from './journal.js';
 import { RunLifecycle } from './lifecycle.js';
@@ -271,6 +273,37 @@ export class Engine implements EngineControl {
   ): Promise<string> {
     this.assertOpen();
     return this.creation.create(this.register(workflow), rawInput, options, onCreated);
+  }
+
+  /**
+   * Creates a fork of an ended run (see planFork): a new run of its workflow, with the original's
+   * input (or `options.input`) and global variables, that starts with the steps it reuses. Every
+   * check is made before anything is written; the run, its reused steps and its link land in one
+   * commit. Resolves with the new run's id once it is durable.
+   */
+  async fork(runId: string, options: ForkOptions): Promise<string> {
+    const { original, plan } = await this.originOf(runId);
+    // A run that has just ended here may have its last steps in the batch being committed: the
+    // fork reads them from the store once that batch has landed.
+    if (this.runs.has(runId)) await new Promise<void>((resolve) => this.queue.afterCommit(resolve));
+    const seed = planFork(plan, original, await this.store.getSteps(runId), options);
+    const input = options.input !== undefined ? options.input : fromJson(original.input);
+    return this.creation.create(plan, input, { globals: fromJson(original.globals) ?? {}, fork: seed }, undefined);
+  }
+
+  /** A new run of the same workflow with the same input and globals, linked by `replayOf`: every step runs. */
+  async replay(runId: string): Promise<string> {
+    const { original, plan } = await this.originOf(runId);
+    const globals = fromJson<Record<string, unknown>>(original.globals) ?? {};
+    return this.creation.create(plan, fromJson(original.input), { replayOf: runId, globals }, undefined);
+  }
+
+  /** The run that a replay or a fork starts from, and the plan of its workflow (registered here). */
+  private async originOf(runId: string): Promise<{ original: RunRecord; plan: WorkflowPlan }> {
+    this.assertOpen();
+    const original = await this.runRecord(runId);
+    if (!original) throw new RunNotFoundError(runId);
+    return { original, plan: this.registry.planFor(original.workflow) };
   }
 
   // ---------------------------------------------------------------------------------------------

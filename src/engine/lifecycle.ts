@@ -9,6 +9,7 @@ import type { Concurrency } from './concurrency.js';
 import type { ExecutionConfig } from './config.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { RunEnding } from './ending.js';
+import { writeForkSeed } from './forking.js';
 import type { Journal } from './journal.js';
 import type { RunObserver } from './observer.js';
 import type { ClusterPort } from './ports.js';
@@ -89,6 +90,8 @@ export class RunLifecycle implements AttemptOutcomes {
       wakeAt: null,
       pausedAt: null,
     };
+    // A fork's reused steps and link go into the batch that inserts the run: one commit.
+    if (spec.fork) writeForkSeed(this.journal.queue, spec.fork);
     // In a cluster, this worker runs a new run itself when it has the workflow and, for a child,
     // a free slot; the rest wait in the store for whichever worker claims them first.
     const cluster = this.cluster();
@@ -96,7 +99,7 @@ export class RunLifecycle implements AttemptOutcomes {
       this.journal.queue.insertRun(rec, false);
       return rec;
     }
-    const run = this.runs.hydrate(rec, spec.plan, spec.input, spec.globals, []);
+    const run = this.runs.hydrate(rec, spec.plan, spec.input, spec.globals, spec.fork?.steps ?? []);
     this.journal.queue.insertRun(rec);
     this.observer.openRunSpan(run, spec.parent?.step.span ?? spec.parent?.run.span);
     this.admit(run, spec.parent?.run);

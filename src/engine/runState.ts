@@ -1,7 +1,7 @@
 import type { SerializedError } from '../model/errors.js';
 import type { StepDefinition, Workflow } from '../model/workflow.js';
 import type { Span } from '../observe/tracing.js';
-import type { RunRecord, StepRecord, WaitRecord } from '../store/types.js';
+import type { ForkRecord, RunRecord, StepRecord, WaitRecord } from '../store/types.js';
 import type { ChildRegistry } from './children.js';
 import type { ExecutionResult } from './result.js';
 
@@ -141,4 +141,12 @@ export interface NewRunSpec {
   globals: Record<string, unknown>;
   parent: { run: ActiveRun; step: ActiveStep; key: string } | null;
   replayOf: string | null;
+  /** A fork (`executor.fork`): the steps it reuses, which it starts with, and its link. */
+  fork?: ForkSeed;
+}
+
+/** The rows a fork starts with (see planFork): its reused steps and its link. */
+export interface ForkSeed {
+  record: ForkRecord;
+  steps: StepRecord[];
 }

@@ -41,6 +41,10 @@ export function splitBatch(batch: WriteBatch, groupOf: (runId: string) => string
     const g = group(input.runId);
     g.inputs = [...(g.inputs ?? []), input];
   }
+  for (const fork of batch.forks ?? []) {
+    const g = group(fork.runId);
+    g.forks = [...(g.forks ?? []), fork];
+  }
   if (batch.inbox?.length) {
     // Events belong to no run: together, apart (a bad one fails only the sends of this batch).
     groups.set(INBOX_GROUP, { newRuns: [], runUpdates: [], steps: [], events: [], cache: [], inbox: batch.inbox });

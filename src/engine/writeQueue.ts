@@ -2,6 +2,7 @@ import type { CommitResult, Store } from '../store/store.js';
 import type {
   CacheEntry,
   EventRecord,
+  ForkRecord,
   InboxEvent,
   InputResolution,
   RunControl,
@@ -57,6 +58,7 @@ export class WriteQueue {
   private waits = new Set<WaitRecord>();
   private inbox: InboxEvent[] = [];
   private inputs: InputResolution[] = [];
+  private forks: ForkRecord[] = [];
   private effects: Array<() => void> = [];
   private scheduled = false;
   private running: Promise<void> | undefined;
@@ -98,6 +100,12 @@ export class WriteQueue {
   insertRun(rec: RunRecord, local = true): void {
     this.newRuns.add(rec);
     if (local) this.localRuns.add(rec.id);
+    this.schedule();
+  }
+
+  /** A forked run's link, committed with the run it names (see writeForkSeed). */
+  insertFork(rec: ForkRecord): void {
+    this.forks.push(rec);
     this.schedule();
   }
 
@@ -155,7 +163,8 @@ export class WriteQueue {
       !this.controls.length &&
       !this.waits.size &&
       !this.inbox.length &&
-      !this.inputs.length
+      !this.inputs.length &&
+      !this.forks.length
     );
   }
 
@@ -173,6 +182,8 @@ export class WriteQueue {
     if (this.waits.size) batch.waits = [...this.waits];
     if (this.inbox.length) batch.inbox = this.inbox;
     if (this.inputs.length) batch.inputs = this.inputs;
+    if (this.forks.length) batch.forks = this.forks;
+    this.forks = [];
     this.localRuns = new Set();
     this.controls = [];
     this.newRuns = new Set();

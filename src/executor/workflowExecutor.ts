@@ -1,13 +1,14 @@
 import { CallbackManager } from '../engine/callbacks.js';
 import { type ExecutionConfig, resolveConfig } from '../engine/config.js';
 import { Engine, type StartOptions } from '../engine/engine.js';
+import type { ForkOptions } from '../engine/forking.js';
 import type { ProvidedInput, SendEventOptions, SentEvent } from '../engine/inbox.js';
 import type { Checkpoint, ExecutionResult, WorkflowContext } from '../engine/result.js';
 import { InvalidConfigError, RunNotFoundError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
 import { type ExecutorMetrics, MetricsCollector } from '../observe/metrics.js';
 import type { Store } from '../store/store.js';
-import type { EventRecord, RunStatus, WaitRecord } from '../store/types.js';
+import type { EventRecord, ForkRecord, RunStatus, WaitRecord } from '../store/types.js';
 import { ClusterMember } from '../worker/clusterMember.js';
 import { defaultStore } from './defaultStore.js';
 import type { ExecutorOptions } from './options.js';
@@ -172,13 +173,31 @@ export class WorkflowExecutor {
   /** Starts a new run of the same workflow with the same input, linked to the old one by `replayOf`. */
   async replay(runId: string): Promise<RunHandle> {
     await this.open();
-    const rec = await this.engine.runRecord(runId);
-    if (!rec) throw new RunNotFoundError(runId);
-    const plan = this.engine.registry.planFor(rec.workflow);
-    return this.start(plan.workflow, JSON.parse(rec.input), {
-      replayOf: runId,
-      globals: JSON.parse(rec.globals) as Record<string, unknown>,
-    });
+    return this.getHandle(await this.engine.replay(runId));
+  }
+
+  /**
+   * Starts a new run of an ended run's workflow from one of its steps: `from` and every step
+   * downstream of it run again; the other steps reuse the original's outcome (recorded as reused,
+   * never executed), with `outputs` in place of theirs where given. `input` replaces the run's input
+   * (checked against the schema). The run, its reused steps and the link to the original
+   * (`forkOf`, `forksOf`) are written in one commit; nothing is written when a check fails.
+   */
+  async fork(runId: string, options: ForkOptions): Promise<RunHandle> {
+    await this.open();
+    return this.getHandle(await this.engine.fork(runId, options));
+  }
+
+  /** The fork link of a run `fork` created (the run and step it came from, the steps it reused), if it is one. */
+  async forkOf(runId: string): Promise<ForkRecord | undefined> {
+    await this.open();
+    return this.store.getFork(runId);
+  }
+
+  /** The runs forked from this one, oldest first. */
+  async forksOf(runId: string, limit?: number): Promise<ForkRecord[]> {
+    await this.open();
+    return this.store.listForks(runId, limit);
   }
 
   /** Cancels the run and its running children; resolves with the partial results. */

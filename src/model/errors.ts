@@ -685,3 +685,70 @@ export class InvalidStepNameError extends InvalidWorkflowError {
     );
   }
 }
+
+/** `fork` of a run that has not ended: its steps are still changing, so there is nothing fixed to reuse. */
+export class RunNotEndedError extends BraidError {
+  readonly code = 'run_not_ended';
+  constructor(
+    readonly runId: string,
+    readonly status: string,
+  ) {
+    super(
+      `Run "${runId}" is ${status}: only a run that has ended (succeeded, failed, cancelled or timed out) can be ` +
+        'forked. Wait for it to end, or cancel it, then fork it.',
+    );
+  }
+}
+
+/** `fork` from a step the run's workflow does not have. */
+export class UnknownForkStepError extends BraidError {
+  readonly code = 'unknown_fork_step';
+  constructor(
+    readonly runId: string,
+    readonly workflow: string,
+    readonly step: string,
+    readonly steps: readonly string[],
+  ) {
+    super(
+      `Cannot fork run "${runId}" from step "${step}": workflow "${workflow}" has no step of that name. ` +
+        `Its steps are: ${steps.map((s) => `"${s}"`).join(', ')}.`,
+    );
+  }
+}
+
+/** `fork` given outputs for a step that is not a step of the workflow, or that the fork runs again. */
+export class InvalidForkOutputsError extends BraidError {
+  readonly code = 'invalid_fork_outputs';
+  constructor(
+    readonly runId: string,
+    readonly step: string,
+    readonly reason: 'unknown_step' | 'runs_again',
+    readonly from: string,
+  ) {
+    super(
+      reason === 'unknown_step'
+        ? `Cannot fork run "${runId}": \`outputs\` names step "${step}", which is not a step of its workflow. ` +
+            'Fix the name, or leave it out.'
+        : `Cannot fork run "${runId}" from step "${from}": \`outputs\` names step "${step}", which is "${from}" or ` +
+            'downstream of it, so the fork runs it again and its output cannot be given. Give outputs only for steps ' +
+            `upstream of "${from}" (or beside it), or fork from an earlier step.`,
+    );
+  }
+}
+
+/** `fork` asked for a version of the workflow other than the one this executor has registered. */
+export class ForkVersionMismatchError extends BraidError {
+  readonly code = 'fork_version_mismatch';
+  constructor(
+    readonly runId: string,
+    readonly workflow: string,
+    readonly version: string,
+    readonly registered: string,
+  ) {
+    super(
+      `Cannot fork run "${runId}" as version "${version}" of workflow "${workflow}": this executor has version ` +
+        `"${registered}" registered (one version per workflow and executor). Fork it from an executor that ` +
+        `registers version "${version}", or leave \`version\` out to use "${registered}".`,
+    );
+  }
+}

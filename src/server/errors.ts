@@ -64,6 +64,10 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   concurrency_limit: 409,
   idempotency_conflict: 409,
   executor_closed: 503,
+  run_not_ended: 409,
+  fork_version_mismatch: 409,
+  unknown_fork_step: 422,
+  invalid_fork_outputs: 422,
 };
 
 export function statusForBraidError(error: BraidError): ContentfulStatusCode {

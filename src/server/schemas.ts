@@ -108,6 +108,9 @@ export const StepSchema = z
     route: z.array(z.string()).nullable().openapi({ description: 'The children this step routed to, if it routed' }),
     cacheHit: z.boolean(),
     fallbackUsed: z.boolean(),
+    reusedFrom: z.string().nullable().optional().openapi({
+      description: "A fork's step that was not run: the run whose outcome it reused (absent or null otherwise)",
+    }),
   })
   .openapi('Step');
 export type StepJson = z.infer<typeof StepSchema>;
@@ -182,6 +185,21 @@ export const WaitSchema = z
   .openapi('Wait', { description: "A step's durable wait: a sleep, an event or a person's input" });
 export type WaitJson = z.infer<typeof WaitSchema>;
 
+export const ForkOriginSchema = z
+  .object({
+    runId: z.string().openapi({ description: 'The run this one was forked from' }),
+    step: z.string().openapi({ description: 'The step it was forked from: it and every step after it ran again' }),
+    reusedSteps: z.array(z.string()).openapi({ description: "Steps that reused the original's outcome, not run" }),
+    overriddenSteps: z
+      .array(z.string())
+      .openapi({ description: 'Reused steps given a new output in the fork request' }),
+  })
+  .openapi('ForkOrigin');
+
+export const ForkSummarySchema = z
+  .object({ runId: z.string(), step: z.string(), createdAt: EpochMs })
+  .openapi('ForkSummary');
+
 export const RunDetailSchema = z
   .object({
     run: RunSchema,
@@ -194,6 +212,13 @@ export const RunDetailSchema = z
     children: z.object({ total: z.number().int(), counts: StatusCountsSchema }),
     parent: z.object({ runId: z.string(), step: z.string().nullable() }).nullable(),
     replayOf: z.string().nullable(),
+    forkedFrom: ForkOriginSchema.nullable().optional().openapi({
+      description: 'Set when the run is a fork (`POST /api/runs/{id}/fork`): the run and step it came from',
+    }),
+    forks: z
+      .array(ForkSummarySchema)
+      .optional()
+      .openapi({ description: 'The runs forked from this one, oldest first' }),
   })
   .openapi('RunDetail');
 export type RunDetailJson = z.infer<typeof RunDetailSchema>;
@@ -498,3 +523,26 @@ export const LastEventIdHeaderSchema = z.object({
       description: 'The seq of the last event received (sent by EventSource on reconnect)',
     }),
 });
+
+export const ForkRunBodySchema = z
+  .object({
+    from: z.string().min(1).max(1000).openapi({ description: 'The step to fork from', example: 'summarise' }),
+    input: z.unknown().optional().openapi({
+      description: "The new run's input (checked against the workflow's schema); the original's when left out",
+    }),
+    outputs: z.record(z.string(), z.unknown()).optional().openapi({
+      description: 'Outputs to use in place of the original ones, by step (only steps the fork reuses)',
+    }),
+    version: z
+      .string()
+      .optional()
+      .openapi({ description: 'The workflow version the fork must run (the registered one; 409 otherwise)' }),
+  })
+  .openapi('ForkRunRequest');
+
+export const ForkResultSchema = z
+  .object({
+    runId: z.string().openapi({ description: 'The new run' }),
+    forkedFrom: z.object({ runId: z.string(), step: z.string() }),
+  })
+  .openapi('ForkResult');

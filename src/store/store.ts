@@ -3,6 +3,7 @@ import type {
   CacheEntry,
   ChildLink,
   EventRecord,
+  ForkRecord,
   InboxEvent,
   InputResolution,
   RunFilter,
@@ -101,6 +102,11 @@ export interface Store {
 
   /** A cache entry that has not expired at `now`. */
   getCache(key: string, now: number): Promise<CacheEntry | undefined>;
+
+  /** The fork link of a run that `executor.fork` created (what it was forked from), if it is one. */
+  getFork(runId: string): Promise<ForkRecord | undefined>;
+  /** The runs forked from this one, oldest first (at most `limit`, default 100). */
+  listForks(runId: string, limit?: number): Promise<ForkRecord[]>;
 }
 
 export interface CommitResult {

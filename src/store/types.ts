@@ -127,6 +127,7 @@ export const EVENT_TYPES = [
   'run_woken',
   'child_spawned',
   'event_received',
+  'step_reused',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -243,6 +244,30 @@ export interface WriteBatch {
   inbox?: InboxEvent[];
   /** Values for pending inputs (`provideInput`), resolved with a compare-and-set. */
   inputs?: InputResolution[];
+  /**
+   * Links of forked runs (`executor.fork`), each written with its run (in `newRuns`) and the run's
+   * reused steps (in `steps`): a fork lands whole or not at all. A link whose run was not inserted
+   * is not written either.
+   */
+  forks?: ForkRecord[];
+}
+
+/**
+ * A run started from a step of another run (`executor.fork`): the link both ways (a run's forks
+ * are the records whose `forkedFrom` names it) and which of its steps were reused, not run.
+ */
+export interface ForkRecord {
+  /** The new run. */
+  runId: string;
+  /** The run it was forked from. */
+  forkedFrom: string;
+  /** The step it was forked from: that step and every step downstream of it ran again. */
+  fromStep: string;
+  /** Steps whose outcome (output, or skipped) was copied from the original, never executed. */
+  reusedSteps: string[];
+  /** Those of `reusedSteps` whose output the fork was given (`outputs`) instead of the original's. */
+  overriddenSteps: string[];
+  createdAt: number;
 }
 
 /** A cancel, pause or resume for a run that may be owned by another process. */
@@ -269,7 +294,8 @@ export function isEmptyBatch(b: WriteBatch): boolean {
     !b.controls?.length &&
     !b.waits?.length &&
     !b.inbox?.length &&
-    !b.inputs?.length
+    !b.inputs?.length &&
+    !b.forks?.length
   );
 }
 

@@ -280,3 +280,57 @@ describe.concurrent('steering a run', () => {
     expect(report.run).toMatchObject({ status: 'succeeded', output: 'hello EVE' });
   });
 });
+
+describe.concurrent('braid fork', () => {
+  it('--from a step with a new --input --wait: the steps before it are reused, the rest run with the new input', async () => {
+    const original = await runToEnd('greet', { name: 'fay' });
+    const result = await braid([
+      'fork',
+      original,
+      '--from',
+      'say',
+      '--input',
+      '{"name": "gus"}',
+      '--wait',
+      '--json',
+      ...api(),
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = parseJson(result);
+    expect(report.run.id).not.toBe(original);
+    // `shout` kept the original's output (FAY); `say` ran again.
+    expect(report.run).toMatchObject({ status: 'succeeded', output: 'hello FAY', input: { name: 'gus' } });
+    const detail = (await (await fetch(`${dev.url}/api/runs/${report.run.id}`)).json()) as {
+      forkedFrom: { runId: string; step: string };
+      steps: Array<{ name: string; reusedFrom?: string | null }>;
+    };
+    expect(detail.forkedFrom).toMatchObject({ runId: original, step: 'say' });
+    expect(detail.steps.find((s) => s.name === 'shout')?.reusedFrom).toBe(original);
+
+    const plain = await braid(['fork', original, '--from', 'shout', ...api()]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^Forked .* from step "shout" as \S+\./);
+  });
+
+  it('bad requests: unknown run exits 4, input the schema refuses or an unknown step exits 5; nothing starts', async () => {
+    const original = await runToEnd('greet', { name: 'hal' });
+    const before = (await (await fetch(`${dev.url}/api/runs/${original}`)).json()) as { forks: unknown[] };
+    expect(before.forks).toEqual([]);
+    const [missing, invalid, unknownStep, noFrom] = await Promise.all([
+      braid(['fork', 'no-such-run', '--from', 'say', '--json', ...api()]),
+      braid(['fork', original, '--from', 'say', '--input', '{"name": 1}', '--json', ...api()]),
+      braid(['fork', original, '--from', 'nope', ...api()]),
+      braid(['fork', original, ...api()]),
+    ]);
+    expect(missing.code).toBe(4);
+    expect(parseJson(missing).error.code).toBe('run_not_found');
+    expect(invalid.code).toBe(5);
+    expect(parseJson(invalid).error.code).toBe('invalid_input');
+    expect(unknownStep.code).toBe(5);
+    expect(unknownStep.stderr).toContain('has no step of that name');
+    expect(noFrom.code).toBe(2);
+    expect(noFrom.stderr).toContain('--from');
+    const after = (await (await fetch(`${dev.url}/api/runs/${original}`)).json()) as { forks: unknown[] };
+    expect(after.forks).toEqual([]);
+  });
+});

@@ -14,6 +14,7 @@ const COMMANDS = [
   'pause',
   'resume',
   'replay',
+  'fork',
   'send-event',
   'input',
   'migrate',

@@ -511,6 +511,51 @@ describe('the dashboard', () => {
     await screenshot('runs-list.png');
   });
 
+  it('forks a run from a step with an edited input, then shows the two runs side by side', async () => {
+    const original = await executor.execute(summarize, { url: 'https://a.example' });
+    const originalId = original.context.runId as string;
+    await page.goto(`${server.url}/#/runs/${originalId}`);
+    await page.getByRole('button', { name: 'step summary: succeeded' }).click();
+    await page.getByRole('button', { name: 'Fork from here' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Fork from step summary' });
+    const input = dialog.getByRole('textbox', { name: 'Input (JSON)' });
+    // Prefilled with the run's input.
+    expect(JSON.parse(await input.inputValue())).toEqual({ url: 'https://a.example' });
+    await input.fill('{ not json');
+    await dialog.getByRole('button', { name: 'Fork run' }).click();
+    await dialog.getByRole('alert').getByText('The input is not JSON').waitFor();
+    await input.fill('{"url": 5}');
+    await dialog.getByRole('button', { name: 'Fork run' }).click();
+    await dialog.getByRole('alert').getByText('url').waitFor();
+    await input.fill('{"url": "https://bb.example"}');
+    await dialog.getByRole('button', { name: 'Fork run' }).click();
+
+    // The fork's page: `fetch` reused (the original's output), `summary` ran with the new input.
+    await page.getByRole('heading', { level: 1, name: 'summarize succeeded' }).waitFor();
+    await page.getByText('Fork of').waitFor();
+    const forkId = decodeURIComponent(new URL(page.url()).hash.replace(/^#\/runs\//, '').split('?')[0] ?? '');
+    expect(forkId).not.toBe(originalId);
+    await page.getByRole('button', { name: 'step fetch: succeeded' }).click();
+    await page.getByText('(not run in this fork)').waitFor();
+    expect(await page.getByRole('button', { name: 'Fork from here' }).count()).toBe(1);
+
+    await page.getByRole('link', { name: 'Compare step outputs' }).click();
+    const table = page.getByRole('table', { name: 'Step outputs of the two runs' });
+    await table.waitFor();
+    const summaryRow = table.getByRole('row').filter({ hasText: 'summary' });
+    await summaryRow.getByText('differs').waitFor();
+    await summaryRow.getByText('https://bb.example: 29 chars').waitFor();
+    await summaryRow.getByText('https://a.example: 29 chars').waitFor();
+    const fetchRow = table.getByRole('row').filter({ hasText: 'contents of https://a.example' });
+    expect(await fetchRow.getByText('differs').count()).toBe(0);
+    await fetchRow.getByText('reused').waitFor();
+    await page.getByText('1 of 2 steps differ.').waitFor();
+
+    // The original lists its fork, with a link to the same comparison.
+    await page.goto(`${server.url}/#/runs/${originalId}`);
+    await page.getByRole('list', { name: 'Forks of this run' }).getByRole('link', { name: forkId }).waitFor();
+  });
+
   it('takes ?token= once, keeps it for the tab and sends it as a bearer token', async () => {
     const token = 'e2e-secret-token';
     const secured = await startServer(executor, { port: 0, token, dashboardDir: DIST_DIR });

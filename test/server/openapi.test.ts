@@ -13,6 +13,7 @@ const EXPECTED_ROUTES: Record<string, string[]> = {
   '/api/runs/{id}/pause': ['post'],
   '/api/runs/{id}/resume': ['post'],
   '/api/runs/{id}/replay': ['post'],
+  '/api/runs/{id}/fork': ['post'],
   '/api/runs/{id}/inputs/{name}': ['post'],
   '/api/workflows': ['get'],
   '/api/workflows/{name}': ['get'],

@@ -4,6 +4,7 @@ import {
   type CacheEntry,
   type EventRecord,
   emptyBatch,
+  type ForkRecord,
   type InboxEvent,
   type RunRecord,
   type RunStatus,
@@ -1041,6 +1042,66 @@ export function describeStoreConformance(
         expect(result).toEqual({ duplicateRunIds: [], staleRunIds: ['over'] });
         expect(await store.getWaits('over')).toEqual([]);
         expect(await store.getWaits('live')).toEqual([fine]);
+      });
+    });
+
+    describe('forks', () => {
+      const forkOf = (overrides: Partial<ForkRecord> & Pick<ForkRecord, 'runId'>): ForkRecord => ({
+        forkedFrom: 'original',
+        fromStep: 'b',
+        reusedSteps: ['a', 'd'],
+        overriddenSteps: ['a'],
+        createdAt: 1_700_000_000_000,
+        ...overrides,
+      });
+
+      it('writes a fork link with its run and reused steps, and reads it both ways', async () => {
+        await commit({ newRuns: [makeRun({ id: 'original', status: 'succeeded' })] });
+        const link = forkOf({ runId: 'fork-1' });
+        const reused = makeStep({ runId: 'fork-1', name: 'a', status: 'succeeded', output: '100' });
+        await commit({ newRuns: [makeRun({ id: 'fork-1' })], steps: [reused], forks: [link] });
+        expect(await store.getFork('fork-1')).toEqual(link);
+        expect(await store.getSteps('fork-1')).toEqual([reused]);
+        expect(await store.listForks('original')).toEqual([link]);
+        expect(await store.getFork('original')).toBeUndefined();
+        expect(await store.listForks('fork-1')).toEqual([]);
+        expect(await store.getFork('nope')).toBeUndefined();
+        expect(await store.listForks('nope')).toEqual([]);
+      });
+
+      it('lists a run’s forks oldest first, up to the limit, and keeps empty step lists', async () => {
+        const links = [3, 1, 2].map((i) =>
+          forkOf({ runId: `f${i}`, createdAt: 1_000 + i, reusedSteps: [], overriddenSteps: [] }),
+        );
+        await commit({ newRuns: links.map((l) => makeRun({ id: l.runId })), forks: links });
+        expect((await store.listForks('original')).map((f) => f.runId)).toEqual(['f1', 'f2', 'f3']);
+        expect((await store.listForks('original', 2)).map((f) => f.runId)).toEqual(['f1', 'f2']);
+        expect(await store.getFork('f1')).toEqual(links[1]);
+      });
+
+      it('a batch that fails writes no fork link, and a link whose run was not inserted is not written', async () => {
+        const bad = makeRun({ id: null as unknown as string });
+        await expect(
+          store.commit({
+            ...emptyBatch(),
+            newRuns: [makeRun({ id: 'fork-bad' }), bad],
+            steps: [makeStep({ runId: 'fork-bad', name: 'a', status: 'succeeded' })],
+            forks: [forkOf({ runId: 'fork-bad' })],
+          }),
+        ).rejects.toThrow();
+        expect(await store.getRun('fork-bad')).toBeUndefined();
+        expect(await store.getSteps('fork-bad')).toEqual([]);
+        expect(await store.getFork('fork-bad')).toBeUndefined();
+        expect(await store.listForks('original')).toEqual([]);
+
+        // A duplicate run (its idempotency key is taken): neither it nor its link lands.
+        await commit({ newRuns: [makeRun({ id: 'first', idempotencyKey: 'same' })] });
+        const result = await commit({
+          newRuns: [makeRun({ id: 'second', idempotencyKey: 'same' })],
+          forks: [forkOf({ runId: 'second' })],
+        });
+        expect(result.duplicateRunIds).toEqual(['second']);
+        expect(await store.getFork('second')).toBeUndefined();
       });
     });
 

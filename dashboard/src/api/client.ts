@@ -143,4 +143,10 @@ export const api = {
     ),
   replayRun: (id: string) =>
     request<{ runId: string; replayOf: string }>('POST', apiUrl(`runs/${encodeURIComponent(id)}/replay`)),
+  forkRun: (id: string, body: { from: string; input: unknown }) =>
+    request<{ runId: string; forkedFrom: { runId: string; step: string } }>(
+      'POST',
+      apiUrl(`runs/${encodeURIComponent(id)}/fork`),
+      body,
+    ),
 };

@@ -81,6 +81,8 @@ export interface Step {
   route: string[] | null;
   cacheHit: boolean;
   fallbackUsed: boolean;
+  /** A fork's step that was not run: the run whose outcome it reused. */
+  reusedFrom?: string | null;
 }
 
 export interface BraidEvent {
@@ -147,6 +149,23 @@ export interface RunDetail {
   children: { total: number; counts: StatusCounts };
   parent: { runId: string; step: string | null } | null;
   replayOf: string | null;
+  /** Set when the run is a fork: the run and step it came from. */
+  forkedFrom?: ForkOrigin | null;
+  /** The runs forked from this one, oldest first. */
+  forks?: ForkSummary[];
+}
+
+export interface ForkOrigin {
+  runId: string;
+  step: string;
+  reusedSteps: string[];
+  overriddenSteps: string[];
+}
+
+export interface ForkSummary {
+  runId: string;
+  step: string;
+  createdAt: number;
 }
 
 export interface RunPage {

@@ -22,6 +22,8 @@ export function StepPanel(props: {
   now: number;
   onClose: () => void;
   onShowChildren: () => void;
+  /** Offered on an ended run: start a new run from this step ("Fork from here"). */
+  onFork?: () => void;
 }) {
   const { step, attempts, waits, stepChildren, now } = props;
   const headingId = `step-panel-${step.name}`;
@@ -32,12 +34,32 @@ export function StepPanel(props: {
           Step <code>{step.name}</code>
         </h2>
         <StatusBadge status={step.status} />
+        {step.reusedFrom && <span className="reused-tag">reused</span>}
+        {props.onFork && (
+          <button type="button" onClick={props.onFork}>
+            Fork from here
+          </button>
+        )}
         <button type="button" className="icon-button" aria-label="Close step details" onClick={props.onClose}>
           ×
         </button>
       </header>
 
       <dl className="facts">
+        {step.reusedFrom && (
+          <>
+            <dt>Reused from</dt>
+            <dd>
+              <a
+                className="mono"
+                href={`#/runs/${encodeURIComponent(step.reusedFrom)}?step=${encodeURIComponent(step.name)}`}
+              >
+                {step.reusedFrom}
+              </a>{' '}
+              <span className="muted">(not run in this fork)</span>
+            </dd>
+          </>
+        )}
         <dt>Started</dt>
         <dd>
           <Time ms={step.startedAt} />

@@ -7,6 +7,7 @@ import { useMemo, useSyncExternalStore } from 'react';
 export type Route =
   | { name: 'runs'; query: URLSearchParams }
   | { name: 'run'; runId: string; query: URLSearchParams }
+  | { name: 'diff'; runId: string; otherId: string }
   | { name: 'notFound'; path: string };
 
 export function parseHash(hash: string): Route {
@@ -16,6 +17,9 @@ export function parseHash(hash: string): Route {
   if (path === '/' || path === '/runs') return { name: 'runs', query };
   const match = /^\/runs\/([^/]+)$/.exec(path);
   if (match?.[1]) return { name: 'run', runId: decodeURIComponent(match[1]), query };
+  const diff = /^\/runs\/([^/]+)\/diff\/([^/]+)$/.exec(path);
+  if (diff?.[1] && diff[2])
+    return { name: 'diff', runId: decodeURIComponent(diff[1]), otherId: decodeURIComponent(diff[2]) };
   return { name: 'notFound', path };
 }
 
@@ -41,6 +45,8 @@ export const hrefs = {
     const search = query?.toString();
     return search ? `#/?${search}` : '#/';
   },
+  /** Two runs' step outputs side by side (a fork and the run it came from). */
+  diff: (runId: string, otherId: string) => `#/runs/${encodeURIComponent(runId)}/diff/${encodeURIComponent(otherId)}`,
   run: (runId: string, step?: string | null) =>
     `#/runs/${encodeURIComponent(runId)}${step ? `?${new URLSearchParams({ step })}` : ''}`,
 };

@@ -6,6 +6,7 @@ import { ConfirmDialog, type ConfirmRequest } from '../components/ConfirmDialog.
 import { DagView, StepLegend } from '../components/DagView.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { ErrorView } from '../components/ErrorView.js';
+import { ForkDialog } from '../components/ForkDialog.js';
 import { LiveIndicator } from '../components/LiveIndicator.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { StatusCountList } from '../components/StatusCountList.js';
@@ -45,6 +46,7 @@ export function RunPage({ runId, initialStep }: { runId: string; initialStep: st
   );
   const [selectedStep, setSelectedStep] = useState<string | undefined>(initialStep);
   const [confirm, setConfirm] = useState<ConfirmRequest | undefined>(undefined);
+  const [forkStep, setForkStep] = useState<string | undefined>(undefined);
   // A link to this run with another `?step=` (from a child's "spawned by") selects that step.
   useEffect(() => {
     if (initialStep) setSelectedStep(initialStep);
@@ -140,6 +142,31 @@ export function RunPage({ runId, initialStep }: { runId: string; initialStep: st
               </a>
             </p>
           )}
+          {data.forkedFrom && (
+            <p className="forked-from">
+              Fork of{' '}
+              <a className="mono" href={hrefs.run(data.forkedFrom.runId, data.forkedFrom.step)}>
+                {data.forkedFrom.runId}
+              </a>{' '}
+              from step <code>{data.forkedFrom.step}</code> ·{' '}
+              <a href={hrefs.diff(data.forkedFrom.runId, run.id)}>Compare step outputs</a>
+            </p>
+          )}
+          {data.forks && data.forks.length > 0 && (
+            <div className="forks">
+              <span>Forks:</span>
+              <ul aria-label="Forks of this run">
+                {data.forks.map((f) => (
+                  <li key={f.runId}>
+                    <a className="mono" href={hrefs.run(f.runId)}>
+                      {f.runId}
+                    </a>{' '}
+                    from <code>{f.step}</code> · <a href={hrefs.diff(run.id, f.runId)}>compare</a>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
         </div>
         <RunActions run={run} onReload={detail.reload} onConfirm={act} />
         <LiveIndicator state={streamState} />
@@ -211,6 +238,8 @@ export function RunPage({ runId, initialStep }: { runId: string; initialStep: st
         )}
       </div>
 
+      <ForkDialog runId={run.id} step={forkStep} input={run.input} onClose={() => setForkStep(undefined)} />
+
       <WaitsSection runId={run.id} waits={data.waits} now={now} onAnswered={detail.reload} />
 
       <section className="steps-section" aria-labelledby="steps-heading">
@@ -235,6 +264,7 @@ export function RunPage({ runId, initialStep }: { runId: string; initialStep: st
               now={now}
               onClose={() => setSelectedStep(undefined)}
               onShowChildren={() => showChildren(step.name)}
+              {...(isTerminalRun(run.status) ? { onFork: () => setForkStep(step.name) } : {})}
             />
           ) : (
             <aside className="panel panel--empty">

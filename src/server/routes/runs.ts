@@ -2,13 +2,15 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { WorkflowExecutor } from '../../executor/workflowExecutor.js';
 import { InvalidCursorError, InvalidStateError, RunNotFoundError } from '../../model/errors.js';
 import type { Store } from '../../store/store.js';
-import { isTerminalRun, type RunFilter, type RunPage, type RunRecord } from '../../store/types.js';
+import { type ForkRecord, isTerminalRun, type RunFilter, type RunPage, type RunRecord } from '../../store/types.js';
 import type { ServerDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { readRunEvents, stepsInDagOrder } from '../runSteps.js';
 import {
   CancelRunBodySchema,
   ChildrenPageSchema,
+  ForkResultSchema,
+  ForkRunBodySchema,
   InputParamsSchema,
   ListChildrenQuerySchema,
   ListRunsQuerySchema,
@@ -19,6 +21,7 @@ import {
   RunDetailSchema,
   RunIdParamsSchema,
   RunPageSchema,
+  type StepJson,
 } from '../schemas.js';
 import { attemptsFromEvents, eventView, runView, waitView } from '../views.js';
 import { errorResponses, jsonResponse } from './responses.js';
@@ -92,6 +95,27 @@ const replayRun = createRoute({
   responses: { 201: jsonResponse(ReplayResultSchema, 'The new run'), ...errorResponses(401, 404) },
 });
 
+const forkRun = createRoute({
+  method: 'post',
+  path: '/api/runs/{id}/fork',
+  tags: ['actions'],
+  summary: 'Start a new run from a step of an ended run: the steps before it reuse their outputs',
+  description:
+    '`from` and every step downstream of it run again; the other steps reuse the original outcome (shown with ' +
+    '`reusedFrom`), or the output given in `outputs`. `input` replaces the run input. 404 for an unknown run, ' +
+    '409 `run_not_ended` for a run that has not ended (or `fork_version_mismatch`), 422 for an unknown step ' +
+    '(`unknown_fork_step`), bad `outputs` (`invalid_fork_outputs`) or an input the schema refuses ' +
+    '(`invalid_input`); nothing is created then.',
+  request: {
+    params: RunIdParamsSchema,
+    body: { required: true, content: { 'application/json': { schema: ForkRunBodySchema } } },
+  },
+  responses: {
+    201: jsonResponse(ForkResultSchema, 'The new run'),
+    ...errorResponses(400, 401, 404, 409, 413, 415, 422),
+  },
+});
+
 const provideInput = createRoute({
   method: 'post',
   path: '/api/runs/{id}/inputs/{name}',
@@ -138,24 +162,28 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
     const { id } = c.req.valid('param');
     const run = await requireRun(store, id);
     // The executor's waits: from memory for a run it holds (fresher than the store), else stored.
-    const [steps, events, counts, waits] = await Promise.all([
+    const [steps, events, counts, waits, fork, forks] = await Promise.all([
       store.getSteps(id),
       readRunEvents(store, id),
       store.countRuns({ parentRunId: id }),
       executor.waits(id),
+      store.getFork(id),
+      store.listForks(id),
     ]);
     const now = Date.now();
     const definition = executor.workflows.find((w) => w.name === run.workflow && w.version === run.version);
     return c.json(
       {
         run: runView(run, now),
-        steps: stepsInDagOrder(steps, definition?.steps, events, now),
+        steps: markReused(stepsInDagOrder(steps, definition?.steps, events, now), fork),
         waits: waits.map(waitView),
         events: events.map(eventView),
         attempts: attemptsFromEvents(events),
         children: { total: sum(counts), counts },
         parent: run.parentRunId === null ? null : { runId: run.parentRunId, step: run.parentStep },
         replayOf: run.replayOf,
+        forkedFrom: fork ? forkOrigin(fork) : null,
+        forks: forks.map((f) => ({ runId: f.runId, step: f.fromStep, createdAt: f.createdAt })),
       },
       200,
     );
@@ -205,11 +233,34 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
     return c.json(await executor.provideInput(id, name, value), 200);
   });
 
+  app.openapi(forkRun, async (c) => {
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const handle = await executor.fork(id, body);
+    return c.json({ runId: handle.runId, forkedFrom: { runId: id, step: body.from } }, 201);
+  });
+
   app.openapi(replayRun, async (c) => {
     const { id } = c.req.valid('param');
     const handle = await executor.replay(id);
     return c.json({ runId: handle.runId, replayOf: id }, 201);
   });
+}
+
+/** A fork's reused steps say which run's outcome they carry. */
+function markReused(steps: StepJson[], fork: ForkRecord | undefined): StepJson[] {
+  if (!fork) return steps;
+  const reused = new Set(fork.reusedSteps);
+  return steps.map((s) => (reused.has(s.name) ? { ...s, reusedFrom: fork.forkedFrom } : s));
+}
+
+function forkOrigin(fork: ForkRecord) {
+  return {
+    runId: fork.forkedFrom,
+    step: fork.fromStep,
+    reusedSteps: fork.reusedSteps,
+    overriddenSteps: fork.overriddenSteps,
+  };
 }
 
 async function requireRun(store: Store, id: string): Promise<RunRecord> {

@@ -5,6 +5,7 @@ import {
   type CacheEntry,
   type ChildLink,
   type EventRecord,
+  type ForkRecord,
   type InboxEvent,
   type InputResolution,
   isTerminalRun,
@@ -46,6 +47,8 @@ export class MemoryStore implements Store {
   private readonly waits = new Map<string, WaitRecord>();
   private readonly inbox: Array<Required<InboxEvent>> = [];
   private readonly inboxByKey = new Map<string, Required<InboxEvent>>();
+  /** Fork links by forked run id. */
+  private readonly forks = new Map<string, ForkRecord>();
 
   async open(): Promise<void> {}
 
@@ -59,6 +62,7 @@ export class MemoryStore implements Store {
     const steps = batch.steps.map(copyStep);
     const events = batch.events.map(copyEvent);
     const cache = batch.cache.map(copyCacheEntry);
+    const forks = (batch.forks ?? []).map(copyFork);
 
     // Decided on the state before the batch: a run the batch itself ends may still be updated again.
     const stale = new Set<string>();
@@ -72,6 +76,9 @@ export class MemoryStore implements Store {
     for (const run of newRuns) {
       if (isBlocked(run.parentRunId)) continue;
       if (!this.insertRun(run)) duplicateRunIds.push(run.id);
+    }
+    for (const fork of forks) {
+      if (!duplicateRunIds.includes(fork.runId) && this.runs.has(fork.runId)) this.forks.set(fork.runId, fork);
     }
     for (const update of runUpdates) {
       const run = this.runs.get(update.id);
@@ -308,6 +315,17 @@ export class MemoryStore implements Store {
     return counts;
   }
 
+  async getFork(runId: string): Promise<ForkRecord | undefined> {
+    const fork = this.forks.get(runId);
+    return fork && copyFork(fork);
+  }
+
+  async listForks(runId: string, limit = 100): Promise<ForkRecord[]> {
+    const forks = [...this.forks.values()].filter((f) => f.forkedFrom === runId);
+    forks.sort((a, b) => a.createdAt - b.createdAt || compareText(a.runId, b.runId));
+    return forks.slice(0, Math.min(Math.max(limit, 1), 1000)).map(copyFork);
+  }
+
   async getSteps(runId: string): Promise<StepRecord[]> {
     const byName = this.steps.get(runId);
     if (!byName) return [];
@@ -509,4 +527,8 @@ function copyEvent(e: EventRecord): EventRecord {
 
 function copyCacheEntry(c: CacheEntry): CacheEntry {
   return { key: c.key, output: c.output, createdAt: c.createdAt, expiresAt: c.expiresAt ?? null };
+}
+
+function copyFork(fork: ForkRecord): ForkRecord {
+  return { ...fork, reusedSteps: [...fork.reusedSteps], overriddenSteps: [...fork.overriddenSteps] };
 }

@@ -7,6 +7,7 @@ import type {
   CacheEntry,
   ChildLink,
   EventRecord,
+  ForkRecord,
   InboxEvent,
   RunFilter,
   RunPage,
@@ -27,11 +28,13 @@ import { countRuns } from './queries/countRuns.js';
 import { findRunByIdempotencyKey } from './queries/findRunByIdempotencyKey.js';
 import { getCache } from './queries/getCache.js';
 import { getChildLinks, getChildLinksOfSteps } from './queries/getChildLinks.js';
+import { getFork } from './queries/getFork.js';
 import { getRun } from './queries/getRun.js';
 import { getRunStates } from './queries/getRunStates.js';
 import { getSteps } from './queries/getSteps.js';
 import { getWaits } from './queries/getWaits.js';
 import { listEvents } from './queries/listEvents.js';
+import { listForks } from './queries/listForks.js';
 import { listInbox } from './queries/listInbox.js';
 import { listRuns } from './queries/listRuns.js';
 import { listRunsToWake } from './queries/listRunsToWake.js';
@@ -221,6 +224,14 @@ export class PostgresStore implements Store {
 
   async getCache(key: string, now: number): Promise<CacheEntry | undefined> {
     return getCache(this.use(), key, now);
+  }
+
+  async getFork(runId: string): Promise<ForkRecord | undefined> {
+    return getFork(this.use(), runId);
+  }
+
+  async listForks(runId: string, limit = 100): Promise<ForkRecord[]> {
+    return listForks(this.use(), runId, Math.min(Math.max(limit, 1), 1000));
   }
 
   private use(): pg.Pool {

@@ -8,6 +8,7 @@ import type {
   CacheEntry,
   ChildLink,
   EventRecord,
+  ForkRecord,
   InboxEvent,
   RunFilter,
   RunPage,
@@ -26,13 +27,16 @@ import { prepareCountRuns } from './queries/countRuns.js';
 import { prepareFindRunByIdempotencyKey } from './queries/findRunByIdempotencyKey.js';
 import { prepareGetCache } from './queries/getCache.js';
 import { prepareGetChildLinks, prepareGetChildLinksOfSteps } from './queries/getChildLinks.js';
+import { prepareGetFork } from './queries/getFork.js';
 import { prepareGetRun } from './queries/getRun.js';
 import { prepareGetSteps, prepareGetStepsOfRuns } from './queries/getSteps.js';
 import { prepareGetWaits, prepareGetWaitsOfRuns } from './queries/getWaits.js';
 import { prepareInsertEvents } from './queries/insertEvents.js';
+import { prepareInsertForks } from './queries/insertForks.js';
 import { prepareInsertInbox } from './queries/insertInbox.js';
 import { prepareInsertRuns } from './queries/insertRuns.js';
 import { prepareListEvents } from './queries/listEvents.js';
+import { prepareListForks } from './queries/listForks.js';
 import { prepareListInbox } from './queries/listInbox.js';
 import { prepareListRuns } from './queries/listRuns.js';
 import { prepareListRunsToWake } from './queries/listRunsToWake.js';
@@ -204,6 +208,14 @@ export class SqliteStore implements Store {
     return this.use().getCache(key, now);
   }
 
+  async getFork(runId: string): Promise<ForkRecord | undefined> {
+    return this.use().getFork(runId);
+  }
+
+  async listForks(runId: string, limit = 100): Promise<ForkRecord[]> {
+    return this.use().listForks(runId, Math.min(Math.max(limit, 1), 1000));
+  }
+
   private use(): Opened {
     if (!this.opened) {
       throw new StoreNotOpenError(this.description);
@@ -223,6 +235,7 @@ function prepare(db: Database.Database) {
   const upsertWaits = prepareUpsertWaits(db);
   const insertInbox = prepareInsertInbox(db);
   const settleWaits = prepareSettleWaits(db);
+  const insertForks = prepareInsertForks(db);
   /**
    * Waits, events and inputs, after the runs and steps: the inbox first, so that a wait registered
    * in this batch sees an event of this batch; each settles waits with a compare-and-set.
@@ -250,6 +263,8 @@ function prepare(db: Database.Database) {
   const commit = db.transaction((batch: WriteBatch, blocked: ReadonlySet<string>) => {
     const newRuns = blocked.size ? batch.newRuns.filter((r) => !isIn(blocked, r.parentRunId)) : batch.newRuns;
     const duplicateRunIds = insertRuns(newRuns);
+    // A fork's link goes in with its run (its reused steps are in `steps`): whole or not at all.
+    if (batch.forks?.length) insertForks(batch.forks, duplicateRunIds);
     const stale = updateRuns(batch.runUpdates);
     if (!stale.size) {
       upsertSteps(batch.steps);
@@ -296,6 +311,8 @@ function prepare(db: Database.Database) {
     getCache: prepareGetCache(db),
     getWaits: prepareGetWaits(db),
     listInbox: prepareListInbox(db),
+    getFork: prepareGetFork(db),
+    listForks: prepareListForks(db),
   };
 }
 

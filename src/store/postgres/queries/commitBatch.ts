@@ -20,6 +20,7 @@ import {
 } from '../channels.js';
 import { type DeliveredWaits, deliverWaits, type WaitWrites, waitId } from '../deliverWaits.js';
 import { inTransaction } from '../transaction.js';
+import { insertForks } from './insertForks.js';
 import { lockWaitKeys, type WaitLock, waitLocks } from './lockWaitKeys.js';
 
 /**
@@ -436,17 +437,22 @@ export async function commitBatch(
 ): Promise<CommitBatchOutcome> {
   const bound = bindBatch(batch, workerId, noticeEvents);
   const waits = bound.waits;
-  if (!waits) {
+  const forks = batch.forks?.length ? batch.forks : undefined;
+  if (!waits && !forks) {
     if (!bound.values.length) return { duplicateRunIds: [], refusedRunIds: [], staleRunIds: [], seqs: [] };
     const { rows } = await db.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values });
     return outcome(bound, rows[0]!).result;
   }
   return inTransaction(db, async (client) => {
-    await lockWaitKeys(client, waits.locks);
+    if (waits) await lockWaitKeys(client, waits.locks);
     const row: Partial<CommitRow> = bound.values.length
       ? (await client.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values })).rows[0]!
       : {};
     const { result, blocked } = outcome(bound, row);
+    // A fork's link lands with its run and its reused steps, in this transaction (rare: a batch
+    // without a fork keeps its one statement).
+    if (forks) await insertForks(client, forks, row.insertedIds ?? []);
+    if (!waits) return result;
     result.waits = await deliverWaits(client, waits.writes, {
       waits: new Set((row.writtenWaits ?? []).map(([runId, step, key]) => waitId({ runId, step, key }))),
       blocked,
