@@ -90,7 +90,7 @@ describe.concurrent('braid input', { timeout: 90_000 }, () => {
     const result = await braid(['input', runId, 'approve', '--data', '{"approved": true, "by": "Ada"}', ...api()]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`Gave input approve to run ${runId}`);
-    expect((await untilStatus(runId, 'succeeded')).run.output).toBe('approved by Ada');
+    expect((await untilStatus(runId, 'succeeded')).run.output).toBe('paid by Ada');
   });
 
   it('exits 5 with the issues for a value the schema refuses, and changes nothing', async () => {

@@ -9,6 +9,7 @@
  */
 import pg from 'pg';
 import { PostgresStore, WorkflowExecutor } from '../../src/index.js';
+import { logToStderr, runWorkerProcess, untilGo } from '../support/workerProcess.js';
 import { type ChaosWorkerConfig, chaosWorkflows, EFFECTS_TABLE } from './chaos.harness.js';
 
 async function main(config: ChaosWorkerConfig): Promise<void> {
@@ -32,28 +33,13 @@ async function main(config: ChaosWorkerConfig): Promise<void> {
       leaseMs: config.leaseMs,
       heartbeatMs: config.heartbeatMs,
       pollMs: config.pollMs,
-      log: (line) => process.stderr.write(`${line}\n`),
+      log: logToStderr,
     },
   });
   // A standby: loaded, and waiting for the test to say `go` before it joins the cluster.
-  await new Promise<void>((resolve) => {
-    let input = '';
-    process.stdin.on('data', (d: Buffer) => {
-      input += d.toString();
-      if (input.includes('go')) resolve();
-    });
-  });
-  process.stdin.pause();
+  await untilGo();
   await executor.open();
   process.stdout.write(`ready ${executor.workerId}\n`);
 }
 
-process.on('unhandledRejection', (error) => {
-  console.error('unhandled rejection:', error);
-  process.exit(1);
-});
-
-main(JSON.parse(process.argv[2] ?? '{}') as ChaosWorkerConfig).catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runWorkerProcess<ChaosWorkerConfig>(main);

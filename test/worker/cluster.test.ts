@@ -8,48 +8,11 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ExecutorOptions, startWorker, WorkflowExecutor, workflow } from '../../src/index.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
-import { createTestDatabase } from '../support/embeddedPostgres.js';
+import { postgresWorkers } from '../support/postgresWorkers.js';
 
 const FAST = { leaseMs: 1_500, heartbeatMs: 300, pollMs: 300, shutdownGraceMs: 5_000 };
 
-let db: { url: string; drop(): Promise<void> };
-let executors: WorkflowExecutor[];
-
-beforeEach(async () => {
-  db = await createTestDatabase();
-  executors = [];
-});
-
-afterEach(async () => {
-  await Promise.all(executors.map((e) => e.cleanup().catch(() => {})));
-  await db.drop();
-});
-
-function executor(options: ExecutorOptions = {}): WorkflowExecutor {
-  const store = new PostgresStore({ connectionString: db.url });
-  const ex = new WorkflowExecutor({
-    ...options,
-    store,
-    worker: options.worker === false ? false : { ...FAST, log: () => {}, ...(options.worker as object) },
-  });
-  const cleanup = ex.cleanup.bind(ex);
-  ex.cleanup = async () => {
-    await cleanup();
-    await store.close();
-  };
-  executors.push(ex);
-  return ex;
-}
-
-async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const { executor, sql, url, track } = postgresWorkers(FAST);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -352,13 +315,13 @@ describe('workers on PostgreSQL', () => {
 
   it('starts a worker from code with startWorker, and says what is missing without a database', async () => {
     const worker = await startWorker({
-      databaseUrl: db.url,
+      databaseUrl: url(),
       workflows: [tagged('started')],
       handleSignals: false,
       ...FAST,
       log: () => {},
     });
-    executors.push(worker);
+    track(worker);
     expect(worker.workerId).toMatch(/:/);
     const client = executor({ worker: false });
     expect((await client.execute(tagged('client'), { x: 4 })).output).toEqual({ x: 8, by: 'started' });

@@ -8,48 +8,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type ExecutorOptions, RunNotEndedError, WorkflowExecutor, workflow } from '../../src/index.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
-import { createTestDatabase } from '../support/embeddedPostgres.js';
+import { postgresWorkers } from '../support/postgresWorkers.js';
 
 const WORKER = { leaseMs: 3_000, heartbeatMs: 500, shutdownGraceMs: 2_000 };
 
-let db: { url: string; drop(): Promise<void> };
-let executors: WorkflowExecutor[];
-
-beforeEach(async () => {
-  db = await createTestDatabase();
-  executors = [];
-});
-
-afterEach(async () => {
-  await Promise.all(executors.map((e) => e.cleanup().catch(() => {})));
-  await db.drop();
-});
-
-function executor(options: ExecutorOptions = {}): WorkflowExecutor {
-  const store = new PostgresStore({ connectionString: db.url, poolSize: 4 });
-  const ex = new WorkflowExecutor({
-    ...options,
-    store,
-    worker: options.worker === false ? false : { ...WORKER, log: () => {} },
-  });
-  const cleanup = ex.cleanup.bind(ex);
-  ex.cleanup = async () => {
-    await cleanup();
-    await store.close();
-  };
-  executors.push(ex);
-  return ex;
-}
-
-async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const { executor, sql } = postgresWorkers(WORKER, { poolSize: 4 });
 
 /** fetch -> summarise -> publish; each step says which process ran it, and counts its executions. */
 function article(label: string, ran: string[]) {

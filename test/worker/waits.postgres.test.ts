@@ -9,50 +9,13 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ExecutorOptions, WorkflowExecutor, workflow } from '../../src/index.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
-import { createTestDatabase } from '../support/embeddedPostgres.js';
+import { postgresWorkers } from '../support/postgresWorkers.js';
 
 // The safety poll is left at its 5 s default: what these tests see on time came from a
 // notification or the wake-up timer, not from the backstop.
 const WORKER = { leaseMs: 3_000, heartbeatMs: 500, shutdownGraceMs: 2_000 };
 
-let db: { url: string; drop(): Promise<void> };
-let executors: WorkflowExecutor[];
-
-beforeEach(async () => {
-  db = await createTestDatabase();
-  executors = [];
-});
-
-afterEach(async () => {
-  await Promise.all(executors.map((e) => e.cleanup().catch(() => {})));
-  await db.drop();
-});
-
-function executor(options: ExecutorOptions = {}): WorkflowExecutor {
-  const store = new PostgresStore({ connectionString: db.url, poolSize: 4 });
-  const ex = new WorkflowExecutor({
-    ...options,
-    store,
-    worker: options.worker === false ? false : { ...WORKER, log: () => {}, ...(options.worker as object) },
-  });
-  const cleanup = ex.cleanup.bind(ex);
-  ex.cleanup = async () => {
-    await cleanup();
-    await store.close();
-  };
-  executors.push(ex);
-  return ex;
-}
-
-async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const { executor, sql } = postgresWorkers(WORKER, { poolSize: 4 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

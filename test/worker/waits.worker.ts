@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { PostgresStore, WorkflowExecutor } from '../../src/index.js';
+import { logToStderr, runWorkerProcess, untilGo } from '../support/workerProcess.js';
 import { EFFECTS_TABLE, type WaitsWorkerConfig, waitsWorkflows } from './waits.harness.js';
 
 async function main(config: WaitsWorkerConfig): Promise<void> {
@@ -25,29 +26,14 @@ async function main(config: WaitsWorkerConfig): Promise<void> {
       leaseMs: config.leaseMs,
       heartbeatMs: config.heartbeatMs,
       pollMs: config.pollMs,
-      log: (line) => process.stderr.write(`${line}\n`),
+      log: logToStderr,
     },
   });
   if (config.standby) {
-    await new Promise<void>((resolve) => {
-      let input = '';
-      process.stdin.on('data', (d: Buffer) => {
-        input += d.toString();
-        if (input.includes('go')) resolve();
-      });
-    });
-    process.stdin.pause();
+    await untilGo();
   }
   await executor.open();
   process.stdout.write(`ready ${executor.workerId}\n`);
 }
 
-process.on('unhandledRejection', (error) => {
-  console.error('unhandled rejection:', error);
-  process.exit(1);
-});
-
-main(JSON.parse(process.argv[2] ?? '{}') as WaitsWorkerConfig).catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runWorkerProcess<WaitsWorkerConfig>(main);
