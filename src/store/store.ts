@@ -2,6 +2,7 @@ import type { Coordination } from './coordination.js';
 import type {
   CacheEntry,
   ChildLink,
+  ChunkQuery,
   EventRecord,
   InboxEvent,
   InputResolution,
@@ -10,6 +11,7 @@ import type {
   RunRecord,
   StatusCounts,
   StepRecord,
+  StreamChunk,
   WaitRecord,
   WriteBatch,
 } from './types.js';
@@ -90,6 +92,9 @@ export interface Store {
 
   /** A cache entry that has not expired at `now`. */
   getCache(key: string, now: number): Promise<CacheEntry | undefined>;
+
+  /** Stream chunks of one step (see ChunkQuery), in seq order. */
+  listChunks(query: ChunkQuery): Promise<StreamChunk[]>;
 }
 
 export interface CommitResult {

@@ -40,7 +40,7 @@ afterAll(async () => {
 describeStoreConformance('PostgresStore', async () => {
   await withClient(shared.url, (client) =>
     client.query(
-      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphore_holders, braid.waits, braid.inbox',
+      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphore_holders, braid.waits, braid.inbox, braid.stream_chunks',
     ),
   );
   return { store: new PostgresStore({ connectionString: shared.url }), cleanup: async () => {} };
@@ -157,7 +157,7 @@ describe('PostgresStore scale-out writes', () => {
     admin = new pg.Client({ connectionString: shared.url });
     await admin.connect();
     await admin.query(
-      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphores, braid.semaphore_holders, braid.waits, braid.inbox',
+      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphores, braid.semaphore_holders, braid.waits, braid.inbox, braid.stream_chunks',
     );
     store = new PostgresStore({ connectionString: shared.url });
     await store.open();
@@ -411,7 +411,7 @@ describe('PostgresStore waits across processes', () => {
     admin = new pg.Client({ connectionString: shared.url });
     await admin.connect();
     await admin.query(
-      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphore_holders, braid.waits, braid.inbox',
+      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphore_holders, braid.waits, braid.inbox, braid.stream_chunks',
     );
     // Two pools, as two processes have.
     a = new PostgresStore({ connectionString: shared.url });
@@ -582,7 +582,7 @@ describe('PostgresStore runs handed back asleep', () => {
     admin = new pg.Client({ connectionString: shared.url });
     await admin.connect();
     await admin.query(
-      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.workers, braid.semaphore_holders, braid.waits, braid.inbox',
+      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.workers, braid.semaphore_holders, braid.waits, braid.inbox, braid.stream_chunks',
     );
     store = new PostgresStore({ connectionString: shared.url });
     await store.open();

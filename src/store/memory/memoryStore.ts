@@ -1,8 +1,10 @@
+import { chunkPageSize } from '../chunkPaging.js';
 import { decodeRunCursor, encodeRunCursor, eventPageSize, runPageSize, statusList } from '../runPaging.js';
 import type { CommitResult, Store } from '../store.js';
 import {
   type CacheEntry,
   type ChildLink,
+  type ChunkQuery,
   type EventRecord,
   type InboxEvent,
   type InputResolution,
@@ -13,6 +15,7 @@ import {
   type RunUpdate,
   type StatusCounts,
   type StepRecord,
+  type StreamChunk,
   type WaitRecord,
   type WriteBatch,
 } from '../types.js';
@@ -43,6 +46,9 @@ export class MemoryStore implements Store {
   private readonly waits = new Map<string, WaitRecord>();
   private readonly inbox: Array<Required<InboxEvent>> = [];
   private readonly inboxByKey = new Map<string, Required<InboxEvent>>();
+  /** run + NUL + step -> that step's chunks (every stream) in seq order. */
+  private readonly chunksByStep = new Map<string, StreamChunk[]>();
+  private chunkSeq = 0;
 
   async open(): Promise<void> {}
 
@@ -56,6 +62,7 @@ export class MemoryStore implements Store {
     const steps = batch.steps.map(copyStep);
     const events = batch.events.map(copyEvent);
     const cache = batch.cache.map(copyCacheEntry);
+    const chunks = batch.chunks?.map(copyChunk);
 
     // Decided on the state before the batch: a run the batch itself ends may still be updated again.
     const stale = new Set<string>();
@@ -97,6 +104,7 @@ export class MemoryStore implements Store {
       batch.events[i]!.seq = event.seq;
     }
     for (const entry of cache) this.cache.set(entry.key, entry);
+    if (chunks) this.appendChunks(batch, chunks, isBlocked);
     const result: CommitResult = { duplicateRunIds };
     if (stale.size) result.staleRunIds = [...stale];
     Object.assign(result, this.writeWaits(batch, stale));
@@ -200,6 +208,35 @@ export class MemoryStore implements Store {
       .slice(-limit)
       .reverse()
       .map((e) => ({ ...e }));
+  }
+
+  private appendChunks(batch: WriteBatch, chunks: StreamChunk[], isBlocked: (runId: string) => boolean): void {
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i]!;
+      if (isBlocked(chunk.runId)) continue;
+      chunk.seq = ++this.chunkSeq;
+      const key = childKey(chunk.runId, chunk.step);
+      let ofStep = this.chunksByStep.get(key);
+      if (!ofStep) {
+        ofStep = [];
+        this.chunksByStep.set(key, ofStep);
+      }
+      ofStep.push(chunk);
+      batch.chunks![i]!.seq = chunk.seq;
+    }
+  }
+
+  async listChunks(query: ChunkQuery): Promise<StreamChunk[]> {
+    const limit = chunkPageSize(query.limit);
+    const out: StreamChunk[] = [];
+    const ofStep = this.chunksByStep.get(childKey(query.runId, query.step)) ?? [];
+    for (let i = firstIndexAfter(ofStep, query.afterSeq ?? 0); i < ofStep.length && out.length < limit; i++) {
+      const chunk = ofStep[i]!;
+      if (query.stream !== undefined && chunk.stream !== query.stream) continue;
+      if (query.attempt !== undefined && chunk.attempt !== query.attempt) continue;
+      out.push(copyChunk(chunk));
+    }
+    return out;
   }
 
   /** Inserts a run unless its id, idempotency key or (parent run, step, spawn key) is taken. */
@@ -363,8 +400,8 @@ function compareRunsAsc(a: { createdAt: number; id: string }, b: { createdAt: nu
   return a.createdAt - b.createdAt || compareText(a.id, b.id);
 }
 
-/** Binary search: the index of the first event with seq > afterSeq. */
-function firstIndexAfter(events: readonly EventRecord[], afterSeq: number): number {
+/** Binary search: the index of the first event (or chunk) with seq > afterSeq. */
+function firstIndexAfter(events: ReadonlyArray<{ seq?: number }>, afterSeq: number): number {
   let lo = 0;
   let hi = events.length;
   while (lo < hi) {
@@ -395,6 +432,7 @@ function validateBatch(batch: WriteBatch): void {
   requireFields('step', batch.steps, ['runId', 'name', 'status', 'attempts']);
   requireFields('event', batch.events, ['runId', 'type', 'at']);
   requireFields('cache entry', batch.cache, ['key', 'output', 'createdAt']);
+  if (batch.chunks) requireFields('stream chunk', batch.chunks, ['runId', 'step', 'stream', 'attempt', 'data', 'at']);
 }
 
 function requireFields<T extends object>(what: string, records: readonly T[], fields: readonly (keyof T)[]): void {
@@ -488,4 +526,17 @@ function copyEvent(e: EventRecord): EventRecord {
 
 function copyCacheEntry(c: CacheEntry): CacheEntry {
   return { key: c.key, output: c.output, createdAt: c.createdAt, expiresAt: c.expiresAt ?? null };
+}
+
+function copyChunk(c: StreamChunk): StreamChunk {
+  const copy: StreamChunk = {
+    runId: c.runId,
+    step: c.step,
+    stream: c.stream,
+    attempt: c.attempt,
+    data: c.data,
+    at: c.at,
+  };
+  if (c.seq !== undefined) copy.seq = c.seq;
+  return copy;
 }

@@ -6,6 +6,7 @@ import type { CommitResult, Store } from '../store.js';
 import type {
   CacheEntry,
   ChildLink,
+  ChunkQuery,
   EventRecord,
   InboxEvent,
   RunFilter,
@@ -13,6 +14,7 @@ import type {
   RunRecord,
   StatusCounts,
   StepRecord,
+  StreamChunk,
   WaitRecord,
   WriteBatch,
 } from '../types.js';
@@ -28,6 +30,7 @@ import { getChildLinks } from './queries/getChildLinks.js';
 import { getRun } from './queries/getRun.js';
 import { getSteps } from './queries/getSteps.js';
 import { getWaits } from './queries/getWaits.js';
+import { listChunks } from './queries/listChunks.js';
 import { listEvents } from './queries/listEvents.js';
 import { listInbox } from './queries/listInbox.js';
 import { listRuns } from './queries/listRuns.js';
@@ -125,7 +128,7 @@ export class PostgresStore implements Store {
 
   async commit(batch: WriteBatch): Promise<CommitResult> {
     const noticeEvents = Date.now() < this.eventNoticesUntil;
-    const { duplicateRunIds, refusedRunIds, staleRunIds, seqs, waits } = await commitBatch(
+    const { duplicateRunIds, refusedRunIds, staleRunIds, seqs, waits, chunkSeqs } = await commitBatch(
       this.use(),
       batch,
       this.workerId,
@@ -135,6 +138,12 @@ export class PostgresStore implements Store {
     for (let i = 0; i < seqs.length; i++) {
       const seq = seqs[i];
       if (seq !== undefined) batch.events[i]!.seq = seq;
+    }
+    if (chunkSeqs) {
+      for (let i = 0; i < chunkSeqs.length; i++) {
+        const seq = chunkSeqs[i];
+        if (seq !== undefined) batch.chunks![i]!.seq = seq;
+      }
     }
     // Fencing is on only with a worker id; without one the result is the single-process shape.
     const result: CommitResult = this.workerId === null ? { duplicateRunIds } : { duplicateRunIds, refusedRunIds };
@@ -210,6 +219,10 @@ export class PostgresStore implements Store {
 
   async getCache(key: string, now: number): Promise<CacheEntry | undefined> {
     return getCache(this.use(), key, now);
+  }
+
+  async listChunks(query: ChunkQuery): Promise<StreamChunk[]> {
+    return listChunks(this.use(), query);
   }
 
   private use(): pg.Pool {
