@@ -5,8 +5,10 @@ export { DEFAULT_CONFIG, type ExecutionConfig } from './engine/config.js';
 export type { StartOptions } from './engine/engine.js';
 export type { ProvidedInput, SendEventOptions, SentEvent } from './engine/inbox.js';
 export type { Checkpoint, ExecutionResult, NodeResult, RunMetrics, WorkflowContext } from './engine/result.js';
+export type { ProgressUpdate, StepProgressValue } from './engine/stepProgress.js';
 export type { ExecutorOptions } from './executor/options.js';
 export { type StartWorkerOptions, startWorker } from './executor/startWorker.js';
+export type { StreamChunkView, StreamReadOptions } from './executor/stepStream.js';
 export { type RunHandle, WorkflowExecutor } from './executor/workflowExecutor.js';
 export type {
   ChildHandle,
@@ -41,6 +43,7 @@ export {
   InvalidRouteError,
   InvalidStateError,
   InvalidStepNameError,
+  InvalidStreamNameError,
   InvalidWaitError,
   InvalidWorkflowError,
   LeaseLostError,
@@ -57,6 +60,7 @@ export {
   SpawnError,
   StepEndedError,
   StepFailedError,
+  StepNotFoundError,
   StepTimeoutError,
   StoreCommitError,
   StoreConnectionError,
@@ -65,6 +69,7 @@ export {
   StoreOpenError,
   type StoreOpenProblem,
   StoreVersionError,
+  StreamLimitError,
   UnknownParentError,
   UnknownPoolError,
   WorkflowNotRegisteredError,

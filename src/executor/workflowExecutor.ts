@@ -3,14 +3,23 @@ import { type ExecutionConfig, resolveConfig } from '../engine/config.js';
 import { Engine, type StartOptions } from '../engine/engine.js';
 import type { ProvidedInput, SendEventOptions, SentEvent } from '../engine/inbox.js';
 import type { Checkpoint, ExecutionResult, WorkflowContext } from '../engine/result.js';
+import type { ProgressUpdate, StepProgressValue } from '../engine/stepProgress.js';
 import { InvalidConfigError, RunNotFoundError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
 import { type ExecutorMetrics, MetricsCollector } from '../observe/metrics.js';
 import type { Store } from '../store/store.js';
-import type { EventRecord, RunStatus, WaitRecord } from '../store/types.js';
+import type { EventRecord, RunStatus, StreamChunk, WaitRecord } from '../store/types.js';
 import { ClusterMember } from '../worker/clusterMember.js';
 import { defaultStore } from './defaultStore.js';
 import type { ExecutorOptions } from './options.js';
+import {
+  checkStreamTarget,
+  chunkView,
+  followChunks,
+  type StreamChunkView,
+  type StreamReadOptions,
+} from './stepStream.js';
+import { StreamWatchers } from './streamWatchers.js';
 
 /** A started run. Holding one costs nothing; `result()` waits for the run to end. */
 export interface RunHandle<TOut = unknown> {
@@ -19,6 +28,12 @@ export interface RunHandle<TOut = unknown> {
   /** Resolves when the run ends (succeeded, failed, cancelled or timed out). */
   result(): Promise<ExecutionResult<TOut>>;
   status(): Promise<RunStatus>;
+  /**
+   * The run's stream output (`ctx.emit`) of every step, stream `name` (default `'default'`; `'*'`
+   * for all): what was written, then live until the run ends. Each chunk says its step and attempt.
+   * For one step's stream, pass `{ step }`: it completes when that step ends.
+   */
+  stream<T = unknown>(name?: string, options?: Omit<StreamReadOptions, 'name'>): AsyncIterable<StreamChunkView<T>>;
 }
 
 export type ExecuteOptions = Omit<StartOptions, 'globals'>;
@@ -46,6 +61,7 @@ export class WorkflowExecutor {
   /** Set on a scale-out store: this process's membership in the cluster of workers. */
   private member: ClusterMember | undefined;
   private opening: Promise<void> | undefined;
+  private readonly streamWatchers: StreamWatchers;
   /** Runs resumed when the executor opened, not yet returned by `recover()`. */
   private resumedOnOpen: string[] = [];
 
@@ -76,6 +92,7 @@ export class WorkflowExecutor {
       onFinished: (r) => this.remember(r),
     });
     for (const wf of options.workflows ?? []) this.engine.register(wf);
+    this.streamWatchers = new StreamWatchers(this.engine, () => this.member);
   }
 
   /** Adds workflows this executor can run, spawn and recover. Checks each definition. */
@@ -226,6 +243,36 @@ export class WorkflowExecutor {
     return this.engine.onCommitted(listener);
   }
 
+  /**
+   * A run's stream output (`ctx.emit`): the chunks stored so far, then live ones as they commit,
+   * until the step (with `step`) or the run ends; then the iterator completes. Resume with
+   * `afterSeq`. In one process nothing polls; on PostgreSQL chunks other workers commit arrive by
+   * notification. RunNotFoundError / StepNotFoundError on the first read for a bad target.
+   */
+  async *stream<T = unknown>(runId: string, options: StreamReadOptions = {}): AsyncGenerator<StreamChunkView<T>> {
+    for await (const chunk of await this.openStream(runId, options)) yield chunkView<T>(chunk);
+  }
+
+  /**
+   * `stream` as stored chunks (their JSON text unparsed, for relaying it as is), once the run and
+   * step are checked: a bad target rejects here, before any chunk.
+   */
+  async openStream(runId: string, options: StreamReadOptions = {}): Promise<AsyncIterable<StreamChunk>> {
+    await this.open();
+    await checkStreamTarget(this.store, this.streamWatchers, runId, options);
+    return followChunks(this.store, this.streamWatchers, runId, options);
+  }
+
+  /** The latest `ctx.progress` of each step of a run this process runs (ephemeral; {} when none). */
+  progress(runId: string): Record<string, StepProgressValue> {
+    return this.engine.progress.of(runId);
+  }
+
+  /** Hears every `ctx.progress` report of the steps this process runs. Returns a function that stops. */
+  onProgress(listener: (update: ProgressUpdate) => void): () => void {
+    return this.engine.progress.subscribe(listener);
+  }
+
   /** The registered workflows. */
   get workflows(): ReadonlyArray<Workflow<any, any, any>> {
     return this.engine.registry.workflows();
@@ -256,6 +303,7 @@ export class WorkflowExecutor {
   private handle(runId: string, workflow: string): RunHandle<any> {
     const engine = this.engine;
     return {
+      stream: (name, options) => this.stream(runId, { ...options, ...(name === undefined ? {} : { name }) }),
       runId,
       workflow,
       result: () => engine.waitFor(runId, false),

@@ -114,6 +114,8 @@ export interface NotificationHandlers {
   events(): void;
   /** Some process has a live event feed open: this process's commits should announce events. */
   feedAnnounced(): void;
+  /** Some process committed stream chunks of these runs (sent under the same rule as `events`). */
+  streams?(runIds: string[]): void;
   /** The listening connection came back after a loss: notifications may have been missed. */
   reconnected(): void;
   /** The listening connection was lost (it keeps retrying). */

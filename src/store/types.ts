@@ -336,10 +336,11 @@ export interface StreamChunk {
   at: number;
 }
 
-/** Which chunks to read: of one step of a run, after a seq, optionally of one stream or attempt. */
+/** Which chunks to read: of a run (or one step of it), after a seq, optionally of one stream or attempt. */
 export interface ChunkQuery {
   runId: string;
-  step: string;
+  /** One step's chunks; undefined: every step of the run. */
+  step?: string;
   /** One stream's chunks; undefined: every stream of the step. */
   stream?: string;
   /** One attempt's chunks; undefined: every attempt. */

@@ -68,6 +68,7 @@ export class ClusterMember implements ClusterPort {
   private suspectedOrphans = new Set<string>();
   private unlisten: (() => Promise<void>) | undefined;
   private readonly feed: EventFeed;
+  private readonly streamListeners = new Set<(runIds: readonly string[]) => void>();
   private stopLocalEvents: (() => void) | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -126,6 +127,15 @@ export class ClusterMember implements ClusterPort {
     return this.feed.subscribe(listener);
   }
 
+  /**
+   * Runs whose stream chunks another process committed (braid_streams). Commits announce them only
+   * while a live feed is open somewhere, so a stream reader also holds one (`onEvents`).
+   */
+  onStreamNotices(listener: (runIds: readonly string[]) => void): () => void {
+    this.streamListeners.add(listener);
+    return () => this.streamListeners.delete(listener);
+  }
+
   get runsSteps(): boolean {
     return this.claims;
   }
@@ -145,6 +155,9 @@ export class ClusterMember implements ClusterPort {
       slots: (names) => this.onSlots(names),
       events: () => this.feed.committedElsewhere(),
       feedAnnounced: () => this.coordination.sendEventNotices(Date.now() + FEED_NOTICE_MS),
+      streams: (ids) => {
+        for (const listener of this.streamListeners) listener(ids);
+      },
       reconnected: () => this.onReconnected(),
       disconnected: (error) => this.onDisconnected(error),
     });

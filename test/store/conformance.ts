@@ -1014,6 +1014,13 @@ export function describeStoreConformance(
         expect(await read({ stream: 'none' })).toEqual([]);
         expect(await store.listChunks({ runId: 'nope', step: 's' })).toEqual([]);
         expect((await store.listChunks({ runId: 'r', step: 't' })).map(withoutSeq)).toEqual([withoutSeq(others[0]!)]);
+        // Every step of the run, in seq order (what a run handle's stream reads).
+        expect((await store.listChunks({ runId: 'r' })).map((c) => c.data)).toEqual([
+          ...written.slice(0, 5).map((c) => c.data),
+          '"other step"',
+          ...written.slice(5).map((c) => c.data),
+        ]);
+        expect((await store.listChunks({ runId: 'r', stream: 'default', attempt: 1, limit: 2 })).length).toBe(2);
       });
 
       it('keeps the chunks of an ended run out, with the rest of its writes', async () => {

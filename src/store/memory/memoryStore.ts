@@ -46,8 +46,8 @@ export class MemoryStore implements Store {
   private readonly waits = new Map<string, WaitRecord>();
   private readonly inbox: Array<Required<InboxEvent>> = [];
   private readonly inboxByKey = new Map<string, Required<InboxEvent>>();
-  /** run + NUL + step -> that step's chunks (every stream) in seq order. */
-  private readonly chunksByStep = new Map<string, StreamChunk[]>();
+  /** run id -> that run's chunks (every step and stream) in seq order. */
+  private readonly chunksByRun = new Map<string, StreamChunk[]>();
   private chunkSeq = 0;
 
   async open(): Promise<void> {}
@@ -215,13 +215,12 @@ export class MemoryStore implements Store {
       const chunk = chunks[i]!;
       if (isBlocked(chunk.runId)) continue;
       chunk.seq = ++this.chunkSeq;
-      const key = childKey(chunk.runId, chunk.step);
-      let ofStep = this.chunksByStep.get(key);
-      if (!ofStep) {
-        ofStep = [];
-        this.chunksByStep.set(key, ofStep);
+      let ofRun = this.chunksByRun.get(chunk.runId);
+      if (!ofRun) {
+        ofRun = [];
+        this.chunksByRun.set(chunk.runId, ofRun);
       }
-      ofStep.push(chunk);
+      ofRun.push(chunk);
       batch.chunks![i]!.seq = chunk.seq;
     }
   }
@@ -229,9 +228,10 @@ export class MemoryStore implements Store {
   async listChunks(query: ChunkQuery): Promise<StreamChunk[]> {
     const limit = chunkPageSize(query.limit);
     const out: StreamChunk[] = [];
-    const ofStep = this.chunksByStep.get(childKey(query.runId, query.step)) ?? [];
-    for (let i = firstIndexAfter(ofStep, query.afterSeq ?? 0); i < ofStep.length && out.length < limit; i++) {
-      const chunk = ofStep[i]!;
+    const ofRun = this.chunksByRun.get(query.runId) ?? [];
+    for (let i = firstIndexAfter(ofRun, query.afterSeq ?? 0); i < ofRun.length && out.length < limit; i++) {
+      const chunk = ofRun[i]!;
+      if (query.step !== undefined && chunk.step !== query.step) continue;
       if (query.stream !== undefined && chunk.stream !== query.stream) continue;
       if (query.attempt !== undefined && chunk.attempt !== query.attempt) continue;
       out.push(copyChunk(chunk));

@@ -18,6 +18,7 @@ import {
   READY_CHANNEL,
   SETTLED_CHANNEL,
   SLOTS_CHANNEL,
+  STREAMS_CHANNEL,
   WAITS_CHANNEL,
 } from './channels.js';
 import { DATABASE_NOW_MS } from './databaseClock.js';
@@ -459,6 +460,7 @@ export class PostgresCoordination implements Coordination {
         ASLEEP_CHANNEL,
         EVENTS_CHANNEL,
         FEED_CHANNEL,
+        STREAMS_CHANNEL,
       ],
       {
         notification: (channel, payload) => {
@@ -470,6 +472,7 @@ export class PostgresCoordination implements Coordination {
           else if (channel === ASLEEP_CHANNEL) handlers.asleep(Number(payload));
           else if (channel === EVENTS_CHANNEL) handlers.events();
           else if (channel === FEED_CHANNEL) handlers.feedAnnounced();
+          else if (channel === STREAMS_CHANNEL) handlers.streams?.(decodeIds(payload));
         },
         reconnected: () => handlers.reconnected(),
         disconnected: (error) => handlers.disconnected(error),
