@@ -16,6 +16,7 @@ import {
   checkStreamTarget,
   chunkView,
   followChunks,
+  SharedReads,
   type StreamChunkView,
   type StreamReadOptions,
 } from './stepStream.js';
@@ -62,6 +63,7 @@ export class WorkflowExecutor {
   private member: ClusterMember | undefined;
   private opening: Promise<void> | undefined;
   private readonly streamWatchers: StreamWatchers;
+  private readonly sharedReads: SharedReads;
   /** Runs resumed when the executor opened, not yet returned by `recover()`. */
   private resumedOnOpen: string[] = [];
 
@@ -93,6 +95,7 @@ export class WorkflowExecutor {
     });
     for (const wf of options.workflows ?? []) this.engine.register(wf);
     this.streamWatchers = new StreamWatchers(this.engine, () => this.member);
+    this.sharedReads = new SharedReads(this.store);
   }
 
   /** Adds workflows this executor can run, spawn and recover. Checks each definition. */
@@ -250,17 +253,44 @@ export class WorkflowExecutor {
    * notification. RunNotFoundError / StepNotFoundError on the first read for a bad target.
    */
   async *stream<T = unknown>(runId: string, options: StreamReadOptions = {}): AsyncGenerator<StreamChunkView<T>> {
-    for await (const chunk of await this.openStream(runId, options)) yield chunkView<T>(chunk);
+    for await (const page of await this.openStream(runId, options)) {
+      for (const chunk of page) yield chunkView<T>(chunk);
+    }
   }
 
   /**
-   * `stream` as stored chunks (their JSON text unparsed, for relaying it as is), once the run and
-   * step are checked: a bad target rejects here, before any chunk.
+   * `stream` as pages of stored chunks (their JSON text unparsed, for relaying it as is), once the
+   * run and step are checked: a bad target rejects here, before any chunk.
    */
-  async openStream(runId: string, options: StreamReadOptions = {}): Promise<AsyncIterable<StreamChunk>> {
+  async openStream(
+    runId: string,
+    options: StreamReadOptions = {},
+    pageSize?: number,
+  ): Promise<AsyncIterable<StreamChunk[]>> {
     await this.open();
     await checkStreamTarget(this.store, this.streamWatchers, runId, options);
-    return followChunks(this.store, this.streamWatchers, runId, options);
+    return followChunks(this.store, this.sharedReads, this.streamWatchers, runId, options, pageSize);
+  }
+
+  /**
+   * One page of a run's stored stream chunks, without following: of one step with `step`, of
+   * stream `name` (`'*'` or undefined: every stream), after `afterSeq`, of one `attempt`.
+   */
+  async chunks<T = unknown>(
+    runId: string,
+    query: { step?: string; name?: string; afterSeq?: number; attempt?: number; limit?: number } = {},
+  ): Promise<Array<StreamChunkView<T>>> {
+    await this.open();
+    await checkStreamTarget(this.store, this.streamWatchers, runId, { step: query.step, name: query.name });
+    const page = await this.store.listChunks({
+      runId,
+      step: query.step,
+      stream: query.name === '*' ? undefined : query.name,
+      afterSeq: query.afterSeq,
+      attempt: query.attempt,
+      limit: query.limit,
+    });
+    return page.map((c) => chunkView<T>(c));
   }
 
   /** The latest `ctx.progress` of each step of a run this process runs (ephemeral; {} when none). */

@@ -156,6 +156,7 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
         children: { total: sum(counts), counts },
         parent: run.parentRunId === null ? null : { runId: run.parentRunId, step: run.parentStep },
         replayOf: run.replayOf,
+        progress: executor.progress(id),
       },
       200,
     );
