@@ -188,6 +188,7 @@ export const StepProgressSchema = z
     at: EpochMs,
   })
   .openapi('StepProgress', { description: "A step's latest `ctx.progress` value (ephemeral, not stored)" });
+export type StepProgressJson = z.infer<typeof StepProgressSchema>;
 
 export const RunDetailSchema = z
   .object({
