@@ -147,6 +147,8 @@ export interface RunDetail {
   children: { total: number; counts: StatusCounts };
   parent: { runId: string; step: string | null } | null;
   replayOf: string | null;
+  /** The latest `ctx.progress` of each step that reported one (ephemeral). */
+  progress?: Record<string, StepProgress>;
 }
 
 export interface RunPage {
@@ -179,4 +181,20 @@ export interface ApiIssue {
 
 export interface ApiErrorBody {
   error: { code: string; message: string; issues?: ApiIssue[] };
+}
+
+/** What a step reported with `ctx.progress` (not stored: the latest value only). */
+export interface StepProgress {
+  value: unknown;
+  at: number;
+}
+
+/** One chunk of a step's output stream (`ctx.emit`). */
+export interface StreamChunk {
+  seq: number;
+  step: string;
+  stream: string;
+  attempt: number;
+  data: unknown;
+  at: number;
 }
