@@ -9,7 +9,12 @@ export interface StepProgressValue {
 export interface ProgressUpdate extends StepProgressValue {
   runId: string;
   step: string;
+  /** Reported by a step in another process (heard from a cluster notice), not by one run here. */
+  isRemote?: boolean;
 }
+
+/** Runs whose progress is kept at most: past it the oldest is forgotten (a notice of its end may be lost). */
+const MAX_RUNS = 10_000;
 
 const RUN_ENDED = new Set(['run_succeeded', 'run_failed', 'run_cancelled', 'run_timed_out']);
 
@@ -22,16 +27,20 @@ export class StepProgress {
   private readonly byRun = new Map<string, Map<string, StepProgressValue>>();
   private readonly listeners = new Set<(update: ProgressUpdate) => void>();
 
-  set(runId: string, step: string, value: unknown, at: number): void {
+  set(runId: string, step: string, value: unknown, at: number, isRemote = false): void {
     let ofRun = this.byRun.get(runId);
     if (!ofRun) {
       ofRun = new Map();
       this.byRun.set(runId, ofRun);
+      if (this.byRun.size > MAX_RUNS) this.byRun.delete(this.byRun.keys().next().value as string);
     }
+    const known = ofRun.get(step);
+    // Notices from other processes can arrive out of order: a value never replaces a newer one.
+    if (isRemote && known && known.at > at) return;
     ofRun.set(step, { value, at });
     for (const listener of this.listeners) {
       try {
-        listener({ runId, step, value, at });
+        listener(isRemote ? { runId, step, value, at, isRemote } : { runId, step, value, at });
       } catch (error) {
         console.error('[braid] a progress listener threw:', error);
       }
@@ -47,6 +56,12 @@ export class StepProgress {
   subscribe(listener: (update: ProgressUpdate) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Forgets these runs (they ended in another process). */
+  forget(runIds: readonly string[]): void {
+    if (!this.byRun.size) return;
+    for (const runId of runIds) this.byRun.delete(runId);
   }
 
   /** Forgets the runs these committed events ended. Free when no run reported progress. */

@@ -117,6 +117,7 @@ export class WorkflowExecutor {
         const claim = this.workerOptions === false ? false : (options.claim ?? this.shouldRecover);
         this.member = new ClusterMember(this.engine, this.store, coordination, { ...options, claim });
         this.engine.attachCluster(this.member);
+        this.shareProgress(this.member);
         await this.member.start();
         return;
       }
@@ -301,6 +302,23 @@ export class WorkflowExecutor {
   /** Hears every `ctx.progress` report of the steps this process runs. Returns a function that stops. */
   onProgress(listener: (update: ProgressUpdate) => void): () => void {
     return this.engine.progress.subscribe(listener);
+  }
+
+  /**
+   * In a cluster, progress travels as notices: this process's steps' reports go out, other
+   * processes' come in (so an API server shows them), and are forgotten when their runs settle.
+   */
+  private shareProgress(member: ClusterMember): void {
+    const progress = this.engine.progress;
+    progress.subscribe((u) => {
+      if (!u.isRemote) member.shareProgress(u.runId, u.step, u.value, u.at);
+    });
+    member.onProgressNotices(
+      (n) => {
+        if (!this.engine.holds(n.runId)) progress.set(n.runId, n.step, n.value, n.at, true);
+      },
+      (runIds) => progress.forget(runIds.filter((id) => !this.engine.holds(id))),
+    );
   }
 
   /** The registered workflows. */

@@ -49,7 +49,7 @@ export function StepStreamSection(props: {
       <h3>
         Stream{' '}
         {!isEnded && (
-          <span className="muted stream__live" aria-label="following live">
+          <span className="muted stream__live" role="status" aria-label="following live">
             ● live
           </span>
         )}
@@ -94,7 +94,7 @@ function ProgressView({ progress, isOver }: { progress: StepProgress; isOver: bo
     );
   }
   return (
-    <p className="stream__progress" aria-label="Step progress">
+    <p className="stream__progress">
       Progress: <code>{typeof progress.value === 'string' ? progress.value : JSON.stringify(progress.value)}</code>
     </p>
   );

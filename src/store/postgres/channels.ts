@@ -38,6 +38,13 @@ export const FEED_CHANNEL = 'braid_feed';
  */
 export const STREAMS_CHANNEL = 'braid_streams';
 
+/**
+ * A step reported progress (`ctx.progress`) on the worker running it (payload: JSON
+ * `[runId, step, at, value]`): other processes (an API server) show it. Progress is never stored;
+ * this notice is all there is of it outside that worker.
+ */
+export const PROGRESS_CHANNEL = 'braid_progress';
+
 /** Below PostgreSQL's 8000-byte payload limit, with room to spare. */
 export const MAX_PAYLOAD_BYTES = 7900;
 

@@ -15,6 +15,7 @@ import {
   decodeIds,
   EVENTS_CHANNEL,
   FEED_CHANNEL,
+  PROGRESS_CHANNEL,
   READY_CHANNEL,
   SETTLED_CHANNEL,
   SLOTS_CHANNEL,
@@ -80,6 +81,10 @@ export class PostgresCoordination implements Coordination {
 
   async announceEventFeed(): Promise<void> {
     await this.pool.query(`SELECT pg_notify('${FEED_CHANNEL}', '')`);
+  }
+
+  async shareProgress(payload: string): Promise<void> {
+    await this.pool.query(`SELECT pg_notify('${PROGRESS_CHANNEL}', $1)`, [payload]);
   }
 
   sendEventNotices(untilMs: number): void {
@@ -461,6 +466,7 @@ export class PostgresCoordination implements Coordination {
         EVENTS_CHANNEL,
         FEED_CHANNEL,
         STREAMS_CHANNEL,
+        PROGRESS_CHANNEL,
       ],
       {
         notification: (channel, payload) => {
@@ -473,6 +479,7 @@ export class PostgresCoordination implements Coordination {
           else if (channel === EVENTS_CHANNEL) handlers.events();
           else if (channel === FEED_CHANNEL) handlers.feedAnnounced();
           else if (channel === STREAMS_CHANNEL) handlers.streams?.(decodeIds(payload));
+          else if (channel === PROGRESS_CHANNEL) handlers.progress?.(payload);
         },
         reconnected: () => handlers.reconnected(),
         disconnected: (error) => handlers.disconnected(error),
