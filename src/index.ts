@@ -6,8 +6,10 @@ export type { StartOptions } from './engine/engine.js';
 export type { ForkOptions } from './engine/forking.js';
 export type { ProvidedInput, SendEventOptions, SentEvent } from './engine/inbox.js';
 export type { Checkpoint, ExecutionResult, NodeResult, RunMetrics, WorkflowContext } from './engine/result.js';
+export type { ProgressUpdate, StepProgressValue } from './engine/stepProgress.js';
 export type { ExecutorOptions } from './executor/options.js';
 export { type StartWorkerOptions, startWorker } from './executor/startWorker.js';
+export type { StreamChunkView, StreamReadOptions } from './executor/stepStream.js';
 export { type RunHandle, WorkflowExecutor } from './executor/workflowExecutor.js';
 export type {
   ChildHandle,
@@ -44,6 +46,7 @@ export {
   InvalidRouteError,
   InvalidStateError,
   InvalidStepNameError,
+  InvalidStreamNameError,
   InvalidWaitError,
   InvalidWorkflowError,
   LeaseLostError,
@@ -61,6 +64,7 @@ export {
   SpawnError,
   StepEndedError,
   StepFailedError,
+  StepNotFoundError,
   StepTimeoutError,
   StoreCommitError,
   StoreConnectionError,
@@ -69,6 +73,7 @@ export {
   StoreOpenError,
   type StoreOpenProblem,
   StoreVersionError,
+  StreamLimitError,
   UnknownForkStepError,
   UnknownParentError,
   UnknownPoolError,

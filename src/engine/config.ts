@@ -23,6 +23,13 @@ export interface ExecutionConfig {
   checkpointInterval: number;
   /** An OpenTelemetry span per run and per step attempt; `traceId` in the result. Default false. */
   traceExecution: boolean;
+  /**
+   * Chunks one attempt of a step may write to one stream (`ctx.emit`). Past it, emit throws
+   * StreamLimitError. Default 100,000.
+   */
+  streamMaxChunks: number;
+  /** Bytes of chunk JSON one attempt of a step may write to one stream. Default 64 MiB. */
+  streamMaxBytes: number;
 }
 
 export const DEFAULT_CONFIG: ExecutionConfig = {
@@ -33,6 +40,8 @@ export const DEFAULT_CONFIG: ExecutionConfig = {
   enableCheckpoints: false,
   checkpointInterval: 5,
   traceExecution: false,
+  streamMaxChunks: 100_000,
+  streamMaxBytes: 64 * 1024 * 1024,
 };
 
 export function resolveConfig(options: Partial<ExecutionConfig>): ExecutionConfig {
@@ -52,6 +61,9 @@ export function resolveConfig(options: Partial<ExecutionConfig>): ExecutionConfi
   if (!Number.isInteger(config.maxRetries) || config.maxRetries < 0) refuse('maxRetries', 'a whole number >= 0');
   if (!Number.isInteger(config.checkpointInterval) || config.checkpointInterval < 1) {
     refuse('checkpointInterval', 'a whole number >= 1');
+  }
+  for (const key of ['streamMaxChunks', 'streamMaxBytes'] as const) {
+    if (!Number.isSafeInteger(config[key]) || config[key] < 1) refuse(key, 'a whole number >= 1');
   }
   for (const key of ['retryFailedNodes', 'enableCheckpoints', 'traceExecution'] as const) {
     if (typeof config[key] !== 'boolean') refuse(key, 'true or false');

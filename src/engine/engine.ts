@@ -29,6 +29,7 @@ import type { ActiveRun, WorkflowPlan } from './runState.js';
 import { RunTable } from './runTable.js';
 import { Steering } from './steering.js';
 import type { StepHost } from './stepHost.js';
+import { StepProgress } from './stepProgress.js';
 import { Suspensions } from './suspensions.js';
 import { TimerQueue } from './timers.js';
 import { handOver, resolveAll } from './waiters.js';
@@ -78,6 +79,8 @@ export class Engine implements EngineControl {
   private readonly steering: Steering;
   private readonly results: RunResults;
   private readonly loading: RunLoading;
+  /** Ephemeral `ctx.progress` values of the runs held here. */
+  readonly progress = new StepProgress();
   private cluster: ClusterPort | undefined;
   private closed = false;
 
@@ -103,6 +106,7 @@ export class Engine implements EngineControl {
         groupOf: (runId) => this.runs.get(runId)?.rec.rootRunId ?? runId,
       },
     );
+    this.queue.onCommitted((events) => this.progress.committed(events));
     const journal = new Journal(this.queue);
     const observer = new RunObserver(this.queue, options.callbacks, options.metrics, config.traceExecution);
     this.dispatcher = new Dispatcher(
@@ -464,6 +468,9 @@ export class Engine implements EngineControl {
       settledWait: (step, group) => this.suspensions.settledOf(step, group),
       rememberInputSchema: (run, step, name, schema) =>
         this.inbox.rememberInputSchema(run.rec.workflow, step.def.name, name, schema),
+      streamLimits: { maxChunks: this.config.streamMaxChunks, maxBytes: this.config.streamMaxBytes },
+      appendChunk: (chunk) => this.queue.appendChunk(chunk),
+      reportProgress: (runId, step, value) => this.progress.set(runId, step, value, Date.now()),
       suspendOn: (run, step, group, requests, continuation) => {
         this.attempts.suspendTimeout(step);
         this.suspensions.suspend(run, step, group, requests, continuation);

@@ -37,6 +37,11 @@ export function splitBatch(batch: WriteBatch, groupOf: (runId: string) => string
     const g = group(wait.runId);
     g.waits = [...(g.waits ?? []), wait];
   }
+  for (const chunk of batch.chunks ?? []) {
+    const g = group(chunk.runId);
+    if (!g.chunks) g.chunks = [];
+    g.chunks.push(chunk);
+  }
   for (const input of batch.inputs ?? []) {
     const g = group(input.runId);
     g.inputs = [...(g.inputs ?? []), input];

@@ -16,12 +16,14 @@ import type { Duration } from '../model/durations.js';
 import {
   ChildWorkflowError,
   InvalidJoinError,
+  InvalidStreamNameError,
   InvalidWorkflowError,
   RemoteError,
   RunCancelledError,
   type SerializedError,
   SpawnError,
   StepEndedError,
+  StreamLimitError,
 } from '../model/errors.js';
 import { canonicalJson, fromJson, toJson } from '../model/json.js';
 import { type StandardSchemaV1, validateInputSync } from '../model/schema.js';
@@ -32,6 +34,17 @@ import { hashText, newRunId } from './ids.js';
 import { type ActiveRun, type ActiveStep, isCurrentAttempt, type WorkflowPlan } from './runState.js';
 import type { StepHost } from './stepHost.js';
 import { StepWaits } from './stepWaits.js';
+
+/** The stream `ctx.emit(chunk)` writes to. */
+export const DEFAULT_STREAM = 'default';
+/** Longest stream name: names key rows and travel in URLs. */
+export const MAX_STREAM_NAME_LENGTH = 128;
+
+/** What one attempt has written to one stream, against its bounds. */
+interface StreamUsage {
+  chunks: number;
+  bytes: number;
+}
 
 interface PreparedSpawn {
   plan: WorkflowPlan;
@@ -53,6 +66,8 @@ export class StepContextImpl implements StepContext<any, any> {
   /** Joins and `result()` calls of this attempt still waiting on children. */
   private waits = 0;
   private stepWaits: StepWaits | undefined;
+  /** This attempt's chunks and bytes per stream, made on first emit. */
+  private streamUsage: Map<string, StreamUsage> | undefined;
 
   constructor(
     private readonly host: StepHost,
@@ -103,6 +118,47 @@ export class StepContextImpl implements StepContext<any, any> {
     this.assertCurrent('setGlobal');
     // Stored as JSON, so every later reader sees the JSON form (as after a restart).
     this.run.globals[key] = fromJson(toJson(value, `Global variable "${key}"`));
+  }
+
+  emit(...args: [chunk: unknown] | [stream: string, chunk: unknown]): Promise<void> {
+    this.assertCurrent('emit');
+    // `emit(chunk)` or `emit(stream, chunk)`: told apart by count, since a chunk may be a string.
+    const [stream, value] = args.length >= 2 ? args : [DEFAULT_STREAM, args[0]];
+    if (typeof stream !== 'string' || stream === '' || stream === '*' || stream.length > MAX_STREAM_NAME_LENGTH) {
+      throw new InvalidStreamNameError(this.stepName, stream, MAX_STREAM_NAME_LENGTH);
+    }
+    const data = toJson(value, `The chunk emitted to stream "${stream}" of step "${this.stepName}"`);
+    this.streamUsage ??= new Map();
+    let usage = this.streamUsage.get(stream);
+    if (!usage) {
+      usage = { chunks: 0, bytes: 0 };
+      this.streamUsage.set(stream, usage);
+    }
+    const { maxChunks, maxBytes } = this.host.streamLimits;
+    const bytes = Buffer.byteLength(data);
+    if (usage.chunks + 1 > maxChunks) {
+      throw new StreamLimitError(this.runId, this.stepName, stream, 'streamMaxChunks', maxChunks);
+    }
+    if (usage.bytes + bytes > maxBytes) {
+      throw new StreamLimitError(this.runId, this.stepName, stream, 'streamMaxBytes', maxBytes);
+    }
+    usage.chunks++;
+    usage.bytes += bytes;
+    return this.host.appendChunk({
+      runId: this.runId,
+      step: this.stepName,
+      stream,
+      attempt: this.attempt,
+      data,
+      at: Date.now(),
+    });
+  }
+
+  progress(value: unknown): void {
+    this.assertCurrent('progress');
+    // Kept as its JSON form, as every reader (the API, another process) would see it.
+    const json = toJson(value, `The progress of step "${this.stepName}"`);
+    this.host.reportProgress(this.runId, this.stepName, fromJson(json));
   }
 
   route<T = null>(targets: string | readonly string[], value?: T): RouteDecision<T> {

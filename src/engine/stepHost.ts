@@ -1,6 +1,6 @@
 import type { SpawnableWorkflow } from '../model/context.js';
 import type { StandardSchemaV1 } from '../model/schema.js';
-import type { RunRecord, WaitRecord } from '../store/types.js';
+import type { RunRecord, StreamChunk, WaitRecord } from '../store/types.js';
 import type { ChildRegistry } from './children.js';
 import type { ExecutionResult } from './result.js';
 import type { ActiveRun, ActiveStep, Continuation, NewRunSpec, WorkflowPlan } from './runState.js';
@@ -26,6 +26,12 @@ export interface StepHost {
   settledWait(step: ActiveStep, group: string): WaitRecord | undefined;
   /** An input's schema, so a value given for it is checked with the schema itself. */
   rememberInputSchema(run: ActiveRun, step: ActiveStep, name: string, schema: StandardSchemaV1): void;
+  /** Bounds of one attempt's stream (ExecutionConfig.streamMaxChunks / streamMaxBytes). */
+  readonly streamLimits: { readonly maxChunks: number; readonly maxBytes: number };
+  /** Appends a stream chunk to the next commit; resolves once it is durable. */
+  appendChunk(chunk: StreamChunk): Promise<void>;
+  /** Records a step's latest progress (in memory only). */
+  reportProgress(runId: string, step: string, value: unknown): void;
   /** Suspends the step on the waits of one call; the continuation runs once the group settles. */
   suspendOn(
     run: ActiveRun,

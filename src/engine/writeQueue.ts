@@ -1,3 +1,4 @@
+import { StepEndedError } from '../model/errors.js';
 import type { CommitResult, Store } from '../store/store.js';
 import type {
   CacheEntry,
@@ -8,6 +9,7 @@ import type {
   RunControl,
   RunRecord,
   StepRecord,
+  StreamChunk,
   WaitRecord,
   WriteBatch,
 } from '../store/types.js';
@@ -59,6 +61,10 @@ export class WriteQueue {
   private inbox: InboxEvent[] = [];
   private inputs: InputResolution[] = [];
   private forks: ForkRecord[] = [];
+  private chunks: StreamChunk[] = [];
+  /** What each emitted chunk's `emit` promise waits on: its commit. */
+  private readonly chunkWaiters = new Map<StreamChunk, { resolve: () => void; reject: (error: unknown) => void }>();
+  private readonly chunkListeners = new Set<(chunks: readonly StreamChunk[]) => void>();
   private effects: Array<() => void> = [];
   private scheduled = false;
   private running: Promise<void> | undefined;
@@ -135,6 +141,25 @@ export class WriteQueue {
     this.schedule();
   }
 
+  /**
+   * A stream chunk, appended in the next batch. Resolves once it is committed; rejects if its
+   * batch could not be written, or its run's writes were refused (the attempt is over).
+   */
+  appendChunk(chunk: StreamChunk): Promise<void> {
+    this.chunks.push(chunk);
+    this.schedule();
+    const done = new Promise<void>((resolve, reject) => this.chunkWaiters.set(chunk, { resolve, reject }));
+    // A step may emit without awaiting (a stream of tokens): its failure must not be an unhandled rejection.
+    done.catch(() => {});
+    return done;
+  }
+
+  /** Hears the stream chunks of every commit that wrote some (with their `seq`), right after it. */
+  onChunksCommitted(listener: (chunks: readonly StreamChunk[]) => void): () => void {
+    this.chunkListeners.add(listener);
+    return () => this.chunkListeners.delete(listener);
+  }
+
   /** Hears every committed event (with its store-assigned `seq`), right after its commit. */
   onCommitted(listener: (events: readonly EventRecord[]) => void): () => void {
     this.committedListeners.add(listener);
@@ -164,7 +189,8 @@ export class WriteQueue {
       !this.waits.size &&
       !this.inbox.length &&
       !this.inputs.length &&
-      !this.forks.length
+      !this.forks.length &&
+      !this.chunks.length
     );
   }
 
@@ -184,6 +210,10 @@ export class WriteQueue {
     if (this.inputs.length) batch.inputs = this.inputs;
     if (this.forks.length) batch.forks = this.forks;
     this.forks = [];
+    if (this.chunks.length) {
+      batch.chunks = this.chunks;
+      this.chunks = [];
+    }
     this.localRuns = new Set();
     this.controls = [];
     this.newRuns = new Set();
@@ -240,19 +270,19 @@ export class WriteQueue {
       error = e;
     }
     if (this.policy.isTransient(error)) {
-      this.handlers.failed(error, batch);
+      this.failed(error, batch);
       return;
     }
     const groups = splitBatch(batch, (id) => this.policy.groupOf(id));
     if (groups.length < 2) {
-      this.handlers.failed(error, batch);
+      this.failed(error, batch);
       return;
     }
     for (const group of groups) {
       try {
         this.committed(group, await this.commitWithRetries(group));
       } catch (groupError) {
-        this.handlers.failed(groupError, group);
+        this.failed(groupError, group);
       }
     }
   }
@@ -282,6 +312,37 @@ export class WriteQueue {
     }
   }
 
+  private failed(error: unknown, batch: WriteBatch): void {
+    for (const chunk of batch.chunks ?? []) {
+      this.chunkWaiters.get(chunk)?.reject(error);
+      this.chunkWaiters.delete(chunk);
+    }
+    this.handlers.failed(error, batch);
+  }
+
+  /** Resolves the emits of the batch's chunks; those the store dropped (a refused run's) reject. */
+  private chunksCommitted(chunks: readonly StreamChunk[]): void {
+    const landed: StreamChunk[] = [];
+    for (const chunk of chunks) {
+      const waiter = this.chunkWaiters.get(chunk);
+      this.chunkWaiters.delete(chunk);
+      if (chunk.seq !== undefined) {
+        landed.push(chunk);
+        waiter?.resolve();
+      } else {
+        waiter?.reject(new StepEndedError(chunk.runId, chunk.step, chunk.attempt, 'emit'));
+      }
+    }
+    if (!landed.length) return;
+    for (const listener of this.chunkListeners) {
+      try {
+        listener(landed);
+      } catch (error) {
+        console.error('[braid] a stream listener threw:', error);
+      }
+    }
+  }
+
   private committed(batch: WriteBatch, result: CommitResult): void {
     if (
       result.refusedRunIds?.length ||
@@ -293,6 +354,7 @@ export class WriteQueue {
     ) {
       this.handlers.result(result, batch);
     }
+    if (batch.chunks?.length) this.chunksCommitted(batch.chunks);
     if (!batch.events.length) return;
     for (const listener of this.committedListeners) {
       try {

@@ -4,14 +4,24 @@ import { Engine, type StartOptions } from '../engine/engine.js';
 import type { ForkOptions } from '../engine/forking.js';
 import type { ProvidedInput, SendEventOptions, SentEvent } from '../engine/inbox.js';
 import type { Checkpoint, ExecutionResult, WorkflowContext } from '../engine/result.js';
+import type { ProgressUpdate, StepProgressValue } from '../engine/stepProgress.js';
 import { InvalidConfigError, RunNotFoundError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
 import { type ExecutorMetrics, MetricsCollector } from '../observe/metrics.js';
 import type { Store } from '../store/store.js';
-import type { EventRecord, ForkRecord, RunStatus, WaitRecord } from '../store/types.js';
+import type { EventRecord, ForkRecord, RunStatus, StreamChunk, WaitRecord } from '../store/types.js';
 import { ClusterMember } from '../worker/clusterMember.js';
 import { defaultStore } from './defaultStore.js';
 import type { ExecutorOptions } from './options.js';
+import {
+  checkStreamTarget,
+  chunkView,
+  followChunks,
+  SharedReads,
+  type StreamChunkView,
+  type StreamReadOptions,
+} from './stepStream.js';
+import { StreamWatchers } from './streamWatchers.js';
 
 /** A started run. Holding one costs nothing; `result()` waits for the run to end. */
 export interface RunHandle<TOut = unknown> {
@@ -20,6 +30,12 @@ export interface RunHandle<TOut = unknown> {
   /** Resolves when the run ends (succeeded, failed, cancelled or timed out). */
   result(): Promise<ExecutionResult<TOut>>;
   status(): Promise<RunStatus>;
+  /**
+   * The run's stream output (`ctx.emit`) of every step, stream `name` (default `'default'`; `'*'`
+   * for all): what was written, then live until the run ends. Each chunk says its step and attempt.
+   * For one step's stream, pass `{ step }`: it completes when that step ends.
+   */
+  stream<T = unknown>(name?: string, options?: Omit<StreamReadOptions, 'name'>): AsyncIterable<StreamChunkView<T>>;
 }
 
 export type ExecuteOptions = Omit<StartOptions, 'globals'>;
@@ -47,6 +63,8 @@ export class WorkflowExecutor {
   /** Set on a scale-out store: this process's membership in the cluster of workers. */
   private member: ClusterMember | undefined;
   private opening: Promise<void> | undefined;
+  private readonly streamWatchers: StreamWatchers;
+  private readonly sharedReads: SharedReads;
   /** Runs resumed when the executor opened, not yet returned by `recover()`. */
   private resumedOnOpen: string[] = [];
 
@@ -77,6 +95,8 @@ export class WorkflowExecutor {
       onFinished: (r) => this.remember(r),
     });
     for (const wf of options.workflows ?? []) this.engine.register(wf);
+    this.streamWatchers = new StreamWatchers(this.engine, () => this.member);
+    this.sharedReads = new SharedReads(this.store);
   }
 
   /** Adds workflows this executor can run, spawn and recover. Checks each definition. */
@@ -98,6 +118,7 @@ export class WorkflowExecutor {
         const claim = this.workerOptions === false ? false : (options.claim ?? this.shouldRecover);
         this.member = new ClusterMember(this.engine, this.store, coordination, { ...options, claim });
         this.engine.attachCluster(this.member);
+        this.shareProgress(this.member);
         await this.member.start();
         return;
       }
@@ -245,6 +266,80 @@ export class WorkflowExecutor {
     return this.engine.onCommitted(listener);
   }
 
+  /**
+   * A run's stream output (`ctx.emit`): the chunks stored so far, then live ones as they commit,
+   * until the step (with `step`) or the run ends; then the iterator completes. Resume with
+   * `afterSeq`. In one process nothing polls; on PostgreSQL chunks other workers commit arrive by
+   * notification. RunNotFoundError / StepNotFoundError on the first read for a bad target.
+   */
+  async *stream<T = unknown>(runId: string, options: StreamReadOptions = {}): AsyncGenerator<StreamChunkView<T>> {
+    for await (const page of await this.openStream(runId, options)) {
+      for (const chunk of page) yield chunkView<T>(chunk);
+    }
+  }
+
+  /**
+   * `stream` as pages of stored chunks (their JSON text unparsed, for relaying it as is), once the
+   * run and step are checked: a bad target rejects here, before any chunk.
+   */
+  async openStream(
+    runId: string,
+    options: StreamReadOptions = {},
+    pageSize?: number,
+  ): Promise<AsyncIterable<StreamChunk[]>> {
+    await this.open();
+    await checkStreamTarget(this.store, this.streamWatchers, runId, options);
+    return followChunks(this.store, this.sharedReads, this.streamWatchers, runId, options, pageSize);
+  }
+
+  /**
+   * One page of a run's stored stream chunks, without following: of one step with `step`, of
+   * stream `name` (`'*'` or undefined: every stream), after `afterSeq`, of one `attempt`.
+   */
+  async chunks<T = unknown>(
+    runId: string,
+    query: { step?: string; name?: string; afterSeq?: number; attempt?: number; limit?: number } = {},
+  ): Promise<Array<StreamChunkView<T>>> {
+    await this.open();
+    await checkStreamTarget(this.store, this.streamWatchers, runId, { step: query.step, name: query.name });
+    const page = await this.store.listChunks({
+      runId,
+      step: query.step,
+      stream: query.name === '*' ? undefined : query.name,
+      afterSeq: query.afterSeq,
+      attempt: query.attempt,
+      limit: query.limit,
+    });
+    return page.map((c) => chunkView<T>(c));
+  }
+
+  /** The latest `ctx.progress` of each step of a run this process runs (ephemeral; {} when none). */
+  progress(runId: string): Record<string, StepProgressValue> {
+    return this.engine.progress.of(runId);
+  }
+
+  /** Hears every `ctx.progress` report of the steps this process runs. Returns a function that stops. */
+  onProgress(listener: (update: ProgressUpdate) => void): () => void {
+    return this.engine.progress.subscribe(listener);
+  }
+
+  /**
+   * In a cluster, progress travels as notices: this process's steps' reports go out, other
+   * processes' come in (so an API server shows them), and are forgotten when their runs settle.
+   */
+  private shareProgress(member: ClusterMember): void {
+    const progress = this.engine.progress;
+    progress.subscribe((u) => {
+      if (!u.isRemote) member.shareProgress(u.runId, u.step, u.value, u.at);
+    });
+    member.onProgressNotices(
+      (n) => {
+        if (!this.engine.holds(n.runId)) progress.set(n.runId, n.step, n.value, n.at, true);
+      },
+      (runIds) => progress.forget(runIds.filter((id) => !this.engine.holds(id))),
+    );
+  }
+
   /** The registered workflows. */
   get workflows(): ReadonlyArray<Workflow<any, any, any>> {
     return this.engine.registry.workflows();
@@ -275,6 +370,7 @@ export class WorkflowExecutor {
   private handle(runId: string, workflow: string): RunHandle<any> {
     const engine = this.engine;
     return {
+      stream: (name, options) => this.stream(runId, { ...options, ...(name === undefined ? {} : { name }) }),
       runId,
       workflow,
       result: () => engine.waitFor(runId, false),

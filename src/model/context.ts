@@ -166,6 +166,24 @@ export interface StepContext<TInput = unknown, TOutputs extends Record<string, u
     options?: InputWaitOptions<S>,
   ): Promise<(S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown) | null>;
   /**
+   * Appends a chunk (any JSON value: a token, a line, an object) to the step's durable output
+   * stream, `'default'` unless a stream name comes first: `ctx.emit('log', line)`. Readers
+   * (`handle.stream()`, the API's SSE, the dashboard) get the chunks as they commit, each with the
+   * attempt that wrote it. Chunks ride the engine's group commit, so a burst of emits is a few
+   * transactions, not one each. The promise resolves once the chunk is durable (await it when the
+   * next thing you do depends on that; otherwise there is no need to). A value that is not JSON, a
+   * bad stream name, or a stream past its bound (`streamMaxChunks`, `streamMaxBytes` per attempt)
+   * throws at the call, before anything is written.
+   */
+  emit(chunk: unknown): Promise<void>;
+  emit(stream: string, chunk: unknown): Promise<void>;
+  /**
+   * Reports how far the step has got (any JSON value: `{ done: 3, total: 10 }`, a percentage).
+   * Ephemeral: not stored, only the latest value per step is kept, in this process, until the run
+   * ends. The CLI's `--wait` view, the API's run view and the dashboard show it.
+   */
+  progress(value: unknown): void;
+  /**
    * Races several waits; the first to finish wins and the others are cancelled. Resolves with the
    * winner's label and value (undefined for a sleep, the payload for an event, the value for an input).
    */

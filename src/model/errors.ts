@@ -716,6 +716,21 @@ export class UnknownForkStepError extends BraidError {
   }
 }
 
+/** `ctx.emit` was given a stream name Braid cannot key chunks by. */
+export class InvalidStreamNameError extends BraidError {
+  readonly code = 'invalid_stream_name';
+  constructor(
+    readonly step: string,
+    readonly stream: unknown,
+    readonly maxLength: number,
+  ) {
+    super(
+      `Step "${step}": ${describeStreamName(stream, maxLength)}. A stream name is a string of 1 to ${maxLength} ` +
+        'characters other than "*" (which readers use for every stream); call `ctx.emit(chunk)` for the \'default\' stream.',
+    );
+  }
+}
+
 /** `fork` given outputs for a step that is not a step of the workflow, or that the fork runs again. */
 export class InvalidForkOutputsError extends BraidError {
   readonly code = 'invalid_fork_outputs';
@@ -736,6 +751,32 @@ export class InvalidForkOutputsError extends BraidError {
   }
 }
 
+function describeStreamName(stream: unknown, maxLength: number): string {
+  if (typeof stream !== 'string') return `the stream name must be a string, got ${typeof stream}`;
+  if (stream === '') return 'the stream name is empty';
+  if (stream === '*') return 'the stream name "*" is reserved';
+  return `the stream name "${stream.slice(0, 40)}…" is ${stream.length} characters long, over the limit of ${maxLength}`;
+}
+
+/** A step's stream (one attempt of it) would pass its bound in chunks or bytes. */
+export class StreamLimitError extends BraidError {
+  readonly code = 'stream_limit_exceeded';
+  constructor(
+    readonly runId: string,
+    readonly step: string,
+    readonly stream: string,
+    readonly bound: 'streamMaxChunks' | 'streamMaxBytes',
+    readonly limit: number,
+  ) {
+    super(
+      `Step "${step}" (run "${runId}"): stream "${stream}" would pass its bound of ${limit} ` +
+        `${bound === 'streamMaxChunks' ? 'chunks' : 'bytes of JSON'} per attempt, so this chunk was not written. ` +
+        `Emit ${bound === 'streamMaxChunks' ? 'fewer, larger chunks' : 'less'}, or raise \`${bound}\` in the ` +
+        'ExecutionConfig given to the WorkflowExecutor.',
+    );
+  }
+}
+
 /** `fork` asked for a version of the workflow other than the one this executor has registered. */
 export class ForkVersionMismatchError extends BraidError {
   readonly code = 'fork_version_mismatch';
@@ -749,6 +790,21 @@ export class ForkVersionMismatchError extends BraidError {
       `Cannot fork run "${runId}" as version "${version}" of workflow "${workflow}": this executor has version ` +
         `"${registered}" registered (one version per workflow and executor). Fork it from an executor that ` +
         `registers version "${version}", or leave \`version\` out to use "${registered}".`,
+    );
+  }
+}
+
+/** A read of a step's stream named a step the run's workflow does not have. */
+export class StepNotFoundError extends BraidError {
+  readonly code = 'step_not_found';
+  constructor(
+    readonly runId: string,
+    readonly step: string,
+    readonly workflow: string,
+  ) {
+    super(
+      `Run "${runId}" (workflow "${workflow}") has no step "${step}". Check the step name: the run's steps are ` +
+        `listed by GET /api/runs/${runId}.`,
     );
   }
 }

@@ -12,6 +12,7 @@ import { BraidMetrics } from './prometheus.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerRunRoutes } from './routes/runs.js';
+import { registerStreamRoutes } from './routes/streams.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -69,6 +70,7 @@ export function createApp(executor: WorkflowExecutor, options: AppOptions = {}):
   registerRunRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerMetricsRoutes(app, deps);
+  registerStreamRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -53,6 +53,8 @@ export class UnsafeBindError extends BraidError {
  */
 const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   run_not_found: 404,
+  step_not_found: 404,
+  invalid_stream_name: 400,
   workflow_not_registered: 404,
   invalid_input: 422,
   invalid_input_value: 422,

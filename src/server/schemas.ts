@@ -200,6 +200,14 @@ export const ForkSummarySchema = z
   .object({ runId: z.string(), step: z.string(), createdAt: EpochMs })
   .openapi('ForkSummary');
 
+export const StepProgressSchema = z
+  .object({
+    value: z.unknown().openapi({ description: 'What the step reported: any JSON' }),
+    at: EpochMs,
+  })
+  .openapi('StepProgress', { description: "A step's latest `ctx.progress` value (ephemeral, not stored)" });
+export type StepProgressJson = z.infer<typeof StepProgressSchema>;
+
 export const RunDetailSchema = z
   .object({
     run: RunSchema,
@@ -219,6 +227,10 @@ export const RunDetailSchema = z
       .array(ForkSummarySchema)
       .optional()
       .openapi({ description: 'The runs forked from this one, oldest first' }),
+    progress: z.record(z.string(), StepProgressSchema).optional().openapi({
+      description:
+        'The latest `ctx.progress` of each step that reported one, while the run lives (ephemeral: from the process serving the API, which runs the step; absent or {} elsewhere)',
+    }),
   })
   .openapi('RunDetail');
 export type RunDetailJson = z.infer<typeof RunDetailSchema>;
@@ -546,3 +558,81 @@ export const ForkResultSchema = z
     forkedFrom: z.object({ runId: z.string(), step: z.string() }),
   })
   .openapi('ForkResult');
+
+// ------------------------------------------------------------------------------------------------
+// Step output streams (ctx.emit) and progress (ctx.progress)
+
+export const StepParamsSchema = z.object({
+  id: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'run_01JZ...' }),
+  step: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'step', in: 'path' }, example: 'write' }),
+});
+
+const StreamNameQuery = z
+  .string()
+  .min(1)
+  .max(128, 'must be at most 128 characters (a stream name is 1-128 characters)')
+  .optional();
+
+const AfterSeqQuery = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(Number.MAX_SAFE_INTEGER)
+  .optional()
+  .openapi({ type: 'integer', description: 'Only chunks with seq > after (Last-Event-ID wins over it)' });
+
+export const StepStreamQuerySchema = z.object({
+  name: StreamNameQuery.openapi({ description: "The stream (default 'default'); `*` for every stream of the step" }),
+  after: AfterSeqQuery,
+  attempts: z.enum(['all', 'final']).optional().openapi({
+    description:
+      "`all` (default): every attempt's chunks, each with its attempt. `final`: the step's last attempt's only",
+  }),
+});
+
+export const ChunksQuerySchema = z.object({
+  name: StreamNameQuery.openapi({ description: 'One stream; omitted or `*`: every stream of the step' }),
+  after: AfterSeqQuery,
+  attempt: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .openapi({ type: 'integer', description: "Only this attempt's chunks" }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .optional()
+    .openapi({ type: 'integer', description: 'How many, 1-10,000 (default 1,000)' }),
+});
+
+export const StreamChunkSchema = z
+  .object({
+    seq: z.number().int().openapi({ description: "Orders the run's chunks; resume after it" }),
+    step: z.string(),
+    stream: z.string(),
+    attempt: z.number().int().openapi({ description: 'The attempt of the step that emitted it (1 for the first)' }),
+    data: z.unknown().openapi({ description: 'What the step emitted: any JSON' }),
+    at: EpochMs,
+  })
+  .openapi('StreamChunk', { description: "One chunk of a step's output stream (`ctx.emit`)" });
+export type StreamChunkJson = z.infer<typeof StreamChunkSchema>;
+
+export const ChunkPageSchema = z
+  .object({
+    chunks: z.array(StreamChunkSchema),
+    nextAfter: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'Pass as `after` for the next page; null when this page was not full' }),
+  })
+  .openapi('ChunkPage');

@@ -67,6 +67,8 @@ export interface Coordination {
    * notifications sent meanwhile are lost. Resolves once listening; the returned function stops.
    */
   listen(handlers: NotificationHandlers): Promise<() => Promise<void>>;
+  /** Tells every listening process of a step's progress (`payload`: what `progress` handlers get). */
+  shareProgress?(payload: string): Promise<void>;
 }
 
 /** Semaphores named with this prefix are run concurrency slots (a workflow's maxRuns per key). */
@@ -114,6 +116,10 @@ export interface NotificationHandlers {
   events(): void;
   /** Some process has a live event feed open: this process's commits should announce events. */
   feedAnnounced(): void;
+  /** Some process committed stream chunks of these runs (sent under the same rule as `events`). */
+  streams?(runIds: string[]): void;
+  /** A step reported progress in another process (see shareProgress). */
+  progress?(payload: string): void;
   /** The listening connection came back after a loss: notifications may have been missed. */
   reconnected(): void;
   /** The listening connection was lost (it keeps retrying). */

@@ -2,6 +2,7 @@ import type { Coordination } from './coordination.js';
 import type {
   CacheEntry,
   ChildLink,
+  ChunkQuery,
   EventRecord,
   ForkRecord,
   InboxEvent,
@@ -13,6 +14,7 @@ import type {
   StepRecord,
   StepRef,
   StoredRunState,
+  StreamChunk,
   WaitRecord,
   WriteBatch,
 } from './types.js';
@@ -107,6 +109,8 @@ export interface Store {
   getFork(runId: string): Promise<ForkRecord | undefined>;
   /** The runs forked from this one, oldest first (at most `limit`, default 100). */
   listForks(runId: string, limit?: number): Promise<ForkRecord[]>;
+  /** Stream chunks of one step (see ChunkQuery), in seq order. */
+  listChunks(query: ChunkQuery): Promise<StreamChunk[]>;
 }
 
 export interface CommitResult {

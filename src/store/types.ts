@@ -245,6 +245,11 @@ export interface WriteBatch {
   /** Values for pending inputs (`provideInput`), resolved with a compare-and-set. */
   inputs?: InputResolution[];
   /**
+   * Chunks steps emitted (`ctx.emit`), appended in batch order; the store assigns each its `seq`.
+   * Chunks of a run whose writes are refused or stale are dropped with the rest of its writes.
+   */
+  chunks?: StreamChunk[];
+  /**
    * Links of forked runs (`executor.fork`), each written with its run (in `newRuns`) and the run's
    * reused steps (in `steps`): a fork lands whole or not at all. A link whose run was not inserted
    * is not written either.
@@ -295,7 +300,8 @@ export function isEmptyBatch(b: WriteBatch): boolean {
     !b.waits?.length &&
     !b.inbox?.length &&
     !b.inputs?.length &&
-    !b.forks?.length
+    !b.forks?.length &&
+    !b.chunks?.length
   );
 }
 
@@ -346,4 +352,39 @@ export interface ChildLink {
   status: RunStatus;
   output: string | null;
   error: string | null;
+}
+
+/**
+ * One chunk of a step's durable output stream (`ctx.emit`). Its identity is (run, step, stream,
+ * attempt, seq): `seq` is assigned by the store on commit, increasing across every stream (like an
+ * event's), so it orders a stream's chunks and is the resume point of a reader (SSE Last-Event-ID).
+ * Each attempt of a step writes its own chunks; a retry does not overwrite the failed attempt's.
+ */
+export interface StreamChunk {
+  /** Assigned by the store. */
+  seq?: number;
+  runId: string;
+  step: string;
+  /** The stream's name within the step ('default' unless the step named one). */
+  stream: string;
+  /** The attempt of the step that emitted it (1 for the first). */
+  attempt: number;
+  /** JSON text of the chunk. */
+  data: string;
+  at: number;
+}
+
+/** Which chunks to read: of a run (or one step of it), after a seq, optionally of one stream or attempt. */
+export interface ChunkQuery {
+  runId: string;
+  /** One step's chunks; undefined: every step of the run. */
+  step?: string;
+  /** One stream's chunks; undefined: every stream of the step. */
+  stream?: string;
+  /** One attempt's chunks; undefined: every attempt. */
+  attempt?: number;
+  /** Only chunks with seq > afterSeq. Default 0. */
+  afterSeq?: number;
+  /** Page size; default 1000, at most 10,000. */
+  limit?: number;
 }

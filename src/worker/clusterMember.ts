@@ -5,6 +5,7 @@ import { type ClaimableWorkflow, type Coordination, RUN_SLOT_PREFIX, type Workfl
 import type { Store } from '../store/store.js';
 import { type EventRecord, isTerminalRun, type RunRecord } from '../store/types.js';
 import { EventFeed } from './eventFeed.js';
+import { ProgressSharing, readProgressNotice } from './progressSharing.js';
 
 export interface WorkerOptions {
   /**
@@ -68,6 +69,12 @@ export class ClusterMember implements ClusterPort {
   private suspectedOrphans = new Set<string>();
   private unlisten: (() => Promise<void>) | undefined;
   private readonly feed: EventFeed;
+  private readonly streamListeners = new Set<(runIds: readonly string[]) => void>();
+  private readonly progressSharing: ProgressSharing;
+  private readonly progressListeners = new Set<
+    (notice: { runId: string; step: string; at: number; value: unknown }) => void
+  >();
+  private readonly settledListeners = new Set<(runIds: readonly string[]) => void>();
   private stopLocalEvents: (() => void) | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -118,12 +125,40 @@ export class ClusterMember implements ClusterPort {
     };
     this.log = options.log ?? ((line) => console.error(line));
     this.feed = new EventFeed(store, coordination);
+    this.progressSharing = new ProgressSharing(coordination);
+  }
+
+  /** Tells the other processes of a step's progress here (throttled; see ProgressSharing). */
+  shareProgress(runId: string, step: string, value: unknown, at: number): void {
+    this.progressSharing.report(runId, step, value, at);
+  }
+
+  /** Hears the progress steps report in other processes, and the runs that settled anywhere. */
+  onProgressNotices(
+    progress: (notice: { runId: string; step: string; at: number; value: unknown }) => void,
+    settled: (runIds: readonly string[]) => void,
+  ): () => void {
+    this.progressListeners.add(progress);
+    this.settledListeners.add(settled);
+    return () => {
+      this.progressListeners.delete(progress);
+      this.settledListeners.delete(settled);
+    };
   }
 
   /** Every process's committed events (see EventFeed): `executor.onEvents` in a cluster. */
   onEvents(listener: (events: readonly EventRecord[]) => void): () => void {
     this.stopLocalEvents ??= this.engine.onCommitted((events) => this.feed.committedHere(events));
     return this.feed.subscribe(listener);
+  }
+
+  /**
+   * Runs whose stream chunks another process committed (braid_streams). Commits announce them only
+   * while a live feed is open somewhere, so a stream reader also holds one (`onEvents`).
+   */
+  onStreamNotices(listener: (runIds: readonly string[]) => void): () => void {
+    this.streamListeners.add(listener);
+    return () => this.streamListeners.delete(listener);
   }
 
   get runsSteps(): boolean {
@@ -145,6 +180,13 @@ export class ClusterMember implements ClusterPort {
       slots: (names) => this.onSlots(names),
       events: () => this.feed.committedElsewhere(),
       feedAnnounced: () => this.coordination.sendEventNotices(Date.now() + FEED_NOTICE_MS),
+      streams: (ids) => {
+        for (const listener of this.streamListeners) listener(ids);
+      },
+      progress: (payload) => {
+        const notice = readProgressNotice(payload);
+        if (notice) for (const listener of this.progressListeners) listener(notice);
+      },
       reconnected: () => this.onReconnected(),
       disconnected: (error) => this.onDisconnected(error),
     });
@@ -172,6 +214,7 @@ export class ClusterMember implements ClusterPort {
     clearInterval(this.heartbeatTimer);
     clearInterval(this.pollTimer);
     clearTimeout(this.wakeTimer);
+    this.progressSharing.stop();
     await this.engine.close();
     if (this.workerId) {
       await this.coordination.deregisterWorker(this.workerId).catch((error) => {
@@ -412,6 +455,7 @@ export class ClusterMember implements ClusterPort {
   // Notifications and the safety poll
 
   private onSettled(ids: readonly string[]): void {
+    for (const listener of this.settledListeners) listener(ids);
     const interesting = ids.filter((id) => this.waits.has(id) || this.engine.awaitsChild(id));
     if (interesting.length) this.recheck(interesting);
   }

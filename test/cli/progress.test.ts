@@ -119,6 +119,24 @@ describe('renderProgress', () => {
     ]);
   });
 
+  it("shows a running step's ctx.progress after its duration, and not once the step has ended", () => {
+    const r = report([
+      step('index', { status: 'running', attempts: 1, startedAt: T0 }),
+      step('label', { status: 'running', attempts: 1, startedAt: T0 }),
+      step('done', { status: 'succeeded', attempts: 1, startedAt: T0, finishedAt: T0 + 10 }),
+    ]);
+    r.progress = {
+      index: { value: { done: 3, total: 10 }, at: T0 },
+      label: { value: 'reading page 4', at: T0 },
+      done: { value: { done: 10, total: 10 }, at: T0 },
+    };
+    expect(frame(r).split('\n').slice(1)).toEqual([
+      '  ⠋ index  1 attempt   2.5 s  3/10 30%',
+      '  ⠋ label  1 attempt   2.5 s  reading page 4',
+      '  ✔ done   1 attempt   10 ms',
+    ]);
+  });
+
   it('shows a retry that is waiting, with its error, and marks cache hits and fallbacks', () => {
     const text = frame(
       report([

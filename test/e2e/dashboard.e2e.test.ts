@@ -127,6 +127,21 @@ const followUp = workflow('follow-up', { timeoutSeconds: 0 })
   })
   .step('hear', { parents: ['start'] }, (ctx) => ctx.waitForEvent('customer.replied', { timeout: '3d' }));
 
+const streamGate = gate();
+
+/** Streams text tokens and a JSON chunk, and reports progress; halfway it waits for the test. */
+const streamer = workflow('streamer').step('write', async (ctx) => {
+  ctx.progress({ done: 1, total: 3 });
+  await ctx.emit('Hello');
+  await ctx.emit(' streaming');
+  ctx.progress({ done: 2, total: 3 });
+  await Promise.race([streamGate.isOpen, untilAborted(ctx.signal)]);
+  await ctx.emit(' world');
+  await ctx.emit('meta', { tokens: 3, model: 'tiny' });
+  ctx.progress({ done: 3, total: 3 });
+  return 'written';
+});
+
 let tempDir: string;
 let store: SqliteStore;
 /** The screenshots as they were before the tests: a run that was not asked for them must leave them. */
@@ -143,7 +158,7 @@ beforeAll(async () => {
   store = new SqliteStore({ path: join(tempDir, 'braid.db') });
   executor = new WorkflowExecutor({
     store,
-    workflows: [order, summarize, digest, slow, markup, waiter, gatedFanout, approval, followUp],
+    workflows: [order, summarize, digest, slow, markup, waiter, gatedFanout, approval, followUp, streamer],
     maxParallelNodes: 8,
   });
   // token '' = no token, whatever BRAID_TOKEN says in the environment.
@@ -306,6 +321,26 @@ describe('the dashboard', () => {
     await page.getByRole('heading', { level: 1, name: 'gated-fanout succeeded' }).waitFor();
     await eventually(async () => expect(await children.getByText('succeeded').count()).toBe(3));
     await eventually(async () => expect(await progress.getAttribute('aria-valuetext')).toBe('3 of 3 finished'));
+  });
+
+  it("shows a step's output stream live (text as text, other JSON pretty) and its progress", async () => {
+    const runId = await startRun('streamer', {});
+    await page.goto(`${server.url}/#/runs/${runId}`);
+    await page.getByRole('button', { name: 'step write: running' }).click();
+    const section = page.getByRole('region', { name: 'Output stream of step write' });
+    const text = section.locator('[data-stream="default"] pre');
+    await eventually(async () => expect(await text.textContent()).toBe('Hello streaming'));
+    await section.getByLabel('following live').waitFor();
+    const bar = section.getByRole('progressbar', { name: 'Step progress' });
+    await eventually(async () => expect(await bar.getAttribute('value')).toBe('2'));
+
+    streamGate.open();
+    await eventually(async () => expect(await text.textContent()).toBe('Hello streaming world'));
+    const meta = section.locator('[data-stream="meta"] pre');
+    await eventually(async () => expect(await meta.textContent()).toContain('"tokens": 3'));
+    expect(await meta.textContent()).toContain('"model": "tiny"');
+    await page.getByRole('button', { name: 'step write: succeeded' }).waitFor();
+    await eventually(async () => expect(await section.getByLabel('following live').count()).toBe(0));
   });
 
   it('pauses and resumes a run from its page, the status changing live', async () => {

@@ -25,7 +25,7 @@ function alwaysFailing(name: string, options: { retries?: number; stepRetries?: 
 describe('ExecutionConfig defaults', () => {
   const fx = useEngineFixture();
 
-  it('DEFAULT_CONFIG holds the seven fields with their documented defaults', () => {
+  it('DEFAULT_CONFIG holds the seven fields, and the stream bounds, with their documented defaults', () => {
     expect(DEFAULT_CONFIG).toEqual({
       maxParallelNodes: 10,
       timeoutSeconds: 300,
@@ -34,6 +34,8 @@ describe('ExecutionConfig defaults', () => {
       enableCheckpoints: false,
       checkpointInterval: 5,
       traceExecution: false,
+      streamMaxChunks: 100_000,
+      streamMaxBytes: 64 * 1024 * 1024,
     });
   });
 

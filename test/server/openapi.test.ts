@@ -15,6 +15,8 @@ const EXPECTED_ROUTES: Record<string, string[]> = {
   '/api/runs/{id}/replay': ['post'],
   '/api/runs/{id}/fork': ['post'],
   '/api/runs/{id}/inputs/{name}': ['post'],
+  '/api/runs/{id}/steps/{step}/stream': ['get'],
+  '/api/runs/{id}/steps/{step}/chunks': ['get'],
   '/api/workflows': ['get'],
   '/api/workflows/{name}': ['get'],
   '/api/workflows/{name}/runs': ['post'],

@@ -10,6 +10,7 @@ import {
   type RunStatus,
   type RunUpdate,
   type StepRecord,
+  type StreamChunk,
   type WaitRecord,
   type WriteBatch,
 } from '../../src/store/types.js';
@@ -1102,6 +1103,100 @@ export function describeStoreConformance(
         });
         expect(result.duplicateRunIds).toEqual(['second']);
         expect(await store.getFork('second')).toBeUndefined();
+      });
+    });
+
+    describe('stream chunks', () => {
+      const chunk = (overrides: Partial<StreamChunk> = {}): StreamChunk => ({
+        runId: 'r',
+        step: 's',
+        stream: 'default',
+        attempt: 1,
+        data: '"text"',
+        at: 1_700_000_000_000,
+        ...overrides,
+      });
+      const withoutSeq = ({ seq: _seq, ...rest }: StreamChunk) => rest;
+
+      it('appends chunks in batch order, gives each an increasing seq, and reads them back', async () => {
+        const written = [chunk({ data: '"a"' }), chunk({ data: '{"n":1}' }), chunk({ data: '"b"', stream: 'log' })];
+        await commit({ newRuns: [makeRun({ id: 'r', status: 'running' })], chunks: written });
+        const seqs = written.map((c) => c.seq as number);
+        expect(seqs.every((seq) => Number.isInteger(seq) && seq > 0)).toBe(true);
+        expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+        expect(new Set(seqs).size).toBe(3);
+        const later = [chunk({ data: '"c"', attempt: 2 })];
+        await commit({ chunks: later });
+        expect(later[0]!.seq).toBeGreaterThan(seqs[2]!);
+
+        const all = await store.listChunks({ runId: 'r', step: 's' });
+        expect(all).toEqual([...written, ...later]);
+        expect(await store.listChunks({ runId: 'r', step: 's', stream: 'default' })).toEqual([
+          written[0],
+          written[1],
+          later[0],
+        ]);
+        expect(await store.listChunks({ runId: 'r', step: 's', stream: 'log' })).toEqual([written[2]]);
+      });
+
+      it('reads after a seq, by attempt, a page at a time, and nothing of other steps or runs', async () => {
+        const written = Array.from({ length: 10 }, (_, i) => chunk({ data: String(i), attempt: i < 4 ? 1 : 2 }));
+        const others = [chunk({ step: 't', data: '"other step"' }), chunk({ runId: 'q', data: '"other run"' })];
+        await commit({ chunks: [...written.slice(0, 5), ...others, ...written.slice(5)] });
+        const read = (q: Partial<Parameters<Store['listChunks']>[0]> = {}) =>
+          store.listChunks({ runId: 'r', step: 's', stream: 'default', ...q });
+        expect((await read()).map((c) => c.data)).toEqual(written.map((c) => c.data));
+        expect((await read({ afterSeq: written[6]!.seq })).map((c) => c.data)).toEqual(['7', '8', '9']);
+        expect((await read({ attempt: 1 })).map((c) => c.data)).toEqual(['0', '1', '2', '3']);
+        expect((await read({ attempt: 2, afterSeq: written[7]!.seq })).map((c) => c.data)).toEqual(['8', '9']);
+        expect((await read({ limit: 3 })).map((c) => c.data)).toEqual(['0', '1', '2']);
+        expect(await read({ stream: 'none' })).toEqual([]);
+        expect(await store.listChunks({ runId: 'nope', step: 's' })).toEqual([]);
+        expect((await store.listChunks({ runId: 'r', step: 't' })).map(withoutSeq)).toEqual([withoutSeq(others[0]!)]);
+        // Every step of the run, in seq order (what a run handle's stream reads).
+        expect((await store.listChunks({ runId: 'r' })).map((c) => c.data)).toEqual([
+          ...written.slice(0, 5).map((c) => c.data),
+          '"other step"',
+          ...written.slice(5).map((c) => c.data),
+        ]);
+        expect((await store.listChunks({ runId: 'r', stream: 'default', attempt: 1, limit: 2 })).length).toBe(2);
+      });
+
+      it('keeps the chunks of an ended run out, with the rest of its writes', async () => {
+        const over = makeRun({ id: 'over', status: 'succeeded', finishedAt: 1_700_000_001_000 });
+        await commit({ newRuns: [over, makeRun({ id: 'live', status: 'running' })] });
+        const late = chunk({ runId: 'over' });
+        const fine = chunk({ runId: 'live' });
+        const result = await commit({ runUpdates: [{ ...updateOf(over), status: 'running' }], chunks: [late, fine] });
+        expect(result).toEqual({ duplicateRunIds: [], staleRunIds: ['over'] });
+        expect(late.seq).toBeUndefined();
+        expect(await store.listChunks({ runId: 'over', step: 's' })).toEqual([]);
+        expect(await store.listChunks({ runId: 'live', step: 's' })).toEqual([fine]);
+      });
+
+      it('writes no chunk of a batch that fails', async () => {
+        const bad = { ...chunk(), data: null } as unknown as StreamChunk;
+        await expect(commit({ chunks: [chunk({ data: '"ok"' }), bad] })).rejects.toThrow();
+        expect(await store.listChunks({ runId: 'r', step: 's' })).toEqual([]);
+      });
+
+      it('reads 20,000 chunks of one stream back in order, a page at a time', async () => {
+        const written = Array.from({ length: 20_000 }, (_, i) => chunk({ data: JSON.stringify(`token ${i} `) }));
+        await commit({ chunks: written });
+        const read: StreamChunk[] = [];
+        for (let after = 0; ; ) {
+          const page = await store.listChunks({
+            runId: 'r',
+            step: 's',
+            stream: 'default',
+            afterSeq: after,
+            limit: 10_000,
+          });
+          read.push(...page);
+          if (page.length < 10_000) break;
+          after = page.at(-1)!.seq!;
+        }
+        expect(read.map((c) => c.data)).toEqual(written.map((c) => c.data));
       });
     });
 

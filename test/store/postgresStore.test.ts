@@ -40,7 +40,7 @@ afterAll(async () => {
 describeStoreConformance('PostgresStore', async () => {
   await withClient(shared.url, (client) =>
     client.query(
-      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphore_holders, braid.waits, braid.inbox, braid.forks',
+      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphore_holders, braid.waits, braid.inbox, braid.forks, braid.stream_chunks',
     ),
   );
   return { store: new PostgresStore({ connectionString: shared.url }), cleanup: async () => {} };
@@ -157,7 +157,7 @@ describe('PostgresStore scale-out writes', () => {
     admin = new pg.Client({ connectionString: shared.url });
     await admin.connect();
     await admin.query(
-      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphores, braid.semaphore_holders, braid.waits, braid.inbox, braid.forks',
+      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphores, braid.semaphore_holders, braid.waits, braid.inbox, braid.forks, braid.stream_chunks',
     );
     store = new PostgresStore({ connectionString: shared.url });
     await store.open();
@@ -196,6 +196,26 @@ describe('PostgresStore scale-out writes', () => {
     await commit({ newRuns: [makeRun({ id: 'mine' }), makeRun({ id: 'free' })], localRuns: new Set(['mine']) });
     expect(await ownerOf('mine')).toBe('worker-a');
     expect(await ownerOf('free')).toBeNull();
+  });
+
+  it("fencing: stream chunks of a run another worker owns are refused, alone in a batch too; the owner's land and are announced", async () => {
+    await commit({
+      newRuns: [makeRun({ id: 'mine', status: 'running' }), makeRun({ id: 'lost', status: 'running' })],
+      localRuns: new Set(['mine', 'lost']),
+    });
+    await admin.query(`UPDATE braid.runs SET owner_id = 'worker-b' WHERE id = 'lost'`);
+    const chunk = (runId: string, data: string) => ({ runId, step: 's', stream: 'default', attempt: 1, data, at: 1 });
+    const chunks = [chunk('lost', '"late"'), chunk('mine', '"ok"')];
+    const notices = await listen('braid_streams');
+    // Chunks only: the runs they belong to are fenced even with no step, event or update beside them.
+    const noticeUntil = Date.now() + 60_000;
+    (store as unknown as { eventNoticesUntil: number }).eventNoticesUntil = noticeUntil;
+    const result = await commit({ chunks });
+    expect(result).toEqual({ duplicateRunIds: [], refusedRunIds: ['lost'] });
+    expect(chunks[0]!).not.toHaveProperty('seq');
+    expect(await store.listChunks({ runId: 'lost' })).toEqual([]);
+    expect(await store.listChunks({ runId: 'mine' })).toEqual([chunks[1]]);
+    expect(await notices.payloads()).toEqual(['mine']);
   });
 
   it('fencing: writes of a run another worker owns are refused; the rest of the batch lands', async () => {
@@ -411,7 +431,7 @@ describe('PostgresStore waits across processes', () => {
     admin = new pg.Client({ connectionString: shared.url });
     await admin.connect();
     await admin.query(
-      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphore_holders, braid.waits, braid.inbox, braid.forks',
+      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphore_holders, braid.waits, braid.inbox, braid.forks, braid.stream_chunks',
     );
     // Two pools, as two processes have.
     a = new PostgresStore({ connectionString: shared.url });
@@ -582,7 +602,7 @@ describe('PostgresStore runs handed back asleep', () => {
     admin = new pg.Client({ connectionString: shared.url });
     await admin.connect();
     await admin.query(
-      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.workers, braid.semaphore_holders, braid.waits, braid.inbox, braid.forks',
+      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.workers, braid.semaphore_holders, braid.waits, braid.inbox, braid.forks, braid.stream_chunks',
     );
     store = new PostgresStore({ connectionString: shared.url });
     await store.open();

@@ -1,13 +1,5 @@
-/**
- * Several executors on one real PostgreSQL database, in one process: each is a worker with its own
- * connection pool and worker id, exactly as separate processes would be (the crash and chaos tests
- * use real processes). The tests check what the issue asks of scale-out: claims, leases, fencing,
- * children across workers, global limits, notifications to trigger-only processes, shutdown.
- */
-import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ExecutorOptions, startWorker, WorkflowExecutor, workflow } from '../../src/index.js';
-import { PostgresStore } from '../../src/store/postgres/index.js';
+import { describe, expect, it } from 'vitest';
+import { startWorker, workflow } from '../../src/index.js';
 import { postgresWorkers } from '../support/postgresWorkers.js';
 
 const FAST = { leaseMs: 1_500, heartbeatMs: 300, pollMs: 300, shutdownGraceMs: 5_000 };

@@ -1,13 +1,6 @@
-/**
- * Fork on PostgreSQL with workers: a process that runs no steps forks a run; the fork (its run,
- * its reused steps and its link, one transaction) is claimed and run by a worker, which executes
- * only the steps from `from` on. Several executors in one process stand for separate processes.
- */
-import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type ExecutorOptions, RunNotEndedError, WorkflowExecutor, workflow } from '../../src/index.js';
-import { PostgresStore } from '../../src/store/postgres/index.js';
+import { RunNotEndedError, workflow } from '../../src/index.js';
 import { postgresWorkers } from '../support/postgresWorkers.js';
 
 const WORKER = { leaseMs: 3_000, heartbeatMs: 500, shutdownGraceMs: 2_000 };

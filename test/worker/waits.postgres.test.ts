@@ -1,14 +1,5 @@
-/**
- * Durable waits across workers on a real PostgreSQL database: several executors in one process,
- * each a worker with its own pool and worker id, as separate processes would be (the SIGKILL test,
- * waits.crash.test.ts, uses real processes). What the issue asks of scale-out: a wait registered
- * on one worker is resolved by an event or an input sent through any process; a run whose steps
- * only wait leaves its worker, and any worker wakes it on time by the database's clock.
- */
-import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ExecutorOptions, WorkflowExecutor, workflow } from '../../src/index.js';
-import { PostgresStore } from '../../src/store/postgres/index.js';
+import { describe, expect, it } from 'vitest';
+import { workflow } from '../../src/index.js';
 import { postgresWorkers } from '../support/postgresWorkers.js';
 
 // The safety poll is left at its 5 s default: what these tests see on time came from a

@@ -149,6 +149,8 @@ export interface RunDetail {
   children: { total: number; counts: StatusCounts };
   parent: { runId: string; step: string | null } | null;
   replayOf: string | null;
+  /** The latest `ctx.progress` of each step that reported one (ephemeral). */
+  progress?: Record<string, StepProgress>;
   /** Set when the run is a fork: the run and step it came from. */
   forkedFrom?: ForkOrigin | null;
   /** The runs forked from this one, oldest first. */
@@ -198,4 +200,20 @@ export interface ApiIssue {
 
 export interface ApiErrorBody {
   error: { code: string; message: string; issues?: ApiIssue[] };
+}
+
+/** What a step reported with `ctx.progress` (not stored: the latest value only). */
+export interface StepProgress {
+  value: unknown;
+  at: number;
+}
+
+/** One chunk of a step's output stream (`ctx.emit`). */
+export interface StreamChunk {
+  seq: number;
+  step: string;
+  stream: string;
+  attempt: number;
+  data: unknown;
+  at: number;
 }

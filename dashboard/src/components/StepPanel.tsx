@@ -1,9 +1,10 @@
-import type { Attempt, StatusCounts, Step, Wait } from '../api/types.js';
+import type { Attempt, StatusCounts, Step, StepProgress, Wait } from '../api/types.js';
 import { formatDuration, liveDuration } from '../format.js';
 import { describeWait, dueText, WAIT_OUTCOME_LABELS } from '../waits/describe.js';
 import { ErrorView } from './ErrorView.js';
 import { StatusBadge } from './StatusBadge.js';
 import { StatusCountList } from './StatusCountList.js';
+import { StepStreamSection } from './StepStreamSection.js';
 import { Time } from './Time.js';
 import { ValueView } from './ValueView.js';
 
@@ -14,7 +15,10 @@ export interface StepChildren {
 
 /** Everything about one step of the run: timing, flags, waits, output, error, attempts and children. */
 export function StepPanel(props: {
+  runId: string;
   step: Step;
+  /** The step's latest ctx.progress, if it reported one. */
+  progress?: StepProgress | undefined;
   attempts: readonly Attempt[];
   /** The step's waits, pending and settled. */
   waits: readonly Wait[];
@@ -126,6 +130,8 @@ export function StepPanel(props: {
           </ul>
         </section>
       )}
+
+      <StepStreamSection runId={props.runId} step={step.name} progress={props.progress} />
 
       <section className="panel__section">
         <h3>Output</h3>

@@ -257,6 +257,8 @@ export function RunPage({ runId, initialStep }: { runId: string; initialStep: st
           />
           {step ? (
             <StepPanel
+              runId={run.id}
+              progress={data.progress?.[step.name]}
               step={step}
               attempts={data.attempts.filter((a) => a.step === step.name)}
               waits={data.waits.filter((w) => w.step === step.name)}

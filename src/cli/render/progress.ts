@@ -18,6 +18,7 @@ import {
   statusSymbol,
   summarizeCounts,
 } from './format.js';
+import { formatStepProgress } from './stepProgress.js';
 import { answerCommand, waitingSummary } from './waits.js';
 
 export interface ProgressOptions {
@@ -48,7 +49,7 @@ export function renderProgress(report: RunReport, options: ProgressOptions): str
     return {
       step,
       lines: [
-        stepLine(step, pending, nameWidth, options),
+        stepLine(step, pending, nameWidth, options, report.progress?.[step.name]?.value),
         ...answerLines(run.id, pending, c),
         ...childrenLine(report.children.byStep[step.name], c),
       ],
@@ -66,7 +67,13 @@ function answerLines(runId: string, pending: readonly WaitJson[], c: Colors): st
   return pending.filter((w) => w.kind === 'input').map((w) => `      ${c.dim(`answer: ${answerCommand(runId, w)}`)}`);
 }
 
-function stepLine(step: StepJson, pending: readonly WaitJson[], nameWidth: number, options: ProgressOptions): string {
+function stepLine(
+  step: StepJson,
+  pending: readonly WaitJson[],
+  nameWidth: number,
+  options: ProgressOptions,
+  progress: unknown,
+): string {
   const { colors: c, now, tick } = options;
   const isRetrying = step.status === 'queued' && step.nextAttemptAt !== null;
   const symbol = isRetrying ? c.yellow('↻') : statusSymbol(step.status, c, tick);
@@ -79,6 +86,10 @@ function stepLine(step: StepJson, pending: readonly WaitJson[], nameWidth: numbe
   else if (step.status === 'skipped') parts.push(c.dim('skipped'));
   if (step.cacheHit) parts.push(c.cyan('cached'));
   if (step.fallbackUsed) parts.push(c.yellow('fallback'));
+  // What the step reports of itself (ctx.progress), while it is at work.
+  if (progress !== undefined && (step.status === 'running' || step.status === 'waiting')) {
+    parts.push(c.cyan(formatStepProgress(progress)));
+  }
   let line = parts.join('  ').trimEnd();
   if (step.error && (isRetrying || step.status === 'failed')) {
     line += c.dim(`  ${oneLine(step.error.message, Math.max(20, (options.width ?? 120) - line.length - 4))}`);

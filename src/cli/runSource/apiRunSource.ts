@@ -31,6 +31,7 @@ export class ApiRunSource implements RunSource {
       children: { ...detail.children, byStep: inStepOrder(byStep, detail.steps) },
       parent: detail.parent,
       replayOf: detail.replayOf,
+      ...(detail.progress ? { progress: detail.progress } : {}),
     };
   }
 

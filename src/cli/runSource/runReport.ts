@@ -1,4 +1,4 @@
-import type { RunJson, StepJson, WaitJson } from '../../server/schemas.js';
+import type { RunJson, StepJson, StepProgressJson, WaitJson } from '../../server/schemas.js';
 import { isTerminalRun, isTerminalStep, type RunStatus, type StatusCounts } from '../../store/types.js';
 import type { RunListQuery, RunPageJson } from '../apiClient.js';
 
@@ -20,6 +20,8 @@ export interface RunReport {
   children: ChildCounts & { byStep: Record<string, ChildCounts> };
   parent: { runId: string; step: string | null } | null;
   replayOf: string | null;
+  /** The latest `ctx.progress` per step, when the source knows it (a server running the steps). */
+  progress?: Record<string, StepProgressJson>;
 }
 
 /** Where `runs` and `show` read from: a server's API, or the SQLite file itself. */

@@ -184,6 +184,7 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
         replayOf: run.replayOf,
         forkedFrom: fork ? forkOrigin(fork) : null,
         forks: forks.map((f) => ({ runId: f.runId, step: f.fromStep, createdAt: f.createdAt })),
+        progress: executor.progress(id),
       },
       200,
     );

@@ -1,9 +1,11 @@
+import { chunkPageSize } from '../chunkPaging.js';
 import { decodeRunCursor, encodeRunCursor, eventPageSize, runPageSize, statusList } from '../runPaging.js';
 import { groupRunStates } from '../runStates.js';
 import type { CommitResult, Store } from '../store.js';
 import {
   type CacheEntry,
   type ChildLink,
+  type ChunkQuery,
   type EventRecord,
   type ForkRecord,
   type InboxEvent,
@@ -17,6 +19,7 @@ import {
   type StepRecord,
   type StepRef,
   type StoredRunState,
+  type StreamChunk,
   type WaitRecord,
   type WriteBatch,
 } from '../types.js';
@@ -49,6 +52,9 @@ export class MemoryStore implements Store {
   private readonly inboxByKey = new Map<string, Required<InboxEvent>>();
   /** Fork links by forked run id. */
   private readonly forks = new Map<string, ForkRecord>();
+  /** run id -> that run's chunks (every step and stream) in seq order. */
+  private readonly chunksByRun = new Map<string, StreamChunk[]>();
+  private chunkSeq = 0;
 
   async open(): Promise<void> {}
 
@@ -63,6 +69,7 @@ export class MemoryStore implements Store {
     const events = batch.events.map(copyEvent);
     const cache = batch.cache.map(copyCacheEntry);
     const forks = (batch.forks ?? []).map(copyFork);
+    const chunks = batch.chunks?.map(copyChunk);
 
     // Decided on the state before the batch: a run the batch itself ends may still be updated again.
     const stale = new Set<string>();
@@ -107,6 +114,7 @@ export class MemoryStore implements Store {
       batch.events[i]!.seq = event.seq;
     }
     for (const entry of cache) this.cache.set(entry.key, entry);
+    if (chunks) this.appendChunks(batch, chunks, isBlocked);
     const result: CommitResult = { duplicateRunIds };
     if (stale.size) result.staleRunIds = [...stale];
     Object.assign(result, this.writeWaits(batch, stale));
@@ -215,6 +223,35 @@ export class MemoryStore implements Store {
       .slice(-limit)
       .reverse()
       .map((e) => ({ ...e }));
+  }
+
+  private appendChunks(batch: WriteBatch, chunks: StreamChunk[], isBlocked: (runId: string) => boolean): void {
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i]!;
+      if (isBlocked(chunk.runId)) continue;
+      chunk.seq = ++this.chunkSeq;
+      let ofRun = this.chunksByRun.get(chunk.runId);
+      if (!ofRun) {
+        ofRun = [];
+        this.chunksByRun.set(chunk.runId, ofRun);
+      }
+      ofRun.push(chunk);
+      batch.chunks![i]!.seq = chunk.seq;
+    }
+  }
+
+  async listChunks(query: ChunkQuery): Promise<StreamChunk[]> {
+    const limit = chunkPageSize(query.limit);
+    const out: StreamChunk[] = [];
+    const ofRun = this.chunksByRun.get(query.runId) ?? [];
+    for (let i = firstIndexAfter(ofRun, query.afterSeq ?? 0); i < ofRun.length && out.length < limit; i++) {
+      const chunk = ofRun[i]!;
+      if (query.step !== undefined && chunk.step !== query.step) continue;
+      if (query.stream !== undefined && chunk.stream !== query.stream) continue;
+      if (query.attempt !== undefined && chunk.attempt !== query.attempt) continue;
+      out.push(copyChunk(chunk));
+    }
+    return out;
   }
 
   /** Inserts a run unless its id, idempotency key or (parent run, step, spawn key) is taken. */
@@ -402,8 +439,8 @@ function compareRunsAsc(a: { createdAt: number; id: string }, b: { createdAt: nu
   return a.createdAt - b.createdAt || compareText(a.id, b.id);
 }
 
-/** Binary search: the index of the first event with seq > afterSeq. */
-function firstIndexAfter(events: readonly EventRecord[], afterSeq: number): number {
+/** Binary search: the index of the first event (or chunk) with seq > afterSeq. */
+function firstIndexAfter(events: ReadonlyArray<{ seq?: number }>, afterSeq: number): number {
   let lo = 0;
   let hi = events.length;
   while (lo < hi) {
@@ -434,6 +471,7 @@ function validateBatch(batch: WriteBatch): void {
   requireFields('step', batch.steps, ['runId', 'name', 'status', 'attempts']);
   requireFields('event', batch.events, ['runId', 'type', 'at']);
   requireFields('cache entry', batch.cache, ['key', 'output', 'createdAt']);
+  if (batch.chunks) requireFields('stream chunk', batch.chunks, ['runId', 'step', 'stream', 'attempt', 'data', 'at']);
 }
 
 function requireFields<T extends object>(what: string, records: readonly T[], fields: readonly (keyof T)[]): void {
@@ -531,4 +569,17 @@ function copyCacheEntry(c: CacheEntry): CacheEntry {
 
 function copyFork(fork: ForkRecord): ForkRecord {
   return { ...fork, reusedSteps: [...fork.reusedSteps], overriddenSteps: [...fork.overriddenSteps] };
+}
+
+function copyChunk(c: StreamChunk): StreamChunk {
+  const copy: StreamChunk = {
+    runId: c.runId,
+    step: c.step,
+    stream: c.stream,
+    attempt: c.attempt,
+    data: c.data,
+    at: c.at,
+  };
+  if (c.seq !== undefined) copy.seq = c.seq;
+  return copy;
 }

@@ -31,6 +31,20 @@ export const EVENTS_CHANNEL = 'braid_events';
 /** A process opened a live event feed (payload ''): commits send EVENTS_CHANNEL for a while. */
 export const FEED_CHANNEL = 'braid_feed';
 
+/**
+ * A commit appended stream chunks (payload: the ids of their runs): stream readers in other
+ * processes read them. Sent, like EVENTS_CHANNEL, only while some process has a live feed open
+ * (a stream reader opens one, to hear its step end).
+ */
+export const STREAMS_CHANNEL = 'braid_streams';
+
+/**
+ * A step reported progress (`ctx.progress`) on the worker running it (payload: JSON
+ * `[runId, step, at, value]`): other processes (an API server) show it. Progress is never stored;
+ * this notice is all there is of it outside that worker.
+ */
+export const PROGRESS_CHANNEL = 'braid_progress';
+
 /** Below PostgreSQL's 8000-byte payload limit, with room to spare. */
 export const MAX_PAYLOAD_BYTES = 7900;
 

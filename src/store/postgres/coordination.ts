@@ -15,9 +15,11 @@ import {
   decodeIds,
   EVENTS_CHANNEL,
   FEED_CHANNEL,
+  PROGRESS_CHANNEL,
   READY_CHANNEL,
   SETTLED_CHANNEL,
   SLOTS_CHANNEL,
+  STREAMS_CHANNEL,
   WAITS_CHANNEL,
 } from './channels.js';
 import { DATABASE_NOW_MS } from './databaseClock.js';
@@ -79,6 +81,10 @@ export class PostgresCoordination implements Coordination {
 
   async announceEventFeed(): Promise<void> {
     await this.pool.query(`SELECT pg_notify('${FEED_CHANNEL}', '')`);
+  }
+
+  async shareProgress(payload: string): Promise<void> {
+    await this.pool.query(`SELECT pg_notify('${PROGRESS_CHANNEL}', $1)`, [payload]);
   }
 
   sendEventNotices(untilMs: number): void {
@@ -447,6 +453,8 @@ export class PostgresCoordination implements Coordination {
         ASLEEP_CHANNEL,
         EVENTS_CHANNEL,
         FEED_CHANNEL,
+        STREAMS_CHANNEL,
+        PROGRESS_CHANNEL,
       ],
       {
         notification: (channel, payload) => {
@@ -458,6 +466,8 @@ export class PostgresCoordination implements Coordination {
           else if (channel === ASLEEP_CHANNEL) handlers.asleep(Number(payload));
           else if (channel === EVENTS_CHANNEL) handlers.events();
           else if (channel === FEED_CHANNEL) handlers.feedAnnounced();
+          else if (channel === STREAMS_CHANNEL) handlers.streams?.(decodeIds(payload));
+          else if (channel === PROGRESS_CHANNEL) handlers.progress?.(payload);
         },
         reconnected: () => handlers.reconnected(),
         disconnected: (error) => handlers.disconnected(error),

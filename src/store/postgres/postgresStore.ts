@@ -6,6 +6,7 @@ import type { CommitResult, Store } from '../store.js';
 import type {
   CacheEntry,
   ChildLink,
+  ChunkQuery,
   EventRecord,
   ForkRecord,
   InboxEvent,
@@ -16,6 +17,7 @@ import type {
   StepRecord,
   StepRef,
   StoredRunState,
+  StreamChunk,
   WaitRecord,
   WriteBatch,
 } from '../types.js';
@@ -33,6 +35,7 @@ import { getRun } from './queries/getRun.js';
 import { getRunStates } from './queries/getRunStates.js';
 import { getSteps } from './queries/getSteps.js';
 import { getWaits } from './queries/getWaits.js';
+import { listChunks } from './queries/listChunks.js';
 import { listEvents } from './queries/listEvents.js';
 import { listForks } from './queries/listForks.js';
 import { listInbox } from './queries/listInbox.js';
@@ -131,7 +134,7 @@ export class PostgresStore implements Store {
 
   async commit(batch: WriteBatch): Promise<CommitResult> {
     const noticeEvents = Date.now() < this.eventNoticesUntil;
-    const { duplicateRunIds, refusedRunIds, staleRunIds, seqs, waits } = await commitBatch(
+    const { duplicateRunIds, refusedRunIds, staleRunIds, seqs, waits, chunkSeqs } = await commitBatch(
       this.use(),
       batch,
       this.workerId,
@@ -141,6 +144,12 @@ export class PostgresStore implements Store {
     for (let i = 0; i < seqs.length; i++) {
       const seq = seqs[i];
       if (seq !== undefined) batch.events[i]!.seq = seq;
+    }
+    if (chunkSeqs) {
+      for (let i = 0; i < chunkSeqs.length; i++) {
+        const seq = chunkSeqs[i];
+        if (seq !== undefined) batch.chunks![i]!.seq = seq;
+      }
     }
     // Fencing is on only with a worker id; without one the result is the single-process shape.
     const result: CommitResult = this.workerId === null ? { duplicateRunIds } : { duplicateRunIds, refusedRunIds };
@@ -232,6 +241,10 @@ export class PostgresStore implements Store {
 
   async listForks(runId: string, limit = 100): Promise<ForkRecord[]> {
     return listForks(this.use(), runId, Math.min(Math.max(limit, 1), 1000));
+  }
+
+  async listChunks(query: ChunkQuery): Promise<StreamChunk[]> {
+    return listChunks(this.use(), query);
   }
 
   private use(): pg.Pool {

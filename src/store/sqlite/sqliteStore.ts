@@ -7,6 +7,7 @@ import type { CommitResult, Store } from '../store.js';
 import type {
   CacheEntry,
   ChildLink,
+  ChunkQuery,
   EventRecord,
   ForkRecord,
   InboxEvent,
@@ -17,6 +18,7 @@ import type {
   StepRecord,
   StepRef,
   StoredRunState,
+  StreamChunk,
   WaitRecord,
   WriteBatch,
 } from '../types.js';
@@ -31,10 +33,12 @@ import { prepareGetFork } from './queries/getFork.js';
 import { prepareGetRun } from './queries/getRun.js';
 import { prepareGetSteps, prepareGetStepsOfRuns } from './queries/getSteps.js';
 import { prepareGetWaits, prepareGetWaitsOfRuns } from './queries/getWaits.js';
+import { prepareInsertChunks } from './queries/insertChunks.js';
 import { prepareInsertEvents } from './queries/insertEvents.js';
 import { prepareInsertForks } from './queries/insertForks.js';
 import { prepareInsertInbox } from './queries/insertInbox.js';
 import { prepareInsertRuns } from './queries/insertRuns.js';
+import { prepareListChunks } from './queries/listChunks.js';
 import { prepareListEvents } from './queries/listEvents.js';
 import { prepareListForks } from './queries/listForks.js';
 import { prepareListInbox } from './queries/listInbox.js';
@@ -128,11 +132,18 @@ export class SqliteStore implements Store {
 
   async commit(batch: WriteBatch): Promise<CommitResult> {
     const { commit } = this.use();
-    const { duplicateRunIds, staleRunIds, seqs, settledWaits, duplicateEvents, unmatchedInputs } = commit(batch);
+    const { duplicateRunIds, staleRunIds, seqs, settledWaits, duplicateEvents, unmatchedInputs, chunkSeqs } =
+      commit(batch);
     // Only once the transaction has committed: a failed batch leaves the caller's events untouched.
     for (let i = 0; i < seqs.length; i++) {
       const seq = seqs[i];
       if (seq !== undefined) batch.events[i]!.seq = seq;
+    }
+    if (chunkSeqs) {
+      for (let i = 0; i < chunkSeqs.length; i++) {
+        const seq = chunkSeqs[i];
+        if (seq !== undefined) batch.chunks![i]!.seq = seq;
+      }
     }
     const result: CommitResult = { duplicateRunIds };
     if (staleRunIds.length) result.staleRunIds = staleRunIds;
@@ -216,6 +227,10 @@ export class SqliteStore implements Store {
     return this.use().listForks(runId, Math.min(Math.max(limit, 1), 1000));
   }
 
+  async listChunks(query: ChunkQuery): Promise<StreamChunk[]> {
+    return this.use().listChunks(query);
+  }
+
   private use(): Opened {
     if (!this.opened) {
       throw new StoreNotOpenError(this.description);
@@ -236,6 +251,17 @@ function prepare(db: Database.Database) {
   const insertInbox = prepareInsertInbox(db);
   const settleWaits = prepareSettleWaits(db);
   const insertForks = prepareInsertForks(db);
+  const insertChunks = prepareInsertChunks(db);
+  /** Chunks of runs not stale; the seq of each chunk of the batch, by index (undefined: dropped). */
+  const writeChunks = (batch: WriteBatch, stale: ReadonlySet<string>) => {
+    const chunks = batch.chunks;
+    if (!chunks?.length) return {};
+    if (!stale.size) return { chunkSeqs: insertChunks(chunks) as (number | undefined)[] };
+    const kept = chunks.filter((c) => !stale.has(c.runId));
+    const keptSeqs = insertChunks(kept);
+    const seqByChunk = new Map(kept.map((c, i) => [c, keptSeqs[i]]));
+    return { chunkSeqs: chunks.map((c) => seqByChunk.get(c)) };
+  };
   /**
    * Waits, events and inputs, after the runs and steps: the inbox first, so that a wait registered
    * in this batch sees an event of this batch; each settles waits with a compare-and-set.
@@ -270,7 +296,7 @@ function prepare(db: Database.Database) {
       upsertSteps(batch.steps);
       const seqs: (number | undefined)[] = insertEvents(batch.events);
       upsertCache(batch.cache);
-      return { duplicateRunIds, staleRunIds: [], seqs, ...writeWaits(batch, stale) };
+      return { duplicateRunIds, staleRunIds: [], seqs, ...writeWaits(batch, stale), ...writeChunks(batch, stale) };
     }
     // Rare (two executors on one file, or a late write): the children are already in, so roll the
     // batch back and write it again without them, rather than pay for the check on every commit.
@@ -281,7 +307,13 @@ function prepare(db: Database.Database) {
     const seqByEvent = new Map(kept.map((e, i) => [e, keptSeqs[i]]));
     const seqs = batch.events.map((e) => seqByEvent.get(e));
     upsertCache(batch.cache);
-    return { duplicateRunIds, staleRunIds: [...stale], seqs, ...writeWaits(batch, stale) };
+    return {
+      duplicateRunIds,
+      staleRunIds: [...stale],
+      seqs,
+      ...writeWaits(batch, stale),
+      ...writeChunks(batch, stale),
+    };
   });
   return {
     db,
@@ -313,6 +345,7 @@ function prepare(db: Database.Database) {
     listInbox: prepareListInbox(db),
     getFork: prepareGetFork(db),
     listForks: prepareListForks(db),
+    listChunks: prepareListChunks(db),
   };
 }
 

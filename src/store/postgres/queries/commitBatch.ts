@@ -7,6 +7,7 @@ import type {
   RunRecord,
   RunUpdate,
   StepRecord,
+  StreamChunk,
   WaitRecord,
   WriteBatch,
 } from '../../types.js';
@@ -17,6 +18,7 @@ import {
   READY_CHANNEL,
   SETTLED_CHANNEL,
   SLOTS_CHANNEL,
+  STREAMS_CHANNEL,
 } from '../channels.js';
 import { type DeliveredWaits, deliverWaits, type WaitWrites, waitId } from '../deliverWaits.js';
 import { inTransaction } from '../transaction.js';
@@ -103,6 +105,10 @@ interface Parts {
   inbox: boolean;
   /** A `braid_events` notice for live event feeds; sent only while some process has one open. */
   eventNotice: boolean;
+  /** Stream chunks (ctx.emit), appended like events, and dropped for blocked runs like them. */
+  chunks: boolean;
+  /** A `braid_streams` notice with the chunks' run ids, under the same rule as `eventNotice`. */
+  chunkNotice: boolean;
 }
 
 const PART_ORDER = [
@@ -117,6 +123,8 @@ const PART_ORDER = [
   'waits',
   'inbox',
   'eventNotice',
+  'chunks',
+  'chunkNotice',
 ] as const;
 
 interface Statement {
@@ -365,6 +373,25 @@ function commitBatchSql(parts: Parts): string {
      AS "insertedInbox"`,
     );
   }
+  if (parts.chunks) {
+    const p = params(6);
+    ctes.push(`inserted_chunks AS (
+  INSERT INTO braid.stream_chunks (run_id, step, stream, attempt, data, at)
+  SELECT c.run_id, c.step, c.stream, c.attempt, c.data, c.at
+    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::integer[], ${p[4]}::text[],
+                ${p[5]}::bigint[])
+         WITH ORDINALITY AS c(run_id, step, stream, attempt, data, at, ord)
+   WHERE ${unlessBlocked('c.run_id')}
+   ORDER BY c.ord
+  RETURNING seq, run_id
+)`);
+    outputs.push(`(SELECT coalesce(array_agg(seq ORDER BY seq), '{}') FROM inserted_chunks) AS "chunkSeqs"`);
+    if (parts.chunkNotice) {
+      outputs.push(`(SELECT count(pg_notify('${STREAMS_CHANNEL}', ids))
+     FROM (${chunkedIds('(SELECT DISTINCT run_id AS id FROM inserted_chunks) AS chunk_runs')}) AS chunks)
+     AS "chunkNotices"`);
+    }
+  }
   const claimable = [
     ...(parts.newRuns
       ? [`SELECT 1 FROM inserted_runs WHERE owner_id IS NULL AND status IN ('queued', 'running', 'waiting')`]
@@ -412,6 +439,8 @@ export interface CommitBatchOutcome {
   seqs: (number | undefined)[];
   /** What the batch's waits, events and inputs settled (a batch with none has none). */
   waits?: DeliveredWaits;
+  /** The seq of each stream chunk of the batch, by index; undefined for those of refused runs. */
+  chunkSeqs?: (number | undefined)[];
 }
 
 interface CommitRow {
@@ -423,6 +452,7 @@ interface CommitRow {
   writtenWaits: Array<[string, string, string]>;
   /** [seq, idempotency key] of each event the inbox took, in seq order. */
   insertedInbox: Array<[number, string | null]>;
+  chunkSeqs: number[];
 }
 
 /**
@@ -475,6 +505,8 @@ interface BoundBatch {
   newRunIds: string[];
   newRunParents: (string | null)[];
   eventRunIds: string[];
+  /** The run of each stream chunk, in batch order. */
+  chunkRunIds: string[];
   /** Set when the batch has waits, events or inputs: it commits in a transaction. */
   waits: BoundWaits | undefined;
 }
@@ -621,6 +653,13 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
     }
   }
 
+  const chunks = columns(6);
+  const chunkRunIds: string[] = [];
+  for (const c of batch.chunks ?? ([] as StreamChunk[])) {
+    push(chunks, [c.runId, c.step, c.stream, c.attempt, c.data, c.at]);
+    chunkRunIds.push(c.runId);
+  }
+
   // Updated runs are fenced by their UPDATE (WHERE owner_id = this worker); only the other existing
   // runs the batch writes to need a lock of their own.
   const others = workerId === null ? [] : otherTouchedRuns(batch, newRunIds, updates);
@@ -636,6 +675,8 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
     waits: (bound?.writes.waits.length ?? 0) > 0,
     inbox: (inbox[0]?.length ?? 0) > 0,
     eventNotice: noticeEvents && eventRunIds.length > 0,
+    chunks: chunkRunIds.length > 0,
+    chunkNotice: noticeEvents && chunkRunIds.length > 0,
   };
   // In PART_ORDER, as commitBatchSql numbers them.
   const values: unknown[] = [];
@@ -649,7 +690,16 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
   if (parts.controls) values.push(...controls);
   if (parts.waits) values.push(...waits);
   if (parts.inbox) values.push(...inbox);
-  return { statement: statementFor(parts), values, newRunIds: ids, newRunParents: parents, eventRunIds, waits: bound };
+  if (parts.chunks) values.push(...chunks);
+  return {
+    statement: statementFor(parts),
+    values,
+    newRunIds: ids,
+    newRunParents: parents,
+    eventRunIds,
+    chunkRunIds,
+    waits: bound,
+  };
 }
 
 /** Copies of the batch's waits (the later record of one wait wins), events and inputs, or undefined. */
@@ -689,6 +739,7 @@ function otherTouchedRuns(
   for (const e of batch.events) touched.add(e.runId);
   for (const r of batch.newRuns) if (r.parentRunId) touched.add(r.parentRunId);
   for (const w of batch.waits ?? []) touched.add(w.runId);
+  for (const c of batch.chunks ?? []) touched.add(c.runId);
   for (const id of newRunIds) touched.delete(id);
   for (const id of updates.keys()) touched.delete(id);
   return [...touched];
@@ -721,7 +772,18 @@ function outcome(bound: BoundBatch, row: Partial<CommitRow>): { result: CommitBa
   for (let i = 0; i < bound.eventRunIds.length; i++) {
     if (!blocked.has(bound.eventRunIds[i]!)) seqs[i] = rowSeqs[next++];
   }
-  return { result: { duplicateRunIds, refusedRunIds: refusedIds, staleRunIds: staleIds, seqs }, blocked };
+  const result: CommitBatchOutcome = { duplicateRunIds, refusedRunIds: refusedIds, staleRunIds: staleIds, seqs };
+  if (bound.chunkRunIds.length) {
+    // Like events: the kept chunks were inserted in batch order and their seqs come back ascending.
+    const rowChunkSeqs = row.chunkSeqs ?? [];
+    const chunkSeqs = new Array<number | undefined>(bound.chunkRunIds.length);
+    let nextChunk = 0;
+    for (let i = 0; i < bound.chunkRunIds.length; i++) {
+      if (!blocked.has(bound.chunkRunIds[i]!)) chunkSeqs[i] = rowChunkSeqs[nextChunk++];
+    }
+    result.chunkSeqs = chunkSeqs;
+  }
+  return { result, blocked };
 }
 
 function pickUpdate(u: RunUpdate | undefined): Partial<RunRecord> {

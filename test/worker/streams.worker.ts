@@ -1,0 +1,42 @@
+/**
+ * A Braid worker process for the SIGKILL test of step output streams (streams.crash.test.ts), run
+ * as `node --import tsx streams.worker.ts <config JSON>`: a WorkflowExecutor on a PostgresStore
+ * with short leases. It prints `ready <worker id>` once registered and runs until it is killed.
+ */
+import { PostgresStore, WorkflowExecutor } from '../../src/index.js';
+import { type StreamsWorkerConfig, streamer } from './streams.harness.js';
+
+async function main(config: StreamsWorkerConfig): Promise<void> {
+  const executor = new WorkflowExecutor({
+    store: new PostgresStore({ connectionString: config.url, poolSize: 4, applicationName: 'braid-streams-crash' }),
+    workflows: [streamer],
+    worker: {
+      leaseMs: config.leaseMs,
+      heartbeatMs: config.heartbeatMs,
+      pollMs: config.pollMs,
+      log: (line) => process.stderr.write(`${line}\n`),
+    },
+  });
+  if (config.standby) {
+    await new Promise<void>((resolve) => {
+      let input = '';
+      process.stdin.on('data', (d: Buffer) => {
+        input += d.toString();
+        if (input.includes('go')) resolve();
+      });
+    });
+    process.stdin.pause();
+  }
+  await executor.open();
+  process.stdout.write(`ready ${executor.workerId}\n`);
+}
+
+process.on('unhandledRejection', (error) => {
+  console.error('unhandled rejection:', error);
+  process.exit(1);
+});
+
+main(JSON.parse(process.argv[2] ?? '{}') as StreamsWorkerConfig).catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
