@@ -208,8 +208,10 @@ export class WriteQueue {
     if (this.waits.size) batch.waits = [...this.waits];
     if (this.inbox.length) batch.inbox = this.inbox;
     if (this.inputs.length) batch.inputs = this.inputs;
-    if (this.forks.length) batch.forks = this.forks;
-    this.forks = [];
+    if (this.forks.length) {
+      batch.forks = this.forks;
+      this.forks = [];
+    }
     if (this.chunks.length) {
       batch.chunks = this.chunks;
       this.chunks = [];
