@@ -6,6 +6,7 @@ export type { StartOptions } from './engine/engine.js';
 export type { ProvidedInput, SendEventOptions, SentEvent } from './engine/inbox.js';
 export type { Checkpoint, ExecutionResult, NodeResult, RunMetrics, WorkflowContext } from './engine/result.js';
 export type { ExecutorOptions } from './executor/options.js';
+export { type PruneOptions, type PruneResult, pruneStore } from './executor/pruning.js';
 export { type StartWorkerOptions, startWorker } from './executor/startWorker.js';
 export { type RunHandle, WorkflowExecutor } from './executor/workflowExecutor.js';
 export type {
@@ -38,6 +39,7 @@ export {
   InvalidInputError,
   InvalidInputValueError,
   InvalidJoinError,
+  InvalidPruneOptionError,
   InvalidRouteError,
   InvalidStateError,
   InvalidStepNameError,
@@ -69,6 +71,7 @@ export {
   UnknownPoolError,
   WorkflowNotRegisteredError,
 } from './model/errors.js';
+export type { PruneStatus, RetentionDurations } from './model/retention.js';
 export type { BackoffOptions, CacheOptions, StepOptions, WorkflowOptions } from './model/workflow.js';
 export { defineWorkflow, Workflow, workflow } from './model/workflow.js';
 export { type ExecutorMetrics, MetricsCollector } from './observe/metrics.js';

@@ -11,6 +11,7 @@ import type { EventRecord, RunStatus, WaitRecord } from '../store/types.js';
 import { ClusterMember } from '../worker/clusterMember.js';
 import { defaultStore } from './defaultStore.js';
 import type { ExecutorOptions } from './options.js';
+import { type PruneOptions, type PruneResult, pruneStore } from './pruning.js';
 
 /** A started run. Holding one costs nothing; `result()` waits for the run to end. */
 export interface RunHandle<TOut = unknown> {
@@ -224,6 +225,17 @@ export class WorkflowExecutor {
     // In a cluster: every worker's events, so a dashboard on one process shows all runs live.
     if (this.member) return this.member.onEvents(listener);
     return this.engine.onCommitted(listener);
+  }
+
+  /**
+   * Deletes finished run trees (a root that ended, with every run it spawned, their steps, events
+   * and waits) and expired cache entries, in batches of `batchSize` trees per transaction, pausing
+   * between batches so running work goes on. Never a run that is not finished, nor a tree with an
+   * unfinished run. With `dryRun`, counts what it would delete and changes nothing.
+   */
+  async prune(options: PruneOptions = {}): Promise<PruneResult> {
+    await this.open();
+    return pruneStore(this.store, options);
   }
 
   /** The registered workflows. */

@@ -309,3 +309,57 @@ export interface ChildLink {
   output: string | null;
   error: string | null;
 }
+
+/**
+ * Which finished run trees one prune batch removes. A tree is chosen by its root (a run nothing
+ * spawned): the root ended with one of `statuses` before `finishedBefore`, and no run of its tree
+ * is unfinished. Children are never chosen on their own: they go with their root.
+ */
+export interface PruneSelection {
+  /** Ended statuses only (succeeded, failed, cancelled, timed_out). */
+  statuses: readonly RunStatus[];
+  /** Epoch ms: roots that finished before this time. */
+  finishedBefore: number;
+  /** Only roots of this workflow (null: any). */
+  workflow: string | null;
+  /** Leave roots of these workflows (they have a retention of their own). */
+  excludeWorkflows: readonly string[];
+  /** At most this many roots (with their trees) in this batch, in one transaction. */
+  limit: number;
+}
+
+/** What a prune removed (or, for a dry run, would remove). */
+export interface PruneCounts {
+  /** Run trees, counted by their root. */
+  roots: number;
+  /** Runs, roots and descendants. */
+  runs: number;
+  steps: number;
+  events: number;
+  waits: number;
+  /** Expired cache entries. */
+  cache: number;
+}
+
+export const emptyPruneCounts = (): PruneCounts => ({ roots: 0, runs: 0, steps: 0, events: 0, waits: 0, cache: 0 });
+
+/** What one event-log compaction pass did. */
+export interface CompactionCounts {
+  /** Runs whose event log was over the cap. */
+  runs: number;
+  /** Superseded events deleted. */
+  events: number;
+}
+
+/**
+ * Run-level event types that are never compacted away: how a run began and how it ended. Any
+ * other event that is neither the first nor the last of its step (or of the run's own events) is
+ * superseded: the step's row, and its first and last events, still say what happened.
+ */
+export const KEPT_RUN_EVENT_TYPES: readonly EventType[] = [
+  'run_created',
+  'run_succeeded',
+  'run_failed',
+  'run_cancelled',
+  'run_timed_out',
+];

@@ -13,6 +13,7 @@ import {
   type WriteBatch,
 } from '../../src/store/types.js';
 import { eventValue } from '../../src/store/waitMatching.js';
+import { describePruneConformance } from './pruneConformance.js';
 
 /**
  * The contract every Store must meet, run against each implementation (memoryStore.test.ts,
@@ -997,6 +998,8 @@ export function describeStoreConformance(
         expect(again.duplicateRunIds).toHaveLength(50);
       });
     });
+
+    describePruneConformance(() => store);
   });
 }
 
