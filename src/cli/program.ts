@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerDev } from './commands/dev.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerPrune } from './commands/prune.js';
 import { registerReadCommands } from './commands/read.js';
 import { registerRun } from './commands/run.js';
 import { registerSteerCommands } from './commands/steer.js';
@@ -41,5 +42,6 @@ export function createProgram(): Command {
   registerSteerCommands(program);
   registerWaitCommands(program);
   registerMigrate(program);
+  registerPrune(program);
   return program;
 }

@@ -64,6 +64,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   concurrency_limit: 409,
   idempotency_conflict: 409,
   executor_closed: 503,
+  invalid_prune_option: 400,
 };
 
 export function statusForBraidError(error: BraidError): ContentfulStatusCode {
