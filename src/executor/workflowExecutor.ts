@@ -12,6 +12,7 @@ import { ClusterMember } from '../worker/clusterMember.js';
 import { defaultStore } from './defaultStore.js';
 import type { ExecutorOptions } from './options.js';
 import { type PruneOptions, type PruneResult, pruneStore } from './pruning.js';
+import { RetentionTimer, retentionPolicy } from './retention.js';
 
 /** A started run. Holding one costs nothing; `result()` waits for the run to end. */
 export interface RunHandle<TOut = unknown> {
@@ -49,6 +50,8 @@ export class WorkflowExecutor {
   private opening: Promise<void> | undefined;
   /** Runs resumed when the executor opened, not yet returned by `recover()`. */
   private resumedOnOpen: string[] = [];
+  /** The one background timer that prunes expired runs and bounds event logs (none with `retention: false`). */
+  private readonly retention: RetentionTimer | undefined;
 
   constructor(options: ExecutorOptions = {}) {
     this.config = resolveConfig(options);
@@ -66,6 +69,7 @@ export class WorkflowExecutor {
     this.store = options.store ?? defaultStore();
     this.workerOptions = options.worker;
     this.shouldRecover = options.recover ?? true;
+    const policy = retentionPolicy(options.retention);
     const store = this.store;
     this.engine = new Engine({
       store,
@@ -77,6 +81,7 @@ export class WorkflowExecutor {
       onFinished: (r) => this.remember(r),
     });
     for (const wf of options.workflows ?? []) this.engine.register(wf);
+    if (policy) this.retention = new RetentionTimer(store, policy, () => this.engine.registry.workflows());
   }
 
   /** Adds workflows this executor can run, spawn and recover. Checks each definition. */
@@ -99,10 +104,12 @@ export class WorkflowExecutor {
         this.member = new ClusterMember(this.engine, this.store, coordination, { ...options, claim });
         this.engine.attachCluster(this.member);
         await this.member.start();
+        this.retention?.start();
         return;
       }
       await this.store.lockForExecutor?.();
       if (this.shouldRecover) this.resumedOnOpen = await this.engine.recover();
+      this.retention?.start();
     })();
     return this.opening;
   }
@@ -254,6 +261,7 @@ export class WorkflowExecutor {
    */
   async cleanup(): Promise<void> {
     await this.opening?.catch(() => {});
+    await this.retention?.stop();
     await this.member?.stop();
     await this.engine.close();
     await this.store.unlockForExecutor?.();

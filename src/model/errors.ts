@@ -696,7 +696,7 @@ export class InvalidPruneOptionError extends BraidError {
   ) {
     super(
       `\`${option}\` must be ${rule}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}. ` +
-        'Nothing was pruned; fix the option and try again.',
+        'Fix it and try again (nothing was pruned).',
     );
   }
 }
