@@ -58,7 +58,8 @@ export function pruneSelections(options: PruneOptions, now: number): Omit<PruneS
   return [
     {
       statuses: statuses.flatMap((s) => STORED_STATUSES[s as PruneStatus]),
-      finishedBefore: now - olderThan,
+      // "At least olderThan ago" includes the boundary; the store compares finished_at < finishedBefore.
+      finishedBefore: now - olderThan + 1,
       workflow: workflow ?? null,
       excludeWorkflows: [],
     },

@@ -76,10 +76,10 @@ export function retentionSelections(
       const ms = parseRetention(wf.options.retention, 'retention')[status];
       if (ms === undefined) continue;
       own.push(wf.name);
-      out.push({ statuses, finishedBefore: now - ms, workflow: wf.name, excludeWorkflows: [] });
+      out.push({ statuses, finishedBefore: now - ms + 1, workflow: wf.name, excludeWorkflows: [] });
     }
     const ms = durations[status];
-    if (ms !== undefined) out.push({ statuses, finishedBefore: now - ms, workflow: null, excludeWorkflows: own });
+    if (ms !== undefined) out.push({ statuses, finishedBefore: now - ms + 1, workflow: null, excludeWorkflows: own });
   }
   return out;
 }
