@@ -29,11 +29,6 @@ export interface SqliteMigrationReport {
 
 /** Applies the pending migrations; returns those it applied, in order (empty when up to date). */
 export function migrate(db: Database.Database, where: string, migrations = loadMigrations()): AppliedMigration[] {
-  // Only an empty file can switch to incremental auto-vacuum without a VACUUM (the mode lives in
-  // the header and must be set before the first table): then pruning can give space back. An older
-  // file keeps its mode; see SqliteStore.vacuum.
-  const isEmpty = db.prepare('SELECT count(*) FROM sqlite_master').pluck().get() === 0;
-  if (isEmpty) db.pragma('auto_vacuum = INCREMENTAL');
   db.exec(
     'CREATE TABLE IF NOT EXISTS braid_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
   );
