@@ -2,10 +2,12 @@
  * The `prune` row: pruning 1,000,000 finished runs from SQLite while W1 runs in the same process
  * (as the retention timer would), against W1 alone on the same executor and file. The runs are
  * written straight through `store.commit` in large batches, shaped as W1's are (one step, five
- * events), finished 40 days ago; `pruneStore` then removes everything older than 30 days while W1
- * keeps 50 runs in flight. W1's own runs are recent, so none of them is pruned (checked).
+ * events), finished 40 days ago; the pruner (`pruneInBatches`, what prune() and the retention
+ * timer run, with their pacing) then removes everything older than 30 days while W1 keeps 50 runs
+ * in flight. W1's own runs are recent, so none of them is pruned (checked).
  */
-import { pruneStore, type Store, type WorkflowExecutor } from '../src/index.js';
+import { DEFAULT_PRUNE_BATCH, pruneInBatches, pruneSelections } from '../src/executor/pruning.js';
+import type { Store, WorkflowExecutor } from '../src/index.js';
 import { type EventRecord, emptyBatch, type RunRecord, type StepRecord } from '../src/store/types.js';
 import { type Figures, w1 } from './workloads.js';
 
@@ -16,44 +18,60 @@ export async function pruneWhileW1(executor: WorkflowExecutor, store: Store, fin
   const seeded = performance.now();
   await seedFinishedRuns(store, finishedRuns);
   const seedSeconds = (performance.now() - seeded) / 1000;
+  await w1(executor, W1_CHUNK, 50);
 
-  // W1 alone, before and after: the machine drifts, so the pair brackets it.
-  const aloneBefore = (await w1(executor, 3 * W1_CHUNK, 50)).runsPerSecond as number;
-
+  // W1 chunks alternate: one with the pruner held at its next batch (alone), one with it going
+  // (meanwhile). The machine drifts over minutes; alternating chunks see the same drift.
+  let held: Promise<void> | undefined;
+  let release = () => {};
+  const hold = () => {
+    held = new Promise((resolve) => {
+      release = resolve;
+    });
+  };
   let isPruning = true;
-  const started = performance.now();
-  const pruning = pruneStore(store, { olderThan: '30d' }).finally(() => {
+  const now = Date.now();
+  const pruning = pruneInBatches(store, pruneSelections({ olderThan: '30d' }, now), DEFAULT_PRUNE_BATCH, now, {
+    beforeBatch: () => held ?? Promise.resolve(),
+  }).finally(() => {
     isPruning = false;
   });
-  let during = 0;
-  let duringMs = 0;
+  const alone = { runs: 0, ms: 0 };
+  const during = { runs: 0, ms: 0 };
   while (isPruning) {
-    const t0 = performance.now();
+    hold();
+    let t0 = performance.now();
     await w1(executor, W1_CHUNK, 50);
-    // Only chunks that ran wholly while pruning count.
+    alone.runs += W1_CHUNK;
+    alone.ms += performance.now() - t0;
+    held = undefined;
+    release();
+    t0 = performance.now();
+    await w1(executor, W1_CHUNK, 50);
+    // Only a chunk that ran wholly while pruning counts.
     if (isPruning) {
-      during += W1_CHUNK;
-      duringMs += performance.now() - t0;
+      during.runs += W1_CHUNK;
+      during.ms += performance.now() - t0;
     }
   }
   const pruned = await pruning;
-  const pruneSeconds = (performance.now() - started) / 1000;
-  const aloneAfter = (await w1(executor, 3 * W1_CHUNK, 50)).runsPerSecond as number;
 
   if (pruned.runs !== finishedRuns) throw new Error(`prune removed ${pruned.runs} runs, not ${finishedRuns}`);
   const left = await store.countRuns({});
   if ((left.succeeded ?? 0) === 0) throw new Error("prune removed W1's own recent runs");
 
-  const alone = (aloneBefore + aloneAfter) / 2;
-  const duringRate = during / (duringMs / 1000);
+  const aloneRate = alone.runs / (alone.ms / 1000);
+  const duringRate = during.ms > 0 ? during.runs / (during.ms / 1000) : 0;
   return {
     finishedRuns,
     seedSeconds,
-    pruneSeconds,
-    prunedRunsPerSecond: finishedRuns / pruneSeconds,
-    w1AloneRunsPerSecond: alone,
+    // Time the pruner was let go (it is held during the alone chunks).
+    pruneSeconds: during.ms / 1000,
+    prunedRunsPerSecond: during.ms > 0 ? finishedRuns / (during.ms / 1000) : 0,
+    w1AloneRunsPerSecond: aloneRate,
     w1DuringPruneRunsPerSecond: duringRate,
-    w1CostPct: duringRate > 0 ? (1 - duringRate / alone) * 100 : 100,
+    w1CostPct: duringRate > 0 ? (1 - duringRate / aloneRate) * 100 : 100,
+    batches: pruned.batches,
   };
 }
 

@@ -121,7 +121,7 @@ export class RetentionTimer {
     const now = Date.now();
     const selections = retentionSelections(this.policy.durations, this.workflows(), now);
     if (selections.length) {
-      await pruneInBatches(this.store, selections, this.policy.batchSize, now, () => this.isStopped);
+      await pruneInBatches(this.store, selections, this.policy.batchSize, now, { shouldStop: () => this.isStopped });
     }
     if (!this.isStopped) await this.store.compactEvents(this.policy.maxEventsPerRun, COMPACT_RUNS_PER_PASS);
   }
