@@ -18,8 +18,9 @@ export interface RetentionOptions extends RetentionDurations {
   /** How often the background pass runs. Default '1m'. */
   every?: Duration;
   /**
-   * Events kept per unfinished run: past this, its oldest superseded events are dropped (each
-   * step's first and last events, and how the run began and ended, are always kept). Default 10,000.
+   * Events kept per unfinished run: past this, its oldest superseded events are dropped (progress
+   * such as waits and spawns, whose facts other rows keep; never an attempt's events, nor a step's
+   * first or last). Default 10,000.
    */
   maxEventsPerRun?: number;
   /** Run trees per transaction. Default 500. */

@@ -105,7 +105,7 @@ export interface Store {
   countPrunable(selection: Omit<PruneSelection, 'limit'>, now: number): Promise<PruneCounts>;
   /**
    * Bounds the event logs of unfinished runs: for up to `limit` runs with more than
-   * `maxEventsPerRun` events, deletes their oldest superseded events (see KEPT_RUN_EVENT_TYPES)
+   * `maxEventsPerRun` events, deletes their oldest superseded events (see COMPACTABLE_EVENT_TYPES)
    * until the log is back at the cap or nothing superseded is left.
    */
   compactEvents(maxEventsPerRun: number, limit: number): Promise<CompactionCounts>;

@@ -352,14 +352,17 @@ export interface CompactionCounts {
 }
 
 /**
- * Run-level event types that are never compacted away: how a run began and how it ended. Any
- * other event that is neither the first nor the last of its step (or of the run's own events) is
- * superseded: the step's row, and its first and last events, still say what happened.
+ * The event types compaction may drop from a long run's log: progress whose facts the store keeps
+ * elsewhere (each wait is a row of its own, each child a run with its parent link). Attempt events
+ * (started, retrying, failed, succeeded...) are never dropped, so a step's attempts are rebuilt
+ * from the log as before; nor is the first or the last event of a step (or of the run's own), so
+ * steps keep the order in which they first appeared.
  */
-export const KEPT_RUN_EVENT_TYPES: readonly EventType[] = [
-  'run_created',
-  'run_succeeded',
-  'run_failed',
-  'run_cancelled',
-  'run_timed_out',
+export const COMPACTABLE_EVENT_TYPES: readonly EventType[] = [
+  'step_waiting',
+  'step_woken',
+  'run_waiting',
+  'run_woken',
+  'child_spawned',
+  'event_received',
 ];

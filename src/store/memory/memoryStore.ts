@@ -3,13 +3,13 @@ import type { CommitResult, Store } from '../store.js';
 import {
   type CacheEntry,
   type ChildLink,
+  COMPACTABLE_EVENT_TYPES,
   type CompactionCounts,
   type EventRecord,
   emptyPruneCounts,
   type InboxEvent,
   type InputResolution,
   isTerminalRun,
-  KEPT_RUN_EVENT_TYPES,
   type PruneCounts,
   type PruneSelection,
   type RunFilter,
@@ -430,7 +430,7 @@ export class MemoryStore implements Store {
       for (const e of events) {
         if (over === 0) break;
         if (e.seq === firstSeq.get(e.step) || e.seq === lastSeq.get(e.step)) continue;
-        if (KEPT_RUN_EVENT_TYPES.includes(e.type)) continue;
+        if (!COMPACTABLE_EVENT_TYPES.includes(e.type)) continue;
         dropped.add(e.seq!);
         over--;
       }

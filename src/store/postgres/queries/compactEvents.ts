@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { type CompactionCounts, KEPT_RUN_EVENT_TYPES } from '../../types.js';
+import { COMPACTABLE_EVENT_TYPES, type CompactionCounts } from '../../types.js';
 import { inTransaction } from '../transaction.js';
 
 /**
@@ -29,9 +29,9 @@ export async function compactEvents(pool: pg.Pool, max: number, limit: number): 
                           row_number() OVER (PARTITION BY step ORDER BY seq) AS from_first,
                           row_number() OVER (PARTITION BY step ORDER BY seq DESC) AS from_last
                      FROM braid.events WHERE run_id = $1) e
-                  WHERE from_first > 1 AND from_last > 1 AND type <> ALL($2::text[])
+                  WHERE from_first > 1 AND from_last > 1 AND type = ANY($2::text[])
                   ORDER BY seq LIMIT $3)`,
-        values: [runId, KEPT_RUN_EVENT_TYPES, Number(n) - max],
+        values: [runId, COMPACTABLE_EVENT_TYPES, Number(n) - max],
       });
       return rowCount ?? 0;
     });
