@@ -7,6 +7,7 @@ export type { ProvidedInput, SendEventOptions, SentEvent } from './engine/inbox.
 export type { Checkpoint, ExecutionResult, NodeResult, RunMetrics, WorkflowContext } from './engine/result.js';
 export type { ExecutorOptions } from './executor/options.js';
 export { type PruneOptions, type PruneResult, pruneStore } from './executor/pruning.js';
+export type { RetentionOptions } from './executor/retention.js';
 export { type StartWorkerOptions, startWorker } from './executor/startWorker.js';
 export { type RunHandle, WorkflowExecutor } from './executor/workflowExecutor.js';
 export type {
