@@ -84,7 +84,9 @@ try {
     // W5 (callbacks on long runs) and W7 (memory across keyed runs) measure the engine, not the
     // store: once, on SQLite.
     const engineRows = store === 'sqlite' ? ['W5 500', 'W5 2000', 'W7 keys', 'W8 sleep', 'W9 event'] : [];
-    const perStore = ['W1', 'W2 1k', 'W2 5k', ...big, 'W3', 'W4', ...engineRows];
+    // Pruning 1,000,000 runs beside W1 takes minutes: with --full, on SQLite.
+    const pruneRow = args.full && store === 'sqlite' ? ['prune'] : [];
+    const perStore = ['W1', 'W2 1k', 'W2 5k', ...big, 'W3', 'W4', ...engineRows, ...pruneRow];
     for (const workload of [...perStore, ...(store === 'postgres' ? ['W6', 'W10 events'] : [])]) {
       rows.push({ workload, store, figures: measure(workload, store) });
     }
@@ -102,6 +104,7 @@ try {
       'W7 keys': 'heap flat across 200,000 keyed runs',
       'W8 sleep': '100,000 asleep: RSS <= 300 MB, >= 20,000 wake-ups/s',
       'W9 event': 'p50 <= 1 ms',
+      prune: 'W1 cost <= 20 % while pruning 1,000,000 runs',
     },
     postgres: {
       W1: '>= 5,000 runs/s',
@@ -125,6 +128,8 @@ try {
           return `${count}: ${f[k]?.toFixed(0)} runs/s${speedup ? ` (${speedup.toFixed(2)}x)` : ''}`;
         })
         .join(', ');
+    } else if (f.w1CostPct !== undefined) {
+      result = `${f.finishedRuns?.toFixed(0)} runs pruned in ${f.pruneSeconds?.toFixed(0)} s (${f.prunedRunsPerSecond?.toFixed(0)}/s); W1 ${f.w1DuringPruneRunsPerSecond?.toFixed(0)} runs/s meanwhile vs ${f.w1AloneRunsPerSecond?.toFixed(0)} alone: cost ${f.w1CostPct.toFixed(1)} %`;
     } else if (f.wakeUpsPerSecond !== undefined) {
       result = `RSS ${f.asleepRssMb?.toFixed(0)} MB asleep (peak ${f.peakRssMb?.toFixed(0)}), ${f.wakeUpsPerSecond.toFixed(0)} wake-ups/s, lateness p99 ${f.p99LatenessMs?.toFixed(0)} ms`;
     } else if (f.heldP50Ms !== undefined) {

@@ -8,6 +8,8 @@ export type { ProvidedInput, SendEventOptions, SentEvent } from './engine/inbox.
 export type { Checkpoint, ExecutionResult, NodeResult, RunMetrics, WorkflowContext } from './engine/result.js';
 export type { ProgressUpdate, StepProgressValue } from './engine/stepProgress.js';
 export type { ExecutorOptions } from './executor/options.js';
+export { type PruneOptions, type PruneResult, pruneStore } from './executor/pruning.js';
+export type { RetentionOptions } from './executor/retention.js';
 export { type StartWorkerOptions, startWorker } from './executor/startWorker.js';
 export type { StreamChunkView, StreamReadOptions } from './executor/stepStream.js';
 export { type RunHandle, WorkflowExecutor } from './executor/workflowExecutor.js';
@@ -43,6 +45,7 @@ export {
   InvalidInputError,
   InvalidInputValueError,
   InvalidJoinError,
+  InvalidPruneOptionError,
   InvalidRouteError,
   InvalidStateError,
   InvalidStepNameError,
@@ -79,6 +82,7 @@ export {
   UnknownPoolError,
   WorkflowNotRegisteredError,
 } from './model/errors.js';
+export type { PruneStatus, RetentionDurations } from './model/retention.js';
 export type { BackoffOptions, CacheOptions, StepOptions, WorkflowOptions } from './model/workflow.js';
 export { defineWorkflow, Workflow, workflow } from './model/workflow.js';
 export { type ExecutorMetrics, MetricsCollector } from './observe/metrics.js';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { postgresBatchInsertRate, postgresCommitRate, sqliteInsertRate } from '../bench/baselines.js';
+import { pruneWhileW1 } from '../bench/prune.js';
 import { w6 } from '../bench/w6.js';
 import { benchExecutor, w1, w2, w3, w4, w5, w7 } from '../bench/workloads.js';
 import { MemoryStore, PostgresStore, SqliteStore, type Store } from '../src/index.js';
@@ -97,6 +98,23 @@ describe('bench runner', () => {
     const figures = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}');
     expect(figures.postgresRowsPerSecond100).toBeGreaterThan(0);
   }, 60_000);
+});
+
+describe('bench prune row', () => {
+  it('prunes seeded finished runs while W1 runs, and reports W1 alone and meanwhile', async () => {
+    const store = new SqliteStore({ path: path.join(dir, 'prune.db') });
+    const executor = benchExecutor(store);
+    try {
+      await executor.open();
+      const figures = await pruneWhileW1(executor, store, 3000);
+      expect(figures.finishedRuns).toBe(3000);
+      expect(figures.w1AloneRunsPerSecond).toBeGreaterThan(0);
+      expect(figures.w1CostPct).toBeTypeOf('number');
+    } finally {
+      await executor.cleanup();
+      await store.close();
+    }
+  }, 120_000);
 });
 
 describe('bench baselines', () => {

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerDev } from './commands/dev.js';
 import { registerFork } from './commands/fork.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerPrune } from './commands/prune.js';
 import { registerReadCommands } from './commands/read.js';
 import { registerRun } from './commands/run.js';
 import { registerSteerCommands } from './commands/steer.js';
@@ -43,5 +44,6 @@ export function createProgram(): Command {
   registerFork(program);
   registerWaitCommands(program);
   registerMigrate(program);
+  registerPrune(program);
   return program;
 }

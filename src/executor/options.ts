@@ -2,6 +2,7 @@ import type { ExecutionConfig } from '../engine/config.js';
 import type { Workflow } from '../model/workflow.js';
 import type { Store } from '../store/store.js';
 import type { WorkerOptions } from '../worker/clusterMember.js';
+import type { RetentionOptions } from './retention.js';
 
 export interface ExecutorOptions extends Partial<ExecutionConfig> {
   /** Where runs live. Default: SQLite at `.braid/braid.db` (or BRAID_DB); PostgreSQL when BRAID_DATABASE_URL is set. */
@@ -20,4 +21,11 @@ export interface ExecutorOptions extends Partial<ExecutionConfig> {
    * that only starts runs and waits for their results.
    */
   worker?: boolean | WorkerOptions;
+  /**
+   * Deletes finished runs in the background once they are this old, by how they ended (a
+   * workflow's own `retention` overrides it), and bounds the event log of long-lived runs. One
+   * timer for the executor; on PostgreSQL one worker prunes at a time. `false`: no background
+   * work at all (no event-log bound either). Default: keep runs forever, bound event logs.
+   */
+  retention?: RetentionOptions | false;
 }

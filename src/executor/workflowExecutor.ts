@@ -13,6 +13,8 @@ import type { EventRecord, ForkRecord, RunStatus, StreamChunk, WaitRecord } from
 import { ClusterMember } from '../worker/clusterMember.js';
 import { defaultStore } from './defaultStore.js';
 import type { ExecutorOptions } from './options.js';
+import { type PruneOptions, type PruneResult, pruneStore } from './pruning.js';
+import { RetentionTimer, retentionPolicy } from './retention.js';
 import {
   checkStreamTarget,
   chunkView,
@@ -67,6 +69,8 @@ export class WorkflowExecutor {
   private readonly sharedReads: SharedReads;
   /** Runs resumed when the executor opened, not yet returned by `recover()`. */
   private resumedOnOpen: string[] = [];
+  /** The one background timer that prunes expired runs and bounds event logs (none with `retention: false`). */
+  private readonly retention: RetentionTimer | undefined;
 
   constructor(options: ExecutorOptions = {}) {
     this.config = resolveConfig(options);
@@ -84,6 +88,7 @@ export class WorkflowExecutor {
     this.store = options.store ?? defaultStore();
     this.workerOptions = options.worker;
     this.shouldRecover = options.recover ?? true;
+    const policy = retentionPolicy(options.retention);
     const store = this.store;
     this.engine = new Engine({
       store,
@@ -97,6 +102,7 @@ export class WorkflowExecutor {
     for (const wf of options.workflows ?? []) this.engine.register(wf);
     this.streamWatchers = new StreamWatchers(this.engine, () => this.member);
     this.sharedReads = new SharedReads(this.store);
+    if (policy) this.retention = new RetentionTimer(store, policy, () => this.engine.registry.workflows());
   }
 
   /** Adds workflows this executor can run, spawn and recover. Checks each definition. */
@@ -120,10 +126,12 @@ export class WorkflowExecutor {
         this.engine.attachCluster(this.member);
         this.shareProgress(this.member);
         await this.member.start();
+        this.retention?.start();
         return;
       }
       await this.store.lockForExecutor?.();
       if (this.shouldRecover) this.resumedOnOpen = await this.engine.recover();
+      this.retention?.start();
     })();
     return this.opening;
   }
@@ -340,6 +348,17 @@ export class WorkflowExecutor {
     );
   }
 
+  /**
+   * Deletes finished run trees (a root that ended, with every run it spawned, their steps, events
+   * and waits) and expired cache entries, in batches of `batchSize` trees per transaction, pausing
+   * between batches so running work goes on. Never a run that is not finished, nor a tree with an
+   * unfinished run. With `dryRun`, counts what it would delete and changes nothing.
+   */
+  async prune(options: PruneOptions = {}): Promise<PruneResult> {
+    await this.open();
+    return pruneStore(this.store, options);
+  }
+
   /** The registered workflows. */
   get workflows(): ReadonlyArray<Workflow<any, any, any>> {
     return this.engine.registry.workflows();
@@ -356,6 +375,7 @@ export class WorkflowExecutor {
    */
   async cleanup(): Promise<void> {
     await this.opening?.catch(() => {});
+    await this.retention?.stop();
     await this.member?.stop();
     await this.engine.close();
     await this.store.unlockForExecutor?.();

@@ -808,3 +808,18 @@ export class StepNotFoundError extends BraidError {
     );
   }
 }
+
+/** A prune or retention setting Braid cannot use: an unknown status, a batch size of 0, a bad duration. */
+export class InvalidPruneOptionError extends BraidError {
+  readonly code = 'invalid_prune_option';
+  constructor(
+    readonly option: string,
+    readonly rule: string,
+    readonly value: unknown,
+  ) {
+    super(
+      `\`${option}\` must be ${rule}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}. ` +
+        'Fix it and try again (nothing was pruned).',
+    );
+  }
+}

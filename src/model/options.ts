@@ -1,5 +1,6 @@
 import { type Duration, durationMs } from './durations.js';
 import { InvalidWorkflowError } from './errors.js';
+import { parseRetention, type RetentionDurations } from './retention.js';
 
 export interface BackoffOptions {
   /** Delay before the first retry. Default 1000 ms. */
@@ -32,6 +33,7 @@ interface WorkflowNumericOptions extends NumericOptions {
   maxParallelNodes?: number | undefined;
   maxRuns?: number | undefined;
   on?: { event: string } | undefined;
+  retention?: RetentionDurations | undefined;
 }
 
 export function checkWorkflowOptions(workflow: string, options: WorkflowNumericOptions): void {
@@ -42,6 +44,11 @@ export function checkWorkflowOptions(workflow: string, options: WorkflowNumericO
   const on = options.on;
   if (on !== undefined && !(on && typeof on.event === 'string' && on.event.length > 0)) {
     check.refuse('on', '{ event: "<a non-empty event name>" }', JSON.stringify(on));
+  }
+  try {
+    parseRetention(options.retention, 'retention');
+  } catch (error) {
+    throw new InvalidWorkflowError(workflow, undefined, (error as Error).message);
   }
 }
 

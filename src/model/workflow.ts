@@ -4,6 +4,7 @@ import type { Duration } from './durations.js';
 import { InvalidStepNameError, InvalidWorkflowError } from './errors.js';
 import { validateGraph } from './graph.js';
 import { type BackoffOptions, checkStepOptions, checkWorkflowOptions } from './options.js';
+import type { RetentionDurations } from './retention.js';
 
 export type { BackoffOptions };
 
@@ -108,6 +109,12 @@ export interface WorkflowOptions<TSchema extends StandardSchemaV1 | undefined> {
    * waiting, as it does for a pause.
    */
   timeoutIncludesWaiting?: boolean;
+  /**
+   * How long finished runs of this workflow are kept, by how they ended (`failed` includes timed
+   * out), overriding the executor's `retention` for each status given. Judged on the root run: a
+   * child run goes with its root, whatever its own workflow says.
+   */
+  retention?: RetentionDurations;
 }
 
 type InputOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown;

@@ -11,6 +11,7 @@ import { loopbackOnly } from './loopbackGuard.js';
 import { BraidMetrics } from './prometheus.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
+import { registerPruneRoutes } from './routes/prune.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerStreamRoutes } from './routes/streams.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';
@@ -71,6 +72,7 @@ export function createApp(executor: WorkflowExecutor, options: AppOptions = {}):
   registerEventRoutes(app, deps);
   registerMetricsRoutes(app, deps);
   registerStreamRoutes(app, deps);
+  registerPruneRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

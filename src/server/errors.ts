@@ -70,6 +70,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   fork_version_mismatch: 409,
   unknown_fork_step: 422,
   invalid_fork_outputs: 422,
+  invalid_prune_option: 400,
 };
 
 export function statusForBraidError(error: BraidError): ContentfulStatusCode {

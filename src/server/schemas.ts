@@ -4,6 +4,7 @@
  * Every timestamp is epoch milliseconds (a number), in requests' responses and in events alike.
  */
 import { z } from '@hono/zod-openapi';
+import { PRUNE_STATUSES } from '../model/retention.js';
 import { EVENT_TYPES, RUN_STATUSES, type RunStatus, STEP_STATUSES, WAIT_KINDS, WAIT_STATUSES } from '../store/types.js';
 
 // ------------------------------------------------------------------------------------------------
@@ -636,3 +637,44 @@ export const ChunkPageSchema = z
       .openapi({ description: 'Pass as `after` for the next page; null when this page was not full' }),
   })
   .openapi('ChunkPage');
+
+export const PruneBodySchema = z
+  .object({
+    olderThan: z
+      .union([z.number(), z.string().max(64)])
+      .optional()
+      .openapi({
+        description:
+          'Only run trees whose root finished at least this long ago: milliseconds, or text such as "30d". ' +
+          'Default 0: every finished tree.',
+        example: '30d',
+      }),
+    workflow: z.string().min(1).max(512).optional().openapi({ description: 'Only roots of this workflow' }),
+    status: z
+      .union([z.enum(PRUNE_STATUSES), z.array(z.enum(PRUNE_STATUSES)).min(1)])
+      .optional()
+      .openapi({ description: 'Only roots that ended so (`failed` includes timed out). Default: all three' }),
+    dryRun: z.boolean().optional().openapi({ description: 'Count what would be deleted; delete nothing' }),
+    batchSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .openapi({ description: 'Run trees per transaction. Default 500' }),
+  })
+  .strict()
+  .openapi('PruneRequest');
+
+export const PruneResultSchema = z
+  .object({
+    dryRun: z.boolean(),
+    roots: z.number().int().openapi({ description: 'Run trees, counted by their root' }),
+    runs: z.number().int().openapi({ description: 'Runs, roots and the runs they spawned' }),
+    steps: z.number().int(),
+    events: z.number().int(),
+    waits: z.number().int(),
+    cache: z.number().int().openapi({ description: 'Expired cache entries' }),
+    batches: z.number().int().openapi({ description: 'Transactions it took (0 for a dry run)' }),
+  })
+  .openapi('PruneResult');

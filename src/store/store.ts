@@ -3,10 +3,13 @@ import type {
   CacheEntry,
   ChildLink,
   ChunkQuery,
+  CompactionCounts,
   EventRecord,
   ForkRecord,
   InboxEvent,
   InputResolution,
+  PruneCounts,
+  PruneSelection,
   RunFilter,
   RunPage,
   RunRecord,
@@ -111,6 +114,26 @@ export interface Store {
   listForks(runId: string, limit?: number): Promise<ForkRecord[]>;
   /** Stream chunks of one step (see ChunkQuery), in seq order. */
   listChunks(query: ChunkQuery): Promise<StreamChunk[]>;
+  /**
+   * Deletes up to `selection.limit` finished run trees, each whole (its runs, and their steps,
+   * events and waits), and up to as many cache entries expired at `now`, in one short transaction:
+   * every tree is either wholly there or wholly gone. Never touches a run that is not finished,
+   * nor a tree one of whose runs is unfinished. Scale-out stores let one process prune at a time.
+   */
+  pruneRuns(selection: PruneSelection, now: number): Promise<PruneCounts>;
+  /** What pruning every tree that `selection` matches (no limit) would delete; changes nothing. */
+  countPrunable(selection: Omit<PruneSelection, 'limit'>, now: number): Promise<PruneCounts>;
+  /**
+   * Bounds the event logs of unfinished runs: for up to `limit` runs with more than
+   * `maxEventsPerRun` events, deletes their oldest superseded events (see COMPACTABLE_EVENT_TYPES)
+   * until the log is back at the cap or nothing superseded is left.
+   */
+  compactEvents(maxEventsPerRun: number, limit: number): Promise<CompactionCounts>;
+  /**
+   * Optional: gives space freed by deletes back to the file system, a little at a time (SQLite's
+   * incremental vacuum). Returns true when there is more to give back.
+   */
+  reclaimSpace?(): Promise<boolean>;
 }
 
 export interface CommitResult {

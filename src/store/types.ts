@@ -388,3 +388,59 @@ export interface ChunkQuery {
   /** Page size; default 1000, at most 10,000. */
   limit?: number;
 }
+/**
+ * Which finished run trees one prune batch removes. A tree is chosen by its root (a run nothing
+ * spawned): the root ended with one of `statuses` before `finishedBefore`, and no run of its tree
+ * is unfinished. Children are never chosen on their own: they go with their root.
+ */
+export interface PruneSelection {
+  /** Ended statuses only (succeeded, failed, cancelled, timed_out). */
+  statuses: readonly RunStatus[];
+  /** Epoch ms: roots that finished before this time. */
+  finishedBefore: number;
+  /** Only roots of this workflow (null: any). */
+  workflow: string | null;
+  /** Leave roots of these workflows (they have a retention of their own). */
+  excludeWorkflows: readonly string[];
+  /** At most this many roots (with their trees) in this batch, in one transaction. */
+  limit: number;
+}
+
+/** What a prune removed (or, for a dry run, would remove). */
+export interface PruneCounts {
+  /** Run trees, counted by their root. */
+  roots: number;
+  /** Runs, roots and descendants. */
+  runs: number;
+  steps: number;
+  events: number;
+  waits: number;
+  /** Expired cache entries. */
+  cache: number;
+}
+
+export const emptyPruneCounts = (): PruneCounts => ({ roots: 0, runs: 0, steps: 0, events: 0, waits: 0, cache: 0 });
+
+/** What one event-log compaction pass did. */
+export interface CompactionCounts {
+  /** Runs whose event log was over the cap. */
+  runs: number;
+  /** Superseded events deleted. */
+  events: number;
+}
+
+/**
+ * The event types compaction may drop from a long run's log: progress whose facts the store keeps
+ * elsewhere (each wait is a row of its own, each child a run with its parent link). Attempt events
+ * (started, retrying, failed, succeeded...) are never dropped, so a step's attempts are rebuilt
+ * from the log as before; nor is the first or the last event of a step (or of the run's own), so
+ * steps keep the order in which they first appeared.
+ */
+export const COMPACTABLE_EVENT_TYPES: readonly EventType[] = [
+  'step_waiting',
+  'step_woken',
+  'run_waiting',
+  'run_woken',
+  'child_spawned',
+  'event_received',
+];

@@ -21,6 +21,7 @@ const EXPECTED_ROUTES: Record<string, string[]> = {
   '/api/workflows/{name}': ['get'],
   '/api/workflows/{name}/runs': ['post'],
   '/api/events': ['get', 'post'],
+  '/api/prune': ['post'],
   '/metrics': ['get'],
   '/healthz': ['get'],
 };

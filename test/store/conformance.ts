@@ -15,6 +15,7 @@ import {
   type WriteBatch,
 } from '../../src/store/types.js';
 import { eventValue } from '../../src/store/waitMatching.js';
+import { describePruneConformance } from './pruneConformance.js';
 
 /**
  * The contract every Store must meet, run against each implementation (memoryStore.test.ts,
@@ -1231,6 +1232,8 @@ export function describeStoreConformance(
         expect(again.duplicateRunIds).toHaveLength(50);
       });
     });
+
+    describePruneConformance(() => store);
   });
 }
 

@@ -6,11 +6,16 @@ import {
   type CacheEntry,
   type ChildLink,
   type ChunkQuery,
+  COMPACTABLE_EVENT_TYPES,
+  type CompactionCounts,
   type EventRecord,
+  emptyPruneCounts,
   type ForkRecord,
   type InboxEvent,
   type InputResolution,
   isTerminalRun,
+  type PruneCounts,
+  type PruneSelection,
   type RunFilter,
   type RunPage,
   type RunRecord,
@@ -41,8 +46,10 @@ export class MemoryStore implements Store {
   private readonly childrenByParentStep = new Map<string, Map<string, string>>();
   /** runId -> step name -> step. */
   private readonly steps = new Map<string, Map<string, StepRecord>>();
-  /** All events in seq order; seq = index + 1. */
-  private readonly events: EventRecord[] = [];
+  /** All events in seq order (pruning removes some, so seqs have gaps). */
+  private events: EventRecord[] = [];
+  /** The last seq assigned: a seq is never reused, even once its event is pruned. */
+  private lastSeq = 0;
   /** runId -> that run's events in seq order (the same copies as in `events`). */
   private readonly eventsByRun = new Map<string, EventRecord[]>();
   private readonly cache = new Map<string, CacheEntry>();
@@ -103,7 +110,7 @@ export class MemoryStore implements Store {
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       if (isBlocked(event.runId)) continue;
-      event.seq = this.events.length + 1;
+      event.seq = ++this.lastSeq;
       this.events.push(event);
       let ofRun = this.eventsByRun.get(event.runId);
       if (!ofRun) {
@@ -407,6 +414,113 @@ export class MemoryStore implements Store {
     const entry = this.cache.get(key);
     if (!entry || (entry.expiresAt !== null && entry.expiresAt <= now)) return undefined;
     return copyCacheEntry(entry);
+  }
+
+  async pruneRuns(selection: PruneSelection, now: number): Promise<PruneCounts> {
+    return this.prune(selection, now, true);
+  }
+
+  async countPrunable(selection: Omit<PruneSelection, 'limit'>, now: number): Promise<PruneCounts> {
+    return this.prune({ ...selection, limit: Number.POSITIVE_INFINITY }, now, false);
+  }
+
+  /** Chooses trees as the SQL stores do (each status in turn, oldest first); deletes them when asked. */
+  private prune(s: PruneSelection, now: number, isDeleting: boolean): PruneCounts {
+    const counts = emptyPruneCounts();
+    const trees = new Map<string, RunRecord[]>();
+    for (const run of this.runs.values()) {
+      const tree = trees.get(run.rootRunId);
+      if (tree) tree.push(run);
+      else trees.set(run.rootRunId, [run]);
+    }
+    const roots: RunRecord[] = [];
+    for (const status of s.statuses) {
+      const found = [...this.runs.values()]
+        .filter(
+          (r) =>
+            r.status === status &&
+            r.parentRunId === null &&
+            r.finishedAt !== null &&
+            r.finishedAt < s.finishedBefore &&
+            (s.workflow === null || r.workflow === s.workflow) &&
+            !s.excludeWorkflows.includes(r.workflow) &&
+            (trees.get(r.id) ?? []).every((c) => isTerminalRun(c.status)),
+        )
+        .sort(compareRunsAsc);
+      roots.push(...found.slice(0, s.limit - roots.length));
+      if (roots.length >= s.limit) break;
+    }
+    const doomed = new Set<string>();
+    for (const root of roots) for (const run of trees.get(root.id) ?? []) doomed.add(run.id);
+    counts.roots = roots.length;
+    counts.runs = doomed.size;
+    for (const id of doomed) {
+      counts.steps += this.steps.get(id)?.size ?? 0;
+      counts.events += this.eventsByRun.get(id)?.length ?? 0;
+    }
+    for (const w of this.waits.values()) if (doomed.has(w.runId)) counts.waits++;
+    const expired = [...this.cache.values()].filter((c) => c.expiresAt !== null && c.expiresAt <= now);
+    counts.cache = Math.min(expired.length, s.limit);
+    if (!isDeleting) return counts;
+
+    for (const id of doomed) this.forgetRun(id);
+    if (doomed.size) this.events = this.events.filter((e) => !doomed.has(e.runId));
+    for (const [key, w] of this.waits) if (doomed.has(w.runId)) this.waits.delete(key);
+    for (const entry of expired.slice(0, counts.cache)) this.cache.delete(entry.key);
+    return counts;
+  }
+
+  /** Drops a run and what indexes it (not the global event list: the caller filters that once). */
+  private forgetRun(id: string): void {
+    const run = this.runs.get(id);
+    if (!run) return;
+    this.runs.delete(id);
+    this.steps.delete(id);
+    this.eventsByRun.delete(id);
+    this.chunksByRun.delete(id);
+    this.forks.delete(id);
+    if (run.idempotencyKey !== null && this.runIdByIdempotencyKey.get(run.idempotencyKey) === id) {
+      this.runIdByIdempotencyKey.delete(run.idempotencyKey);
+    }
+    if (run.parentRunId !== null && run.parentStep !== null && run.spawnKey !== null) {
+      const key = childKey(run.parentRunId, run.parentStep);
+      const siblings = this.childrenByParentStep.get(key);
+      siblings?.delete(run.spawnKey);
+      if (siblings?.size === 0) this.childrenByParentStep.delete(key);
+    }
+  }
+
+  async compactEvents(maxEventsPerRun: number, limit: number): Promise<CompactionCounts> {
+    const out: CompactionCounts = { runs: 0, events: 0 };
+    for (const [runId, events] of this.eventsByRun) {
+      if (out.runs >= limit) break;
+      const run = this.runs.get(runId);
+      if (!run || isTerminalRun(run.status) || events.length <= maxEventsPerRun) continue;
+      out.runs++;
+      const firstSeq = new Map<string | null, number>();
+      const lastSeq = new Map<string | null, number>();
+      for (const e of events) {
+        if (!firstSeq.has(e.step)) firstSeq.set(e.step, e.seq!);
+        lastSeq.set(e.step, e.seq!);
+      }
+      let over = events.length - maxEventsPerRun;
+      const dropped = new Set<number>();
+      for (const e of events) {
+        if (over === 0) break;
+        if (e.seq === firstSeq.get(e.step) || e.seq === lastSeq.get(e.step)) continue;
+        if (!COMPACTABLE_EVENT_TYPES.includes(e.type)) continue;
+        dropped.add(e.seq!);
+        over--;
+      }
+      if (!dropped.size) continue;
+      out.events += dropped.size;
+      this.eventsByRun.set(
+        runId,
+        events.filter((e) => !dropped.has(e.seq!)),
+      );
+      this.events = this.events.filter((e) => !dropped.has(e.seq!));
+    }
+    return out;
   }
 }
 

@@ -7,9 +7,12 @@ import type {
   CacheEntry,
   ChildLink,
   ChunkQuery,
+  CompactionCounts,
   EventRecord,
   ForkRecord,
   InboxEvent,
+  PruneCounts,
+  PruneSelection,
   RunFilter,
   RunPage,
   RunRecord,
@@ -26,6 +29,7 @@ import { connectPool } from './connectPool.js';
 import { PostgresCoordination } from './coordination.js';
 import { checkSchemaVersion, migrate } from './migrate.js';
 import { commitBatch } from './queries/commitBatch.js';
+import { compactEvents } from './queries/compactEvents.js';
 import { countRuns } from './queries/countRuns.js';
 import { findRunByIdempotencyKey } from './queries/findRunByIdempotencyKey.js';
 import { getCache } from './queries/getCache.js';
@@ -43,6 +47,7 @@ import { listRuns } from './queries/listRuns.js';
 import { listRunsToWake } from './queries/listRunsToWake.js';
 import { listUnfinishedRuns } from './queries/listUnfinishedRuns.js';
 import { nextWakeAt } from './queries/nextWakeAt.js';
+import { countPrunable, pruneRuns } from './queries/pruneRuns.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:5432/database */
@@ -245,6 +250,18 @@ export class PostgresStore implements Store {
 
   async listChunks(query: ChunkQuery): Promise<StreamChunk[]> {
     return listChunks(this.use(), query);
+  }
+
+  async pruneRuns(selection: PruneSelection, now: number): Promise<PruneCounts> {
+    return pruneRuns(this.use(), selection, now);
+  }
+
+  async countPrunable(selection: Omit<PruneSelection, 'limit'>, now: number): Promise<PruneCounts> {
+    return countPrunable(this.use(), selection, now);
+  }
+
+  async compactEvents(maxEventsPerRun: number, limit: number): Promise<CompactionCounts> {
+    return compactEvents(this.use(), maxEventsPerRun, limit);
   }
 
   private use(): pg.Pool {

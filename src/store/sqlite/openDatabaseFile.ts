@@ -24,6 +24,10 @@ export function openDatabaseFile(file: string, busyTimeoutMs: number): OpenedDat
     throw toOpenError(file, error);
   }
   try {
+    // A new file gives the space of pruned runs back to the file system (incremental auto-vacuum).
+    // The mode lives in the header, which the switch to WAL writes: set before, it costs nothing;
+    // after, only a VACUUM changes it. An older file keeps its mode (see SqliteStore.vacuum).
+    if (isNew) db.pragma('auto_vacuum = INCREMENTAL');
     // The first statement reads the file's header: a file that is not a database fails here.
     db.pragma('journal_mode = WAL');
   } catch (error) {

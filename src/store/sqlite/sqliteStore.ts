@@ -8,9 +8,12 @@ import type {
   CacheEntry,
   ChildLink,
   ChunkQuery,
+  CompactionCounts,
   EventRecord,
   ForkRecord,
   InboxEvent,
+  PruneCounts,
+  PruneSelection,
   RunFilter,
   RunPage,
   RunRecord,
@@ -25,6 +28,7 @@ import type {
 import { ExecutorLock } from './executorLock.js';
 import { migrate } from './migrate.js';
 import { openDatabaseFile, toOpenError } from './openDatabaseFile.js';
+import { prepareCompactEvents } from './queries/compactEvents.js';
 import { prepareCountRuns } from './queries/countRuns.js';
 import { prepareFindRunByIdempotencyKey } from './queries/findRunByIdempotencyKey.js';
 import { prepareGetCache } from './queries/getCache.js';
@@ -46,6 +50,7 @@ import { prepareListRuns } from './queries/listRuns.js';
 import { prepareListRunsToWake } from './queries/listRunsToWake.js';
 import { prepareListUnfinishedRuns } from './queries/listUnfinishedRuns.js';
 import { prepareNextWakeAt } from './queries/nextWakeAt.js';
+import { prepareCountPrunable, preparePruneRuns } from './queries/pruneRuns.js';
 import { prepareSettleWaits } from './queries/settleWaits.js';
 import { prepareUpdateRuns } from './queries/updateRuns.js';
 import { prepareUpsertCache } from './queries/upsertCache.js';
@@ -75,6 +80,9 @@ const TRANSIENT_CODES = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|PROTOCOL|CANTOPEN)/;
 /** 10,000 pages of 4 KiB: about 40 MB of WAL between automatic checkpoints. */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+/** PRAGMA auto_vacuum's value for INCREMENTAL. */
+const INCREMENTAL = 2;
+const RECLAIM_PAGES = 2000;
 
 /**
  * The default Store: one SQLite file through better-sqlite3. Its calls are synchronous, which
@@ -231,6 +239,42 @@ export class SqliteStore implements Store {
     return this.use().listChunks(query);
   }
 
+  async pruneRuns(selection: PruneSelection, now: number): Promise<PruneCounts> {
+    return this.use().pruneRuns(selection, now);
+  }
+
+  async countPrunable(selection: Omit<PruneSelection, 'limit'>, now: number): Promise<PruneCounts> {
+    return this.use().countPrunable(selection, now);
+  }
+
+  async compactEvents(maxEventsPerRun: number, limit: number): Promise<CompactionCounts> {
+    return this.use().compactEvents(maxEventsPerRun, limit);
+  }
+
+  /**
+   * Gives up to RECLAIM_PAGES free pages back to the file system (8 MB at 4 KiB pages: a few ms of
+   * holding the write lock), when the file is in incremental auto-vacuum mode. A file created before
+   * Braid set that mode keeps its free pages for new rows (it does not grow) until one VACUUM
+   * (`braid prune --vacuum`) converts it.
+   */
+  async reclaimSpace(): Promise<boolean> {
+    const { db } = this.use();
+    if (db.pragma('auto_vacuum', { simple: true }) !== INCREMENTAL) return false;
+    db.pragma(`incremental_vacuum(${RECLAIM_PAGES})`);
+    return (db.pragma('freelist_count', { simple: true }) as number) > 0;
+  }
+
+  /**
+   * Rewrites the whole file once (VACUUM) in incremental auto-vacuum mode, so that later prunes can
+   * give space back with `reclaimSpace`. Holds the write lock for as long as the copy takes (seconds
+   * per GB): for maintenance windows, not for the background.
+   */
+  async vacuum(): Promise<void> {
+    const { db } = this.use();
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.exec('VACUUM');
+  }
+
   private use(): Opened {
     if (!this.opened) {
       throw new StoreNotOpenError(this.description);
@@ -346,6 +390,9 @@ function prepare(db: Database.Database) {
     getFork: prepareGetFork(db),
     listForks: prepareListForks(db),
     listChunks: prepareListChunks(db),
+    pruneRuns: preparePruneRuns(db),
+    countPrunable: prepareCountPrunable(db),
+    compactEvents: prepareCompactEvents(db),
   };
 }
 
