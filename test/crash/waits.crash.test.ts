@@ -111,7 +111,7 @@ describe(`SIGKILL while runs sleep and wait for events and inputs, ${KILLS} time
     // Even lives are killed 0.5-3 s after they have recovered (loading the code takes 1-3 s more),
     // the first 2.5-4 s after (amid the sleeps, some of which it ends and some it leaves behind); odd ones 0-2 ms after the driver's
     // first send to them (while the worker commits it), or after 1.5 s if none comes. A life that
-    // ends by itself (every run done) is the last. The work (sleeps of 3.5-4.9 s, then an event
+    // ends by itself (every run done) is the last. The work (sleeps of 5.5-6.9 s, then an event
     // and two inputs, each sent 0.3-1.5 s after it is awaited) outlasts KILLS short lives.
     let killed = 0;
     let finished = false;

@@ -4,7 +4,7 @@
  * (the driver: it sends the events and inputs, as a webhook or a person would) exchanges with it.
  *
  * A run of `crash-waits` (input { i, napMs }):
- *   nap:  sleeps napMs (`sleep#0`), then 2,000 ms more (`sleep:second`), returns i
+ *   nap:  sleeps napMs (`sleep#0`), then 4,000 ms more (`sleep:second`), returns i
  *   hear: waits for event `crash.go` matching { i }, returns its payload
  *   ask:  waits for input `approve` ({ by: string }) twice, returns { nap, hear, ask: [both values] }
  */
@@ -24,7 +24,7 @@ export interface WaitsWorkerConfig {
 }
 
 export const WAITS_WORKFLOW = 'crash-waits';
-export const SECOND_SLEEP_MS = 2000;
+export const SECOND_SLEEP_MS = 4000;
 
 /** Run i's first sleep: 1.5 to 2.9 s, spread so wake-ups fall all through the test. */
 export const napMsOf = (i: number) => 1500 + ((i * 373) % 1400);

@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 /**
  * The shared frame of the worker processes that crash tests start and SIGKILL: the test passes a
  * JSON config as the first argument, a worker says `ready <worker id>` on stdout once it is in the
@@ -32,3 +33,39 @@ export async function untilGo(): Promise<void> {
 export const logToStderr = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
+
+/** The test's side of a worker process. */
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Resolves with the worker id once it has joined the cluster (rejects if it exits first). */
+  ready: Promise<string>;
+  exited: Promise<number | NodeJS.Signals>;
+  stderr: () => string;
+  /** Tells a standby to join the cluster now. */
+  activate(): void;
+}
+
+/** Starts `script` (run with `runWorkerProcess`) with `config`: node with the tsx loader, no shell. */
+export function startWorkerProcess(script: string, config: unknown): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(config)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-16_384);
+  });
+  const exited = new Promise<number | NodeJS.Signals>((resolve) =>
+    child.on('exit', (code, signal) => resolve(signal ?? code ?? -1)),
+  );
+  const ready = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = /ready (\S+)\n/.exec(out);
+      if (match) resolve(match[1] as string);
+    });
+    child.on('exit', () => reject(new Error(`worker exited before it was ready: ${err}`)));
+  });
+  ready.catch(() => {});
+  return { child, ready, exited, stderr: () => err, activate: () => child.stdin?.write('go\n') };
+}

@@ -3,43 +3,12 @@
  * process, each with its own pool and LISTEN connection, as two processes would have): a worker runs
  * the step, a process with no worker (an API server, say) reads its stream live and its progress.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type ExecutorOptions, WorkflowExecutor, workflow } from '../../src/index.js';
-import { PostgresStore } from '../../src/store/postgres/index.js';
-import { createTestDatabase } from '../support/embeddedPostgres.js';
+import { describe, expect, it, vi } from 'vitest';
+import { workflow } from '../../src/index.js';
+import { postgresWorkers } from '../support/postgresWorkers.js';
 
-let db: { url: string; drop(): Promise<void> };
-let executors: WorkflowExecutor[];
-
-beforeEach(async () => {
-  db = await createTestDatabase();
-  executors = [];
-});
-
-afterEach(async () => {
-  await Promise.all(executors.map((e) => e.cleanup().catch(() => {})));
-  await db.drop();
-});
-
-function executor(options: ExecutorOptions = {}): WorkflowExecutor {
-  const store = new PostgresStore({ connectionString: db.url });
-  const ex = new WorkflowExecutor({
-    ...options,
-    store,
-    // A long safety poll: what these tests see arrives by notification.
-    worker:
-      options.worker === false
-        ? false
-        : { leaseMs: 5_000, heartbeatMs: 1_000, pollMs: 60_000, log: () => {}, ...(options.worker as object) },
-  });
-  const cleanup = ex.cleanup.bind(ex);
-  ex.cleanup = async () => {
-    await cleanup();
-    await store.close();
-  };
-  executors.push(ex);
-  return ex;
-}
+// A long safety poll: what these tests see arrives by notification.
+const { executor } = postgresWorkers({ leaseMs: 5_000, heartbeatMs: 1_000, pollMs: 60_000 });
 
 function gate() {
   let open!: () => void;
@@ -61,8 +30,7 @@ describe('streams and progress on PostgreSQL', () => {
       await steps[1]!.isOpen;
       return null;
     });
-    executor({ workflows: [wf] });
-    await executors[0]!.open();
+    await executor({ workflows: [wf] }).open();
     const reader = executor({ worker: false });
     const handle = await reader.start(wf, {});
     const seen: unknown[] = [];

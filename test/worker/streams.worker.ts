@@ -4,6 +4,7 @@
  * with short leases. It prints `ready <worker id>` once registered and runs until it is killed.
  */
 import { PostgresStore, WorkflowExecutor } from '../../src/index.js';
+import { logToStderr, runWorkerProcess, untilGo } from '../support/workerProcess.js';
 import { type StreamsWorkerConfig, streamer } from './streams.harness.js';
 
 async function main(config: StreamsWorkerConfig): Promise<void> {
@@ -14,29 +15,14 @@ async function main(config: StreamsWorkerConfig): Promise<void> {
       leaseMs: config.leaseMs,
       heartbeatMs: config.heartbeatMs,
       pollMs: config.pollMs,
-      log: (line) => process.stderr.write(`${line}\n`),
+      log: logToStderr,
     },
   });
   if (config.standby) {
-    await new Promise<void>((resolve) => {
-      let input = '';
-      process.stdin.on('data', (d: Buffer) => {
-        input += d.toString();
-        if (input.includes('go')) resolve();
-      });
-    });
-    process.stdin.pause();
+    await untilGo();
   }
   await executor.open();
   process.stdout.write(`ready ${executor.workerId}\n`);
 }
 
-process.on('unhandledRejection', (error) => {
-  console.error('unhandled rejection:', error);
-  process.exit(1);
-});
-
-main(JSON.parse(process.argv[2] ?? '{}') as StreamsWorkerConfig).catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runWorkerProcess<StreamsWorkerConfig>(main);
