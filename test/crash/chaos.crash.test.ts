@@ -43,7 +43,12 @@ const KILL_EVERY_MS: [number, number] = [700, 1_300];
 const MIN_READY = 3;
 /** Processes started ahead, code loaded, that replace a killed worker as soon as it dies. */
 const STANDBYS = 2;
-const MIN_KILLS = 18;
+/**
+ * Kills the test must have made while the work ran, or it proved little. The work lasts the 20 s
+ * of waves and kills wait for 3 workers to be up, so a slow restart (a loaded CI machine) makes
+ * fewer: 18 failed once at 17; 15 still kills every worker process several times over.
+ */
+const MIN_KILLS = 15;
 /** Past this, the test stops waiting and reports the runs still unfinished. */
 const RESULTS_TIMEOUT_MS = 80_000;
 
