@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/sqliteStore.js';
 import { type EventRecord, emptyBatch, type RunRecord, type StepRecord } from '../../src/store/types.js';
 import { finished, spawnBraid, tempDb } from '../cli/harness.js';
-import { makeRun } from '../store/conformance.js';
+import { makeEvent, makeRun, makeStep } from '../store/conformance.js';
 
 const FINISHED_TREES = 3000;
 const UNFINISHED_TREES = 100;
@@ -30,29 +30,21 @@ function tree(id: string, kind: 'finished' | 'root-running' | 'child-running') {
       }),
     );
   }
-  const steps: StepRecord[] = runs.map((r) => ({
-    runId: r.id,
-    name: 'fan',
-    status: 'succeeded',
-    attempts: 1,
-    output: '"x"',
-    error: null,
-    startedAt: T0,
-    finishedAt: T0 + 1,
-    nextAttemptAt: null,
-    route: null,
-    cacheHit: false,
-    fallbackUsed: false,
-  }));
-  const events: EventRecord[] = runs.flatMap((r) =>
-    (['run_created', 'step_started', 'step_succeeded'] as const).map((type) => ({
+  const steps: StepRecord[] = runs.map((r) =>
+    makeStep({
       runId: r.id,
-      step: type === 'run_created' ? null : 'fan',
-      type,
-      at: T0,
-      attempt: null,
-      data: null,
-    })),
+      name: 'fan',
+      status: 'succeeded',
+      attempts: 1,
+      output: '"x"',
+      startedAt: T0,
+      finishedAt: T0 + 1,
+    }),
+  );
+  const events: EventRecord[] = runs.flatMap((r) =>
+    (['run_created', 'step_started', 'step_succeeded'] as const).map((type) =>
+      makeEvent({ runId: r.id, step: type === 'run_created' ? null : 'fan', type, at: T0 }),
+    ),
   );
   return { runs, steps, events };
 }

@@ -1274,7 +1274,7 @@ function updateOf(run: RunRecord): RunUpdate {
 }
 
 /** A pending sleep of step `s` of run `r`; tests override what they check. */
-function makeWait(overrides: Partial<WaitRecord> = {}): WaitRecord {
+export function makeWait(overrides: Partial<WaitRecord> = {}): WaitRecord {
   const key = overrides.key ?? 'sleep#0';
   return {
     runId: 'r',
@@ -1297,7 +1297,7 @@ function makeWait(overrides: Partial<WaitRecord> = {}): WaitRecord {
   };
 }
 
-function makeStep(overrides: Partial<StepRecord> & Pick<StepRecord, 'runId' | 'name'>): StepRecord {
+export function makeStep(overrides: Partial<StepRecord> & Pick<StepRecord, 'runId' | 'name'>): StepRecord {
   return {
     status: 'pending',
     attempts: 0,
@@ -1313,7 +1313,7 @@ function makeStep(overrides: Partial<StepRecord> & Pick<StepRecord, 'runId' | 'n
   };
 }
 
-function makeEvent(overrides: Partial<EventRecord> & Pick<EventRecord, 'runId'>): EventRecord {
+export function makeEvent(overrides: Partial<EventRecord> & Pick<EventRecord, 'runId'>): EventRecord {
   return { step: null, type: 'run_created', at: 1_700_000_000_000, attempt: null, data: null, ...overrides };
 }
 

@@ -10,7 +10,7 @@ import {
   type WaitRecord,
   type WriteBatch,
 } from '../../src/store/types.js';
-import { makeRun } from './conformance.js';
+import { makeEvent, makeRun, makeStep, makeWait } from './conformance.js';
 
 const T0 = 1_700_000_000_000;
 const DAY = 86_400_000;
@@ -276,44 +276,24 @@ export function describePruneConformance(getStore: () => Store): void {
   });
 }
 
+/** A step of run `runId` that has succeeded. */
 function step(runId: string): StepRecord {
-  return {
+  return makeStep({
     runId,
     name: 'fan',
     status: 'succeeded',
     attempts: 1,
     output: '1',
-    error: null,
     startedAt: T0,
     finishedAt: T0 + 1,
-    nextAttemptAt: null,
-    route: null,
-    cacheHit: false,
-    fallbackUsed: false,
-  };
+  });
 }
 
 function event(runId: string, s: string | null, type: EventRecord['type']): EventRecord {
-  return { runId, step: s, type, at: T0, attempt: null, data: null };
+  return makeEvent({ runId, step: s, type, at: T0 });
 }
 
+/** A sleep of run `runId` that has ended. */
 function wait(runId: string): WaitRecord {
-  return {
-    runId,
-    step: 'fan',
-    key: 'sleep#0',
-    group: 'sleep#0',
-    kind: 'sleep',
-    status: 'resolved',
-    dueAt: T0 + 5,
-    name: null,
-    eventKey: null,
-    match: null,
-    since: null,
-    afterSeq: null,
-    request: null,
-    value: null,
-    createdAt: T0,
-    resolvedAt: T0 + 5,
-  };
+  return makeWait({ runId, step: 'fan', status: 'resolved', dueAt: T0 + 5, createdAt: T0, resolvedAt: T0 + 5 });
 }
