@@ -8,8 +8,7 @@
  * sleeps a little, then returns: a kill in the sleep leaves an execution with no success.
  */
 import pg from 'pg';
-import { PostgresStore, WorkflowExecutor } from '../../src/index.js';
-import { logToStderr, runWorkerProcess, untilGo } from '../support/workerProcess.js';
+import { runWorkerProcess, serveAsWorker } from '../support/workerProcess.js';
 import { type ChaosWorkerConfig, chaosWorkflows, EFFECTS_TABLE } from './chaos.harness.js';
 
 async function main(config: ChaosWorkerConfig): Promise<void> {
@@ -24,22 +23,11 @@ async function main(config: ChaosWorkerConfig): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, minMs + Math.random() * (maxMs - minMs)));
   });
 
-  const executor = new WorkflowExecutor({
-    // A small pool: four of these share the test server with the other test files.
-    store: new PostgresStore({ connectionString: config.url, poolSize: 4, applicationName: 'braid-chaos' }),
+  // A standby: loaded, and waiting for the test to say `go` before it joins the cluster.
+  await serveAsWorker({ ...config, standby: true }, 'braid-chaos', {
     workflows: [parent, child],
     maxParallelNodes: config.maxParallelNodes,
-    worker: {
-      leaseMs: config.leaseMs,
-      heartbeatMs: config.heartbeatMs,
-      pollMs: config.pollMs,
-      log: logToStderr,
-    },
   });
-  // A standby: loaded, and waiting for the test to say `go` before it joins the cluster.
-  await untilGo();
-  await executor.open();
-  process.stdout.write(`ready ${executor.workerId}\n`);
 }
 
 runWorkerProcess<ChaosWorkerConfig>(main);

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { type ExecutorOptions, PostgresStore, WorkflowExecutor } from '../../src/index.js';
 /**
  * The shared frame of the worker processes that crash tests start and SIGKILL: the test passes a
  * JSON config as the first argument, a worker says `ready <worker id>` on stdout once it is in the
@@ -15,6 +16,36 @@ export function runWorkerProcess<Config>(main: (config: Config) => Promise<void>
     console.error(error);
     process.exit(1);
   });
+}
+
+/** What each worker process is given: its database and its lease timings. */
+export interface PostgresWorkerConfig {
+  url: string;
+  leaseMs: number;
+  heartbeatMs: number;
+  pollMs: number;
+  /** Load the code, then wait for `go` on stdin before joining the cluster. */
+  standby?: boolean;
+}
+
+/**
+ * Joins the cluster as a worker running `options.workflows` (a standby first waits for `go`), then
+ * says `ready <worker id>` on stdout. A small pool: several of these share the test server.
+ */
+export async function serveAsWorker(
+  config: PostgresWorkerConfig,
+  applicationName: string,
+  options: Omit<ExecutorOptions, 'store' | 'worker'>,
+): Promise<WorkflowExecutor> {
+  const executor = new WorkflowExecutor({
+    ...options,
+    store: new PostgresStore({ connectionString: config.url, poolSize: 4, applicationName }),
+    worker: { leaseMs: config.leaseMs, heartbeatMs: config.heartbeatMs, pollMs: config.pollMs, log: logToStderr },
+  });
+  if (config.standby) await untilGo();
+  await executor.open();
+  process.stdout.write(`ready ${executor.workerId}\n`);
+  return executor;
 }
 
 /** A standby worker: resolves once the test writes `go` on its stdin. */

@@ -4,8 +4,7 @@
  * short leases. It prints `ready <worker id>` once registered and runs until it is killed.
  */
 import pg from 'pg';
-import { PostgresStore, WorkflowExecutor } from '../../src/index.js';
-import { logToStderr, runWorkerProcess, untilGo } from '../support/workerProcess.js';
+import { runWorkerProcess, serveAsWorker } from '../support/workerProcess.js';
 import { EFFECTS_TABLE, type WaitsWorkerConfig, waitsWorkflows } from './waits.harness.js';
 
 async function main(config: WaitsWorkerConfig): Promise<void> {
@@ -19,21 +18,7 @@ async function main(config: WaitsWorkerConfig): Promise<void> {
       JSON.stringify(value),
     ]);
   });
-  const executor = new WorkflowExecutor({
-    store: new PostgresStore({ connectionString: config.url, poolSize: 4, applicationName: 'braid-waits-crash' }),
-    workflows: [sleeper, waiter],
-    worker: {
-      leaseMs: config.leaseMs,
-      heartbeatMs: config.heartbeatMs,
-      pollMs: config.pollMs,
-      log: logToStderr,
-    },
-  });
-  if (config.standby) {
-    await untilGo();
-  }
-  await executor.open();
-  process.stdout.write(`ready ${executor.workerId}\n`);
+  await serveAsWorker(config, 'braid-waits-crash', { workflows: [sleeper, waiter] });
 }
 
 runWorkerProcess<WaitsWorkerConfig>(main);
