@@ -84,7 +84,6 @@ export class WriteQueue {
     this.abandoned = true;
   }
 
-  /** `local`: this process runs the new run itself (scale-out stores record it as the owner). */
   /** A wait registered or settled (by reference: several changes in one tick are one write). */
   writeWait(rec: WaitRecord): void {
     this.waits.add(rec);
@@ -103,6 +102,7 @@ export class WriteQueue {
     this.schedule();
   }
 
+  /** `local`: this process runs the new run itself (scale-out stores record it as the owner). */
   insertRun(rec: RunRecord, local = true): void {
     this.newRuns.add(rec);
     if (local) this.localRuns.add(rec.id);
