@@ -1,5 +1,6 @@
 export type { CallbackHandler } from './engine/callbacks.js';
 export { CallbackManager } from './engine/callbacks.js';
+export { type Clock, type ClockTimer, systemClock } from './engine/clock.js';
 export { ConcurrencyLimitError } from './engine/concurrency.js';
 export { DEFAULT_CONFIG, type ExecutionConfig } from './engine/config.js';
 export type { StartOptions } from './engine/engine.js';
@@ -90,4 +91,5 @@ export * from './store/index.js';
 export { MemoryStore } from './store/memory/memoryStore.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres/index.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqliteStore.js';
+export { ManualClock } from './testing/manualClock.js';
 export type { WorkerOptions } from './worker/clusterMember.js';

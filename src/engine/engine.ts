@@ -9,6 +9,7 @@ import { Attempts } from './attempts.js';
 import { readResult } from './buildResult.js';
 import type { CallbackManager } from './callbacks.js';
 import { ClaimedRuns } from './claimedRuns.js';
+import type { Clock } from './clock.js';
 import { CommitOutcomes } from './commitOutcomes.js';
 import { Concurrency } from './concurrency.js';
 import type { ExecutionConfig } from './config.js';
@@ -40,6 +41,8 @@ export type { StartOptions } from './creation.js';
 
 export interface EngineOptions {
   store: Store;
+  /** Where the time comes from and timers are armed (the system clock unless a test injects one). */
+  clock: Clock;
   config: ExecutionConfig;
   pools: Readonly<Record<string, number>>;
   callbacks: CallbackManager;
@@ -60,6 +63,7 @@ export interface EngineOptions {
  */
 export class Engine implements EngineControl {
   readonly store: Store;
+  readonly clock: Clock;
   readonly config: ExecutionConfig;
   readonly queue: WriteQueue;
   readonly registry: WorkflowRegistry;
@@ -87,6 +91,7 @@ export class Engine implements EngineControl {
   constructor(options: EngineOptions) {
     const { store, config } = options;
     this.store = store;
+    this.clock = options.clock;
     this.config = config;
     this.registry = new WorkflowRegistry(options.pools, () => this.cluster?.runsSteps ?? true);
     const clusterOf = () => this.cluster;

@@ -1,3 +1,4 @@
+import type { Clock } from '../engine/clock.js';
 import type { ExecutionConfig } from '../engine/config.js';
 import type { Workflow } from '../model/workflow.js';
 import type { Store } from '../store/store.js';
@@ -28,4 +29,9 @@ export interface ExecutorOptions extends Partial<ExecutionConfig> {
    * work at all (no event-log bound either). Default: keep runs forever, bound event logs.
    */
   retention?: RetentionOptions | false;
+  /**
+   * Where the engine reads the time and arms its timers. Default: the system clock. Tests pass a
+   * `ManualClock` to reach a sleep's end, a backoff or a schedule's tick without waiting for it.
+   */
+  clock?: Clock;
 }

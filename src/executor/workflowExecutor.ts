@@ -1,4 +1,5 @@
 import { CallbackManager } from '../engine/callbacks.js';
+import { systemClock } from '../engine/clock.js';
 import { type ExecutionConfig, resolveConfig } from '../engine/config.js';
 import { Engine, type StartOptions } from '../engine/engine.js';
 import type { ForkOptions } from '../engine/forking.js';
@@ -92,6 +93,7 @@ export class WorkflowExecutor {
     const store = this.store;
     this.engine = new Engine({
       store,
+      clock: options.clock ?? systemClock,
       config: this.config,
       pools: options.pools ?? {},
       callbacks: this.callbackManager,
