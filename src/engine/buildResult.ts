@@ -16,7 +16,14 @@ export interface StepView {
 export function buildResult(
   rec: RunRecord,
   steps: Iterable<StepView>,
-  extra: { order?: string[]; globals?: Record<string, unknown>; traceId?: string | undefined; retries?: number },
+  extra: {
+    order?: string[];
+    /** The workflow's steps as declared: breaks ties between steps that started in the same millisecond. */
+    stepOrder?: readonly string[];
+    globals?: Record<string, unknown>;
+    traceId?: string | undefined;
+    retries?: number;
+  },
 ): ExecutionResult {
   const nodeResults: Record<string, NodeResult> = {};
   const partialResults: Record<string, unknown> = {};
@@ -49,7 +56,7 @@ export function buildResult(
     retriesFromAttempts += Math.max(0, s.attempts - 1);
   }
   if (extra.retries === undefined) metrics.retries = retriesFromAttempts;
-  const order = extra.order ?? started.sort((a, b) => a[1] - b[1]).map(([name]) => name);
+  const order = extra.order ?? inStartOrder(started, extra.stepOrder);
   const error = rec.error ? fromJson<SerializedError>(rec.error) : undefined;
   const paused = rec.status === 'paused';
   const end = rec.finishedAt ?? Date.now();
@@ -113,12 +120,35 @@ export function stepFailure(runId: string, step: string, error: SerializedError)
 }
 
 /** A run's result read back from the store: its record and steps. */
-export async function readResult(store: Store, rec: RunRecord): Promise<ExecutionResult> {
+/**
+ * Step names by when they started. Steps started in the same millisecond (every root of a run,
+ * often) keep the order they were dispatched in, which follows the workflow's declared order; a
+ * store returns steps by name, so without `stepOrder` they would come back alphabetically.
+ */
+export function inStartOrder(
+  started: Array<[name: string, startedAt: number]>,
+  stepOrder?: readonly string[],
+): string[] {
+  started.sort((a, b) => a[1] - b[1]);
+  if (stepOrder && started.some(([, at], i) => i > 0 && started[i - 1]?.[1] === at)) {
+    const rank = new Map(stepOrder.map((name, i) => [name, i]));
+    const rankOf = (name: string) => rank.get(name) ?? Number.MAX_SAFE_INTEGER;
+    started.sort((a, b) => a[1] - b[1] || rankOf(a[0]) - rankOf(b[0]));
+  }
+  return started.map(([name]) => name);
+}
+
+/** The result of a run read back from the store. `stepOrder`: its workflow's steps as declared, if known. */
+export async function readResult(
+  store: Store,
+  rec: RunRecord,
+  stepOrder?: readonly string[],
+): Promise<ExecutionResult> {
   const steps = await store.getSteps(rec.id);
   return buildResult(
     rec,
     steps.map((s) => ({ rec: s, value: s.status === 'succeeded' ? fromJson(s.output) : undefined })),
-    {},
+    { stepOrder },
   );
 }
 
@@ -129,11 +159,12 @@ export async function readResult(store: Store, rec: RunRecord): Promise<Executio
 export async function readResultPatiently(
   store: Store,
   rec: RunRecord,
+  stepOrder: readonly string[] | undefined,
   giveUp: () => boolean,
 ): Promise<ExecutionResult> {
   for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 2_000)) {
     try {
-      return await readResult(store, rec);
+      return await readResult(store, rec, stepOrder);
     } catch (error) {
       if (error instanceof BraidError || giveUp()) throw error;
       await new Promise((resolve) => setTimeout(resolve, delayMs));

@@ -333,7 +333,7 @@ export class Engine implements EngineControl {
   }
 
   storedResult(rec: RunRecord): Promise<ExecutionResult> {
-    return readResult(this.store, rec);
+    return readResult(this.store, rec, this.registry.stepOrder(rec.workflow));
   }
 
   /** The run's current state, from memory when it is here, else from the store. */

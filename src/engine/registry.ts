@@ -68,6 +68,11 @@ export class WorkflowRegistry {
     return this.plans.get(name);
   }
 
+  /** The steps of a registered workflow, in the order it declares them (undefined if not registered). */
+  stepOrder(name: string): string[] | undefined {
+    return this.plans.get(name)?.workflow.steps.map((s) => s.name);
+  }
+
   has(name: string): boolean {
     return this.plans.has(name);
   }

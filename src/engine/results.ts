@@ -40,7 +40,8 @@ export class RunResults {
     if (!rec) throw new RunNotFoundError(runId);
     const again = this.runs.get(runId);
     if (again) return this.waitInMemory(again, untilSettled);
-    if (isTerminalRun(rec.status) || (untilSettled && rec.status === 'paused')) return readResult(this.store, rec);
+    if (isTerminalRun(rec.status) || (untilSettled && rec.status === 'paused'))
+      return readResult(this.store, rec, this.registry.stepOrder(rec.workflow));
     if (!this.registry.has(rec.workflow)) throw new WorkflowNotRegisteredError(rec.workflow, this.registry.names());
     if (rec.wakeAt !== null && rec.wakeAt > Date.now()) {
       // Asleep: wait for it where it will be loaded, without loading it now.
@@ -49,7 +50,7 @@ export class RunResults {
     }
     // Unfinished but not in memory (a paused run, or one another executor left): load it.
     const loaded = await this.hooks.activeRun(runId);
-    if (!loaded) return readResult(this.store, rec);
+    if (!loaded) return readResult(this.store, rec, this.registry.stepOrder(rec.workflow));
     if (loaded.rec.status !== 'paused') {
       this.lifecycle.continueRun(loaded);
       this.dispatcher.pump();
@@ -68,6 +69,6 @@ export class RunResults {
   private async waitElsewhere(runId: string, untilSettled: boolean): Promise<ExecutionResult> {
     const rec = await (this.hooks.cluster() as ClusterPort).waitUntilSettled(runId, untilSettled);
     if (!rec) throw new RunNotFoundError(runId);
-    return readResultPatiently(this.store, rec, () => this.hooks.isClosed());
+    return readResultPatiently(this.store, rec, this.registry.stepOrder(rec.workflow), () => this.hooks.isClosed());
   }
 }

@@ -1,5 +1,6 @@
 import { fromJson } from '../model/json.js';
 import type { RunRecord, StepRecord, StepStatus, WaitRecord } from '../store/types.js';
+import { inStartOrder } from './buildResult.js';
 import { ChildRegistry } from './children.js';
 import { type ActiveRun, type ActiveStep, emptyHold, type RunWaiters, type WorkflowPlan } from './runState.js';
 
@@ -74,10 +75,10 @@ export class RunTable {
       running: 0,
       maxParallel: plan.workflow.options.maxParallelNodes ?? Number.POSITIVE_INFINITY,
       startOrder: stored.length
-        ? stored
-            .filter((s) => s.startedAt !== null)
-            .sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0))
-            .map((s) => s.name)
+        ? inStartOrder(
+            stored.flatMap((s) => (s.startedAt === null ? [] : [[s.name, s.startedAt] as [string, number]])),
+            plan.workflow.steps.map((d) => d.name),
+          )
         : [],
       completedSinceCheckpoint: 0,
       retries: 0,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { workflow } from '../../src/index.js';
+import { type Workflow, workflow } from '../../src/index.js';
 import { deferred, sleep, useEngineFixture, waitUntil } from './helpers.js';
 
 describe('ExecutionResult', () => {
@@ -190,5 +190,23 @@ describe('ExecutionResult', () => {
     expect((await handle.result()).output).toBe('B');
     expect(await handle.status()).toBe('succeeded');
     expect((await executor.inspect(handle.runId)).output).toBe('B');
+  });
+
+  it('reads a run back from the store with its steps in the order they started, declared order breaking ties', async () => {
+    // Twenty roots start in one dispatch pass, mostly in the same millisecond; declared in reverse
+    // alphabetical order so that a store's by-name order would show if it leaked through.
+    const names = Array.from({ length: 20 }, (_, i) => `s${String(19 - i).padStart(2, '0')}`);
+    let wf: Workflow<unknown, any, any> = workflow('start-order');
+    for (const name of names) wf = wf.step(name, () => name);
+    const file = fx.sqlitePath();
+    const writer = fx.executor({ store: fx.sqliteStore(file) });
+    const live = await writer.execute(wf, undefined);
+    expect(live.nodeExecutionOrder).toEqual(names);
+    await writer.cleanup(); // one executor per SQLite file at a time
+
+    const reader = fx.executor({ store: fx.sqliteStore(file), workflows: [wf] });
+    await reader.open();
+    expect((await reader.inspect(live.runId)).nodeExecutionOrder).toEqual(names);
+    expect((await (await reader.getHandle(live.runId)).result()).nodeExecutionOrder).toEqual(names);
   });
 });
