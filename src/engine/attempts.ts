@@ -172,19 +172,12 @@ export class Attempts {
 
   private succeeded(run: ActiveRun, step: ActiveStep, token: number, out: unknown): void {
     if (!isCurrentAttempt(step, token)) return;
-    let value = out;
-    let route: string[] | null = null;
-    if (isRouteDecision(out)) {
-      // A step that declares `routes` may only choose among them; any step only among its children.
-      const children = step.def.routes ?? run.plan.children.get(step.def.name) ?? [];
-      const bad = out.targets.find((t) => !children.includes(t));
-      if (bad !== undefined) {
-        this.failed(run, step, token, new InvalidRouteError(run.rec.workflow, step.def.name, bad, children), true);
-        return;
-      }
-      value = out.value;
-      route = [...out.targets];
+    const routed = routeOf(run, step, out);
+    if (routed instanceof InvalidRouteError) {
+      this.failed(run, step, token, routed, true);
+      return;
     }
+    const { value, route } = routed;
     let json: string;
     try {
       json = toJson(value, `The output of step "${step.def.name}" (workflow "${run.rec.workflow}")`);
@@ -250,8 +243,12 @@ export class Attempts {
     // run must still reach the fallback.
     step.controller = undefined;
     const ctx = new StepContextImpl(this.host, run, step, undefined);
-    const done = (value: unknown) => {
+    const done = (out: unknown) => {
       if (!isCurrentAttempt(step, token)) return;
+      // A fallback of a routing step chooses the children as the step would have.
+      const routed = routeOf(run, step, out);
+      if (routed instanceof InvalidRouteError) return fail(routed);
+      const { value, route } = routed;
       let json: string;
       try {
         json = toJson(value, `The fallback output of step "${step.def.name}" (workflow "${run.rec.workflow}")`);
@@ -267,7 +264,7 @@ export class Attempts {
         JSON.stringify({ fallback: name, error }),
       );
       this.finish(run, step);
-      this.outcomes().succeeded(run, step, json, null);
+      this.outcomes().succeeded(run, step, json, route);
     };
     const fail = (e: unknown) => {
       if (!isCurrentAttempt(step, token)) return;
@@ -351,4 +348,20 @@ function isNonRetryable(error: unknown): boolean {
     }
   } catch {}
   return false;
+}
+
+/**
+ * A step's (or its fallback's) return value: the output, and the children it chose if it routed.
+ * A step that declares `routes` may only choose among them; any step only among its children.
+ */
+function routeOf(
+  run: ActiveRun,
+  step: ActiveStep,
+  out: unknown,
+): { value: unknown; route: string[] | null } | InvalidRouteError {
+  if (!isRouteDecision(out)) return { value: out, route: null };
+  const children = step.def.routes ?? run.plan.children.get(step.def.name) ?? [];
+  const bad = out.targets.find((t) => !children.includes(t));
+  if (bad !== undefined) return new InvalidRouteError(run.rec.workflow, step.def.name, bad, children);
+  return { value: out.value, route: [...out.targets] };
 }

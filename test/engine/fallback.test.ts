@@ -167,4 +167,38 @@ describe('fallback', () => {
     expect(result.status).toBe('failed');
     expect(result.context.nodeResults.refund?.error?.message).toContain('fallback "manual-refund" failed');
   });
+
+  it('routes like its step: a routing step whose fallback chooses a child runs only that child', async () => {
+    // Found by the simulation (seed 1): the fallback's route decision was stored as the output and
+    // every child ran.
+    const wf = workflow('fallback-routes')
+      .step(
+        'triage',
+        { routes: ['fast', 'slow'], fallback: (ctx) => ctx.route('slow', 'degraded') },
+        (): unknown => {
+          throw new Error('classifier down');
+        },
+      )
+      .step('fast', { parents: ['triage'] }, () => 'fast path')
+      .step('slow', { parents: ['triage'] }, (ctx) => `slow path after ${ctx.parent('triage')}`);
+    const result = await fx.executor().execute(wf, null);
+
+    expect(result.success).toBe(true);
+    expect(result.partialResults.triage).toBe('degraded');
+    expect(result.context.nodeResults.fast?.status).toBe('skipped');
+    expect(result.output).toBe('slow path after degraded');
+  });
+
+  it('fails the step when its fallback routes to a step that is not its child', async () => {
+    const wf = workflow('fallback-bad-route')
+      .step('triage', { fallback: (ctx) => ctx.route('elsewhere') }, (): unknown => {
+        throw new Error('classifier down');
+      })
+      .step('next', { parents: ['triage'] }, () => 'next')
+      .step('elsewhere', () => 'unrelated');
+    const result = await fx.executor().execute(wf, null);
+
+    expect(result.success).toBe(false);
+    expect(result.context.nodeResults.triage?.error?.message).toMatch(/fallback failed: .*elsewhere/);
+  });
 });
