@@ -1,0 +1,65 @@
+import { parseArgs } from 'node:util';
+import { shrink } from './shrink.js';
+import { DEFAULT_OPTIONS, type SimOptions, type SimStore, simulate } from './simulation.js';
+
+/**
+ * `npm run sim -- --seeds 1000` explores seeds 1..1000 (or `--from N`); `npm run sim -- --seed 12345`
+ * replays one and prints its trace. A failing seed is shrunk and its smallest trace printed.
+ */
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string' },
+    seeds: { type: 'string', default: '100' },
+    from: { type: 'string', default: '1' },
+    store: { type: 'string', default: 'memory' },
+    trace: { type: 'boolean', default: false },
+  },
+});
+
+const store = values.store as SimStore;
+if (store !== 'memory' && store !== 'sqlite') {
+  console.error(`--store must be memory or sqlite, got "${values.store}".`);
+  process.exit(2);
+}
+const options: SimOptions = { ...DEFAULT_OPTIONS, store };
+
+async function explore(first: number, count: number): Promise<number> {
+  const began = Date.now();
+  let virtualMs = 0;
+  for (let seed = first; seed < first + count; seed++) {
+    const outcome = await simulate(seed, options);
+    virtualMs += outcome.virtualMs;
+    if (outcome.violations.length > 0) return report(outcome);
+    if ((seed - first + 1) % 50 === 0) console.log(`${seed - first + 1} seeds passed`);
+  }
+  const hours = (virtualMs / 3_600_000).toFixed(1);
+  console.log(
+    `${count} seeds (${first}..${first + count - 1}) on ${store} passed: ${hours} virtual hours in ${((Date.now() - began) / 1000).toFixed(0)} s.`,
+  );
+  return 0;
+}
+
+async function report(outcome: Awaited<ReturnType<typeof simulate>>): Promise<number> {
+  console.log(`seed ${outcome.seed} FAILED on ${store}:\n  ${outcome.violations.join('\n  ')}`);
+  const small = await shrink(outcome);
+  console.log(
+    `\nShortest trace that shows it (size ${JSON.stringify(small.options.size)}, fault rate ${small.options.faultRate}, crashes <= ${small.options.maxCrashes}):`,
+  );
+  console.log(small.trace.join('\n'));
+  console.log(`\nReplay: npm run sim -- --seed ${outcome.seed}${store === 'memory' ? '' : ` --store ${store}`}`);
+  return 1;
+}
+
+async function replay(seed: number): Promise<number> {
+  const outcome = await simulate(seed, options);
+  if (outcome.violations.length > 0) return report(outcome);
+  if (values.trace) console.log(outcome.trace.join('\n'));
+  console.log(`seed ${seed} on ${store} passed: ${outcome.commits} commits, ${outcome.crashes} crashes.`);
+  return 0;
+}
+
+const code =
+  values.seed !== undefined
+    ? await replay(Number(values.seed))
+    : await explore(Number(values.from), Number(values.seeds));
+process.exit(code);

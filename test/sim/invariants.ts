@@ -1,0 +1,123 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Store } from '../../src/store/store.js';
+import type { EventRecord, RunRecord, RunStatus, StepStatus } from '../../src/store/types.js';
+import type { Trace } from './trace.js';
+import { CHILD_WORKFLOW, childOutput, type ExpectedRun, type WorkflowSpec, type Workload } from './workload.js';
+
+const RUN_ENDINGS: Partial<Record<EventRecord['type'], RunStatus>> = {
+  run_succeeded: 'succeeded',
+  run_failed: 'failed',
+  run_cancelled: 'cancelled',
+  run_timed_out: 'timed_out',
+};
+const STEP_ENDINGS: Partial<Record<EventRecord['type'], StepStatus>> = {
+  step_succeeded: 'succeeded',
+  step_skipped: 'skipped',
+  step_failed: 'failed',
+  step_cancelled: 'cancelled',
+  step_reused: 'succeeded',
+};
+
+/**
+ * The guarantees, checked against the durable store once every run has ended: each started run
+ * ended as a fault-free run does (status, output, every step's status and output); every child
+ * identity was spawned once and gave its output; and the store's records agree with what its event
+ * log says happened, with one success event per succeeded step.
+ */
+export async function checkStore(
+  store: Store,
+  load: Workload,
+  expectRun: (wf: WorkflowSpec, input: number) => ExpectedRun,
+  trace: Trace,
+): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [index, start] of load.starts.entries()) {
+    const run = await store.findRunByIdempotencyKey(`start-${index}`);
+    if (!run) {
+      problems.push(`start ${index} (${start.workflow}) has no run`);
+      continue;
+    }
+    const name = trace.name(run.id);
+    const spec = load.workflows.find((w) => w.name === start.workflow) as WorkflowSpec;
+    const expected = expectRun(spec, start.input);
+    if (run.status !== expected.status)
+      problems.push(`${name} ended ${run.status}, expected ${expected.status}: ${run.error}`);
+    const output = run.output === null ? undefined : JSON.parse(run.output);
+    if (!isDeepStrictEqual(output, expected.output)) {
+      problems.push(`${name} output ${JSON.stringify(output)}, expected ${JSON.stringify(expected.output)}`);
+    }
+    const steps = new Map((await store.getSteps(run.id)).map((s) => [s.name, s]));
+    for (const [step, want] of Object.entries(expected.steps)) {
+      const got = steps.get(step);
+      const value = got?.output ? JSON.parse(got.output) : undefined;
+      if (got?.status !== want.status || !isDeepStrictEqual(value, want.output)) {
+        problems.push(
+          `${name}/${step} is ${got?.status}=${JSON.stringify(value)}, expected ${want.status}=${JSON.stringify(want.output)}`,
+        );
+      }
+    }
+  }
+
+  const runs = await allRuns(store);
+  const identities = new Map<string, string>();
+  for (const run of runs) {
+    if (run.parentRunId === null) continue;
+    const identity = `${run.parentRunId}/${run.parentStep}/${run.spawnKey}`;
+    const other = identities.get(identity);
+    if (other)
+      problems.push(
+        `child ${trace.name(run.parentRunId)}/${run.parentStep}/${run.spawnKey} spawned twice: ${trace.name(other)} and ${trace.name(run.id)}`,
+      );
+    identities.set(identity, run.id);
+    if (run.workflow === CHILD_WORKFLOW && run.status === 'succeeded') {
+      const want = childOutput(JSON.parse(run.input ?? 'null'));
+      if (run.output !== JSON.stringify(want))
+        problems.push(`child ${trace.name(run.id)} output ${run.output}, expected ${want}`);
+    }
+  }
+
+  for (const run of runs) problems.push(...(await checkEventLog(store, run, trace)));
+  return problems;
+}
+
+/** Replays a run's event log and compares what it says with the run's and steps' records. */
+async function checkEventLog(store: Store, run: RunRecord, trace: Trace): Promise<string[]> {
+  const problems: string[] = [];
+  const name = trace.name(run.id);
+  const events = await store.listEvents({ runId: run.id, limit: 100_000 });
+  let runEnding: RunStatus | undefined;
+  const stepEndings = new Map<string, StepStatus>();
+  const successes = new Map<string, number>();
+  for (const event of events) {
+    const ending = RUN_ENDINGS[event.type];
+    if (ending) {
+      if (runEnding) problems.push(`${name} ended twice in its event log (${runEnding}, then ${ending})`);
+      runEnding = ending;
+    }
+    const stepEnding = STEP_ENDINGS[event.type];
+    if (stepEnding && event.step) {
+      stepEndings.set(event.step, stepEnding);
+      if (stepEnding === 'succeeded') successes.set(event.step, (successes.get(event.step) ?? 0) + 1);
+    }
+  }
+  if (runEnding !== run.status) problems.push(`${name} is ${run.status} but its event log ends it ${runEnding}`);
+  for (const step of await store.getSteps(run.id)) {
+    if (stepEndings.get(step.name) !== step.status) {
+      problems.push(`${name}/${step.name} is ${step.status} but its event log says ${stepEndings.get(step.name)}`);
+    }
+    if ((successes.get(step.name) ?? 0) > 1)
+      problems.push(`${name}/${step.name} succeeded ${successes.get(step.name)} times in its event log`);
+  }
+  return problems;
+}
+
+async function allRuns(store: Store): Promise<RunRecord[]> {
+  const runs: RunRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listRuns({ limit: 1000, order: 'asc', ...(cursor ? { cursor } : {}) });
+    runs.push(...page.runs);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return runs;
+}

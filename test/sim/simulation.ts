@@ -1,0 +1,271 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Clock, ManualClock, MemoryStore, SqliteStore, WorkflowExecutor } from '../../src/index.js';
+import type { Store } from '../../src/store/store.js';
+import type { WriteBatch } from '../../src/store/types.js';
+import { type CommitFault, faultyStore } from './faultyStore.js';
+import { checkStore } from './invariants.js';
+import { Random } from './random.js';
+import { Trace } from './trace.js';
+import { buildWorkflows } from './workflows.js';
+import { drawWorkload, expectRun, POOL, POOL_SIZE, type Workload, type WorkloadSize } from './workload.js';
+
+export type SimStore = 'memory' | 'sqlite';
+
+export interface SimOptions {
+  store: SimStore;
+  size: WorkloadSize;
+  /** How often commits meet a fault; 0 turns faults off (the shrinker lowers it). */
+  faultRate: number;
+  /** At most this many simulated process deaths. */
+  maxCrashes: number;
+  /** Driver ticks before a run that has not ended counts as stuck. */
+  maxTicks?: number;
+  /**
+   * A bug planted on purpose, to show the checks catch it: the store drops the `step_succeeded`
+   * events of every commit it is given.
+   */
+  sabotage?: 'drop-success-events';
+}
+
+export const DEFAULT_OPTIONS: SimOptions = {
+  store: 'memory',
+  size: { workflows: 3, maxSteps: 6, runs: 8 },
+  faultRate: 0.25,
+  maxCrashes: 3,
+};
+
+export interface SimOutcome {
+  seed: number;
+  options: SimOptions;
+  violations: string[];
+  trace: string[];
+  crashes: number;
+  commits: number;
+  /** Virtual time the simulation covered. */
+  virtualMs: number;
+}
+
+const PARALLEL_STEPS = 4;
+/** Every simulation starts at the same virtual instant, so ids and times replay exactly. */
+const START_TIME = Date.UTC(2026, 0, 1);
+
+/** One step attempt executing, and whether it holds an execution slot (not while it joins). */
+interface Execution {
+  proc: SimProcess;
+  pool: boolean;
+  holding: boolean;
+}
+
+/** One simulated process: an executor whose store view and step functions die with it. */
+interface SimProcess {
+  id: number;
+  dead: boolean;
+  executor: WorkflowExecutor;
+  running: number;
+  inPool: number;
+}
+
+/**
+ * Runs the real engine against a workload and a fault schedule drawn from `seed`, on one durable
+ * store that outlives every simulated process, and checks the guarantees as it goes and at the
+ * end. Everything the environment decides (when a commit fails, lands late or kills the process,
+ * how long a step's work takes) comes from the seed.
+ */
+export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIONS): Promise<SimOutcome> {
+  const root = new Random(seed);
+  const load = drawWorkload(root.derive('workload'), options.size);
+  const faults = root.derive('faults');
+  const timing = root.derive('timing');
+  const trace = new Trace();
+  /** Virtual time, shared by every process; it moves only when the driver moves it. */
+  const clock = new ManualClock(START_TIME);
+  const violations: string[] = [];
+  const violate = (message: string) => {
+    if (violations.length < 20) violations.push(message);
+    trace.add(`VIOLATION ${message}`);
+  };
+  const dir = options.store === 'sqlite' ? fs.mkdtempSync(path.join(os.tmpdir(), 'braid-sim-')) : undefined;
+  const durable: Store = dir ? new SqliteStore({ path: path.join(dir, 'sim.db') }) : new MemoryStore();
+  await durable.open();
+
+  /** Each batch as it was when handed to the store: its words for the trace and its successes. */
+  const snapshots = new WeakMap<
+    WriteBatch,
+    { description: string; successes: Array<{ runId: string; key: string }> }
+  >();
+  /** Steps whose success has landed in the durable store: they must never run again. */
+  const succeeded = new Set<string>();
+  const executions = new Map<number, Execution>();
+  let nextToken = 1;
+  let crashes = 0;
+  let commits = 0;
+  let proc: SimProcess | undefined;
+  const turns = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+
+  const spawnProcess = async (id: number): Promise<SimProcess> => {
+    const self: SimProcess = { id, dead: false, executor: undefined as never, running: 0, inPool: 0 };
+    const store = faultyStore(
+      options.sabotage ? sabotaged(durable) : durable,
+      {
+        nextFault: (batch) => {
+          snapshots.set(batch, { description: trace.describe(batch), successes: successesOf(batch) });
+          return chooseFault(batch);
+        },
+        landed: (batch, result, fault) => {
+          commits++;
+          const snapshot = snapshots.get(batch);
+          trace.commit(self.id, fault, snapshot?.description ?? '?', result);
+          const stale = new Set([...(result.staleRunIds ?? []), ...(result.refusedRunIds ?? [])]);
+          for (const { runId, key } of snapshot?.successes ?? []) if (!stale.has(runId)) succeeded.add(key);
+        },
+        crash: (reason) => {
+          crashes++;
+          self.dead = true;
+          trace.add(`p${self.id} dies: ${reason}`);
+        },
+        yieldTurns: turns,
+      },
+      () => self.dead,
+    );
+    const hold = (execution: Execution) => {
+      execution.holding = true;
+      const p = execution.proc;
+      p.running++;
+      if (p.running > PARALLEL_STEPS)
+        violate(`p${p.id} runs ${p.running} steps at once, more than maxParallelNodes ${PARALLEL_STEPS}`);
+      if (execution.pool && ++p.inPool > POOL_SIZE)
+        violate(`p${p.id} holds ${p.inPool} units of pool ${POOL}, more than its ${POOL_SIZE}`);
+    };
+    const giveBack = (execution: Execution | undefined) => {
+      if (!execution?.holding) return;
+      execution.holding = false;
+      execution.proc.running--;
+      if (execution.pool) execution.proc.inPool--;
+    };
+    const hooks = {
+      started(runId: string, step: string, attempt: number, pool: boolean): number {
+        trace.add(`p${self.id} runs ${trace.name(runId)}/${step} attempt ${attempt}`);
+        if (succeeded.has(`${runId}/${step}`)) {
+          violate(`step ${trace.name(runId)}/${step} ran again (attempt ${attempt}) after its success was committed`);
+        }
+        const token = nextToken++;
+        const execution: Execution = { proc: self, pool, holding: false };
+        executions.set(token, execution);
+        hold(execution);
+        return token;
+      },
+      ended(token: number): void {
+        giveBack(executions.get(token));
+        executions.delete(token);
+      },
+      suspended: (token: number) => giveBack(executions.get(token)),
+      resumed(token: number): void {
+        const execution = executions.get(token);
+        if (execution && !execution.proc.dead) hold(execution);
+      },
+      workTurns: () => turns(timing.int(4)),
+    };
+    self.executor = new WorkflowExecutor({
+      store,
+      clock: processClock(clock, () => self.dead),
+      workflows: buildWorkflows(load, hooks),
+      pools: { [POOL]: POOL_SIZE },
+      maxParallelNodes: PARALLEL_STEPS,
+      retention: false,
+      historySize: 0,
+    });
+    trace.add(`p${id} starts`);
+    await Promise.race([self.executor.open(), deathOf(self)]);
+    return self;
+  };
+
+  const chooseFault = (batch: WriteBatch): CommitFault => {
+    if (options.faultRate <= 0 || !faults.chance(options.faultRate)) return 'none';
+    const canCrash = crashes < options.maxCrashes;
+    const kind = faults.pick(
+      canCrash ? (['crash-before', 'crash-after', 'fail', 'slow'] as const) : (['fail', 'slow'] as const),
+    );
+    // A batch that only starts runs is cheap to lose; keep crashes for batches that carry progress.
+    return kind.startsWith('crash') && batch.steps.length === 0 && batch.runUpdates.length === 0 ? 'slow' : kind;
+  };
+
+  const maxTicks = options.maxTicks ?? 400;
+  const started = new Set<number>();
+  let nextProcessId = 1;
+  try {
+    proc = await spawnProcess(nextProcessId++);
+    for (let tick = 0; ; tick++) {
+      if (proc.dead) proc = await spawnProcess(nextProcessId++);
+      for (const [index, start] of load.starts.entries()) {
+        if (started.has(index) || start.atTick > tick || proc.dead) continue;
+        const workflow = proc.executor.workflows.find((w) => w.name === start.workflow);
+        if (!workflow) throw new Error(`workload names an unknown workflow ${start.workflow}`);
+        const outcome = await Promise.race([
+          proc.executor.start(workflow, start.input, { idempotencyKey: `start-${index}` }).then(() => 'ok' as const),
+          deathOf(proc),
+        ]);
+        if (outcome === 'ok') started.add(index);
+      }
+      await turns(10);
+      // Time moves to the next timer due (a backoff, a deadline), or by a little if none is.
+      await clock.advanceTo(clock.nextDueAt() ?? clock.now() + 10);
+      if (started.size === load.starts.length && (await allEnded(durable))) break;
+      if (tick >= maxTicks) {
+        violate(`runs had not ended after ${maxTicks} ticks`);
+        break;
+      }
+      // Retries back off in real milliseconds until the engine's timers run on a virtual clock.
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    if (violations.length === 0) {
+      for (const message of await checkStore(durable, load, expectRun, trace)) violate(message);
+    }
+  } finally {
+    // The last process shuts down; the dead ones are simply dropped, as a killed process is.
+    if (proc && !proc.dead) await proc.executor.cleanup();
+    await durable.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return { seed, options, violations, trace: trace.lines(), crashes, commits, virtualMs: clock.now() - START_TIME };
+}
+
+function sabotaged(store: Store): Store {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop !== 'commit') return Reflect.get(target, prop, receiver);
+      return (batch: WriteBatch) =>
+        target.commit({ ...batch, events: batch.events.filter((e) => e.type !== 'step_succeeded') });
+    },
+  });
+}
+
+/** A process's view of the shared clock: the timers of a process that has died never fire. */
+function processClock(clock: ManualClock, isDead: () => boolean): Clock {
+  return {
+    now: () => clock.now(),
+    setTimer: (fn, delayMs) => clock.setTimer(() => isDead() || fn(), delayMs),
+  };
+}
+
+/** Resolves (with 'dead') once the process has died; polls cheaply, the loop turns anyway. */
+async function deathOf(proc: SimProcess): Promise<'dead'> {
+  while (!proc.dead) await new Promise<void>((resolve) => setImmediate(resolve));
+  return 'dead';
+}
+
+function successesOf(batch: WriteBatch): Array<{ runId: string; key: string }> {
+  return batch.steps
+    .filter((s) => s.status === 'succeeded')
+    .map((s) => ({ runId: s.runId, key: `${s.runId}/${s.name}` }));
+}
+
+async function allEnded(store: Store): Promise<boolean> {
+  const page = await store.listRuns({ status: ['queued', 'running', 'waiting', 'paused'], limit: 1 });
+  return page.runs.length === 0;
+}
+
+export type { Workload };

@@ -1,0 +1,165 @@
+import type { Random } from './random.js';
+
+/**
+ * A workload drawn from a seed: a few workflows (random DAGs with retries, fallbacks, routing,
+ * pools and fan-outs joined by a child workflow), and the runs to start. Every step's output is a
+ * pure function of the run's input and its parents' outputs, so `expectRun` can say, without the
+ * engine, what a fault-free run ends with: the oracle every simulated run is checked against.
+ */
+export interface StepSpec {
+  name: string;
+  parents: string[];
+  salt: number;
+  /** Attempts that throw before one succeeds. */
+  failFirst: number;
+  retries: number;
+  /** Whether a fallback gives the output once the attempts run out. */
+  fallback: boolean;
+  pool: boolean;
+  /** Routes its value to one of these children, by the value's parity. */
+  routes: [string, string] | undefined;
+  /** Spawns this many children of the child workflow and joins them all. */
+  spawn: number;
+}
+
+export interface WorkflowSpec {
+  name: string;
+  steps: StepSpec[];
+}
+
+export interface StartSpec {
+  workflow: string;
+  input: number;
+  /** Which tick of the driver starts it. */
+  atTick: number;
+}
+
+export interface Workload {
+  workflows: WorkflowSpec[];
+  starts: StartSpec[];
+}
+
+/** How big a workload to draw; the shrinker lowers these to find a smaller failing case. */
+export interface WorkloadSize {
+  workflows: number;
+  maxSteps: number;
+  runs: number;
+}
+
+export const CHILD_WORKFLOW = 'sim-child';
+export const POOL = 'sim-pool';
+export const POOL_SIZE = 2;
+
+export function drawWorkload(rng: Random, size: WorkloadSize): Workload {
+  const workflows: WorkflowSpec[] = [];
+  for (let w = 0; w < size.workflows; w++) workflows.push(drawWorkflow(rng, `sim-wf-${w}`, size.maxSteps));
+  const starts: StartSpec[] = [];
+  for (let r = 0; r < size.runs; r++) {
+    starts.push({ workflow: rng.pick(workflows).name, input: rng.int(1000), atTick: rng.int(4) });
+  }
+  return { workflows, starts };
+}
+
+function drawWorkflow(rng: Random, name: string, maxSteps: number): WorkflowSpec {
+  const count = rng.between(1, Math.max(1, maxSteps));
+  const steps: StepSpec[] = [];
+  /** Children a router claimed: they take no other parent, so the route alone decides them. */
+  const routed = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const candidates = steps.filter((s) => !s.routes && !routed.has(s.name));
+    const parents: string[] = [];
+    for (const c of candidates) if (rng.chance(0.35) && parents.length < 3) parents.push(c.name);
+    const retries = rng.int(3);
+    const failFirst = rng.chance(0.3) ? rng.between(1, retries + 1) : 0;
+    steps.push({
+      name: `s${i}`,
+      parents,
+      salt: rng.int(1 << 20),
+      failFirst,
+      retries,
+      // A step whose attempts all fail needs a fallback, so the run still has a known output.
+      fallback: failFirst > retries,
+      pool: rng.chance(0.25),
+      routes: undefined,
+      // A fallback gives the output without the step's children, so a step has one or the other.
+      spawn: failFirst <= retries && rng.chance(0.2) ? rng.between(1, 4) : 0,
+    });
+  }
+  // Some step with at least two later steps becomes a router between two of them.
+  for (const router of steps) {
+    if (!rng.chance(0.3)) continue;
+    const later = steps.filter(
+      (s) => Number(s.name.slice(1)) > Number(router.name.slice(1)) && !routed.has(s.name) && s.parents.length <= 1,
+    );
+    if (later.length < 2 || router.routes) continue;
+    const a = later[0] as StepSpec;
+    const b = later[1] as StepSpec;
+    if (steps.some((s) => s.parents.includes(router.name))) continue;
+    a.parents = [router.name];
+    b.parents = [router.name];
+    routed.add(a.name);
+    routed.add(b.name);
+    router.routes = [a.name, b.name];
+  }
+  return { name, steps };
+}
+
+/** A 31-bit mix of whole numbers: the steps' pure "work". */
+export function mix(...values: number[]): number {
+  let h = 0x811c9dc5;
+  for (const v of values) {
+    h = Math.imul(h ^ (v & 0xffff), 0x01000193);
+    h = Math.imul(h ^ (v >>> 16), 0x01000193);
+  }
+  return (h >>> 1) % 1_000_000;
+}
+
+export function childOutput(input: number): number {
+  return mix(input, 7);
+}
+
+export function childInput(step: StepSpec, runInput: number, index: number): number {
+  return mix(step.salt, runInput, index);
+}
+
+/** What a step computes from its run's input and the outputs of its parents that ran. */
+export function stepValue(step: StepSpec, input: number, parentValues: number[], childValues: number[]): number {
+  const base = mix(step.salt, input, ...parentValues, ...childValues);
+  return step.fallback ? mix(base, 99) : base;
+}
+
+export interface ExpectedRun {
+  status: 'succeeded';
+  steps: Record<string, { status: 'succeeded' | 'skipped'; output?: number }>;
+  output: unknown;
+}
+
+/** What a run of `wf` with `input` ends with when nothing goes wrong. */
+export function expectRun(wf: WorkflowSpec, input: number): ExpectedRun {
+  const steps: ExpectedRun['steps'] = {};
+  const chosen = new Map<string, string>();
+  for (const step of wf.steps) {
+    const ran = step.parents.filter((p) => steps[p]?.status === 'succeeded');
+    const routedAway = step.parents.some((p) => chosen.has(p) && chosen.get(p) !== step.name);
+    if ((step.parents.length > 0 && ran.length === 0) || routedAway) {
+      steps[step.name] = { status: 'skipped' };
+      continue;
+    }
+    const children = Array.from({ length: step.spawn }, (_, i) => childOutput(childInput(step, input, i)));
+    const output = stepValue(
+      step,
+      input,
+      ran.map((p) => steps[p]?.output as number),
+      children,
+    );
+    steps[step.name] = { status: 'succeeded', output };
+    if (step.routes) chosen.set(step.name, step.routes[output % 2] as string);
+  }
+  const sinks = wf.steps.filter((s) => !wf.steps.some((o) => o.parents.includes(s.name)));
+  const succeeded = sinks.filter((s) => steps[s.name]?.status === 'succeeded');
+  const output =
+    succeeded.length === 1
+      ? steps[(succeeded[0] as StepSpec).name]?.output
+      : Object.fromEntries(succeeded.map((s) => [s.name, steps[s.name]?.output]));
+  return { status: 'succeeded', steps, output };
+}
