@@ -29,6 +29,7 @@ export async function checkStore(
   load: Workload,
   expectRun: (wf: WorkflowSpec, input: number) => ExpectedRun,
   trace: Trace,
+  cancels: ReadonlyMap<number, 'cancelled' | 'maybe'>,
 ): Promise<string[]> {
   const problems: string[] = [];
   for (const [index, start] of load.starts.entries()) {
@@ -40,13 +41,29 @@ export async function checkStore(
     const name = trace.name(run.id);
     const spec = load.workflows.find((w) => w.name === start.workflow) as WorkflowSpec;
     const expected = expectRun(spec, start.input);
+    const steps = new Map((await store.getSteps(run.id)).map((s) => [s.name, s]));
+    const cancel = cancels.get(index);
+    if (cancel === 'cancelled' || (cancel === 'maybe' && run.status === 'cancelled')) {
+      // Cancelled part-way: it ended cancelled, and what it finished is what a fault-free run gives.
+      if (run.status !== 'cancelled') problems.push(`${name} was cancelled but ended ${run.status}`);
+      for (const [step, got] of steps) {
+        if (got.status !== 'succeeded') continue;
+        const value = got.output ? JSON.parse(got.output) : undefined;
+        const want = expected.steps[step];
+        if (want?.status !== 'succeeded' || !isDeepStrictEqual(value, want.output)) {
+          problems.push(
+            `${name}/${step} succeeded with ${JSON.stringify(value)} before the cancel, expected ${want?.status}=${JSON.stringify(want?.output)}`,
+          );
+        }
+      }
+      continue;
+    }
     if (run.status !== expected.status)
       problems.push(`${name} ended ${run.status}, expected ${expected.status}: ${run.error}`);
     const output = run.output === null ? undefined : JSON.parse(run.output);
     if (!isDeepStrictEqual(output, expected.output)) {
       problems.push(`${name} output ${JSON.stringify(output)}, expected ${JSON.stringify(expected.output)}`);
     }
-    const steps = new Map((await store.getSteps(run.id)).map((s) => [s.name, s]));
     for (const [step, want] of Object.entries(expected.steps)) {
       const got = steps.get(step);
       const value = got?.output ? JSON.parse(got.output) : undefined;
@@ -69,6 +86,9 @@ export async function checkStore(
         `child ${trace.name(run.parentRunId)}/${run.parentStep}/${run.spawnKey} spawned twice: ${trace.name(other)} and ${trace.name(run.id)}`,
       );
     identities.set(identity, run.id);
+    if (run.workflow === CHILD_WORKFLOW && run.status !== 'succeeded' && run.status !== 'cancelled') {
+      problems.push(`child ${trace.name(run.id)} ended ${run.status}`);
+    }
     if (run.workflow === CHILD_WORKFLOW && run.status === 'succeeded') {
       const want = childOutput(JSON.parse(run.input ?? 'null'));
       if (run.output !== JSON.stringify(want))

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Clock, ManualClock, MemoryStore, SqliteStore, WorkflowExecutor } from '../../src/index.js';
 import type { Store } from '../../src/store/store.js';
-import type { WriteBatch } from '../../src/store/types.js';
+import type { RunRecord, WriteBatch } from '../../src/store/types.js';
 import { type CommitFault, faultyStore } from './faultyStore.js';
 import { checkStore } from './invariants.js';
 import { Random } from './random.js';
@@ -20,6 +20,8 @@ export interface SimOptions {
   faultRate: number;
   /** At most this many simulated process deaths. */
   maxCrashes: number;
+  /** Whether the driver pauses, resumes and cancels runs at random moments. */
+  controls: boolean;
   /** Driver ticks before a run that has not ended counts as stuck. */
   maxTicks?: number;
   /**
@@ -34,6 +36,7 @@ export const DEFAULT_OPTIONS: SimOptions = {
   size: { workflows: 3, maxSteps: 6, runs: 8 },
   faultRate: 0.25,
   maxCrashes: 3,
+  controls: true,
 };
 
 export interface SimOutcome {
@@ -195,6 +198,31 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
 
   const maxTicks = options.maxTicks ?? 400;
   const started = new Set<number>();
+  const runIds = new Map<number, string>();
+  /** Runs the driver cancelled: 'cancelled' once the cancel returned so, 'maybe' if its process died first. */
+  const cancels = new Map<number, 'cancelled' | 'maybe'>();
+  const steer = root.derive('controls');
+  /** Carries out a pause, resume or cancel without waiting for it: the loop must go on moving time. */
+  const control = (target: SimProcess, index: number) => {
+    const runId = runIds.get(index) as string;
+    const action = steer.pick(['pause', 'resume', 'cancel'] as const);
+    trace.add(`p${target.id} ${action}s ${trace.name(runId)}`);
+    if (action === 'cancel' && !cancels.has(index)) cancels.set(index, 'maybe');
+    const call =
+      action === 'pause'
+        ? target.executor.pause(runId)
+        : action === 'resume'
+          ? target.executor.resume(runId)
+          : target.executor.cancel(runId, 'cancelled by the simulation');
+    call.then(
+      (result) => {
+        const status = 'status' in result ? result.status : 'resumed';
+        trace.add(`${action} of ${trace.name(runId)} returned ${status}`);
+        if (action === 'cancel' && status === 'cancelled') cancels.set(index, 'cancelled');
+      },
+      (error: Error) => trace.add(`${action} of ${trace.name(runId)} refused: ${error.name}`),
+    );
+  };
   let nextProcessId = 1;
   try {
     proc = await spawnProcess(nextProcessId++);
@@ -205,15 +233,28 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
         const workflow = proc.executor.workflows.find((w) => w.name === start.workflow);
         if (!workflow) throw new Error(`workload names an unknown workflow ${start.workflow}`);
         const outcome = await Promise.race([
-          proc.executor.start(workflow, start.input, { idempotencyKey: `start-${index}` }).then(() => 'ok' as const),
+          proc.executor.start(workflow, start.input, { idempotencyKey: `start-${index}` }),
           deathOf(proc),
         ]);
-        if (outcome === 'ok') started.add(index);
+        if (outcome === 'dead') continue;
+        started.add(index);
+        runIds.set(index, outcome.runId);
       }
+      if (options.controls && started.size > 0 && steer.chance(0.1)) control(proc, steer.pick([...started]));
       await turns(10);
       // Time moves to the next timer due (a backoff, a deadline), or by a little if none is.
       await clock.advanceTo(clock.nextDueAt() ?? clock.now() + 10);
-      if (started.size === load.starts.length && (await allEnded(durable))) break;
+      if (started.size === load.starts.length) {
+        const unfinished = await unfinishedRuns(durable);
+        if (unfinished.length === 0) break;
+        // Only paused runs left: resume them, as an operator would.
+        if (unfinished.every((r) => r.status === 'paused') && !proc.dead) {
+          for (const run of unfinished) {
+            trace.add(`p${proc.id} resumes paused ${trace.name(run.id)}`);
+            proc.executor.resume(run.id).catch((error: Error) => trace.add(`resume refused: ${error.name}`));
+          }
+        }
+      }
       if (tick >= maxTicks) {
         violate(`runs had not ended after ${maxTicks} ticks`);
         break;
@@ -222,7 +263,7 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     if (violations.length === 0) {
-      for (const message of await checkStore(durable, load, expectRun, trace)) violate(message);
+      for (const message of await checkStore(durable, load, expectRun, trace, cancels)) violate(message);
     }
   } finally {
     // The last process shuts down; the dead ones are simply dropped, as a killed process is.
@@ -263,9 +304,8 @@ function successesOf(batch: WriteBatch): Array<{ runId: string; key: string }> {
     .map((s) => ({ runId: s.runId, key: `${s.runId}/${s.name}` }));
 }
 
-async function allEnded(store: Store): Promise<boolean> {
-  const page = await store.listRuns({ status: ['queued', 'running', 'waiting', 'paused'], limit: 1 });
-  return page.runs.length === 0;
+async function unfinishedRuns(store: Store): Promise<RunRecord[]> {
+  return (await store.listRuns({ status: ['queued', 'running', 'waiting', 'paused'], limit: 1000 })).runs;
 }
 
 export type { Workload };
