@@ -59,6 +59,8 @@ interface Execution {
   proc: SimProcess;
   pool: boolean;
   holding: boolean;
+  /** The engine stopped it (its signal fired): it never holds a slot again. */
+  stopped: boolean;
 }
 
 /** One simulated process: an executor whose store view and step functions die with it. */
@@ -150,15 +152,20 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
       if (execution.pool) execution.proc.inPool--;
     };
     const hooks = {
-      started(runId: string, step: string, attempt: number, pool: boolean): number {
+      started(runId: string, step: string, attempt: number, pool: boolean, signal: AbortSignal): number {
         trace.add(`p${self.id} runs ${trace.name(runId)}/${step} attempt ${attempt}`);
         if (succeeded.has(`${runId}/${step}`)) {
           violate(`step ${trace.name(runId)}/${step} ran again (attempt ${attempt}) after its success was committed`);
         }
         const token = nextToken++;
-        const execution: Execution = { proc: self, pool, holding: false };
+        const execution: Execution = { proc: self, pool, holding: false, stopped: false };
         executions.set(token, execution);
         hold(execution);
+        // A stopped attempt (a cancel, a timeout) no longer counts, though its function runs on.
+        signal.addEventListener('abort', () => {
+          giveBack(execution);
+          execution.stopped = true;
+        });
         return token;
       },
       ended(token: number): void {
@@ -168,7 +175,7 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
       suspended: (token: number) => giveBack(executions.get(token)),
       resumed(token: number): void {
         const execution = executions.get(token);
-        if (execution && !execution.proc.dead) hold(execution);
+        if (execution && !execution.proc.dead && !execution.stopped) hold(execution);
       },
       workTurns: () => turns(timing.int(4)),
     };

@@ -13,7 +13,8 @@ import {
 /** What a simulated process's steps report to the simulation while they execute. */
 export interface ExecutionHooks {
   /** A step attempt begins; returns a token for `ended`. */
-  started(runId: string, step: string, attempt: number, pool: boolean): number;
+  /** `signal`: the attempt's; once the engine stops it, its slot is free (the README's contract). */
+  started(runId: string, step: string, attempt: number, pool: boolean, signal: AbortSignal): number;
   ended(token: number): void;
   /** The attempt waits in a join: it has given its execution slot (and pool unit) back. */
   suspended(token: number): void;
@@ -29,7 +30,7 @@ export interface ExecutionHooks {
  */
 export function buildWorkflows(load: Workload, hooks: ExecutionHooks): Array<Workflow<any, any, any>> {
   const child = workflow(CHILD_WORKFLOW).step('c', async (ctx) => {
-    const token = hooks.started(ctx.runId, 'c', ctx.attempt, false);
+    const token = hooks.started(ctx.runId, 'c', ctx.attempt, false, ctx.signal);
     try {
       await hooks.workTurns();
       return childOutput(ctx.input as number);
@@ -63,7 +64,7 @@ function buildWorkflow(
           : {}),
       },
       async (ctx: StepContext<any, any>) => {
-        const token = hooks.started(ctx.runId, step.name, ctx.attempt, step.pool);
+        const token = hooks.started(ctx.runId, step.name, ctx.attempt, step.pool, ctx.signal);
         try {
           await hooks.workTurns();
           if (ctx.attempt <= step.failFirst) throw new Error(`planned failure of attempt ${ctx.attempt}`);
