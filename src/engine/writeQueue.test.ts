@@ -99,7 +99,7 @@ describe('WriteQueue', () => {
     expect(heard).toEqual([[1], [2, 3]]);
   });
 
-  it('retries a commit that fails for a passing reason until it lands; later writes wait behind it', async () => {
+  it('retries a commit that fails for a passing reason until it lands; later writes land with it, after its own', async () => {
     const store = new ScriptedStore();
     const failed: Array<{ error: unknown; batch: WriteBatch }> = [];
     const queue = queueOn(store, failed);
@@ -116,7 +116,33 @@ describe('WriteQueue', () => {
     await queue.flushed();
     expect(failed).toEqual([]);
     expect(effects).toEqual(['first', 'second']);
-    expect(store.batches.map((b) => b.newRuns.map((r) => r.id))).toEqual([['first'], ['second']]);
+    // The retry took the writes that queued behind it in: they land with it, after its own.
+    expect(store.batches.map((b) => b.newRuns.map((r) => r.id))).toEqual([['first', 'second']]);
+  });
+
+  it('lands a record that changed while its commit was retried together with the events of the change', async () => {
+    // Found by the simulation (seed 7): a step written as running succeeded while its batch waited
+    // to be retried; the retry stored it as succeeded, its success event still pending behind it, and
+    // a crash right then left a success the event log never recorded.
+    const store = new ScriptedStore();
+    const queue = queueOn(store);
+    let busy = 1;
+    store.before = () => {
+      if (busy-- > 0) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    };
+    const a = run('a');
+    queue.insertRun(a);
+    queue.appendEvent(event('a'));
+    await new Promise((resolve) => setImmediate(resolve)); // the first try fails
+    a.status = 'succeeded';
+    queue.updateRun(a);
+    queue.appendEvent({ ...event('a'), type: 'run_succeeded' });
+    await queue.flushed();
+    const landed = store.batches[0] as WriteBatch;
+    expect(landed.newRuns[0]?.status).toBe('succeeded');
+    expect(landed.runUpdates).toEqual([]); // part of the insert
+    expect(landed.events.map((e) => e.type)).toEqual(['run_started', 'run_succeeded']);
+    expect((await store.listEvents({ runId: 'a' })).map((e) => e.type)).toEqual(['run_started', 'run_succeeded']);
   });
 
   it('splits a batch the store refuses for its data: only the guilty run tree fails, the rest lands', async () => {

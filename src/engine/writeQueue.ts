@@ -8,6 +8,7 @@ import type {
   InputResolution,
   RunControl,
   RunRecord,
+  RunUpdate,
   StepRecord,
   StreamChunk,
   WaitRecord,
@@ -66,6 +67,8 @@ export class WriteQueue {
   private readonly chunkWaiters = new Map<StreamChunk, { resolve: () => void; reject: (error: unknown) => void }>();
   private readonly chunkListeners = new Set<(chunks: readonly StreamChunk[]) => void>();
   private effects: Array<() => void> = [];
+  /** Effects of writes a retried commit took in (see commitWithRetries): they run after it. */
+  private absorbedEffects: Array<() => void> = [];
   private scheduled = false;
   private running: Promise<void> | undefined;
   private idleWaiters: Array<() => void> = [];
@@ -249,6 +252,7 @@ export class WriteQueue {
       const effects = this.effects;
       this.effects = [];
       if (batch) await this.commit(batch);
+      effects.push(...this.absorbedEffects.splice(0));
       // Effects run whatever happened to the batch: those of runs whose writes failed are fenced
       // (their runs were dropped), and every other run of the batch goes on.
       for (const effect of effects) {
@@ -266,7 +270,7 @@ export class WriteQueue {
   private async commit(batch: WriteBatch): Promise<void> {
     let error: unknown;
     try {
-      this.committed(batch, await this.commitWithRetries(batch));
+      this.committed(batch, await this.commitWithRetries(batch, true));
       return;
     } catch (e) {
       error = e;
@@ -294,7 +298,7 @@ export class WriteQueue {
    * another process, a full disk, a lost connection). The event loop is free meanwhile, and later
    * batches wait: the store sees transitions in order.
    */
-  private async commitWithRetries(batch: WriteBatch): Promise<CommitResult> {
+  private async commitWithRetries(batch: WriteBatch, absorbPending = false): Promise<CommitResult> {
     const started = Date.now();
     let delayMs = RETRY_FIRST_MS;
     let reported = false;
@@ -310,8 +314,39 @@ export class WriteQueue {
         }
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         delayMs = Math.min(delayMs * 2, RETRY_MAX_MS);
+        if (absorbPending) this.absorbPending(batch);
       }
     }
+  }
+
+  /**
+   * A batch holds live records, and they went on changing while its commit waited to be tried
+   * again: a step it wrote as running may have succeeded since, with its `step_succeeded` event in
+   * the writes pending behind it. Retried alone, the batch would store that success without its
+   * event (found by the simulation, seed 7), and a crash right after would leave it so. The retry
+   * takes the pending writes (and their effects) in, so records and events land together, in order.
+   */
+  private absorbPending(batch: WriteBatch): void {
+    this.absorbedEffects.push(...this.effects.splice(0));
+    if (this.isEmpty()) return;
+    const more = this.take();
+    addMissing(batch.newRuns, more.newRuns);
+    const inserted = new Set<RunUpdate>(batch.newRuns);
+    // An update of a run the batch inserts is part of that insert (the record is live).
+    addMissing(
+      batch.runUpdates,
+      more.runUpdates.filter((rec) => !inserted.has(rec)),
+    );
+    addMissing(batch.steps, more.steps);
+    batch.events.push(...more.events);
+    batch.cache.push(...more.cache);
+    batch.localRuns = new Set([...(batch.localRuns ?? []), ...(more.localRuns ?? [])]);
+    batch.controls = [...(batch.controls ?? []), ...(more.controls ?? [])];
+    if (more.waits) addMissing((batch.waits ??= []), more.waits);
+    if (more.inbox) (batch.inbox ??= []).push(...more.inbox);
+    if (more.inputs) (batch.inputs ??= []).push(...more.inputs);
+    if (more.forks) (batch.forks ??= []).push(...more.forks);
+    if (more.chunks) (batch.chunks ??= []).push(...more.chunks);
   }
 
   private failed(error: unknown, batch: WriteBatch): void {
@@ -366,4 +401,10 @@ export class WriteQueue {
       }
     }
   }
+}
+
+/** Appends the records of `more` that `into` does not hold yet (records are compared by identity). */
+function addMissing<T>(into: T[], more: readonly T[]): void {
+  const held = new Set(into);
+  for (const rec of more) if (!held.has(rec)) into.push(rec);
 }

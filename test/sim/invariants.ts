@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Store } from '../../src/store/store.js';
 import type { EventRecord, RunRecord, RunStatus, StepStatus } from '../../src/store/types.js';
 import type { Trace } from './trace.js';
-import { CHILD_WORKFLOW, childOutput, type ExpectedRun, type WorkflowSpec, type Workload } from './workload.js';
+import { CHILD_WORKFLOW, childOutput, type ExpectedRun, SIGNAL, type WorkflowSpec, type Workload } from './workload.js';
 
 const RUN_ENDINGS: Partial<Record<EventRecord['type'], RunStatus>> = {
   run_succeeded: 'succeeded',
@@ -97,6 +97,13 @@ export async function checkStore(
   }
 
   for (const run of runs) problems.push(...(await checkEventLog(store, run, trace)));
+
+  // An event sent twice with one idempotency key is recorded (and delivered) once.
+  const keys = new Map<string, number>();
+  for (const event of await store.listInbox({ name: SIGNAL, limit: 100_000 })) {
+    if (event.idempotencyKey) keys.set(event.idempotencyKey, (keys.get(event.idempotencyKey) ?? 0) + 1);
+  }
+  for (const [key, count] of keys) if (count > 1) problems.push(`event ${key} was recorded ${count} times`);
   return problems;
 }
 

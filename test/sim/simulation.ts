@@ -9,7 +9,18 @@ import { checkStore } from './invariants.js';
 import { Random } from './random.js';
 import { Trace } from './trace.js';
 import { buildWorkflows } from './workflows.js';
-import { drawWorkload, expectRun, POOL, POOL_SIZE, type Workload, type WorkloadSize } from './workload.js';
+import {
+  drawWorkload,
+  expectRun,
+  POOL,
+  POOL_SIZE,
+  SIGNAL,
+  type StartSpec,
+  signalKey,
+  signalPayload,
+  type Workload,
+  type WorkloadSize,
+} from './workload.js';
 
 export type SimStore = 'memory' | 'sqlite';
 
@@ -209,6 +220,8 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
   /** Runs the driver cancelled: 'cancelled' once the cancel returned so, 'maybe' if its process died first. */
   const cancels = new Map<number, 'cancelled' | 'maybe'>();
   const steer = root.derive('controls');
+  const waitsForEvent = new Set(load.workflows.filter((w) => w.steps.some((s) => s.awaitsEvent)).map((w) => w.name));
+  const eventsSent = new Map<number, number>();
   /** Carries out a pause, resume or cancel without waiting for it: the loop must go on moving time. */
   const control = (target: SimProcess, index: number) => {
     const runId = runIds.get(index) as string;
@@ -247,11 +260,36 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
         started.add(index);
         runIds.set(index, outcome.runId);
       }
+      for (const index of started) {
+        const start = load.starts[index] as StartSpec;
+        const sends = eventsSent.get(index) ?? 0;
+        if (
+          !waitsForEvent.has(start.workflow) ||
+          tick < start.eventTick + sends * 3 ||
+          sends >= (start.duplicateEvent ? 2 : 1)
+        )
+          continue;
+        const sent = await Promise.race([
+          proc.executor.sendEvent(SIGNAL, signalPayload(start.input), {
+            key: signalKey(start.input),
+            idempotencyKey: `event-${index}`,
+          }),
+          deathOf(proc),
+        ]);
+        if (sent === 'dead') break;
+        eventsSent.set(index, sends + 1);
+        trace.add(
+          `p${proc.id} sends the event of ${trace.name(runIds.get(index) as string)}: ${sent.duplicate ? 'duplicate' : `delivered to ${sent.delivered}`}`,
+        );
+      }
       if (options.controls && started.size > 0 && steer.chance(0.1)) control(proc, steer.pick([...started]));
       await turns(10);
       // Time moves to the next timer due (a backoff, a deadline), or by a little if none is.
       await clock.advanceTo(clock.nextDueAt() ?? clock.now() + 10);
-      if (started.size === load.starts.length) {
+      const eventsDue = [...started].some(
+        (i) => waitsForEvent.has((load.starts[i] as StartSpec).workflow) && !eventsSent.has(i),
+      );
+      if (started.size === load.starts.length && !eventsDue) {
         const unfinished = await unfinishedRuns(durable);
         if (unfinished.length === 0) break;
         // Only paused runs left: resume them, as an operator would.

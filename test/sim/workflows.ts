@@ -4,7 +4,9 @@ import {
   childInput,
   childOutput,
   POOL,
+  SIGNAL,
   type StepSpec,
+  signalKey,
   stepValue,
   type WorkflowSpec,
   type Workload,
@@ -78,7 +80,13 @@ function buildWorkflow(
             children = (await ctx.join(handles)) as number[];
             hooks.resumed(token);
           }
-          const value = stepValue(step, input, parentValues(ctx, step), children);
+          let signal: number | undefined;
+          if (step.awaitsEvent) {
+            hooks.suspended(token); // a waiting step holds no slot and no pool unit
+            signal = (await ctx.waitForEvent<number>(SIGNAL, { match: signalKey(input) })) ?? undefined;
+            hooks.resumed(token);
+          }
+          const value = stepValue(step, input, parentValues(ctx, step), children, signal);
           return routed(ctx, step, value);
         } finally {
           hooks.ended(token);

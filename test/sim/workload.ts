@@ -20,6 +20,8 @@ export interface StepSpec {
   routes: [string, string] | undefined;
   /** Spawns this many children of the child workflow and joins them all. */
   spawn: number;
+  /** Waits for the run's `sim-signal` event (sent by the driver) and mixes its payload in. */
+  awaitsEvent: boolean;
 }
 
 export interface WorkflowSpec {
@@ -32,6 +34,10 @@ export interface StartSpec {
   input: number;
   /** Which tick of the driver starts it. */
   atTick: number;
+  /** From which tick the driver sends the run's event (if a step waits for one). */
+  eventTick: number;
+  /** Whether the driver sends that event a second time, with the same idempotency key. */
+  duplicateEvent: boolean;
 }
 
 export interface Workload {
@@ -55,7 +61,14 @@ export function drawWorkload(rng: Random, size: WorkloadSize): Workload {
   for (let w = 0; w < size.workflows; w++) workflows.push(drawWorkflow(rng, `sim-wf-${w}`, size.maxSteps));
   const starts: StartSpec[] = [];
   for (let r = 0; r < size.runs; r++) {
-    starts.push({ workflow: rng.pick(workflows).name, input: rng.int(1000), atTick: rng.int(4) });
+    const atTick = rng.int(4);
+    starts.push({
+      workflow: rng.pick(workflows).name,
+      input: rng.int(1000),
+      atTick,
+      eventTick: atTick + rng.int(6),
+      duplicateEvent: rng.chance(0.3),
+    });
   }
   return { workflows, starts };
 }
@@ -83,6 +96,8 @@ function drawWorkflow(rng: Random, name: string, maxSteps: number): WorkflowSpec
       routes: undefined,
       // A fallback gives the output without the step's children, so a step has one or the other.
       spawn: failFirst <= retries && rng.chance(0.2) ? rng.between(1, 4) : 0,
+      // A fallback gives the output without waiting, so only a step that succeeds waits.
+      awaitsEvent: failFirst <= retries && rng.chance(0.15),
     });
   }
   // Some step with at least two later steps becomes a router between two of them.
@@ -122,9 +137,27 @@ export function childInput(step: StepSpec, runInput: number, index: number): num
   return mix(step.salt, runInput, index);
 }
 
-/** What a step computes from its run's input and the outputs of its parents that ran. */
-export function stepValue(step: StepSpec, input: number, parentValues: number[], childValues: number[]): number {
-  const base = mix(step.salt, input, ...parentValues, ...childValues);
+export const SIGNAL = 'sim-signal';
+
+/** The key a run's `sim-signal` event is sent with and waited for by. */
+export function signalKey(input: number): string {
+  return `in-${input}`;
+}
+
+/** The payload of a run's `sim-signal` event. */
+export function signalPayload(input: number): number {
+  return mix(input, 5);
+}
+
+/** What a step computes from its run's input, its parents that ran, its children and its event. */
+export function stepValue(
+  step: StepSpec,
+  input: number,
+  parentValues: number[],
+  childValues: number[],
+  signal?: number,
+): number {
+  const base = mix(step.salt, input, ...parentValues, ...childValues, ...(signal === undefined ? [] : [signal]));
   return step.fallback ? mix(base, 99) : base;
 }
 
@@ -151,6 +184,7 @@ export function expectRun(wf: WorkflowSpec, input: number): ExpectedRun {
       input,
       ran.map((p) => steps[p]?.output as number),
       children,
+      step.awaitsEvent ? signalPayload(input) : undefined,
     );
     steps[step.name] = { status: 'succeeded', output };
     if (step.routes) chosen.set(step.name, step.routes[output % 2] as string);
