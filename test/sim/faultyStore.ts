@@ -10,7 +10,7 @@ export type CommitFault =
   | 'crash-after'
   /** The store refuses the commit with a transient error: the engine must try again. */
   | 'fail'
-  /** The commit lands late: other work interleaves with it. */
+  /** The commit's result comes back late: other work interleaves with it. */
   | 'slow';
 
 /** A transient commit failure the simulation injects; the wrapped store calls it retryable. */
@@ -53,13 +53,12 @@ export function faultyStore(durable: Store, hooks: FaultHooks, isDead: () => boo
       case 'fail':
         await hooks.yieldTurns(1);
         throw new SimulatedCommitError();
-      case 'slow':
-        await hooks.yieldTurns(3);
-        if (isDead()) return NEVER;
-        break;
     }
+    // The store reads the batch now, before any await (Store.commit's contract): a slow commit is
+    // one whose result comes back late, not one that reads records the engine has changed since.
     const result = await durable.commit(batch);
     hooks.landed(batch, result, fault);
+    if (fault === 'slow') await hooks.yieldTurns(3);
     if (fault === 'crash-after') {
       hooks.crash('crash after a commit landed');
       return NEVER;
