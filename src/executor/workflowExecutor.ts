@@ -1,5 +1,5 @@
 import { CallbackManager } from '../engine/callbacks.js';
-import { systemClock } from '../engine/clock.js';
+import { type Clock, systemClock } from '../engine/clock.js';
 import { type ExecutionConfig, resolveConfig } from '../engine/config.js';
 import { Engine, type StartOptions } from '../engine/engine.js';
 import type { ForkOptions } from '../engine/forking.js';
@@ -373,6 +373,11 @@ export class WorkflowExecutor {
 
   get metrics(): ExecutorMetrics {
     return this.metricsCollector.getMetrics();
+  }
+
+  /** The clock the engine reads (ExecutorOptions.clock): what "now" is for this executor's runs. */
+  get clock(): Clock {
+    return this.engine.clock;
   }
 
   /**
