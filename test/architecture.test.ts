@@ -79,7 +79,18 @@ const rules: Record<string, string[]> = {
   'src/engine': ['src/model', 'src/store', 'src/observe'],
   'src/worker': ['src/engine', 'src/model', 'src/store'],
   'src/executor': ['src/engine', 'src/worker', 'src/model', 'src/store', ...STORE_IMPLS, 'src/observe'],
-  'src/index.ts': ['src/engine', 'src/executor', 'src/worker', 'src/model', 'src/store', ...STORE_IMPLS, 'src/observe'],
+  'src/index.ts': [
+    'src/engine',
+    'src/executor',
+    'src/worker',
+    'src/model',
+    'src/store',
+    ...STORE_IMPLS,
+    'src/observe',
+    'src/testing',
+  ],
+  // Test helpers shipped with the package (ManualClock): built on the engine's ports only.
+  'src/testing': ['src/engine'],
   'src/server': ['src/executor', 'src/engine', 'src/model', 'src/store', 'src/observe', 'src/index.ts'],
   'src/cli': [
     'src/server',

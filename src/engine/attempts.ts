@@ -13,6 +13,7 @@ import type { StepDefinition } from '../model/workflow.js';
 import type { Store } from '../store/store.js';
 import { retryDelayMs } from './backoff.js';
 import type { ChildRegistry } from './children.js';
+import type { Clock } from './clock.js';
 import type { ExecutionConfig } from './config.js';
 import type { Dispatcher } from './dispatcher.js';
 import { type Journal, newToken } from './journal.js';
@@ -52,6 +53,7 @@ export class Attempts {
     private readonly host: StepHost,
     private readonly suspensions: Suspensions,
     private readonly outcomes: () => AttemptOutcomes,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -88,7 +90,7 @@ export class Attempts {
       else goOn();
       return;
     }
-    const now = Date.now();
+    const now = this.clock.now();
     const s = step.rec;
     s.status = 'running';
     s.attempts++;
@@ -186,7 +188,7 @@ export class Attempts {
       return;
     }
     const key = cacheKeyOf(run, step);
-    if (key !== undefined) this.journal.queue.putCache(cacheEntryOf(run, step, key, json, route, Date.now()));
+    if (key !== undefined) this.journal.queue.putCache(cacheEntryOf(run, step, key, json, route, this.clock.now()));
     this.finish(run, step);
     this.outcomes().succeeded(run, step, json, route);
   }
@@ -209,7 +211,7 @@ export class Attempts {
       const delayMs = retryDelayMs(used, step.def.backoff ?? run.plan.workflow.options.backoff);
       s.status = 'queued';
       s.error = JSON.stringify(serialized);
-      s.nextAttemptAt = Date.now() + delayMs;
+      s.nextAttemptAt = this.clock.now() + delayMs;
       run.retries++;
       this.journal.writeStep(step);
       this.journal.event(
@@ -292,7 +294,7 @@ export class Attempts {
     label: string,
     fail: (error: StepTimeoutError) => void,
   ): void {
-    step.timeoutTimer = this.timers.schedule(Date.now() + timeoutSeconds * 1000, () => {
+    step.timeoutTimer = this.timers.schedule(this.clock.now() + timeoutSeconds * 1000, () => {
       step.timeoutTimer = undefined;
       if (!isCurrentAttempt(step, token)) return;
       const error = new StepTimeoutError(label, timeoutSeconds);

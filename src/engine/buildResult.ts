@@ -2,6 +2,7 @@ import { BraidError, type SerializedError, StepFailedError } from '../model/erro
 import { fromJson } from '../model/json.js';
 import type { Store } from '../store/store.js';
 import type { RunRecord, StepRecord } from '../store/types.js';
+import type { Clock } from './clock.js';
 import type { ExecutionResult, NodeResult, RunMetrics } from './result.js';
 
 export interface StepView {
@@ -23,6 +24,8 @@ export function buildResult(
     globals?: Record<string, unknown>;
     traceId?: string | undefined;
     retries?: number;
+    /** The engine's clock reading: the end of a run not ended yet (paused), and its checkpoint's time. */
+    now: number;
   },
 ): ExecutionResult {
   const nodeResults: Record<string, NodeResult> = {};
@@ -59,7 +62,7 @@ export function buildResult(
   const order = extra.order ?? inStartOrder(started, extra.stepOrder);
   const error = rec.error ? fromJson<SerializedError>(rec.error) : undefined;
   const paused = rec.status === 'paused';
-  const end = rec.finishedAt ?? Date.now();
+  const end = rec.finishedAt ?? extra.now;
   const startTime = rec.startedAt ?? rec.createdAt;
   return {
     runId: rec.id,
@@ -87,7 +90,7 @@ export function buildResult(
           completedNodes: Object.values(nodeResults)
             .filter((n) => n.status === 'succeeded' || n.status === 'skipped')
             .map((n) => n.nodeId),
-          at: Date.now(),
+          at: extra.now,
         }
       : undefined,
     startTime,
@@ -142,13 +145,14 @@ export function inStartOrder(
 export async function readResult(
   store: Store,
   rec: RunRecord,
-  stepOrder?: readonly string[],
+  stepOrder: readonly string[] | undefined,
+  now: number,
 ): Promise<ExecutionResult> {
   const steps = await store.getSteps(rec.id);
   return buildResult(
     rec,
     steps.map((s) => ({ rec: s, value: s.status === 'succeeded' ? fromJson(s.output) : undefined })),
-    { stepOrder },
+    { stepOrder, now },
   );
 }
 
@@ -161,13 +165,14 @@ export async function readResultPatiently(
   rec: RunRecord,
   stepOrder: readonly string[] | undefined,
   giveUp: () => boolean,
+  clock: Clock,
 ): Promise<ExecutionResult> {
   for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 2_000)) {
     try {
-      return await readResult(store, rec, stepOrder);
+      return await readResult(store, rec, stepOrder, clock.now());
     } catch (error) {
       if (error instanceof BraidError || giveUp()) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await new Promise<void>((resolve) => clock.setTimer(resolve, delayMs));
     }
   }
 }

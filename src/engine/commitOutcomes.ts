@@ -8,6 +8,7 @@ import {
 import type { CommitResult, Store } from '../store/store.js';
 import type { RunRecord, WaitRecord, WriteBatch } from '../store/types.js';
 import type { Attempts } from './attempts.js';
+import type { Clock } from './clock.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { RunEnding } from './ending.js';
 import type { Journal } from './journal.js';
@@ -50,6 +51,7 @@ export class CommitOutcomes {
       /** Hands a run's callers over to its end elsewhere, under `runId` (`settleToo`: `execute()` callers too). */
       handOver(run: ActiveRun, runId: string, settleToo: boolean): void;
     },
+    private readonly clock: Clock,
   ) {}
 
   /** A new top-level run is being committed: `reject` fails its creator if the commit fails. */
@@ -85,7 +87,7 @@ export class CommitOutcomes {
     // own records are what the store refused, so a fresh copy with the failure is written instead.
     for (const run of dropped) {
       if (newIds.has(run.rec.id)) continue;
-      this.journal.queue.updateRun(failedCopy(run.rec, JSON.stringify(serializeError(failure))));
+      this.journal.queue.updateRun(failedCopy(run.rec, JSON.stringify(serializeError(failure)), this.clock.now()));
     }
   }
 
@@ -181,8 +183,7 @@ function touchedRuns(batch: WriteBatch): Set<string> {
   return ids;
 }
 
-function failedCopy(rec: RunRecord, error: string): RunRecord {
-  const now = Date.now();
+function failedCopy(rec: RunRecord, error: string, now: number): RunRecord {
   return {
     ...rec,
     status: 'failed',

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.js';
 import { type EventType, isTerminalRun, isTerminalStep, type RunRecord, type RunStatus } from '../store/types.js';
 import type { Attempts } from './attempts.js';
 import { buildResult } from './buildResult.js';
+import type { Clock } from './clock.js';
 import type { Concurrency } from './concurrency.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { Journal } from './journal.js';
@@ -47,6 +48,7 @@ export class RunEnding {
       onFinished(result: ExecutionResult): void;
       isClosed(): boolean;
     },
+    private readonly clock: Clock,
   ) {}
 
   /** The run's state as an ExecutionResult, from memory. */
@@ -56,12 +58,13 @@ export class RunEnding {
       globals: run.globals,
       traceId: traceIdOf(run.span),
       retries: run.retries,
+      now: this.clock.now(),
     });
   }
 
   finalize(run: ActiveRun, status: FinalStatus, outcome: { output?: unknown; error?: SerializedError }): void {
     if (isTerminalRun(run.rec.status)) return;
-    const now = Date.now();
+    const now = this.clock.now();
     const wasWaiting = run.waitingForConcurrency;
     run.waitingForConcurrency = false;
     const reason =

@@ -68,7 +68,7 @@ export class Engine implements EngineControl {
   readonly queue: WriteQueue;
   readonly registry: WorkflowRegistry;
   private readonly runs = new RunTable();
-  private readonly timers = new TimerQueue();
+  private readonly timers: TimerQueue;
   private readonly concurrency = new Concurrency();
   private readonly dispatcher: Dispatcher;
   private readonly attempts: Attempts;
@@ -92,6 +92,7 @@ export class Engine implements EngineControl {
     const { store, config } = options;
     this.store = store;
     this.clock = options.clock;
+    this.timers = new TimerQueue(this.clock);
     this.config = config;
     this.registry = new WorkflowRegistry(options.pools, () => this.cluster?.runsSteps ?? true);
     const clusterOf = () => this.cluster;
@@ -110,20 +111,26 @@ export class Engine implements EngineControl {
         },
         groupOf: (runId) => this.runs.get(runId)?.rec.rootRunId ?? runId,
       },
+      this.clock,
     );
     this.queue.onCommitted((events) => this.progress.committed(events));
-    const journal = new Journal(this.queue);
-    const observer = new RunObserver(this.queue, options.callbacks, options.metrics, config.traceExecution);
+    const journal = new Journal(this.queue, this.clock);
+    const observer = new RunObserver(this.queue, options.callbacks, options.metrics, config.traceExecution, this.clock);
     this.dispatcher = new Dispatcher(
       config.maxParallelNodes,
       options.pools,
       () => this.cluster?.gates,
       (run, step) => this.attempts.start(run, step),
     );
-    this.suspensions = new Suspensions(journal, this.dispatcher, {
-      refreshStatus: (run) => this.lifecycle.refreshStatus(run),
-      waitsChanged: (run) => this.lifecycle.waitsChanged(run),
-    });
+    this.suspensions = new Suspensions(
+      journal,
+      this.dispatcher,
+      {
+        refreshStatus: (run) => this.lifecycle.refreshStatus(run),
+        waitsChanged: (run) => this.lifecycle.waitsChanged(run),
+      },
+      this.clock,
+    );
     const host = this.stepHost();
     this.attempts = new Attempts(
       store,
@@ -136,6 +143,7 @@ export class Engine implements EngineControl {
       host,
       this.suspensions,
       () => this.lifecycle,
+      this.clock,
     );
     this.wakeups = new Wakeups(
       this.timers,
@@ -144,6 +152,7 @@ export class Engine implements EngineControl {
       (run) => this.lifecycle.advance(run),
       (records) => this.loading.wakeStored(records),
       (run) => this.lifecycle.nextWakeOf(run),
+      this.clock,
     );
     this.ending = new RunEnding(
       store,
@@ -163,6 +172,7 @@ export class Engine implements EngineControl {
         onFinished: options.onFinished,
         isClosed: () => this.closed,
       },
+      this.clock,
     );
     this.lifecycle = new RunLifecycle(
       store,
@@ -179,6 +189,7 @@ export class Engine implements EngineControl {
       host,
       clusterOf,
       { handOver: (run, settleToo) => this.handOver(run, run.rec.id, settleToo) },
+      this.clock,
     );
     this.loading = new RunLoading(
       store,
@@ -195,6 +206,7 @@ export class Engine implements EngineControl {
         cluster: clusterOf,
         isClosed: () => this.closed,
       },
+      this.clock,
     );
     this.claims = new ClaimedRuns(
       this.registry,
@@ -228,21 +240,38 @@ export class Engine implements EngineControl {
         inboxCommitted: (result, batch) => this.inbox.committed(result, batch),
         inboxFailed: (error, batch) => this.inbox.failed(error, batch),
       },
+      this.clock,
     );
-    this.results = new RunResults(this.store, this.runs, this.registry, this.dispatcher, this.lifecycle, this.ending, {
-      cluster: clusterOf,
-      activeRun: (runId) => this.loading.activeRun(runId),
-      isClosed: () => this.closed,
-    });
+    this.results = new RunResults(
+      this.store,
+      this.runs,
+      this.registry,
+      this.dispatcher,
+      this.lifecycle,
+      this.ending,
+      {
+        cluster: clusterOf,
+        activeRun: (runId) => this.loading.activeRun(runId),
+        isClosed: () => this.closed,
+      },
+      this.clock,
+    );
     this.steering = new Steering(this.store, this.queue, this.lifecycle, this.ending, clusterOf, {
       activeRun: (runId) => this.loading.activeRun(runId),
       waitFor: (runId, untilSettled) => this.waitFor(runId, untilSettled),
       storedResult: (rec) => this.storedResult(rec),
     });
-    this.inbox = new Inbox(store, this.queue, this.runs, this.registry, {
-      addRun: (spec) => this.lifecycle.addRun(spec),
-      assertOpen: () => this.assertOpen(),
-    });
+    this.inbox = new Inbox(
+      store,
+      this.queue,
+      this.runs,
+      this.registry,
+      {
+        addRun: (spec) => this.lifecycle.addRun(spec),
+        assertOpen: () => this.assertOpen(),
+      },
+      this.clock,
+    );
   }
 
   /** Records an event; resolves the waits it matches and starts the workflows it triggers. */
@@ -295,7 +324,7 @@ export class Engine implements EngineControl {
     // A run that has just ended here may have its last steps in the batch being committed: the
     // fork reads them from the store once that batch has landed.
     if (this.runs.has(runId)) await new Promise<void>((resolve) => this.queue.afterCommit(resolve));
-    const seed = planFork(plan, original, await this.store.getSteps(runId), options);
+    const seed = planFork(plan, original, await this.store.getSteps(runId), options, this.clock);
     const input = options.input !== undefined ? options.input : fromJson(original.input);
     return this.creation.create(plan, input, { globals: fromJson(original.globals) ?? {}, fork: seed }, undefined);
   }
@@ -333,7 +362,7 @@ export class Engine implements EngineControl {
   }
 
   storedResult(rec: RunRecord): Promise<ExecutionResult> {
-    return readResult(this.store, rec, this.registry.stepOrder(rec.workflow));
+    return readResult(this.store, rec, this.registry.stepOrder(rec.workflow), this.clock.now());
   }
 
   /** The run's current state, from memory when it is here, else from the store. */
@@ -455,6 +484,7 @@ export class Engine implements EngineControl {
 
   private stepHost(): StepHost {
     return {
+      clock: this.clock,
       childIndex: this.runs.childIndex,
       // A workflow object is registered on first use; a name (or another object with a name) must be registered.
       planOf: (workflow) =>
@@ -475,7 +505,7 @@ export class Engine implements EngineControl {
         this.inbox.rememberInputSchema(run.rec.workflow, step.def.name, name, schema),
       streamLimits: { maxChunks: this.config.streamMaxChunks, maxBytes: this.config.streamMaxBytes },
       appendChunk: (chunk) => this.queue.appendChunk(chunk),
-      reportProgress: (runId, step, value) => this.progress.set(runId, step, value, Date.now()),
+      reportProgress: (runId, step, value) => this.progress.set(runId, step, value, this.clock.now()),
       suspendOn: (run, step, group, requests, continuation) => {
         this.attempts.suspendTimeout(step);
         this.suspensions.suspend(run, step, group, requests, continuation);

@@ -6,6 +6,7 @@ import {
 } from '../model/errors.js';
 import { toJson } from '../model/json.js';
 import { isTerminalRun, type RunRecord, type StepRecord } from '../store/types.js';
+import type { Clock } from './clock.js';
 import type { ForkSeed, WorkflowPlan } from './runState.js';
 import type { WriteQueue } from './writeQueue.js';
 
@@ -43,6 +44,7 @@ export function planFork(
   original: RunRecord,
   stored: readonly StepRecord[],
   options: ForkOptions,
+  clock: Clock,
 ): (runId: string) => ForkSeed {
   const wf = plan.workflow;
   if (!isTerminalRun(original.status)) throw new RunNotEndedError(original.id, original.status);
@@ -76,7 +78,7 @@ export function planFork(
     }
   }
   return (runId) => {
-    const now = Date.now();
+    const now = clock.now();
     const steps = reused.map(({ name, from: prior, output }): StepRecord => {
       const given = output !== undefined;
       return {

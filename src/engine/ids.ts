@@ -31,7 +31,11 @@ function encodeBytes(bytes: Uint8Array, length: number): string {
   return out;
 }
 
-/** A new run id: 26 characters, time-ordered, monotonic within a millisecond. */
+/**
+ * A new run id: 26 characters, time-ordered, monotonic within a millisecond. On the system clock
+ * even under a virtual one: ids must stay unique and increasing across every executor of the
+ * process, whatever clock each runs on (a run's times are in its record, not read from its id).
+ */
 export function newRunId(now = Date.now()): string {
   if (now <= lastMs) {
     // Same millisecond: increment the random part so ids stay strictly increasing.

@@ -17,6 +17,7 @@ import {
   type WaitRecord,
   type WriteBatch,
 } from '../store/types.js';
+import type { Clock } from './clock.js';
 import { newRunId } from './ids.js';
 import type { WorkflowRegistry } from './registry.js';
 import type { NewRunSpec } from './runState.js';
@@ -77,6 +78,7 @@ export class Inbox {
       addRun(spec: NewRunSpec): RunRecord;
       assertOpen(): void;
     },
+    private readonly clock: Clock,
   ) {}
 
   async sendEvent(name: string, payload: unknown, options: SendEventOptions = {}): Promise<SentEvent> {
@@ -110,7 +112,7 @@ export class Inbox {
       key: options.key ?? null,
       payload: json,
       idempotencyKey: options.idempotencyKey ?? null,
-      createdAt: Date.now(),
+      createdAt: this.clock.now(),
     };
     // Triggered runs are keyed by the event, so a repeated send starts nothing more.
     const eventId = options.idempotencyKey ?? newRunId();
@@ -153,7 +155,7 @@ export class Inbox {
     if (!rec) throw new RunNotFoundError(runId);
     if (isTerminalRun(rec.status)) throw new InvalidStateError(runId, rec.status, 'give an input to');
     const waits = await this.waitsOf(runId);
-    const now = Date.now();
+    const now = this.clock.now();
     // An input whose timeout has passed is over, even if nothing has marked it timed out yet.
     const pending = waits
       .filter((w) => w.kind === 'input' && w.status === 'pending' && (w.dueAt === null || w.dueAt > now))
@@ -172,7 +174,7 @@ export class Inbox {
       const issues = jsonSchema ? jsonSchemaIssues(jsonSchema, stored) : [];
       if (issues.length) throw new InvalidInputValueError(runId, name, issues);
     }
-    const input: InputResolution = { runId, name, value: valueJson, at: Date.now() };
+    const input: InputResolution = { runId, name, value: valueJson, at: this.clock.now() };
     this.provided.set(input, null);
     this.queue.provideInput(input);
     await this.queue.flushed();

@@ -1,4 +1,5 @@
 import type { EventType } from '../store/types.js';
+import type { Clock } from './clock.js';
 import type { ActiveRun, ActiveStep } from './runState.js';
 import type { WriteQueue } from './writeQueue.js';
 
@@ -7,7 +8,10 @@ import type { WriteQueue } from './writeQueue.js';
  * (by reference, so several changes in one tick are one write) and the events that tell them.
  */
 export class Journal {
-  constructor(readonly queue: WriteQueue) {}
+  constructor(
+    readonly queue: WriteQueue,
+    private readonly clock: Clock,
+  ) {}
 
   writeRun(run: ActiveRun): void {
     this.queue.updateRun(run.rec);
@@ -18,7 +22,7 @@ export class Journal {
   }
 
   event(run: ActiveRun, step: string | null, type: EventType, attempt: number | null, data: string | null): void {
-    this.queue.appendEvent({ runId: run.rec.id, step, type, at: Date.now(), attempt, data });
+    this.queue.appendEvent({ runId: run.rec.id, step, type, at: this.clock.now(), attempt, data });
   }
 
   afterCommit(fn: () => void): void {

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.js';
 import { isTerminalRun, isTerminalStep, type RunRecord } from '../store/types.js';
 import type { AttemptOutcomes, Attempts } from './attempts.js';
 import { stepFailure } from './buildResult.js';
+import type { Clock } from './clock.js';
 import type { Concurrency } from './concurrency.js';
 import type { ExecutionConfig } from './config.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -56,6 +57,7 @@ export class RunLifecycle implements AttemptOutcomes {
       /** Hands a run's callers over to its end elsewhere (`settleToo`: `execute()` callers too). */
       handOver(run: ActiveRun, settleToo: boolean): void;
     },
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -82,7 +84,7 @@ export class RunLifecycle implements AttemptOutcomes {
       rootRunId: spec.parent?.run.rec.rootRunId ?? spec.id,
       concurrencyKey: groupKey?.key ?? null,
       replayOf: spec.replayOf,
-      createdAt: Date.now(),
+      createdAt: this.clock.now(),
       startedAt: null,
       finishedAt: null,
       deadlineAt: null,
@@ -127,7 +129,7 @@ export class RunLifecycle implements AttemptOutcomes {
   }
 
   startRun(run: ActiveRun): void {
-    const now = Date.now();
+    const now = this.clock.now();
     run.waitingForConcurrency = false;
     run.rec.status = 'running';
     run.rec.startedAt ??= now;
@@ -154,7 +156,7 @@ export class RunLifecycle implements AttemptOutcomes {
    */
   advance(run: ActiveRun): void {
     if (!isActive(run) || !run.resident) return;
-    const now = Date.now();
+    const now = this.clock.now();
     this.suspensions.expire(run, now);
     for (const step of run.steps.values()) {
       const s = step.rec.status;
@@ -210,7 +212,7 @@ export class RunLifecycle implements AttemptOutcomes {
       const ms = durationMs(delay, `The delay of step "${step.def.name}"`);
       if (ms > 0) {
         // The not-before time is stored, like a retry's: it holds across restarts.
-        step.rec.nextAttemptAt = Date.now() + ms;
+        step.rec.nextAttemptAt = this.clock.now() + ms;
         this.journal.writeStep(step);
         this.wakeups.arm(run); // the wake-up path queues the step when its time comes
         return;
@@ -228,7 +230,7 @@ export class RunLifecycle implements AttemptOutcomes {
       return;
     }
     const token = step.token;
-    this.store.getCache(cacheKey, Date.now()).then(
+    this.store.getCache(cacheKey, this.clock.now()).then(
       (entry) => {
         if (step.token !== token || step.rec.status !== 'queued' || isTerminalRun(run.rec.status)) return;
         if (!entry) return this.dispatcher.enqueue(run, step);
@@ -245,7 +247,7 @@ export class RunLifecycle implements AttemptOutcomes {
 
   private skip(run: ActiveRun, step: ActiveStep, reason: string): void {
     step.rec.status = 'skipped';
-    step.rec.finishedAt = Date.now();
+    step.rec.finishedAt = this.clock.now();
     this.journal.writeStep(step);
     this.journal.event(run, step.def.name, 'step_skipped', null, JSON.stringify({ reason }));
     this.observer.stepSkipped(run, step, reason);
@@ -259,7 +261,7 @@ export class RunLifecycle implements AttemptOutcomes {
     s.output = json;
     s.error = null;
     s.route = route ? JSON.stringify(route) : null;
-    s.finishedAt = Date.now();
+    s.finishedAt = this.clock.now();
     s.startedAt ??= s.finishedAt;
     // Every reader sees the stored JSON form, as a recovered run or a cache hit does.
     step.value = fromJson(json);
@@ -286,7 +288,7 @@ export class RunLifecycle implements AttemptOutcomes {
     const s = step.rec;
     s.status = 'failed';
     s.error = JSON.stringify(error);
-    s.finishedAt = Date.now();
+    s.finishedAt = this.clock.now();
     this.journal.writeStep(step);
     this.journal.event(run, step.def.name, 'step_failed', s.attempts || null, JSON.stringify({ error, final: true }));
     this.ending.finalize(run, 'failed', { error: stepFailure(run.rec.id, step.def.name, error) });
@@ -338,7 +340,7 @@ export class RunLifecycle implements AttemptOutcomes {
     // Its deadline wakes it too; with nothing due at a time, only an event or an input wakes it.
     const deadline = run.rec.pausedAt === null ? run.rec.deadlineAt : null; // a stopped deadline wakes nothing
     const wakeAt = Math.min(next ?? NO_WAKE_TIME, deadline ?? NO_WAKE_TIME);
-    if (wakeAt - Date.now() < EVICT_AFTER_MS) return; // near enough: waited for in memory
+    if (wakeAt - this.clock.now() < EVICT_AFTER_MS) return; // near enough: waited for in memory
     if (next === null && !hasWaitingStep(run)) return; // nothing waits: the run is about to end
     run.rec.wakeAt = wakeAt;
     this.journal.writeRun(run);
@@ -384,7 +386,7 @@ export class RunLifecycle implements AttemptOutcomes {
       run.rec.status = 'waiting';
       if (run.plan.workflow.options.timeoutIncludesWaiting === false) {
         // The deadline stops while the run waits, as for a pause (see setRunning).
-        run.rec.pausedAt = Date.now();
+        run.rec.pausedAt = this.clock.now();
         this.ending.disarmDeadline(run);
       }
       this.journal.writeRun(run);
@@ -397,7 +399,7 @@ export class RunLifecycle implements AttemptOutcomes {
     run.rec.status = 'running';
     const rec = run.rec;
     if (rec.pausedAt !== null) {
-      if (rec.deadlineAt !== null) rec.deadlineAt += Math.max(0, Date.now() - rec.pausedAt);
+      if (rec.deadlineAt !== null) rec.deadlineAt += Math.max(0, this.clock.now() - rec.pausedAt);
       rec.pausedAt = null;
       this.ending.armDeadline(run);
     }
@@ -425,7 +427,7 @@ export class RunLifecycle implements AttemptOutcomes {
     run.rec.status = 'paused';
     run.rec.wakeAt = null; // a paused run is not asleep: only `resume` wakes it
     // Time spent paused does not count against the run's deadline: resume moves it on by as much.
-    run.rec.pausedAt ??= Date.now(); // already set if the run was waiting with its deadline stopped
+    run.rec.pausedAt ??= this.clock.now(); // already set if the run was waiting with its deadline stopped
     this.ending.disarmDeadline(run);
     this.wakeups.disarm(run);
     this.checkpoint(run, true);
@@ -437,7 +439,8 @@ export class RunLifecycle implements AttemptOutcomes {
 
   applyResume(run: ActiveRun): void {
     const rec = run.rec;
-    if (rec.pausedAt !== null && rec.deadlineAt !== null) rec.deadlineAt += Math.max(0, Date.now() - rec.pausedAt);
+    if (rec.pausedAt !== null && rec.deadlineAt !== null)
+      rec.deadlineAt += Math.max(0, this.clock.now() - rec.pausedAt);
     rec.pausedAt = null;
     rec.status = run.waitingForConcurrency ? 'queued' : 'running';
     this.journal.writeRun(run);

@@ -1,6 +1,7 @@
 import { RunNotFoundError, WorkflowNotRegisteredError } from '../model/errors.js';
 import type { Store } from '../store/store.js';
 import { isTerminalRun, isTerminalStep, type RunRecord, type StepRef, type WaitRecord } from '../store/types.js';
+import type { Clock } from './clock.js';
 import type { Concurrency } from './concurrency.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { RunLifecycle } from './lifecycle.js';
@@ -39,13 +40,14 @@ export class RunLoading {
       cluster(): ClusterPort | undefined;
       isClosed(): boolean;
     },
+    private readonly clock: Clock,
   ) {}
 
   /** Loads every unfinished run of the registered workflows that is not in memory and resumes it. */
   async recover(): Promise<string[]> {
     if (this.hooks.cluster()) return []; // in a cluster, workers claim unfinished runs instead
     // Runs asleep until a later time stay rows: the wake-up path loads them when they are due.
-    const records = await this.store.listUnfinishedRuns(this.registry.names(), Date.now());
+    const records = await this.store.listUnfinishedRuns(this.registry.names(), this.clock.now());
     const lifecycle = this.hooks.lifecycle();
     const resumed: string[] = [];
     for (const run of await this.loadMany(records)) {
@@ -131,7 +133,7 @@ export class RunLoading {
       if (due.length) await this.wakeStored(due);
     } catch {
       // The store is away (or closing): the wake-up scan retries, and its row says it is due.
-      this.hooks.wakeups().expectStored(Date.now());
+      this.hooks.wakeups().expectStored(this.clock.now());
     }
   }
 

@@ -3,6 +3,7 @@ import type { MetricsCollector, RunSummary } from '../observe/metrics.js';
 import { endSpan, type Span, startRunSpan, startStepSpan } from '../observe/tracing.js';
 import { nodeResultOf } from './buildResult.js';
 import type { CallbackManager } from './callbacks.js';
+import type { Clock } from './clock.js';
 import type { ExecutionResult } from './result.js';
 import type { ActiveRun, ActiveStep } from './runState.js';
 import type { WriteQueue } from './writeQueue.js';
@@ -19,6 +20,7 @@ export class RunObserver {
     private readonly callbacks: CallbackManager,
     private readonly metrics: MetricsCollector,
     readonly tracing: boolean,
+    private readonly clock: Clock,
   ) {}
 
   /** Whether anyone reads per-run results (callback handlers are registered). */
@@ -167,7 +169,7 @@ export class RunObserver {
     });
     run.span = undefined;
     if (!result) {
-      this.metrics.recordRun(summaryOf(run));
+      this.metrics.recordRun(summaryOf(run, this.clock.now()));
       return;
     }
     this.metrics.recordExecution(result);
@@ -191,13 +193,13 @@ export class RunObserver {
   }
 }
 
-function summaryOf(run: ActiveRun): RunSummary {
+function summaryOf(run: ActiveRun, now: number): RunSummary {
   const nodeDurations: Record<string, number> = {};
   for (const step of run.steps.values()) {
     const { startedAt, finishedAt } = step.rec;
     if (startedAt !== null && finishedAt !== null) nodeDurations[step.def.name] = finishedAt - startedAt;
   }
-  const end = run.rec.finishedAt ?? Date.now();
+  const end = run.rec.finishedAt ?? now;
   return {
     workflow: run.rec.workflow,
     status: run.rec.status,

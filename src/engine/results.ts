@@ -2,6 +2,7 @@ import { RunNotFoundError, WorkflowNotRegisteredError } from '../model/errors.js
 import type { Store } from '../store/store.js';
 import { isTerminalRun } from '../store/types.js';
 import { readResult, readResultPatiently } from './buildResult.js';
+import type { Clock } from './clock.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { RunEnding } from './ending.js';
 import type { RunLifecycle } from './lifecycle.js';
@@ -29,6 +30,7 @@ export class RunResults {
       activeRun(runId: string): Promise<ActiveRun | undefined>;
       isClosed(): boolean;
     },
+    private readonly clock: Clock,
   ) {}
 
   /** Resolves when the run ends (`untilSettled`: or pauses). */
@@ -41,16 +43,16 @@ export class RunResults {
     const again = this.runs.get(runId);
     if (again) return this.waitInMemory(again, untilSettled);
     if (isTerminalRun(rec.status) || (untilSettled && rec.status === 'paused'))
-      return readResult(this.store, rec, this.registry.stepOrder(rec.workflow));
+      return readResult(this.store, rec, this.registry.stepOrder(rec.workflow), this.clock.now());
     if (!this.registry.has(rec.workflow)) throw new WorkflowNotRegisteredError(rec.workflow, this.registry.names());
-    if (rec.wakeAt !== null && rec.wakeAt > Date.now()) {
+    if (rec.wakeAt !== null && rec.wakeAt > this.clock.now()) {
       // Asleep: wait for it where it will be loaded, without loading it now.
       const parked = this.runs.parkedWaiters(runId);
       return new Promise((resolve) => (untilSettled ? parked.settle : parked.done).push(resolve));
     }
     // Unfinished but not in memory (a paused run, or one another executor left): load it.
     const loaded = await this.hooks.activeRun(runId);
-    if (!loaded) return readResult(this.store, rec, this.registry.stepOrder(rec.workflow));
+    if (!loaded) return readResult(this.store, rec, this.registry.stepOrder(rec.workflow), this.clock.now());
     if (loaded.rec.status !== 'paused') {
       this.lifecycle.continueRun(loaded);
       this.dispatcher.pump();
@@ -69,6 +71,12 @@ export class RunResults {
   private async waitElsewhere(runId: string, untilSettled: boolean): Promise<ExecutionResult> {
     const rec = await (this.hooks.cluster() as ClusterPort).waitUntilSettled(runId, untilSettled);
     if (!rec) throw new RunNotFoundError(runId);
-    return readResultPatiently(this.store, rec, this.registry.stepOrder(rec.workflow), () => this.hooks.isClosed());
+    return readResultPatiently(
+      this.store,
+      rec,
+      this.registry.stepOrder(rec.workflow),
+      () => this.hooks.isClosed(),
+      this.clock,
+    );
   }
 }

@@ -150,7 +150,7 @@ export class StepContextImpl implements StepContext<any, any> {
       stream,
       attempt: this.attempt,
       data,
-      at: Date.now(),
+      at: this.host.clock.now(),
     });
   }
 

@@ -2,12 +2,15 @@ import type { SpawnableWorkflow } from '../model/context.js';
 import type { StandardSchemaV1 } from '../model/schema.js';
 import type { RunRecord, StreamChunk, WaitRecord } from '../store/types.js';
 import type { ChildRegistry } from './children.js';
+import type { Clock } from './clock.js';
 import type { ExecutionResult } from './result.js';
 import type { ActiveRun, ActiveStep, Continuation, NewRunSpec, WorkflowPlan } from './runState.js';
 import type { WaitRequest } from './suspensions.js';
 
 /** What a step's context needs from the engine: a narrow port, so the context never sees the engine. */
 export interface StepHost {
+  /** The engine's clock: sleeps, timeouts and timestamps a step sets read the time here. */
+  readonly clock: Clock;
   /** The engine's index from child run id to the registry of the step that spawned it. */
   readonly childIndex: Map<string, ChildRegistry>;
   /** The plan of a workflow given by object (registered on first use) or by name. */

@@ -33,7 +33,7 @@ export class StepWaits {
 
   sleep(duration: Duration, options?: SleepOptions): Promise<void> {
     const ms = durationMs(duration, `ctx.sleep in step "${this.stepName}"`);
-    return this.sleepAt(Date.now() + ms, options?.name);
+    return this.sleepAt(this.host.clock.now() + ms, options?.name);
   }
 
   sleepUntil(time: Date | number, options?: SleepOptions): Promise<void> {
@@ -72,7 +72,8 @@ export class StepWaits {
         const spec = waits[label] as WaitSpec;
         const key = `${group}/${label}`;
         specs.set(key, spec);
-        if ('sleep' in spec) return sleepRequest(key, Date.now() + durationMs(spec.sleep, `waitForFirst "${label}"`));
+        if ('sleep' in spec)
+          return sleepRequest(key, this.host.clock.now() + durationMs(spec.sleep, `waitForFirst "${label}"`));
         if ('sleepUntil' in spec) return sleepRequest(key, this.timeOf(spec.sleepUntil, `waitForFirst "${label}"`));
         if ('event' in spec) return this.eventRequest(key, spec.event, spec, undefined);
         if ('input' in spec) return this.inputRequest(key, spec.input, spec, undefined);
@@ -130,7 +131,7 @@ export class StepWaits {
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidWaitError(this.stepName, 'an event wait needs the event name, a non-empty string.');
     }
-    const now = Date.now();
+    const now = this.host.clock.now();
     const match = options.match;
     if (match !== undefined && typeof match !== 'string' && (match === null || typeof match !== 'object')) {
       throw new InvalidWaitError(
@@ -173,7 +174,10 @@ export class StepWaits {
     return {
       key,
       kind: 'input',
-      dueAt: timeout === undefined ? null : Date.now() + durationMs(timeout, `the timeout of waitForInput("${name}")`),
+      dueAt:
+        timeout === undefined
+          ? null
+          : this.host.clock.now() + durationMs(timeout, `the timeout of waitForInput("${name}")`),
       name,
       eventKey: null,
       match: null,

@@ -1,5 +1,6 @@
 import { RunCancelledError } from '../model/errors.js';
 import { isTerminalStep, type WaitRecord } from '../store/types.js';
+import type { Clock } from './clock.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { Journal } from './journal.js';
 import { type ActiveRun, type ActiveStep, type Continuation, isActive } from './runState.js';
@@ -41,6 +42,7 @@ export class Suspensions {
       /** The run may now only wait: time to arm its wake-up, or let it leave memory. */
       waitsChanged(run: ActiveRun): void;
     },
+    private readonly clock: Clock,
   ) {}
 
   /** The settled wait of a group, if the step has one: a re-run's call returns it at once. */
@@ -62,7 +64,7 @@ export class Suspensions {
     requests: readonly WaitRequest[],
     continuation: Continuation,
   ) {
-    const now = Date.now();
+    const now = this.clock.now();
     const created: WaitRecord[] = [];
     for (const request of requests) {
       if (step.waits.has(request.key)) continue;
@@ -145,7 +147,7 @@ export class Suspensions {
    */
   abandon(step: ActiveStep, reason: () => unknown): void {
     if (!step.waits.size && !step.continuations.size && !step.resuming) return;
-    const now = Date.now();
+    const now = this.clock.now();
     for (const wait of step.waits.values()) {
       if (wait.status !== 'pending') continue;
       Object.assign(wait, { status: 'cancelled', resolvedAt: now });

@@ -1,9 +1,11 @@
 import { InvalidDeadlineError } from '../model/errors.js';
+import type { Clock, ClockTimer } from './clock.js';
 
 /**
  * One timer for everything that waits: retry backoffs, step and run timeouts. Entries sit in a
- * binary min-heap by due time and a single `setTimeout` is armed for the earliest, so a million
- * waiting retries cost a million heap entries, not a million Node timers.
+ * binary min-heap by due time and a single clock timer is armed for the earliest, so a million
+ * waiting retries cost a million heap entries, not a million Node timers. Due times are read on
+ * the engine's clock, so a virtual clock (ManualClock) fires them as it moves.
  *
  * Deadlines: a NaN (or a non-number) is refused with InvalidDeadlineError before anything
  * changes, at the call that computed it. Taking it as "never" was rejected: a retry due at NaN
@@ -18,8 +20,10 @@ export class TimerQueue {
   /** Cancelled entries still in the heap; dropped when they reach the top or by compact(). */
   private cancelledInHeap = 0;
   private armedFor = Number.POSITIVE_INFINITY;
-  private handle: NodeJS.Timeout | undefined;
+  private handle: ClockTimer | undefined;
   private nextId = 1;
+
+  constructor(private readonly clock: Clock) {}
 
   /** Schedules `fn` at `dueAt` (epoch ms); returns an id for `cancel`. */
   schedule(dueAt: number, fn: () => void): number {
@@ -67,7 +71,7 @@ export class TimerQueue {
   }
 
   private disarm(): void {
-    if (this.handle) clearTimeout(this.handle);
+    this.handle?.cancel();
     this.handle = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
   }
@@ -85,16 +89,15 @@ export class TimerQueue {
     if (first.dueAt === this.armedFor && this.handle) return;
     this.disarm();
     this.armedFor = first.dueAt;
-    const delay = Math.max(0, first.dueAt - Date.now());
-    // Cap so a far deadline does not overflow setTimeout's 32-bit range.
-    // Not unref'd: a pending retry or deadline is work the process must stay alive for.
-    this.handle = setTimeout(() => this.fire(), Math.min(delay, 2 ** 31 - 1));
+    // Not keepAlive: false: a pending retry or deadline is work the process must stay alive for.
+    // (The system clock re-arms a far deadline in hops, past setTimeout's 32-bit range.)
+    this.handle = this.clock.setTimer(() => this.fire(), first.dueAt - this.clock.now());
   }
 
   private fire(): void {
     this.handle = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
-    const now = Date.now();
+    const now = this.clock.now();
     try {
       while (this.heap.length && (this.heap[0] as TimerEntry).dueAt <= now) {
         const entry = this.pop() as TimerEntry;

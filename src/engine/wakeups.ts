@@ -1,5 +1,6 @@
 import type { Store } from '../store/store.js';
 import type { RunRecord } from '../store/types.js';
+import type { Clock } from './clock.js';
 import type { ActiveRun } from './runState.js';
 import type { TimerQueue } from './timers.js';
 
@@ -35,6 +36,7 @@ export class Wakeups {
     private readonly wakeStored: (records: RunRecord[]) => Promise<void>,
     /** The earliest time the run has something to do by itself (a retry, a wait due), or null. */
     private readonly nextWakeOf: (run: ActiveRun) => number | null,
+    private readonly clock: Clock,
   ) {}
 
   /** Arms (or re-arms, or disarms) the run's wake-up for its earliest due step. */
@@ -89,20 +91,20 @@ export class Wakeups {
     this.scanning = true;
     const pass = async () => {
       for (;;) {
-        const due = await this.store.listRunsToWake(Date.now(), WAKE_BATCH, this.workflows());
+        const due = await this.store.listRunsToWake(this.clock.now(), WAKE_BATCH, this.workflows());
         if (this.closed) return;
         if (due.length) await this.wakeStored(due);
         if (due.length < WAKE_BATCH) break;
       }
       const next = await this.store.nextWakeAt(this.workflows());
-      if (next !== null) this.expectStored(Math.max(next, Date.now() + MIN_SCAN_INTERVAL_MS));
+      if (next !== null) this.expectStored(Math.max(next, this.clock.now() + MIN_SCAN_INTERVAL_MS));
     };
     pass()
       .catch((error) => {
         // The store is away (or closing): try again shortly rather than lose the wake-ups.
         if (!this.closed) {
           console.error('[braid] could not read the runs due to wake up; retrying in 1 s:', error);
-          this.expectStored(Date.now() + 1000);
+          this.expectStored(this.clock.now() + 1000);
         }
       })
       .finally(() => {

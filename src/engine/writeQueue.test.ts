@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../store/memory/memoryStore.js';
 import type { CommitResult } from '../store/store.js';
 import type { EventRecord, RunRecord, WriteBatch } from '../store/types.js';
+import { ManualClock } from '../testing/manualClock.js';
+import { type Clock, systemClock } from './clock.js';
 import { type CommitHandlers, type CommitPolicy, WriteQueue } from './writeQueue.js';
 
 function run(id: string, root = id): RunRecord {
@@ -55,14 +57,18 @@ class ScriptedStore extends MemoryStore {
   }
 }
 
-function queueOn(store: ScriptedStore, failed: Array<{ error: unknown; batch: WriteBatch }> = []) {
+function queueOn(
+  store: ScriptedStore,
+  failed: Array<{ error: unknown; batch: WriteBatch }> = [],
+  clock: Clock = systemClock,
+) {
   const handlers: CommitHandlers = { failed: (error, batch) => failed.push({ error, batch }), result: () => {} };
   const policy: CommitPolicy = {
     isTransient: (e) => store.isTransientError(e),
     giveUpAfterMs: Number.POSITIVE_INFINITY,
     groupOf: (id) => id,
   };
-  return new WriteQueue(store, handlers, policy);
+  return new WriteQueue(store, handlers, policy, clock);
 }
 
 describe('WriteQueue', () => {
@@ -182,5 +188,27 @@ describe('WriteQueue', () => {
     queue.abandonRetries();
     await flushed;
     expect(failed.map((f) => f.batch.newRuns[0]?.id)).toEqual(['stuck']);
+  });
+
+  it('waits out a failed commit’s backoff on its clock: a virtual clock decides when it is tried again', async () => {
+    const store = new ScriptedStore();
+    const clock = new ManualClock(1_000_000);
+    const queue = queueOn(store, [], clock);
+    let failures = 2;
+    store.before = () => {
+      if (failures-- > 0) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    };
+    queue.insertRun(run('retried'));
+    const flushed = queue.flushed();
+    await clock.advance(0);
+    expect(await store.getRun('retried')).toBeUndefined();
+    expect(clock.pendingTimers).toBe(1); // the first backoff, armed on the virtual clock
+    await new Promise((resolve) => setTimeout(resolve, 50)); // real time alone does not retry it
+    expect(await store.getRun('retried')).toBeUndefined();
+    await clock.advance(1_000);
+    await flushed;
+    expect(await store.getRun('retried')).toBeDefined();
+    // The batch carries the engine's time, for the stores that stamp settled waits with it.
+    expect(store.batches.at(-1)?.at).toBe(1_000_000);
   });
 });

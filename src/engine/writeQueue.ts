@@ -14,6 +14,7 @@ import type {
   WaitRecord,
   WriteBatch,
 } from '../store/types.js';
+import type { Clock } from './clock.js';
 import { splitBatch } from './splitBatch.js';
 
 /** What the queue does when a commit fails. */
@@ -80,6 +81,7 @@ export class WriteQueue {
     private readonly store: Store,
     private readonly handlers: CommitHandlers,
     private readonly policy: CommitPolicy,
+    private readonly clock: Clock,
   ) {}
 
   /** On close: a batch being retried is given up after its current try (its runs resume on the next start). */
@@ -207,6 +209,7 @@ export class WriteQueue {
       cache: this.cache,
       localRuns: this.localRuns,
       controls: this.controls,
+      at: this.clock.now(),
     };
     if (this.waits.size) batch.waits = [...this.waits];
     if (this.inbox.length) batch.inbox = this.inbox;
@@ -296,23 +299,24 @@ export class WriteQueue {
   /**
    * Tries a commit again, with backoff, while it fails for a reason that passes (SQLITE_BUSY from
    * another process, a full disk, a lost connection). The event loop is free meanwhile, and later
-   * batches wait: the store sees transitions in order.
+   * writes wait (the whole batch's retries take them in): the store sees transitions in order.
    */
   private async commitWithRetries(batch: WriteBatch, absorbPending = false): Promise<CommitResult> {
-    const started = Date.now();
+    const started = this.clock.now();
     let delayMs = RETRY_FIRST_MS;
     let reported = false;
     for (;;) {
       try {
         return await this.store.commit(batch);
       } catch (error) {
-        const elapsed = Date.now() - started;
+        const elapsed = this.clock.now() - started;
         if (!this.policy.isTransient(error) || this.abandoned || elapsed >= this.policy.giveUpAfterMs) throw error;
         if (!reported && elapsed >= 1_000) {
           reported = true;
           console.error(`[braid] writing to ${this.store.description} keeps failing; retrying until it lands:`, error);
         }
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        // On the engine's clock, so a virtual clock decides when a failing commit is tried again.
+        await new Promise<void>((resolve) => this.clock.setTimer(resolve, delayMs));
         delayMs = Math.min(delayMs * 2, RETRY_MAX_MS);
         if (absorbPending) this.absorbPending(batch);
       }
@@ -330,6 +334,7 @@ export class WriteQueue {
     this.absorbedEffects.push(...this.effects.splice(0));
     if (this.isEmpty()) return;
     const more = this.take();
+    batch.at = more.at;
     addMissing(batch.newRuns, more.newRuns);
     const inserted = new Set<RunUpdate>(batch.newRuns);
     // An update of a run the batch inserts is part of that insert (the record is live).

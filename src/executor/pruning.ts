@@ -111,6 +111,7 @@ export async function pruneInBatches(
   for (const selection of selections) {
     while (!shouldStop()) {
       await control.beforeBatch?.();
+      // Real time, not the engine's clock: the pause paces real I/O so the engine sharing the store keeps going.
       const started = performance.now();
       const counts = await store.pruneRuns({ ...selection, limit }, now);
       total.batches++;

@@ -1,3 +1,4 @@
+import type { Clock, ClockTimer } from '../engine/clock.js';
 import type { Duration } from '../model/durations.js';
 import { durationMs } from '../model/durations.js';
 import { InvalidPruneOptionError } from '../model/errors.js';
@@ -92,7 +93,7 @@ export function retentionSelections(
  * is dropped; the next one does its work.
  */
 export class RetentionTimer {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: ClockTimer | undefined;
   private running: Promise<void> | undefined;
   private isStopped = false;
   /** The last pass's failure, if it failed (for tests and diagnostics). */
@@ -102,6 +103,8 @@ export class RetentionTimer {
     private readonly store: Store,
     private readonly policy: Policy,
     private readonly workflows: () => ReadonlyArray<Workflow<any, any, any>>,
+    /** The engine's clock: ages are measured and passes timed on it (a virtual clock ages runs too). */
+    private readonly clock: Clock,
   ) {}
 
   start(): void {
@@ -112,14 +115,14 @@ export class RetentionTimer {
   /** Stops the timer; waits for a pass under way to end its current batch. */
   async stop(): Promise<void> {
     this.isStopped = true;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     await this.running;
   }
 
   /** One pass now (what the timer runs). */
   async pass(): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     const selections = retentionSelections(this.policy.durations, this.workflows(), now);
     if (selections.length) {
       await pruneInBatches(this.store, selections, this.policy.batchSize, now, { shouldStop: () => this.isStopped });
@@ -128,22 +131,25 @@ export class RetentionTimer {
   }
 
   private schedule(): void {
-    this.timer = setTimeout(() => {
-      this.running = this.pass()
-        .then(
-          () => {
-            this.lastError = undefined;
-          },
-          (error: unknown) => {
-            this.lastError = error;
-          },
-        )
-        .finally(() => {
-          this.running = undefined;
-          if (!this.isStopped) this.schedule();
-        });
-    }, this.policy.everyMs);
-    // The timer alone never keeps the process alive.
-    this.timer.unref();
+    this.timer = this.clock.setTimer(
+      () => {
+        this.running = this.pass()
+          .then(
+            () => {
+              this.lastError = undefined;
+            },
+            (error: unknown) => {
+              this.lastError = error;
+            },
+          )
+          .finally(() => {
+            this.running = undefined;
+            if (!this.isStopped) this.schedule();
+          });
+      },
+      this.policy.everyMs,
+      // The timer alone never keeps the process alive.
+      { keepAlive: false },
+    );
   }
 }

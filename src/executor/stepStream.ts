@@ -154,6 +154,7 @@ export async function* followChunks(
       if (!isDirty) {
         await new Promise<void>((resolve) => {
           wake = resolve;
+          // Real time: only on PostgreSQL (always the system clock), a safety poll for lost notices.
           if (signals.pollMs !== undefined) setTimeout(resolve, signals.pollMs).unref();
         });
         wake = undefined;

@@ -1,5 +1,5 @@
 import { CallbackManager } from '../engine/callbacks.js';
-import { systemClock } from '../engine/clock.js';
+import { type Clock, systemClock } from '../engine/clock.js';
 import { type ExecutionConfig, resolveConfig } from '../engine/config.js';
 import { Engine, type StartOptions } from '../engine/engine.js';
 import type { ForkOptions } from '../engine/forking.js';
@@ -91,9 +91,11 @@ export class WorkflowExecutor {
     this.shouldRecover = options.recover ?? true;
     const policy = retentionPolicy(options.retention);
     const store = this.store;
+    const clock = options.clock ?? systemClock;
+    if (clock !== systemClock && store.usesDatabaseClock) throw virtualClockRefused(store);
     this.engine = new Engine({
       store,
-      clock: options.clock ?? systemClock,
+      clock,
       config: this.config,
       pools: options.pools ?? {},
       callbacks: this.callbackManager,
@@ -104,7 +106,8 @@ export class WorkflowExecutor {
     for (const wf of options.workflows ?? []) this.engine.register(wf);
     this.streamWatchers = new StreamWatchers(this.engine, () => this.member);
     this.sharedReads = new SharedReads(this.store);
-    if (policy) this.retention = new RetentionTimer(store, policy, () => this.engine.registry.workflows());
+    if (policy)
+      this.retention = new RetentionTimer(store, policy, () => this.engine.registry.workflows(), this.engine.clock);
   }
 
   /** Adds workflows this executor can run, spawn and recover. Checks each definition. */
@@ -121,6 +124,8 @@ export class WorkflowExecutor {
       await this.store.open();
       const coordination = this.store.coordination;
       if (coordination) {
+        // A scale-out store judges leases and deadlines on its own clock, as usesDatabaseClock says.
+        if (this.engine.clock !== systemClock) throw virtualClockRefused(this.store);
         // Many processes share this store: runs are claimed by workers, not recovered by each.
         const options = typeof this.workerOptions === 'object' ? this.workerOptions : {};
         const claim = this.workerOptions === false ? false : (options.claim ?? this.shouldRecover);
@@ -358,7 +363,7 @@ export class WorkflowExecutor {
    */
   async prune(options: PruneOptions = {}): Promise<PruneResult> {
     await this.open();
-    return pruneStore(this.store, options);
+    return pruneStore(this.store, options, this.engine.clock.now());
   }
 
   /** The registered workflows. */
@@ -368,6 +373,11 @@ export class WorkflowExecutor {
 
   get metrics(): ExecutorMetrics {
     return this.metricsCollector.getMetrics();
+  }
+
+  /** The clock the engine reads (ExecutorOptions.clock): what "now" is for this executor's runs. */
+  get clock(): Clock {
+    return this.engine.clock;
   }
 
   /**
@@ -408,4 +418,17 @@ export class WorkflowExecutor {
     this.executionHistory.push(result);
     if (this.executionHistory.length > this.historySize) this.executionHistory.shift();
   }
+}
+
+/**
+ * PostgreSQL compares deadlines with the database's clock (shared by every worker, so hosts whose
+ * clocks disagree still agree on what is due): an executor's virtual clock cannot move it.
+ */
+function virtualClockRefused(store: Store): InvalidConfigError {
+  return new InvalidConfigError(
+    'clock',
+    `cannot be a custom clock (such as ManualClock) on ${store.description}: this store compares deadlines and ` +
+      'wake-up times with the database’s clock, shared by every worker, so a virtual clock would disagree with it ' +
+      'about which runs are due. A ManualClock works with MemoryStore and SqliteStore; leave `clock` out on PostgreSQL.',
+  );
 }

@@ -46,6 +46,12 @@ export interface Store {
    */
   readonly coordination?: Coordination;
   /**
+   * True for stores that compare deadlines and wake-up times with their own clock (PostgreSQL: the
+   * database's, shared by every worker). An executor runs on such a store with the system clock
+   * only: a virtual clock (ManualClock) would disagree with the database about which runs are due.
+   */
+  readonly usesDatabaseClock?: boolean;
+  /**
    * Scale-out stores: from now on, this process commits as worker `id`, so writes to runs the
    * worker no longer owns are refused (`refusedRunIds`). `null` = not a worker.
    */

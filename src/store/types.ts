@@ -255,6 +255,13 @@ export interface WriteBatch {
    * is not written either.
    */
   forks?: ForkRecord[];
+  /**
+   * The committing engine's clock reading (epoch ms). Stores without a clock of their own (memory,
+   * SQLite) stamp the waits this batch settles with it and wake their runs at it, so an engine on a
+   * virtual clock (ManualClock) sees them due in its own time. Absent (a batch written by a tool,
+   * not an engine): the system clock. PostgreSQL uses the database's clock instead.
+   */
+  at?: number;
 }
 
 /**

@@ -50,6 +50,10 @@ interface SettleWait {
  * (when it is a worker), renews its lease, hears other processes' notifications, and waits for
  * runs that other processes run. The engine sees it through its ClusterPort; it sees the engine
  * through the engine's EngineControl port.
+ *
+ * Real time throughout (Date.now, Node's timers), not the engine's clock: leases and wake-up times
+ * are judged by the database's clock, and an executor on a scale-out store always runs on the
+ * system clock (a custom one is refused: see Store.usesDatabaseClock).
  */
 export class ClusterMember implements ClusterPort {
   private workerId: string | null = null;

@@ -19,7 +19,8 @@ const RENEW_MS = 20_000;
  * so the dashboard and the CLI see runs that other workers run. Events this process commits are
  * delivered at once; other processes' arrive with their commit's notification and are read from
  * the store. Each event is delivered once, in seq order within a delivery, not always across them
- * (see LOOKBACK).
+ * (see LOOKBACK). Its renewal timer is real time: only scale-out stores have a feed, and they run
+ * on the system clock (Store.usesDatabaseClock).
  */
 export class EventFeed {
   private readonly listeners = new Set<Listener>();

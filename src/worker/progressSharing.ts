@@ -16,7 +16,8 @@ interface Pending {
 /**
  * Shares the `ctx.progress` of the steps this worker runs with the other processes of the cluster
  * (an API server shows it), as notices, never as rows. A step that reports in a tight loop costs
- * at most five notices a second, the last value always sent.
+ * at most five notices a second, the last value always sent. Paced in real time: notices are real
+ * traffic, and a cluster runs on the system clock (Store.usesDatabaseClock).
  */
 export class ProgressSharing {
   private readonly byStep = new Map<string, Pending>();

@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../src/engine/clock.js';
 import { TimerQueue } from '../../src/engine/timers.js';
 import { InvalidDeadlineError } from '../../src/model/errors.js';
+import { ManualClock } from '../../src/testing/manualClock.js';
+
+const DAY = 86_400_000;
 
 describe('TimerQueue', () => {
   let queue: TimerQueue;
@@ -10,7 +14,7 @@ describe('TimerQueue', () => {
   beforeEach(() => {
     vi.useFakeTimers();
     vi.setSystemTime(1_000_000);
-    queue = new TimerQueue();
+    queue = new TimerQueue(systemClock);
     fired = [];
   });
   afterEach(() => {
@@ -138,5 +142,23 @@ describe('TimerQueue', () => {
     expect(vi.getTimerCount()).toBe(0);
     vi.advanceTimersByTime(100);
     expect(fired).toEqual([]);
+  });
+});
+
+describe('TimerQueue on a virtual clock', () => {
+  it('arms on the clock it is given: a deadline fires when the clock reaches it, not in real time', async () => {
+    const clock = new ManualClock(0);
+    const queue = new TimerQueue(clock);
+    const fired: string[] = [];
+    queue.schedule(3 * DAY, () => fired.push('3d'));
+    queue.schedule(DAY, () => fired.push('1d'));
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advance(DAY - 1);
+    expect(fired).toEqual([]);
+    await clock.advance(1);
+    expect(fired).toEqual(['1d']);
+    await clock.advance(2 * DAY);
+    expect(fired).toEqual(['1d', '3d']);
+    expect(clock.pendingTimers).toBe(0);
   });
 });

@@ -62,6 +62,8 @@ export interface SimOutcome {
 }
 
 const PARALLEL_STEPS = 4;
+/** The most virtual time one driver tick moves: runs' default deadline (300 s) is 150 ticks away. */
+const MAX_JUMP_MS = 2_000;
 /** Every simulation starts at the same virtual instant, so ids and times replay exactly. */
 const START_TIME = Date.UTC(2026, 0, 1);
 
@@ -120,6 +122,34 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
   let proc: SimProcess | undefined;
   const turns = async (n: number) => {
     for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+  /**
+   * Time moves to the next timer due (a backoff, a retried commit), but at most MAX_JUMP_MS at a
+   * time: a run waiting for an event the driver sends a few ticks later must not jump to its
+   * deadline first.
+   */
+  const advanceTime = async () => {
+    await clock.advanceTo(Math.min(clock.nextDueAt() ?? Number.POSITIVE_INFINITY, clock.now() + MAX_JUMP_MS));
+  };
+  /**
+   * Waits for a call into a process (open, start, send an event) the way a caller would, while
+   * time goes on: the call may wait on a timer (a commit retried after a failure), and only the
+   * driver moves the clock. 'dead' if the process dies first.
+   */
+  const drive = async <T>(call: Promise<T>, owner: SimProcess): Promise<T | 'dead'> => {
+    let outcome: { value: T } | { error: unknown } | undefined;
+    call.then(
+      (value) => (outcome = { value }),
+      (error: unknown) => (outcome = { error }),
+    );
+    for (let round = 0; round < 100_000; round++) {
+      await turns(2);
+      if (outcome && 'error' in outcome) throw outcome.error;
+      if (outcome) return outcome.value;
+      if (owner.dead) return 'dead';
+      await advanceTime();
+    }
+    throw new Error('a call into a simulated process never returned');
   };
 
   const spawnProcess = async (id: number): Promise<SimProcess> => {
@@ -200,7 +230,7 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
       historySize: 0,
     });
     trace.add(`p${id} starts`);
-    await Promise.race([self.executor.open(), deathOf(self)]);
+    await drive(self.executor.open(), self);
     return self;
   };
 
@@ -252,10 +282,10 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
         if (started.has(index) || start.atTick > tick || proc.dead) continue;
         const workflow = proc.executor.workflows.find((w) => w.name === start.workflow);
         if (!workflow) throw new Error(`workload names an unknown workflow ${start.workflow}`);
-        const outcome = await Promise.race([
+        const outcome = await drive(
           proc.executor.start(workflow, start.input, { idempotencyKey: `start-${index}` }),
-          deathOf(proc),
-        ]);
+          proc,
+        );
         if (outcome === 'dead') continue;
         started.add(index);
         runIds.set(index, outcome.runId);
@@ -269,13 +299,13 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
           sends >= (start.duplicateEvent ? 2 : 1)
         )
           continue;
-        const sent = await Promise.race([
+        const sent = await drive(
           proc.executor.sendEvent(SIGNAL, signalPayload(start.input), {
             key: signalKey(start.input),
             idempotencyKey: `event-${index}`,
           }),
-          deathOf(proc),
-        ]);
+          proc,
+        );
         if (sent === 'dead') break;
         eventsSent.set(index, sends + 1);
         trace.add(
@@ -284,8 +314,7 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
       }
       if (options.controls && started.size > 0 && steer.chance(0.1)) control(proc, steer.pick([...started]));
       await turns(10);
-      // Time moves to the next timer due (a backoff, a deadline), or by a little if none is.
-      await clock.advanceTo(clock.nextDueAt() ?? clock.now() + 10);
+      await advanceTime();
       const eventsDue = [...started].some(
         (i) => waitsForEvent.has((load.starts[i] as StartSpec).workflow) && !eventsSent.has(i),
       );
@@ -304,8 +333,6 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
         violate(`runs had not ended after ${maxTicks} ticks`);
         break;
       }
-      // Retries back off in real milliseconds until the engine's timers run on a virtual clock.
-      await new Promise((resolve) => setTimeout(resolve, 1));
     }
     if (violations.length === 0) {
       for (const message of await checkStore(durable, load, expectRun, trace, cancels)) violate(message);
@@ -335,12 +362,6 @@ function processClock(clock: ManualClock, isDead: () => boolean): Clock {
     now: () => clock.now(),
     setTimer: (fn, delayMs) => clock.setTimer(() => isDead() || fn(), delayMs),
   };
-}
-
-/** Resolves (with 'dead') once the process has died; polls cheaply, the loop turns anyway. */
-async function deathOf(proc: SimProcess): Promise<'dead'> {
-  while (!proc.dead) await new Promise<void>((resolve) => setImmediate(resolve));
-  return 'dead';
 }
 
 function successesOf(batch: WriteBatch): Array<{ runId: string; key: string }> {

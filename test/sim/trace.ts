@@ -35,7 +35,9 @@ export class Trace {
     if (batch.steps.length)
       parts.push(`steps ${batch.steps.map((s) => `${this.name(s.runId)}/${s.name}:${s.status}`).join(' ')}`);
     if (batch.events.length) {
-      parts.push(`events ${batch.events.map((e) => `${this.name(e.runId)}${e.step ? `/${e.step}` : ''}:${e.type}`).join(' ')}`);
+      parts.push(
+        `events ${batch.events.map((e) => `${this.name(e.runId)}${e.step ? `/${e.step}` : ''}:${e.type}`).join(' ')}`,
+      );
     }
     if (batch.waits?.length)
       parts.push(`waits ${batch.waits.map((w) => `${this.name(w.runId)}/${w.step}/${w.key}:${w.status}`).join(' ')}`);

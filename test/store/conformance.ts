@@ -1045,6 +1045,33 @@ export function describeStoreConformance(
         expect(await store.getWaits('over')).toEqual([]);
         expect(await store.getWaits('live')).toEqual([fine]);
       });
+
+      it('stamps the waits a batch settles, and wakes their run, at the batch’s time (the engine’s clock); a store on the database’s clock uses its own', async () => {
+        // Years from the real time either way, so the store's own clock would show.
+        const at = 1_000_000;
+        await commit({ newRuns: [makeRun({ id: 'asleep', status: 'waiting', wakeAt: 8_000_000_000_000 })] });
+        const wait = makeWait({
+          runId: 'asleep',
+          step: 's',
+          key: 'event:order.paid#0',
+          kind: 'event',
+          name: 'order.paid',
+        });
+        await commit({ waits: [wait] });
+        const before = Date.now();
+        const result = await commit({ inbox: [paid({ createdAt: at })], at });
+        const after = Date.now();
+        const [settled] = result.settledWaits ?? [];
+        const stored = (await store.getWaits('asleep'))[0];
+        const wakeAt = (await store.getRun('asleep'))?.wakeAt;
+        expect(settled?.status).toBe('resolved');
+        if (store.usesDatabaseClock) {
+          expect(stored?.resolvedAt).toBeGreaterThanOrEqual(before - 1000); // the database's clock, near the real time
+          expect(stored?.resolvedAt).toBeLessThanOrEqual(after + 1000);
+        } else {
+          expect([settled?.resolvedAt, stored?.resolvedAt, wakeAt]).toEqual([at, at, at]);
+        }
+      });
     });
 
     describe('forks', () => {

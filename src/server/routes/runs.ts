@@ -153,7 +153,7 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
       cursor: q.cursor,
       order: q.order,
     });
-    const now = Date.now();
+    const now = executor.clock.now(); // the engine's time: a virtual clock's runs age on it
     const runs = page.runs.map((r) => runView(r, now));
     return c.json({ runs, nextCursor: page.nextCursor }, 200);
   });
@@ -170,7 +170,7 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
       store.getFork(id),
       store.listForks(id),
     ]);
-    const now = Date.now();
+    const now = executor.clock.now(); // the engine's time: a virtual clock's runs age on it
     const definition = executor.workflows.find((w) => w.name === run.workflow && w.version === run.version);
     return c.json(
       {
@@ -199,7 +199,7 @@ export function registerRunRoutes(app: OpenAPIHono, { executor }: ServerDeps): v
       listRunPage(store, { ...scope, status: q.status, limit: q.limit, cursor: q.cursor, order: q.order ?? 'asc' }),
       store.countRuns(scope),
     ]);
-    const now = Date.now();
+    const now = executor.clock.now(); // the engine's time: a virtual clock's runs age on it
     const runs = page.runs.map((r) => runView(r, now));
     return c.json({ runs, nextCursor: page.nextCursor, total: sum(counts), counts }, 200);
   });

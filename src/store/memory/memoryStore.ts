@@ -135,7 +135,7 @@ export class MemoryStore implements Store {
    */
   private writeWaits(batch: WriteBatch, stale: ReadonlySet<string>): Partial<CommitResult> {
     if (!batch.waits?.length && !batch.inbox?.length && !batch.inputs?.length) return {};
-    const at = Date.now();
+    const at = batch.at ?? Date.now(); // the engine's clock; the system's for a batch without one
     const settledWaits: WaitRecord[] = [];
     const duplicateEvents: InboxEvent[] = [];
     const fresh: InboxEvent[] = [];

@@ -70,6 +70,8 @@ const DEFAULT_POOL_SIZE = 10;
 export class PostgresStore implements Store {
   readonly description: string;
   readonly connectionString: string;
+  /** Deadlines are compared with the database's clock (databaseClock.ts), never an executor's. */
+  readonly usesDatabaseClock = true;
   /** The worker this process runs as; commits are fenced to the runs it owns. Null: no fencing. */
   workerId: string | null = null;
   private readonly options: PostgresStoreOptions;
@@ -138,6 +140,7 @@ export class PostgresStore implements Store {
   }
 
   async commit(batch: WriteBatch): Promise<CommitResult> {
+    // Real time: the notice window is set by the worker's feed on the system clock (see usesDatabaseClock).
     const noticeEvents = Date.now() < this.eventNoticesUntil;
     const { duplicateRunIds, refusedRunIds, staleRunIds, seqs, waits, chunkSeqs } = await commitBatch(
       this.use(),

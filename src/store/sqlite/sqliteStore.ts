@@ -313,7 +313,7 @@ function prepare(db: Database.Database) {
   const writeWaits = (batch: WriteBatch, stale: ReadonlySet<string>) => {
     const settledWaits: WaitRecord[] = [];
     if (!batch.waits?.length && !batch.inbox?.length && !batch.inputs?.length) return { settledWaits };
-    const at = Date.now();
+    const at = batch.at ?? Date.now(); // the engine's clock; the system's for a batch without one
     const fresh = batch.inbox?.length ? batch.inbox : [];
     const duplicateEvents = fresh.length ? insertInbox(fresh) : [];
     const waits = stale.size ? (batch.waits ?? []).filter((w) => !stale.has(w.runId)) : (batch.waits ?? []);
