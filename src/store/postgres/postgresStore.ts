@@ -16,6 +16,9 @@ import type {
   RunFilter,
   RunPage,
   RunRecord,
+  ScheduleRecord,
+  ScheduleTickRecord,
+  ScheduleWrite,
   StatusCounts,
   StepRecord,
   StepRef,
@@ -28,6 +31,7 @@ import { redactConnectionString } from './connectionString.js';
 import { connectPool } from './connectPool.js';
 import { PostgresCoordination } from './coordination.js';
 import { checkSchemaVersion, migrate } from './migrate.js';
+import { claimDueSchedules } from './queries/claimDueSchedules.js';
 import { commitBatch } from './queries/commitBatch.js';
 import { compactEvents } from './queries/compactEvents.js';
 import { countRuns } from './queries/countRuns.js';
@@ -48,6 +52,15 @@ import { listRunsToWake } from './queries/listRunsToWake.js';
 import { listUnfinishedRuns } from './queries/listUnfinishedRuns.js';
 import { nextWakeAt } from './queries/nextWakeAt.js';
 import { countPrunable, pruneRuns } from './queries/pruneRuns.js';
+import {
+  deleteSchedule,
+  getSchedule,
+  listSchedules,
+  listScheduleTicks,
+  nextScheduleDueAt,
+} from './queries/readSchedules.js';
+import { writeSchedules } from './queries/writeSchedules.js';
+import { inTransaction } from './transaction.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:5432/database */
@@ -166,6 +179,34 @@ export class PostgresStore implements Store {
       if (waits.unmatchedInputs.length) result.unmatchedInputs = waits.unmatchedInputs;
     }
     return result;
+  }
+
+  async writeSchedule(write: ScheduleWrite): Promise<void> {
+    await inTransaction(this.use(), (client) => writeSchedules(client, [write]));
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    return getSchedule(this.use(), id);
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return listSchedules(this.use());
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return deleteSchedule(this.use(), id);
+  }
+
+  async listScheduleTicks(scheduleId: string, limit = 100): Promise<ScheduleTickRecord[]> {
+    return listScheduleTicks(this.use(), scheduleId, Math.min(Math.max(limit, 1), 1000));
+  }
+
+  async nextScheduleDueAt(): Promise<number | null> {
+    return nextScheduleDueAt(this.use());
+  }
+
+  async claimDueSchedules(now: number, owner: string, leaseMs: number, limit: number): Promise<ScheduleRecord[]> {
+    return claimDueSchedules(this.use(), now, owner, leaseMs, limit);
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
