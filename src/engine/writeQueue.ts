@@ -8,6 +8,7 @@ import type {
   InputResolution,
   RunControl,
   RunRecord,
+  ScheduleWrite,
   StepRecord,
   StreamChunk,
   WaitRecord,
@@ -62,6 +63,7 @@ export class WriteQueue {
   private inputs: InputResolution[] = [];
   private forks: ForkRecord[] = [];
   private chunks: StreamChunk[] = [];
+  private schedules: ScheduleWrite[] = [];
   /** What each emitted chunk's `emit` promise waits on: its commit. */
   private readonly chunkWaiters = new Map<StreamChunk, { resolve: () => void; reject: (error: unknown) => void }>();
   private readonly chunkListeners = new Set<(chunks: readonly StreamChunk[]) => void>();
@@ -106,6 +108,12 @@ export class WriteQueue {
   insertRun(rec: RunRecord, local = true): void {
     this.newRuns.add(rec);
     if (local) this.localRuns.add(rec.id);
+    this.schedule();
+  }
+
+  /** A schedule's tick, committed with the run it starts (that run is in this batch: see RunCreation). */
+  writeSchedule(write: ScheduleWrite): void {
+    this.schedules.push(write);
     this.schedule();
   }
 
@@ -190,7 +198,8 @@ export class WriteQueue {
       !this.inbox.length &&
       !this.inputs.length &&
       !this.forks.length &&
-      !this.chunks.length
+      !this.chunks.length &&
+      !this.schedules.length
     );
   }
 
@@ -215,6 +224,10 @@ export class WriteQueue {
     if (this.chunks.length) {
       batch.chunks = this.chunks;
       this.chunks = [];
+    }
+    if (this.schedules.length) {
+      batch.schedules = this.schedules;
+      this.schedules = [];
     }
     this.localRuns = new Set();
     this.controls = [];
