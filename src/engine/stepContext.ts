@@ -26,7 +26,7 @@ import {
   StreamLimitError,
 } from '../model/errors.js';
 import { canonicalJson, fromJson, toJson } from '../model/json.js';
-import { type ScheduleInfo, scheduleInfoOf } from '../model/schedule.js';
+import { type ScheduleInfo, scheduleInfoOf } from '../model/scheduleInfo.js';
 import { type StandardSchemaV1, validateInputSync } from '../model/schema.js';
 import { isTerminalRun } from '../store/types.js';
 import type { ChildEntry, JoinWaiter } from './children.js';

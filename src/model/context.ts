@@ -1,6 +1,6 @@
 import type { Duration } from './durations.js';
 import type { SerializedError } from './errors.js';
-import type { ScheduleInfo } from './schedule.js';
+import type { ScheduleInfo } from './scheduleInfo.js';
 import type { StandardSchemaV1 } from './schema.js';
 
 /** What a step returns to choose which of its children run: `return ctx.route('ship')`. */

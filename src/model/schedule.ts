@@ -3,6 +3,8 @@ import { type Duration, durationMs } from './durations.js';
 import { InvalidCronError, InvalidScheduleError, InvalidTimezoneError } from './errors.js';
 import type { Workflow } from './workflow.js';
 
+export { type ScheduleInfo, scheduleInfoOf, scheduleRunKey } from './scheduleInfo.js';
+
 /**
  * What a tick does when the schedule's previous run is still running:
  * - `skip` (default): the tick is recorded as skipped (reason `overlap`) and nothing starts;
@@ -169,39 +171,4 @@ export function tickJitterMs(scheduleId: string, scheduledAt: number, jitterMs: 
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash % (Math.floor(jitterMs) + 1);
-}
-
-/** What a run started by a schedule knows of it (`ctx.schedule`). */
-export interface ScheduleInfo {
-  id: string;
-  /** The tick's scheduled time (not when it started: jitter, catch-up and buffering start it later). */
-  scheduledAt: Date;
-  /** The schedule's tick before this one, if any. */
-  previousScheduledAt: Date | undefined;
-}
-
-const KEY_PREFIX = 'schedule:';
-
-/**
- * The idempotency key of a tick's run: the schedule and the scheduled time name it, so a tick
- * started twice (two processes, a retry after a crash) is one run. The previous tick rides along
- * for `ctx.schedule`.
- */
-export function scheduleRunKey(scheduleId: string, scheduledAt: number, previousScheduledAt: number | null): string {
-  const previous = previousScheduledAt === null ? '' : new Date(previousScheduledAt).toISOString();
-  return `${KEY_PREFIX}${scheduleId}@${new Date(scheduledAt).toISOString()};previous=${previous}`;
-}
-
-/** `ctx.schedule` from a run's idempotency key; undefined for a run no schedule started. */
-export function scheduleInfoOf(idempotencyKey: string | null): ScheduleInfo | undefined {
-  if (!idempotencyKey?.startsWith(KEY_PREFIX)) return undefined;
-  const match = /^schedule:([^@]+)@([^;]+);previous=(.*)$/.exec(idempotencyKey);
-  if (!match) return undefined;
-  const scheduledAt = new Date(match[2] as string);
-  if (Number.isNaN(scheduledAt.getTime())) return undefined;
-  return {
-    id: match[1] as string,
-    scheduledAt,
-    previousScheduledAt: match[3] ? new Date(match[3]) : undefined,
-  };
 }
