@@ -62,6 +62,8 @@ const MAX_SKIPPED_RECORDED = 1_000;
  */
 export class Schedules {
   private timer: ClockTimer | undefined;
+  /** When the timer fires (Infinity: not armed). */
+  private armedFor = Number.POSITIVE_INFINITY;
   private pass: Promise<void> | undefined;
   private again = false;
   private firing = false;
@@ -314,12 +316,23 @@ export class Schedules {
   private armAt(at: number): void {
     this.timer?.cancel();
     this.timer = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
     if (this.closed || at === Number.POSITIVE_INFINITY) return;
     const clock = this.engine.clock;
+    this.armedFor = at;
     this.timer = clock.setTimer(() => {
       this.timer = undefined;
+      this.armedFor = Number.POSITIVE_INFINITY;
       this.kick();
     }, at - clock.now());
+  }
+
+  /**
+   * A schedule was stored due at `dueAt`: a pass only when that is before the timer (registering
+   * 10,000 schedules far apart costs no pass each).
+   */
+  private noticeDue(dueAt: number | null): void {
+    if (dueAt !== null && (dueAt < this.armedFor || !this.timer)) this.kick();
   }
 
   /** Handles every tick of `s` due at `now`, one compare-and-set write each. */
@@ -517,7 +530,7 @@ export class Schedules {
       }
       try {
         await this.store.writeSchedule({ schedule, expectedVersion: existing ? existing.version : null, ticks: [] });
-        this.kick();
+        this.noticeDue(schedule.dueAt);
         return schedule;
       } catch (error) {
         // Another process defined or fired it first: read it again.
