@@ -307,6 +307,12 @@ export class Schedules {
     const now = this.engine.clock.now();
     const next = await this.store.nextScheduleDueAt();
     let at = next === null ? Number.POSITIVE_INFINITY : next;
+    // Fell due during this pass (the clock moved on meanwhile): handle it now. In a single process
+    // every due schedule can be claimed, so this does not spin.
+    if (at <= now && !leftDue && !this.options.isCluster()) {
+      this.again = true;
+      return;
+    }
     // Due but not handled (another process holds it, or it failed): look again shortly, not at once.
     if (at <= now || leftDue) at = Math.max(at, now + RETRY_MS);
     if (this.options.isCluster()) at = Math.min(at, now + CLUSTER_POLL_MS);
