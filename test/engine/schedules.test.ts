@@ -4,6 +4,7 @@ import {
   InvalidScheduleError,
   InvalidTimezoneError,
   ManualClock,
+  MemoryStore,
   type OverlapPolicy,
   ScheduleExistsError,
   type ScheduleInfo,
@@ -115,6 +116,34 @@ describe('schedules: firing', () => {
     }
     await moveTo(clock, executor, due);
     expect(r.seen.map((s) => s?.scheduledAt.getTime())).toEqual([T0 + MIN]);
+  });
+});
+
+describe('schedules: two executors racing for one tick', () => {
+  const fixture = useEngineFixture();
+
+  it('on one store, both handle the same due tick at once: one run, one record; the loser writes nothing', async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock(T0);
+    const r = recorder();
+    const define = () => schedule(r.wf, { id: 'raced', cron: '* * * * *', overlap: 'allow_all' });
+    const a = fixture.executor({ clock, store, schedules: [define()] });
+    const b = fixture.executor({ clock, store, schedules: [define()] });
+    await Promise.all([a.open(), b.open()]);
+    for (let minute = 1; minute <= 3; minute++) {
+      await clock.advanceTo(T0 + minute * MIN);
+      await Promise.all([a.schedulesIdle(), b.schedulesIdle()]);
+      await clock.advance(0);
+    }
+    const ticks = await a.scheduleTicks('raced');
+    expect(ticks.map((t) => [t.scheduledAt, t.status])).toEqual([
+      [T0 + 3 * MIN, 'started'],
+      [T0 + 2 * MIN, 'started'],
+      [T0 + MIN, 'started'],
+    ]);
+    const runs = await store.listRuns({ workflow: 'tick' });
+    expect(runs.runs.map((run) => run.id).sort()).toEqual(ticks.map((t) => t.runId).sort());
+    expect(r.seen.map((s) => s?.scheduledAt.getTime()).sort()).toEqual([T0 + MIN, T0 + 2 * MIN, T0 + 3 * MIN]);
   });
 });
 
