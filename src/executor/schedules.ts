@@ -279,10 +279,10 @@ export class Schedules {
       }
       for (;;) {
         const now = clock.now();
-        const due = await this.store.claimDueSchedules(now, owner, LEASE_MS, CLAIM_BATCH);
+        // Only schedules of workflows registered here: another process runs the others.
+        const due = await this.store.claimDueSchedules(now, owner, LEASE_MS, CLAIM_BATCH, this.engine.registry.names());
         for (const s of due) {
           if (this.closed) return;
-          if (!this.engine.registry.has(s.workflow)) continue; // another process runs it
           try {
             await this.handle(s, now);
           } catch (error) {
@@ -305,7 +305,7 @@ export class Schedules {
 
   private async arm(leftDue: boolean): Promise<void> {
     const now = this.engine.clock.now();
-    const next = await this.store.nextScheduleDueAt();
+    const next = await this.store.nextScheduleDueAt(this.engine.registry.names());
     let at = next === null ? Number.POSITIVE_INFINITY : next;
     // Fell due during this pass (the clock moved on meanwhile): handle it now. In a single process
     // every due schedule can be claimed, so this does not spin.

@@ -152,15 +152,22 @@ export interface Store {
   deleteSchedule(id: string): Promise<boolean>;
   /** A schedule's ticks, newest scheduled time first (at most `limit`, default 100). */
   listScheduleTicks(scheduleId: string, limit?: number): Promise<ScheduleTickRecord[]>;
-  /** The earliest `dueAt` of every schedule (null: none is due ever): the one timer is armed for it. */
-  nextScheduleDueAt(): Promise<number | null>;
+  /** The earliest `dueAt` of the schedules of these workflows (null: none): the one timer is armed for it. */
+  nextScheduleDueAt(workflows: readonly string[]): Promise<number | null>;
   /**
-   * Claims up to `limit` schedules due at `now` (`dueAt <= now`) that no other process holds (its
+   * Claims up to `limit` schedules of `workflows` (those this process can run) due at `now`
+   * (`dueAt <= now`) that no other process holds (its
    * claim expired or is `owner`'s): each is leased to `owner` until `now + leaseMs`. Scale-out
    * stores skip rows another process is claiming (FOR UPDATE SKIP LOCKED). A claim bumps no version:
    * the writes that follow still compare-and-set, so a claim that expired under its holder is safe.
    */
-  claimDueSchedules(now: number, owner: string, leaseMs: number, limit: number): Promise<ScheduleRecord[]>;
+  claimDueSchedules(
+    now: number,
+    owner: string,
+    leaseMs: number,
+    limit: number,
+    workflows: readonly string[],
+  ): Promise<ScheduleRecord[]>;
 }
 
 export interface CommitResult {

@@ -147,6 +147,27 @@ describe('schedules: two executors racing for one tick', () => {
   });
 });
 
+describe('schedules of workflows another process runs', () => {
+  const fixture = useEngineFixture();
+
+  it('are left to that process: not claimed, no timer armed for them, no busy loop', async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock(T0);
+    const r = recorder();
+    const owner = fixture.executor({ clock, store, schedules: [schedule(r.wf, { id: 'theirs', cron: '* * * * *' })] });
+    await owner.open();
+    await owner.cleanup();
+    const other = workflow('other').step('one', () => 1);
+    const bystander = fixture.executor({ clock, store, workflows: [other] });
+    await bystander.open();
+    await clock.advanceTo(T0 + 5 * MIN);
+    await bystander.schedulesIdle();
+    expect(clock.pendingTimers).toBe(0);
+    expect((await store.getSchedule('theirs'))?.claimedUntil).toBeNull();
+    expect(r.seen).toEqual([]);
+  });
+});
+
 describe('schedules: catch-up after downtime', () => {
   const fixture = useEngineFixture();
   it('runs missed ticks inside catchupWindow and records older ones as skipped (SQLite, closed and reopened)', async () => {

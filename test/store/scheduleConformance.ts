@@ -150,25 +150,48 @@ export function describeScheduleConformance(getStore: () => Store): void {
 
     it('finds the earliest due time and claims due schedules, leaving ones another owner holds', async () => {
       const store = getStore();
-      expect(await store.nextScheduleDueAt()).toBeNull();
+      expect(await store.nextScheduleDueAt(['report'])).toBeNull();
       const write = (id: string, dueAt: number | null) =>
         store.writeSchedule({ schedule: makeSchedule({ id, dueAt }), expectedVersion: null, ticks: [] });
       await write('late', T0 + 500);
       await write('early', T0 + 100);
       await write('never', null);
       await write('later', T0 + 10_000);
-      expect(await store.nextScheduleDueAt()).toBe(T0 + 100);
-      const first = await store.claimDueSchedules(T0 + 1_000, 'w1', 30_000, 10);
+      expect(await store.nextScheduleDueAt(['report'])).toBe(T0 + 100);
+      const first = await store.claimDueSchedules(T0 + 1_000, 'w1', 30_000, 10, ['report']);
       expect(first.map((s) => s.id)).toEqual(['early', 'late']);
       expect(first[0]).toMatchObject({ claimedBy: 'w1', claimedUntil: T0 + 31_000 });
       // Another worker gets nothing while w1's lease holds; w1 may claim its own again; after the lease, w2 may.
-      expect(await store.claimDueSchedules(T0 + 1_000, 'w2', 30_000, 10)).toEqual([]);
-      expect((await store.claimDueSchedules(T0 + 2_000, 'w1', 30_000, 1)).map((s) => s.id)).toEqual(['early']);
-      expect((await store.claimDueSchedules(T0 + 40_000, 'w2', 30_000, 10)).map((s) => s.id)).toEqual([
+      expect(await store.claimDueSchedules(T0 + 1_000, 'w2', 30_000, 10, ['report'])).toEqual([]);
+      expect((await store.claimDueSchedules(T0 + 2_000, 'w1', 30_000, 1, ['report'])).map((s) => s.id)).toEqual([
+        'early',
+      ]);
+      expect((await store.claimDueSchedules(T0 + 40_000, 'w2', 30_000, 10, ['report'])).map((s) => s.id)).toEqual([
         'early',
         'late',
         'later',
       ]);
+    });
+
+    it('finds and claims only schedules of the workflows asked for', async () => {
+      const store = getStore();
+      await store.writeSchedule({
+        schedule: makeSchedule({ id: 'mine', dueAt: T0 + 200 }),
+        expectedVersion: null,
+        ticks: [],
+      });
+      await store.writeSchedule({
+        schedule: makeSchedule({ id: 'theirs', workflow: 'other', dueAt: T0 + 100 }),
+        expectedVersion: null,
+        ticks: [],
+      });
+      expect(await store.nextScheduleDueAt(['report'])).toBe(T0 + 200);
+      expect(await store.nextScheduleDueAt(['other', 'report'])).toBe(T0 + 100);
+      expect(await store.nextScheduleDueAt([])).toBeNull();
+      expect((await store.claimDueSchedules(T0 + 1_000, 'w1', 1_000, 10, ['report'])).map((s) => s.id)).toEqual([
+        'mine',
+      ]);
+      expect((await store.getSchedule('theirs'))?.claimedBy).toBeNull();
     });
 
     it('deletes a schedule with its ticks, and says when there was none', async () => {

@@ -53,18 +53,20 @@ export class MemorySchedules {
     return ticks.slice(0, limit).map((t) => ({ ...t }));
   }
 
-  nextDueAt(): number | null {
+  nextDueAt(workflows: readonly string[]): number | null {
     let earliest: number | null = null;
     for (const s of this.schedules.values()) {
+      if (!workflows.includes(s.workflow)) continue;
       if (s.dueAt !== null && (earliest === null || s.dueAt < earliest)) earliest = s.dueAt;
     }
     return earliest;
   }
 
-  claimDue(now: number, owner: string, leaseMs: number, limit: number): ScheduleRecord[] {
+  claimDue(now: number, owner: string, leaseMs: number, limit: number, workflows: readonly string[]): ScheduleRecord[] {
     const due = [...this.schedules.values()]
       .filter(
         (s) =>
+          workflows.includes(s.workflow) &&
           s.dueAt !== null &&
           s.dueAt <= now &&
           (s.claimedBy === null || s.claimedBy === owner || (s.claimedUntil ?? 0) <= now),

@@ -93,12 +93,18 @@ export class MemoryStore implements Store {
     return this.schedules.listTicks(scheduleId, limit);
   }
 
-  async nextScheduleDueAt(): Promise<number | null> {
-    return this.schedules.nextDueAt();
+  async nextScheduleDueAt(workflows: readonly string[]): Promise<number | null> {
+    return this.schedules.nextDueAt(workflows);
   }
 
-  async claimDueSchedules(now: number, owner: string, leaseMs: number, limit: number): Promise<ScheduleRecord[]> {
-    return this.schedules.claimDue(now, owner, leaseMs, limit);
+  async claimDueSchedules(
+    now: number,
+    owner: string,
+    leaseMs: number,
+    limit: number,
+    workflows: readonly string[],
+  ): Promise<ScheduleRecord[]> {
+    return this.schedules.claimDue(now, owner, leaseMs, limit, workflows);
   }
 
   async commit(batch: WriteBatch): Promise<CommitResult> {

@@ -201,12 +201,18 @@ export class PostgresStore implements Store {
     return listScheduleTicks(this.use(), scheduleId, Math.min(Math.max(limit, 1), 1000));
   }
 
-  async nextScheduleDueAt(): Promise<number | null> {
-    return nextScheduleDueAt(this.use());
+  async nextScheduleDueAt(workflows: readonly string[]): Promise<number | null> {
+    return nextScheduleDueAt(this.use(), workflows);
   }
 
-  async claimDueSchedules(now: number, owner: string, leaseMs: number, limit: number): Promise<ScheduleRecord[]> {
-    return claimDueSchedules(this.use(), now, owner, leaseMs, limit);
+  async claimDueSchedules(
+    now: number,
+    owner: string,
+    leaseMs: number,
+    limit: number,
+    workflows: readonly string[],
+  ): Promise<ScheduleRecord[]> {
+    return claimDueSchedules(this.use(), now, owner, leaseMs, limit, workflows);
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {

@@ -259,12 +259,18 @@ export class SqliteStore implements Store {
     return this.use().listScheduleTicks(scheduleId, Math.min(Math.max(limit, 1), 1000));
   }
 
-  async nextScheduleDueAt(): Promise<number | null> {
-    return this.use().nextScheduleDueAt();
+  async nextScheduleDueAt(workflows: readonly string[]): Promise<number | null> {
+    return this.use().nextScheduleDueAt(workflows);
   }
 
-  async claimDueSchedules(now: number, owner: string, leaseMs: number, limit: number): Promise<ScheduleRecord[]> {
-    return this.use().claimDueSchedules(now, owner, leaseMs, limit);
+  async claimDueSchedules(
+    now: number,
+    owner: string,
+    leaseMs: number,
+    limit: number,
+    workflows: readonly string[],
+  ): Promise<ScheduleRecord[]> {
+    return this.use().claimDueSchedules(now, owner, leaseMs, limit, workflows);
   }
 
   async getFork(runId: string): Promise<ForkRecord | undefined> {

@@ -3,7 +3,7 @@ import type { ScheduleRecord } from '../../types.js';
 import { SCHEDULE_COLUMNS, type ScheduleRow, scheduleFromRow } from './scheduleColumns.js';
 
 /**
- * Leases up to `limit` due schedules to `owner` until `now + leaseMs`. FOR UPDATE SKIP LOCKED: a
+ * Leases up to `limit` due schedules of `workflows` (those the worker runs) to `owner` until `now + leaseMs`. FOR UPDATE SKIP LOCKED: a
  * row another worker is claiming right now is passed over, not waited for, so three workers woken
  * by the same tick split the due schedules instead of queueing on them; a row leased to another
  * live worker is left alone. The writes that follow still compare-and-set the version.
@@ -15,6 +15,7 @@ export async function claimDueSchedules(
   owner: string,
   leaseMs: number,
   limit: number,
+  workflows: readonly string[],
 ): Promise<ScheduleRecord[]> {
   const { rows } = await db.query<ScheduleRow>({
     name: 'braid_claim_due_schedules',
@@ -22,6 +23,7 @@ export async function claimDueSchedules(
              SELECT id FROM braid.schedules
               WHERE due_at IS NOT NULL AND due_at <= $1
                 AND (claimed_by IS NULL OR claimed_by = $2 OR claimed_until <= $1)
+                AND workflow = ANY($5::text[])
               ORDER BY due_at LIMIT $4
                 FOR UPDATE SKIP LOCKED)
          , claimed AS (
@@ -29,7 +31,7 @@ export async function claimDueSchedules(
              FROM picked WHERE s.id = picked.id
            RETURNING s.*)
            SELECT ${SCHEDULE_COLUMNS} FROM claimed`,
-    values: [now, owner, leaseMs, limit],
+    values: [now, owner, leaseMs, limit, workflows],
   });
   return rows.map(scheduleFromRow).sort((a, b) => (a.dueAt as number) - (b.dueAt as number));
 }

@@ -31,11 +31,13 @@ export async function listScheduleTicks(db: pg.Pool, id: string, limit: number):
   return rows;
 }
 
-/** The earliest due_at of all schedules. Index: schedules_due_at_idx. */
-export async function nextScheduleDueAt(db: pg.Pool): Promise<number | null> {
+/** The earliest due_at of the schedules of these workflows. Index: schedules_due_at_idx. */
+export async function nextScheduleDueAt(db: pg.Pool, workflows: readonly string[]): Promise<number | null> {
   const { rows } = await db.query<{ dueAt: number | null }>({
     name: 'braid_next_schedule_due_at',
-    text: 'SELECT min(due_at)::float8 AS "dueAt" FROM braid.schedules WHERE due_at IS NOT NULL',
+    text: `SELECT min(due_at)::float8 AS "dueAt" FROM braid.schedules
+            WHERE due_at IS NOT NULL AND workflow = ANY($1::text[])`,
+    values: [workflows],
   });
   return rows[0]?.dueAt ?? null;
 }

@@ -31,8 +31,12 @@ export function prepareListScheduleTicks(db: Database.Database): (id: string, li
   return (id, limit) => select.all(id, limit);
 }
 
-/** The earliest due_at of all schedules. Index: schedules_due_at_idx. */
-export function prepareNextScheduleDueAt(db: Database.Database): () => number | null {
-  const select = db.prepare<[], number | null>('SELECT min(due_at) FROM schedules WHERE due_at IS NOT NULL').pluck();
-  return () => select.get() ?? null;
+/** The earliest due_at of the schedules of these workflows. Index: schedules_due_at_idx. */
+export function prepareNextScheduleDueAt(db: Database.Database): (workflows: readonly string[]) => number | null {
+  const select = db
+    .prepare<[string], number | null>(
+      'SELECT min(due_at) FROM schedules WHERE due_at IS NOT NULL AND workflow IN (SELECT value FROM json_each(?))',
+    )
+    .pluck();
+  return (workflows) => select.get(JSON.stringify(workflows)) ?? null;
 }
