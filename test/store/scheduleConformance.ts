@@ -119,6 +119,15 @@ export function describeScheduleConformance(getStore: () => Store): void {
           ],
         }),
       ).rejects.toMatchObject({ code: 'schedule_changed' });
+      // Not a passing failure: retrying the same batch can never land (the engine must not retry it).
+      const lost = await store
+        .commit({
+          ...emptyBatch(),
+          newRuns: [late],
+          schedules: [{ schedule: makeSchedule({ version: 2 }), expectedVersion: 1, ticks: [] }],
+        })
+        .catch((error: unknown) => error);
+      expect(store.isTransientError?.(lost) ?? false).toBe(false);
       expect(await store.getRun('late-run')).toBeUndefined();
       expect(await store.listScheduleTicks('nightly')).toHaveLength(1);
       expect((await store.getSchedule('nightly'))?.lastRunId).toBe('tick-run');

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { StoreNotOpenError } from '../../model/errors.js';
+import { ScheduleChangedError, StoreNotOpenError } from '../../model/errors.js';
 import type { Coordination } from '../coordination.js';
 import { eventPageSize } from '../runPaging.js';
 import type { CommitResult, Store } from '../store.js';
@@ -230,6 +230,9 @@ export class PostgresStore implements Store {
    * a full disk (53), operator intervention such as a restart (57), system errors (58).
    */
   isTransientError(error: unknown): boolean {
+    // A schedule that changed under a tick's commit: the same batch can never land (another
+    // process handled the tick); retrying it would hold the write queue forever.
+    if (error instanceof ScheduleChangedError) return false;
     const code = (error as { code?: unknown } | null)?.code;
     if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true;
     return /^(08|40|53|57|58)/.test(code);
