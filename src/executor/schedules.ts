@@ -108,6 +108,21 @@ export class Schedules {
     this.timer = undefined;
     this.stopListening?.();
     await this.pass?.catch(() => {});
+    if (this.firing && this.options.isCluster()) await this.releaseClaims().catch(() => {});
+  }
+
+  /**
+   * Hands the schedules this worker holds back, so another worker takes their next tick at once
+   * instead of after the lease (30 s). A write that loses its compare-and-set was taken over anyway.
+   */
+  private async releaseClaims(): Promise<void> {
+    const owner = this.options.workerId();
+    if (!owner) return;
+    for (const s of await this.store.listSchedules()) {
+      if (s.claimedBy !== owner) continue;
+      const released = { ...s, claimedBy: null, claimedUntil: null, version: s.version + 1 };
+      await this.store.writeSchedule({ schedule: released, expectedVersion: s.version, ticks: [] }).catch(() => {});
+    }
   }
 
   /** Resolves once no pass is running (tests: the ticks due now have been handled). */

@@ -6,8 +6,9 @@
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PostgresStore, WorkflowExecutor } from '../../src/index.js';
+import { PostgresStore, schedule, WorkflowExecutor, workflow } from '../../src/index.js';
 import { createTestDatabase } from '../support/embeddedPostgres.js';
+import { postgresWorkers } from '../support/postgresWorkers.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/workerProcess.js';
 
 const WORKER = path.join(import.meta.dirname, 'schedules.worker.ts');
@@ -77,5 +78,40 @@ describe('schedules across PostgreSQL workers', () => {
     } finally {
       await admin.end();
     }
+  });
+});
+
+describe('schedules when a worker stops', () => {
+  const { executor, sql } = postgresWorkers({ leaseMs: 2_000, heartbeatMs: 250, pollMs: 250 }, { poolSize: 4 });
+
+  it('a worker that stops hands its schedules back at once: the next worker fires the next tick', {
+    timeout: 60_000,
+  }, async () => {
+    const seen: number[] = [];
+    const tick = workflow('handover-tick').step('record', (ctx) => {
+      seen.push(ctx.schedule?.scheduledAt.getTime() ?? 0);
+    });
+    const define = () => schedule(tick, { id: 'handover', cron: '* * * * * *', overlap: 'allow_all' });
+    const first = executor({ schedules: [define()] });
+    await first.open();
+    const deadline = Date.now() + 10_000;
+    while (!seen.length && Date.now() < deadline) await sleep(50);
+    expect(seen.length).toBeGreaterThan(0);
+    await first.cleanup();
+    const [held] = await sql<{ claimed_by: string | null }>(
+      `SELECT claimed_by FROM braid.schedules WHERE id = 'handover'`,
+    );
+    expect(held?.claimed_by).toBeNull();
+    const stoppedAt = Date.now();
+    const countBefore = seen.length;
+    const second = executor({ schedules: [define()] });
+    await second.open();
+    while (seen.length === countBefore && Date.now() < stoppedAt + 10_000) await sleep(50);
+    // Well within the 30 s lease the stopped worker would otherwise hold.
+    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+    const ticks = await sql<{ scheduled_at: string }>(
+      `SELECT scheduled_at FROM braid.schedule_ticks WHERE schedule_id = 'handover' ORDER BY scheduled_at`,
+    );
+    expect(new Set(ticks.map((t) => t.scheduled_at)).size).toBe(ticks.length);
   });
 });
