@@ -14,6 +14,7 @@ import { MemoryStore, PostgresStore, SqliteStore, type Store } from '../src/inde
 import { postgresBatchInsertRate, postgresCommitRate } from './baselines.js';
 import { type BenchDatabase, type BenchServer, benchServer } from './postgres.js';
 import { pruneWhileW1 } from './prune.js';
+import { schedulesRegistered } from './schedules.js';
 import { w6 } from './w6.js';
 import { eventLatencyPostgres } from './waitsPostgres.js';
 import { benchExecutor, type Figures, type SleepProbe, w1, w2, w3, w4, w5, w7, w8, w9 } from './workloads.js';
@@ -33,10 +34,11 @@ const workloads: Record<string, (e: ReturnType<typeof benchExecutor>) => Promise
   'W8 sleep': (e) => w8(e, sqliteSleepProbe(), 100_000, 1000),
   'W9 event': (e) => w9(e, 200, Number(process.env.W9_BG ?? 10_000)),
   prune: (e) => pruneWhileW1(e, e.store, Number(process.env.PRUNE_RUNS ?? 1_000_000)),
+  'schedules 10k': (e) => schedulesRegistered(e, 10_000),
 };
 // Rows that read the SQLite file from outside the engine, or that are not repeated (long, or one-shot).
 const sqliteOnly = ['W8 sleep', 'prune'];
-const once = ['W2 100k', 'W7 keys', 'W8 sleep', 'W9 event', 'prune'];
+const once = ['W2 100k', 'W7 keys', 'W8 sleep', 'W9 event', 'prune', 'schedules 10k'];
 const postgresOnly = ['W6', 'W10 events', 'baseline'];
 const stores = ['memory', 'sqlite', 'postgres'];
 const isKnown = workload !== undefined && (workload in workloads || postgresOnly.includes(workload));

@@ -83,7 +83,8 @@ try {
     const big = args.full && store !== 'postgres' ? ['W2 100k'] : [];
     // W5 (callbacks on long runs) and W7 (memory across keyed runs) measure the engine, not the
     // store: once, on SQLite.
-    const engineRows = store === 'sqlite' ? ['W5 500', 'W5 2000', 'W7 keys', 'W8 sleep', 'W9 event'] : [];
+    const engineRows =
+      store === 'sqlite' ? ['W5 500', 'W5 2000', 'W7 keys', 'W8 sleep', 'W9 event', 'schedules 10k'] : [];
     // Pruning 1,000,000 runs beside W1 takes minutes: with --full, on SQLite.
     const pruneRow = args.full && store === 'sqlite' ? ['prune'] : [];
     const perStore = ['W1', 'W2 1k', 'W2 5k', ...big, 'W3', 'W4', ...engineRows, ...pruneRow];
@@ -105,6 +106,7 @@ try {
       'W8 sleep': '100,000 asleep: RSS <= 300 MB, >= 20,000 wake-ups/s',
       'W9 event': 'p50 <= 1 ms',
       prune: 'W1 cost <= 20 % while pruning 1,000,000 runs',
+      'schedules 10k': 'no timer per schedule',
     },
     postgres: {
       W1: '>= 5,000 runs/s',
@@ -130,6 +132,8 @@ try {
         .join(', ');
     } else if (f.w1CostPct !== undefined) {
       result = `${f.finishedRuns?.toFixed(0)} runs pruned in ${f.pruneSeconds?.toFixed(0)} s (${f.prunedRunsPerSecond?.toFixed(0)}/s); W1 ${f.w1DuringPruneRunsPerSecond?.toFixed(0)} runs/s meanwhile vs ${f.w1AloneRunsPerSecond?.toFixed(0)} alone: cost ${f.w1CostPct.toFixed(1)} %`;
+    } else if (f.timersAfter !== undefined) {
+      result = `${f.schedules} registered in ${f.registerMs?.toFixed(0)} ms (${f.perScheduleUs?.toFixed(0)} µs each), heap +${f.heapMbAdded?.toFixed(1)} MB, Node timers ${f.timersBefore} before / ${f.timersAfter} after`;
     } else if (f.wakeUpsPerSecond !== undefined) {
       result = `RSS ${f.asleepRssMb?.toFixed(0)} MB asleep (peak ${f.peakRssMb?.toFixed(0)}), ${f.wakeUpsPerSecond.toFixed(0)} wake-ups/s, lateness p99 ${f.p99LatenessMs?.toFixed(0)} ms`;
     } else if (f.heldP50Ms !== undefined) {

@@ -11,6 +11,7 @@ export type { ProgressUpdate, StepProgressValue } from './engine/stepProgress.js
 export type { ExecutorOptions } from './executor/options.js';
 export { type PruneOptions, type PruneResult, pruneStore } from './executor/pruning.js';
 export type { RetentionOptions } from './executor/retention.js';
+export type { CreateScheduleOptions } from './executor/schedules.js';
 export { type StartWorkerOptions, startWorker } from './executor/startWorker.js';
 export type { StreamChunkView, StreamReadOptions } from './executor/stepStream.js';
 export { type RunHandle, WorkflowExecutor } from './executor/workflowExecutor.js';
@@ -39,6 +40,7 @@ export {
   IdempotencyConflictError,
   InputNotAwaitedError,
   InvalidConfigError,
+  InvalidCronError,
   InvalidDeadlineError,
   InvalidDurationError,
   InvalidEventError,
@@ -48,9 +50,11 @@ export {
   InvalidJoinError,
   InvalidPruneOptionError,
   InvalidRouteError,
+  InvalidScheduleError,
   InvalidStateError,
   InvalidStepNameError,
   InvalidStreamNameError,
+  InvalidTimezoneError,
   InvalidWaitError,
   InvalidWorkflowError,
   LeaseLostError,
@@ -64,6 +68,9 @@ export {
   RunNotFoundError,
   RunTakenOverError,
   RunTimeoutError,
+  ScheduleChangedError,
+  ScheduleExistsError,
+  ScheduleNotFoundError,
   type SerializedError,
   SpawnError,
   StepEndedError,
@@ -84,6 +91,14 @@ export {
   WorkflowNotRegisteredError,
 } from './model/errors.js';
 export type { PruneStatus, RetentionDurations } from './model/retention.js';
+export {
+  OVERLAP_POLICIES,
+  type OverlapPolicy,
+  Schedule,
+  type ScheduleInfo,
+  type ScheduleOptions,
+  schedule,
+} from './model/schedule.js';
 export type { BackoffOptions, CacheOptions, StepOptions, WorkflowOptions } from './model/workflow.js';
 export { defineWorkflow, Workflow, workflow } from './model/workflow.js';
 export { type ExecutorMetrics, MetricsCollector } from './observe/metrics.js';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { postgresBatchInsertRate, postgresCommitRate, sqliteInsertRate } from '../bench/baselines.js';
 import { pruneWhileW1 } from '../bench/prune.js';
+import { schedulesRegistered } from '../bench/schedules.js';
 import { w6 } from '../bench/w6.js';
 import { benchExecutor, w1, w2, w3, w4, w5, w7 } from '../bench/workloads.js';
 import { MemoryStore, PostgresStore, SqliteStore, type Store } from '../src/index.js';
@@ -45,6 +46,7 @@ describe.each(stores)('bench workloads on %s', (_name, makeStore) => {
       expect(latency.p99Ms).toBeGreaterThanOrEqual(latency.p50Ms as number);
       expect((await w5(executor, 20)).msPerStep).toBeGreaterThan(0);
       expect((await w7(executor, 40, 5)).heapMbAt100pct).toBeGreaterThan(0);
+      expect((await schedulesRegistered(executor, 50)).timersAfter).toBeDefined();
     } finally {
       await executor.cleanup();
       await store.close();

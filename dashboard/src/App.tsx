@@ -3,6 +3,7 @@ import { useRoute } from './hooks/useRoute.js';
 import { RunDiffPage } from './pages/RunDiffPage.js';
 import { RunPage } from './pages/RunPage.js';
 import { RunsPage } from './pages/RunsPage.js';
+import { SchedulesPage } from './pages/SchedulesPage.js';
 
 export function App() {
   const route = useRoute();
@@ -27,6 +28,9 @@ export function App() {
           <a href="#/" aria-current={route.name === 'runs' ? 'page' : undefined}>
             Runs
           </a>
+          <a href="#/schedules" aria-current={route.name === 'schedules' ? 'page' : undefined}>
+            Schedules
+          </a>
         </nav>
       </header>
       <main className="main">
@@ -37,6 +41,7 @@ export function App() {
         {route.name === 'diff' && (
           <RunDiffPage key={`${route.runId}:${route.otherId}`} runId={route.runId} otherId={route.otherId} />
         )}
+        {route.name === 'schedules' && <SchedulesPage />}
         {route.name === 'notFound' && (
           <>
             <h1>Page not found</h1>

@@ -4,7 +4,7 @@
  * ApiRequestError (404 -> 4, 422 -> 5, 400 -> 2, anything else -> 1).
  */
 
-import type { RunDetailJson, RunJson } from '../server/schemas.js';
+import type { RunDetailJson, RunJson, ScheduleJson } from '../server/schemas.js';
 import type { RunStatus, StatusCounts } from '../store/types.js';
 import { type ApiIssue, ApiRequestError, ServerUnreachableError, UnexpectedResponseError } from './errors.js';
 
@@ -151,6 +151,34 @@ export class ApiClient {
     const res = await this.send('GET', path, undefined, { accept: 'text/event-stream' }, signal);
     if (!res.ok || !res.body) await this.throwFor(res);
     return res.body!.pipeThrough(new TextDecoderStream());
+  }
+
+  async listSchedules(): Promise<{ schedules: ScheduleJson[] }> {
+    return (await this.request<{ schedules: ScheduleJson[] }>('GET', '/api/schedules')).body;
+  }
+
+  async createSchedule(body: Record<string, unknown>): Promise<ScheduleJson> {
+    return (await this.request<ScheduleJson>('POST', '/api/schedules', body)).body;
+  }
+
+  async scheduleAction(id: string, action: 'pause' | 'resume'): Promise<ScheduleJson> {
+    return (await this.request<ScheduleJson>('POST', `/api/schedules/${encodeURIComponent(id)}/${action}`)).body;
+  }
+
+  async triggerSchedule(id: string): Promise<{ runId: string }> {
+    return (await this.request<{ runId: string }>('POST', `/api/schedules/${encodeURIComponent(id)}/trigger`)).body;
+  }
+
+  async backfillSchedule(id: string, from: string, to: string): Promise<{ runIds: string[] }> {
+    const path = `/api/schedules/${encodeURIComponent(id)}/backfill`;
+    return (await this.request<{ runIds: string[] }>('POST', path, { from, to })).body;
+  }
+
+  async deleteSchedule(id: string): Promise<void> {
+    const res = await this.send('DELETE', `/api/schedules/${encodeURIComponent(id)}`, undefined, {
+      accept: 'application/json',
+    });
+    if (!res.ok) await this.throwFor(res);
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {

@@ -6,6 +6,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerPrune } from './commands/prune.js';
 import { registerReadCommands } from './commands/read.js';
 import { registerRun } from './commands/run.js';
+import { registerScheduleCommands } from './commands/schedules.js';
 import { registerSteerCommands } from './commands/steer.js';
 import { registerWaitCommands } from './commands/waits.js';
 import { registerWorker } from './commands/worker.js';
@@ -45,5 +46,6 @@ export function createProgram(): Command {
   registerWaitCommands(program);
   registerMigrate(program);
   registerPrune(program);
+  registerScheduleCommands(program);
   return program;
 }

@@ -2,7 +2,7 @@ import { IdempotencyConflictError } from '../model/errors.js';
 import { fromJson, toJson } from '../model/json.js';
 import { validateInput } from '../model/schema.js';
 import type { Store } from '../store/store.js';
-import type { RunRecord } from '../store/types.js';
+import type { RunRecord, ScheduleWrite } from '../store/types.js';
 import { newRunId } from './ids.js';
 import type { ExecutionResult } from './result.js';
 import type { ForkSeed, NewRunSpec, WorkflowPlan } from './runState.js';
@@ -21,6 +21,8 @@ export interface StartOptions {
 export interface CreateOptions extends StartOptions {
   /** A fork: the rows the new run starts with, built once it has its id (see planFork). */
   fork?: (runId: string) => ForkSeed;
+  /** A schedule's tick: its write, given the new run's id, lands in the commit that creates the run. */
+  scheduleTick?: (runId: string) => ScheduleWrite;
 }
 
 /**
@@ -115,6 +117,8 @@ export class RunCreation {
       ...(options.fork ? { fork: options.fork(newId) } : {}),
     });
     const id = rec.id;
+    // In the same tick as the run's insert, so in the same batch: the tick and its run land together.
+    if (options.scheduleTick) this.queue.writeSchedule(options.scheduleTick(id));
     // Durable before visible: return once the run is committed, or fail with the store's error
     // instead of waiting for a commit that will never come.
     const committed = new Promise<void>((resolve, reject) => {

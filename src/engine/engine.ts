@@ -4,7 +4,14 @@ import { Workflow } from '../model/workflow.js';
 import type { MetricsCollector } from '../observe/metrics.js';
 import type { ClaimableWorkflow, ClaimedRun } from '../store/coordination.js';
 import type { Store } from '../store/store.js';
-import { type EventRecord, isTerminalRun, type RunControl, type RunRecord, type WaitRecord } from '../store/types.js';
+import {
+  type EventRecord,
+  isTerminalRun,
+  type RunControl,
+  type RunRecord,
+  type ScheduleWrite,
+  type WaitRecord,
+} from '../store/types.js';
 import { Attempts } from './attempts.js';
 import { readResult } from './buildResult.js';
 import type { CallbackManager } from './callbacks.js';
@@ -311,6 +318,22 @@ export class Engine implements EngineControl {
   ): Promise<string> {
     this.assertOpen();
     return this.creation.create(this.register(workflow), rawInput, options, onCreated);
+  }
+
+  /**
+   * Creates the run of a schedule's tick (the workflow registered under `workflow`): `tick`'s write
+   * (the schedule's advance, the tick's record) lands in the commit that creates the run, so the
+   * two are durable together or not at all. Resolves with the run's id once it is durable.
+   */
+  createScheduledRun(
+    workflow: string,
+    rawInput: unknown,
+    idempotencyKey: string,
+    tick: (runId: string) => ScheduleWrite,
+  ): Promise<string> {
+    this.assertOpen();
+    const plan = this.registry.planFor(workflow);
+    return this.creation.create(plan, rawInput, { idempotencyKey, scheduleTick: tick }, undefined);
   }
 
   /**

@@ -50,6 +50,12 @@ export function splitBatch(batch: WriteBatch, groupOf: (runId: string) => string
     const g = group(fork.runId);
     g.forks = [...(g.forks ?? []), fork];
   }
+  for (const write of batch.schedules ?? []) {
+    // A tick goes with the run it starts: the two land together or not at all.
+    const runId = write.ticks.find((t) => t.runId !== null)?.runId;
+    const g = runId ? group(runId) : group(`\0schedule:${write.schedule.id}`);
+    g.schedules = [...(g.schedules ?? []), write];
+  }
   if (batch.inbox?.length) {
     // Events belong to no run: together, apart (a bad one fails only the sends of this batch).
     groups.set(INBOX_GROUP, { newRuns: [], runUpdates: [], steps: [], events: [], cache: [], inbox: batch.inbox });

@@ -26,6 +26,7 @@ import {
   StreamLimitError,
 } from '../model/errors.js';
 import { canonicalJson, fromJson, toJson } from '../model/json.js';
+import { type ScheduleInfo, scheduleInfoOf } from '../model/scheduleInfo.js';
 import { type StandardSchemaV1, validateInputSync } from '../model/schema.js';
 import { isTerminalRun } from '../store/types.js';
 import type { ChildEntry, JoinWaiter } from './children.js';
@@ -63,6 +64,7 @@ export class StepContextImpl implements StepContext<any, any> {
   readonly stepName: string;
   readonly attempt: number;
   private readonly token: number;
+  private scheduleInfo: ScheduleInfo | undefined | null = null;
   /** Joins and `result()` calls of this attempt still waiting on children. */
   private waits = 0;
   private stepWaits: StepWaits | undefined;
@@ -82,6 +84,12 @@ export class StepContextImpl implements StepContext<any, any> {
     this.stepName = step.def.name;
     this.attempt = step.rec.attempts;
     this.token = step.token;
+  }
+
+  /** Read from the run's idempotency key on first use (see scheduleRunKey): most runs never ask. */
+  get schedule(): ScheduleInfo | undefined {
+    if (this.scheduleInfo === null) this.scheduleInfo = scheduleInfoOf(this.run.rec.idempotencyKey);
+    return this.scheduleInfo;
   }
 
   /** The attempt's signal, made on first use (an AbortController per attempt is measurable at W1 rates). */

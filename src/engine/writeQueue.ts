@@ -9,6 +9,7 @@ import type {
   RunControl,
   RunRecord,
   RunUpdate,
+  ScheduleWrite,
   StepRecord,
   StreamChunk,
   WaitRecord,
@@ -64,6 +65,7 @@ export class WriteQueue {
   private inputs: InputResolution[] = [];
   private forks: ForkRecord[] = [];
   private chunks: StreamChunk[] = [];
+  private schedules: ScheduleWrite[] = [];
   /** What each emitted chunk's `emit` promise waits on: its commit. */
   private readonly chunkWaiters = new Map<StreamChunk, { resolve: () => void; reject: (error: unknown) => void }>();
   private readonly chunkListeners = new Set<(chunks: readonly StreamChunk[]) => void>();
@@ -111,6 +113,12 @@ export class WriteQueue {
   insertRun(rec: RunRecord, local = true): void {
     this.newRuns.add(rec);
     if (local) this.localRuns.add(rec.id);
+    this.schedule();
+  }
+
+  /** A schedule's tick, committed with the run it starts (that run is in this batch: see RunCreation). */
+  writeSchedule(write: ScheduleWrite): void {
+    this.schedules.push(write);
     this.schedule();
   }
 
@@ -195,7 +203,8 @@ export class WriteQueue {
       !this.inbox.length &&
       !this.inputs.length &&
       !this.forks.length &&
-      !this.chunks.length
+      !this.chunks.length &&
+      !this.schedules.length
     );
   }
 
@@ -221,6 +230,10 @@ export class WriteQueue {
     if (this.chunks.length) {
       batch.chunks = this.chunks;
       this.chunks = [];
+    }
+    if (this.schedules.length) {
+      batch.schedules = this.schedules;
+      this.schedules = [];
     }
     this.localRuns = new Set();
     this.controls = [];
@@ -347,11 +360,15 @@ export class WriteQueue {
     batch.cache.push(...more.cache);
     batch.localRuns = new Set([...(batch.localRuns ?? []), ...(more.localRuns ?? [])]);
     batch.controls = [...(batch.controls ?? []), ...(more.controls ?? [])];
-    if (more.waits) addMissing((batch.waits ??= []), more.waits);
-    if (more.inbox) (batch.inbox ??= []).push(...more.inbox);
-    if (more.inputs) (batch.inputs ??= []).push(...more.inputs);
-    if (more.forks) (batch.forks ??= []).push(...more.forks);
-    if (more.chunks) (batch.chunks ??= []).push(...more.chunks);
+    if (more.waits) {
+      batch.waits ??= [];
+      addMissing(batch.waits, more.waits);
+    }
+    if (more.inbox) batch.inbox = [...(batch.inbox ?? []), ...more.inbox];
+    if (more.inputs) batch.inputs = [...(batch.inputs ?? []), ...more.inputs];
+    if (more.forks) batch.forks = [...(batch.forks ?? []), ...more.forks];
+    if (more.chunks) batch.chunks = [...(batch.chunks ?? []), ...more.chunks];
+    if (more.schedules) batch.schedules = [...(batch.schedules ?? []), ...more.schedules];
   }
 
   private failed(error: unknown, batch: WriteBatch): void {

@@ -1,5 +1,6 @@
 import type { Clock } from '../engine/clock.js';
 import type { ExecutionConfig } from '../engine/config.js';
+import type { Schedule } from '../model/schedule.js';
 import type { Workflow } from '../model/workflow.js';
 import type { Store } from '../store/store.js';
 import type { WorkerOptions } from '../worker/clusterMember.js';
@@ -34,4 +35,10 @@ export interface ExecutorOptions extends Partial<ExecutionConfig> {
    * `ManualClock` to reach a sleep's end, a backoff or a schedule's tick without waiting for it.
    */
   clock?: Clock;
+  /**
+   * Schedules defined in code (`schedule(workflow, { cron })`): stored when the executor opens
+   * (created if missing, their definition updated if it changed; paused state and progress kept),
+   * and fired by this executor (on PostgreSQL, by whichever worker claims each tick).
+   */
+  schedules?: ReadonlyArray<Schedule<any>>;
 }

@@ -7,15 +7,25 @@ import type { ProvidedInput, SendEventOptions, SentEvent } from '../engine/inbox
 import type { Checkpoint, ExecutionResult, WorkflowContext } from '../engine/result.js';
 import type { ProgressUpdate, StepProgressValue } from '../engine/stepProgress.js';
 import { InvalidConfigError, RunNotFoundError } from '../model/errors.js';
+import type { Schedule } from '../model/schedule.js';
 import type { Workflow } from '../model/workflow.js';
 import { type ExecutorMetrics, MetricsCollector } from '../observe/metrics.js';
 import type { Store } from '../store/store.js';
-import type { EventRecord, ForkRecord, RunStatus, StreamChunk, WaitRecord } from '../store/types.js';
+import type {
+  EventRecord,
+  ForkRecord,
+  RunStatus,
+  ScheduleRecord,
+  ScheduleTickRecord,
+  StreamChunk,
+  WaitRecord,
+} from '../store/types.js';
 import { ClusterMember } from '../worker/clusterMember.js';
 import { defaultStore } from './defaultStore.js';
 import type { ExecutorOptions } from './options.js';
 import { type PruneOptions, type PruneResult, pruneStore } from './pruning.js';
 import { RetentionTimer, retentionPolicy } from './retention.js';
+import { type CreateScheduleOptions, Schedules } from './schedules.js';
 import {
   checkStreamTarget,
   chunkView,
@@ -72,6 +82,9 @@ export class WorkflowExecutor {
   private resumedOnOpen: string[] = [];
   /** The one background timer that prunes expired runs and bounds event logs (none with `retention: false`). */
   private readonly retention: RetentionTimer | undefined;
+  /** Schedules: their management, and the one timer that fires them. */
+  private readonly scheduling: Schedules;
+  private readonly codeSchedules: ReadonlyArray<Schedule<any>>;
 
   constructor(options: ExecutorOptions = {}) {
     this.config = resolveConfig(options);
@@ -106,6 +119,13 @@ export class WorkflowExecutor {
     for (const wf of options.workflows ?? []) this.engine.register(wf);
     this.streamWatchers = new StreamWatchers(this.engine, () => this.member);
     this.sharedReads = new SharedReads(this.store);
+    this.codeSchedules = options.schedules ?? [];
+    for (const s of this.codeSchedules) this.engine.register(s.workflow);
+    this.scheduling = new Schedules(this.store, this.engine, {
+      isCluster: () => this.member !== undefined,
+      workerId: () => this.member?.id ?? null,
+      cancelRun: (runId, reason) => this.engine.cancel(runId, reason),
+    });
     if (policy)
       this.retention = new RetentionTimer(store, policy, () => this.engine.registry.workflows(), this.engine.clock);
   }
@@ -134,11 +154,16 @@ export class WorkflowExecutor {
         this.shareProgress(this.member);
         await this.member.start();
         this.retention?.start();
+        await this.scheduling.define(this.codeSchedules);
+        // Only a process that runs work fires schedules (one with `worker: false` only manages them).
+        if (claim) await this.scheduling.start();
         return;
       }
       await this.store.lockForExecutor?.();
       if (this.shouldRecover) this.resumedOnOpen = await this.engine.recover();
       this.retention?.start();
+      await this.scheduling.define(this.codeSchedules);
+      if (this.shouldRecover) await this.scheduling.start();
     })();
     return this.opening;
   }
@@ -366,6 +391,72 @@ export class WorkflowExecutor {
     return pruneStore(this.store, options, this.engine.clock.now());
   }
 
+  /**
+   * Creates a schedule at run time (the workflow must be registered here): checked like
+   * `schedule()` (InvalidCronError, InvalidTimezoneError, InvalidScheduleError), its input against
+   * the workflow's schema; ScheduleExistsError when the id is taken.
+   */
+  async createSchedule(options: CreateScheduleOptions): Promise<ScheduleRecord> {
+    await this.open();
+    return this.scheduling.create(options);
+  }
+
+  /** Every schedule in the store, by id, with its next scheduled time and last run. */
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    await this.open();
+    return this.scheduling.list();
+  }
+
+  /** One schedule; ScheduleNotFoundError when there is none with this id. */
+  async getSchedule(id: string): Promise<ScheduleRecord> {
+    await this.open();
+    return this.scheduling.get(id);
+  }
+
+  /** A schedule's ticks, newest first: the run each started, or why it was skipped or is buffered. */
+  async scheduleTicks(id: string, limit?: number): Promise<ScheduleTickRecord[]> {
+    await this.open();
+    await this.scheduling.get(id);
+    return this.scheduling.ticks(id, limit);
+  }
+
+  /** Stops a schedule's ticks (a run it started goes on) until `resumeSchedule`. */
+  async pauseSchedule(id: string): Promise<ScheduleRecord> {
+    await this.open();
+    return this.scheduling.pause(id);
+  }
+
+  /** Restarts a paused schedule: ticks missed meanwhile are recorded as skipped (`paused`). */
+  async resumeSchedule(id: string): Promise<ScheduleRecord> {
+    await this.open();
+    return this.scheduling.resume(id);
+  }
+
+  /** Starts a run of the schedule now (whatever its overlap policy, even paused); resolves with its handle. */
+  async triggerSchedule(id: string): Promise<RunHandle> {
+    await this.open();
+    return this.getHandle(await this.scheduling.trigger(id));
+  }
+
+  /** Starts a run for each scheduled time in [from, to] not recorded yet, oldest first. */
+  async backfillSchedule(id: string, from: Date | number, to: Date | number): Promise<RunHandle[]> {
+    await this.open();
+    const ids = await this.scheduling.backfill(id, from, to);
+    return Promise.all(ids.map((runId) => this.getHandle(runId)));
+  }
+
+  /** Deletes a schedule and its tick records (its runs stay); ScheduleNotFoundError when there is none. */
+  async deleteSchedule(id: string): Promise<void> {
+    await this.open();
+    await this.scheduling.delete(id);
+  }
+
+  /** Resolves once the schedule ticks due now have been handled (for tests with a ManualClock). */
+  async schedulesIdle(): Promise<void> {
+    await this.open();
+    await this.scheduling.idle();
+  }
+
   /** The registered workflows. */
   get workflows(): ReadonlyArray<Workflow<any, any, any>> {
     return this.engine.registry.workflows();
@@ -388,6 +479,7 @@ export class WorkflowExecutor {
   async cleanup(): Promise<void> {
     await this.opening?.catch(() => {});
     await this.retention?.stop();
+    await this.scheduling.stop();
     await this.member?.stop();
     await this.engine.close();
     await this.store.unlockForExecutor?.();

@@ -1,5 +1,6 @@
 import type { Duration } from './durations.js';
 import type { SerializedError } from './errors.js';
+import type { ScheduleInfo } from './scheduleInfo.js';
 import type { StandardSchemaV1 } from './schema.js';
 
 /** What a step returns to choose which of its children run: `return ctx.route('ship')`. */
@@ -109,6 +110,11 @@ export interface StepContext<TInput = unknown, TOutputs extends Record<string, u
   readonly rootRunId: string;
   readonly workflowName: string;
   readonly stepName: string;
+  /**
+   * In a run a schedule started: the schedule's id, the tick's scheduled time (not when the run
+   * started) and the tick before it. Undefined in every other run.
+   */
+  readonly schedule: ScheduleInfo | undefined;
   /** 1 for the first attempt. */
   readonly attempt: number;
   /** Fires when the step times out, the run is cancelled or times out, or the executor shuts down. */

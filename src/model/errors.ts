@@ -823,3 +823,86 @@ export class InvalidPruneOptionError extends BraidError {
     );
   }
 }
+
+/** A schedule's cron expression croner cannot read. */
+export class InvalidCronError extends BraidError {
+  readonly code = 'invalid_cron';
+  constructor(
+    readonly schedule: string,
+    readonly cron: string,
+    readonly reason: string,
+  ) {
+    super(
+      `Schedule "${schedule}": \`cron\` ${JSON.stringify(cron)} is not a valid cron expression (${reason}). ` +
+        'Write 5 fields (minute hour day-of-month month day-of-week, e.g. "0 9 * * 1-5") or 6 with seconds first ' +
+        '(e.g. "*/10 * * * * *"); names (MON, JAN), ranges, lists and steps are allowed.',
+      { cause: reason },
+    );
+  }
+}
+
+/** A schedule's time zone is not an IANA time zone this Node.js knows. */
+export class InvalidTimezoneError extends BraidError {
+  readonly code = 'invalid_timezone';
+  constructor(
+    readonly schedule: string,
+    readonly timezone: string,
+  ) {
+    super(
+      `Schedule "${schedule}": \`timezone\` ${JSON.stringify(timezone)} is not an IANA time zone. Use a name such as ` +
+        '"UTC", "Europe/Berlin" or "America/New_York" (`Intl.supportedValuesOf("timeZone")` lists them all).',
+    );
+  }
+}
+
+/** A schedule option Braid cannot use (an unknown overlap policy, a negative jitter, a bad id...). */
+export class InvalidScheduleError extends BraidError {
+  readonly code = 'invalid_schedule';
+  constructor(
+    readonly schedule: string,
+    readonly option: string,
+    readonly rule: string,
+    readonly value: unknown,
+  ) {
+    super(
+      `Schedule "${schedule}": \`${option}\` must be ${rule}, got ${JSON.stringify(value) ?? String(value)}. ` +
+        'Fix it and define the schedule again (nothing was stored).',
+    );
+  }
+}
+
+/** No schedule has this id (it was never created, or was deleted). */
+export class ScheduleNotFoundError extends BraidError {
+  readonly code = 'schedule_not_found';
+  constructor(readonly scheduleId: string) {
+    super(
+      `No schedule has the id "${scheduleId}". List the schedules (GET /api/schedules, \`braid schedules list\`) ` +
+        'and check the id.',
+    );
+  }
+}
+
+/**
+ * A schedule changed under this write: another process (or call) fired, paused or changed it first
+ * (compare-and-set on its version). Nothing of the write landed; read the schedule again.
+ */
+export class ScheduleChangedError extends BraidError {
+  readonly code = 'schedule_changed';
+  constructor(
+    readonly scheduleId: string,
+    readonly expectedVersion: number,
+  ) {
+    super(
+      `Schedule "${scheduleId}" changed since it was read (expected version ${expectedVersion}): another process ` +
+        'or call fired or changed it first, and nothing of this write landed. Read it again and retry.',
+    );
+  }
+}
+
+/** A schedule already exists under this id (create refuses to replace it). */
+export class ScheduleExistsError extends BraidError {
+  readonly code = 'schedule_exists';
+  constructor(readonly scheduleId: string) {
+    super(`A schedule with the id "${scheduleId}" already exists. Delete it first, or choose another id.`);
+  }
+}

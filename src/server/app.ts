@@ -13,6 +13,7 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerPruneRoutes } from './routes/prune.js';
 import { registerRunRoutes } from './routes/runs.js';
+import { registerScheduleRoutes } from './routes/schedules.js';
 import { registerStreamRoutes } from './routes/streams.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';
 
@@ -73,6 +74,7 @@ export function createApp(executor: WorkflowExecutor, options: AppOptions = {}):
   registerMetricsRoutes(app, deps);
   registerStreamRoutes(app, deps);
   registerPruneRoutes(app, deps);
+  registerScheduleRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

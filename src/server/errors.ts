@@ -71,6 +71,12 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   unknown_fork_step: 422,
   invalid_fork_outputs: 422,
   invalid_prune_option: 400,
+  schedule_not_found: 404,
+  schedule_exists: 409,
+  schedule_changed: 409,
+  invalid_cron: 422,
+  invalid_timezone: 422,
+  invalid_schedule: 422,
 };
 
 export function statusForBraidError(error: BraidError): ContentfulStatusCode {

@@ -5,7 +5,17 @@
  */
 import { z } from '@hono/zod-openapi';
 import { PRUNE_STATUSES } from '../model/retention.js';
-import { EVENT_TYPES, RUN_STATUSES, type RunStatus, STEP_STATUSES, WAIT_KINDS, WAIT_STATUSES } from '../store/types.js';
+import {
+  EVENT_TYPES,
+  RUN_STATUSES,
+  type RunStatus,
+  SCHEDULE_OVERLAPS,
+  SCHEDULE_SKIP_REASONS,
+  SCHEDULE_TICK_STATUSES,
+  STEP_STATUSES,
+  WAIT_KINDS,
+  WAIT_STATUSES,
+} from '../store/types.js';
 
 // ------------------------------------------------------------------------------------------------
 // Shared pieces
@@ -90,6 +100,10 @@ export const RunSchema = z
           'finishedAt - startedAt; for a paused run pausedAt - startedAt (it does not grow while paused); ' +
           'for any other unfinished run, the time since it started',
       }),
+    schedule: z
+      .object({ id: z.string(), scheduledAt: EpochMs, previousScheduledAt: NullableEpochMs })
+      .optional()
+      .openapi({ description: "Only on a run a schedule started: the tick's scheduled time and the one before" }),
   })
   .openapi('Run');
 export type RunJson = z.infer<typeof RunSchema>;
@@ -678,3 +692,85 @@ export const PruneResultSchema = z
     batches: z.number().int().openapi({ description: 'Transactions it took (0 for a dry run)' }),
   })
   .openapi('PruneResult');
+
+// ------------------------------------------------------------------------------------------------
+// Schedules
+
+export const ScheduleOverlapSchema = z.enum(SCHEDULE_OVERLAPS).openapi('ScheduleOverlap');
+
+export const ScheduleSchema = z
+  .object({
+    id: z.string(),
+    workflow: z.string(),
+    cron: z.string(),
+    timezone: z.string(),
+    input: z.unknown(),
+    overlap: ScheduleOverlapSchema,
+    catchupWindowMs: z.number(),
+    jitterMs: z.number(),
+    paused: z.boolean(),
+    nextFireAt: NullableEpochMs.openapi({ description: 'The next scheduled time (null: never again)' }),
+    lastScheduledAt: NullableEpochMs.openapi({ description: 'The scheduled time of the last tick handled' }),
+    lastRunId: z.string().nullable().openapi({ description: 'The run the schedule started last' }),
+    buffered: z.array(EpochMs).openapi({ description: 'Scheduled times of ticks waiting for the running run to end' }),
+    createdAt: EpochMs,
+    updatedAt: EpochMs,
+  })
+  .openapi('Schedule');
+export type ScheduleJson = z.infer<typeof ScheduleSchema>;
+
+export const ScheduleTickSchema = z
+  .object({
+    scheduledAt: EpochMs,
+    status: z.enum(SCHEDULE_TICK_STATUSES),
+    reason: z.enum(SCHEDULE_SKIP_REASONS).nullable().openapi({ description: 'Why a skipped tick was skipped' }),
+    runId: z.string().nullable(),
+    source: z.enum(['cron', 'trigger', 'backfill']),
+    at: EpochMs.openapi({ description: 'When it was recorded' }),
+  })
+  .openapi('ScheduleTick');
+
+export const ScheduleDetailSchema = ScheduleSchema.extend({
+  ticks: z.array(ScheduleTickSchema).openapi({ description: 'The latest ticks, newest first' }),
+}).openapi('ScheduleDetail');
+
+export const ScheduleListSchema = z.object({ schedules: z.array(ScheduleSchema) }).openapi('ScheduleList');
+
+export const ScheduleIdParamsSchema = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'nightly-report' }),
+});
+
+const DurationInput = z.union([z.number().min(0), z.string().min(1).max(64)]);
+
+export const CreateScheduleBodySchema = z
+  .object({
+    workflow: z.string().min(1).max(512).openapi({ description: 'A workflow registered with the server' }),
+    id: z.string().min(1).max(128).optional().openapi({ description: "Default: the workflow's name" }),
+    cron: z.string().min(1).max(256).openapi({ example: '0 9 * * 1-5' }),
+    timezone: z.string().min(1).max(128).optional().openapi({ description: 'IANA time zone; default UTC' }),
+    input: z.unknown().optional(),
+    overlap: ScheduleOverlapSchema.optional(),
+    catchupWindow: DurationInput.optional().openapi({ description: 'Milliseconds or text ("10m"); default 1 minute' }),
+    jitter: DurationInput.optional().openapi({ description: 'Milliseconds or text ("30s"); default 0' }),
+    paused: z.boolean().optional(),
+  })
+  .strict()
+  .openapi('CreateScheduleBody');
+
+export const BackfillBodySchema = z
+  .object({
+    from: z.union([EpochMs, z.string().datetime({ offset: true })]).openapi({ description: 'Epoch ms or ISO time' }),
+    to: z.union([EpochMs, z.string().datetime({ offset: true })]).openapi({ description: 'Epoch ms or ISO time' }),
+  })
+  .strict()
+  .openapi('BackfillBody');
+
+export const ScheduleRunsSchema = z
+  .object({ runIds: z.array(z.string()) })
+  .openapi('ScheduleRuns', { description: 'The runs started' });
+
+export const TriggeredRunSchema = z.object({ runId: z.string() }).openapi('TriggeredRun');

@@ -4,6 +4,7 @@
  */
 import type { ExecutionResult } from '../engine/result.js';
 import type { SerializedError } from '../model/errors.js';
+import { scheduleInfoOf } from '../model/scheduleInfo.js';
 import type { EventRecord, InboxEvent, RunRecord, StepRecord, WaitRecord } from '../store/types.js';
 import type {
   AttemptJson,
@@ -41,6 +42,20 @@ export function runView(run: RunRecord, now = Date.now()): RunJson {
     deadlineAt: run.deadlineAt,
     pausedAt: isPaused ? pausedAt : null,
     durationMs: duration(run.startedAt, run.finishedAt ?? (isPaused ? pausedAt : null), now),
+    ...scheduleOfRun(run.idempotencyKey),
+  };
+}
+
+/** `schedule` on a run a schedule started (its tick's scheduled time and the one before); absent otherwise. */
+function scheduleOfRun(key: string | null): Pick<RunJson, 'schedule'> {
+  const info = scheduleInfoOf(key);
+  if (!info) return {};
+  return {
+    schedule: {
+      id: info.id,
+      scheduledAt: info.scheduledAt.getTime(),
+      previousScheduledAt: info.previousScheduledAt?.getTime() ?? null,
+    },
   };
 }
 

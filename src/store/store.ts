@@ -13,6 +13,9 @@ import type {
   RunFilter,
   RunPage,
   RunRecord,
+  ScheduleRecord,
+  ScheduleTickRecord,
+  ScheduleWrite,
   StatusCounts,
   StepRecord,
   StepRef,
@@ -140,6 +143,37 @@ export interface Store {
    * incremental vacuum). Returns true when there is more to give back.
    */
   reclaimSpace?(): Promise<boolean>;
+
+  /**
+   * Writes a schedule's new state and its ticks in one transaction, with a compare-and-set on its
+   * version (`expectedVersion`; null creates it). ScheduleChangedError when the version moved on
+   * (another process wrote first), ScheduleExistsError when creating an id that exists; nothing is
+   * written then. A tick that starts a run goes through `commit` instead (WriteBatch.schedules).
+   */
+  writeSchedule(write: ScheduleWrite): Promise<void>;
+  getSchedule(id: string): Promise<ScheduleRecord | undefined>;
+  /** Every schedule, by id. */
+  listSchedules(): Promise<ScheduleRecord[]>;
+  /** Deletes a schedule and its ticks (the runs it started stay). False when there was none. */
+  deleteSchedule(id: string): Promise<boolean>;
+  /** A schedule's ticks, newest scheduled time first (at most `limit`, default 100). */
+  listScheduleTicks(scheduleId: string, limit?: number): Promise<ScheduleTickRecord[]>;
+  /** The earliest `dueAt` of the schedules of these workflows (null: none): the one timer is armed for it. */
+  nextScheduleDueAt(workflows: readonly string[]): Promise<number | null>;
+  /**
+   * Claims up to `limit` schedules of `workflows` (those this process can run) due at `now`
+   * (`dueAt <= now`) that no other process holds (its
+   * claim expired or is `owner`'s): each is leased to `owner` until `now + leaseMs`. Scale-out
+   * stores skip rows another process is claiming (FOR UPDATE SKIP LOCKED). A claim bumps no version:
+   * the writes that follow still compare-and-set, so a claim that expired under its holder is safe.
+   */
+  claimDueSchedules(
+    now: number,
+    owner: string,
+    leaseMs: number,
+    limit: number,
+    workflows: readonly string[],
+  ): Promise<ScheduleRecord[]>;
 }
 
 export interface CommitResult {

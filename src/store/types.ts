@@ -262,6 +262,12 @@ export interface WriteBatch {
    * not an engine): the system clock. PostgreSQL uses the database's clock instead.
    */
   at?: number;
+  /**
+   * Schedule changes whose ticks start runs of this batch (a tick, its schedule's advance and its
+   * run land in one transaction). Each compare-and-sets its schedule's version: when one no longer
+   * matches, the store throws ScheduleChangedError and nothing of the batch lands.
+   */
+  schedules?: ScheduleWrite[];
 }
 
 /**
@@ -308,7 +314,8 @@ export function isEmptyBatch(b: WriteBatch): boolean {
     !b.inbox?.length &&
     !b.inputs?.length &&
     !b.forks?.length &&
-    !b.chunks?.length
+    !b.chunks?.length &&
+    !b.schedules?.length
   );
 }
 
@@ -451,3 +458,73 @@ export const COMPACTABLE_EVENT_TYPES: readonly EventType[] = [
   'child_spawned',
   'event_received',
 ];
+
+export const SCHEDULE_OVERLAPS = ['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'allow_all'] as const;
+export type ScheduleOverlap = (typeof SCHEDULE_OVERLAPS)[number];
+
+/**
+ * A schedule as stored: its definition and where it stands. `nextFireAt` is the next SCHEDULED
+ * time (computed from the previous scheduled time, never from when a tick ran, so it never
+ * drifts); `dueAt` is when this schedule next needs attention (that tick plus its jitter, or
+ * sooner while ticks are buffered). Every change bumps `version`: writes compare-and-set on it.
+ */
+export interface ScheduleRecord {
+  id: string;
+  workflow: string;
+  cron: string;
+  timezone: string;
+  /** JSON text. */
+  input: string;
+  overlap: ScheduleOverlap;
+  catchupWindowMs: number;
+  jitterMs: number;
+  paused: boolean;
+  /** Epoch ms; null when the expression never fires again. */
+  nextFireAt: number | null;
+  /** Epoch ms: when a process should look at it next (null: never, e.g. paused with nothing buffered). */
+  dueAt: number | null;
+  /** The scheduled time of the last cron tick handled (run, skipped or buffered). */
+  lastScheduledAt: number | null;
+  /** The run the schedule started last (the one overlap policies look at). */
+  lastRunId: string | null;
+  /** Scheduled times of the ticks waiting for the running run to end (buffer_one / buffer_all), oldest first. */
+  buffered: number[];
+  /** Scale-out stores: the process handling it now, and until when (a lease). */
+  claimedBy: string | null;
+  claimedUntil: number | null;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export const SCHEDULE_TICK_STATUSES = ['started', 'skipped', 'buffered'] as const;
+export type ScheduleTickStatus = (typeof SCHEDULE_TICK_STATUSES)[number];
+/** Why a tick was skipped. */
+export const SCHEDULE_SKIP_REASONS = ['overlap', 'catchup_window', 'paused'] as const;
+export type ScheduleSkipReason = (typeof SCHEDULE_SKIP_REASONS)[number];
+/** What made a tick: the cron expression, `trigger` (run now) or `backfill`. */
+export type ScheduleTickSource = 'cron' | 'trigger' | 'backfill';
+
+/** One tick of a schedule, by (schedule, scheduled time): the run it started, or why it did not. */
+export interface ScheduleTickRecord {
+  scheduleId: string;
+  scheduledAt: number;
+  status: ScheduleTickStatus;
+  reason: ScheduleSkipReason | null;
+  runId: string | null;
+  source: ScheduleTickSource;
+  /** When it was recorded (epoch ms). */
+  at: number;
+}
+
+/**
+ * One change of a schedule: its new state and the ticks it recorded, written together with a
+ * compare-and-set on the version the writer read (`expectedVersion`; null = create). A tick's
+ * run, when it started one, is in the same batch (see WriteBatch.schedules).
+ */
+export interface ScheduleWrite {
+  schedule: ScheduleRecord;
+  expectedVersion: number | null;
+  /** Upserts by (scheduleId, scheduledAt). */
+  ticks: ScheduleTickRecord[];
+}

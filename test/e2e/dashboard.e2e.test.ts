@@ -591,6 +591,38 @@ describe('the dashboard', () => {
     await page.getByRole('list', { name: 'Forks of this run' }).getByRole('link', { name: forkId }).waitFor();
   });
 
+  it('lists schedules with their next fire time and last run; pause, resume and trigger now', async () => {
+    await executor.createSchedule({
+      workflow: 'slow',
+      id: 'e2e-nightly',
+      cron: '0 2 * * *',
+      timezone: 'Europe/Berlin',
+    });
+    await page.goto(`${server.url}/`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Schedules' }).click();
+    const table = page.getByRole('table', { name: 'Schedules' });
+    const row = table.getByRole('row').filter({ hasText: 'e2e-nightly' });
+    await row.getByText('0 2 * * *').waitFor();
+    const next = (await executor.getSchedule('e2e-nightly')).nextFireAt as number;
+    expect(await row.locator('time').first().getAttribute('datetime')).toBe(new Date(next).toISOString());
+
+    await page.getByRole('button', { name: 'Pause e2e-nightly' }).click();
+    await row.getByText('paused', { exact: true }).waitFor();
+    expect((await executor.getSchedule('e2e-nightly')).paused).toBe(true);
+    await page.getByRole('button', { name: 'Resume e2e-nightly' }).click();
+    await page.getByRole('button', { name: 'Pause e2e-nightly' }).waitFor();
+
+    // Trigger now starts a run and opens it; the schedules page then shows it as the last run.
+    await page.getByRole('button', { name: 'Trigger e2e-nightly now' }).click();
+    await page.waitForURL(/#\/runs\//);
+    const runId = decodeURIComponent(page.url().split('#/runs/')[1] as string);
+    expect((await executor.getSchedule('e2e-nightly')).lastRunId).toBe(runId);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Schedules' }).click();
+    await table.getByRole('link', { name: runId }).waitFor();
+    await executor.cancel(runId);
+    await executor.deleteSchedule('e2e-nightly');
+  });
+
   it('takes ?token= once, keeps it for the tab and sends it as a bearer token', async () => {
     const token = 'e2e-secret-token';
     const secured = await startServer(executor, { port: 0, token, dashboardDir: DIST_DIR });

@@ -172,13 +172,9 @@ describe('fallback', () => {
     // Found by the simulation (seed 1): the fallback's route decision was stored as the output and
     // every child ran.
     const wf = workflow('fallback-routes')
-      .step(
-        'triage',
-        { routes: ['fast', 'slow'], fallback: (ctx) => ctx.route('slow', 'degraded') },
-        (): unknown => {
-          throw new Error('classifier down');
-        },
-      )
+      .step('triage', { routes: ['fast', 'slow'], fallback: (ctx) => ctx.route('slow', 'degraded') }, (): unknown => {
+        throw new Error('classifier down');
+      })
       .step('fast', { parents: ['triage'] }, () => 'fast path')
       .step('slow', { parents: ['triage'] }, (ctx) => `slow path after ${ctx.parent('triage')}`);
     const result = await fx.executor().execute(wf, null);

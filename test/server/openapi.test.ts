@@ -22,6 +22,12 @@ const EXPECTED_ROUTES: Record<string, string[]> = {
   '/api/workflows/{name}/runs': ['post'],
   '/api/events': ['get', 'post'],
   '/api/prune': ['post'],
+  '/api/schedules': ['get', 'post'],
+  '/api/schedules/{id}': ['get', 'delete'],
+  '/api/schedules/{id}/pause': ['post'],
+  '/api/schedules/{id}/resume': ['post'],
+  '/api/schedules/{id}/trigger': ['post'],
+  '/api/schedules/{id}/backfill': ['post'],
   '/metrics': ['get'],
   '/healthz': ['get'],
 };

@@ -16,6 +16,7 @@ import {
 } from '../../src/store/types.js';
 import { eventValue } from '../../src/store/waitMatching.js';
 import { describePruneConformance } from './pruneConformance.js';
+import { describeScheduleConformance } from './scheduleConformance.js';
 
 /**
  * The contract every Store must meet, run against each implementation (memoryStore.test.ts,
@@ -1261,6 +1262,7 @@ export function describeStoreConformance(
     });
 
     describePruneConformance(() => store);
+    describeScheduleConformance(() => store);
   });
 }
 

@@ -40,7 +40,7 @@ afterAll(async () => {
 describeStoreConformance('PostgresStore', async () => {
   await withClient(shared.url, (client) =>
     client.query(
-      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphore_holders, braid.waits, braid.inbox, braid.forks, braid.stream_chunks',
+      'TRUNCATE braid.runs, braid.steps, braid.events, braid.cache, braid.semaphore_holders, braid.waits, braid.inbox, braid.forks, braid.stream_chunks, braid.schedules, braid.schedule_ticks',
     ),
   );
   return { store: new PostgresStore({ connectionString: shared.url }), cleanup: async () => {} };

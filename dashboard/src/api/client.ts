@@ -1,4 +1,14 @@
-import type { ApiErrorBody, ApiIssue, ChildrenPage, RunDetail, RunPage, RunStatus, WorkflowShape } from './types.js';
+import type {
+  ApiErrorBody,
+  ApiIssue,
+  ChildrenPage,
+  RunDetail,
+  RunPage,
+  RunStatus,
+  Schedule,
+  ScheduleDetail,
+  WorkflowShape,
+} from './types.js';
 
 const TOKEN_KEY = 'braid.token';
 
@@ -149,4 +159,12 @@ export const api = {
       apiUrl(`runs/${encodeURIComponent(id)}/fork`),
       body,
     ),
+  listSchedules: (signal?: AbortSignal) =>
+    request<{ schedules: Schedule[] }>('GET', apiUrl('schedules'), undefined, signal),
+  getSchedule: (id: string, signal?: AbortSignal) =>
+    request<ScheduleDetail>('GET', apiUrl(`schedules/${encodeURIComponent(id)}`), undefined, signal),
+  scheduleAction: (id: string, action: 'pause' | 'resume') =>
+    request<Schedule>('POST', apiUrl(`schedules/${encodeURIComponent(id)}/${action}`)),
+  triggerSchedule: (id: string) =>
+    request<{ runId: string }>('POST', apiUrl(`schedules/${encodeURIComponent(id)}/trigger`)),
 };

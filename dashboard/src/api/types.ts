@@ -217,3 +217,38 @@ export interface StreamChunk {
   data: unknown;
   at: number;
 }
+
+export type ScheduleOverlap = 'skip' | 'buffer_one' | 'buffer_all' | 'cancel_other' | 'allow_all';
+
+/** A schedule as GET /api/schedules answers it. */
+export interface Schedule {
+  id: string;
+  workflow: string;
+  cron: string;
+  timezone: string;
+  input: unknown;
+  overlap: ScheduleOverlap;
+  catchupWindowMs: number;
+  jitterMs: number;
+  paused: boolean;
+  nextFireAt: number | null;
+  lastScheduledAt: number | null;
+  lastRunId: string | null;
+  buffered: number[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** One tick of a schedule: the run it started, or why it did not. */
+export interface ScheduleTick {
+  scheduledAt: number;
+  status: 'started' | 'skipped' | 'buffered';
+  reason: 'overlap' | 'catchup_window' | 'paused' | null;
+  runId: string | null;
+  source: 'cron' | 'trigger' | 'backfill';
+  at: number;
+}
+
+export interface ScheduleDetail extends Schedule {
+  ticks: ScheduleTick[];
+}

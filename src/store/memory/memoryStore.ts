@@ -20,6 +20,9 @@ import {
   type RunPage,
   type RunRecord,
   type RunUpdate,
+  type ScheduleRecord,
+  type ScheduleTickRecord,
+  type ScheduleWrite,
   type StatusCounts,
   type StepRecord,
   type StepRef,
@@ -29,6 +32,7 @@ import {
   type WriteBatch,
 } from '../types.js';
 import { eventMatchesWait, eventValue } from '../waitMatching.js';
+import { MemorySchedules } from './memorySchedules.js';
 
 /**
  * A Store in plain Maps, for tests and for runs that need no durability. It keeps the same rules
@@ -62,13 +66,51 @@ export class MemoryStore implements Store {
   /** run id -> that run's chunks (every step and stream) in seq order. */
   private readonly chunksByRun = new Map<string, StreamChunk[]>();
   private chunkSeq = 0;
+  private readonly schedules = new MemorySchedules();
 
   async open(): Promise<void> {}
 
   async close(): Promise<void> {}
 
+  async writeSchedule(write: ScheduleWrite): Promise<void> {
+    this.schedules.check([write]);
+    this.schedules.apply([write]);
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    return this.schedules.get(id);
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return this.schedules.list();
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return this.schedules.delete(id);
+  }
+
+  async listScheduleTicks(scheduleId: string, limit?: number): Promise<ScheduleTickRecord[]> {
+    return this.schedules.listTicks(scheduleId, limit);
+  }
+
+  async nextScheduleDueAt(workflows: readonly string[]): Promise<number | null> {
+    return this.schedules.nextDueAt(workflows);
+  }
+
+  async claimDueSchedules(
+    now: number,
+    owner: string,
+    leaseMs: number,
+    limit: number,
+    workflows: readonly string[],
+  ): Promise<ScheduleRecord[]> {
+    return this.schedules.claimDue(now, owner, leaseMs, limit, workflows);
+  }
+
   async commit(batch: WriteBatch): Promise<CommitResult> {
     validateBatch(batch);
+    // A tick's schedule write must still apply, or nothing of the batch lands (its run neither).
+    if (batch.schedules?.length) this.schedules.check(batch.schedules);
     // Copy everything before touching state: after this point nothing can throw part way.
     const newRuns = batch.newRuns.map(copyRun);
     const runUpdates = batch.runUpdates.map(copyRunUpdate);
@@ -86,6 +128,7 @@ export class MemoryStore implements Store {
     }
     const isBlocked = (runId: string | null) => runId !== null && stale.has(runId);
 
+    if (batch.schedules?.length) this.schedules.apply(batch.schedules);
     const duplicateRunIds: string[] = [];
     for (const run of newRuns) {
       if (isBlocked(run.parentRunId)) continue;

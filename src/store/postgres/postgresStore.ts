@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { StoreNotOpenError } from '../../model/errors.js';
+import { ScheduleChangedError, StoreNotOpenError } from '../../model/errors.js';
 import type { Coordination } from '../coordination.js';
 import { eventPageSize } from '../runPaging.js';
 import type { CommitResult, Store } from '../store.js';
@@ -16,6 +16,9 @@ import type {
   RunFilter,
   RunPage,
   RunRecord,
+  ScheduleRecord,
+  ScheduleTickRecord,
+  ScheduleWrite,
   StatusCounts,
   StepRecord,
   StepRef,
@@ -28,6 +31,7 @@ import { redactConnectionString } from './connectionString.js';
 import { connectPool } from './connectPool.js';
 import { PostgresCoordination } from './coordination.js';
 import { checkSchemaVersion, migrate } from './migrate.js';
+import { claimDueSchedules } from './queries/claimDueSchedules.js';
 import { commitBatch } from './queries/commitBatch.js';
 import { compactEvents } from './queries/compactEvents.js';
 import { countRuns } from './queries/countRuns.js';
@@ -48,6 +52,15 @@ import { listRunsToWake } from './queries/listRunsToWake.js';
 import { listUnfinishedRuns } from './queries/listUnfinishedRuns.js';
 import { nextWakeAt } from './queries/nextWakeAt.js';
 import { countPrunable, pruneRuns } from './queries/pruneRuns.js';
+import {
+  deleteSchedule,
+  getSchedule,
+  listSchedules,
+  listScheduleTicks,
+  nextScheduleDueAt,
+} from './queries/readSchedules.js';
+import { writeSchedules } from './queries/writeSchedules.js';
+import { inTransaction } from './transaction.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:5432/database */
@@ -171,6 +184,40 @@ export class PostgresStore implements Store {
     return result;
   }
 
+  async writeSchedule(write: ScheduleWrite): Promise<void> {
+    await inTransaction(this.use(), (client) => writeSchedules(client, [write]));
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    return getSchedule(this.use(), id);
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return listSchedules(this.use());
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return deleteSchedule(this.use(), id);
+  }
+
+  async listScheduleTicks(scheduleId: string, limit = 100): Promise<ScheduleTickRecord[]> {
+    return listScheduleTicks(this.use(), scheduleId, Math.min(Math.max(limit, 1), 1000));
+  }
+
+  async nextScheduleDueAt(workflows: readonly string[]): Promise<number | null> {
+    return nextScheduleDueAt(this.use(), workflows);
+  }
+
+  async claimDueSchedules(
+    now: number,
+    owner: string,
+    leaseMs: number,
+    limit: number,
+    workflows: readonly string[],
+  ): Promise<ScheduleRecord[]> {
+    return claimDueSchedules(this.use(), now, owner, leaseMs, limit, workflows);
+  }
+
   async getRun(id: string): Promise<RunRecord | undefined> {
     return getRun(this.use(), id);
   }
@@ -186,6 +233,9 @@ export class PostgresStore implements Store {
    * a full disk (53), operator intervention such as a restart (57), system errors (58).
    */
   isTransientError(error: unknown): boolean {
+    // A schedule that changed under a tick's commit: the same batch can never land (another
+    // process handled the tick); retrying it would hold the write queue forever.
+    if (error instanceof ScheduleChangedError) return false;
     const code = (error as { code?: unknown } | null)?.code;
     if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true;
     return /^(08|40|53|57|58)/.test(code);

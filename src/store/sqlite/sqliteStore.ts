@@ -17,6 +17,9 @@ import type {
   RunFilter,
   RunPage,
   RunRecord,
+  ScheduleRecord,
+  ScheduleTickRecord,
+  ScheduleWrite,
   StatusCounts,
   StepRecord,
   StepRef,
@@ -28,8 +31,10 @@ import type {
 import { ExecutorLock } from './executorLock.js';
 import { migrate } from './migrate.js';
 import { openDatabaseFile, toOpenError } from './openDatabaseFile.js';
+import { prepareClaimDueSchedules } from './queries/claimDueSchedules.js';
 import { prepareCompactEvents } from './queries/compactEvents.js';
 import { prepareCountRuns } from './queries/countRuns.js';
+import { prepareDeleteSchedule } from './queries/deleteSchedule.js';
 import { prepareFindRunByIdempotencyKey } from './queries/findRunByIdempotencyKey.js';
 import { prepareGetCache } from './queries/getCache.js';
 import { prepareGetChildLinks, prepareGetChildLinksOfSteps } from './queries/getChildLinks.js';
@@ -51,11 +56,18 @@ import { prepareListRunsToWake } from './queries/listRunsToWake.js';
 import { prepareListUnfinishedRuns } from './queries/listUnfinishedRuns.js';
 import { prepareNextWakeAt } from './queries/nextWakeAt.js';
 import { prepareCountPrunable, preparePruneRuns } from './queries/pruneRuns.js';
+import {
+  prepareGetSchedule,
+  prepareListSchedules,
+  prepareListScheduleTicks,
+  prepareNextScheduleDueAt,
+} from './queries/readSchedules.js';
 import { prepareSettleWaits } from './queries/settleWaits.js';
 import { prepareUpdateRuns } from './queries/updateRuns.js';
 import { prepareUpsertCache } from './queries/upsertCache.js';
 import { prepareUpsertSteps } from './queries/upsertSteps.js';
 import { prepareUpsertWaits } from './queries/upsertWaits.js';
+import { prepareWriteSchedules } from './queries/writeSchedule.js';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created if missing. */
@@ -227,6 +239,40 @@ export class SqliteStore implements Store {
     return this.use().getCache(key, now);
   }
 
+  async writeSchedule(write: ScheduleWrite): Promise<void> {
+    this.use().writeSchedule.immediate(write);
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    return this.use().getSchedule(id);
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return this.use().listSchedules();
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    return this.use().deleteSchedule(id);
+  }
+
+  async listScheduleTicks(scheduleId: string, limit = 100): Promise<ScheduleTickRecord[]> {
+    return this.use().listScheduleTicks(scheduleId, Math.min(Math.max(limit, 1), 1000));
+  }
+
+  async nextScheduleDueAt(workflows: readonly string[]): Promise<number | null> {
+    return this.use().nextScheduleDueAt(workflows);
+  }
+
+  async claimDueSchedules(
+    now: number,
+    owner: string,
+    leaseMs: number,
+    limit: number,
+    workflows: readonly string[],
+  ): Promise<ScheduleRecord[]> {
+    return this.use().claimDueSchedules(now, owner, leaseMs, limit, workflows);
+  }
+
   async getFork(runId: string): Promise<ForkRecord | undefined> {
     return this.use().getFork(runId);
   }
@@ -296,6 +342,7 @@ function prepare(db: Database.Database) {
   const settleWaits = prepareSettleWaits(db);
   const insertForks = prepareInsertForks(db);
   const insertChunks = prepareInsertChunks(db);
+  const writeSchedules = prepareWriteSchedules(db);
   /** Chunks of runs not stale; the seq of each chunk of the batch, by index (undefined: dropped). */
   const writeChunks = (batch: WriteBatch, stale: ReadonlySet<string>) => {
     const chunks = batch.chunks;
@@ -331,6 +378,8 @@ function prepare(db: Database.Database) {
   // New runs before updates, so a batch may create a run and move it on in the same tick.
   // `blocked`: runs found stale by an earlier try of this batch, whose new children stay out.
   const commit = db.transaction((batch: WriteBatch, blocked: ReadonlySet<string>) => {
+    // First: a schedule write that no longer applies throws, and the whole batch rolls back.
+    if (batch.schedules?.length) writeSchedules(batch.schedules);
     const newRuns = blocked.size ? batch.newRuns.filter((r) => !isIn(blocked, r.parentRunId)) : batch.newRuns;
     const duplicateRunIds = insertRuns(newRuns);
     // A fork's link goes in with its run (its reused steps are in `steps`): whole or not at all.
@@ -388,6 +437,13 @@ function prepare(db: Database.Database) {
     getWaits: prepareGetWaits(db),
     listInbox: prepareListInbox(db),
     getFork: prepareGetFork(db),
+    writeSchedule: db.transaction((write: ScheduleWrite) => writeSchedules([write])),
+    getSchedule: prepareGetSchedule(db),
+    listSchedules: prepareListSchedules(db),
+    deleteSchedule: prepareDeleteSchedule(db),
+    listScheduleTicks: prepareListScheduleTicks(db),
+    nextScheduleDueAt: prepareNextScheduleDueAt(db),
+    claimDueSchedules: prepareClaimDueSchedules(db),
     listForks: prepareListForks(db),
     listChunks: prepareListChunks(db),
     pruneRuns: preparePruneRuns(db),

@@ -24,6 +24,7 @@ import { type DeliveredWaits, deliverWaits, type WaitWrites, waitId } from '../d
 import { inTransaction } from '../transaction.js';
 import { insertForks } from './insertForks.js';
 import { lockWaitKeys, type WaitLock, waitLocks } from './lockWaitKeys.js';
+import { writeSchedules } from './writeSchedules.js';
 
 /**
  * Writes one WriteBatch as ONE statement: data-modifying CTEs over `unnest`ed array parameters,
@@ -468,12 +469,15 @@ export async function commitBatch(
   const bound = bindBatch(batch, workerId, noticeEvents);
   const waits = bound.waits;
   const forks = batch.forks?.length ? batch.forks : undefined;
-  if (!waits && !forks) {
+  const schedules = batch.schedules?.length ? batch.schedules : undefined;
+  if (!waits && !forks && !schedules) {
     if (!bound.values.length) return { duplicateRunIds: [], refusedRunIds: [], staleRunIds: [], seqs: [] };
     const { rows } = await db.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values });
     return outcome(bound, rows[0]!).result;
   }
   return inTransaction(db, async (client) => {
+    // First: a tick's schedule write that no longer applies throws, and nothing of the batch lands.
+    if (schedules) await writeSchedules(client, schedules);
     if (waits) await lockWaitKeys(client, waits.locks);
     const row: Partial<CommitRow> = bound.values.length
       ? (await client.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values })).rows[0]!
