@@ -46,6 +46,7 @@ export {
   InvalidInputError,
   InvalidInputValueError,
   InvalidJoinError,
+  InvalidPriorityError,
   InvalidPruneOptionError,
   InvalidRouteError,
   InvalidStateError,
@@ -83,6 +84,7 @@ export {
   UnknownPoolError,
   WorkflowNotRegisteredError,
 } from './model/errors.js';
+export { MAX_PRIORITY, MIN_PRIORITY, OLDEST_EVERY } from './model/priority.js';
 export type { PruneStatus, RetentionDurations } from './model/retention.js';
 export type { BackoffOptions, CacheOptions, StepOptions, WorkflowOptions } from './model/workflow.js';
 export { defineWorkflow, Workflow, workflow } from './model/workflow.js';

@@ -297,14 +297,24 @@ export class Engine implements EngineControl {
     if (this.runs.has(runId)) await new Promise<void>((resolve) => this.queue.afterCommit(resolve));
     const seed = planFork(plan, original, await this.store.getSteps(runId), options);
     const input = options.input !== undefined ? options.input : fromJson(original.input);
-    return this.creation.create(plan, input, { globals: fromJson(original.globals) ?? {}, fork: seed }, undefined);
+    return this.creation.create(
+      plan,
+      input,
+      { globals: fromJson(original.globals) ?? {}, fork: seed, priority: original.priority },
+      undefined,
+    );
   }
 
   /** A new run of the same workflow with the same input and globals, linked by `replayOf`: every step runs. */
   async replay(runId: string): Promise<string> {
     const { original, plan } = await this.originOf(runId);
     const globals = fromJson<Record<string, unknown>>(original.globals) ?? {};
-    return this.creation.create(plan, fromJson(original.input), { replayOf: runId, globals }, undefined);
+    return this.creation.create(
+      plan,
+      fromJson(original.input),
+      { replayOf: runId, globals, priority: original.priority },
+      undefined,
+    );
   }
 
   /** The run that a replay or a fork starts from, and the plan of its workflow (registered here). */

@@ -89,6 +89,7 @@ export class RunLifecycle implements AttemptOutcomes {
       checkpointSeq: 0,
       wakeAt: null,
       pausedAt: null,
+      priority: spec.priority ?? wf.options.priority ?? spec.parent?.run.rec.priority ?? 0,
     };
     // A fork's reused steps and link go into the batch that inserts the run: one commit.
     if (spec.fork) writeForkSeed(this.journal.queue, spec.fork);
@@ -156,16 +157,24 @@ export class RunLifecycle implements AttemptOutcomes {
     if (!isActive(run) || !run.resident) return;
     const now = Date.now();
     this.suspensions.expire(run, now);
-    for (const step of run.steps.values()) {
-      const s = step.rec.status;
-      if (s === 'pending') this.evaluate(run, step);
-      else if (s === 'queued' && !step.inQueue && (step.rec.nextAttemptAt === null || step.rec.nextAttemptAt <= now)) {
-        this.setRunning(run);
-        // A delayed first start may be served from the cache; a retry or a resumption is queued.
-        if (step.rec.attempts === 0 && step.rec.nextAttemptAt !== null) this.queueStep(run, step);
-        else this.dispatcher.enqueue(run, step);
+    // Every step that became ready is queued before any is dispatched, so a free slot goes to the
+    // one of highest priority, not to the first declared.
+    this.dispatcher.holdWhile(() => {
+      for (const step of run.steps.values()) {
+        const s = step.rec.status;
+        if (s === 'pending') this.evaluate(run, step);
+        else if (
+          s === 'queued' &&
+          !step.inQueue &&
+          (step.rec.nextAttemptAt === null || step.rec.nextAttemptAt <= now)
+        ) {
+          this.setRunning(run);
+          // A delayed first start may be served from the cache; a retry or a resumption is queued.
+          if (step.rec.attempts === 0 && step.rec.nextAttemptAt !== null) this.queueStep(run, step);
+          else this.dispatcher.enqueue(run, step);
+        }
       }
-    }
+    });
     this.refreshStatus(run);
     this.wakeups.arm(run);
     this.maybeFinish(run);
@@ -303,9 +312,12 @@ export class RunLifecycle implements AttemptOutcomes {
   /** A step reached a final state: decide its children, then see if the run is done. */
   private afterStepDone(run: ActiveRun, step: ActiveStep): void {
     if (isActive(run)) {
-      for (const child of run.plan.children.get(step.def.name) ?? []) {
-        this.evaluate(run, run.steps.get(child) as ActiveStep);
-      }
+      // All children are queued before any is dispatched: the slot goes by priority (see advance).
+      this.dispatcher.holdWhile(() => {
+        for (const child of run.plan.children.get(step.def.name) ?? []) {
+          this.evaluate(run, run.steps.get(child) as ActiveStep);
+        }
+      });
     }
     this.maybeFinish(run);
     this.maybeSettlePaused(run);

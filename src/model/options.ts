@@ -1,5 +1,6 @@
 import { type Duration, durationMs } from './durations.js';
 import { InvalidWorkflowError } from './errors.js';
+import { isPriority, MAX_PRIORITY, MIN_PRIORITY } from './priority.js';
 import { parseRetention, type RetentionDurations } from './retention.js';
 
 export interface BackoffOptions {
@@ -23,6 +24,7 @@ interface NumericOptions {
   retries?: number | undefined;
   timeoutSeconds?: number | undefined;
   backoff?: BackoffOptions | undefined;
+  priority?: number | undefined;
 }
 
 interface StepNumericOptions extends NumericOptions {
@@ -67,6 +69,13 @@ export function checkStepOptions(workflow: string, step: string, options: StepNu
 function checkCommon(check: Checker, options: NumericOptions, zeroMeans: string): void {
   check.wholeAtLeast('retries', options.retries, 0);
   check.finiteAtLeast('timeoutSeconds', options.timeoutSeconds, 0, ` (0 = ${zeroMeans})`);
+  if (options.priority !== undefined && !isPriority(options.priority)) {
+    check.refuse(
+      'priority',
+      `a whole number from ${MIN_PRIORITY} to ${MAX_PRIORITY} (higher goes first)`,
+      options.priority,
+    );
+  }
   const backoff = options.backoff;
   if (backoff === undefined) return;
   if (backoff === null || typeof backoff !== 'object') check.refuse('backoff', 'an object', backoff);

@@ -53,6 +53,11 @@ export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P
    * was skipped.
    */
   requireAllParents?: boolean;
+  /**
+   * Who goes first when steps wait for an execution slot (maxParallelNodes, a pool): higher first,
+   * then arrival. Default: the run's priority. A whole number from -100 to 100.
+   */
+  priority?: number;
 }
 
 /** A fallback with a name (shown in events and the dashboard) and its own per-attempt timeout. */
@@ -76,6 +81,7 @@ export interface StepDefinition {
   when?: ((ctx: StepContext<any, any>) => boolean) | undefined;
   routes?: readonly string[] | undefined;
   requireAllParents?: boolean | undefined;
+  priority?: number | undefined;
 }
 
 export type ConcurrencyStrategy = 'queue' | 'cancel-newest' | 'cancel-oldest';
@@ -115,6 +121,12 @@ export interface WorkflowOptions<TSchema extends StandardSchemaV1 | undefined> {
    * child run goes with its root, whatever its own workflow says.
    */
   retention?: RetentionDurations;
+  /**
+   * The priority of this workflow's runs unless `start()` gives one: runs and their steps waiting
+   * for a slot go by priority (higher first), then arrival. A whole number from -100 to 100;
+   * default 0 (a child run without one takes its parent's). See README "Priority".
+   */
+  priority?: number;
 }
 
 type InputOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown;

@@ -67,6 +67,11 @@ export interface RunRecord {
   wakeAt: number | null;
   /** When the run was paused (epoch ms): resume moves its deadline on by the time spent paused. */
   pausedAt: number | null;
+  /**
+   * Who goes first when runs and steps wait for a slot: higher first, then arrival (with the
+   * anti-starvation turn of PriorityQueue). A whole number from MIN_PRIORITY to MAX_PRIORITY; 0 by default.
+   */
+  priority: number;
 }
 
 /** The fields of a run that change after it is created. */

@@ -1233,6 +1233,26 @@ export function describeStoreConformance(
       });
     });
 
+    describe('priority', () => {
+      it("keeps each run's priority through every read, and through updates that do not name it", async () => {
+        const runs = [-100, 0, 55, 100].map((priority, i) =>
+          makeRun({ id: `prio-${i}`, priority, idempotencyKey: `prio-key-${i}`, wakeAt: i === 3 ? 5 : null }),
+        );
+        await commit({ newRuns: runs });
+        await commit({ runUpdates: [updateOf({ ...(runs[1] as RunRecord), status: 'running', startedAt: 1 })] });
+        const expected = new Map(runs.map((r) => [r.id, r.priority]));
+        for (const run of runs) {
+          expect((await store.getRun(run.id))?.priority).toBe(run.priority);
+          expect((await store.findRunByIdempotencyKey(run.idempotencyKey as string))?.priority).toBe(run.priority);
+        }
+        const listed = (await store.listRuns({ workflow: 'wf' })).runs;
+        expect(new Map(listed.map((r) => [r.id, r.priority]))).toEqual(expected);
+        const unfinished = await store.listUnfinishedRuns(['wf']);
+        expect(new Map(unfinished.map((r) => [r.id, r.priority]))).toEqual(expected);
+        expect((await store.listRunsToWake(10, 10, ['wf'])).map((r) => r.priority)).toEqual([100]);
+      });
+    });
+
     describePruneConformance(() => store);
   });
 }
@@ -1263,6 +1283,7 @@ export function makeRun(overrides: Partial<RunRecord> = {}): RunRecord {
     checkpointSeq: 0,
     wakeAt: null,
     pausedAt: null,
+    priority: 0,
     ...overrides,
   };
 }

@@ -628,6 +628,7 @@ function copyRun(r: RunRecord): RunRecord {
     checkpointSeq: r.checkpointSeq,
     wakeAt: r.wakeAt ?? null,
     pausedAt: r.pausedAt ?? null,
+    priority: r.priority ?? 0,
   };
 }
 
