@@ -90,6 +90,10 @@ export const RunSchema = z
           'finishedAt - startedAt; for a paused run pausedAt - startedAt (it does not grow while paused); ' +
           'for any other unfinished run, the time since it started',
       }),
+    priority: z
+      .number()
+      .int()
+      .openapi({ description: 'Who goes first for a slot: higher first, then arrival (-100 to 100, 0 by default)' }),
   })
   .openapi('Run');
 export type RunJson = z.infer<typeof RunSchema>;
@@ -465,6 +469,15 @@ export const StartRunBodySchema = z
       .record(z.string(), z.unknown())
       .optional()
       .openapi({ description: "The run's global variables (ctx.globals)" }),
+    priority: z
+      .number()
+      .int()
+      .min(-100)
+      .max(100)
+      .optional()
+      .openapi({
+        description: "Who goes first for a slot: higher first, then arrival. Default: the workflow's, else 0",
+      }),
   })
   .openapi('StartRunRequest');
 
