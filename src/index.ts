@@ -86,7 +86,13 @@ export {
 } from './model/errors.js';
 export { MAX_PRIORITY, MIN_PRIORITY, OLDEST_EVERY } from './model/priority.js';
 export type { PruneStatus, RetentionDurations } from './model/retention.js';
-export type { BackoffOptions, CacheOptions, StepOptions, WorkflowOptions } from './model/workflow.js';
+export type {
+  BackoffOptions,
+  CacheOptions,
+  DebounceOptions,
+  StepOptions,
+  WorkflowOptions,
+} from './model/workflow.js';
 export { defineWorkflow, Workflow, workflow } from './model/workflow.js';
 export { type ExecutorMetrics, MetricsCollector } from './observe/metrics.js';
 export * from './store/index.js';

@@ -51,6 +51,8 @@ export class RunCreation {
       created(runId: string): void;
       /** Waits for the run to end or pause (for `execute()` when the run is not held here). */
       waitFor(runId: string): Promise<ExecutionResult>;
+      /** Records a trigger of a debounced workflow; resolves with the run that will carry it. */
+      debounce(spec: NewRunSpec): Promise<string>;
       assertOpen(): void;
     },
   ) {}
@@ -112,6 +114,21 @@ export class RunCreation {
     );
     this.hooks.assertOpen();
     const newId = newRunId();
+    if (plan.workflow.options.debounce && !options.fork && options.replayOf === undefined) {
+      const id = await this.hooks.debounce({
+        plan,
+        input: fromJson(inputJson),
+        inputJson,
+        id: newId,
+        idempotencyKey: options.idempotencyKey ?? null,
+        globals,
+        parent: null,
+        replayOf: null,
+        ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      });
+      onCreated?.(this.hooks.waitFor(id));
+      return id;
+    }
     const rec = this.hooks.addRun({
       plan,
       input: fromJson(inputJson),

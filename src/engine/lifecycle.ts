@@ -65,8 +65,28 @@ export class RunLifecycle implements AttemptOutcomes {
    */
   addRun(spec: NewRunSpec): RunRecord {
     const wf = spec.plan.workflow;
+    const rec = this.recordOf(spec);
+    // A fork's reused steps and link go into the batch that inserts the run: one commit.
+    if (spec.fork) writeForkSeed(this.journal.queue, spec.fork);
+    // In a cluster, this worker runs a new run itself when it has the workflow and, for a child,
+    // a free slot; the rest wait in the store for whichever worker claims them first.
+    const cluster = this.cluster();
+    if (cluster && (!cluster.runsLocally(wf) || (spec.parent !== null && this.dispatcher.spareCapacity <= 0))) {
+      this.journal.queue.insertRun(rec, false);
+      return rec;
+    }
+    const run = this.runs.hydrate(rec, spec.plan, spec.input, spec.globals, spec.fork?.steps ?? []);
+    this.journal.queue.insertRun(rec);
+    this.observer.openRunSpan(run, spec.parent?.step.span ?? spec.parent?.run.span);
+    this.admit(run, spec.parent?.run);
+    return rec;
+  }
+
+  /** The stored record of a new run, status queued (also what a debounce trigger stores). */
+  recordOf(spec: NewRunSpec): RunRecord {
+    const wf = spec.plan.workflow;
     const groupKey = this.concurrency.groupOf(wf, spec.input);
-    const rec: RunRecord = {
+    return {
       id: spec.id,
       workflow: wf.name,
       version: wf.version,
@@ -91,20 +111,11 @@ export class RunLifecycle implements AttemptOutcomes {
       pausedAt: null,
       priority: spec.priority ?? wf.options.priority ?? spec.parent?.run.rec.priority ?? 0,
     };
-    // A fork's reused steps and link go into the batch that inserts the run: one commit.
-    if (spec.fork) writeForkSeed(this.journal.queue, spec.fork);
-    // In a cluster, this worker runs a new run itself when it has the workflow and, for a child,
-    // a free slot; the rest wait in the store for whichever worker claims them first.
-    const cluster = this.cluster();
-    if (cluster && (!cluster.runsLocally(wf) || (spec.parent !== null && this.dispatcher.spareCapacity <= 0))) {
-      this.journal.queue.insertRun(rec, false);
-      return rec;
-    }
-    const run = this.runs.hydrate(rec, spec.plan, spec.input, spec.globals, spec.fork?.steps ?? []);
-    this.journal.queue.insertRun(rec);
-    this.observer.openRunSpan(run, spec.parent?.step.span ?? spec.parent?.run.span);
-    this.admit(run, spec.parent?.run);
-    return rec;
+  }
+
+  /** A queued run loaded from the store when its time came (a debounced run): start or queue it. */
+  admitLoaded(run: ActiveRun): void {
+    this.admit(run, undefined);
   }
 
   /** Starts the run now, or queues / cancels it per its workflow's concurrency strategy. */
@@ -130,6 +141,7 @@ export class RunLifecycle implements AttemptOutcomes {
   startRun(run: ActiveRun): void {
     const now = Date.now();
     run.waitingForConcurrency = false;
+    run.rec.wakeAt = null; // a debounced run waited for its due time as a queued row
     run.rec.status = 'running';
     run.rec.startedAt ??= now;
     const timeoutSeconds = run.plan.workflow.options.timeoutSeconds ?? this.config.timeoutSeconds;

@@ -32,6 +32,7 @@ interface StepNumericOptions extends NumericOptions {
 }
 
 interface WorkflowNumericOptions extends NumericOptions {
+  debounce?: { key?: unknown; window?: unknown; maxWait?: unknown } | undefined;
   maxParallelNodes?: number | undefined;
   maxRuns?: number | undefined;
   on?: { event: string } | undefined;
@@ -47,6 +48,7 @@ export function checkWorkflowOptions(workflow: string, options: WorkflowNumericO
   if (on !== undefined && !(on && typeof on.event === 'string' && on.event.length > 0)) {
     check.refuse('on', '{ event: "<a non-empty event name>" }', JSON.stringify(on));
   }
+  checkDebounce(check, options.debounce);
   try {
     parseRetention(options.retention, 'retention');
   } catch (error) {
@@ -63,6 +65,35 @@ export function checkStepOptions(workflow: string, step: string, options: StepNu
     } catch {
       check.refuse('delay', 'a duration (milliseconds, or text such as "30s", "5m", "2h")', options.delay);
     }
+  }
+}
+
+const DURATION_RULE = 'a duration (milliseconds, or text such as "30s", "5m", "2h")';
+
+function checkDebounce(check: Checker, debounce: WorkflowNumericOptions['debounce']): void {
+  if (debounce === undefined) return;
+  if (debounce === null || typeof debounce !== 'object') {
+    check.refuse('debounce', '{ window, maxWait?, key? }', debounce);
+  }
+  const windowMs = durationOrNaN(debounce.window);
+  if (!(windowMs > 0)) check.refuse('debounce.window', `${DURATION_RULE} longer than 0`, debounce.window);
+  if (debounce.maxWait !== undefined && !(durationOrNaN(debounce.maxWait) >= windowMs)) {
+    check.refuse('debounce.maxWait', `${DURATION_RULE} at least as long as debounce.window`, debounce.maxWait);
+  }
+  if (debounce.key !== undefined && typeof debounce.key !== 'function') {
+    check.refuse(
+      'debounce.key',
+      'a function of the input returning the key, e.g. (input) => input.userId',
+      debounce.key,
+    );
+  }
+}
+
+function durationOrNaN(value: unknown): number {
+  try {
+    return durationMs(value as Duration, 'debounce');
+  } catch {
+    return Number.NaN;
   }
 }
 

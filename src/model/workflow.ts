@@ -127,6 +127,22 @@ export interface WorkflowOptions<TSchema extends StandardSchemaV1 | undefined> {
    * default 0 (a child run without one takes its parent's). See README "Priority".
    */
   priority?: number;
+  /**
+   * Collapses triggers per key: `start()` calls with the same key within `window` of each other make
+   * one run, with the LAST call's input, started once `window` passes with no new call, or
+   * `maxWait` after the first call at the latest. `start()` returns a handle to that run at once.
+   * Runs started by a parent (`spawnWorkflow`) are not debounced. See README "Debounce".
+   */
+  debounce?: DebounceOptions;
+}
+
+export interface DebounceOptions {
+  /** Which triggers collapse together, e.g. `(input) => input.userId`. Default: all of the workflow's. */
+  key?: (input: any) => string;
+  /** Quiet time after the last trigger before the run starts: `'5s'`, `500`. More than 0. */
+  window: Duration;
+  /** The longest a run waits after its first trigger, however many follow. At least `window`. Default: none. */
+  maxWait?: Duration;
 }
 
 type InputOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown;

@@ -469,15 +469,9 @@ export const StartRunBodySchema = z
       .record(z.string(), z.unknown())
       .optional()
       .openapi({ description: "The run's global variables (ctx.globals)" }),
-    priority: z
-      .number()
-      .int()
-      .min(-100)
-      .max(100)
-      .optional()
-      .openapi({
-        description: "Who goes first for a slot: higher first, then arrival. Default: the workflow's, else 0",
-      }),
+    priority: z.number().int().min(-100).max(100).optional().openapi({
+      description: "Who goes first for a slot: higher first, then arrival. Default: the workflow's, else 0",
+    }),
   })
   .openapi('StartRunRequest');
 

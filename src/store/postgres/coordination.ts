@@ -174,6 +174,8 @@ export class PostgresCoordination implements Coordination {
            WHERE r.wake_at <= ${DATABASE_NOW_MS} AND r.owner_id IS NULL AND r.requested_action IS NULL
              AND r.status IN ${UNFINISHED}
              AND (r.workflow, r.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+             -- A debounced run of a workflow with maxRuns is admitted by claimKeyedRuns once due.
+             AND (r.concurrency_key IS NULL OR r.status <> 'queued')
            ORDER BY r.wake_at, r.id
            LIMIT $4
            FOR UPDATE SKIP LOCKED
@@ -268,6 +270,7 @@ export class PostgresCoordination implements Coordination {
       `SELECT ${CLAIM_COLUMNS} FROM braid.runs
        WHERE owner_id IS NULL AND status = 'queued' AND concurrency_key IS NOT NULL AND requested_action IS NULL
          AND (workflow, version) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+         AND (wake_at IS NULL OR wake_at <= ${DATABASE_NOW_MS})
        ORDER BY priority DESC, id
        LIMIT $3
        FOR UPDATE SKIP LOCKED`,
