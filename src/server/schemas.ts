@@ -685,3 +685,29 @@ export const PruneResultSchema = z
     batches: z.number().int().openapi({ description: 'Transactions it took (0 for a dry run)' }),
   })
   .openapi('PruneResult');
+
+// ------------------------------------------------------------------------------------------------
+// Debounce
+
+export const PendingDebounceSchema = z
+  .object({
+    workflow: z.string(),
+    key: z.string().openapi({ description: "The debounce key (the workflow's `debounce.key` of the input)" }),
+    runId: z.string().openapi({ description: 'The run that will carry the triggers: what `start()` returned' }),
+    input: z.unknown().openapi({ description: 'The last trigger’s input: the one that will run' }),
+    triggers: z
+      .number()
+      .int()
+      .openapi({ description: 'Triggers collapsed so far; each later one superseded the earlier' }),
+    firstAt: EpochMs,
+    lastAt: EpochMs,
+    dueAt: EpochMs.openapi({ description: 'When the run starts unless another trigger comes first' }),
+  })
+  .openapi('PendingDebounce');
+
+export const DebouncesQuerySchema = z.object({
+  workflow: z.string().min(1).optional().openapi({ description: 'Only this workflow’s' }),
+  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ description: 'Default 100, at most 1000' }),
+});
+
+export const DebouncePageSchema = z.object({ debounces: z.array(PendingDebounceSchema) }).openapi('PendingDebounces');

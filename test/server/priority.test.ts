@@ -29,3 +29,32 @@ describe('priority through the HTTP API', () => {
     expect((await executor.store.listRuns({})).runs).toEqual([]);
   });
 });
+
+describe('GET /api/debounces', () => {
+  it('lists the pending debounced runs with their last input and trigger count, and not once they start', async () => {
+    const saver = workflow('api-save', {
+      debounce: { key: (input: { user: string }) => input.user, window: 60_000 },
+    }).step('s', () => 1);
+    const { api, executor } = fixture.setup({ workflows: [saver, urgent] });
+    const first = await executor.start(saver, { user: 'ann', n: 1 } as { user: string });
+    await executor.start(saver, { user: 'ann', n: 2 } as { user: string });
+    const res = await api.get('/api/debounces?workflow=api-save');
+    expect(res.status).toBe(200);
+    expect(res.body.debounces).toEqual([
+      {
+        workflow: 'api-save',
+        key: 'ann',
+        runId: first.runId,
+        input: { user: 'ann', n: 2 },
+        triggers: 2,
+        firstAt: expect.any(Number),
+        lastAt: expect.any(Number),
+        dueAt: expect.any(Number),
+      },
+    ]);
+    expect((await api.get('/api/debounces?workflow=urgent-by-default')).body.debounces).toEqual([]);
+    expect((await api.get('/api/debounces?limit=0')).status).toBe(400);
+    const run = (await api.get(`/api/runs/${first.runId}`)).body.run;
+    expect(run.status).toBe('queued');
+  });
+});
