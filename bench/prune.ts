@@ -116,6 +116,7 @@ function finishedRun(id: string, at: number): RunRecord {
     checkpointSeq: 0,
     wakeAt: null,
     pausedAt: null,
+    priority: 0,
   };
 }
 

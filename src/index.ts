@@ -48,6 +48,7 @@ export {
   InvalidInputError,
   InvalidInputValueError,
   InvalidJoinError,
+  InvalidPriorityError,
   InvalidPruneOptionError,
   InvalidRouteError,
   InvalidScheduleError,
@@ -90,6 +91,7 @@ export {
   UnknownPoolError,
   WorkflowNotRegisteredError,
 } from './model/errors.js';
+export { MAX_PRIORITY, MIN_PRIORITY, OLDEST_EVERY } from './model/priority.js';
 export type { PruneStatus, RetentionDurations } from './model/retention.js';
 export {
   OVERLAP_POLICIES,
@@ -99,7 +101,13 @@ export {
   type ScheduleOptions,
   schedule,
 } from './model/schedule.js';
-export type { BackoffOptions, CacheOptions, StepOptions, WorkflowOptions } from './model/workflow.js';
+export type {
+  BackoffOptions,
+  CacheOptions,
+  DebounceOptions,
+  StepOptions,
+  WorkflowOptions,
+} from './model/workflow.js';
 export { defineWorkflow, Workflow, workflow } from './model/workflow.js';
 export { type ExecutorMetrics, MetricsCollector } from './observe/metrics.js';
 export * from './store/index.js';

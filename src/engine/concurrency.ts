@@ -1,5 +1,6 @@
 import { BraidError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
+import { PriorityQueue, type QueueEntry } from './priorityQueue.js';
 import type { ActiveRun } from './runState.js';
 
 export class ConcurrencyLimitError extends BraidError {
@@ -24,13 +25,15 @@ export type Admission =
 
 interface Group {
   active: Set<string>;
-  /** Waiting runs in arrival order. */
-  queue: ActiveRun[];
+  /** Waiting runs, taken by priority then arrival (PriorityQueue). */
+  queue: PriorityQueue<ActiveRun>;
+  /** Each waiting run's place in `queue`. */
+  queued: Map<ActiveRun, QueueEntry<ActiveRun>>;
 }
 
 /**
- * A workflow's `maxRuns` per concurrency key. Runs over the limit queue in arrival order (or
- * cancel the newest / the oldest). A run spawned by a run that already holds a slot of the same
+ * A workflow's `maxRuns` per concurrency key. Runs over the limit queue, and are admitted by
+ * priority then arrival (with PriorityQueue's turn for the oldest), or cancel the newest / the oldest. A run spawned by a run that already holds a slot of the same
  * group is admitted without one, so a parent can never deadlock waiting on its own children.
  */
 export class Concurrency {
@@ -65,7 +68,7 @@ export class Concurrency {
       this.take(group, id, run);
       return { kind: 'cancel-oldest', cancelRunId: oldest };
     }
-    group.queue.push(run);
+    enqueue(group, run);
     return { kind: 'queue' };
   }
 
@@ -81,17 +84,15 @@ export class Concurrency {
   requeue(run: ActiveRun): void {
     if (run.rec.concurrencyKey === null || run.plan.workflow.options.maxRuns === undefined) return;
     run.waitingForConcurrency = true;
-    this.group(groupId(run)).queue.push(run);
+    enqueue(this.group(groupId(run)), run);
   }
 
   /** Queued runs that fit under their limits now (after recovery re-filled the queues). */
   startable(): ActiveRun[] {
     const out: ActiveRun[] = [];
     for (const [id, group] of this.groups) {
-      const max = group.queue[0]?.plan.workflow.options.maxRuns ?? 0;
-      while (group.queue.length && group.active.size < max) {
-        const next = group.queue.shift() as ActiveRun;
-        if (next.rec.status !== 'queued') continue;
+      const max = group.queue.items()[0]?.plan.workflow.options.maxRuns ?? 0;
+      for (let next = nextQueued(group, max); next; next = nextQueued(group, max)) {
         this.take(group, id, next);
         out.push(next);
       }
@@ -101,7 +102,7 @@ export class Concurrency {
 
   isQueued(run: ActiveRun): boolean {
     if (run.rec.concurrencyKey === null) return false;
-    return this.groups.get(groupId(run))?.queue.includes(run) ?? false;
+    return this.groups.get(groupId(run))?.queued.has(run) ?? false;
   }
 
   /** Frees the run's slot; returns the next queued run of its group to start, if one may. */
@@ -110,23 +111,26 @@ export class Concurrency {
     const id = groupId(run);
     const group = this.groups.get(id);
     if (!group) return undefined;
-    if (wasWaiting) group.queue = group.queue.filter((r) => r !== run);
+    const entry = group.queued.get(run);
+    if (wasWaiting && entry) {
+      group.queue.remove(entry);
+      group.queued.delete(run);
+    }
     if (group.active.delete(run.rec.id)) this.groupOfRun.delete(run.rec.id);
     const max = run.plan.workflow.options.maxRuns ?? Number.POSITIVE_INFINITY;
-    while (group.queue.length && group.active.size < max) {
-      const next = group.queue.shift() as ActiveRun;
-      if (next.rec.status !== 'queued') continue;
+    const next = nextQueued(group, max);
+    if (next) {
       this.take(group, id, next);
       return next;
     }
-    if (!group.active.size && !group.queue.length) this.groups.delete(id);
+    if (!group.active.size && !group.queue.size) this.groups.delete(id);
     return undefined;
   }
 
   private group(id: string): Group {
     let group = this.groups.get(id);
     if (!group) {
-      group = { active: new Set(), queue: [] };
+      group = { active: new Set(), queue: new PriorityQueue(), queued: new Map() };
       this.groups.set(id, group);
     }
     return group;
@@ -136,6 +140,24 @@ export class Concurrency {
     group.active.add(run.rec.id);
     this.groupOfRun.set(run.rec.id, id);
   }
+}
+
+function enqueue(group: Group, run: ActiveRun): void {
+  if (!group.queued.has(run)) group.queued.set(run, group.queue.push(run, run.rec.priority));
+}
+
+/** The next waiting run to admit while the group has room (runs no longer queued are dropped). */
+function nextQueued(group: Group, max: number): ActiveRun | undefined {
+  if (group.active.size >= max) return undefined;
+  let next: ActiveRun | undefined;
+  group.queue.drain((run) => {
+    if (next) return 'stop';
+    group.queued.delete(run);
+    if (run.rec.status !== 'queued') return 'drop';
+    next = run;
+    return 'take';
+  });
+  return next;
 }
 
 function groupId(run: ActiveRun): string {

@@ -1,5 +1,6 @@
-import { IdempotencyConflictError } from '../model/errors.js';
+import { IdempotencyConflictError, InvalidPriorityError } from '../model/errors.js';
 import { fromJson, toJson } from '../model/json.js';
+import { isPriority } from '../model/priority.js';
 import { validateInput } from '../model/schema.js';
 import type { Store } from '../store/store.js';
 import type { RunRecord, ScheduleWrite } from '../store/types.js';
@@ -15,6 +16,11 @@ export interface StartOptions {
   globals?: Record<string, unknown>;
   /** The run this one replays. */
   replayOf?: string;
+  /**
+   * Who goes first when runs and steps wait for a slot: higher first, then arrival. A whole number
+   * from -100 to 100; default: the workflow's `priority`, else 0. See README "Priority".
+   */
+  priority?: number;
 }
 
 /** What the engine itself may ask of a creation besides StartOptions. */
@@ -47,6 +53,8 @@ export class RunCreation {
       created(runId: string): void;
       /** Waits for the run to end or pause (for `execute()` when the run is not held here). */
       waitFor(runId: string): Promise<ExecutionResult>;
+      /** Records a trigger of a debounced workflow; resolves with the run that will carry it. */
+      debounce(spec: NewRunSpec): Promise<string>;
       assertOpen(): void;
     },
   ) {}
@@ -57,6 +65,9 @@ export class RunCreation {
     options: CreateOptions,
     onCreated: ((settled: Promise<ExecutionResult>) => void) | undefined,
   ): Promise<string> {
+    if (options.priority !== undefined && !isPriority(options.priority)) {
+      throw new InvalidPriorityError('priority', options.priority);
+    }
     const key = options.idempotencyKey;
     if (key === undefined) return this.createNew(plan, rawInput, options, onCreated);
     const workflow = plan.workflow.name;
@@ -105,6 +116,21 @@ export class RunCreation {
     );
     this.hooks.assertOpen();
     const newId = newRunId();
+    if (plan.workflow.options.debounce && !options.fork && options.replayOf === undefined) {
+      const id = await this.hooks.debounce({
+        plan,
+        input: fromJson(inputJson),
+        inputJson,
+        id: newId,
+        idempotencyKey: options.idempotencyKey ?? null,
+        globals,
+        parent: null,
+        replayOf: null,
+        ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      });
+      onCreated?.(this.hooks.waitFor(id));
+      return id;
+    }
     const rec = this.hooks.addRun({
       plan,
       input: fromJson(inputJson),
@@ -114,6 +140,7 @@ export class RunCreation {
       globals,
       parent: null,
       replayOf: options.replayOf ?? null,
+      ...(options.priority !== undefined ? { priority: options.priority } : {}),
       ...(options.fork ? { fork: options.fork(newId) } : {}),
     });
     const id = rec.id;

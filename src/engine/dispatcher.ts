@@ -1,4 +1,5 @@
 import type { SlotGates } from './ports.js';
+import { PriorityQueue } from './priorityQueue.js';
 import { type ActiveRun, type ActiveStep, isCurrentAttempt } from './runState.js';
 
 /** The gate behind a cluster-wide step limit (WorkerOptions.globalMaxParallelNodes). */
@@ -16,13 +17,14 @@ interface ReadyEntry {
  * Decides when queued steps start. A step needs a slot of the process (maxParallelNodes), room
  * under its run's cap, a unit of its pool, and in a cluster the gates held in the database; all of
  * it is recorded in the step's SlotHold and given back by `release`. A step suspended on a wait
- * (a join) gives its slot back and takes one again, ahead of new work, when it resumes.
+ * (a join) gives its slot back and takes one again, ahead of new work, when it resumes. Queued
+ * steps take slots by priority (the step's own, else its run's), then arrival, with every few
+ * slots going to the step that has waited longest (PriorityQueue): no priority starves another.
  */
 export class Dispatcher {
   private freeSlots: number;
   private readonly poolUsed = new Map<string, number>();
-  private ready: ReadyEntry[] = [];
-  private readyHead = 0;
+  private readonly ready = new PriorityQueue<ReadyEntry>();
   /** Suspended steps waiting to take a slot back; they go before new work. */
   private resumers: Array<() => void> = [];
   /** While > 0, nothing is dispatched (see `holdWhile`). */
@@ -42,7 +44,7 @@ export class Dispatcher {
 
   /** Free execution slots not yet spoken for by queued steps. */
   get spareCapacity(): number {
-    return this.freeSlots - (this.ready.length - this.readyHead);
+    return this.freeSlots - this.ready.size;
   }
 
   get runningSteps(): number {
@@ -53,14 +55,13 @@ export class Dispatcher {
     if (step.inQueue) return;
     step.rec.status = 'queued';
     step.inQueue = true;
-    this.ready.push({ run, step });
+    this.ready.push({ run, step }, step.def.priority ?? run.rec.priority);
     this.pump();
   }
 
   /**
-   * Starts queued steps while slots are free. Resuming steps go first. The ready queue is an array
-   * with a moving head: started and stale entries are passed over, entries blocked by a pool or a
-   * run's cap stay where they are, and the array is compacted now and then.
+   * Starts queued steps while slots are free. Resuming steps go first. Stale entries are dropped;
+   * entries blocked by a pool or a run's cap keep their place in the ready queue.
    */
   pump(): void {
     if (this.held > 0 || this.closed) return;
@@ -69,30 +70,25 @@ export class Dispatcher {
       (this.resumers.shift() as () => void)();
     }
     if (this.draining) return;
-    const ready = this.ready;
+    if (this.freeSlots <= 0 || this.ready.size === 0) return;
     const gates = this.gates();
-    for (let i = this.readyHead; i < ready.length && this.freeSlots > 0; i++) {
-      const { run, step } = ready[i] as ReadyEntry;
+    this.ready.drain(({ run, step }) => {
+      if (this.freeSlots <= 0) return 'stop';
       if (!step.inQueue || !run.resident || run.rec.status !== 'running' || step.rec.status !== 'queued') {
         step.inQueue = false;
-        if (i === this.readyHead) this.readyHead++;
-        continue;
+        return 'drop';
       }
       const pool = step.def.pool;
-      if (run.running >= run.maxParallel || (pool !== undefined && !this.poolHasRoom(pool))) continue;
+      if (run.running >= run.maxParallel || (pool !== undefined && !this.poolHasRoom(pool))) return 'keep';
       if (gates && step.hold.gateState !== 'held' && this.needsGates(step, gates)) {
         if (step.hold.gateState === 'none') this.acquireGates(run, step, gates);
-        continue;
+        return 'keep';
       }
       step.inQueue = false;
-      if (i === this.readyHead) this.readyHead++;
       this.occupy(run, step);
       this.start(run, step);
-    }
-    if (this.readyHead > 1024 && this.readyHead * 2 > ready.length) {
-      this.ready = ready.slice(this.readyHead);
-      this.readyHead = 0;
-    }
+      return 'take';
+    });
   }
 
   /** Gives back everything the step holds: its slot, its pool unit, its gates in the database. */
@@ -184,8 +180,7 @@ export class Dispatcher {
 
   close(): void {
     this.closed = true;
-    this.ready = [];
-    this.readyHead = 0;
+    this.ready.clear();
     this.resumers = [];
   }
 

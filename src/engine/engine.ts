@@ -1,6 +1,7 @@
+import { durationMs } from '../model/durations.js';
 import { ExecutorClosedError, RunNotFoundError, serializeError } from '../model/errors.js';
 import { fromJson } from '../model/json.js';
-import { Workflow } from '../model/workflow.js';
+import { type DebounceOptions, Workflow } from '../model/workflow.js';
 import type { MetricsCollector } from '../observe/metrics.js';
 import type { ClaimableWorkflow, ClaimedRun } from '../store/coordination.js';
 import type { Store } from '../store/store.js';
@@ -33,7 +34,7 @@ import type { ClusterPort, EngineControl } from './ports.js';
 import { WorkflowRegistry } from './registry.js';
 import type { ExecutionResult } from './result.js';
 import { RunResults } from './results.js';
-import type { ActiveRun, WorkflowPlan } from './runState.js';
+import type { ActiveRun, NewRunSpec, WorkflowPlan } from './runState.js';
 import { RunTable } from './runTable.js';
 import { Steering } from './steering.js';
 import type { StepHost } from './stepHost.js';
@@ -230,6 +231,7 @@ export class Engine implements EngineControl {
       expectCreated: (id, reject) => this.commits.expectCreated(id, reject),
       created: (id) => this.commits.created(id),
       waitFor: (id) => this.waitFor(id, true),
+      debounce: (spec) => this.debounce(spec),
       assertOpen: () => this.assertOpen(),
     });
     this.commits = new CommitOutcomes(
@@ -309,6 +311,30 @@ export class Engine implements EngineControl {
   // ---------------------------------------------------------------------------------------------
   // Creating runs
 
+  /**
+   * A trigger of a debounced workflow: the store joins it to the key's pending run or inserts a new
+   * one (a queued row whose wakeAt is its due time), in one transaction. The run is woken like any
+   * run asleep in the store: one scan timer here, the claim on PostgreSQL (whose commit announces
+   * the due time to every worker).
+   */
+  private async debounce(spec: NewRunSpec): Promise<string> {
+    const options = spec.plan.workflow.options.debounce as DebounceOptions;
+    const name = spec.plan.workflow.name;
+    const key = options.key ? String(options.key(spec.input)) : '';
+    const result = await this.store.debounce({
+      run: this.lifecycle.recordOf(spec),
+      key,
+      windowMs: durationMs(options.window, `The debounce window of workflow "${name}"`),
+      maxWaitMs:
+        options.maxWait === undefined
+          ? null
+          : durationMs(options.maxWait, `The debounce maxWait of workflow "${name}"`),
+      now: this.clock.now(),
+    });
+    if (!this.cluster) this.wakeups.expectStored(result.dueAt);
+    return result.runId;
+  }
+
   /** Validates, creates and commits a top-level run; resolves with its id once it is durable. */
   createRun(
     workflow: Workflow<any, any, any>,
@@ -349,14 +375,24 @@ export class Engine implements EngineControl {
     if (this.runs.has(runId)) await new Promise<void>((resolve) => this.queue.afterCommit(resolve));
     const seed = planFork(plan, original, await this.store.getSteps(runId), options, this.clock);
     const input = options.input !== undefined ? options.input : fromJson(original.input);
-    return this.creation.create(plan, input, { globals: fromJson(original.globals) ?? {}, fork: seed }, undefined);
+    return this.creation.create(
+      plan,
+      input,
+      { globals: fromJson(original.globals) ?? {}, fork: seed, priority: original.priority },
+      undefined,
+    );
   }
 
   /** A new run of the same workflow with the same input and globals, linked by `replayOf`: every step runs. */
   async replay(runId: string): Promise<string> {
     const { original, plan } = await this.originOf(runId);
     const globals = fromJson<Record<string, unknown>>(original.globals) ?? {};
-    return this.creation.create(plan, fromJson(original.input), { replayOf: runId, globals }, undefined);
+    return this.creation.create(
+      plan,
+      fromJson(original.input),
+      { replayOf: runId, globals, priority: original.priority },
+      undefined,
+    );
   }
 
   /** The run that a replay or a fork starts from, and the plan of its workflow (registered here). */

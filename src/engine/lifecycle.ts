@@ -67,8 +67,28 @@ export class RunLifecycle implements AttemptOutcomes {
    */
   addRun(spec: NewRunSpec): RunRecord {
     const wf = spec.plan.workflow;
+    const rec = this.recordOf(spec);
+    // A fork's reused steps and link go into the batch that inserts the run: one commit.
+    if (spec.fork) writeForkSeed(this.journal.queue, spec.fork);
+    // In a cluster, this worker runs a new run itself when it has the workflow and, for a child,
+    // a free slot; the rest wait in the store for whichever worker claims them first.
+    const cluster = this.cluster();
+    if (cluster && (!cluster.runsLocally(wf) || (spec.parent !== null && this.dispatcher.spareCapacity <= 0))) {
+      this.journal.queue.insertRun(rec, false);
+      return rec;
+    }
+    const run = this.runs.hydrate(rec, spec.plan, spec.input, spec.globals, spec.fork?.steps ?? []);
+    this.journal.queue.insertRun(rec);
+    this.observer.openRunSpan(run, spec.parent?.step.span ?? spec.parent?.run.span);
+    this.admit(run, spec.parent?.run);
+    return rec;
+  }
+
+  /** The stored record of a new run, status queued (also what a debounce trigger stores). */
+  recordOf(spec: NewRunSpec): RunRecord {
+    const wf = spec.plan.workflow;
     const groupKey = this.concurrency.groupOf(wf, spec.input);
-    const rec: RunRecord = {
+    return {
       id: spec.id,
       workflow: wf.name,
       version: wf.version,
@@ -91,21 +111,13 @@ export class RunLifecycle implements AttemptOutcomes {
       checkpointSeq: 0,
       wakeAt: null,
       pausedAt: null,
+      priority: spec.priority ?? wf.options.priority ?? spec.parent?.run.rec.priority ?? 0,
     };
-    // A fork's reused steps and link go into the batch that inserts the run: one commit.
-    if (spec.fork) writeForkSeed(this.journal.queue, spec.fork);
-    // In a cluster, this worker runs a new run itself when it has the workflow and, for a child,
-    // a free slot; the rest wait in the store for whichever worker claims them first.
-    const cluster = this.cluster();
-    if (cluster && (!cluster.runsLocally(wf) || (spec.parent !== null && this.dispatcher.spareCapacity <= 0))) {
-      this.journal.queue.insertRun(rec, false);
-      return rec;
-    }
-    const run = this.runs.hydrate(rec, spec.plan, spec.input, spec.globals, spec.fork?.steps ?? []);
-    this.journal.queue.insertRun(rec);
-    this.observer.openRunSpan(run, spec.parent?.step.span ?? spec.parent?.run.span);
-    this.admit(run, spec.parent?.run);
-    return rec;
+  }
+
+  /** A queued run loaded from the store when its time came (a debounced run): start or queue it. */
+  admitLoaded(run: ActiveRun): void {
+    this.admit(run, undefined);
   }
 
   /** Starts the run now, or queues / cancels it per its workflow's concurrency strategy. */
@@ -131,6 +143,7 @@ export class RunLifecycle implements AttemptOutcomes {
   startRun(run: ActiveRun): void {
     const now = this.clock.now();
     run.waitingForConcurrency = false;
+    run.rec.wakeAt = null; // a debounced run waited for its due time as a queued row
     run.rec.status = 'running';
     run.rec.startedAt ??= now;
     const timeoutSeconds = run.plan.workflow.options.timeoutSeconds ?? this.config.timeoutSeconds;
@@ -158,16 +171,24 @@ export class RunLifecycle implements AttemptOutcomes {
     if (!isActive(run) || !run.resident) return;
     const now = this.clock.now();
     this.suspensions.expire(run, now);
-    for (const step of run.steps.values()) {
-      const s = step.rec.status;
-      if (s === 'pending') this.evaluate(run, step);
-      else if (s === 'queued' && !step.inQueue && (step.rec.nextAttemptAt === null || step.rec.nextAttemptAt <= now)) {
-        this.setRunning(run);
-        // A delayed first start may be served from the cache; a retry or a resumption is queued.
-        if (step.rec.attempts === 0 && step.rec.nextAttemptAt !== null) this.queueStep(run, step);
-        else this.dispatcher.enqueue(run, step);
+    // Every step that became ready is queued before any is dispatched, so a free slot goes to the
+    // one of highest priority, not to the first declared.
+    this.dispatcher.holdWhile(() => {
+      for (const step of run.steps.values()) {
+        const s = step.rec.status;
+        if (s === 'pending') this.evaluate(run, step);
+        else if (
+          s === 'queued' &&
+          !step.inQueue &&
+          (step.rec.nextAttemptAt === null || step.rec.nextAttemptAt <= now)
+        ) {
+          this.setRunning(run);
+          // A delayed first start may be served from the cache; a retry or a resumption is queued.
+          if (step.rec.attempts === 0 && step.rec.nextAttemptAt !== null) this.queueStep(run, step);
+          else this.dispatcher.enqueue(run, step);
+        }
       }
-    }
+    });
     this.refreshStatus(run);
     this.wakeups.arm(run);
     this.maybeFinish(run);
@@ -305,9 +326,12 @@ export class RunLifecycle implements AttemptOutcomes {
   /** A step reached a final state: decide its children, then see if the run is done. */
   private afterStepDone(run: ActiveRun, step: ActiveStep): void {
     if (isActive(run)) {
-      for (const child of run.plan.children.get(step.def.name) ?? []) {
-        this.evaluate(run, run.steps.get(child) as ActiveStep);
-      }
+      // All children are queued before any is dispatched: the slot goes by priority (see advance).
+      this.dispatcher.holdWhile(() => {
+        for (const child of run.plan.children.get(step.def.name) ?? []) {
+          this.evaluate(run, run.steps.get(child) as ActiveStep);
+        }
+      });
     }
     this.maybeFinish(run);
     this.maybeSettlePaused(run);

@@ -65,7 +65,10 @@ export class RunLoading {
   async wakeStored(records: readonly RunRecord[]): Promise<void> {
     if (this.hooks.isClosed()) return;
     for (const run of await this.loadMany(records)) {
-      if (isActive(run) && !this.hooks.isClosed()) this.hooks.lifecycle().continueRun(run);
+      if (this.hooks.isClosed()) continue;
+      // A debounced run, due: it starts now (or queues behind its workflow's maxRuns).
+      if (run.rec.status === 'queued') this.hooks.lifecycle().admitLoaded(run);
+      else if (isActive(run)) this.hooks.lifecycle().continueRun(run);
     }
     this.dispatcher.pump();
     // The wake-ups are written (wakeAt cleared) before the next scan reads the store again.

@@ -141,6 +141,8 @@ export interface NewRunSpec {
   globals: Record<string, unknown>;
   parent: { run: ActiveRun; step: ActiveStep; key: string } | null;
   replayOf: string | null;
+  /** Its priority; default: its workflow's, else its parent's, else 0. */
+  priority?: number;
   /** A fork (`executor.fork`): the steps it reuses, which it starts with, and its link. */
   fork?: ForkSeed;
 }

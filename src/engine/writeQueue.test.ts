@@ -30,6 +30,7 @@ function run(id: string, root = id): RunRecord {
     checkpointSeq: 0,
     wakeAt: null,
     pausedAt: null,
+    priority: 0,
   };
 }
 

@@ -906,3 +906,17 @@ export class ScheduleExistsError extends BraidError {
     super(`A schedule with the id "${scheduleId}" already exists. Delete it first, or choose another id.`);
   }
 }
+
+/** A run's priority given at start (an option, an API body, the CLI) that Braid cannot use. */
+export class InvalidPriorityError extends BraidError {
+  readonly code = 'invalid_priority';
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+  ) {
+    super(
+      `\`${field}\` must be a whole number from -100 to 100 (higher goes first, 0 is the default), got ` +
+        `${typeof value === 'string' ? JSON.stringify(value) : String(value)}. Nothing was started.`,
+    );
+  }
+}

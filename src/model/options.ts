@@ -1,5 +1,6 @@
 import { type Duration, durationMs } from './durations.js';
 import { InvalidWorkflowError } from './errors.js';
+import { isPriority, MAX_PRIORITY, MIN_PRIORITY } from './priority.js';
 import { parseRetention, type RetentionDurations } from './retention.js';
 
 export interface BackoffOptions {
@@ -23,6 +24,7 @@ interface NumericOptions {
   retries?: number | undefined;
   timeoutSeconds?: number | undefined;
   backoff?: BackoffOptions | undefined;
+  priority?: number | undefined;
 }
 
 interface StepNumericOptions extends NumericOptions {
@@ -30,6 +32,7 @@ interface StepNumericOptions extends NumericOptions {
 }
 
 interface WorkflowNumericOptions extends NumericOptions {
+  debounce?: { key?: unknown; window?: unknown; maxWait?: unknown } | undefined;
   maxParallelNodes?: number | undefined;
   maxRuns?: number | undefined;
   on?: { event: string } | undefined;
@@ -45,6 +48,7 @@ export function checkWorkflowOptions(workflow: string, options: WorkflowNumericO
   if (on !== undefined && !(on && typeof on.event === 'string' && on.event.length > 0)) {
     check.refuse('on', '{ event: "<a non-empty event name>" }', JSON.stringify(on));
   }
+  checkDebounce(check, options.debounce);
   try {
     parseRetention(options.retention, 'retention');
   } catch (error) {
@@ -64,9 +68,45 @@ export function checkStepOptions(workflow: string, step: string, options: StepNu
   }
 }
 
+const DURATION_RULE = 'a duration (milliseconds, or text such as "30s", "5m", "2h")';
+
+function checkDebounce(check: Checker, debounce: WorkflowNumericOptions['debounce']): void {
+  if (debounce === undefined) return;
+  if (debounce === null || typeof debounce !== 'object') {
+    check.refuse('debounce', '{ window, maxWait?, key? }', debounce);
+  }
+  const windowMs = durationOrNaN(debounce.window);
+  if (!(windowMs > 0)) check.refuse('debounce.window', `${DURATION_RULE} longer than 0`, debounce.window);
+  if (debounce.maxWait !== undefined && !(durationOrNaN(debounce.maxWait) >= windowMs)) {
+    check.refuse('debounce.maxWait', `${DURATION_RULE} at least as long as debounce.window`, debounce.maxWait);
+  }
+  if (debounce.key !== undefined && typeof debounce.key !== 'function') {
+    check.refuse(
+      'debounce.key',
+      'a function of the input returning the key, e.g. (input) => input.userId',
+      debounce.key,
+    );
+  }
+}
+
+function durationOrNaN(value: unknown): number {
+  try {
+    return durationMs(value as Duration, 'debounce');
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function checkCommon(check: Checker, options: NumericOptions, zeroMeans: string): void {
   check.wholeAtLeast('retries', options.retries, 0);
   check.finiteAtLeast('timeoutSeconds', options.timeoutSeconds, 0, ` (0 = ${zeroMeans})`);
+  if (options.priority !== undefined && !isPriority(options.priority)) {
+    check.refuse(
+      'priority',
+      `a whole number from ${MIN_PRIORITY} to ${MAX_PRIORITY} (higher goes first)`,
+      options.priority,
+    );
+  }
   const backoff = options.backoff;
   if (backoff === undefined) return;
   if (backoff === null || typeof backoff !== 'object') check.refuse('backoff', 'an object', backoff);

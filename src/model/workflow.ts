@@ -53,6 +53,11 @@ export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P
    * was skipped.
    */
   requireAllParents?: boolean;
+  /**
+   * Who goes first when steps wait for an execution slot (maxParallelNodes, a pool): higher first,
+   * then arrival. Default: the run's priority. A whole number from -100 to 100.
+   */
+  priority?: number;
 }
 
 /** A fallback with a name (shown in events and the dashboard) and its own per-attempt timeout. */
@@ -76,6 +81,7 @@ export interface StepDefinition {
   when?: ((ctx: StepContext<any, any>) => boolean) | undefined;
   routes?: readonly string[] | undefined;
   requireAllParents?: boolean | undefined;
+  priority?: number | undefined;
 }
 
 export type ConcurrencyStrategy = 'queue' | 'cancel-newest' | 'cancel-oldest';
@@ -115,6 +121,28 @@ export interface WorkflowOptions<TSchema extends StandardSchemaV1 | undefined> {
    * child run goes with its root, whatever its own workflow says.
    */
   retention?: RetentionDurations;
+  /**
+   * The priority of this workflow's runs unless `start()` gives one: runs and their steps waiting
+   * for a slot go by priority (higher first), then arrival. A whole number from -100 to 100;
+   * default 0 (a child run without one takes its parent's). See README "Priority".
+   */
+  priority?: number;
+  /**
+   * Collapses triggers per key: `start()` calls with the same key within `window` of each other make
+   * one run, with the LAST call's input, started once `window` passes with no new call, or
+   * `maxWait` after the first call at the latest. `start()` returns a handle to that run at once.
+   * Runs started by a parent (`spawnWorkflow`) are not debounced. See README "Debounce".
+   */
+  debounce?: DebounceOptions;
+}
+
+export interface DebounceOptions {
+  /** Which triggers collapse together, e.g. `(input) => input.userId`. Default: all of the workflow's. */
+  key?: (input: any) => string;
+  /** Quiet time after the last trigger before the run starts: `'5s'`, `500`. More than 0. */
+  window: Duration;
+  /** The longest a run waits after its first trigger, however many follow. At least `window`. Default: none. */
+  maxWait?: Duration;
 }
 
 type InputOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown;

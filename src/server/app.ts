@@ -9,6 +9,7 @@ import { ApiError, handleError, handleNotFound, validationHook } from './errors.
 import { rejectDeepJson } from './jsonDepth.js';
 import { loopbackOnly } from './loopbackGuard.js';
 import { BraidMetrics } from './prometheus.js';
+import { registerDebounceRoutes } from './routes/debounces.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerPruneRoutes } from './routes/prune.js';
@@ -75,6 +76,7 @@ export function createApp(executor: WorkflowExecutor, options: AppOptions = {}):
   registerStreamRoutes(app, deps);
   registerPruneRoutes(app, deps);
   registerScheduleRoutes(app, deps);
+  registerDebounceRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

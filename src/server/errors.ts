@@ -77,6 +77,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   invalid_cron: 422,
   invalid_timezone: 422,
   invalid_schedule: 422,
+  invalid_priority: 422,
 };
 
 export function statusForBraidError(error: BraidError): ContentfulStatusCode {

@@ -104,6 +104,10 @@ export const RunSchema = z
       .object({ id: z.string(), scheduledAt: EpochMs, previousScheduledAt: NullableEpochMs })
       .optional()
       .openapi({ description: "Only on a run a schedule started: the tick's scheduled time and the one before" }),
+    priority: z
+      .number()
+      .int()
+      .openapi({ description: 'Who goes first for a slot: higher first, then arrival (-100 to 100, 0 by default)' }),
   })
   .openapi('Run');
 export type RunJson = z.infer<typeof RunSchema>;
@@ -479,6 +483,9 @@ export const StartRunBodySchema = z
       .record(z.string(), z.unknown())
       .optional()
       .openapi({ description: "The run's global variables (ctx.globals)" }),
+    priority: z.number().int().min(-100).max(100).optional().openapi({
+      description: "Who goes first for a slot: higher first, then arrival. Default: the workflow's, else 0",
+    }),
   })
   .openapi('StartRunRequest');
 
@@ -774,3 +781,28 @@ export const ScheduleRunsSchema = z
   .openapi('ScheduleRuns', { description: 'The runs started' });
 
 export const TriggeredRunSchema = z.object({ runId: z.string() }).openapi('TriggeredRun');
+
+// Debounce
+
+export const PendingDebounceSchema = z
+  .object({
+    workflow: z.string(),
+    key: z.string().openapi({ description: "The debounce key (the workflow's `debounce.key` of the input)" }),
+    runId: z.string().openapi({ description: 'The run that will carry the triggers: what `start()` returned' }),
+    input: z.unknown().openapi({ description: 'The last trigger’s input: the one that will run' }),
+    triggers: z
+      .number()
+      .int()
+      .openapi({ description: 'Triggers collapsed so far; each later one superseded the earlier' }),
+    firstAt: EpochMs,
+    lastAt: EpochMs,
+    dueAt: EpochMs.openapi({ description: 'When the run starts unless another trigger comes first' }),
+  })
+  .openapi('PendingDebounce');
+
+export const DebouncesQuerySchema = z.object({
+  workflow: z.string().min(1).optional().openapi({ description: 'Only this workflow’s' }),
+  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ description: 'Default 100, at most 1000' }),
+});
+
+export const DebouncePageSchema = z.object({ debounces: z.array(PendingDebounceSchema) }).openapi('PendingDebounces');

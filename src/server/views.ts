@@ -42,6 +42,7 @@ export function runView(run: RunRecord, now = Date.now()): RunJson {
     deadlineAt: run.deadlineAt,
     pausedAt: isPaused ? pausedAt : null,
     durationMs: duration(run.startedAt, run.finishedAt ?? (isPaused ? pausedAt : null), now),
+    priority: run.priority,
     ...scheduleOfRun(run.idempotencyKey),
   };
 }

@@ -4,10 +4,13 @@ import type {
   ChildLink,
   ChunkQuery,
   CompactionCounts,
+  DebounceResult,
+  DebounceTrigger,
   EventRecord,
   ForkRecord,
   InboxEvent,
   InputResolution,
+  PendingDebounce,
   PruneCounts,
   PruneSelection,
   RunFilter,
@@ -174,6 +177,14 @@ export interface Store {
     limit: number,
     workflows: readonly string[],
   ): Promise<ScheduleRecord[]>;
+  /**
+   * Records a trigger of a debounced workflow in one transaction (see DebounceTrigger): joins the
+   * key's pending run (its input replaced, its due time moved) or inserts a new one. Triggers of one
+   * key are serialised, so two processes never create two pending runs for it.
+   */
+  debounce(trigger: DebounceTrigger): Promise<DebounceResult>;
+  /** Debounced runs still pending (not started), soonest due first; of one workflow when given. */
+  listDebounces(filter: { workflow?: string; limit?: number }): Promise<PendingDebounce[]>;
 }
 
 export interface CommitResult {

@@ -67,6 +67,11 @@ export interface RunRecord {
   wakeAt: number | null;
   /** When the run was paused (epoch ms): resume moves its deadline on by the time spent paused. */
   pausedAt: number | null;
+  /**
+   * Who goes first when runs and steps wait for a slot: higher first, then arrival (with the
+   * anti-starvation turn of PriorityQueue). A whole number from MIN_PRIORITY to MAX_PRIORITY; 0 by default.
+   */
+  priority: number;
 }
 
 /** The fields of a run that change after it is created. */
@@ -528,3 +533,59 @@ export interface ScheduleWrite {
   /** Upserts by (scheduleId, scheduledAt). */
   ticks: ScheduleTickRecord[];
 }
+
+/**
+ * One trigger of a debounced workflow (`debounce` on a workflow). Triggers with the same key collapse
+ * into one run while it is pending: a run row in `queued` whose `wakeAt` (its due time) has not
+ * come, and that no worker holds. The first trigger inserts `run` as is, due `min(window, maxWait)`
+ * later; each later one gives the pending run its input (the last one wins) and moves the due time
+ * to `min(now + window, firstAt + maxWait)`. When the due time comes, the run is woken like any run
+ * asleep in the store (one scan timer; on PostgreSQL, the claim), so it starts exactly once. A
+ * trigger after that starts a new pending run. Each trigger is recorded as a `run_queued` event of
+ * the run (`{ reason: 'debounce', key, trigger }`): trigger n supersedes triggers 1..n-1.
+ */
+export interface DebounceTrigger {
+  /** The run to insert if no run is pending for the key: status queued; its wakeAt is set by the store. */
+  run: RunRecord;
+  key: string;
+  windowMs: number;
+  /** null: no maximum (a steady stream of triggers postpones the run for as long as it lasts). */
+  maxWaitMs: number | null;
+  /** Epoch ms (single-process stores; PostgreSQL reads the database's clock). */
+  now: number;
+}
+
+/** What a debounce trigger joined: the run that will carry it. */
+export interface DebounceResult {
+  runId: string;
+  /** True when this trigger started a new pending run. */
+  isNew: boolean;
+  /** How many triggers the pending run has collapsed so far (this one included). */
+  triggers: number;
+  /** When the run is due to start (epoch ms), unless another trigger comes first. */
+  dueAt: number;
+}
+
+/** A debounced run not started yet, with its key's trigger history (for the API). */
+export interface PendingDebounce {
+  workflow: string;
+  key: string;
+  runId: string;
+  /** JSON text: the last trigger's input, the one that will run. */
+  input: string;
+  firstAt: number;
+  lastAt: number;
+  dueAt: number;
+  triggers: number;
+}
+
+/** Whether a debounce's run is still pending at `now`: not started, not held, its due time not come. */
+export const isPendingDebounceRun = (run: RunRecord | undefined, now: number): run is RunRecord =>
+  run !== undefined && run.status === 'queued' && run.startedAt === null && run.wakeAt !== null && run.wakeAt > now;
+
+/** A debounce without a maxWait, in SQL: far enough never to be the earlier bound (over 100,000 years). */
+export const NO_MAX_WAIT = 2 ** 53 - 1 - 2 ** 52;
+
+/** The due time of a pending run after a trigger at `now`. */
+export const debounceDueAt = (firstAt: number, now: number, windowMs: number, maxWaitMs: number | null): number =>
+  Math.min(now + windowMs, maxWaitMs === null ? Number.POSITIVE_INFINITY : firstAt + maxWaitMs);

@@ -40,6 +40,7 @@ function run(overrides: Partial<RunJson> = {}): RunJson {
     deadlineAt: null,
     pausedAt: null,
     durationMs: null,
+    priority: 0,
     ...overrides,
   };
 }

@@ -411,6 +411,20 @@ describe('the dashboard', () => {
     expect(await page.getByRole('button', { name: 'Cancel', exact: true }).isDisabled()).toBe(true);
   });
 
+  it("shows a run's priority on its page", async () => {
+    const res = await fetch(`${server.url}/api/workflows/slow/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: {}, priority: 7 }),
+    });
+    expect(res.status).toBe(201);
+    const { runId } = (await res.json()) as { runId: string };
+    await page.goto(`${server.url}/#/runs/${runId}`);
+    const fact = page.locator('dt', { hasText: /^Priority$/ }).locator('xpath=following-sibling::dd[1]');
+    await eventually(async () => expect(await fact.textContent()).toBe('7'));
+    await fetch(`${server.url}/api/runs/${runId}/cancel`, { method: 'POST' });
+  });
+
   it('lets a person answer an input from the run page: a form from its schema, a 422 shown inline, then the run goes on', async () => {
     const runId = await startRun('approval', { amount: 420 });
     await page.goto(`${server.url}/#/runs/${runId}`);

@@ -231,6 +231,7 @@ describe('recovery after a restart', () => {
       checkpointSeq: 0,
       wakeAt: null,
       pausedAt: null,
+      priority: 0,
     };
     const step = (name: string, fields: Partial<StepRecord>): StepRecord => ({
       runId: run.id,

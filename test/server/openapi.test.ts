@@ -22,6 +22,7 @@ const EXPECTED_ROUTES: Record<string, string[]> = {
   '/api/workflows/{name}/runs': ['post'],
   '/api/events': ['get', 'post'],
   '/api/prune': ['post'],
+  '/api/debounces': ['get'],
   '/api/schedules': ['get', 'post'],
   '/api/schedules/{id}': ['get', 'delete'],
   '/api/schedules/{id}/pause': ['post'],

@@ -1261,6 +1261,94 @@ export function describeStoreConformance(
       });
     });
 
+    describe('priority', () => {
+      it("keeps each run's priority through every read, and through updates that do not name it", async () => {
+        const runs = [-100, 0, 55, 100].map((priority, i) =>
+          makeRun({ id: `prio-${i}`, priority, idempotencyKey: `prio-key-${i}`, wakeAt: i === 3 ? 5 : null }),
+        );
+        await commit({ newRuns: runs });
+        await commit({ runUpdates: [updateOf({ ...(runs[1] as RunRecord), status: 'running', startedAt: 1 })] });
+        const expected = new Map(runs.map((r) => [r.id, r.priority]));
+        for (const run of runs) {
+          expect((await store.getRun(run.id))?.priority).toBe(run.priority);
+          expect((await store.findRunByIdempotencyKey(run.idempotencyKey as string))?.priority).toBe(run.priority);
+        }
+        const listed = (await store.listRuns({ workflow: 'wf' })).runs;
+        expect(new Map(listed.map((r) => [r.id, r.priority]))).toEqual(expected);
+        const unfinished = await store.listUnfinishedRuns(['wf']);
+        expect(new Map(unfinished.map((r) => [r.id, r.priority]))).toEqual(expected);
+        expect((await store.listRunsToWake(10, 10, ['wf'])).map((r) => r.priority)).toEqual([100]);
+      });
+    });
+
+    describe('debounce', () => {
+      const trigger = (id: string, input: string, windowMs: number, maxWaitMs: number | null = null) =>
+        store.debounce({
+          run: makeRun({ id, workflow: 'deb', input, rootRunId: id }),
+          key: 'k',
+          windowMs,
+          maxWaitMs,
+          now: Date.now(),
+        });
+
+      it('inserts a pending run for a new key, due a window later, and joins later triggers to it', async () => {
+        const before = Date.now();
+        const first = await trigger('deb-1', '{"n":1}', 10_000, 15_000);
+        expect(first).toMatchObject({ runId: 'deb-1', isNew: true, triggers: 1 });
+        expect(first.dueAt).toBeGreaterThanOrEqual(before + 10_000 - 1_000);
+        expect(first.dueAt).toBeLessThanOrEqual(Date.now() + 10_000 + 1_000);
+        const run = await store.getRun('deb-1');
+        expect(run).toMatchObject({ status: 'queued', input: '{"n":1}', wakeAt: first.dueAt });
+
+        // A later trigger (its own candidate id is not used): the last input wins, the due time is
+        // now + window, but never past firstAt + maxWait.
+        const second = await trigger('deb-2', '{"n":2}', 60_000, 15_000);
+        expect(second).toMatchObject({ runId: 'deb-1', isNew: false, triggers: 2 });
+        expect(second.dueAt).toBeGreaterThanOrEqual(first.dueAt + 5_000 - 1_000);
+        expect(second.dueAt).toBeLessThanOrEqual(first.dueAt + 5_000 + 1_000);
+        expect(await store.getRun('deb-2')).toBeUndefined();
+        expect(await store.getRun('deb-1')).toMatchObject({ input: '{"n":2}', wakeAt: second.dueAt });
+
+        const pending = await store.listDebounces({ workflow: 'deb' });
+        expect(pending).toEqual([
+          {
+            workflow: 'deb',
+            key: 'k',
+            runId: 'deb-1',
+            input: '{"n":2}',
+            firstAt: expect.any(Number),
+            lastAt: expect.any(Number),
+            dueAt: second.dueAt,
+            triggers: 2,
+          },
+        ]);
+        const events = await store.listEvents({ runId: 'deb-1' });
+        expect(events.map((e) => [e.type, JSON.parse(e.data ?? 'null')])).toEqual([
+          ['run_queued', { reason: 'debounce', key: 'k', trigger: 1 }],
+          ['run_queued', { reason: 'debounce', key: 'k', trigger: 2 }],
+        ]);
+      });
+
+      it('starts a new run for the key once the pending one has started', async () => {
+        await trigger('deb-a', '{"n":1}', 10_000);
+        const run = (await store.getRun('deb-a')) as RunRecord;
+        await commit({ runUpdates: [updateOf({ ...run, status: 'running', startedAt: Date.now(), wakeAt: null })] });
+        expect(await store.listDebounces({})).toEqual([]);
+        const next = await trigger('deb-b', '{"n":2}', 10_000);
+        expect(next).toMatchObject({ runId: 'deb-b', isNew: true, triggers: 1 });
+        expect((await store.getRun('deb-a'))?.input).toBe('{"n":1}');
+        expect((await store.listDebounces({ workflow: 'deb' })).map((p) => p.runId)).toEqual(['deb-b']);
+      });
+
+      it('starts a new run for the key once the pending one is due', async () => {
+        await trigger('deb-x', '{"n":1}', 1);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const next = await trigger('deb-y', '{"n":2}', 10_000);
+        expect(next).toMatchObject({ runId: 'deb-y', isNew: true });
+        expect((await store.getRun('deb-x'))?.input).toBe('{"n":1}');
+      });
+    });
+
     describePruneConformance(() => store);
     describeScheduleConformance(() => store);
   });
@@ -1292,6 +1380,7 @@ export function makeRun(overrides: Partial<RunRecord> = {}): RunRecord {
     checkpointSeq: 0,
     wakeAt: null,
     pausedAt: null,
+    priority: 0,
     ...overrides,
   };
 }

@@ -53,6 +53,7 @@ describe('SqliteStore on disk', () => {
     checkpointSeq: 0,
     wakeAt: null,
     pausedAt: null,
+    priority: 0,
   };
 
   it('keeps data across close and reopen', async () => {

@@ -65,6 +65,8 @@ export interface Run {
   /** When a paused run paused; null unless paused. */
   pausedAt: number | null;
   durationMs: number | null;
+  /** Who goes first for a slot: higher first, then arrival (0 by default). */
+  priority: number;
 }
 
 export interface Step {

@@ -211,6 +211,8 @@ export function RunPage({ runId, initialStep }: { runId: string; initialStep: st
             <dd className="mono">{run.concurrencyKey}</dd>
           </>
         )}
+        <dt>Priority</dt>
+        <dd data-testid="run-priority">{run.priority ?? 0}</dd>
         <dt>Children</dt>
         <dd>
           {data.children.total > 0 ? <a href={childrenListHref(run.id)}>{data.children.total.toLocaleString()}</a> : 0}

@@ -78,6 +78,7 @@ export function registerWorkflowRoutes(app: OpenAPIHono, { executor }: ServerDep
     const handle = await executor.start(workflow, body.input, {
       idempotencyKey: body.idempotencyKey,
       globals: body.globals,
+      priority: body.priority,
     });
     const status = existing?.id === handle.runId ? 200 : 201;
     if (!wait) return c.json({ runId: handle.runId }, status);

@@ -8,12 +8,17 @@ import {
   type ChunkQuery,
   COMPACTABLE_EVENT_TYPES,
   type CompactionCounts,
+  type DebounceResult,
+  type DebounceTrigger,
+  debounceDueAt,
   type EventRecord,
   emptyPruneCounts,
   type ForkRecord,
   type InboxEvent,
   type InputResolution,
+  isPendingDebounceRun,
   isTerminalRun,
+  type PendingDebounce,
   type PruneCounts,
   type PruneSelection,
   type RunFilter,
@@ -44,6 +49,8 @@ export class MemoryStore implements Store {
   readonly description = 'memory';
 
   private readonly runs = new Map<string, RunRecord>();
+  /** Debounce keys, by workflow and key: the key's latest run and its trigger history. */
+  private readonly debounces = new Map<string, PendingDebounce>();
   /** idempotencyKey -> run id, for the "first one wins" rule. */
   private readonly runIdByIdempotencyKey = new Map<string, string>();
   /** parentRunId + NUL + parentStep -> spawnKey -> child run id. */
@@ -322,6 +329,62 @@ export class MemoryStore implements Store {
     if (run.idempotencyKey !== null) this.runIdByIdempotencyKey.set(run.idempotencyKey, run.id);
     this.runs.set(run.id, run);
     return true;
+  }
+
+  async debounce(trigger: DebounceTrigger): Promise<DebounceResult> {
+    const { key, now, windowMs, maxWaitMs } = trigger;
+    const workflow = trigger.run.workflow;
+    const id = `${workflow}\0${key}`;
+    const known = this.debounces.get(id);
+    const pending = known ? this.runs.get(known.runId) : undefined;
+    let entry: PendingDebounce;
+    if (known && isPendingDebounceRun(pending, now)) {
+      entry = known;
+      entry.dueAt = debounceDueAt(entry.firstAt, now, windowMs, maxWaitMs);
+      entry.lastAt = now;
+      entry.triggers++;
+      entry.input = trigger.run.input;
+      pending.input = trigger.run.input;
+      pending.priority = trigger.run.priority;
+      pending.wakeAt = entry.dueAt;
+    } else {
+      const run = copyRun(trigger.run);
+      const dueAt = debounceDueAt(now, now, windowMs, maxWaitMs);
+      run.wakeAt = dueAt;
+      if (!this.insertRun(run)) throw new Error(`Run ${run.id} exists already; a debounce needs a new run id.`);
+      entry = { workflow, key, runId: run.id, input: run.input, firstAt: now, lastAt: now, dueAt, triggers: 1 };
+      this.debounces.set(id, entry);
+    }
+    this.appendEvent({
+      runId: entry.runId,
+      step: null,
+      type: 'run_queued',
+      at: now,
+      attempt: null,
+      data: JSON.stringify({ reason: 'debounce', key, trigger: entry.triggers }),
+    });
+    return { runId: entry.runId, isNew: entry.triggers === 1, triggers: entry.triggers, dueAt: entry.dueAt };
+  }
+
+  async listDebounces(filter: { workflow?: string; limit?: number }): Promise<PendingDebounce[]> {
+    // Pending until started: a run whose due time has come but that no scan has woken yet is listed.
+    return [...this.debounces.values()]
+      .filter(
+        (d) =>
+          (filter.workflow === undefined || d.workflow === filter.workflow) &&
+          isPendingDebounceRun(this.runs.get(d.runId), Number.NEGATIVE_INFINITY),
+      )
+      .sort((a, b) => a.dueAt - b.dueAt)
+      .slice(0, filter.limit ?? 100)
+      .map((d) => ({ ...d }));
+  }
+
+  private appendEvent(event: EventRecord): void {
+    event.seq = ++this.lastSeq;
+    this.events.push(event);
+    const ofRun = this.eventsByRun.get(event.runId);
+    if (ofRun) ofRun.push(event);
+    else this.eventsByRun.set(event.runId, [event]);
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -671,6 +734,7 @@ function copyRun(r: RunRecord): RunRecord {
     checkpointSeq: r.checkpointSeq,
     wakeAt: r.wakeAt ?? null,
     pausedAt: r.pausedAt ?? null,
+    priority: r.priority ?? 0,
   };
 }
 

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type pg from 'pg';
+import { OLDEST_EVERY } from '../../model/priority.js';
 import {
   type ClaimableWorkflow,
   type ClaimedRun,
@@ -72,6 +73,9 @@ const handBackSql = (where: string) => `WITH freed AS (
  * Claims take unowned runs with FOR UPDATE SKIP LOCKED, so workers never wait on each other.
  */
 export class PostgresCoordination implements Coordination {
+  /** Runs this process has claimed so far: whose turn the next claims are (see oldestShare). */
+  private claimTurns = 0;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly connectionString: string,
@@ -160,15 +164,29 @@ export class PostgresCoordination implements Coordination {
     return this.transaction(async (client) => {
       // Two sources, each through its own partial index: runs asleep whose wake-up has come by the
       // database's clock (runs_wake_idx; an event or input that settles a wait sets wake_at = now),
-      // first, since they are late already; then runs no one sleeps in (runs_claimable_idx).
+      // first, since they are late already; then runs no one sleeps in, by priority then arrival
+      // (runs_claimable_priority_idx), except the anti-starvation share of the batch, which goes
+      // to the oldest whatever their priority (runs_claimable_idx): see oldestShare.
+      const oldestShare = this.oldestShare(limit);
       const plain = await client.query<ClaimRow>(
         `WITH due AS (
            SELECT r.id FROM braid.runs r
            WHERE r.wake_at <= ${DATABASE_NOW_MS} AND r.owner_id IS NULL AND r.requested_action IS NULL
              AND r.status IN ${UNFINISHED}
              AND (r.workflow, r.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+             -- A debounced run of a workflow with maxRuns is admitted by claimKeyedRuns once due.
+             AND (r.concurrency_key IS NULL OR r.status <> 'queued')
            ORDER BY r.wake_at, r.id
            LIMIT $4
+           FOR UPDATE SKIP LOCKED
+         ), oldest AS (
+           SELECT r.id FROM braid.runs r
+           WHERE r.owner_id IS NULL
+             AND ((r.wake_at IS NULL AND r.status IN ${UNFINISHED}) OR r.requested_action IS NOT NULL)
+             AND (r.workflow, r.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+             AND (r.concurrency_key IS NULL OR r.status <> 'queued' OR r.requested_action IS NOT NULL)
+           ORDER BY r.id
+           LIMIT $5
            FOR UPDATE SKIP LOCKED
          ), awake AS (
            SELECT r.id FROM braid.runs r
@@ -176,23 +194,28 @@ export class PostgresCoordination implements Coordination {
              AND ((r.wake_at IS NULL AND r.status IN ${UNFINISHED}) OR r.requested_action IS NOT NULL)
              AND (r.workflow, r.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
              AND (r.concurrency_key IS NULL OR r.status <> 'queued' OR r.requested_action IS NOT NULL)
-           ORDER BY r.id
+             AND r.id NOT IN (SELECT id FROM oldest)
+           ORDER BY r.priority DESC, r.id
            LIMIT $4
            FOR UPDATE SKIP LOCKED
          ), candidates AS (
-           SELECT id AS claim_id FROM due UNION ALL SELECT id FROM awake LIMIT $4
+           SELECT id AS claim_id FROM due
+           UNION ALL SELECT id FROM oldest
+           UNION ALL SELECT id FROM awake
+           LIMIT $4
          )
          UPDATE braid.runs r SET owner_id = $1
          FROM candidates c
          WHERE r.id = c.claim_id AND EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = $1)
          RETURNING ${CLAIM_COLUMNS}`,
-        [workerId, names, versions, limit],
+        [workerId, names, versions, limit, oldestShare],
       );
       const claimed: ClaimedRun[] = plain.rows.map((row) => toClaimed(row, false));
       const keyed = workflows.filter((w) => w.maxRuns !== undefined);
       if (keyed.length && claimed.length < limit) {
         claimed.push(...(await this.claimKeyedRuns(client, workerId, keyed, limit - claimed.length)));
       }
+      this.claimTurns += claimed.length;
       if (!claimed.length) return claimed;
       const ids = claimed.map((c) => c.run.id);
       // Read after the runs are locked: a commit settling their waits waits for this claim to end
@@ -205,6 +228,18 @@ export class PostgresCoordination implements Coordination {
       }
       return claimed;
     });
+  }
+
+  /**
+   * How many of a batch of `limit` claims go to the oldest waiting runs whatever their priority:
+   * the turns in [claimTurns, claimTurns + limit) that are every OLDEST_EVERY-th, as in
+   * PriorityQueue. Counted per process: with several workers each gives its share, so the oldest
+   * run is claimed within OLDEST_EVERY claims of some worker, however much higher-priority work
+   * keeps arriving.
+   */
+  private oldestShare(limit: number): number {
+    const done = this.claimTurns % OLDEST_EVERY;
+    return Math.floor((done + limit) / OLDEST_EVERY);
   }
 
   async nextWakeIn(workflows: readonly string[]): Promise<number | null> {
@@ -235,7 +270,8 @@ export class PostgresCoordination implements Coordination {
       `SELECT ${CLAIM_COLUMNS} FROM braid.runs
        WHERE owner_id IS NULL AND status = 'queued' AND concurrency_key IS NOT NULL AND requested_action IS NULL
          AND (workflow, version) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-       ORDER BY id
+         AND (wake_at IS NULL OR wake_at <= ${DATABASE_NOW_MS})
+       ORDER BY priority DESC, id
        LIMIT $3
        FOR UPDATE SKIP LOCKED`,
       [workflows.map((w) => w.name), workflows.map((w) => w.version), limit],

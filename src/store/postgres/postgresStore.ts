@@ -8,9 +8,12 @@ import type {
   ChildLink,
   ChunkQuery,
   CompactionCounts,
+  DebounceResult,
+  DebounceTrigger,
   EventRecord,
   ForkRecord,
   InboxEvent,
+  PendingDebounce,
   PruneCounts,
   PruneSelection,
   RunFilter,
@@ -35,6 +38,7 @@ import { claimDueSchedules } from './queries/claimDueSchedules.js';
 import { commitBatch } from './queries/commitBatch.js';
 import { compactEvents } from './queries/compactEvents.js';
 import { countRuns } from './queries/countRuns.js';
+import { debounce } from './queries/debounce.js';
 import { findRunByIdempotencyKey } from './queries/findRunByIdempotencyKey.js';
 import { getCache } from './queries/getCache.js';
 import { getChildLinks, getChildLinksOfSteps } from './queries/getChildLinks.js';
@@ -44,6 +48,7 @@ import { getRunStates } from './queries/getRunStates.js';
 import { getSteps } from './queries/getSteps.js';
 import { getWaits } from './queries/getWaits.js';
 import { listChunks } from './queries/listChunks.js';
+import { listDebounces } from './queries/listDebounces.js';
 import { listEvents } from './queries/listEvents.js';
 import { listForks } from './queries/listForks.js';
 import { listInbox } from './queries/listInbox.js';
@@ -295,6 +300,14 @@ export class PostgresStore implements Store {
 
   async getFork(runId: string): Promise<ForkRecord | undefined> {
     return getFork(this.use(), runId);
+  }
+
+  async debounce(trigger: DebounceTrigger): Promise<DebounceResult> {
+    return debounce(this.use(), trigger);
+  }
+
+  async listDebounces(filter: { workflow?: string; limit?: number }): Promise<PendingDebounce[]> {
+    return listDebounces(this.use(), filter);
   }
 
   async listForks(runId: string, limit = 100): Promise<ForkRecord[]> {

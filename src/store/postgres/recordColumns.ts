@@ -25,6 +25,7 @@ export const RUN_COLUMNS = [
   'checkpoint_seq AS "checkpointSeq"',
   'wake_at AS "wakeAt"',
   'paused_at AS "pausedAt"',
+  'priority',
 ].join(', ');
 
 export const STEP_COLUMNS = [

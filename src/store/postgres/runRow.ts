@@ -9,4 +9,4 @@ export const RUN_SELECT_COLUMNS =
   'parent_run_id AS "parentRunId", parent_step AS "parentStep", spawn_key AS "spawnKey", ' +
   'root_run_id AS "rootRunId", concurrency_key AS "concurrencyKey", replay_of AS "replayOf", ' +
   'created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt", ' +
-  'deadline_at AS "deadlineAt", checkpoint_seq AS "checkpointSeq", wake_at AS "wakeAt", paused_at AS "pausedAt"';
+  'deadline_at AS "deadlineAt", checkpoint_seq AS "checkpointSeq", wake_at AS "wakeAt", paused_at AS "pausedAt", priority';

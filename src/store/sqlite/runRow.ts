@@ -12,15 +12,15 @@ import type { RunRecord } from '../types.js';
 export const RUN_INSERT_COLUMNS =
   'id, workflow, version, status, input, output, error, globals, idempotency_key, parent_run_id, parent_step, ' +
   'spawn_key, root_run_id, concurrency_key, replay_of, created_at, started_at, finished_at, deadline_at, checkpoint_seq, ' +
-  'wake_at, paused_at';
-export const RUN_COLUMN_COUNT = 22;
+  'wake_at, paused_at, priority';
+export const RUN_COLUMN_COUNT = 23;
 
 export const RUN_SELECT_COLUMNS =
   'id, workflow, version, status, input, output, error, globals, idempotency_key AS idempotencyKey, ' +
   'parent_run_id AS parentRunId, parent_step AS parentStep, spawn_key AS spawnKey, root_run_id AS rootRunId, ' +
   'concurrency_key AS concurrencyKey, replay_of AS replayOf, created_at AS createdAt, started_at AS startedAt, ' +
   'finished_at AS finishedAt, deadline_at AS deadlineAt, checkpoint_seq AS checkpointSeq, wake_at AS wakeAt, ' +
-  'paused_at AS pausedAt';
+  'paused_at AS pausedAt, priority';
 
 /** A row read with RUN_SELECT_COLUMNS in raw mode, as a RunRecord (one shape for every run). */
 export function runOfRow(row: unknown[]): RunRecord {
@@ -47,6 +47,7 @@ export function runOfRow(row: unknown[]): RunRecord {
     checkpointSeq: row[19] as number,
     wakeAt: row[20] as number | null,
     pausedAt: row[21] as number | null,
+    priority: row[22] as number,
   };
 }
 
@@ -74,4 +75,5 @@ export function bindRun(run: RunRecord, params: unknown[], offset: number): void
   params[offset + 19] = run.checkpointSeq;
   params[offset + 20] = run.wakeAt;
   params[offset + 21] = run.pausedAt;
+  params[offset + 22] = run.priority ?? 0;
 }

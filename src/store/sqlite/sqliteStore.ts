@@ -9,9 +9,12 @@ import type {
   ChildLink,
   ChunkQuery,
   CompactionCounts,
+  DebounceResult,
+  DebounceTrigger,
   EventRecord,
   ForkRecord,
   InboxEvent,
+  PendingDebounce,
   PruneCounts,
   PruneSelection,
   RunFilter,
@@ -34,6 +37,7 @@ import { openDatabaseFile, toOpenError } from './openDatabaseFile.js';
 import { prepareClaimDueSchedules } from './queries/claimDueSchedules.js';
 import { prepareCompactEvents } from './queries/compactEvents.js';
 import { prepareCountRuns } from './queries/countRuns.js';
+import { prepareDebounce } from './queries/debounce.js';
 import { prepareDeleteSchedule } from './queries/deleteSchedule.js';
 import { prepareFindRunByIdempotencyKey } from './queries/findRunByIdempotencyKey.js';
 import { prepareGetCache } from './queries/getCache.js';
@@ -48,6 +52,7 @@ import { prepareInsertForks } from './queries/insertForks.js';
 import { prepareInsertInbox } from './queries/insertInbox.js';
 import { prepareInsertRuns } from './queries/insertRuns.js';
 import { prepareListChunks } from './queries/listChunks.js';
+import { prepareListDebounces } from './queries/listDebounces.js';
 import { prepareListEvents } from './queries/listEvents.js';
 import { prepareListForks } from './queries/listForks.js';
 import { prepareListInbox } from './queries/listInbox.js';
@@ -277,6 +282,14 @@ export class SqliteStore implements Store {
     return this.use().getFork(runId);
   }
 
+  async debounce(trigger: DebounceTrigger): Promise<DebounceResult> {
+    return this.use().debounce(trigger);
+  }
+
+  async listDebounces(filter: { workflow?: string; limit?: number }): Promise<PendingDebounce[]> {
+    return this.use().listDebounces(filter);
+  }
+
   async listForks(runId: string, limit = 100): Promise<ForkRecord[]> {
     return this.use().listForks(runId, Math.min(Math.max(limit, 1), 1000));
   }
@@ -449,6 +462,8 @@ function prepare(db: Database.Database) {
     pruneRuns: preparePruneRuns(db),
     countPrunable: prepareCountPrunable(db),
     compactEvents: prepareCompactEvents(db),
+    debounce: prepareDebounce(db, insertRuns, insertEvents),
+    listDebounces: prepareListDebounces(db),
   };
 }
 

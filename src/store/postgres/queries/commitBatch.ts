@@ -172,7 +172,7 @@ function commitBatchSql(parts: Parts): string {
 )`);
   }
   if (parts.fence) outputs.push(`(SELECT coalesce(array_agg(id), '{}') FROM refused) AS "refusedIds"`);
-  const newRunParams = parts.newRuns ? params(23) : [];
+  const newRunParams = parts.newRuns ? params(24) : [];
   const updateParams = parts.runUpdates ? params(11) : [];
   if (parts.newRuns) {
     const p = newRunParams;
@@ -181,11 +181,12 @@ function commitBatchSql(parts: Parts): string {
                        ${p[5]}::text[], ${p[6]}::text[], ${p[7]}::text[], ${p[8]}::text[], ${p[9]}::text[],
                        ${p[10]}::text[], ${p[11]}::text[], ${p[12]}::text[], ${p[13]}::text[], ${p[14]}::text[],
                        ${p[15]}::bigint[], ${p[16]}::bigint[], ${p[17]}::bigint[], ${p[18]}::bigint[],
-                       ${p[19]}::integer[], ${p[20]}::text[], ${p[21]}::bigint[], ${p[22]}::bigint[])
+                       ${p[19]}::integer[], ${p[20]}::text[], ${p[21]}::bigint[], ${p[22]}::bigint[],
+                       ${p[23]}::integer[])
          WITH ORDINALITY AS n(id, workflow, version, status, input, output, error, globals, idempotency_key,
                               parent_run_id, parent_step, spawn_key, root_run_id, concurrency_key, replay_of,
                               created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id,
-                              wake_at, paused_at, ord)
+                              wake_at, paused_at, priority, ord)
 )`);
   }
   if (parts.runUpdates) {
@@ -262,10 +263,10 @@ function commitBatchSql(parts: Parts): string {
   INSERT INTO braid.runs (id, workflow, version, status, input, output, error, globals, idempotency_key,
                           parent_run_id, parent_step, spawn_key, root_run_id, concurrency_key, replay_of,
                           created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id,
-                          wake_at, paused_at)
+                          wake_at, paused_at, priority)
   SELECT id, workflow, version, status, input, output, error, globals, idempotency_key,
          parent_run_id, parent_step, spawn_key, root_run_id, concurrency_key, replay_of,
-         created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id, wake_at, paused_at
+         created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id, wake_at, paused_at, priority
     FROM new_run n
    WHERE ${unlessBlocked('n.id')}
    ORDER BY ord
@@ -531,7 +532,7 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
     updates.delete(id);
   }
 
-  const runs = columns(23);
+  const runs = columns(24);
   const ids: string[] = [];
   const parents: (string | null)[] = [];
   for (const run of batch.newRuns) {
@@ -562,6 +563,7 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
       owner,
       r.wakeAt,
       r.pausedAt,
+      r.priority ?? 0,
     ]);
     ids.push(run.id);
     parents.push(run.parentRunId ?? null);

@@ -1,0 +1,32 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { ServerDeps } from '../deps.js';
+import { DebouncePageSchema, DebouncesQuerySchema } from '../schemas.js';
+import { errorResponses, jsonResponse } from './responses.js';
+
+const listDebounces = createRoute({
+  method: 'get',
+  path: '/api/debounces',
+  tags: ['runs'],
+  summary: 'Debounced triggers waiting: one pending run per key, soonest due first',
+  description:
+    'Runs of workflows with `debounce` that have not started: each collapses the triggers of one key, carries ' +
+    'the last one’s input, and starts at `dueAt` unless another trigger of the key comes first (see README ' +
+    '"Debounce"). The run itself is `GET /api/runs/{runId}` (status `queued`; its `run_queued` events record ' +
+    'each trigger).',
+  request: { query: DebouncesQuerySchema },
+  responses: {
+    200: jsonResponse(DebouncePageSchema, 'The pending debounced runs'),
+    ...errorResponses(400, 401),
+  },
+});
+
+export function registerDebounceRoutes(app: OpenAPIHono, deps: ServerDeps): void {
+  app.openapi(listDebounces, async (c) => {
+    const { workflow, limit } = c.req.valid('query');
+    const pending = await deps.executor.store.listDebounces({
+      ...(workflow === undefined ? {} : { workflow }),
+      ...(limit === undefined ? {} : { limit }),
+    });
+    return c.json({ debounces: pending.map((p) => ({ ...p, input: JSON.parse(p.input) as unknown })) }, 200);
+  });
+}
