@@ -10,6 +10,10 @@ import type {
   InputResolution,
   PruneCounts,
   PruneSelection,
+  RateLimitGrant,
+  RateLimitRequest,
+  RateLimitSetting,
+  RateLimitState,
   RunFilter,
   RunPage,
   RunRecord,
@@ -134,6 +138,20 @@ export interface Store {
    * incremental vacuum). Returns true when there is more to give back.
    */
   reclaimSpace?(): Promise<boolean>;
+
+  /**
+   * Rate limits (GCRA, see src/store/rateLimits.ts). Takes one start of a limit for a key: with
+   * one atomic compare-and-set of its (name, key) row, so the limit holds across every process
+   * sharing the store. A stored setting for the name overrides the request's limit and period.
+   */
+  takeRateLimit(request: RateLimitRequest): Promise<RateLimitGrant>;
+  /** Changes a limit at run time, for every process (until `resetRateLimit`). */
+  setRateLimit(setting: RateLimitSetting): Promise<void>;
+  /** Drops a stored setting: the definition's limit and period apply again. */
+  resetRateLimit(name: string): Promise<void>;
+  listRateLimitSettings(): Promise<RateLimitSetting[]>;
+  /** Up to `limit` (name, key) states busy at `now` (their TAT is later), by name then key. */
+  listBusyRateLimits(now: number, limit: number): Promise<RateLimitState[]>;
 }
 
 export interface CommitResult {

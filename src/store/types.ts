@@ -444,3 +444,47 @@ export const COMPACTABLE_EVENT_TYPES: readonly EventType[] = [
   'child_spawned',
   'event_received',
 ];
+
+/**
+ * One start asked of a rate limit (a generic cell rate algorithm, see src/store/rateLimits.ts).
+ * `limit` and `periodMs` are the definition's; a setting stored for `name` (setRateLimit) wins.
+ */
+export interface RateLimitRequest {
+  /** The limit's name (shared by every workflow or step that names it). */
+  name: string;
+  /** The key the limit is counted per ('' when the limit has no key function). */
+  key: string;
+  limit: number;
+  periodMs: number;
+  /** Starts that may go back to back after an idle spell (1: evenly spaced, one per periodMs / limit). */
+  burst: number;
+  /** Epoch ms, by the engine's clock. */
+  now: number;
+  /** 'queue': reserve the earliest start, later than `now` if need be. 'drop': take a start only if one is free now. */
+  onLimit: 'queue' | 'drop';
+}
+
+export interface RateLimitGrant {
+  /** False only under 'drop', when no start was free: nothing was reserved. */
+  granted: boolean;
+  /** When the start may happen (granted), or when the next start would be free (refused). */
+  startAt: number;
+  /** The limit and period in force (the stored setting's, if one was set). */
+  limit: number;
+  periodMs: number;
+}
+
+/** A limit changed at run time; it overrides the definition's limit and period everywhere. */
+export interface RateLimitSetting {
+  name: string;
+  limit: number;
+  periodMs: number;
+  updatedAt: number;
+}
+
+/** A limit's state for one key: its theoretical arrival time (when the next start is free, ignoring burst). */
+export interface RateLimitState {
+  name: string;
+  key: string;
+  tat: number;
+}

@@ -16,6 +16,7 @@ import {
 } from '../../src/store/types.js';
 import { eventValue } from '../../src/store/waitMatching.js';
 import { describePruneConformance } from './pruneConformance.js';
+import { describeRateLimitConformance } from './rateLimitConformance.js';
 
 /**
  * The contract every Store must meet, run against each implementation (memoryStore.test.ts,
@@ -1234,6 +1235,7 @@ export function describeStoreConformance(
     });
 
     describePruneConformance(() => store);
+    describeRateLimitConformance(() => store);
   });
 }
 

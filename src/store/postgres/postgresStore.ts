@@ -13,6 +13,10 @@ import type {
   InboxEvent,
   PruneCounts,
   PruneSelection,
+  RateLimitGrant,
+  RateLimitRequest,
+  RateLimitSetting,
+  RateLimitState,
   RunFilter,
   RunPage,
   RunRecord,
@@ -43,11 +47,14 @@ import { listChunks } from './queries/listChunks.js';
 import { listEvents } from './queries/listEvents.js';
 import { listForks } from './queries/listForks.js';
 import { listInbox } from './queries/listInbox.js';
+import { listBusyRateLimits, listRateLimitSettings } from './queries/listRateLimits.js';
 import { listRuns } from './queries/listRuns.js';
 import { listRunsToWake } from './queries/listRunsToWake.js';
 import { listUnfinishedRuns } from './queries/listUnfinishedRuns.js';
 import { nextWakeAt } from './queries/nextWakeAt.js';
 import { countPrunable, pruneRuns } from './queries/pruneRuns.js';
+import { resetRateLimit, setRateLimit } from './queries/setRateLimit.js';
+import { takeRateLimit } from './queries/takeRateLimit.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:5432/database */
@@ -238,6 +245,26 @@ export class PostgresStore implements Store {
 
   async getCache(key: string, now: number): Promise<CacheEntry | undefined> {
     return getCache(this.use(), key, now);
+  }
+
+  async takeRateLimit(request: RateLimitRequest): Promise<RateLimitGrant> {
+    return takeRateLimit(this.use(), request);
+  }
+
+  async setRateLimit(setting: RateLimitSetting): Promise<void> {
+    await setRateLimit(this.use(), setting);
+  }
+
+  async resetRateLimit(name: string): Promise<void> {
+    await resetRateLimit(this.use(), name);
+  }
+
+  async listRateLimitSettings(): Promise<RateLimitSetting[]> {
+    return listRateLimitSettings(this.use());
+  }
+
+  async listBusyRateLimits(now: number, limit: number): Promise<RateLimitState[]> {
+    return listBusyRateLimits(this.use(), now, limit);
   }
 
   async getFork(runId: string): Promise<ForkRecord | undefined> {

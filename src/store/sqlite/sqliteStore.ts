@@ -14,6 +14,10 @@ import type {
   InboxEvent,
   PruneCounts,
   PruneSelection,
+  RateLimitGrant,
+  RateLimitRequest,
+  RateLimitSetting,
+  RateLimitState,
   RunFilter,
   RunPage,
   RunRecord,
@@ -46,12 +50,15 @@ import { prepareListChunks } from './queries/listChunks.js';
 import { prepareListEvents } from './queries/listEvents.js';
 import { prepareListForks } from './queries/listForks.js';
 import { prepareListInbox } from './queries/listInbox.js';
+import { prepareListRateLimits } from './queries/listRateLimits.js';
 import { prepareListRuns } from './queries/listRuns.js';
 import { prepareListRunsToWake } from './queries/listRunsToWake.js';
 import { prepareListUnfinishedRuns } from './queries/listUnfinishedRuns.js';
 import { prepareNextWakeAt } from './queries/nextWakeAt.js';
 import { prepareCountPrunable, preparePruneRuns } from './queries/pruneRuns.js';
+import { prepareSetRateLimit } from './queries/setRateLimit.js';
 import { prepareSettleWaits } from './queries/settleWaits.js';
+import { prepareTakeRateLimit } from './queries/takeRateLimit.js';
 import { prepareUpdateRuns } from './queries/updateRuns.js';
 import { prepareUpsertCache } from './queries/upsertCache.js';
 import { prepareUpsertSteps } from './queries/upsertSteps.js';
@@ -227,6 +234,26 @@ export class SqliteStore implements Store {
     return this.use().getCache(key, now);
   }
 
+  async takeRateLimit(request: RateLimitRequest): Promise<RateLimitGrant> {
+    return this.use().takeRateLimit(request);
+  }
+
+  async setRateLimit(setting: RateLimitSetting): Promise<void> {
+    this.use().setRateLimit.set(setting);
+  }
+
+  async resetRateLimit(name: string): Promise<void> {
+    this.use().setRateLimit.reset(name);
+  }
+
+  async listRateLimitSettings(): Promise<RateLimitSetting[]> {
+    return this.use().listRateLimits.settings();
+  }
+
+  async listBusyRateLimits(now: number, limit: number): Promise<RateLimitState[]> {
+    return this.use().listRateLimits.busy(now, limit);
+  }
+
   async getFork(runId: string): Promise<ForkRecord | undefined> {
     return this.use().getFork(runId);
   }
@@ -393,6 +420,9 @@ function prepare(db: Database.Database) {
     pruneRuns: preparePruneRuns(db),
     countPrunable: prepareCountPrunable(db),
     compactEvents: prepareCompactEvents(db),
+    takeRateLimit: prepareTakeRateLimit(db),
+    setRateLimit: prepareSetRateLimit(db),
+    listRateLimits: prepareListRateLimits(db),
   };
 }
 
