@@ -36,6 +36,11 @@ export class Dispatcher {
     private readonly gates: () => SlotGates | undefined,
     /** Starts an attempt of a step that has just been given its slot. */
     private readonly start: (run: ActiveRun, step: ActiveStep) => void,
+    /** Rate limits (src/engine/rateLimits.ts): asked before a step takes its slot and its gates. */
+    private readonly limits?: {
+      admit(run: ActiveRun, step: ActiveStep): boolean;
+      started(run: ActiveRun, step: ActiveStep): void;
+    },
   ) {
     this.freeSlots = maxParallelNodes;
   }
@@ -80,6 +85,7 @@ export class Dispatcher {
       }
       const pool = step.def.pool;
       if (run.running >= run.maxParallel || (pool !== undefined && !this.poolHasRoom(pool))) continue;
+      if (this.limits && !this.limits.admit(run, step)) continue;
       if (gates && step.hold.gateState !== 'held' && this.needsGates(step, gates)) {
         if (step.hold.gateState === 'none') this.acquireGates(run, step, gates);
         continue;
@@ -87,6 +93,7 @@ export class Dispatcher {
       step.inQueue = false;
       if (i === this.readyHead) this.readyHead++;
       this.occupy(run, step);
+      this.limits?.started(run, step);
       this.start(run, step);
     }
     if (this.readyHead > 1024 && this.readyHead * 2 > ready.length) {

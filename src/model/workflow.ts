@@ -4,6 +4,7 @@ import type { Duration } from './durations.js';
 import { InvalidStepNameError, InvalidWorkflowError } from './errors.js';
 import { validateGraph } from './graph.js';
 import { type BackoffOptions, checkStepOptions, checkWorkflowOptions } from './options.js';
+import type { RateLimitOptions } from './rateLimit.js';
 import type { RetentionDurations } from './retention.js';
 
 export type { BackoffOptions };
@@ -53,6 +54,8 @@ export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P
    * was skipped.
    */
   requireAllParents?: boolean;
+  /** At most `limit` starts of this step per `period` (per key): see RateLimitOptions. */
+  rateLimit?: RateLimitOptions<TInput>;
 }
 
 /** A fallback with a name (shown in events and the dashboard) and its own per-attempt timeout. */
@@ -76,6 +79,7 @@ export interface StepDefinition {
   when?: ((ctx: StepContext<any, any>) => boolean) | undefined;
   routes?: readonly string[] | undefined;
   requireAllParents?: boolean | undefined;
+  rateLimit?: RateLimitOptions | undefined;
 }
 
 export type ConcurrencyStrategy = 'queue' | 'cancel-newest' | 'cancel-oldest';
@@ -115,6 +119,8 @@ export interface WorkflowOptions<TSchema extends StandardSchemaV1 | undefined> {
    * child run goes with its root, whatever its own workflow says.
    */
   retention?: RetentionDurations;
+  /** At most `limit` runs of this workflow start per `period` (per key): see RateLimitOptions. */
+  rateLimit?: RateLimitOptions<InputOf<TSchema>>;
 }
 
 type InputOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown;

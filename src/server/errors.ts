@@ -71,6 +71,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   unknown_fork_step: 422,
   invalid_fork_outputs: 422,
   invalid_prune_option: 400,
+  invalid_rate_limit: 400,
 };
 
 export function statusForBraidError(error: BraidError): ContentfulStatusCode {

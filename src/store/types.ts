@@ -128,6 +128,7 @@ export const EVENT_TYPES = [
   'child_spawned',
   'event_received',
   'step_reused',
+  'step_throttled',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
