@@ -40,6 +40,7 @@ describe('rateLimit on a step (throttle)', () => {
     const wf = workflow('slow-lane').step('call', { rateLimit: { limit: 1, period: 300 } }, () => 'late');
     const plain = workflow('fast-lane').step('now', () => 'now');
     const executor = fx.executor({ maxParallelNodes: 1 });
+    const tStart = Date.now();
     const throttled = Promise.all(Array.from({ length: 4 }, (_, i) => executor.execute(wf, i)));
     await new Promise((resolve) => setTimeout(resolve, 20));
     const t0 = Date.now();
@@ -48,6 +49,7 @@ describe('rateLimit on a step (throttle)', () => {
     // The three throttled steps wait ~300, 600, 900 ms for their starts; the plain run did not queue behind them.
     expect(Date.now() - t0).toBeLessThan(200);
     expect((await throttled).every((r) => r.success)).toBe(true);
+    expect(Date.now() - tStart).toBeGreaterThanOrEqual(900 - SLACK_MS);
   });
 
   it('takes a start for every attempt, so retries stay under the limit', async () => {
@@ -69,9 +71,12 @@ describe('rateLimit on a step (throttle)', () => {
 
   it('keeps a start granted further away than a run stays in memory for, on SQLite (it is used, not asked again)', async () => {
     const starts: number[] = [];
-    const wf = workflow('long-throttle').step('call', { rateLimit: { limit: 1, period: 1200 } }, () => {
-      starts.push(Date.now());
-    });
+    // `other` ends while `call` waits for its start: the run is then idle, the moment a run may leave memory.
+    const wf = workflow('long-throttle')
+      .step('other', () => new Promise((resolve) => setTimeout(resolve, 30)))
+      .step('call', { rateLimit: { limit: 1, period: 1200 } }, () => {
+        starts.push(Date.now());
+      });
     const executor = fx.executor({ store: fx.sqliteStore(fx.sqlitePath()) });
     const t0 = Date.now();
     await Promise.all([1, 2, 3].map((i) => executor.execute(wf, i)));
@@ -97,6 +102,10 @@ describe('rateLimit on a step (throttle)', () => {
     expect(Date.now() - t0).toBeLessThan(300);
     expect(starts.get('a')).toHaveLength(1);
     expect(starts.get('b')).toHaveLength(1);
+    // One key, two starts: the second waited for the limit.
+    const t1 = Date.now();
+    await Promise.all([executor.execute(wf, { tenant: 'c' }), executor.execute(wf, { tenant: 'c' })]);
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(400 - SLACK_MS);
   });
 });
 
