@@ -6,10 +6,12 @@ export { DEFAULT_CONFIG, type ExecutionConfig } from './engine/config.js';
 export type { StartOptions } from './engine/engine.js';
 export type { ForkOptions } from './engine/forking.js';
 export type { ProvidedInput, SendEventOptions, SentEvent } from './engine/inbox.js';
+export type { RateLimitCounts } from './engine/rateLimits.js';
 export type { Checkpoint, ExecutionResult, NodeResult, RunMetrics, WorkflowContext } from './engine/result.js';
 export type { ProgressUpdate, StepProgressValue } from './engine/stepProgress.js';
 export type { ExecutorOptions } from './executor/options.js';
 export { type PruneOptions, type PruneResult, pruneStore } from './executor/pruning.js';
+export type { RateLimitChange, RateLimitKeyUsage, RateLimitView } from './executor/rateLimitViews.js';
 export type { RetentionOptions } from './executor/retention.js';
 export { type StartWorkerOptions, startWorker } from './executor/startWorker.js';
 export type { StreamChunkView, StreamReadOptions } from './executor/stepStream.js';
@@ -47,6 +49,7 @@ export {
   InvalidInputValueError,
   InvalidJoinError,
   InvalidPruneOptionError,
+  InvalidRateLimitError,
   InvalidRouteError,
   InvalidStateError,
   InvalidStepNameError,
@@ -57,6 +60,7 @@ export {
   MissingStepFunctionError,
   NonRetryableError,
   NotSerializableError,
+  RateLimitedError,
   RemoteError,
   RunCancelledError,
   RunEndedElsewhereError,
@@ -83,6 +87,7 @@ export {
   UnknownPoolError,
   WorkflowNotRegisteredError,
 } from './model/errors.js';
+export type { RateLimitOptions } from './model/rateLimit.js';
 export type { PruneStatus, RetentionDurations } from './model/retention.js';
 export type { BackoffOptions, CacheOptions, StepOptions, WorkflowOptions } from './model/workflow.js';
 export { defineWorkflow, Workflow, workflow } from './model/workflow.js';

@@ -9,9 +9,11 @@ import { ApiError, handleError, handleNotFound, validationHook } from './errors.
 import { rejectDeepJson } from './jsonDepth.js';
 import { loopbackOnly } from './loopbackGuard.js';
 import { BraidMetrics } from './prometheus.js';
+import { registerRateLimitGauges } from './rateLimitMetrics.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerPruneRoutes } from './routes/prune.js';
+import { registerRateLimitRoutes } from './routes/rateLimits.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerStreamRoutes } from './routes/streams.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';
@@ -42,6 +44,7 @@ export interface AppOptions {
 export function createApp(executor: WorkflowExecutor, options: AppOptions = {}): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   const metrics = new BraidMetrics(executor.store);
+  registerRateLimitGauges(metrics.registry, () => executor.rateLimits());
   executor.onEvents((events) => metrics.record(events));
   const deps: ServerDeps = {
     executor,
@@ -73,6 +76,7 @@ export function createApp(executor: WorkflowExecutor, options: AppOptions = {}):
   registerMetricsRoutes(app, deps);
   registerStreamRoutes(app, deps);
   registerPruneRoutes(app, deps);
+  registerRateLimitRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

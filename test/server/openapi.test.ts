@@ -22,6 +22,7 @@ const EXPECTED_ROUTES: Record<string, string[]> = {
   '/api/workflows/{name}/runs': ['post'],
   '/api/events': ['get', 'post'],
   '/api/prune': ['post'],
+  '/api/rate-limits': ['get', 'put', 'delete'],
   '/metrics': ['get'],
   '/healthz': ['get'],
 };
