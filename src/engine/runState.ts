@@ -67,6 +67,8 @@ export interface ActiveStep {
   settledHere: boolean;
   /** Its rate limit (src/engine/rateLimits.ts): being asked, or a start granted and not yet used. */
   rate?: 'asking' | 'granted' | undefined;
+  /** The time its rate limit granted: its next attempt's function runs no earlier (see Attempts.start). */
+  notBefore?: number | undefined;
 }
 
 /** A wait call suspended in memory: how to let the function go on once its wait group settles. */
