@@ -15,24 +15,35 @@ import type { RateLimitGrant, RateLimitRequest, RateLimitSetting, RateLimitState
  * waiters cost N updates, not N updates per freed start, and they start in arrival order.
  */
 export function takeGcra(
-  tat: number | undefined,
+  state: { tat: number; intervalMs: number } | undefined,
   request: Pick<RateLimitRequest, 'now' | 'burst' | 'onLimit'>,
   limit: number,
   periodMs: number,
-): { grant: RateLimitGrant; tat: number | undefined } {
+): { grant: RateLimitGrant; tat: number | undefined; intervalMs: number } {
   const t = periodMs / limit;
   const tau = (request.burst - 1) * t;
   const now = request.now;
+  const tat = state === undefined ? undefined : owedAt(state, t, now);
   const startAt = tat === undefined ? now : Math.max(now, tat - tau);
   if (startAt > now && request.onLimit === 'drop') {
-    return { grant: { granted: false, startAt, limit, periodMs }, tat };
+    return { grant: { granted: false, startAt, limit, periodMs }, tat: state?.tat, intervalMs: state?.intervalMs ?? t };
   }
-  return { grant: { granted: true, startAt, limit, periodMs }, tat: Math.max(tat ?? now, startAt) + t };
+  return { grant: { granted: true, startAt, limit, periodMs }, tat: Math.max(tat ?? now, startAt) + t, intervalMs: t };
+}
+
+/**
+ * The TAT under the interval in force: when the limit changed since it was computed, the time still
+ * owed (TAT - now) is rescaled, so the starts owed count the same under the new limit. Without it a
+ * limit raised from 1 per minute to 100 per minute would still owe the old minute.
+ */
+export function owedAt(state: { tat: number; intervalMs: number }, intervalMs: number, now: number): number {
+  if (state.intervalMs === intervalMs || state.tat <= now) return state.tat;
+  return now + ((state.tat - now) * intervalMs) / state.intervalMs;
 }
 
 /** Rate limit state for the memory store (the SQLite store keeps the same in two tables). */
 export class RateLimitTable {
-  private readonly tats = new Map<string, RateLimitState>();
+  private readonly tats = new Map<string, RateLimitState & { intervalMs: number }>();
   private readonly settings = new Map<string, RateLimitSetting>();
 
   take(request: RateLimitRequest): RateLimitGrant {
@@ -40,8 +51,9 @@ export class RateLimitTable {
     const setting = this.settings.get(request.name);
     const limit = setting?.limit ?? request.limit;
     const periodMs = setting?.periodMs ?? request.periodMs;
-    const { grant, tat } = takeGcra(this.tats.get(id)?.tat, request, limit, periodMs);
-    if (tat !== undefined) this.tats.set(id, { name: request.name, key: request.key, tat });
+    const { grant, tat, intervalMs } = takeGcra(this.tats.get(id), request, limit, periodMs);
+    if (grant.granted && tat !== undefined)
+      this.tats.set(id, { name: request.name, key: request.key, tat, intervalMs });
     return grant;
   }
 
@@ -60,7 +72,7 @@ export class RateLimitTable {
   /** Keys whose TAT is after `now` (busy: a start now would count against the limit), by name and key. */
   listBusy(now: number, limit: number): RateLimitState[] {
     const out: RateLimitState[] = [];
-    for (const state of this.tats.values()) if (state.tat > now) out.push({ ...state });
+    for (const s of this.tats.values()) if (s.tat > now) out.push({ name: s.name, key: s.key, tat: s.tat });
     out.sort((a, b) => byText(a.name, b.name) || byText(a.key, b.key));
     return out.slice(0, limit);
   }

@@ -61,7 +61,23 @@ export function describeRateLimitConformance(getStore: () => Store): void {
       expect(second).toMatchObject({ limit: 10, periodMs: 1000 });
       await store.resetRateLimit(name);
       expect((await store.listRateLimitSettings()).find((s) => s.name === name)).toBeUndefined();
-      expect(await ask({ name, now: T0 })).toMatchObject({ startAt: T0 + 200, limit: 2 });
+      // Two starts were owed at 10/s (until T0 + 200): at 2/s again, they are owed until T0 + 1000.
+      expect(await ask({ name, now: T0 })).toMatchObject({ startAt: T0 + 1000, limit: 2 });
+    });
+
+    it('rescales the time still owed when the limit changes, so a raised limit frees starts at once', async () => {
+      const store = getStore();
+      const name = named('rescale');
+      await ask({ name, now: T0, limit: 1, periodMs: 1000 });
+      expect((await ask({ name, now: T0, limit: 1, periodMs: 1000 })).startAt).toBe(T0 + 1000);
+      // Two starts owed at one per second (2 s) are two starts owed at 100 per second (20 ms).
+      await store.setRateLimit({ name, limit: 100, periodMs: 1000, updatedAt: T0 });
+      expect((await ask({ name, now: T0, limit: 1, periodMs: 1000 })).startAt).toBe(T0 + 20);
+      expect((await ask({ name, now: T0 + 30, limit: 1, periodMs: 1000, onLimit: 'drop' })).granted).toBe(true);
+      // And back: three starts owed at 100/s (owed until T0 + 40) are owed at 1/s again.
+      await store.resetRateLimit(name);
+      const refused = await ask({ name, now: T0 + 30, limit: 1, periodMs: 1000, onLimit: 'drop' });
+      expect(refused).toMatchObject({ granted: false, startAt: T0 + 30 + 1000 });
     });
 
     it('lists the keys busy at a time, by name and key', async () => {

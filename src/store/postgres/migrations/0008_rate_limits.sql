@@ -8,6 +8,7 @@ CREATE TABLE braid.rate_limits (
   name text COLLATE "C" NOT NULL,
   key text COLLATE "C" NOT NULL,
   tat double precision NOT NULL,
+  interval_ms double precision NOT NULL,
   PRIMARY KEY (name, key)
 );
 

@@ -11,19 +11,22 @@ export function prepareTakeRateLimit(db: Database.Database): (request: RateLimit
   const setting = db.prepare<[string], { limit: number; periodMs: number }>(
     'SELECT rate_limit AS "limit", period_ms AS periodMs FROM rate_limit_settings WHERE name = ?',
   );
-  const state = db.prepare<[string, string], { tat: number }>('SELECT tat FROM rate_limits WHERE name = ? AND key = ?');
-  const upsert = db.prepare<[string, string, number]>(
-    'INSERT INTO rate_limits (name, key, tat) VALUES (?, ?, ?) ON CONFLICT (name, key) DO UPDATE SET tat = excluded.tat',
+  const state = db.prepare<[string, string], { tat: number; intervalMs: number }>(
+    'SELECT tat, interval_ms AS intervalMs FROM rate_limits WHERE name = ? AND key = ?',
+  );
+  const upsert = db.prepare<[string, string, number, number]>(
+    `INSERT INTO rate_limits (name, key, tat, interval_ms) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name, key) DO UPDATE SET tat = excluded.tat, interval_ms = excluded.interval_ms`,
   );
   const take = db.transaction((request: RateLimitRequest): RateLimitGrant => {
     const stored = setting.get(request.name);
-    const { grant, tat } = takeGcra(
-      state.get(request.name, request.key)?.tat,
+    const { grant, tat, intervalMs } = takeGcra(
+      state.get(request.name, request.key),
       request,
       stored?.limit ?? request.limit,
       stored?.periodMs ?? request.periodMs,
     );
-    if (grant.granted && tat !== undefined) upsert.run(request.name, request.key, tat);
+    if (grant.granted && tat !== undefined) upsert.run(request.name, request.key, tat, intervalMs);
     return grant;
   });
   return (request) => take.immediate(request);
