@@ -178,7 +178,7 @@ export class RateLimits {
  * meanwhile. Two emission intervals, and never more than 200 ms: a limit that never binds (a high
  * rate) costs next to nothing.
  */
-function leadMs(spec: RateLimitSpec): number {
+export function leadMs(spec: Pick<RateLimitSpec, 'limit' | 'periodMs'>): number {
   return Math.min(200, (2 * spec.periodMs) / spec.limit);
 }
 

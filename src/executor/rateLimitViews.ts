@@ -1,4 +1,4 @@
-import type { RateLimitCounts } from '../engine/rateLimits.js';
+import { leadMs, type RateLimitCounts } from '../engine/rateLimits.js';
 import { type Duration, durationMs } from '../model/durations.js';
 import { InvalidRateLimitError } from '../model/errors.js';
 import { rateLimitSpec } from '../model/rateLimit.js';
@@ -122,7 +122,8 @@ export async function describeRateLimits(
     const view = views.get(state.name);
     if (!view || view.limit === 0) continue; // a limit no workflow here defines: its period is unknown
     const interval = view.periodMs / view.limit;
-    const ahead = Math.ceil((state.tat - now) / interval - 1e-9);
+    // Grants are asked one lead ahead of now (see leadMs): that lead is not a start owed.
+    const ahead = Math.max(0, Math.ceil((state.tat - now - leadMs(view)) / interval - 1e-9));
     view.keys.push({
       key: state.key,
       used: Math.min(ahead, view.limit),

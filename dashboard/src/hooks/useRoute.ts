@@ -8,6 +8,7 @@ export type Route =
   | { name: 'runs'; query: URLSearchParams }
   | { name: 'run'; runId: string; query: URLSearchParams }
   | { name: 'diff'; runId: string; otherId: string }
+  | { name: 'rateLimits' }
   | { name: 'notFound'; path: string };
 
 export function parseHash(hash: string): Route {
@@ -15,6 +16,7 @@ export function parseHash(hash: string): Route {
   const [path = '/', search = ''] = raw.split('?', 2);
   const query = new URLSearchParams(search);
   if (path === '/' || path === '/runs') return { name: 'runs', query };
+  if (path === '/rate-limits') return { name: 'rateLimits' };
   const match = /^\/runs\/([^/]+)$/.exec(path);
   if (match?.[1]) return { name: 'run', runId: decodeURIComponent(match[1]), query };
   const diff = /^\/runs\/([^/]+)\/diff\/([^/]+)$/.exec(path);
