@@ -14,6 +14,7 @@ import { MemoryStore, PostgresStore, SqliteStore, type Store } from '../src/inde
 import { postgresBatchInsertRate, postgresCommitRate } from './baselines.js';
 import { type BenchDatabase, type BenchServer, benchServer } from './postgres.js';
 import { pruneWhileW1 } from './prune.js';
+import { rateLimitOverhead } from './rateLimitOverhead.js';
 import { schedulesRegistered } from './schedules.js';
 import { w6 } from './w6.js';
 import { eventLatencyPostgres } from './waitsPostgres.js';
@@ -35,6 +36,7 @@ const workloads: Record<string, (e: ReturnType<typeof benchExecutor>) => Promise
   'W9 event': (e) => w9(e, 200, Number(process.env.W9_BG ?? 10_000)),
   prune: (e) => pruneWhileW1(e, e.store, Number(process.env.PRUNE_RUNS ?? 1_000_000)),
   'schedules 10k': (e) => schedulesRegistered(e, 10_000),
+  RL: (e) => rateLimitOverhead(e, 4000, 50),
 };
 // Rows that read the SQLite file from outside the engine, or that are not repeated (long, or one-shot).
 const sqliteOnly = ['W8 sleep', 'prune'];

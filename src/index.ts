@@ -6,10 +6,12 @@ export { DEFAULT_CONFIG, type ExecutionConfig } from './engine/config.js';
 export type { StartOptions } from './engine/engine.js';
 export type { ForkOptions } from './engine/forking.js';
 export type { ProvidedInput, SendEventOptions, SentEvent } from './engine/inbox.js';
+export type { RateLimitCounts } from './engine/rateLimits.js';
 export type { Checkpoint, ExecutionResult, NodeResult, RunMetrics, WorkflowContext } from './engine/result.js';
 export type { ProgressUpdate, StepProgressValue } from './engine/stepProgress.js';
 export type { ExecutorOptions } from './executor/options.js';
 export { type PruneOptions, type PruneResult, pruneStore } from './executor/pruning.js';
+export type { RateLimitChange, RateLimitKeyUsage, RateLimitView } from './executor/rateLimitViews.js';
 export type { RetentionOptions } from './executor/retention.js';
 export type { CreateScheduleOptions } from './executor/schedules.js';
 export { type StartWorkerOptions, startWorker } from './executor/startWorker.js';
@@ -50,6 +52,7 @@ export {
   InvalidJoinError,
   InvalidPriorityError,
   InvalidPruneOptionError,
+  InvalidRateLimitError,
   InvalidRouteError,
   InvalidScheduleError,
   InvalidStateError,
@@ -62,6 +65,7 @@ export {
   MissingStepFunctionError,
   NonRetryableError,
   NotSerializableError,
+  RateLimitedError,
   RemoteError,
   RunCancelledError,
   RunEndedElsewhereError,
@@ -92,6 +96,7 @@ export {
   WorkflowNotRegisteredError,
 } from './model/errors.js';
 export { MAX_PRIORITY, MIN_PRIORITY, OLDEST_EVERY } from './model/priority.js';
+export type { RateLimitOptions } from './model/rateLimit.js';
 export type { PruneStatus, RetentionDurations } from './model/retention.js';
 export {
   OVERLAP_POLICIES,

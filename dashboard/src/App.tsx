@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { useRoute } from './hooks/useRoute.js';
+import { RateLimitsPage } from './pages/RateLimitsPage.js';
 import { RunDiffPage } from './pages/RunDiffPage.js';
 import { RunPage } from './pages/RunPage.js';
 import { RunsPage } from './pages/RunsPage.js';
@@ -31,6 +32,9 @@ export function App() {
           <a href="#/schedules" aria-current={route.name === 'schedules' ? 'page' : undefined}>
             Schedules
           </a>
+          <a href="#/rate-limits" aria-current={route.name === 'rateLimits' ? 'page' : undefined}>
+            Rate limits
+          </a>
         </nav>
       </header>
       <main className="main">
@@ -42,6 +46,7 @@ export function App() {
           <RunDiffPage key={`${route.runId}:${route.otherId}`} runId={route.runId} otherId={route.otherId} />
         )}
         {route.name === 'schedules' && <SchedulesPage />}
+        {route.name === 'rateLimits' && <RateLimitsPage />}
         {route.name === 'notFound' && (
           <>
             <h1>Page not found</h1>

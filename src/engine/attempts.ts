@@ -103,13 +103,21 @@ export class Attempts {
     const token = step.token;
     this.journal.writeStep(step);
     this.journal.event(run, step.def.name, 'step_started', s.attempts, null);
-    // Durable before visible: the function runs once its start is committed.
-    this.journal.afterCommit(() => {
+    // A rate limit's start time (see RateLimits): the step was dispatched a little ahead of it so its
+    // start commit is out of the way, and its function runs at that time, not before.
+    const notBefore = step.notBefore;
+    step.notBefore = undefined;
+    const begin = () => {
       if (!isCurrentAttempt(step, token)) return;
       this.observer.attemptStarting(run, step);
       this.rearmTimeout(run, step);
       if (step.children && !step.children.loaded) this.loadChildren(run, step, token, step.children);
       else this.invoke(run, step, token);
+    };
+    // Durable before visible: the function runs once its start is committed.
+    this.journal.afterCommit(() => {
+      if (notBefore !== undefined && notBefore > Date.now()) this.timers.schedule(notBefore, begin);
+      else begin();
     });
   }
 

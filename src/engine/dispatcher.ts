@@ -38,6 +38,11 @@ export class Dispatcher {
     private readonly gates: () => SlotGates | undefined,
     /** Starts an attempt of a step that has just been given its slot. */
     private readonly start: (run: ActiveRun, step: ActiveStep) => void,
+    /** Rate limits (src/engine/rateLimits.ts): asked before a step takes its slot and its gates. */
+    private readonly limits?: {
+      admit(run: ActiveRun, step: ActiveStep): boolean;
+      started(run: ActiveRun, step: ActiveStep): void;
+    },
   ) {
     this.freeSlots = maxParallelNodes;
   }
@@ -80,12 +85,14 @@ export class Dispatcher {
       }
       const pool = step.def.pool;
       if (run.running >= run.maxParallel || (pool !== undefined && !this.poolHasRoom(pool))) return 'keep';
+      if (this.limits && !this.limits.admit(run, step)) return 'keep';
       if (gates && step.hold.gateState !== 'held' && this.needsGates(step, gates)) {
         if (step.hold.gateState === 'none') this.acquireGates(run, step, gates);
         return 'keep';
       }
       step.inQueue = false;
       this.occupy(run, step);
+      this.limits?.started(run, step);
       this.start(run, step);
       return 'take';
     });

@@ -31,6 +31,7 @@ import { RunLifecycle } from './lifecycle.js';
 import { RunLoading } from './loading.js';
 import { RunObserver } from './observer.js';
 import type { ClusterPort, EngineControl } from './ports.js';
+import { RateLimits } from './rateLimits.js';
 import { WorkflowRegistry } from './registry.js';
 import type { ExecutionResult } from './result.js';
 import { RunResults } from './results.js';
@@ -79,6 +80,8 @@ export class Engine implements EngineControl {
   private readonly timers: TimerQueue;
   private readonly concurrency = new Concurrency();
   private readonly dispatcher: Dispatcher;
+  /** Rate limits taken at dispatch, and their counts since start. */
+  readonly rateLimits: RateLimits;
   private readonly attempts: Attempts;
   private readonly ending: RunEnding;
   private readonly lifecycle: RunLifecycle;
@@ -124,11 +127,18 @@ export class Engine implements EngineControl {
     this.queue.onCommitted((events) => this.progress.committed(events));
     const journal = new Journal(this.queue, this.clock);
     const observer = new RunObserver(this.queue, options.callbacks, options.metrics, config.traceExecution, this.clock);
+    this.rateLimits = new RateLimits(store, this.clock, {
+      pump: () => this.dispatcher.pump(),
+      postpone: (run, step, at, data) => this.lifecycle.postpone(run, step, at, data),
+      dropRun: (run, error) => this.ending.finalize(run, 'cancelled', { error: serializeError(error) }),
+      dropStep: (run, step, error) => this.lifecycle.dropStep(run, step, error),
+    });
     this.dispatcher = new Dispatcher(
       config.maxParallelNodes,
       options.pools,
       () => this.cluster?.gates,
       (run, step) => this.attempts.start(run, step),
+      this.rateLimits,
     );
     this.suspensions = new Suspensions(
       journal,

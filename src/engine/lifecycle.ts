@@ -1,5 +1,5 @@
 import { durationMs } from '../model/durations.js';
-import { RunCancelledError, type SerializedError, serializeError } from '../model/errors.js';
+import { RateLimitedError, RunCancelledError, type SerializedError, serializeError } from '../model/errors.js';
 import { fromJson } from '../model/json.js';
 import type { Store } from '../store/store.js';
 import { isTerminalRun, isTerminalStep, type RunRecord } from '../store/types.js';
@@ -240,6 +240,25 @@ export class RunLifecycle implements AttemptOutcomes {
       }
     }
     this.queueStep(run, step);
+  }
+
+  /**
+   * A rate limit gave the step a start at `at`: it leaves the ready queue holding nothing, with `at`
+   * as its not-before time (stored, like a retry's), and the run's wake-up queues it then.
+   */
+  postpone(run: ActiveRun, step: ActiveStep, at: number, data: string | null): void {
+    step.inQueue = false;
+    step.rec.nextAttemptAt = at;
+    this.journal.writeStep(step);
+    if (data !== null) this.journal.event(run, step.def.name, 'step_throttled', null, data);
+    this.wakeups.arm(run);
+  }
+
+  /** A step's rate limit dropped its start (it is skipped, the reason recorded), or its key function threw (it fails). */
+  dropStep(run: ActiveRun, step: ActiveStep, error: Error): void {
+    step.inQueue = false;
+    if (error instanceof RateLimitedError) this.skip(run, step, error.message);
+    else this.failed(run, step, serializeError(error));
   }
 
   /** A step whose time has come: served from the cache when it has an entry, else queued for a slot. */
@@ -516,9 +535,12 @@ export const NO_WAKE_TIME = Number.MAX_SAFE_INTEGER;
  */
 function isIdle(run: ActiveRun): boolean {
   if (run.running > 0 || run.waitingForConcurrency) return false;
+  // A start granted by a rate limit lives in memory until it is used (see RateLimits).
+  if (run.rateHeld || run.rate === 'asking') return false;
   for (const step of run.steps.values()) {
     const s = step.rec;
     if (isTerminalStep(s.status) || s.status === 'pending' || s.status === 'waiting') continue;
+    if (step.rate !== undefined) return false;
     if (s.status !== 'queued' || step.inQueue || s.nextAttemptAt === null || step.hold.gateState !== 'none') {
       return false;
     }

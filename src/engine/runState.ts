@@ -65,6 +65,10 @@ export interface ActiveStep {
    * by the store (loaded, or from a commit's result) and sleeps (nothing else settles them) are final.
    */
   settledHere: boolean;
+  /** Its rate limit (src/engine/rateLimits.ts): being asked, or a start granted and not yet used. */
+  rate?: 'asking' | 'granted' | undefined;
+  /** The time its rate limit granted: its next attempt's function runs no earlier (see Attempts.start). */
+  notBefore?: number | undefined;
 }
 
 /** A wait call suspended in memory: how to let the function go on once its wait group settles. */
@@ -108,6 +112,12 @@ export interface ActiveRun {
   waitingForConcurrency: boolean;
   /** The error that ended the run, kept for the result. */
   error: SerializedError | undefined;
+  /** Its workflow's rate limit (src/engine/rateLimits.ts): being asked, or its start granted. */
+  rate?: 'asking' | 'granted' | undefined;
+  /** When the granted start is, if later than when it was asked: its steps wait until then. */
+  rateStartAt?: number | undefined;
+  /** A start granted by its workflow's limit that no step has used yet (it keeps the run in memory). */
+  rateHeld?: boolean | undefined;
 }
 
 export function emptyHold(): SlotHold {

@@ -24,6 +24,7 @@ import { ClusterMember } from '../worker/clusterMember.js';
 import { defaultStore } from './defaultStore.js';
 import type { ExecutorOptions } from './options.js';
 import { type PruneOptions, type PruneResult, pruneStore } from './pruning.js';
+import { describeRateLimits, type RateLimitChange, type RateLimitView, rateLimitSetting } from './rateLimitViews.js';
 import { RetentionTimer, retentionPolicy } from './retention.js';
 import { type CreateScheduleOptions, Schedules } from './schedules.js';
 import {
@@ -455,6 +456,29 @@ export class WorkflowExecutor {
   async schedulesIdle(): Promise<void> {
     await this.open();
     await this.scheduling.idle();
+  }
+
+  /**
+   * Changes a rate limit at run time, for every process sharing the store, until `resetRateLimit`:
+   * `name` is the limit's (the workflow's name, "workflow/step", or its `rateLimit.name`). Starts
+   * already granted keep their times; the next start is spaced by the new limit.
+   */
+  async setRateLimit(name: string, change: RateLimitChange): Promise<RateLimitView | undefined> {
+    await this.open();
+    await this.store.setRateLimit(rateLimitSetting(name, change, this.engine.clock.now()));
+    return (await this.rateLimits()).find((view) => view.name === name);
+  }
+
+  /** Drops a run-time setting: the limit's definition applies again. */
+  async resetRateLimit(name: string): Promise<void> {
+    await this.open();
+    await this.store.resetRateLimit(name);
+  }
+
+  /** Every rate limit defined here or set at run time, with its usage per busy key. */
+  async rateLimits(): Promise<RateLimitView[]> {
+    await this.open();
+    return describeRateLimits(this.store, this.workflows, this.engine.rateLimits.counts, this.engine.clock.now());
   }
 
   /** The registered workflows. */

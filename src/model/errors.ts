@@ -920,3 +920,38 @@ export class InvalidPriorityError extends BraidError {
     );
   }
 }
+
+/**
+ * A start refused by a rate limit with `onLimit: 'drop'`: the run that carried it ends cancelled
+ * with this error (a workflow's limit), or the step is skipped with its message (a step's limit).
+ */
+export class RateLimitedError extends BraidError {
+  readonly code = 'rate_limited';
+  constructor(
+    readonly limit: string,
+    readonly key: string,
+    readonly nextFreeAt: number,
+  ) {
+    super(
+      `Rate limit "${limit}"${key ? ` (key "${key}")` : ''} had no start free, and it drops what is over it ` +
+        `(onLimit: 'drop'); the next start is free at ${new Date(nextFreeAt).toISOString()}. ` +
+        `Use onLimit: 'queue' to wait for it instead.`,
+    );
+  }
+}
+
+/** A rate limit setting Braid cannot use (executor.setRateLimit, PUT /api/rate-limits/:name). */
+export class InvalidRateLimitError extends BraidError {
+  readonly code = 'invalid_rate_limit';
+  constructor(
+    readonly limitName: string,
+    readonly field: string,
+    readonly rule: string,
+    readonly value: unknown,
+  ) {
+    super(
+      `Rate limit "${limitName}": \`${field}\` must be ${rule}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}. ` +
+        'Nothing was changed.',
+    );
+  }
+}

@@ -1,6 +1,7 @@
 import { type Duration, durationMs } from './durations.js';
 import { InvalidWorkflowError } from './errors.js';
 import { isPriority, MAX_PRIORITY, MIN_PRIORITY } from './priority.js';
+import type { RateLimitOptions } from './rateLimit.js';
 import { parseRetention, type RetentionDurations } from './retention.js';
 
 export interface BackoffOptions {
@@ -29,6 +30,7 @@ interface NumericOptions {
 
 interface StepNumericOptions extends NumericOptions {
   delay?: Duration | undefined;
+  rateLimit?: RateLimitOptions | undefined;
 }
 
 interface WorkflowNumericOptions extends NumericOptions {
@@ -37,12 +39,14 @@ interface WorkflowNumericOptions extends NumericOptions {
   maxRuns?: number | undefined;
   on?: { event: string } | undefined;
   retention?: RetentionDurations | undefined;
+  rateLimit?: RateLimitOptions | undefined;
 }
 
 export function checkWorkflowOptions(workflow: string, options: WorkflowNumericOptions): void {
   const check = checker(workflow, undefined);
   check.wholeAtLeast('maxParallelNodes', options.maxParallelNodes, 1);
   check.wholeAtLeast('maxRuns', options.maxRuns, 1);
+  checkRateLimit(check, options.rateLimit);
   checkCommon(check, options, 'no deadline');
   const on = options.on;
   if (on !== undefined && !(on && typeof on.event === 'string' && on.event.length > 0)) {
@@ -59,6 +63,7 @@ export function checkWorkflowOptions(workflow: string, options: WorkflowNumericO
 export function checkStepOptions(workflow: string, step: string, options: StepNumericOptions): void {
   const check = checker(workflow, step);
   checkCommon(check, options, 'no limit');
+  checkRateLimit(check, options.rateLimit);
   if (options.delay !== undefined) {
     try {
       durationMs(options.delay, '`delay`');
@@ -116,6 +121,44 @@ function checkCommon(check: Checker, options: NumericOptions, zeroMeans: string)
   const jitter = backoff.jitter;
   if (jitter !== undefined && !(typeof jitter === 'number' && jitter >= 0 && jitter <= 1)) {
     check.refuse('backoff.jitter', 'a number from 0 to 1', jitter);
+  }
+}
+
+/** A limit of 0 would hold every start forever, a period of 0 would be no limit: both are typos. */
+function checkRateLimit(check: Checker, rateLimit: RateLimitOptions | undefined): void {
+  if (rateLimit === undefined) return;
+  if (rateLimit === null || typeof rateLimit !== 'object') {
+    check.refuse('rateLimit', 'an object { limit, period, key?, onLimit?, burst?, name? }', rateLimit);
+  }
+  if (rateLimit.limit === undefined)
+    check.refuse('rateLimit.limit', 'a whole number >= 1 (starts per period)', undefined);
+  check.wholeAtLeast('rateLimit.limit', rateLimit.limit, 1);
+  let periodMs = Number.NaN;
+  try {
+    periodMs = durationMs(rateLimit.period, '`rateLimit.period`');
+  } catch {}
+  if (!(periodMs > 0)) {
+    check.refuse(
+      'rateLimit.period',
+      'a duration above 0 (milliseconds, or text such as "1s", "1m", "1h")',
+      rateLimit.period,
+    );
+  }
+  check.wholeAtLeast('rateLimit.burst', rateLimit.burst, 1);
+  const onLimit = rateLimit.onLimit;
+  if (onLimit !== undefined && onLimit !== 'queue' && onLimit !== 'drop') {
+    check.refuse('rateLimit.onLimit', '"queue" or "drop"', onLimit);
+  }
+  if (rateLimit.key !== undefined && typeof rateLimit.key !== 'function') {
+    check.refuse(
+      'rateLimit.key',
+      'a function of the input that returns the key, such as (input) => input.customerId',
+      rateLimit.key,
+    );
+  }
+  const name = rateLimit.name;
+  if (name !== undefined && !(typeof name === 'string' && name.length > 0)) {
+    check.refuse('rateLimit.name', 'a non-empty string', name);
   }
 }
 

@@ -4,6 +4,7 @@ import type { Duration } from './durations.js';
 import { InvalidStepNameError, InvalidWorkflowError } from './errors.js';
 import { validateGraph } from './graph.js';
 import { type BackoffOptions, checkStepOptions, checkWorkflowOptions } from './options.js';
+import type { RateLimitOptions } from './rateLimit.js';
 import type { RetentionDurations } from './retention.js';
 
 export type { BackoffOptions };
@@ -58,6 +59,8 @@ export interface StepOptions<TInput, TOutputs extends Record<string, unknown>, P
    * then arrival. Default: the run's priority. A whole number from -100 to 100.
    */
   priority?: number;
+  /** At most `limit` starts of this step per `period` (per key): see RateLimitOptions. */
+  rateLimit?: RateLimitOptions<TInput>;
 }
 
 /** A fallback with a name (shown in events and the dashboard) and its own per-attempt timeout. */
@@ -82,6 +85,7 @@ export interface StepDefinition {
   routes?: readonly string[] | undefined;
   requireAllParents?: boolean | undefined;
   priority?: number | undefined;
+  rateLimit?: RateLimitOptions | undefined;
 }
 
 export type ConcurrencyStrategy = 'queue' | 'cancel-newest' | 'cancel-oldest';
@@ -134,6 +138,8 @@ export interface WorkflowOptions<TSchema extends StandardSchemaV1 | undefined> {
    * Runs started by a parent (`spawnWorkflow`) are not debounced. See README "Debounce".
    */
   debounce?: DebounceOptions;
+  /** At most `limit` runs of this workflow start per `period` (per key): see RateLimitOptions. */
+  rateLimit?: RateLimitOptions<InputOf<TSchema>>;
 }
 
 export interface DebounceOptions {

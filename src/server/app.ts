@@ -9,10 +9,12 @@ import { ApiError, handleError, handleNotFound, validationHook } from './errors.
 import { rejectDeepJson } from './jsonDepth.js';
 import { loopbackOnly } from './loopbackGuard.js';
 import { BraidMetrics } from './prometheus.js';
+import { registerRateLimitGauges } from './rateLimitMetrics.js';
 import { registerDebounceRoutes } from './routes/debounces.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerPruneRoutes } from './routes/prune.js';
+import { registerRateLimitRoutes } from './routes/rateLimits.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
 import { registerStreamRoutes } from './routes/streams.js';
@@ -44,6 +46,7 @@ export interface AppOptions {
 export function createApp(executor: WorkflowExecutor, options: AppOptions = {}): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   const metrics = new BraidMetrics(executor.store);
+  registerRateLimitGauges(metrics.registry, () => executor.rateLimits());
   executor.onEvents((events) => metrics.record(events));
   const deps: ServerDeps = {
     executor,
@@ -77,6 +80,7 @@ export function createApp(executor: WorkflowExecutor, options: AppOptions = {}):
   registerPruneRoutes(app, deps);
   registerScheduleRoutes(app, deps);
   registerDebounceRoutes(app, deps);
+  registerRateLimitRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -78,6 +78,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   invalid_timezone: 422,
   invalid_schedule: 422,
   invalid_priority: 422,
+  invalid_rate_limit: 400,
 };
 
 export function statusForBraidError(error: BraidError): ContentfulStatusCode {

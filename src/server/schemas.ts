@@ -806,3 +806,42 @@ export const DebouncesQuerySchema = z.object({
 });
 
 export const DebouncePageSchema = z.object({ debounces: z.array(PendingDebounceSchema) }).openapi('PendingDebounces');
+
+const RateLimitKeySchema = z.object({
+  key: z.string().openapi({ description: 'The key ("" for a limit without a key function)' }),
+  used: z.number().int().openapi({ description: 'Starts counted in the current period' }),
+  queued: z.number().int().openapi({ description: 'Starts granted for later than now (waiting under queue)' }),
+  nextStartAt: z.number().openapi({ description: 'When a new start of this key would be granted (epoch ms)' }),
+});
+
+export const RateLimitSchema = z
+  .object({
+    name: z.string(),
+    limit: z.number().int().openapi({ description: 'Starts per period in force (the setting, else the definition)' }),
+    periodMs: z.number(),
+    burst: z.number().int(),
+    onLimit: z.enum(['queue', 'drop']),
+    defined: z.object({ limit: z.number().int(), periodMs: z.number() }).nullable(),
+    setting: z.object({ limit: z.number().int(), periodMs: z.number(), updatedAt: z.number() }).nullable(),
+    appliesTo: z.array(z.string()).openapi({ description: 'Workflow names and "workflow/step" names' }),
+    keys: z.array(RateLimitKeySchema).openapi({ description: 'Keys busy now' }),
+    counts: z
+      .object({ started: z.number().int(), queued: z.number().int(), dropped: z.number().int() })
+      .openapi({ description: 'Since this server process started' }),
+  })
+  .openapi('RateLimit');
+
+export const SetRateLimitBodySchema = z
+  .object({
+    name: z.string().min(1).max(512).openapi({ description: "The limit's name", example: 'billing/charge' }),
+    limit: z.number().openapi({ description: 'Starts per period, a whole number >= 1', example: 10 }),
+    period: z
+      .union([z.number(), z.string().max(64)])
+      .openapi({ description: 'Milliseconds, or text such as "1s", "1m"', example: '1s' }),
+  })
+  .strict()
+  .openapi('SetRateLimitBody');
+
+export const RateLimitNameQuerySchema = z.object({
+  name: z.string().min(1).max(512).openapi({ description: "The limit's name" }),
+});

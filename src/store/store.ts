@@ -13,6 +13,10 @@ import type {
   PendingDebounce,
   PruneCounts,
   PruneSelection,
+  RateLimitGrant,
+  RateLimitRequest,
+  RateLimitSetting,
+  RateLimitState,
   RunFilter,
   RunPage,
   RunRecord,
@@ -185,6 +189,20 @@ export interface Store {
   debounce(trigger: DebounceTrigger): Promise<DebounceResult>;
   /** Debounced runs still pending (not started), soonest due first; of one workflow when given. */
   listDebounces(filter: { workflow?: string; limit?: number }): Promise<PendingDebounce[]>;
+
+  /**
+   * Rate limits (GCRA, see src/store/rateLimits.ts). Takes one start of a limit for a key: with
+   * one atomic compare-and-set of its (name, key) row, so the limit holds across every process
+   * sharing the store. A stored setting for the name overrides the request's limit and period.
+   */
+  takeRateLimit(request: RateLimitRequest): Promise<RateLimitGrant>;
+  /** Changes a limit at run time, for every process (until `resetRateLimit`). */
+  setRateLimit(setting: RateLimitSetting): Promise<void>;
+  /** Drops a stored setting: the definition's limit and period apply again. */
+  resetRateLimit(name: string): Promise<void>;
+  listRateLimitSettings(): Promise<RateLimitSetting[]>;
+  /** Up to `limit` (name, key) states busy at `now` (their TAT is later), by name then key. */
+  listBusyRateLimits(now: number, limit: number): Promise<RateLimitState[]>;
 }
 
 export interface CommitResult {

@@ -133,6 +133,7 @@ export const EVENT_TYPES = [
   'child_spawned',
   'event_received',
   'step_reused',
+  'step_throttled',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -589,3 +590,47 @@ export const NO_MAX_WAIT = 2 ** 53 - 1 - 2 ** 52;
 /** The due time of a pending run after a trigger at `now`. */
 export const debounceDueAt = (firstAt: number, now: number, windowMs: number, maxWaitMs: number | null): number =>
   Math.min(now + windowMs, maxWaitMs === null ? Number.POSITIVE_INFINITY : firstAt + maxWaitMs);
+
+/**
+ * One start asked of a rate limit (a generic cell rate algorithm, see src/store/rateLimits.ts).
+ * `limit` and `periodMs` are the definition's; a setting stored for `name` (setRateLimit) wins.
+ */
+export interface RateLimitRequest {
+  /** The limit's name (shared by every workflow or step that names it). */
+  name: string;
+  /** The key the limit is counted per ('' when the limit has no key function). */
+  key: string;
+  limit: number;
+  periodMs: number;
+  /** Starts that may go back to back after an idle spell (1: evenly spaced, one per periodMs / limit). */
+  burst: number;
+  /** Epoch ms, by the engine's clock. */
+  now: number;
+  /** 'queue': reserve the earliest start, later than `now` if need be. 'drop': take a start only if one is free now. */
+  onLimit: 'queue' | 'drop';
+}
+
+export interface RateLimitGrant {
+  /** False only under 'drop', when no start was free: nothing was reserved. */
+  granted: boolean;
+  /** When the start may happen (granted), or when the next start would be free (refused). */
+  startAt: number;
+  /** The limit and period in force (the stored setting's, if one was set). */
+  limit: number;
+  periodMs: number;
+}
+
+/** A limit changed at run time; it overrides the definition's limit and period everywhere. */
+export interface RateLimitSetting {
+  name: string;
+  limit: number;
+  periodMs: number;
+  updatedAt: number;
+}
+
+/** A limit's state for one key: its theoretical arrival time (when the next start is free, ignoring burst). */
+export interface RateLimitState {
+  name: string;
+  key: string;
+  tat: number;
+}

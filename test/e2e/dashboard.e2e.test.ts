@@ -130,6 +130,9 @@ const followUp = workflow('follow-up', { timeoutSeconds: 0 })
 const streamGate = gate();
 
 /** Streams text tokens and a JSON chunk, and reports progress; halfway it waits for the test. */
+/** One start a minute: the second run waits for its turn, which the rate limits page shows. */
+const throttled = workflow('throttled-api', { rateLimit: { limit: 1, period: '1m' } }).step('call', () => 'called');
+
 const streamer = workflow('streamer').step('write', async (ctx) => {
   ctx.progress({ done: 1, total: 3 });
   await ctx.emit('Hello');
@@ -158,7 +161,7 @@ beforeAll(async () => {
   store = new SqliteStore({ path: join(tempDir, 'braid.db') });
   executor = new WorkflowExecutor({
     store,
-    workflows: [order, summarize, digest, slow, markup, waiter, gatedFanout, approval, followUp, streamer],
+    workflows: [order, summarize, digest, slow, markup, waiter, gatedFanout, approval, followUp, streamer, throttled],
     maxParallelNodes: 8,
   });
   // token '' = no token, whatever BRAID_TOKEN says in the environment.
@@ -496,6 +499,37 @@ describe('the dashboard', () => {
     await runs.getByRole('link', { name: runId, exact: true }).waitFor();
     await eventually(async () => expect(await distinctColumn(runs, 0)).toEqual(['waiting']));
     await page.getByRole('combobox', { name: 'Status' }).selectOption('');
+  });
+
+  it('shows each rate limit with its busy keys, and changes a limit at run time', async () => {
+    await startRun('throttled-api', {});
+    const waiting = await startRun('throttled-api', {});
+    await page.goto(`${server.url}/`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Rate limits' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Rate limits' }).waitFor();
+    const table = page.getByRole('table', { name: 'Rate limits' });
+    const row = table.getByRole('row').filter({ hasText: 'throttled-api' });
+    await row.getByText('1 / 1m').waitFor();
+    await row
+      .getByRole('list', { name: 'Busy keys of throttled-api' })
+      .getByText('(all): 1 of 1 used, 1 queued')
+      .waitFor();
+
+    const form = row.getByRole('form', { name: 'Change throttled-api' });
+    await form.getByRole('textbox', { name: 'Limit' }).fill('0');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.getByText(/`limit` must be a whole number >= 1/).waitFor();
+    await form.getByRole('textbox', { name: 'Limit' }).fill('100');
+    await form.getByRole('textbox', { name: 'Period' }).fill('1s');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await row.getByText('100 / 1s').waitFor();
+    await row.getByText('(set at run time; defined 1 / 1m)').waitFor();
+    // The waiting run keeps the start it was granted; a new one follows the new limit at once.
+    const fresh = await startRun('throttled-api', {});
+    await eventually(async () => expect((await executor.store.getRun(fresh))?.status).toBe('succeeded'));
+    await form.getByRole('button', { name: 'Reset' }).click();
+    await row.getByText('1 / 1m').waitFor();
+    await executor.cancel(waiting);
   });
 
   it('shows markup in inputs, outputs and errors as text, never running it', async () => {

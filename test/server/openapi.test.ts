@@ -29,6 +29,7 @@ const EXPECTED_ROUTES: Record<string, string[]> = {
   '/api/schedules/{id}/resume': ['post'],
   '/api/schedules/{id}/trigger': ['post'],
   '/api/schedules/{id}/backfill': ['post'],
+  '/api/rate-limits': ['get', 'put', 'delete'],
   '/metrics': ['get'],
   '/healthz': ['get'],
 };

@@ -16,6 +16,7 @@ import {
 } from '../../src/store/types.js';
 import { eventValue } from '../../src/store/waitMatching.js';
 import { describePruneConformance } from './pruneConformance.js';
+import { describeRateLimitConformance } from './rateLimitConformance.js';
 import { describeScheduleConformance } from './scheduleConformance.js';
 
 /**
@@ -1351,6 +1352,7 @@ export function describeStoreConformance(
 
     describePruneConformance(() => store);
     describeScheduleConformance(() => store);
+    describeRateLimitConformance(() => store);
   });
 }
 

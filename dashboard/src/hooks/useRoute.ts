@@ -9,6 +9,7 @@ export type Route =
   | { name: 'run'; runId: string; query: URLSearchParams }
   | { name: 'diff'; runId: string; otherId: string }
   | { name: 'schedules' }
+  | { name: 'rateLimits' }
   | { name: 'notFound'; path: string };
 
 export function parseHash(hash: string): Route {
@@ -17,6 +18,7 @@ export function parseHash(hash: string): Route {
   const query = new URLSearchParams(search);
   if (path === '/' || path === '/runs') return { name: 'runs', query };
   if (path === '/schedules') return { name: 'schedules' };
+  if (path === '/rate-limits') return { name: 'rateLimits' };
   const match = /^\/runs\/([^/]+)$/.exec(path);
   if (match?.[1]) return { name: 'run', runId: decodeURIComponent(match[1]), query };
   const diff = /^\/runs\/([^/]+)\/diff\/([^/]+)$/.exec(path);

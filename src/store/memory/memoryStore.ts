@@ -1,7 +1,9 @@
 import { chunkPageSize } from '../chunkPaging.js';
+import { RateLimitTable } from '../rateLimits.js';
 import { decodeRunCursor, encodeRunCursor, eventPageSize, runPageSize, statusList } from '../runPaging.js';
 import { groupRunStates } from '../runStates.js';
 import type { CommitResult, Store } from '../store.js';
+import type { RateLimitGrant, RateLimitRequest, RateLimitSetting, RateLimitState } from '../types.js';
 import {
   type CacheEntry,
   type ChildLink,
@@ -74,6 +76,7 @@ export class MemoryStore implements Store {
   private readonly chunksByRun = new Map<string, StreamChunk[]>();
   private chunkSeq = 0;
   private readonly schedules = new MemorySchedules();
+  private readonly rateLimits = new RateLimitTable();
 
   async open(): Promise<void> {}
 
@@ -520,6 +523,26 @@ export class MemoryStore implements Store {
     const entry = this.cache.get(key);
     if (!entry || (entry.expiresAt !== null && entry.expiresAt <= now)) return undefined;
     return copyCacheEntry(entry);
+  }
+
+  async takeRateLimit(request: RateLimitRequest): Promise<RateLimitGrant> {
+    return this.rateLimits.take(request);
+  }
+
+  async setRateLimit(setting: RateLimitSetting): Promise<void> {
+    this.rateLimits.set(setting);
+  }
+
+  async resetRateLimit(name: string): Promise<void> {
+    this.rateLimits.reset(name);
+  }
+
+  async listRateLimitSettings(): Promise<RateLimitSetting[]> {
+    return this.rateLimits.listSettings();
+  }
+
+  async listBusyRateLimits(now: number, limit: number): Promise<RateLimitState[]> {
+    return this.rateLimits.listBusy(now, limit);
   }
 
   async pruneRuns(selection: PruneSelection, now: number): Promise<PruneCounts> {

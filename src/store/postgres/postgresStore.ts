@@ -16,6 +16,10 @@ import type {
   PendingDebounce,
   PruneCounts,
   PruneSelection,
+  RateLimitGrant,
+  RateLimitRequest,
+  RateLimitSetting,
+  RateLimitState,
   RunFilter,
   RunPage,
   RunRecord,
@@ -52,6 +56,7 @@ import { listDebounces } from './queries/listDebounces.js';
 import { listEvents } from './queries/listEvents.js';
 import { listForks } from './queries/listForks.js';
 import { listInbox } from './queries/listInbox.js';
+import { listBusyRateLimits, listRateLimitSettings } from './queries/listRateLimits.js';
 import { listRuns } from './queries/listRuns.js';
 import { listRunsToWake } from './queries/listRunsToWake.js';
 import { listUnfinishedRuns } from './queries/listUnfinishedRuns.js';
@@ -64,6 +69,8 @@ import {
   listScheduleTicks,
   nextScheduleDueAt,
 } from './queries/readSchedules.js';
+import { resetRateLimit, setRateLimit } from './queries/setRateLimit.js';
+import { takeRateLimit } from './queries/takeRateLimit.js';
 import { writeSchedules } from './queries/writeSchedules.js';
 import { inTransaction } from './transaction.js';
 
@@ -296,6 +303,26 @@ export class PostgresStore implements Store {
 
   async getCache(key: string, now: number): Promise<CacheEntry | undefined> {
     return getCache(this.use(), key, now);
+  }
+
+  async takeRateLimit(request: RateLimitRequest): Promise<RateLimitGrant> {
+    return takeRateLimit(this.use(), request);
+  }
+
+  async setRateLimit(setting: RateLimitSetting): Promise<void> {
+    await setRateLimit(this.use(), setting);
+  }
+
+  async resetRateLimit(name: string): Promise<void> {
+    await resetRateLimit(this.use(), name);
+  }
+
+  async listRateLimitSettings(): Promise<RateLimitSetting[]> {
+    return listRateLimitSettings(this.use());
+  }
+
+  async listBusyRateLimits(now: number, limit: number): Promise<RateLimitState[]> {
+    return listBusyRateLimits(this.use(), now, limit);
   }
 
   async getFork(runId: string): Promise<ForkRecord | undefined> {

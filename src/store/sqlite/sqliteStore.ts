@@ -17,6 +17,10 @@ import type {
   PendingDebounce,
   PruneCounts,
   PruneSelection,
+  RateLimitGrant,
+  RateLimitRequest,
+  RateLimitSetting,
+  RateLimitState,
   RunFilter,
   RunPage,
   RunRecord,
@@ -56,6 +60,7 @@ import { prepareListDebounces } from './queries/listDebounces.js';
 import { prepareListEvents } from './queries/listEvents.js';
 import { prepareListForks } from './queries/listForks.js';
 import { prepareListInbox } from './queries/listInbox.js';
+import { prepareListRateLimits } from './queries/listRateLimits.js';
 import { prepareListRuns } from './queries/listRuns.js';
 import { prepareListRunsToWake } from './queries/listRunsToWake.js';
 import { prepareListUnfinishedRuns } from './queries/listUnfinishedRuns.js';
@@ -67,7 +72,9 @@ import {
   prepareListScheduleTicks,
   prepareNextScheduleDueAt,
 } from './queries/readSchedules.js';
+import { prepareSetRateLimit } from './queries/setRateLimit.js';
 import { prepareSettleWaits } from './queries/settleWaits.js';
+import { prepareTakeRateLimit } from './queries/takeRateLimit.js';
 import { prepareUpdateRuns } from './queries/updateRuns.js';
 import { prepareUpsertCache } from './queries/upsertCache.js';
 import { prepareUpsertSteps } from './queries/upsertSteps.js';
@@ -278,6 +285,26 @@ export class SqliteStore implements Store {
     return this.use().claimDueSchedules(now, owner, leaseMs, limit, workflows);
   }
 
+  async takeRateLimit(request: RateLimitRequest): Promise<RateLimitGrant> {
+    return this.use().takeRateLimit(request);
+  }
+
+  async setRateLimit(setting: RateLimitSetting): Promise<void> {
+    this.use().setRateLimit.set(setting);
+  }
+
+  async resetRateLimit(name: string): Promise<void> {
+    this.use().setRateLimit.reset(name);
+  }
+
+  async listRateLimitSettings(): Promise<RateLimitSetting[]> {
+    return this.use().listRateLimits.settings();
+  }
+
+  async listBusyRateLimits(now: number, limit: number): Promise<RateLimitState[]> {
+    return this.use().listRateLimits.busy(now, limit);
+  }
+
   async getFork(runId: string): Promise<ForkRecord | undefined> {
     return this.use().getFork(runId);
   }
@@ -464,6 +491,9 @@ function prepare(db: Database.Database) {
     compactEvents: prepareCompactEvents(db),
     debounce: prepareDebounce(db, insertRuns, insertEvents),
     listDebounces: prepareListDebounces(db),
+    takeRateLimit: prepareTakeRateLimit(db),
+    setRateLimit: prepareSetRateLimit(db),
+    listRateLimits: prepareListRateLimits(db),
   };
 }
 

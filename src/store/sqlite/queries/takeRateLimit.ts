@@ -1,0 +1,33 @@
+import type Database from 'better-sqlite3';
+import { takeGcra } from '../../rateLimits.js';
+import type { RateLimitGrant, RateLimitRequest } from '../../types.js';
+
+/**
+ * Takes one start of a rate limit for a key (GCRA, see src/store/rateLimits.ts): reads the stored
+ * setting and the key's TAT, computes, writes the new TAT, in one IMMEDIATE transaction so the
+ * read and the write cannot interleave with another connection's. Index: both primary keys.
+ */
+export function prepareTakeRateLimit(db: Database.Database): (request: RateLimitRequest) => RateLimitGrant {
+  const setting = db.prepare<[string], { limit: number; periodMs: number }>(
+    'SELECT rate_limit AS "limit", period_ms AS periodMs FROM rate_limit_settings WHERE name = ?',
+  );
+  const state = db.prepare<[string, string], { tat: number; intervalMs: number }>(
+    'SELECT tat, interval_ms AS intervalMs FROM rate_limits WHERE name = ? AND key = ?',
+  );
+  const upsert = db.prepare<[string, string, number, number]>(
+    `INSERT INTO rate_limits (name, key, tat, interval_ms) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name, key) DO UPDATE SET tat = excluded.tat, interval_ms = excluded.interval_ms`,
+  );
+  const take = db.transaction((request: RateLimitRequest): RateLimitGrant => {
+    const stored = setting.get(request.name);
+    const { grant, tat, intervalMs } = takeGcra(
+      state.get(request.name, request.key),
+      request,
+      stored?.limit ?? request.limit,
+      stored?.periodMs ?? request.periodMs,
+    );
+    if (grant.granted && tat !== undefined) upsert.run(request.name, request.key, tat, intervalMs);
+    return grant;
+  });
+  return (request) => take.immediate(request);
+}

@@ -1,0 +1,13 @@
+/**
+ * A Braid worker process for the rate limit test across workers (rateLimits.postgres.test.ts), run
+ * as `node --import tsx rateLimits.worker.ts <config JSON>`. It prints `ready <worker id>` once
+ * registered and runs until it is killed.
+ */
+import { type PostgresWorkerConfig, runWorkerProcess, serveAsWorker } from '../support/workerProcess.js';
+import { limitedCall, warmUp } from './rateLimits.harness.js';
+
+async function main(config: PostgresWorkerConfig): Promise<void> {
+  await serveAsWorker(config, 'braid-rate-limits', { workflows: [limitedCall, warmUp] });
+}
+
+runWorkerProcess<PostgresWorkerConfig>(main);
