@@ -18,6 +18,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default on a 2-core machine is one worker (cores - 1), which leaves a core idle while
+    // the crash and PostgreSQL tests wait on their child processes: two keep the suite under 10 min.
+    maxWorkers: 2,
     // A project's globalSetup runs only when that project has tests to run, so a run without the
     // browser tests needs no Chromium, and one with them checks for it before any test starts.
     projects: [
