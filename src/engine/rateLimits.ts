@@ -1,21 +1,31 @@
 import { RateLimitedError } from '../model/errors.js';
 import { type RateLimitSpec, rateLimitSpec } from '../model/rateLimit.js';
 import type { Store } from '../store/store.js';
+import type { RateLimitGrant, RateLimitRequest } from '../store/types.js';
 import { isTerminalStep } from '../store/types.js';
 import type { Clock } from './clock.js';
 import { type ActiveRun, type ActiveStep, isActive } from './runState.js';
 
 /**
- * Asks of the store in flight at once, per process. Asking for every ready step at once (330 in
- * the PostgreSQL test) filled the connection pool, so the commits that start the steps granted
- * "now" waited ~350 ms behind the asks and their functions ran late, bunched with the next ones:
- * 14 starts in a second under a limit of 10. Two in flight keep the pool free for commits; the rest
- * wait in the ready queue, asked in arrival order as answers come back (a few ms each).
+ * Starts asked of the store in one call at most. Asks wait while one call is in flight, so asking
+ * for every ready step at once (330 in the PostgreSQL test) does not fill the connection pool: the
+ * commits that start granted steps would wait behind them and functions would run late, bunched
+ * with the next ones (14 starts in a second under a limit of 10). A bounded batch answers well
+ * within a lead (a few ms on PostgreSQL, one statement each), and the rest are asked as it returns.
  */
-const MAX_ASKS_IN_FLIGHT = 2;
+const MAX_BATCH = 64;
 
 /** How long a start waits before asking again when the store could not be asked (it is away). */
 const STORE_AWAY_RETRY_MS = 1000;
+
+/** A start asked for, waiting to be sent to the store or for its answer. */
+interface Ask {
+  run: ActiveRun;
+  step: ActiveStep;
+  spec: RateLimitSpec;
+  scope: 'run' | 'step';
+  key: string;
+}
 
 /** What the engine does with a limit's answer. */
 export interface RateLimitHooks {
@@ -50,7 +60,9 @@ export interface RateLimitCounts {
  */
 export class RateLimits {
   readonly counts = new Map<string, RateLimitCounts>();
-  private asking = 0;
+  /** Asks made since the last call to the store, sent together when it returns (or on the next microtask). */
+  private pending: Ask[] = [];
+  private asking = false;
 
   constructor(
     private readonly store: Store,
@@ -98,7 +110,6 @@ export class RateLimits {
   }
 
   private ask(run: ActiveRun, step: ActiveStep, spec: RateLimitSpec, scope: 'run' | 'step'): void {
-    if (this.asking >= MAX_ASKS_IN_FLIGHT) return; // asked on a later pump, once an answer is in
     let key: string;
     try {
       key = spec.key ? String(spec.key(run.input)) : '';
@@ -109,54 +120,80 @@ export class RateLimits {
     }
     if (scope === 'run') run.rate = 'asking';
     else step.rate = 'asking';
-    // Asked for a start no earlier than one lead from now: the step's start commit has that long, and
+    this.pending.push({ run, step, spec, scope, key });
+    // Sent once the dispatch that asked has finished: all its asks in one call.
+    if (!this.asking && this.pending.length === 1) queueMicrotask(() => this.send());
+  }
+
+  /** Sends the pending asks (up to MAX_BATCH) in one call to the store; the rest go when it returns. */
+  private send(): void {
+    if (this.asking || this.pending.length === 0) return;
+    const batch = this.pending.splice(0, MAX_BATCH);
+    // Asked for starts no earlier than one lead from now: a step's start commit has that long, and
     // its function runs at the granted time itself (see leadMs).
-    const lead = leadMs(spec);
-    const now = this.clock.now() + lead;
-    this.asking++;
-    const request = { name: spec.name, key, limit: spec.limit, periodMs: spec.periodMs, burst: spec.burst, now };
-    this.store.takeRateLimit({ ...request, onLimit: spec.onLimit }).then(
-      (grant) => {
-        this.asking--;
-        const counts = this.countsOf(spec.name);
-        if (!grant.granted) {
-          counts.dropped++;
-          if (scope === 'run') run.rate = undefined;
-          else step.rate = undefined;
-          if (stillWaiting(run, step)) {
-            const error = new RateLimitedError(spec.name, key, grant.startAt);
-            if (scope === 'run') this.hooks.dropRun(run, error);
-            else this.hooks.dropStep(run, step, error);
-          }
-          this.hooks.pump();
-          return;
+    const now = this.clock.now();
+    const requests = batch.map(({ spec, key }) => ({
+      name: spec.name,
+      key,
+      limit: spec.limit,
+      periodMs: spec.periodMs,
+      burst: spec.burst,
+      now: now + leadMs(spec),
+      onLimit: spec.onLimit,
+    }));
+    this.asking = true;
+    this.store.takeRateLimits(requests).then(
+      (grants) => {
+        this.asking = false;
+        for (const [i, ask] of batch.entries()) {
+          this.answer(ask, grants[i] as RateLimitGrant, (requests[i] as RateLimitRequest).now);
         }
-        counts.started++;
-        if (grant.startAt > now) counts.queued++;
-        if (scope === 'run') {
-          run.rate = 'granted';
-          run.rateHeld = true;
-          run.rateStartAt = grant.startAt;
-        } else {
-          step.rate = 'granted';
-          step.notBefore = grant.startAt;
-          const wakeAt = grant.startAt - lead;
-          if (wakeAt > this.clock.now() && stillWaiting(run, step)) {
-            const data = JSON.stringify({ limit: spec.name, key, startAt: grant.startAt });
-            this.hooks.postpone(run, step, wakeAt, data);
-          }
-        }
+        this.send();
         this.hooks.pump();
       },
       (error) => {
-        this.asking--;
-        console.error(`[braid] could not take a start of rate limit "${spec.name}"; trying again in 1 s:`, error);
-        if (scope === 'run') run.rate = undefined;
-        else step.rate = undefined;
-        if (stillWaiting(run, step)) this.hooks.postpone(run, step, this.clock.now() + STORE_AWAY_RETRY_MS, null);
+        this.asking = false;
+        console.error('[braid] could not take rate limit starts; trying again in 1 s:', error);
+        for (const { run, step, scope } of batch) {
+          if (scope === 'run') run.rate = undefined;
+          else step.rate = undefined;
+          if (stillWaiting(run, step)) this.hooks.postpone(run, step, this.clock.now() + STORE_AWAY_RETRY_MS, null);
+        }
+        this.send();
         this.hooks.pump();
       },
     );
+  }
+
+  /** Applies the store's answer to one ask: the step starts at its time, waits for it, or is dropped. */
+  private answer({ run, step, spec, scope, key }: Ask, grant: RateLimitGrant, askedFor: number): void {
+    const counts = this.countsOf(spec.name);
+    if (!grant.granted) {
+      counts.dropped++;
+      if (scope === 'run') run.rate = undefined;
+      else step.rate = undefined;
+      if (stillWaiting(run, step)) {
+        const error = new RateLimitedError(spec.name, key, grant.startAt);
+        if (scope === 'run') this.hooks.dropRun(run, error);
+        else this.hooks.dropStep(run, step, error);
+      }
+      return;
+    }
+    counts.started++;
+    if (grant.startAt > askedFor) counts.queued++;
+    if (scope === 'run') {
+      run.rate = 'granted';
+      run.rateHeld = true;
+      run.rateStartAt = grant.startAt;
+      return;
+    }
+    step.rate = 'granted';
+    step.notBefore = grant.startAt;
+    const wakeAt = grant.startAt - leadMs(spec);
+    if (wakeAt > this.clock.now() && stillWaiting(run, step)) {
+      const data = JSON.stringify({ limit: spec.name, key, startAt: grant.startAt });
+      this.hooks.postpone(run, step, wakeAt, data);
+    }
   }
 
   private countsOf(name: string): RateLimitCounts {

@@ -191,11 +191,14 @@ export interface Store {
   listDebounces(filter: { workflow?: string; limit?: number }): Promise<PendingDebounce[]>;
 
   /**
-   * Rate limits (GCRA, see src/store/rateLimits.ts). Takes one start of a limit for a key: with
+   * Rate limits (GCRA, see src/store/rateLimits.ts). Takes one start of a limit for a key per
+   * request, in the order given (so waiters of one key are granted in arrival order), each with
    * one atomic compare-and-set of its (name, key) row, so the limit holds across every process
    * sharing the store. A stored setting for the name overrides the request's limit and period.
+   * One call for all the starts a dispatch asks for: the engine's cost per limited start is then a
+   * share of one round trip, not one each.
    */
-  takeRateLimit(request: RateLimitRequest): Promise<RateLimitGrant>;
+  takeRateLimits(requests: readonly RateLimitRequest[]): Promise<RateLimitGrant[]>;
   /** Changes a limit at run time, for every process (until `resetRateLimit`). */
   setRateLimit(setting: RateLimitSetting): Promise<void>;
   /** Drops a stored setting: the definition's limit and period apply again. */

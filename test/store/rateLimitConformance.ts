@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
-import type { RateLimitRequest } from '../../src/store/types.js';
+import type { RateLimitGrant, RateLimitRequest } from '../../src/store/types.js';
 
 const T0 = 1_700_000_000_000;
 let unique = 0;
@@ -13,7 +13,9 @@ export function describeRateLimitConformance(getStore: () => Store): void {
   describe('rate limits', () => {
     const named = (label: string) => `${label}-${process.pid}-${++unique}-${Date.now()}`;
     const ask = (over: Partial<RateLimitRequest> & Pick<RateLimitRequest, 'name' | 'now'>) =>
-      getStore().takeRateLimit({ key: '', limit: 2, periodMs: 1000, burst: 1, onLimit: 'queue', ...over });
+      getStore()
+        .takeRateLimits([{ key: '', limit: 2, periodMs: 1000, burst: 1, onLimit: 'queue', ...over }])
+        .then((grants) => grants[0] as RateLimitGrant);
 
     it('spaces starts one emission interval (period / limit) apart, reserving later ones under queue', async () => {
       const name = named('queue');
@@ -23,6 +25,29 @@ export function describeRateLimitConformance(getStore: () => Store): void {
       // Time moves past the backlog: the next start is at once again.
       const later = await ask({ name, now: T0 + 10_000 });
       expect(later).toEqual({ granted: true, startAt: T0 + 10_000, limit: 2, periodMs: 1000 });
+    });
+
+    it("takes a batch in order: one key's waiters in arrival order, a refusal in it moving nothing", async () => {
+      const name = named('batch');
+      const other = named('batch-other');
+      const request = { limit: 2, periodMs: 1000, burst: 1, now: T0 };
+      const grants = await getStore().takeRateLimits([
+        { ...request, name, key: 'a', onLimit: 'queue' },
+        { ...request, name: other, key: '', onLimit: 'queue' },
+        { ...request, name, key: 'a', onLimit: 'queue' },
+        { ...request, name, key: 'b', onLimit: 'queue' },
+        { ...request, name, key: 'a', onLimit: 'drop' },
+        { ...request, name, key: 'a', onLimit: 'queue' },
+      ]);
+      expect(grants.map((g) => [g.granted, g.startAt - T0])).toEqual([
+        [true, 0],
+        [true, 0],
+        [true, 500],
+        [true, 0],
+        [false, 1000],
+        [true, 1000],
+      ]);
+      expect(await getStore().takeRateLimits([])).toEqual([]);
     });
 
     it('drops a start that does not conform, and reserves nothing for it', async () => {

@@ -525,8 +525,8 @@ export class MemoryStore implements Store {
     return copyCacheEntry(entry);
   }
 
-  async takeRateLimit(request: RateLimitRequest): Promise<RateLimitGrant> {
-    return this.rateLimits.take(request);
+  async takeRateLimits(requests: readonly RateLimitRequest[]): Promise<RateLimitGrant[]> {
+    return requests.map((request) => this.rateLimits.take(request));
   }
 
   async setRateLimit(setting: RateLimitSetting): Promise<void> {

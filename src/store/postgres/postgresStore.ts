@@ -70,7 +70,7 @@ import {
   nextScheduleDueAt,
 } from './queries/readSchedules.js';
 import { resetRateLimit, setRateLimit } from './queries/setRateLimit.js';
-import { takeRateLimit } from './queries/takeRateLimit.js';
+import { takeRateLimits } from './queries/takeRateLimits.js';
 import { writeSchedules } from './queries/writeSchedules.js';
 import { inTransaction } from './transaction.js';
 
@@ -305,8 +305,8 @@ export class PostgresStore implements Store {
     return getCache(this.use(), key, now);
   }
 
-  async takeRateLimit(request: RateLimitRequest): Promise<RateLimitGrant> {
-    return takeRateLimit(this.use(), request);
+  async takeRateLimits(requests: readonly RateLimitRequest[]): Promise<RateLimitGrant[]> {
+    return takeRateLimits(this.use(), requests);
   }
 
   async setRateLimit(setting: RateLimitSetting): Promise<void> {

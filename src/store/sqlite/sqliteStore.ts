@@ -74,7 +74,7 @@ import {
 } from './queries/readSchedules.js';
 import { prepareSetRateLimit } from './queries/setRateLimit.js';
 import { prepareSettleWaits } from './queries/settleWaits.js';
-import { prepareTakeRateLimit } from './queries/takeRateLimit.js';
+import { prepareTakeRateLimits } from './queries/takeRateLimits.js';
 import { prepareUpdateRuns } from './queries/updateRuns.js';
 import { prepareUpsertCache } from './queries/upsertCache.js';
 import { prepareUpsertSteps } from './queries/upsertSteps.js';
@@ -285,8 +285,8 @@ export class SqliteStore implements Store {
     return this.use().claimDueSchedules(now, owner, leaseMs, limit, workflows);
   }
 
-  async takeRateLimit(request: RateLimitRequest): Promise<RateLimitGrant> {
-    return this.use().takeRateLimit(request);
+  async takeRateLimits(requests: readonly RateLimitRequest[]): Promise<RateLimitGrant[]> {
+    return this.use().takeRateLimits(requests);
   }
 
   async setRateLimit(setting: RateLimitSetting): Promise<void> {
@@ -491,7 +491,7 @@ function prepare(db: Database.Database) {
     compactEvents: prepareCompactEvents(db),
     debounce: prepareDebounce(db, insertRuns, insertEvents),
     listDebounces: prepareListDebounces(db),
-    takeRateLimit: prepareTakeRateLimit(db),
+    takeRateLimits: prepareTakeRateLimits(db),
     setRateLimit: prepareSetRateLimit(db),
     listRateLimits: prepareListRateLimits(db),
   };

@@ -18,7 +18,11 @@ const OWED = `(CASE WHEN r.interval_ms <> (SELECT t FROM p) AND r.tat > $6::floa
                     ELSE r.tat END)`;
 
 /**
- * Takes one start of a rate limit for a key (GCRA, see src/store/rateLimits.ts) in one statement.
+ * Takes one start of a rate limit for a key per request, in order: one statement each, one after
+ * the other, taking one pool connection at a time (each commits on its own and holds its row's lock only for itself;
+ * a batch in one transaction would hold every key's row until the last, and two workers locking
+ * keys in different orders could deadlock). Each is the GCRA (see src/store/rateLimits.ts) in one
+ * statement.
  * The run-time setting, if any, replaces the request's limit and period. INSERT ... ON CONFLICT DO
  * UPDATE locks the key's row, so workers taking the same key queue on it and each computes from
  * the TAT the previous one committed: the limit is exact however many workers ask. Under 'drop',
@@ -26,7 +30,13 @@ const OWED = `(CASE WHEN r.interval_ms <> (SELECT t FROM p) AND r.tat > $6::floa
  * `previous` (the TAT before this statement) only tells a refused caller when a start frees up.
  * Index: both primary keys.
  */
-export async function takeRateLimit(db: pg.Pool, r: RateLimitRequest): Promise<RateLimitGrant> {
+export async function takeRateLimits(db: pg.Pool, requests: readonly RateLimitRequest[]): Promise<RateLimitGrant[]> {
+  const grants: RateLimitGrant[] = [];
+  for (const request of requests) grants.push(await takeOne(db, request));
+  return grants;
+}
+
+async function takeOne(db: pg.Pool, r: RateLimitRequest): Promise<RateLimitGrant> {
   const { rows } = await db.query<Row>({
     name: 'braid_take_rate_limit',
     text: `WITH cfg AS (

@@ -3,11 +3,14 @@ import { takeGcra } from '../../rateLimits.js';
 import type { RateLimitGrant, RateLimitRequest } from '../../types.js';
 
 /**
- * Takes one start of a rate limit for a key (GCRA, see src/store/rateLimits.ts): reads the stored
- * setting and the key's TAT, computes, writes the new TAT, in one IMMEDIATE transaction so the
- * read and the write cannot interleave with another connection's. Index: both primary keys.
+ * Takes one start of a rate limit for a key per request, in order (GCRA, see
+ * src/store/rateLimits.ts): reads the stored setting and the key's TAT, computes, writes the new
+ * TAT; all of them in one IMMEDIATE transaction, so no read and write can interleave with another
+ * connection's, and a batch costs one commit. Index: both primary keys.
  */
-export function prepareTakeRateLimit(db: Database.Database): (request: RateLimitRequest) => RateLimitGrant {
+export function prepareTakeRateLimits(
+  db: Database.Database,
+): (requests: readonly RateLimitRequest[]) => RateLimitGrant[] {
   const setting = db.prepare<[string], { limit: number; periodMs: number }>(
     'SELECT rate_limit AS "limit", period_ms AS periodMs FROM rate_limit_settings WHERE name = ?',
   );
@@ -18,7 +21,7 @@ export function prepareTakeRateLimit(db: Database.Database): (request: RateLimit
     `INSERT INTO rate_limits (name, key, tat, interval_ms) VALUES (?, ?, ?, ?)
        ON CONFLICT (name, key) DO UPDATE SET tat = excluded.tat, interval_ms = excluded.interval_ms`,
   );
-  const take = db.transaction((request: RateLimitRequest): RateLimitGrant => {
+  const take = (request: RateLimitRequest): RateLimitGrant => {
     const stored = setting.get(request.name);
     const { grant, tat, intervalMs } = takeGcra(
       state.get(request.name, request.key),
@@ -28,6 +31,7 @@ export function prepareTakeRateLimit(db: Database.Database): (request: RateLimit
     );
     if (grant.granted && tat !== undefined) upsert.run(request.name, request.key, tat, intervalMs);
     return grant;
-  });
-  return (request) => take.immediate(request);
+  };
+  const takeAll = db.transaction((requests: readonly RateLimitRequest[]) => requests.map(take));
+  return (requests) => (requests.length === 0 ? [] : takeAll.immediate(requests));
 }
