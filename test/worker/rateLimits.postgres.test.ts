@@ -65,12 +65,6 @@ describe('rate limit across three PostgreSQL worker processes', () => {
     // Every worker took part: the limit was shared, not held by one process.
     expect(new Set(starts.map((s) => s.pid)).size).toBe(3);
     const times = starts.map((s) => s.at).sort((a, b) => a - b);
-    let busiest = 0;
-    let hi = 0;
-    for (let lo = 0; lo < times.length; lo++) {
-      while (hi < times.length && (times[hi] as number) < (times[lo] as number) + 1000) hi++;
-      busiest = Math.max(busiest, hi - lo);
-    }
     // The grants themselves are exact: one per emission interval, whichever worker asked.
     const granted: number[] = [];
     for (const h of handles) {
@@ -85,13 +79,15 @@ describe('rate limit across three PostgreSQL worker processes', () => {
         1000 / LIMIT_PER_SECOND - 1e-6,
       );
     }
+    // So no closed window of one second holds more granted starts than the limit, +1 for its edges.
+    expect(busiestSecond(granted, 'closed')).toBeLessThanOrEqual(LIMIT_PER_SECOND + 1);
     if (process.env.H13_DEBUG)
       (await import('node:fs')).writeFileSync(process.env.H13_DEBUG, JSON.stringify({ times, granted }));
     // The functions run at their granted times, give or take how late the worker's event loop fires
     // a timer: up to ~100 ms measured on this shared 2-core machine while other suites ran, enough
     // to move one start into the next second now and then. Hence one more than the boundary's +1;
     // the grants above, which the database decides, hold the limit exactly.
-    expect(busiest).toBeLessThanOrEqual(LIMIT_PER_SECOND + 2);
+    expect(busiestSecond(times, 'half-open')).toBeLessThanOrEqual(LIMIT_PER_SECOND + 2);
     const first = times[0] as number;
     const inWindow = times.filter((t) => t < first + SECONDS * 1000).length;
     // Throughput is the limit, not less: waiting starts hold no slot, so nothing else slows them.
@@ -99,3 +95,15 @@ describe('rate limit across three PostgreSQL worker processes', () => {
     expect(inWindow).toBeLessThanOrEqual(LIMIT_PER_SECOND * SECONDS + 1);
   }, 120_000);
 });
+
+/** The most of the sorted `times` in any window of one second ([t, t + 1 s) or [t, t + 1 s]). */
+function busiestSecond(times: readonly number[], window: 'half-open' | 'closed'): number {
+  let busiest = 0;
+  let hi = 0;
+  for (let lo = 0; lo < times.length; lo++) {
+    const end = (times[lo] as number) + 1000;
+    while (hi < times.length && ((times[hi] as number) < end || (window === 'closed' && times[hi] === end))) hi++;
+    busiest = Math.max(busiest, hi - lo);
+  }
+  return busiest;
+}
