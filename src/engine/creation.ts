@@ -116,22 +116,7 @@ export class RunCreation {
     );
     this.hooks.assertOpen();
     const newId = newRunId();
-    if (plan.workflow.options.debounce && !options.fork && options.replayOf === undefined) {
-      const id = await this.hooks.debounce({
-        plan,
-        input: fromJson(inputJson),
-        inputJson,
-        id: newId,
-        idempotencyKey: options.idempotencyKey ?? null,
-        globals,
-        parent: null,
-        replayOf: null,
-        ...(options.priority !== undefined ? { priority: options.priority } : {}),
-      });
-      onCreated?.(this.hooks.waitFor(id));
-      return id;
-    }
-    const rec = this.hooks.addRun({
+    const spec: NewRunSpec = {
       plan,
       input: fromJson(inputJson),
       inputJson,
@@ -141,8 +126,15 @@ export class RunCreation {
       parent: null,
       replayOf: options.replayOf ?? null,
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
-      ...(options.fork ? { fork: options.fork(newId) } : {}),
-    });
+    };
+    // A trigger of a debounced workflow (not a fork or a replay, which run as asked) is recorded,
+    // not started: the run that carries the last trigger of its window starts later.
+    if (plan.workflow.options.debounce && !options.fork && options.replayOf === undefined) {
+      const id = await this.hooks.debounce(spec);
+      onCreated?.(this.hooks.waitFor(id));
+      return id;
+    }
+    const rec = this.hooks.addRun({ ...spec, ...(options.fork ? { fork: options.fork(newId) } : {}) });
     const id = rec.id;
     // In the same tick as the run's insert, so in the same batch: the tick and its run land together.
     if (options.scheduleTick) this.queue.writeSchedule(options.scheduleTick(id));

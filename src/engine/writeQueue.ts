@@ -8,7 +8,6 @@ import type {
   InputResolution,
   RunControl,
   RunRecord,
-  RunUpdate,
   ScheduleWrite,
   StepRecord,
   StreamChunk,
@@ -16,6 +15,7 @@ import type {
   WriteBatch,
 } from '../store/types.js';
 import type { Clock } from './clock.js';
+import { mergeBatch } from './mergeBatch.js';
 import { splitBatch } from './splitBatch.js';
 
 /** What the queue does when a commit fails. */
@@ -346,29 +346,7 @@ export class WriteQueue {
   private absorbPending(batch: WriteBatch): void {
     this.absorbedEffects.push(...this.effects.splice(0));
     if (this.isEmpty()) return;
-    const more = this.take();
-    batch.at = more.at;
-    addMissing(batch.newRuns, more.newRuns);
-    const inserted = new Set<RunUpdate>(batch.newRuns);
-    // An update of a run the batch inserts is part of that insert (the record is live).
-    addMissing(
-      batch.runUpdates,
-      more.runUpdates.filter((rec) => !inserted.has(rec)),
-    );
-    addMissing(batch.steps, more.steps);
-    batch.events.push(...more.events);
-    batch.cache.push(...more.cache);
-    batch.localRuns = new Set([...(batch.localRuns ?? []), ...(more.localRuns ?? [])]);
-    batch.controls = [...(batch.controls ?? []), ...(more.controls ?? [])];
-    if (more.waits) {
-      batch.waits ??= [];
-      addMissing(batch.waits, more.waits);
-    }
-    if (more.inbox) batch.inbox = [...(batch.inbox ?? []), ...more.inbox];
-    if (more.inputs) batch.inputs = [...(batch.inputs ?? []), ...more.inputs];
-    if (more.forks) batch.forks = [...(batch.forks ?? []), ...more.forks];
-    if (more.chunks) batch.chunks = [...(batch.chunks ?? []), ...more.chunks];
-    if (more.schedules) batch.schedules = [...(batch.schedules ?? []), ...more.schedules];
+    mergeBatch(batch, this.take());
   }
 
   private failed(error: unknown, batch: WriteBatch): void {
@@ -423,10 +401,4 @@ export class WriteQueue {
       }
     }
   }
-}
-
-/** Appends the records of `more` that `into` does not hold yet (records are compared by identity). */
-function addMissing<T>(into: T[], more: readonly T[]): void {
-  const held = new Set(into);
-  for (const rec of more) if (!held.has(rec)) into.push(rec);
 }
