@@ -15,9 +15,10 @@ const limited = workflow('rl-limited').step(
   (ctx) => (ctx.input as { x: number }).x * 2,
 );
 
-async function runsPerSecond(executor: WorkflowExecutor, wf: typeof plain, total: number, inFlight: number) {
+async function timed(executor: WorkflowExecutor, wf: typeof plain, total: number, inFlight: number) {
   let next = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await Promise.all(
     Array.from({ length: Math.min(inFlight, total) }, async () => {
       while (next < total) {
@@ -28,23 +29,34 @@ async function runsPerSecond(executor: WorkflowExecutor, wf: typeof plain, total
       }
     }),
   );
-  return (total / (performance.now() - t0)) * 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { runsPerSecond: (total / (performance.now() - t0)) * 1000, cpuUsPerRun: (cpu.user + cpu.system) / total };
 }
 
 export async function rateLimitOverhead(executor: WorkflowExecutor, total = 2000, inFlight = 50): Promise<Figures> {
   executor.register(plain, limited);
-  await runsPerSecond(executor, plain, Math.min(200, total), inFlight); // warm-up
-  await runsPerSecond(executor, limited, Math.min(200, total), inFlight);
+  await timed(executor, plain, Math.min(1000, total), inFlight); // warm-up
+  await timed(executor, limited, Math.min(1000, total), inFlight);
   const half = Math.max(1, Math.floor(total / 2));
   let plainRate = 0;
   let limitedRate = 0;
+  let plainCpu = 0;
+  let limitedCpu = 0;
   for (let round = 0; round < 2; round++) {
-    plainRate += (await runsPerSecond(executor, plain, half, inFlight)) / 2;
-    limitedRate += (await runsPerSecond(executor, limited, half, inFlight)) / 2;
+    const p = await timed(executor, plain, half, inFlight);
+    const l = await timed(executor, limited, half, inFlight);
+    plainRate += p.runsPerSecond / 2;
+    limitedRate += l.runsPerSecond / 2;
+    plainCpu += p.cpuUsPerRun / 2;
+    limitedCpu += l.cpuUsPerRun / 2;
   }
   return {
     plainRunsPerSecond: plainRate,
     limitedRunsPerSecond: limitedRate,
     overheadPct: (1 - limitedRate / plainRate) * 100,
+    // CPU time of this process per run: steadier than runs/s when other work shares the machine.
+    plainCpuUsPerRun: plainCpu,
+    limitedCpuUsPerRun: limitedCpu,
+    cpuOverheadPct: (limitedCpu / plainCpu - 1) * 100,
   };
 }

@@ -18,6 +18,7 @@ import type { ExecutionConfig } from './config.js';
 import type { Dispatcher } from './dispatcher.js';
 import { type Journal, newToken } from './journal.js';
 import type { RunObserver } from './observer.js';
+import { TIMER_RESOLUTION_MS } from './rateLimits.js';
 import { type ActiveRun, type ActiveStep, isCurrentAttempt } from './runState.js';
 import type { RunTable } from './runTable.js';
 import { cacheEntryOf, cacheKeyOf } from './stepCache.js';
@@ -116,7 +117,8 @@ export class Attempts {
     };
     // Durable before visible: the function runs once its start is committed.
     this.journal.afterCommit(() => {
-      if (notBefore !== undefined && notBefore > Date.now()) this.timers.schedule(notBefore, begin);
+      if (notBefore !== undefined && notBefore - this.clock.now() >= TIMER_RESOLUTION_MS)
+        this.timers.schedule(notBefore, begin);
       else begin();
     });
   }

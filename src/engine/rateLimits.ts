@@ -15,6 +15,14 @@ import { type ActiveRun, type ActiveStep, isActive } from './runState.js';
  */
 const MAX_BATCH = 64;
 
+/**
+ * A start due less than this far ahead starts at once: a timer fires no sooner than 1 ms, so
+ * waiting for a few microseconds (a limit that does not bind: "now" plus a lead of microseconds,
+ * or a key's previous start one tiny interval before) would only make it late, and cost a timer,
+ * a postponement and a commit of its own.
+ */
+export const TIMER_RESOLUTION_MS = 1;
+
 /** How long a start waits before asking again when the store could not be asked (it is away). */
 const STORE_AWAY_RETRY_MS = 1000;
 
@@ -180,7 +188,7 @@ export class RateLimits {
       return;
     }
     counts.started++;
-    if (grant.startAt > askedFor) counts.queued++;
+    if (grant.startAt - askedFor >= TIMER_RESOLUTION_MS) counts.queued++;
     if (scope === 'run') {
       run.rate = 'granted';
       run.rateHeld = true;
@@ -190,7 +198,7 @@ export class RateLimits {
     step.rate = 'granted';
     step.notBefore = grant.startAt;
     const wakeAt = grant.startAt - leadMs(spec);
-    if (wakeAt > this.clock.now() && stillWaiting(run, step)) {
+    if (wakeAt - this.clock.now() >= TIMER_RESOLUTION_MS && stillWaiting(run, step)) {
       const data = JSON.stringify({ limit: spec.name, key, startAt: grant.startAt });
       this.hooks.postpone(run, step, wakeAt, data);
     }
