@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidWorkflowError, workflow } from '../../src/index.js';
-import { useEngineFixture } from './helpers.js';
+import { InvalidWorkflowError, ManualClock, workflow } from '../../src/index.js';
+import { useEngineFixture, waitUntil } from './helpers.js';
 
 /**
  * The limit grants start i (from 0) no earlier than i emission intervals after the first asked;
@@ -176,6 +176,38 @@ describe('rateLimit on a workflow', () => {
     const result = await fx.executor().execute(wf, null);
     expect(result.success).toBe(false);
     expect(result.error?.message).toMatch(/no tenant/);
+  });
+});
+
+describe('rateLimit on a ManualClock', () => {
+  const fx = useEngineFixture();
+
+  it('runs a queued start at its granted time on the engine clock, not a lead before (a clock behind the real time)', async () => {
+    // Years behind the real time: a start time compared with Date.now() would always look past.
+    const START = Date.UTC(2020, 0, 1);
+    const clock = new ManualClock(START);
+    const began: number[] = [];
+    const wf = workflow('vc-limited').step('call', { rateLimit: { limit: 1, period: '1m' } }, () => {
+      began.push(clock.now());
+      return 'ok';
+    });
+    const executor = fx.executor({ clock });
+    const first = await executor.start(wf, 1);
+    const second = await executor.start(wf, 2);
+    // Every limited start is asked for one lead (200 ms here) ahead, so its start commit is out of the way.
+    await waitUntil(async () =>
+      (await executor.store.listEvents({ runId: second.runId })).some((e) => e.type === 'step_throttled'),
+    );
+    await clock.advance(200);
+    expect((await first.result()).output).toBe('ok');
+    expect(began).toEqual([START + 200]);
+    // The second start is granted a minute later; its step is dispatched a lead before that.
+    await clock.advance(60_000 - 200);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(began).toEqual([START + 200]);
+    await clock.advance(200);
+    expect((await second.result()).output).toBe('ok');
+    expect(began).toEqual([START + 200, START + 60_200]);
   });
 });
 
