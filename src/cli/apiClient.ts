@@ -101,7 +101,10 @@ export class ApiClient {
     return { total: body.total, counts: body.counts };
   }
 
-  async startRun(workflow: string, body: { input: unknown; idempotencyKey?: string }): Promise<StartedRun> {
+  async startRun(
+    workflow: string,
+    body: { input: unknown; idempotencyKey?: string; priority?: number },
+  ): Promise<StartedRun> {
     const path = `/api/workflows/${encodeURIComponent(workflow)}/runs`;
     const res = await this.request<{ runId: string }>('POST', path, body);
     return { runId: res.body.runId, created: res.status === 201 };
