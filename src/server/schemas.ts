@@ -806,6 +806,7 @@ export const PendingDebounceSchema = z
     }),
   })
   .openapi('PendingDebounce');
+export type PendingDebounceJson = z.infer<typeof PendingDebounceSchema>;
 
 export const DebouncesQuerySchema = z.object({
   workflow: z.string().min(1).optional().openapi({ description: 'Only this workflow’s' }),
