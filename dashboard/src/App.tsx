@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { useRoute } from './hooks/useRoute.js';
+import { DebouncesPage } from './pages/DebouncesPage.js';
 import { RateLimitsPage } from './pages/RateLimitsPage.js';
 import { RunDiffPage } from './pages/RunDiffPage.js';
 import { RunPage } from './pages/RunPage.js';
@@ -35,6 +36,9 @@ export function App() {
           <a href="#/rate-limits" aria-current={route.name === 'rateLimits' ? 'page' : undefined}>
             Rate limits
           </a>
+          <a href="#/debounces" aria-current={route.name === 'debounces' ? 'page' : undefined}>
+            Debounces
+          </a>
         </nav>
       </header>
       <main className="main">
@@ -47,6 +51,7 @@ export function App() {
         )}
         {route.name === 'schedules' && <SchedulesPage />}
         {route.name === 'rateLimits' && <RateLimitsPage />}
+        {route.name === 'debounces' && <DebouncesPage />}
         {route.name === 'notFound' && (
           <>
             <h1>Page not found</h1>

@@ -4,7 +4,7 @@
  * ApiRequestError (404 -> 4, 422 -> 5, 400 -> 2, anything else -> 1).
  */
 
-import type { RunDetailJson, RunJson, ScheduleJson } from '../server/schemas.js';
+import type { PendingDebounceJson, RunDetailJson, RunJson, ScheduleJson } from '../server/schemas.js';
 import type { RunStatus, StatusCounts } from '../store/types.js';
 import { type ApiIssue, ApiRequestError, ServerUnreachableError, UnexpectedResponseError } from './errors.js';
 
@@ -101,7 +101,10 @@ export class ApiClient {
     return { total: body.total, counts: body.counts };
   }
 
-  async startRun(workflow: string, body: { input: unknown; idempotencyKey?: string }): Promise<StartedRun> {
+  async startRun(
+    workflow: string,
+    body: { input: unknown; idempotencyKey?: string; priority?: number },
+  ): Promise<StartedRun> {
     const path = `/api/workflows/${encodeURIComponent(workflow)}/runs`;
     const res = await this.request<{ runId: string }>('POST', path, body);
     return { runId: res.body.runId, created: res.status === 201 };
@@ -151,6 +154,14 @@ export class ApiClient {
     const res = await this.send('GET', path, undefined, { accept: 'text/event-stream' }, signal);
     if (!res.ok || !res.body) await this.throwFor(res);
     return res.body!.pipeThrough(new TextDecoderStream());
+  }
+
+  /** Pending debounced triggers (`GET /api/debounces`), soonest due first. */
+  async listDebounces(query: { workflow?: string; limit?: number }): Promise<PendingDebounceJson[]> {
+    const params = new URLSearchParams();
+    if (query.workflow !== undefined) params.set('workflow', query.workflow);
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    return (await this.request<{ debounces: PendingDebounceJson[] }>('GET', `/api/debounces?${params}`)).body.debounces;
   }
 
   async listSchedules(): Promise<{ schedules: ScheduleJson[] }> {

@@ -1,5 +1,6 @@
 /** The options several commands share, and the parsers that turn their text into values. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { isPriority, MAX_PRIORITY, MIN_PRIORITY } from '../model/priority.js';
 import { RUN_STATUSES, type RunStatus } from '../store/types.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:7777';
@@ -71,6 +72,18 @@ export function parseJson(value: string): unknown {
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number >= 1.');
+  return n;
+}
+
+/** `--priority`: a whole number from -100 to 100, as the engine accepts. */
+export function parsePriority(value: string): number {
+  // Decimal digits only: Number() would read '' as 0 and '0x10' as 16.
+  const n = /^[+-]?\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!isPriority(n)) {
+    throw new InvalidArgumentError(
+      `must be a whole number from ${MIN_PRIORITY} to ${MAX_PRIORITY} (higher goes first; 0 is the default), not "${value}".`,
+    );
+  }
   return n;
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerDebounces } from './commands/debounces.js';
 import { registerDev } from './commands/dev.js';
 import { registerFork } from './commands/fork.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -47,5 +48,6 @@ export function createProgram(): Command {
   registerMigrate(program);
   registerPrune(program);
   registerScheduleCommands(program);
+  registerDebounces(program);
   return program;
 }

@@ -54,7 +54,8 @@ const MAX_SKIPPED_RECORDED = 1_000;
 
 /**
  * Fires schedules. Their state lives in the store; this keeps ONE timer (through the engine's
- * clock) for the earliest `dueAt` of all of them, whatever their number. When it fires, due
+ * clock, corrected by the offset to the database's clock on PostgreSQL, which decides what is due)
+ * for the earliest `dueAt` of all of them, whatever their number. When it fires, due
  * schedules are claimed (a lease; SKIP LOCKED on PostgreSQL) and each due tick is handled with a
  * write that compare-and-sets the schedule's version: a tick that starts a run is written in the
  * commit that creates the run (its idempotency key names the schedule and the scheduled time), so
@@ -73,6 +74,11 @@ export class Schedules {
   private readonly blockingRuns = new Map<string, string>();
   /** Schedules whose last run has just ended here: looked at on the next pass, due or not. */
   private readonly released = new Set<string>();
+  /**
+   * How far the store's clock is ahead of the engine's (0 unless the store usesDatabaseClock):
+   * measured at each claim, so the due times computed here and the one timer follow the database.
+   */
+  private clockOffsetMs = 0;
 
   constructor(
     private readonly store: Store,
@@ -132,6 +138,7 @@ export class Schedules {
 
   /** Schedules defined in code: created when missing, their definition updated when it changed. */
   async define(schedules: readonly Schedule<any>[]): Promise<void> {
+    if (schedules.length) await this.readStoreClock();
     for (const s of schedules) {
       this.engine.register(s.workflow);
       await this.upsert(s.spec, true);
@@ -147,7 +154,9 @@ export class Schedules {
         options?.workflow,
       );
     }
-    return this.upsert(checkSchedule(options.workflow, options), false);
+    const spec = checkSchedule(options.workflow, options);
+    await this.readStoreClock();
+    return this.upsert(spec, false);
   }
 
   async get(id: string): Promise<ScheduleRecord> {
@@ -205,9 +214,10 @@ export class Schedules {
    * even while paused. Resolves with the run's id once it is durable.
    */
   async trigger(id: string): Promise<string> {
+    await this.readStoreClock();
     for (;;) {
       const s = await this.get(id);
-      const now = this.engine.clock.now();
+      const now = this.now();
       try {
         return await this.startRun(s, now, 'trigger', s.lastScheduledAt, (rec) => rec);
       } catch (error) {
@@ -273,7 +283,6 @@ export class Schedules {
   }
 
   private async runPass(): Promise<void> {
-    const clock = this.engine.clock;
     // One executor at a time per single-process store (SQLite's lock): every process there is the
     // same owner, so a restart does not wait out the lease of the process it replaces.
     const owner = this.options.workerId() ?? LOCAL_OWNER;
@@ -284,7 +293,7 @@ export class Schedules {
         const s = await this.store.getSchedule(id);
         if (!s?.buffered.length || s.paused || this.closed) continue;
         try {
-          await this.handle(s, clock.now(), true);
+          await this.handle(s, this.now(), true);
         } catch (error) {
           leftDue = true;
           if (!(error instanceof ScheduleChangedError)) {
@@ -293,9 +302,19 @@ export class Schedules {
         }
       }
       for (;;) {
-        const now = clock.now();
-        // Only schedules of workflows registered here: another process runs the others.
-        const due = await this.store.claimDueSchedules(now, owner, LEASE_MS, CLAIM_BATCH, this.engine.registry.names());
+        const before = this.engine.clock.now();
+        // Only schedules of workflows registered here: another process runs the others. On
+        // PostgreSQL the claim judges what is due by the database's clock and says what time that
+        // was: the ticks are handled by it, whatever this host's clock says.
+        const claim = await this.store.claimDueSchedules(
+          before + this.clockOffsetMs,
+          owner,
+          LEASE_MS,
+          CLAIM_BATCH,
+          this.engine.registry.names(),
+        );
+        if (this.store.usesDatabaseClock) this.noteStoreClock(claim.now, before, this.engine.clock.now());
+        const { now, schedules: due } = claim;
         for (const s of due) {
           if (this.closed) return;
           try {
@@ -313,13 +332,13 @@ export class Schedules {
       if (!this.closed)
         await this.arm(leftDue).catch((error) => {
           console.error('[braid] could not read when the next schedule is due:', error);
-          this.armAt(clock.now() + RETRY_MS);
+          this.armAt(this.now() + RETRY_MS);
         });
     }
   }
 
   private async arm(leftDue: boolean): Promise<void> {
-    const now = this.engine.clock.now();
+    const now = this.now();
     const next = await this.store.nextScheduleDueAt(this.engine.registry.names());
     let at = next === null ? Number.POSITIVE_INFINITY : next;
     // Fell due during this pass (the clock moved on meanwhile): handle it now. In a single process
@@ -334,6 +353,7 @@ export class Schedules {
     this.armAt(at);
   }
 
+  /** Arms the one timer for `at`, a time on the store's clock (the engine's, corrected by the offset). */
   private armAt(at: number): void {
     this.timer?.cancel();
     this.timer = undefined;
@@ -345,7 +365,28 @@ export class Schedules {
       this.timer = undefined;
       this.armedFor = Number.POSITIVE_INFINITY;
       this.kick();
-    }, at - clock.now());
+    }, at - this.now());
+  }
+
+  /** Now on the store's clock: the engine's, plus the offset measured against a database clock. */
+  private now(): number {
+    return this.engine.clock.now() + this.clockOffsetMs;
+  }
+
+  /**
+   * On a store that usesDatabaseClock, measures how far the database's clock is from the engine's,
+   * before computing times from "now" (a schedule's first tick, a resume, a trigger). One round trip.
+   */
+  private async readStoreClock(): Promise<void> {
+    if (!this.store.usesDatabaseClock || !this.store.readDatabaseClock) return;
+    const before = this.engine.clock.now();
+    const storeNow = await this.store.readDatabaseClock();
+    this.noteStoreClock(storeNow, before, this.engine.clock.now());
+  }
+
+  /** The database read `storeNow` between the engine's `before` and `after`: taken as their midpoint. */
+  private noteStoreClock(storeNow: number, before: number, after: number): void {
+    if (Number.isFinite(storeNow)) this.clockOffsetMs = storeNow - Math.round((before + after) / 2);
   }
 
   /**
@@ -448,7 +489,7 @@ export class Schedules {
     previous: number | null,
     after: (s: ScheduleRecord) => ScheduleRecord,
   ): Promise<string> {
-    const now = this.engine.clock.now();
+    const now = this.now();
     const key = scheduleRunKey(s.id, t, previous);
     const writeFor = (runId: string): ScheduleWrite => {
       const next = { ...after(s), lastRunId: runId };
@@ -486,9 +527,10 @@ export class Schedules {
     id: string,
     change: (s: ScheduleRecord, now: number) => { schedule: ScheduleRecord; ticks: ScheduleTickRecord[] },
   ): Promise<ScheduleRecord> {
+    await this.readStoreClock();
     for (;;) {
       const s = await this.get(id);
-      const now = this.engine.clock.now();
+      const now = this.now();
       const { schedule, ticks } = change(s, now);
       if (schedule === s) return s;
       const next = { ...schedule, version: s.version + 1 };
@@ -512,7 +554,7 @@ export class Schedules {
     const parsed = await validateInput(spec.workflow, plan.workflow.options.input, spec.input);
     const input = toJson(parsed, `The input of schedule "${spec.id}"`);
     for (;;) {
-      const now = this.engine.clock.now();
+      const now = this.now();
       const existing = await this.store.getSchedule(spec.id);
       if (existing && !fromCode) throw new ScheduleExistsError(spec.id);
       const definition = {

@@ -797,8 +797,16 @@ export const PendingDebounceSchema = z
     firstAt: EpochMs,
     lastAt: EpochMs,
     dueAt: EpochMs.openapi({ description: 'When the run starts unless another trigger comes first' }),
+    windowMs: z.number().nullable().openapi({
+      description:
+        'The quiet time a trigger moves `dueAt` by (null when the workflow is not registered on this server)',
+    }),
+    maxWaitAt: NullableEpochMs.openapi({
+      description: 'The latest it starts, however many triggers follow: firstAt + maxWait (null without maxWait)',
+    }),
   })
   .openapi('PendingDebounce');
+export type PendingDebounceJson = z.infer<typeof PendingDebounceSchema>;
 
 export const DebouncesQuerySchema = z.object({
   workflow: z.string().min(1).optional().openapi({ description: 'Only this workflow’s' }),

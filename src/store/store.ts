@@ -6,6 +6,7 @@ import type {
   CompactionCounts,
   DebounceResult,
   DebounceTrigger,
+  DueSchedules,
   EventRecord,
   ForkRecord,
   InboxEvent,
@@ -173,6 +174,8 @@ export interface Store {
    * claim expired or is `owner`'s): each is leased to `owner` until `now + leaseMs`. Scale-out
    * stores skip rows another process is claiming (FOR UPDATE SKIP LOCKED). A claim bumps no version:
    * the writes that follow still compare-and-set, so a claim that expired under its holder is safe.
+   * A store that `usesDatabaseClock` judges due times and leases by the database's clock instead
+   * of `now`, and answers with the time it used (DueSchedules.now).
    */
   claimDueSchedules(
     now: number,
@@ -180,7 +183,12 @@ export interface Store {
     leaseMs: number,
     limit: number,
     workflows: readonly string[],
-  ): Promise<ScheduleRecord[]>;
+  ): Promise<DueSchedules>;
+  /**
+   * Stores that `usesDatabaseClock`: the database's clock now, in epoch ms (what its deadlines and
+   * due times are compared with).
+   */
+  readDatabaseClock?(): Promise<number>;
   /**
    * Records a trigger of a debounced workflow in one transaction (see DebounceTrigger): joins the
    * key's pending run (its input replaced, its due time moved) or inserts a new one. Triggers of one

@@ -535,6 +535,16 @@ export interface ScheduleWrite {
   ticks: ScheduleTickRecord[];
 }
 
+/** What one claimDueSchedules took, and the time it judged them due by. */
+export interface DueSchedules {
+  schedules: ScheduleRecord[];
+  /**
+   * Epoch ms: the `now` the claim was given, or the database's clock on a store that
+   * usesDatabaseClock, so the ticks it hands over are handled by the time that found them due.
+   */
+  now: number;
+}
+
 /**
  * One trigger of a debounced workflow (`debounce` on a workflow). Triggers with the same key collapse
  * into one run while it is pending: a run row in `queued` whose `wakeAt` (its due time) has not

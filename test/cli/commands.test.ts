@@ -97,6 +97,39 @@ describe.concurrent('braid run', () => {
     expect(error.issues[0].path).toEqual(['name']);
   });
 
+  it('--priority gives the run its priority; without it the run has the default, 0', async () => {
+    const [high, low, plain] = await Promise.all([
+      start('greet', { name: 'pri' }, ['--priority', '42']),
+      start('greet', { name: 'pri' }, ['--priority', '-100']),
+      start('greet', { name: 'pri' }),
+    ]);
+    const runs = await Promise.all([high, low, plain].map(show));
+    expect(runs.map((r) => r.run.priority)).toEqual([42, -100, 0]);
+  });
+
+  it('a --priority that is not a whole number from -100 to 100 exits 2, says what is valid, starts nothing', async () => {
+    const bad = ['101', '-101', '1.5', 'high', '', '0x10'];
+    const results = await Promise.all(
+      bad.map((value) => braid(['run', 'greet', '--input', '{"name": "no"}', '--priority', value, ...api()])),
+    );
+    for (const [i, result] of results.entries()) {
+      expect(result.code, `--priority ${bad[i]}`).toBe(2);
+      expect(result.stderr).toContain('must be a whole number from -100 to 100');
+    }
+    const json = await braid(['run', 'greet', '--priority', '500', '--json', ...api()]);
+    expect(json.code).toBe(2);
+    expect(parseJson(json).error).toMatchObject({
+      code: 'invalid_argument',
+      message: expect.stringContaining('--priority'),
+    });
+    await start('greet', { name: 'yes' }, ['--priority', '+5']);
+    // Through the API, not a `braid show` per run: nothing started with a refused priority.
+    const res = await fetch(`${dev.url}/api/runs?workflow=greet&limit=1000`);
+    const { runs } = (await res.json()) as { runs: Array<{ input: { name?: string } | null }> };
+    expect(runs.filter((r) => r.input?.name === 'no')).toEqual([]);
+    expect(runs.filter((r) => r.input?.name === 'yes')).toHaveLength(1);
+  });
+
   it('an unknown workflow exits 4 and says how to register it', async () => {
     const result = await braid(['run', 'no-such-workflow', ...api()]);
     expect(result.code).toBe(4);

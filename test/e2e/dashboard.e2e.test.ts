@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { digest, order, summarize } from '../../examples/workflows.js';
 import { SqliteStore, WorkflowExecutor, workflow } from '../../src/index.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
+import type { PendingDebounce } from '../../src/store/types.js';
 
 /** Debian's Chromium, or BRAID_CHROMIUM: the browser project's global setup finds or installs it. */
 const CHROMIUM_PATH = inject('chromiumPath');
@@ -133,6 +134,12 @@ const streamGate = gate();
 /** One start a minute: the second run waits for its turn, which the rate limits page shows. */
 const throttled = workflow('throttled-api', { rateLimit: { limit: 1, period: '1m' } }).step('call', () => 'called');
 
+/** Saves per user, debounced: triggers of one user within 10 minutes make one run (1 hour at most). */
+const debouncedSave = workflow('debounced-save', {
+  input: z.object({ user: z.string(), n: z.number() }),
+  debounce: { key: (input: { user: string }) => input.user, window: '10m', maxWait: '1h' },
+}).step('save', (ctx) => ctx.input.n);
+
 const streamer = workflow('streamer').step('write', async (ctx) => {
   ctx.progress({ done: 1, total: 3 });
   await ctx.emit('Hello');
@@ -161,7 +168,20 @@ beforeAll(async () => {
   store = new SqliteStore({ path: join(tempDir, 'braid.db') });
   executor = new WorkflowExecutor({
     store,
-    workflows: [order, summarize, digest, slow, markup, waiter, gatedFanout, approval, followUp, streamer, throttled],
+    workflows: [
+      order,
+      summarize,
+      digest,
+      slow,
+      markup,
+      waiter,
+      gatedFanout,
+      approval,
+      followUp,
+      streamer,
+      throttled,
+      debouncedSave,
+    ],
     maxParallelNodes: 8,
   });
   // token '' = no token, whatever BRAID_TOKEN says in the environment.
@@ -669,6 +689,56 @@ describe('the dashboard', () => {
     await table.getByRole('link', { name: runId }).waitFor();
     await executor.cancel(runId);
     await executor.deleteSchedule('e2e-nightly');
+  });
+
+  it('lists pending debounces live: a later trigger supersedes, a new key appears, a started run leaves', async () => {
+    const ann = await executor.start(debouncedSave, { user: 'ann', n: 1 });
+    await page.goto(`${server.url}/`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Debounces' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Debounces' }).waitFor();
+    await page.getByText('Live', { exact: true }).waitFor();
+    const table = page.getByRole('table', { name: 'Pending debounces' });
+    const annRow = table.getByRole('row').filter({ hasText: ann.runId });
+    await annRow.getByRole('cell', { name: 'ann', exact: true }).waitFor();
+    const [first] = (await executor.store.listDebounces({ workflow: 'debounced-save' })) as [PendingDebounce];
+    const times = annRow.locator('time');
+    expect(await times.nth(2).getAttribute('datetime')).toBe(new Date(first.dueAt).toISOString());
+    expect(await times.nth(3).getAttribute('datetime')).toBe(new Date(first.firstAt + 3_600_000).toISOString());
+
+    // Without a reload: a second trigger of ann joins her run, bob's makes a row of its own.
+    await executor.start(debouncedSave, { user: 'ann', n: 2 });
+    await annRow.getByText('(1 superseded)').waitFor();
+    const bob = await executor.start(debouncedSave, { user: 'bob', n: 1 });
+    const bobRow = table.getByRole('row').filter({ hasText: bob.runId });
+    await bobRow.getByRole('cell', { name: 'bob', exact: true }).waitFor();
+    await annRow.getByRole('link', { name: ann.runId }).click();
+    await page.getByRole('heading', { level: 1, name: /debounced-save/ }).waitFor();
+    await page.goBack();
+
+    // A run that is no longer pending (cancelled here; started, in time) leaves the list.
+    await executor.cancel(bob.runId);
+    await bobRow.waitFor({ state: 'detached' });
+    await executor.cancel(ann.runId);
+    await table.getByText('No debounced trigger is pending.').waitFor();
+  });
+
+  it('starts a run with a priority from the dialog, and refuses one out of range', async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByRole('button', { name: 'Start a run' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Start a run' });
+    await dialog.getByRole('combobox', { name: 'Workflow' }).selectOption('slow');
+    const priority = dialog.getByRole('textbox', { name: 'Priority' });
+    await priority.fill('500');
+    await dialog.getByRole('button', { name: 'Start run' }).click();
+    await dialog.getByRole('alert').getByText('The priority must be a whole number from -100 to 100').waitFor();
+    await priority.fill('9');
+    await dialog.getByRole('button', { name: 'Start run' }).click();
+    await page.getByRole('heading', { level: 1, name: /^slow / }).waitFor();
+    const fact = page.locator('dt', { hasText: /^Priority$/ }).locator('xpath=following-sibling::dd[1]');
+    await eventually(async () => expect(await fact.textContent()).toBe('9'));
+    const runId = decodeURIComponent(page.url().split('#/runs/')[1]?.split('?')[0] as string);
+    expect((await executor.store.getRun(runId))?.priority).toBe(9);
+    await executor.cancel(runId);
   });
 
   it('takes ?token= once, keeps it for the tab and sends it as a bearer token', async () => {

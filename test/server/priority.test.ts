@@ -50,11 +50,23 @@ describe('GET /api/debounces', () => {
         firstAt: expect.any(Number),
         lastAt: expect.any(Number),
         dueAt: expect.any(Number),
+        windowMs: 60_000,
+        maxWaitAt: null,
       },
     ]);
     expect((await api.get('/api/debounces?workflow=urgent-by-default')).body.debounces).toEqual([]);
     expect((await api.get('/api/debounces?limit=0')).status).toBe(400);
     const run = (await api.get(`/api/runs/${first.runId}`)).body.run;
     expect(run.status).toBe('queued');
+  });
+
+  it("gives each pending trigger its window and maxWait deadline (firstAt + maxWait) from the workflow's definition", async () => {
+    const capped = workflow('api-capped', { debounce: { window: '30s', maxWait: '2m' } }).step('s', () => 1);
+    const { api, executor } = fixture.setup({ workflows: [capped] });
+    await executor.start(capped, null);
+    await executor.start(capped, null);
+    const [pending] = (await api.get('/api/debounces?workflow=api-capped')).body.debounces;
+    expect(pending).toMatchObject({ key: '', triggers: 2, windowMs: 30_000, maxWaitAt: pending.firstAt + 120_000 });
+    expect(pending.dueAt).toBeLessThanOrEqual(pending.maxWaitAt);
   });
 });

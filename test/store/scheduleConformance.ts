@@ -4,6 +4,14 @@ import { emptyBatch, type ScheduleRecord, type ScheduleTickRecord } from '../../
 import { makeRun } from './conformance.js';
 
 const T0 = 1_700_000_000_000;
+const DAY = 86_400_000;
+
+/** The time a store judges due times by: T0 for one that takes the engine's, else the database's clock. */
+async function storeNow(store: Store): Promise<number> {
+  if (!store.usesDatabaseClock) return T0;
+  if (!store.readDatabaseClock) throw new Error('a store that usesDatabaseClock must readDatabaseClock');
+  return store.readDatabaseClock();
+}
 
 export function makeSchedule(overrides: Partial<ScheduleRecord> = {}): ScheduleRecord {
   return {
@@ -159,48 +167,59 @@ export function describeScheduleConformance(getStore: () => Store): void {
 
     it('finds the earliest due time and claims due schedules, leaving ones another owner holds', async () => {
       const store = getStore();
+      // Times around the store's clock: the engine's `now` (given), or the database's.
+      const base = await storeNow(store);
       expect(await store.nextScheduleDueAt(['report'])).toBeNull();
-      const write = (id: string, dueAt: number | null) =>
-        store.writeSchedule({ schedule: makeSchedule({ id, dueAt }), expectedVersion: null, ticks: [] });
-      await write('late', T0 + 500);
-      await write('early', T0 + 100);
+      const write = (id: string, dueAt: number | null, over: Partial<ScheduleRecord> = {}) =>
+        store.writeSchedule({ schedule: makeSchedule({ id, dueAt, ...over }), expectedVersion: null, ticks: [] });
+      await write('late', base - 500);
+      await write('early', base - 900);
       await write('never', null);
-      await write('later', T0 + 10_000);
-      expect(await store.nextScheduleDueAt(['report'])).toBe(T0 + 100);
-      const first = await store.claimDueSchedules(T0 + 1_000, 'w1', 30_000, 10, ['report']);
-      expect(first.map((s) => s.id)).toEqual(['early', 'late']);
-      expect(first[0]).toMatchObject({ claimedBy: 'w1', claimedUntil: T0 + 31_000 });
-      // Another worker gets nothing while w1's lease holds; w1 may claim its own again; after the lease, w2 may.
-      expect(await store.claimDueSchedules(T0 + 1_000, 'w2', 30_000, 10, ['report'])).toEqual([]);
-      expect((await store.claimDueSchedules(T0 + 2_000, 'w1', 30_000, 1, ['report'])).map((s) => s.id)).toEqual([
-        'early',
-      ]);
-      expect((await store.claimDueSchedules(T0 + 40_000, 'w2', 30_000, 10, ['report'])).map((s) => s.id)).toEqual([
-        'early',
-        'late',
-        'later',
-      ]);
+      await write('later', base + 60_000);
+      expect(await store.nextScheduleDueAt(['report'])).toBe(base - 900);
+      const first = await store.claimDueSchedules(base, 'w1', 30_000, 10, ['report']);
+      expect(first.schedules.map((s) => s.id)).toEqual(['early', 'late']);
+      expect(first.schedules[0]).toMatchObject({ claimedBy: 'w1', claimedUntil: first.now + 30_000 });
+      // Another worker gets nothing while w1's lease holds; w1 may claim its own again.
+      expect((await store.claimDueSchedules(base, 'w2', 30_000, 10, ['report'])).schedules).toEqual([]);
+      expect((await store.claimDueSchedules(base + 1, 'w1', 30_000, 1, ['report'])).schedules.map((s) => s.id)).toEqual(
+        ['early'],
+      );
+      // Once a lease has run out, another worker may take the schedule.
+      await write('expired', base - 800, { claimedBy: 'w1', claimedUntil: base - 1 });
+      expect(
+        (await store.claimDueSchedules(base + 2, 'w2', 30_000, 10, ['report'])).schedules.map((s) => s.id),
+      ).toEqual(['expired']);
     });
 
-    it('finds and claims only schedules of the workflows asked for', async () => {
+    it('judges due times and leases by the store clock: the one given, or the database clock', async () => {
       const store = getStore();
+      const base = await storeNow(store);
       await store.writeSchedule({
-        schedule: makeSchedule({ id: 'mine', dueAt: T0 + 200 }),
+        schedule: makeSchedule({ id: 'due', dueAt: base - 100 }),
         expectedVersion: null,
         ticks: [],
       });
       await store.writeSchedule({
-        schedule: makeSchedule({ id: 'theirs', workflow: 'other', dueAt: T0 + 100 }),
+        schedule: makeSchedule({ id: 'ahead', dueAt: base + 60_000 }),
         expectedVersion: null,
         ticks: [],
       });
-      expect(await store.nextScheduleDueAt(['report'])).toBe(T0 + 200);
-      expect(await store.nextScheduleDueAt(['other', 'report'])).toBe(T0 + 100);
-      expect(await store.nextScheduleDueAt([])).toBeNull();
-      expect((await store.claimDueSchedules(T0 + 1_000, 'w1', 1_000, 10, ['report'])).map((s) => s.id)).toEqual([
-        'mine',
-      ]);
-      expect((await store.getSchedule('theirs'))?.claimedBy).toBeNull();
+      if (!store.usesDatabaseClock) {
+        const claim = await store.claimDueSchedules(base + 60_000, 'w1', 1_000, 10, ['report']);
+        expect(claim.now).toBe(base + 60_000);
+        expect(claim.schedules.map((s) => s.id)).toEqual(['due', 'ahead']);
+        return;
+      }
+      // A worker whose clock is a day behind still takes what is due, one a day ahead nothing early.
+      const behind = await store.claimDueSchedules(base - DAY, 'w1', 30_000, 10, ['report']);
+      expect(behind.schedules.map((s) => s.id)).toEqual(['due']);
+      expect(behind.now).toBeGreaterThanOrEqual(base);
+      expect(behind.now).toBeLessThan(base + 10_000);
+      expect(behind.schedules[0]?.claimedUntil).toBe(behind.now + 30_000);
+      // The lease holds by the database's clock too, whatever time the other worker believes it is.
+      const ahead = await store.claimDueSchedules(base + DAY, 'w2', 30_000, 10, ['report']);
+      expect(ahead.schedules).toEqual([]);
     });
 
     it('deletes a schedule with its ticks, and says when there was none', async () => {

@@ -137,8 +137,12 @@ export const api = {
     ),
   listWorkflows: (signal?: AbortSignal) =>
     request<{ workflows: WorkflowShape[] }>('GET', apiUrl('workflows'), undefined, signal),
-  startRun: (workflow: string, input: unknown) =>
-    request<{ runId: string }>('POST', apiUrl(`workflows/${encodeURIComponent(workflow)}/runs`), { input }),
+  /** `priority` left out: the workflow's own, else 0. */
+  startRun: (workflow: string, input: unknown, priority?: number) =>
+    request<{ runId: string }>('POST', apiUrl(`workflows/${encodeURIComponent(workflow)}/runs`), {
+      input,
+      ...(priority === undefined ? {} : { priority }),
+    }),
   cancelRun: (id: string) =>
     request<{ runId: string; status: RunStatus }>('POST', apiUrl(`runs/${encodeURIComponent(id)}/cancel`), {}),
   pauseRun: (id: string) =>

@@ -10,6 +10,7 @@ export function StartRunDialog(props: { isOpen: boolean; workflows: readonly Wor
   const titleId = useId();
   const [workflow, setWorkflow] = useState('');
   const [inputText, setInputText] = useState('{}');
+  const [priorityText, setPriorityText] = useState('');
   const [error, setError] = useState<string | undefined>(undefined);
   const [isBusy, setIsBusy] = useState(false);
 
@@ -32,10 +33,15 @@ export function StartRunDialog(props: { isOpen: boolean; workflows: readonly Wor
       setError(`The input is not JSON: ${reason instanceof Error ? reason.message : String(reason)}`);
       return;
     }
+    const priority = priorityText.trim() === '' ? undefined : Number(priorityText.trim());
+    if (priority !== undefined && !(Number.isInteger(priority) && priority >= -100 && priority <= 100)) {
+      setError('The priority must be a whole number from -100 to 100 (higher goes first), or empty for the default.');
+      return;
+    }
     setIsBusy(true);
     setError(undefined);
     try {
-      const { runId } = await api.startRun(chosen, input);
+      const { runId } = await api.startRun(chosen, input, priority);
       onClose();
       navigate(hrefs.run(runId));
     } catch (reason) {
@@ -64,6 +70,16 @@ export function StartRunDialog(props: { isOpen: boolean; workflows: readonly Wor
         <label className="field">
           <span>Input (JSON)</span>
           <textarea value={inputText} onChange={(e) => setInputText(e.target.value)} rows={8} spellCheck={false} />
+        </label>
+        <label className="field">
+          <span>Priority</span>
+          <input
+            type="text"
+            inputMode="numeric"
+            value={priorityText}
+            onChange={(e) => setPriorityText(e.target.value)}
+            placeholder="the workflow's default (-100 to 100, higher first)"
+          />
         </label>
         {error && (
           <p className="banner banner--error" role="alert">

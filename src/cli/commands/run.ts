@@ -1,12 +1,13 @@
 import { type Command, Option } from 'commander';
 import { ApiClient } from '../apiClient.js';
-import { addClientOptions, type ClientOptions, jsonOption, parseJson } from '../options.js';
+import { addClientOptions, type ClientOptions, jsonOption, parseJson, parsePriority } from '../options.js';
 import { printJson } from '../output.js';
 import { waitForRun } from '../waitForRun.js';
 
 interface RunOptions extends ClientOptions {
   input: unknown;
   idempotencyKey?: string;
+  priority?: number;
   wait?: boolean;
   json?: boolean;
 }
@@ -22,6 +23,12 @@ export function registerRun(program: Command): void {
         .default({}, '{}'),
     )
     .option('--idempotency-key <key>', 'a run already started with this key is returned instead of a new one')
+    .addOption(
+      new Option(
+        '--priority <n>',
+        "who goes first for a slot: -100 to 100, higher first (default: the workflow's priority, else 0)",
+      ).argParser(parsePriority),
+    )
     .option('--wait', 'show the progress of the run and wait for it to end')
     .addOption(jsonOption());
   addClientOptions(command)
@@ -35,13 +42,15 @@ exits 0 if the run succeeded, 1 if it failed, was cancelled or timed out. Ctrl-C
 
 Examples:
   $ braid run order --input '{"id": "A1", "items": [{"sku": "x", "qty": 2}]}' --wait
-  $ braid run digest --input '{"urls": ["a", "b"]}' --idempotency-key digest-2026-01-31 --json`,
+  $ braid run digest --input '{"urls": ["a", "b"]}' --idempotency-key digest-2026-01-31 --json
+  $ braid run digest --input '{"urls": ["c"]}' --priority 10`,
     )
     .action(async (workflow: string, options: RunOptions) => {
       const client = new ApiClient(options.url, options.token);
       const started = await client.startRun(workflow, {
         input: options.input,
         ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+        ...(options.priority === undefined ? {} : { priority: options.priority }),
       });
       if (options.wait) {
         process.exitCode = await waitForRun(client, started.runId, options);

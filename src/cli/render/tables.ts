@@ -1,6 +1,6 @@
 /** The tables of `braid runs` and `braid show`, through cli-table3, without borders. */
 import Table from 'cli-table3';
-import type { RunJson } from '../../server/schemas.js';
+import type { PendingDebounceJson, RunJson } from '../../server/schemas.js';
 import type { RunReport } from '../runSource/runReport.js';
 import type { Colors } from './colors.js';
 import {
@@ -68,6 +68,24 @@ export function stepsTable(report: RunReport, c: Colors, now = Date.now()): stri
       s.cacheHit ? c.cyan('hit') : '',
       s.fallbackUsed ? c.yellow('used') : '',
       children ? summarizeCounts(children.total, children.counts, c) : '',
+    ]);
+  }
+  return withoutTrailingSpace(t.toString());
+}
+
+/** `braid debounces`: one row per pending debounced trigger (workflow, key), soonest due first. */
+export function debouncesTable(debounces: readonly PendingDebounceJson[], c: Colors): string {
+  const t = table(['WORKFLOW', 'KEY', 'RUN', 'TRIGGERS', 'FIRST', 'LAST', 'DUE', 'MAX WAIT'], c);
+  for (const d of debounces) {
+    t.push([
+      d.workflow,
+      d.key === '' ? c.dim('(all)') : d.key,
+      d.runId,
+      d.triggers > 1 ? `${d.triggers} (${d.triggers - 1} superseded)` : String(d.triggers),
+      formatTime(d.firstAt),
+      formatTime(d.lastAt),
+      formatTime(d.dueAt),
+      d.maxWaitAt === null ? c.dim('none') : formatTime(d.maxWaitAt),
     ]);
   }
   return withoutTrailingSpace(t.toString());

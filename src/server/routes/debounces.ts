@@ -1,4 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { durationMs } from '../../model/durations.js';
+import type { DebounceOptions } from '../../model/workflow.js';
 import type { ServerDeps } from '../deps.js';
 import { DebouncePageSchema, DebouncesQuerySchema } from '../schemas.js';
 import { errorResponses, jsonResponse } from './responses.js';
@@ -27,6 +29,27 @@ export function registerDebounceRoutes(app: OpenAPIHono, deps: ServerDeps): void
       ...(workflow === undefined ? {} : { workflow }),
       ...(limit === undefined ? {} : { limit }),
     });
-    return c.json({ debounces: pending.map((p) => ({ ...p, input: JSON.parse(p.input) as unknown })) }, 200);
+    const rules = new Map(deps.executor.workflows.map((w) => [w.name, w.options.debounce]));
+    const debounces = pending.map((p) => {
+      const { windowMs, maxWaitMs } = debounceTimes(rules.get(p.workflow), p.workflow);
+      const maxWaitAt = maxWaitMs === null ? null : p.firstAt + maxWaitMs;
+      return { ...p, input: JSON.parse(p.input) as unknown, windowMs, maxWaitAt };
+    });
+    return c.json({ debounces }, 200);
   });
+}
+
+/** The definition's window and maxWait (checked when the workflow was defined), null when unknown here. */
+function debounceTimes(
+  options: DebounceOptions | undefined,
+  workflow: string,
+): { windowMs: number | null; maxWaitMs: number | null } {
+  if (!options) return { windowMs: null, maxWaitMs: null };
+  return {
+    windowMs: durationMs(options.window, `The debounce window of workflow "${workflow}"`),
+    maxWaitMs:
+      options.maxWait === undefined
+        ? null
+        : durationMs(options.maxWait, `The debounce maxWait of workflow "${workflow}"`),
+  };
 }

@@ -12,6 +12,7 @@ import {
   type CompactionCounts,
   type DebounceResult,
   type DebounceTrigger,
+  type DueSchedules,
   debounceDueAt,
   type EventRecord,
   emptyPruneCounts,
@@ -113,8 +114,8 @@ export class MemoryStore implements Store {
     leaseMs: number,
     limit: number,
     workflows: readonly string[],
-  ): Promise<ScheduleRecord[]> {
-    return this.schedules.claimDue(now, owner, leaseMs, limit, workflows);
+  ): Promise<DueSchedules> {
+    return { schedules: this.schedules.claimDue(now, owner, leaseMs, limit, workflows), now };
   }
 
   async commit(batch: WriteBatch): Promise<CommitResult> {

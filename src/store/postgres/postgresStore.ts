@@ -10,6 +10,7 @@ import type {
   CompactionCounts,
   DebounceResult,
   DebounceTrigger,
+  DueSchedules,
   EventRecord,
   ForkRecord,
   InboxEvent,
@@ -62,6 +63,7 @@ import { listRunsToWake } from './queries/listRunsToWake.js';
 import { listUnfinishedRuns } from './queries/listUnfinishedRuns.js';
 import { nextWakeAt } from './queries/nextWakeAt.js';
 import { countPrunable, pruneRuns } from './queries/pruneRuns.js';
+import { readDatabaseClock } from './queries/readDatabaseClock.js';
 import {
   deleteSchedule,
   getSchedule,
@@ -221,13 +223,18 @@ export class PostgresStore implements Store {
   }
 
   async claimDueSchedules(
-    now: number,
+    _now: number,
     owner: string,
     leaseMs: number,
     limit: number,
     workflows: readonly string[],
-  ): Promise<ScheduleRecord[]> {
-    return claimDueSchedules(this.use(), now, owner, leaseMs, limit, workflows);
+  ): Promise<DueSchedules> {
+    // Due times and leases are judged by the database's clock, not this process's `now`.
+    return claimDueSchedules(this.use(), owner, leaseMs, limit, workflows);
+  }
+
+  async readDatabaseClock(): Promise<number> {
+    return readDatabaseClock(this.use());
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {

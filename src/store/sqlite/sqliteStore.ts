@@ -11,6 +11,7 @@ import type {
   CompactionCounts,
   DebounceResult,
   DebounceTrigger,
+  DueSchedules,
   EventRecord,
   ForkRecord,
   InboxEvent,
@@ -281,8 +282,8 @@ export class SqliteStore implements Store {
     leaseMs: number,
     limit: number,
     workflows: readonly string[],
-  ): Promise<ScheduleRecord[]> {
-    return this.use().claimDueSchedules(now, owner, leaseMs, limit, workflows);
+  ): Promise<DueSchedules> {
+    return { schedules: this.use().claimDueSchedules(now, owner, leaseMs, limit, workflows), now };
   }
 
   async takeRateLimits(requests: readonly RateLimitRequest[]): Promise<RateLimitGrant[]> {
