@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerDev } from './commands/dev.js';
 import { registerFork } from './commands/fork.js';
+import { registerLimitCommands } from './commands/limits.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerPrune } from './commands/prune.js';
 import { registerReadCommands } from './commands/read.js';
@@ -47,5 +48,6 @@ export function createProgram(): Command {
   registerMigrate(program);
   registerPrune(program);
   registerScheduleCommands(program);
+  registerLimitCommands(program);
   return program;
 }
