@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { useRoute } from './hooks/useRoute.js';
+import { LimitsPage } from './pages/LimitsPage.js';
 import { RateLimitsPage } from './pages/RateLimitsPage.js';
 import { RunDiffPage } from './pages/RunDiffPage.js';
 import { RunPage } from './pages/RunPage.js';
@@ -35,6 +36,9 @@ export function App() {
           <a href="#/rate-limits" aria-current={route.name === 'rateLimits' ? 'page' : undefined}>
             Rate limits
           </a>
+          <a href="#/limits" aria-current={route.name === 'limits' ? 'page' : undefined}>
+            Limits
+          </a>
         </nav>
       </header>
       <main className="main">
@@ -47,6 +51,7 @@ export function App() {
         )}
         {route.name === 'schedules' && <SchedulesPage />}
         {route.name === 'rateLimits' && <RateLimitsPage />}
+        {route.name === 'limits' && <LimitsPage />}
         {route.name === 'notFound' && (
           <>
             <h1>Page not found</h1>

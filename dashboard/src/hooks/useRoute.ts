@@ -10,6 +10,7 @@ export type Route =
   | { name: 'diff'; runId: string; otherId: string }
   | { name: 'schedules' }
   | { name: 'rateLimits' }
+  | { name: 'limits' }
   | { name: 'notFound'; path: string };
 
 export function parseHash(hash: string): Route {
@@ -19,6 +20,7 @@ export function parseHash(hash: string): Route {
   if (path === '/' || path === '/runs') return { name: 'runs', query };
   if (path === '/schedules') return { name: 'schedules' };
   if (path === '/rate-limits') return { name: 'rateLimits' };
+  if (path === '/limits') return { name: 'limits' };
   const match = /^\/runs\/([^/]+)$/.exec(path);
   if (match?.[1]) return { name: 'run', runId: decodeURIComponent(match[1]), query };
   const diff = /^\/runs\/([^/]+)\/diff\/([^/]+)$/.exec(path);
