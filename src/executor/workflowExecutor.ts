@@ -504,7 +504,7 @@ export class WorkflowExecutor {
   async setMaxRuns(workflow: string, maxRuns: number): Promise<MaxRunsView> {
     await this.open();
     limitedWorkflow(this.workflows, workflow);
-    const value = checkLimitValue(`maxRuns of workflow "${workflow}"`, 'maxRuns', maxRuns);
+    const value = checkLimitValue(`Workflow "${workflow}"`, 'maxRuns', maxRuns);
     await this.store.setLimitSetting({ kind: 'max_runs', name: workflow, value, updatedAt: this.engine.clock.now() });
     if (!this.member) this.engine.applyMaxRuns(workflow, value);
     return (await this.limits()).maxRuns.find((v) => v.workflow === workflow) as MaxRunsView;
@@ -526,7 +526,7 @@ export class WorkflowExecutor {
   async setPoolSize(pool: string, size: number): Promise<PoolView> {
     await this.open();
     declaredPool(this.pools, pool);
-    const value = checkLimitValue(`pool "${pool}"`, 'size', size);
+    const value = checkLimitValue(`Pool "${pool}"`, 'size', size);
     await this.store.setLimitSetting({ kind: 'pool', name: pool, value, updatedAt: this.engine.clock.now() });
     if (!this.member) this.engine.applyPoolSize(pool, value);
     return (await this.limits()).pools.find((v) => v.pool === pool) as PoolView;

@@ -960,14 +960,14 @@ export class InvalidRateLimitError extends BraidError {
 export class InvalidLimitError extends BraidError {
   readonly code = 'invalid_limit';
   constructor(
-    /** What the limit is of: `maxRuns of workflow "x"`, `pool "llm"`. */
+    /** What the limit is of: `Workflow "x"`, `Pool "llm"`. */
     readonly target: string,
     readonly field: string,
     readonly rule: string,
     readonly value: unknown,
   ) {
     super(
-      `${target[0]?.toUpperCase()}${target.slice(1)}: \`${field}\` must be ${rule}, got ` +
+      `${target}: \`${field}\` must be ${rule}, got ` +
         `${typeof value === 'string' ? JSON.stringify(value) : String(value)}. Nothing was changed.`,
     );
   }
