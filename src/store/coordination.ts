@@ -103,6 +103,8 @@ export interface ClaimedRun {
    * cancel-oldest the claim itself asks the oldest holder's owner to cancel it.)
    */
   denied: boolean;
+  /** When denied: the maxRuns it was denied against (a run-time setting may differ from the definition). */
+  maxRuns?: number;
 }
 
 export interface NotificationHandlers {

@@ -82,6 +82,29 @@ describe('limits changed at run time, across PostgreSQL workers', { timeout: 60_
     expect((await handles[3]?.result())?.output).toBe('d');
   });
 
+  it('cancel-newest counts against the maxRuns set at run time, and its error says that limit', async () => {
+    const g = gates();
+    const wf = workflow('pg-cancel-newest', { maxRuns: 1, onConcurrencyLimit: 'cancel-newest' }).step('s', (ctx) =>
+      g.enter(labelOf(ctx.input)),
+    );
+    const worker = executor({ workflows: [wf] });
+    await worker.open();
+    const admin = executor({ workflows: [wf], worker: false });
+    await admin.setMaxRuns('pg-cancel-newest', 2);
+    const first = await admin.start(wf, { label: 'a' });
+    const second = await admin.start(wf, { label: 'b' });
+    await waitUntil(() => g.entered.length === 2);
+    const third = await (await admin.start(wf, { label: 'c' })).result();
+    expect(third.status).toBe('cancelled');
+    expect(third.error?.message).toContain('already has 2 active run(s)');
+    g.open('a');
+    g.open('b');
+    expect((await Promise.all([first.result(), second.result()])).map((r) => r.status)).toEqual([
+      'succeeded',
+      'succeeded',
+    ]);
+  });
+
   it('a pool size set in one process holds for every worker, with busy and waiting counted across them', async () => {
     const g = gates();
     const wf = workflow('pg-pool-size').step('s', { pool: 'gpu' }, (ctx) => g.enter(labelOf(ctx.input)));

@@ -298,7 +298,7 @@ export class PostgresCoordination implements Coordination {
       if (group) group.push(row);
       else groups.set(name, [row]);
     }
-    const admitted: Array<{ row: ClaimRow; denied: boolean }> = [];
+    const admitted: Array<{ row: ClaimRow; denied: boolean; capacity?: number }> = [];
     // Sorted, so two workers lock the semaphore rows in the same order and cannot deadlock.
     for (const name of [...groups.keys()].sort()) {
       const rows = groups.get(name) as ClaimRow[];
@@ -330,7 +330,7 @@ export class PostgresCoordination implements Coordination {
           continue;
         }
         const strategy = rule.onConcurrencyLimit ?? 'queue';
-        if (strategy === 'cancel-newest') admitted.push({ row, denied: true });
+        if (strategy === 'cancel-newest') admitted.push({ row, denied: true, capacity });
         else if (strategy === 'cancel-oldest') {
           const oldest = holders.shift() as string;
           holding.delete(oldest);
@@ -358,7 +358,9 @@ export class PostgresCoordination implements Coordination {
     );
     const ok = new Set(owned.rows.map((r) => r.id));
     if (ok.size !== admitted.length) throw new Error('This worker was reaped while claiming; claim again.');
-    return admitted.map((a) => toClaimed(a.row, a.denied));
+    return admitted.map((a) =>
+      a.capacity === undefined ? toClaimed(a.row, a.denied) : { ...toClaimed(a.row, true), maxRuns: a.capacity },
+    );
   }
 
   private async hold(client: pg.PoolClient, name: string, holder: string): Promise<void> {
