@@ -9,6 +9,7 @@ export type { ProvidedInput, SendEventOptions, SentEvent } from './engine/inbox.
 export type { RateLimitCounts } from './engine/rateLimits.js';
 export type { Checkpoint, ExecutionResult, NodeResult, RunMetrics, WorkflowContext } from './engine/result.js';
 export type { ProgressUpdate, StepProgressValue } from './engine/stepProgress.js';
+export type { LimitsView, MaxRunsKeyUsage, MaxRunsView, PoolView } from './executor/limitViews.js';
 export type { ExecutorOptions } from './executor/options.js';
 export { type PruneOptions, type PruneResult, pruneStore } from './executor/pruning.js';
 export type { RateLimitChange, RateLimitKeyUsage, RateLimitView } from './executor/rateLimitViews.js';
@@ -50,6 +51,7 @@ export {
   InvalidInputError,
   InvalidInputValueError,
   InvalidJoinError,
+  InvalidLimitError,
   InvalidPriorityError,
   InvalidPruneOptionError,
   InvalidRateLimitError,
@@ -62,9 +64,11 @@ export {
   InvalidWaitError,
   InvalidWorkflowError,
   LeaseLostError,
+  MaxRunsNotDefinedError,
   MissingStepFunctionError,
   NonRetryableError,
   NotSerializableError,
+  PoolNotFoundError,
   RateLimitedError,
   RemoteError,
   RunCancelledError,

@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { useRoute } from './hooks/useRoute.js';
 import { DebouncesPage } from './pages/DebouncesPage.js';
+import { LimitsPage } from './pages/LimitsPage.js';
 import { RateLimitsPage } from './pages/RateLimitsPage.js';
 import { RunDiffPage } from './pages/RunDiffPage.js';
 import { RunPage } from './pages/RunPage.js';
@@ -39,6 +40,9 @@ export function App() {
           <a href="#/debounces" aria-current={route.name === 'debounces' ? 'page' : undefined}>
             Debounces
           </a>
+          <a href="#/limits" aria-current={route.name === 'limits' ? 'page' : undefined}>
+            Limits
+          </a>
         </nav>
       </header>
       <main className="main">
@@ -52,6 +56,7 @@ export function App() {
         {route.name === 'schedules' && <SchedulesPage />}
         {route.name === 'rateLimits' && <RateLimitsPage />}
         {route.name === 'debounces' && <DebouncesPage />}
+        {route.name === 'limits' && <LimitsPage />}
         {route.name === 'notFound' && (
           <>
             <h1>Page not found</h1>

@@ -4,7 +4,7 @@
  * ApiRequestError (404 -> 4, 422 -> 5, 400 -> 2, anything else -> 1).
  */
 
-import type { PendingDebounceJson, RunDetailJson, RunJson, ScheduleJson } from '../server/schemas.js';
+import type { LimitsJson, PendingDebounceJson, RunDetailJson, RunJson, ScheduleJson } from '../server/schemas.js';
 import type { RunStatus, StatusCounts } from '../store/types.js';
 import { type ApiIssue, ApiRequestError, ServerUnreachableError, UnexpectedResponseError } from './errors.js';
 
@@ -183,6 +183,23 @@ export class ApiClient {
   async backfillSchedule(id: string, from: string, to: string): Promise<{ runIds: string[] }> {
     const path = `/api/schedules/${encodeURIComponent(id)}/backfill`;
     return (await this.request<{ runIds: string[] }>('POST', path, { from, to })).body;
+  }
+
+  async listLimits(): Promise<LimitsJson> {
+    return (await this.request<LimitsJson>('GET', '/api/limits')).body;
+  }
+
+  /** `kind`: the path segment, `max-runs` (body `{ maxRuns }`) or `pools` (body `{ size }`). */
+  async setLimit(kind: 'max-runs' | 'pools', name: string, value: number): Promise<unknown> {
+    const body = kind === 'max-runs' ? { maxRuns: value } : { size: value };
+    return (await this.request<unknown>('PUT', `/api/limits/${kind}/${encodeURIComponent(name)}`, body)).body;
+  }
+
+  async resetLimit(kind: 'max-runs' | 'pools', name: string): Promise<void> {
+    const res = await this.send('DELETE', `/api/limits/${kind}/${encodeURIComponent(name)}`, undefined, {
+      accept: 'application/json',
+    });
+    if (!res.ok) await this.throwFor(res);
   }
 
   async deleteSchedule(id: string): Promise<void> {

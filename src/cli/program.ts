@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerDebounces } from './commands/debounces.js';
 import { registerDev } from './commands/dev.js';
 import { registerFork } from './commands/fork.js';
+import { registerLimitCommands } from './commands/limits.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerPrune } from './commands/prune.js';
 import { registerReadCommands } from './commands/read.js';
@@ -49,5 +50,6 @@ export function createProgram(): Command {
   registerPrune(program);
   registerScheduleCommands(program);
   registerDebounces(program);
+  registerLimitCommands(program);
   return program;
 }

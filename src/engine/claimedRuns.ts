@@ -44,7 +44,7 @@ export class ClaimedRuns {
     this.observer.openRunSpan(run, undefined);
     run.waitingForConcurrency = false; // admitted by the claim, against the slots in the database
     if (claimed.denied) {
-      const max = plan.workflow.options.maxRuns ?? 0;
+      const max = claimed.maxRuns ?? plan.workflow.options.maxRuns ?? 0;
       const error = new ConcurrencyLimitError(rec.workflow, rec.concurrencyKey ?? '', max);
       this.ending.finalize(run, 'cancelled', { error: serializeError(error) });
       return;

@@ -81,4 +81,22 @@ describe('Concurrency (maxRuns per key)', () => {
     expect(concurrency.startable()).toEqual([q1]);
     expect(q2.waitingForConcurrency).toBe(true);
   });
+
+  it('a limit set at run time admits queued runs that fit at once when raised, and none while over it when lowered', () => {
+    const { concurrency, make, lookup } = fixture({ maxRuns: 1 });
+    const [a1, a2, a3, a4] = [make('a'), make('a'), make('a'), make('a')] as ActiveRun[];
+    for (const run of [a1, a2, a3]) concurrency.admit(run as ActiveRun, undefined, lookup);
+    expect(concurrency.setLimit('limited', 3)).toEqual([a2, a3]);
+    expect(concurrency.limitOf(a1?.plan.workflow as ActiveRun['plan']['workflow'])).toBe(3);
+
+    expect(concurrency.setLimit('limited', 1)).toEqual([]);
+    expect(concurrency.admit(a4 as ActiveRun, undefined, lookup).kind).toBe('queue');
+    // Two of the three end: one still holds a slot, which is the new limit.
+    expect(concurrency.release(a1 as ActiveRun, false)).toBeUndefined();
+    expect(concurrency.release(a2 as ActiveRun, false)).toBeUndefined();
+    expect(concurrency.release(a3 as ActiveRun, false)).toBe(a4);
+    // Reset: the definition's limit again.
+    expect(concurrency.setLimit('limited', undefined)).toEqual([]);
+    expect(concurrency.limitOf(a1?.plan.workflow as ActiveRun['plan']['workflow'])).toBe(1);
+  });
 });

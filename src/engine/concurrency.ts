@@ -39,6 +39,26 @@ interface Group {
 export class Concurrency {
   private readonly groups = new Map<string, Group>();
   private readonly groupOfRun = new Map<string, string>();
+  /** maxRuns changed at run time (executor.setMaxRuns), by workflow name: they win over the definition's. */
+  private readonly settings = new Map<string, number>();
+
+  /** The workflow's maxRuns in force: its run-time setting, else its definition's. */
+  limitOf(workflow: Workflow<any, any, any>): number | undefined {
+    if (workflow.options.maxRuns === undefined) return undefined;
+    return this.settings.get(workflow.name) ?? workflow.options.maxRuns;
+  }
+
+  /**
+   * Applies a run-time maxRuns (undefined: back to the definition's) and returns the queued runs
+   * of the workflow that fit under it now, already holding their slots: raising the limit admits
+   * them at once. Lowering it takes no slot back; running runs finish, and no queued run is
+   * admitted until the group is under the new limit.
+   */
+  setLimit(workflow: string, maxRuns: number | undefined): ActiveRun[] {
+    if (maxRuns === undefined) this.settings.delete(workflow);
+    else this.settings.set(workflow, maxRuns);
+    return this.admitQueued((run) => run.rec.workflow === workflow);
+  }
 
   /** The user-facing concurrency key of a new run, or undefined when its workflow has no limit. */
   groupOf(workflow: Workflow<any, any, any>, input: unknown): { key: string } | undefined {
@@ -48,7 +68,7 @@ export class Concurrency {
   }
 
   admit(run: ActiveRun, parent: ActiveRun | undefined, lookup: (id: string) => ActiveRun | undefined): Admission {
-    const max = run.plan.workflow.options.maxRuns;
+    const max = this.limitOf(run.plan.workflow);
     if (max === undefined || run.rec.concurrencyKey === null) return { kind: 'start' };
     const id = groupId(run);
     for (let p = parent; p; p = p.rec.parentRunId ? lookup(p.rec.parentRunId) : undefined) {
@@ -89,9 +109,16 @@ export class Concurrency {
 
   /** Queued runs that fit under their limits now (after recovery re-filled the queues). */
   startable(): ActiveRun[] {
+    return this.admitQueued(() => true);
+  }
+
+  /** Admits queued runs of the groups whose first queued run passes `of`, while they have room. */
+  private admitQueued(of: (run: ActiveRun) => boolean): ActiveRun[] {
     const out: ActiveRun[] = [];
     for (const [id, group] of this.groups) {
-      const max = group.queue.items()[0]?.plan.workflow.options.maxRuns ?? 0;
+      const first = group.queue.items()[0];
+      if (!first || !of(first)) continue;
+      const max = this.limitOf(first.plan.workflow) ?? 0;
       for (let next = nextQueued(group, max); next; next = nextQueued(group, max)) {
         this.take(group, id, next);
         out.push(next);
@@ -117,7 +144,7 @@ export class Concurrency {
       group.queued.delete(run);
     }
     if (group.active.delete(run.rec.id)) this.groupOfRun.delete(run.rec.id);
-    const max = run.plan.workflow.options.maxRuns ?? Number.POSITIVE_INFINITY;
+    const max = this.limitOf(run.plan.workflow) ?? Number.POSITIVE_INFINITY;
     const next = nextQueued(group, max);
     if (next) {
       this.take(group, id, next);

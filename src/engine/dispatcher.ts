@@ -8,6 +8,9 @@ const GLOBAL_STEPS_GATE = 'braid:steps';
 /** Who holds a step's gates in the database: one attempt of a step at a time. */
 const holderOf = (run: ActiveRun, step: ActiveStep) => `${run.rec.id}/${step.def.name}`;
 
+/** A step waits for slots and gates with its own priority, else its run's. */
+const priorityOf = (run: ActiveRun, step: ActiveStep) => step.def.priority ?? run.rec.priority;
+
 interface ReadyEntry {
   run: ActiveRun;
   step: ActiveStep;
@@ -24,6 +27,8 @@ interface ReadyEntry {
 export class Dispatcher {
   private freeSlots: number;
   private readonly poolUsed = new Map<string, number>();
+  /** Pool sizes changed at run time (executor.setPoolSize): they win over `pools`. */
+  private readonly poolSizes = new Map<string, number>();
   private readonly ready = new PriorityQueue<ReadyEntry>();
   /** Suspended steps waiting to take a slot back; they go before new work. */
   private resumers: Array<() => void> = [];
@@ -60,7 +65,7 @@ export class Dispatcher {
     if (step.inQueue) return;
     step.rec.status = 'queued';
     step.inQueue = true;
-    this.ready.push({ run, step }, step.def.priority ?? run.rec.priority);
+    this.ready.push({ run, step }, priorityOf(run, step));
     this.pump();
   }
 
@@ -84,7 +89,11 @@ export class Dispatcher {
         return 'drop';
       }
       const pool = step.def.pool;
-      if (run.running >= run.maxParallel || (pool !== undefined && !this.poolHasRoom(pool))) return 'keep';
+      if (run.running >= run.maxParallel) return 'keep';
+      // In a cluster the pool's gate in the database decides (it reads the size set at run time
+      // there, for every worker); counting here too would hold the step to a size this process
+      // may not have heard of yet.
+      if (pool !== undefined && !gates && !this.poolHasRoom(pool)) return 'keep';
       if (this.limits && !this.limits.admit(run, step)) return 'keep';
       if (gates && step.hold.gateState !== 'held' && this.needsGates(step, gates)) {
         if (step.hold.gateState === 'none') this.acquireGates(run, step, gates);
@@ -96,6 +105,35 @@ export class Dispatcher {
       this.start(run, step);
       return 'take';
     });
+  }
+
+  /**
+   * A pool's size changed at run time (undefined: back to `pools`). Raising it starts waiting steps
+   * now; lowering it lets running steps finish and starts none until the pool is under the new size.
+   */
+  setPoolSize(pool: string, size: number | undefined): void {
+    if (size === undefined) this.poolSizes.delete(pool);
+    else this.poolSizes.set(pool, size);
+    this.pump();
+  }
+
+  /** Per pool: steps of this process holding a unit (busy), and queued steps that need one (waiting). */
+  poolUsage(): Map<string, { busy: number; waiting: number }> {
+    const usage = new Map<string, { busy: number; waiting: number }>();
+    const of = (pool: string) => {
+      let u = usage.get(pool);
+      if (!u) {
+        u = { busy: 0, waiting: 0 };
+        usage.set(pool, u);
+      }
+      return u;
+    };
+    for (const pool of Object.keys(this.pools)) of(pool).busy = this.poolUsed.get(pool) ?? 0;
+    for (const { run, step } of this.ready.items()) {
+      const pool = step.def.pool;
+      if (pool !== undefined && step.inQueue && run.resident && step.rec.status === 'queued') of(pool).waiting++;
+    }
+    return usage;
   }
 
   /** Gives back everything the step holds: its slot, its pool unit, its gates in the database. */
@@ -140,7 +178,7 @@ export class Dispatcher {
     const gates = this.gates();
     const global = gates?.globalMaxParallelNodes;
     if (gates && global !== undefined && !step.hold.gates.includes(GLOBAL_STEPS_GATE)) {
-      gates.acquire(GLOBAL_STEPS_GATE, holderOf(run, step), global).then(
+      gates.acquire(GLOBAL_STEPS_GATE, holderOf(run, step), global, priorityOf(run, step)).then(
         (granted) => {
           if (granted) step.hold.gates.push(GLOBAL_STEPS_GATE);
           if (!granted || !isCurrentAttempt(step, token)) {
@@ -203,7 +241,11 @@ export class Dispatcher {
   }
 
   private poolHasRoom(pool: string): boolean {
-    return (this.poolUsed.get(pool) ?? 0) < (this.pools[pool] ?? 0);
+    return (this.poolUsed.get(pool) ?? 0) < this.poolSize(pool);
+  }
+
+  private poolSize(pool: string): number {
+    return this.poolSizes.get(pool) ?? this.pools[pool] ?? 0;
   }
 
   /** In a cluster: its pool, whose size holds across all workers, and the cluster-wide step limit. */
@@ -214,7 +256,7 @@ export class Dispatcher {
   private gatesOf(step: ActiveStep, gates: SlotGates): Array<{ name: string; capacity: number }> {
     const out: Array<{ name: string; capacity: number }> = [];
     const pool = step.def.pool;
-    if (pool !== undefined) out.push({ name: pool, capacity: this.pools[pool] ?? 0 });
+    if (pool !== undefined) out.push({ name: pool, capacity: this.poolSize(pool) });
     const global = gates.globalMaxParallelNodes;
     if (global !== undefined) out.push({ name: GLOBAL_STEPS_GATE, capacity: global });
     return out;
@@ -227,7 +269,7 @@ export class Dispatcher {
     const take = async () => {
       for (const { name, capacity } of this.gatesOf(step, gates)) {
         if (step.hold.gates.includes(name)) continue;
-        if (!(await gates.acquire(name, holder, capacity))) return false;
+        if (!(await gates.acquire(name, holder, capacity, priorityOf(run, step)))) return false;
         step.hold.gates.push(name);
       }
       return true;

@@ -293,6 +293,30 @@ export class Engine implements EngineControl {
     );
   }
 
+  /**
+   * A workflow's maxRuns changed at run time (undefined: reset to its definition's), in this
+   * process: queued runs that fit under the new limit start now. (In a cluster, workers admit runs
+   * at claim, against the stored setting: see claimKeyedRuns.)
+   */
+  applyMaxRuns(workflow: string, maxRuns: number | undefined): void {
+    for (const run of this.concurrency.setLimit(workflow, maxRuns)) this.lifecycle.startRun(run);
+  }
+
+  /** The maxRuns in force here for a workflow (undefined when it defines none). */
+  maxRunsOf(workflow: Workflow<any, any, any>): number | undefined {
+    return this.concurrency.limitOf(workflow);
+  }
+
+  /** A pool's size changed at run time (undefined: reset to ExecutorOptions.pools), in this process. */
+  applyPoolSize(pool: string, size: number | undefined): void {
+    this.dispatcher.setPoolSize(pool, size);
+  }
+
+  /** Steps of this process holding a unit of each pool, and waiting for one. */
+  poolUsage(): Map<string, { busy: number; waiting: number }> {
+    return this.dispatcher.poolUsage();
+  }
+
   /** Records an event; resolves the waits it matches and starts the workflows it triggers. */
   sendEvent(name: string, payload: unknown, options?: SendEventOptions): Promise<SentEvent> {
     return this.inbox.sendEvent(name, payload, options);

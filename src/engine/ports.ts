@@ -39,8 +39,11 @@ export interface ClusterPort {
 export interface SlotGates {
   /** Steps executing at once across every worker of the cluster, if the workers set a limit. */
   readonly globalMaxParallelNodes: number | undefined;
-  /** Takes a unit of `gate` for `holder`; resolves false if the wait was given up (shutdown). */
-  acquire(gate: string, holder: string, capacity: number): Promise<boolean>;
+  /**
+   * Takes a unit of `gate` for `holder`, waiting for its turn by `priority` then arrival across
+   * every worker; resolves false if the wait was given up (shutdown).
+   */
+  acquire(gate: string, holder: string, capacity: number, priority?: number): Promise<boolean>;
   release(gate: string, holder: string): void;
 }
 

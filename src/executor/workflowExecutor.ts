@@ -22,6 +22,16 @@ import type {
 } from '../store/types.js';
 import { ClusterMember } from '../worker/clusterMember.js';
 import { defaultStore } from './defaultStore.js';
+import {
+  checkLimitValue,
+  declaredPool,
+  describeLimits,
+  type LimitsView,
+  limitedWorkflow,
+  type MaxRunsView,
+  type PoolUsage,
+  type PoolView,
+} from './limitViews.js';
 import type { ExecutorOptions } from './options.js';
 import { type PruneOptions, type PruneResult, pruneStore } from './pruning.js';
 import { describeRateLimits, type RateLimitChange, type RateLimitView, rateLimitSetting } from './rateLimitViews.js';
@@ -86,6 +96,8 @@ export class WorkflowExecutor {
   /** Schedules: their management, and the one timer that fires them. */
   private readonly scheduling: Schedules;
   private readonly codeSchedules: ReadonlyArray<Schedule<any>>;
+  /** ExecutorOptions.pools: the sizes in code, which setPoolSize overrides. */
+  private readonly pools: Readonly<Record<string, number>>;
 
   constructor(options: ExecutorOptions = {}) {
     this.config = resolveConfig(options);
@@ -99,6 +111,7 @@ export class WorkflowExecutor {
       throw new InvalidConfigError('historySize', `must be a whole number >= 0, got ${historySize}.`);
     }
     this.historySize = historySize;
+    this.pools = { ...options.pools };
     this.ownsStore = !options.store;
     this.store = options.store ?? defaultStore();
     this.workerOptions = options.worker;
@@ -161,6 +174,8 @@ export class WorkflowExecutor {
         return;
       }
       await this.store.lockForExecutor?.();
+      // Before recovery, so queued runs line up under the limits in force.
+      await this.applyStoredLimits();
       if (this.shouldRecover) this.resumedOnOpen = await this.engine.recover();
       this.retention?.start();
       await this.scheduling.define(this.codeSchedules);
@@ -479,6 +494,71 @@ export class WorkflowExecutor {
   async rateLimits(): Promise<RateLimitView[]> {
     await this.open();
     return describeRateLimits(this.store, this.workflows, this.engine.rateLimits.counts, this.engine.clock.now());
+  }
+
+  /**
+   * Changes a workflow's `maxRuns` (per concurrency key) at run time, for every process sharing the
+   * store, until `resetMaxRuns`. Raising it starts queued runs that fit at once; lowering it lets
+   * running runs finish and starts no queued run until the key is under the new limit.
+   */
+  async setMaxRuns(workflow: string, maxRuns: number): Promise<MaxRunsView> {
+    await this.open();
+    limitedWorkflow(this.workflows, workflow);
+    const value = checkLimitValue(`Workflow "${workflow}"`, 'maxRuns', maxRuns);
+    await this.store.setLimitSetting({ kind: 'max_runs', name: workflow, value, updatedAt: this.engine.clock.now() });
+    if (!this.member) this.engine.applyMaxRuns(workflow, value);
+    return (await this.limits()).maxRuns.find((v) => v.workflow === workflow) as MaxRunsView;
+  }
+
+  /** Drops a workflow's run-time maxRuns: its definition's applies again. */
+  async resetMaxRuns(workflow: string): Promise<void> {
+    await this.open();
+    limitedWorkflow(this.workflows, workflow);
+    await this.store.resetLimitSetting('max_runs', workflow);
+    if (!this.member) this.engine.applyMaxRuns(workflow, undefined);
+  }
+
+  /**
+   * Changes a resource pool's size at run time, until `resetPoolSize`. Stored, like setMaxRuns, so
+   * it applies to every process sharing the store: on PostgreSQL a pool is one gate shared by every
+   * worker, and a size kept per process would let workers disagree about that one gate.
+   */
+  async setPoolSize(pool: string, size: number): Promise<PoolView> {
+    await this.open();
+    declaredPool(this.pools, pool);
+    const value = checkLimitValue(`Pool "${pool}"`, 'size', size);
+    await this.store.setLimitSetting({ kind: 'pool', name: pool, value, updatedAt: this.engine.clock.now() });
+    if (!this.member) this.engine.applyPoolSize(pool, value);
+    return (await this.limits()).pools.find((v) => v.pool === pool) as PoolView;
+  }
+
+  /** Drops a pool's run-time size: ExecutorOptions.pools applies again. */
+  async resetPoolSize(pool: string): Promise<void> {
+    await this.open();
+    declaredPool(this.pools, pool);
+    await this.store.resetLimitSetting('pool', pool);
+    if (!this.member) this.engine.applyPoolSize(pool, undefined);
+  }
+
+  /** Every workflow's maxRuns and every pool: the value in force, the run-time setting, the usage. */
+  async limits(): Promise<LimitsView> {
+    await this.open();
+    return describeLimits(this.store, this.workflows, this.pools, () => this.poolUsage(), this.engine.clock.now());
+  }
+
+  /** On PostgreSQL, the gates in the database (every worker); else this process's dispatcher. */
+  private async poolUsage(): Promise<PoolUsage> {
+    const coordination = this.store.coordination;
+    if (this.member && coordination) return coordination.gateUsage(Object.keys(this.pools));
+    return this.engine.poolUsage();
+  }
+
+  /** Applies the stored run-time limits to this process's engine (alone on its store). */
+  private async applyStoredLimits(): Promise<void> {
+    for (const s of await this.store.listLimitSettings()) {
+      if (s.kind === 'max_runs') this.engine.applyMaxRuns(s.name, s.value);
+      else if (Object.hasOwn(this.pools, s.name)) this.engine.applyPoolSize(s.name, s.value);
+    }
   }
 
   /** The registered workflows. */

@@ -955,3 +955,45 @@ export class InvalidRateLimitError extends BraidError {
     );
   }
 }
+
+/** A concurrency limit setting Braid cannot use (executor.setMaxRuns / setPoolSize, PUT /api/limits/...). */
+export class InvalidLimitError extends BraidError {
+  readonly code = 'invalid_limit';
+  constructor(
+    /** What the limit is of: `Workflow "x"`, `Pool "llm"`. */
+    readonly target: string,
+    readonly field: string,
+    readonly rule: string,
+    readonly value: unknown,
+  ) {
+    super(
+      `${target}: \`${field}\` must be ${rule}, got ` +
+        `${typeof value === 'string' ? JSON.stringify(value) : String(value)}. Nothing was changed.`,
+    );
+  }
+}
+
+/** setMaxRuns on a workflow that defines no `maxRuns`: it has no concurrency limit to change. */
+export class MaxRunsNotDefinedError extends BraidError {
+  readonly code = 'max_runs_not_defined';
+  constructor(readonly workflow: string) {
+    super(
+      `Workflow "${workflow}" defines no \`maxRuns\`, so its runs are not grouped by concurrency key and there is ` +
+        'no limit to change at run time. Add `maxRuns` (and `concurrencyKey` if needed) to its options first.',
+    );
+  }
+}
+
+/** setPoolSize on a pool that ExecutorOptions.pools does not declare. */
+export class PoolNotFoundError extends BraidError {
+  readonly code = 'pool_not_found';
+  constructor(
+    readonly pool: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      `No resource pool "${pool}" (known: ${known.length ? known.join(', ') : 'none'}). ` +
+        'Declare it in `new WorkflowExecutor({ pools: { name: size } })` before changing its size.',
+    );
+  }
+}

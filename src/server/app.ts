@@ -7,11 +7,13 @@ import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './dashboard.js';
 import type { ServerDeps } from './deps.js';
 import { ApiError, handleError, handleNotFound, validationHook } from './errors.js';
 import { rejectDeepJson } from './jsonDepth.js';
+import { registerLimitGauges } from './limitMetrics.js';
 import { loopbackOnly } from './loopbackGuard.js';
 import { BraidMetrics } from './prometheus.js';
 import { registerRateLimitGauges } from './rateLimitMetrics.js';
 import { registerDebounceRoutes } from './routes/debounces.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerLimitRoutes } from './routes/limits.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerPruneRoutes } from './routes/prune.js';
 import { registerRateLimitRoutes } from './routes/rateLimits.js';
@@ -47,6 +49,7 @@ export function createApp(executor: WorkflowExecutor, options: AppOptions = {}):
   const app = new OpenAPIHono({ defaultHook: validationHook });
   const metrics = new BraidMetrics(executor.store);
   registerRateLimitGauges(metrics.registry, () => executor.rateLimits());
+  registerLimitGauges(metrics.registry, () => executor.limits());
   executor.onEvents((events) => metrics.record(events));
   const deps: ServerDeps = {
     executor,
@@ -81,6 +84,7 @@ export function createApp(executor: WorkflowExecutor, options: AppOptions = {}):
   registerScheduleRoutes(app, deps);
   registerDebounceRoutes(app, deps);
   registerRateLimitRoutes(app, deps);
+  registerLimitRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -79,6 +79,9 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   invalid_schedule: 422,
   invalid_priority: 422,
   invalid_rate_limit: 400,
+  invalid_limit: 400,
+  max_runs_not_defined: 409,
+  pool_not_found: 404,
 };
 
 export function statusForBraidError(error: BraidError): ContentfulStatusCode {

@@ -853,3 +853,85 @@ export const SetRateLimitBodySchema = z
 export const RateLimitNameQuerySchema = z.object({
   name: z.string().min(1).max(512).openapi({ description: "The limit's name" }),
 });
+
+const MaxRunsKeySchema = z.object({
+  key: z.string().openapi({ description: 'The concurrency key ("" when the workflow has no concurrencyKey)' }),
+  active: z.number().int().openapi({ description: 'Runs started and not finished: each holds a slot' }),
+  queued: z.number().int().openapi({ description: 'Runs waiting for a slot' }),
+});
+
+const LimitSettingSchema = z
+  .object({ value: z.number().int(), updatedAt: z.number() })
+  .nullable()
+  .openapi({ description: 'The run-time setting in force, if any' });
+
+export const MaxRunsLimitSchema = z
+  .object({
+    workflow: z.string(),
+    maxRuns: z
+      .number()
+      .int()
+      .openapi({ description: 'Runs per concurrency key in force (the setting, else the definition)' }),
+    defined: z.number().int().openapi({ description: "The definition's maxRuns" }),
+    setting: LimitSettingSchema,
+    onConcurrencyLimit: z.enum(['queue', 'cancel-newest', 'cancel-oldest']),
+    keys: z.array(MaxRunsKeySchema).openapi({ description: 'Keys with unfinished runs' }),
+  })
+  .openapi('MaxRunsLimit');
+
+export const PoolLimitSchema = z
+  .object({
+    pool: z.string(),
+    size: z.number().int().openapi({ description: 'Size in force (the setting, else ExecutorOptions.pools)' }),
+    defined: z.number().int().openapi({ description: 'The size in ExecutorOptions.pools' }),
+    setting: LimitSettingSchema,
+    busy: z.number().int().openapi({ description: 'Steps holding a unit (every worker on PostgreSQL)' }),
+    waiting: z.number().int().openapi({ description: 'Steps waiting for a unit' }),
+  })
+  .openapi('PoolLimit');
+
+export const LimitsSchema = z
+  .object({ maxRuns: z.array(MaxRunsLimitSchema), pools: z.array(PoolLimitSchema) })
+  .openapi('Limits');
+
+export const SetMaxRunsBodySchema = z
+  .object({
+    maxRuns: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .openapi({ description: 'Runs per concurrency key, a whole number >= 1', example: 5 }),
+  })
+  .strict()
+  .openapi('SetMaxRunsBody');
+
+export const SetPoolSizeBodySchema = z
+  .object({
+    size: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .openapi({ description: 'Steps holding the pool at once, a whole number >= 1', example: 4 }),
+  })
+  .strict()
+  .openapi('SetPoolSizeBody');
+
+export const LimitWorkflowParamSchema = z.object({
+  workflow: z
+    .string()
+    .min(1)
+    .max(512)
+    .openapi({ param: { name: 'workflow', in: 'path' }, description: 'A registered workflow with maxRuns' }),
+});
+
+export const LimitPoolParamSchema = z.object({
+  pool: z
+    .string()
+    .min(1)
+    .max(512)
+    .openapi({ param: { name: 'pool', in: 'path' }, description: 'A pool of ExecutorOptions.pools' }),
+});
+
+export type LimitsJson = z.infer<typeof LimitsSchema>;

@@ -58,9 +58,15 @@ export interface Coordination {
   findStrandedRuns(workflows: readonly WorkflowRef[], limit: number): Promise<RunRecord[]>;
   /** Records once, as a `run_queued` event, that a run waits for a worker with its version. */
   reportStranded(run: RunRecord, offered: readonly string[], workerId: string): Promise<boolean>;
-  /** Takes one unit of a semaphore for `holder`, if one is free; held until `release` or the worker's death. */
-  acquire(name: string, holder: string, capacity: number, workerId: string): Promise<boolean>;
+  /**
+   * Takes one unit of a semaphore for `holder`, if one is free and it is the holder's turn among
+   * the waiters (by `priority`, then arrival, with the oldest's turn every OLDEST_EVERY grants);
+   * held until `release` or the worker's death. A refused holder waits in line for a freed unit.
+   */
+  acquire(name: string, holder: string, capacity: number, workerId: string, priority?: number): Promise<boolean>;
   release(name: string, holder: string): Promise<void>;
+  /** Per gate: units held (busy) and steps waiting for one, across every worker. */
+  gateUsage(names: readonly string[]): Promise<Map<string, { busy: number; waiting: number }>>;
   /**
    * Listens for notifications on a dedicated connection that reconnects by itself (with backoff)
    * when the database goes away; `onReconnect` fires after each reconnection, because
@@ -97,6 +103,8 @@ export interface ClaimedRun {
    * cancel-oldest the claim itself asks the oldest holder's owner to cancel it.)
    */
   denied: boolean;
+  /** When denied: the maxRuns it was denied against (a run-time setting may differ from the definition). */
+  maxRuns?: number;
 }
 
 export interface NotificationHandlers {

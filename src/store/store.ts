@@ -11,6 +11,9 @@ import type {
   ForkRecord,
   InboxEvent,
   InputResolution,
+  KeyedRunCount,
+  LimitKind,
+  LimitSetting,
   PendingDebounce,
   PruneCounts,
   PruneSelection,
@@ -214,6 +217,20 @@ export interface Store {
   listRateLimitSettings(): Promise<RateLimitSetting[]>;
   /** Up to `limit` (name, key) states busy at `now` (their TAT is later), by name then key. */
   listBusyRateLimits(now: number, limit: number): Promise<RateLimitState[]>;
+
+  /**
+   * Concurrency limits changed at run time (a workflow's maxRuns, a pool's size): stored, so every
+   * process sharing the store applies them. On PostgreSQL, setting one tells every worker at once.
+   */
+  setLimitSetting(setting: LimitSetting): Promise<void>;
+  /** Drops a stored setting: the value in code applies again. */
+  resetLimitSetting(kind: LimitKind, name: string): Promise<void>;
+  listLimitSettings(): Promise<LimitSetting[]>;
+  /**
+   * Unfinished runs of these workflows per concurrency key, active and queued (due by `now`), by
+   * workflow then key; at most `limit` keys.
+   */
+  countKeyedRuns(workflows: readonly string[], now: number, limit: number): Promise<KeyedRunCount[]>;
 }
 
 export interface CommitResult {

@@ -644,3 +644,29 @@ export interface RateLimitState {
   key: string;
   tat: number;
 }
+
+/** What a stored limit setting changes: a workflow's `maxRuns` (per concurrency key), or a pool's size. */
+export const LIMIT_KINDS = ['max_runs', 'pool'] as const;
+export type LimitKind = (typeof LIMIT_KINDS)[number];
+
+/**
+ * A concurrency limit changed at run time (`executor.setMaxRuns`, `executor.setPoolSize`): it
+ * overrides the value in code for every process sharing the store, until reset.
+ */
+export interface LimitSetting {
+  kind: LimitKind;
+  /** The workflow (max_runs) or the pool (pool). */
+  name: string;
+  value: number;
+  updatedAt: number;
+}
+
+/** Unfinished runs of one concurrency key of a workflow with `maxRuns`. */
+export interface KeyedRunCount {
+  workflow: string;
+  key: string;
+  /** Started and not finished (running, waiting, or paused after starting): each holds a slot. */
+  active: number;
+  /** Waiting for a slot (queued, due now). */
+  queued: number;
+}

@@ -124,7 +124,7 @@ export class ClusterMember implements ClusterPort {
     }
     this.gates = {
       globalMaxParallelNodes: global,
-      acquire: (gate, holder, capacity) => this.acquireGate(gate, holder, capacity),
+      acquire: (gate, holder, capacity, priority) => this.acquireGate(gate, holder, capacity, priority),
       release: (gate, holder) => this.releaseGate(gate, holder),
     };
     this.log = options.log ?? ((line) => console.error(line));
@@ -253,7 +253,7 @@ export class ClusterMember implements ClusterPort {
     });
   }
 
-  private async acquireGate(pool: string, holder: string, capacity: number): Promise<boolean> {
+  private async acquireGate(pool: string, holder: string, capacity: number, priority = 0): Promise<boolean> {
     while (!this.stopping && this.workerId !== null) {
       // Listen before asking, so a release between the refusal and the wait is not missed.
       const freed = new Promise<void>((resolve) => {
@@ -261,7 +261,7 @@ export class ClusterMember implements ClusterPort {
         if (list) list.push(resolve);
         else this.poolWaits.set(pool, [resolve]);
       });
-      if (await this.coordination.acquire(pool, holder, capacity, this.workerId)) return true;
+      if (await this.coordination.acquire(pool, holder, capacity, this.workerId, priority)) return true;
       await freed;
     }
     return false;

@@ -140,6 +140,13 @@ const debouncedSave = workflow('debounced-save', {
   debounce: { key: (input: { user: string }) => input.user, window: '10m', maxWait: '1h' },
 }).step('save', (ctx) => ctx.input.n);
 
+const limitGate = gate();
+/** One run at a time, each holding a unit of the `gpu` pool: the limits page shows one active, the rest queued. */
+const oneAtATime = workflow('one-at-a-time', { maxRuns: 1 }).step('render', { pool: 'gpu' }, async (ctx) => {
+  await Promise.race([limitGate.isOpen, untilAborted(ctx.signal)]);
+  return 'rendered';
+});
+
 const streamer = workflow('streamer').step('write', async (ctx) => {
   ctx.progress({ done: 1, total: 3 });
   await ctx.emit('Hello');
@@ -181,8 +188,10 @@ beforeAll(async () => {
       streamer,
       throttled,
       debouncedSave,
+      oneAtATime,
     ],
     maxParallelNodes: 8,
+    pools: { gpu: 2 },
   });
   // token '' = no token, whatever BRAID_TOKEN says in the environment.
   server = await startServer(executor, { port: 0, token: '', dashboardDir: DIST_DIR });
@@ -550,6 +559,50 @@ describe('the dashboard', () => {
     await form.getByRole('button', { name: 'Reset' }).click();
     await row.getByText('1 / 1m').waitFor();
     await executor.cancel(waiting);
+  });
+
+  it("shows each workflow's maxRuns and each pool with their usage, and changes them at run time", async () => {
+    const runs = [
+      await startRun('one-at-a-time', {}),
+      await startRun('one-at-a-time', {}),
+      await startRun('one-at-a-time', {}),
+    ];
+    await page.goto(`${server.url}/`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Limits', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Concurrency limits' }).waitFor();
+    const row = page.getByRole('table', { name: 'Run limits' }).getByRole('row').filter({ hasText: 'one-at-a-time' });
+    const keys = row.getByRole('list', { name: 'Keys of one-at-a-time' });
+    await keys.getByText('(all): 1 of 1 active, 2 queued').waitFor();
+    const pool = page.getByRole('table', { name: 'Pools' }).getByRole('row').filter({ hasText: 'gpu' });
+    await pool.getByRole('cell', { name: '1 of 2', exact: true }).waitFor();
+
+    const form = row.getByRole('form', { name: 'Change one-at-a-time' });
+    await form.getByRole('textbox', { name: 'maxRuns' }).fill('0');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form
+      .getByText(/maxRuns/)
+      .last()
+      .waitFor();
+    expect(await executor.store.listLimitSettings()).toEqual([]);
+    // Raised to 3: the queued runs start at once, two of them in the pool and one waiting for it.
+    await form.getByRole('textbox', { name: 'maxRuns' }).fill('3');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await row.getByText('(set at run time; defined 1)').waitFor();
+    await keys.getByText('(all): 3 of 3 active, 0 queued').waitFor();
+    await pool.getByRole('cell', { name: '2 of 2', exact: true }).waitFor();
+    const poolForm = pool.getByRole('form', { name: 'Change pool gpu' });
+    await poolForm.getByRole('textbox', { name: 'Size' }).fill('3');
+    await poolForm.getByRole('button', { name: 'Save' }).click();
+    await pool.getByRole('cell', { name: '3 of 3', exact: true }).waitFor();
+
+    await form.getByRole('button', { name: 'Reset' }).click();
+    await poolForm.getByRole('button', { name: 'Reset' }).click();
+    await row.getByRole('cell', { name: '1', exact: true }).waitFor();
+    await pool.getByRole('cell', { name: '3 of 2', exact: true }).waitFor();
+    limitGate.open();
+    for (const runId of runs) {
+      await eventually(async () => expect((await executor.store.getRun(runId))?.status).toBe('succeeded'));
+    }
   });
 
   it('shows markup in inputs, outputs and errors as text, never running it', async () => {

@@ -30,6 +30,9 @@ const EXPECTED_ROUTES: Record<string, string[]> = {
   '/api/schedules/{id}/trigger': ['post'],
   '/api/schedules/{id}/backfill': ['post'],
   '/api/rate-limits': ['get', 'put', 'delete'],
+  '/api/limits': ['get'],
+  '/api/limits/max-runs/{workflow}': ['put', 'delete'],
+  '/api/limits/pools/{pool}': ['put', 'delete'],
   '/metrics': ['get'],
   '/healthz': ['get'],
 };

@@ -15,6 +15,7 @@ import {
   type WriteBatch,
 } from '../../src/store/types.js';
 import { eventValue } from '../../src/store/waitMatching.js';
+import { describeLimitSettingsConformance } from './limitSettingsConformance.js';
 import { describePruneConformance } from './pruneConformance.js';
 import { describeRateLimitConformance } from './rateLimitConformance.js';
 import { describeScheduleConformance } from './scheduleConformance.js';
@@ -1353,6 +1354,7 @@ export function describeStoreConformance(
     describePruneConformance(() => store);
     describeScheduleConformance(() => store);
     describeRateLimitConformance(() => store);
+    describeLimitSettingsConformance(() => store);
   });
 }
 

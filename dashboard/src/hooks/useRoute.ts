@@ -11,6 +11,7 @@ export type Route =
   | { name: 'schedules' }
   | { name: 'rateLimits' }
   | { name: 'debounces' }
+  | { name: 'limits' }
   | { name: 'notFound'; path: string };
 
 export function parseHash(hash: string): Route {
@@ -21,6 +22,7 @@ export function parseHash(hash: string): Route {
   if (path === '/schedules') return { name: 'schedules' };
   if (path === '/rate-limits') return { name: 'rateLimits' };
   if (path === '/debounces') return { name: 'debounces' };
+  if (path === '/limits') return { name: 'limits' };
   const match = /^\/runs\/([^/]+)$/.exec(path);
   if (match?.[1]) return { name: 'run', runId: decodeURIComponent(match[1]), query };
   const diff = /^\/runs\/([^/]+)\/diff\/([^/]+)$/.exec(path);

@@ -3,7 +3,15 @@ import { RateLimitTable } from '../rateLimits.js';
 import { decodeRunCursor, encodeRunCursor, eventPageSize, runPageSize, statusList } from '../runPaging.js';
 import { groupRunStates } from '../runStates.js';
 import type { CommitResult, Store } from '../store.js';
-import type { RateLimitGrant, RateLimitRequest, RateLimitSetting, RateLimitState } from '../types.js';
+import type {
+  KeyedRunCount,
+  LimitKind,
+  LimitSetting,
+  RateLimitGrant,
+  RateLimitRequest,
+  RateLimitSetting,
+  RateLimitState,
+} from '../types.js';
 import {
   type CacheEntry,
   type ChildLink,
@@ -78,6 +86,7 @@ export class MemoryStore implements Store {
   private chunkSeq = 0;
   private readonly schedules = new MemorySchedules();
   private readonly rateLimits = new RateLimitTable();
+  private readonly limitSettings = new Map<string, LimitSetting>();
 
   async open(): Promise<void> {}
 
@@ -544,6 +553,45 @@ export class MemoryStore implements Store {
 
   async listBusyRateLimits(now: number, limit: number): Promise<RateLimitState[]> {
     return this.rateLimits.listBusy(now, limit);
+  }
+
+  async setLimitSetting(setting: LimitSetting): Promise<void> {
+    this.limitSettings.set(`${setting.kind}\0${setting.name}`, { ...setting });
+  }
+
+  async resetLimitSetting(kind: LimitKind, name: string): Promise<void> {
+    this.limitSettings.delete(`${kind}\0${name}`);
+  }
+
+  async listLimitSettings(): Promise<LimitSetting[]> {
+    return [...this.limitSettings.values()]
+      .map((s) => ({ ...s }))
+      .sort((a, b) => (a.kind + a.name < b.kind + b.name ? -1 : 1));
+  }
+
+  async countKeyedRuns(workflows: readonly string[], now: number, limit: number): Promise<KeyedRunCount[]> {
+    const names = new Set(workflows);
+    const counts = new Map<string, KeyedRunCount>();
+    for (const run of this.runs.values()) {
+      if (run.concurrencyKey === null || !names.has(run.workflow)) continue;
+      const queued = run.status === 'queued';
+      if (queued && run.wakeAt !== null && run.wakeAt > now) continue; // a debounced run not due yet
+      const active =
+        run.status === 'running' || run.status === 'waiting' || (run.status === 'paused' && run.startedAt !== null);
+      if (!queued && !active) continue;
+      const id = `${run.workflow}\0${run.concurrencyKey}`;
+      let count = counts.get(id);
+      if (!count) {
+        count = { workflow: run.workflow, key: run.concurrencyKey, active: 0, queued: 0 };
+        counts.set(id, count);
+      }
+      if (queued) count.queued++;
+      else count.active++;
+    }
+    return [...counts.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, limit)
+      .map(([, count]) => count);
   }
 
   async pruneRuns(selection: PruneSelection, now: number): Promise<PruneCounts> {

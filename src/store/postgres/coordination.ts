@@ -148,6 +148,14 @@ export class PostgresCoordination implements Coordination {
        WHERE h.worker_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = h.worker_id)
        RETURNING h.name`,
     );
+    // A dead worker's waiters leave the line: one at its head would hold every unit back. The
+    // waiters behind it are told, as for a freed unit.
+    const waiters = await client.query<{ name: string }>(
+      `DELETE FROM braid.semaphore_waiters q
+       WHERE NOT EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = q.worker_id)
+       RETURNING q.name`,
+    );
+    holds.rows.push(...waiters.rows);
     for (const name of new Set(holds.rows.map((r) => r.name))) {
       await client.query(`SELECT pg_notify('${SLOTS_CHANNEL}', $1)`, [name]);
     }
@@ -277,6 +285,12 @@ export class PostgresCoordination implements Coordination {
       [workflows.map((w) => w.name), workflows.map((w) => w.version), limit],
     );
     const rules = new Map(workflows.map((w) => [w.name, w]));
+    // maxRuns changed at run time (setMaxRuns) wins over the claimer's definition, for every worker.
+    const settings = await client.query<{ name: string; value: number }>(
+      `SELECT name, value FROM braid.limit_settings WHERE kind = 'max_runs' AND name = ANY($1::text[])`,
+      [[...rules.keys()]],
+    );
+    const maxRunsSet = new Map(settings.rows.map((r) => [r.name, r.value]));
     const groups = new Map<string, ClaimRow[]>();
     for (const row of candidates.rows) {
       const name = concurrencySemaphore(row.workflow, row.concurrencyKey as string);
@@ -284,12 +298,12 @@ export class PostgresCoordination implements Coordination {
       if (group) group.push(row);
       else groups.set(name, [row]);
     }
-    const admitted: Array<{ row: ClaimRow; denied: boolean }> = [];
+    const admitted: Array<{ row: ClaimRow; denied: boolean; capacity?: number }> = [];
     // Sorted, so two workers lock the semaphore rows in the same order and cannot deadlock.
     for (const name of [...groups.keys()].sort()) {
       const rows = groups.get(name) as ClaimRow[];
       const rule = rules.get((rows[0] as ClaimRow).workflow) as ClaimableWorkflow;
-      const capacity = rule.maxRuns as number;
+      const capacity = maxRunsSet.get(rule.name) ?? (rule.maxRuns as number);
       await client.query(
         `INSERT INTO braid.semaphores (name, capacity) VALUES ($1, $2)
          ON CONFLICT (name) DO UPDATE SET capacity = EXCLUDED.capacity`,
@@ -316,7 +330,7 @@ export class PostgresCoordination implements Coordination {
           continue;
         }
         const strategy = rule.onConcurrencyLimit ?? 'queue';
-        if (strategy === 'cancel-newest') admitted.push({ row, denied: true });
+        if (strategy === 'cancel-newest') admitted.push({ row, denied: true, capacity });
         else if (strategy === 'cancel-oldest') {
           const oldest = holders.shift() as string;
           holding.delete(oldest);
@@ -344,7 +358,9 @@ export class PostgresCoordination implements Coordination {
     );
     const ok = new Set(owned.rows.map((r) => r.id));
     if (ok.size !== admitted.length) throw new Error('This worker was reaped while claiming; claim again.');
-    return admitted.map((a) => toClaimed(a.row, a.denied));
+    return admitted.map((a) =>
+      a.capacity === undefined ? toClaimed(a.row, a.denied) : { ...toClaimed(a.row, true), maxRuns: a.capacity },
+    );
   }
 
   private async hold(client: pg.PoolClient, name: string, holder: string): Promise<void> {
@@ -449,29 +465,109 @@ export class PostgresCoordination implements Coordination {
     return result.rowCount === 1;
   }
 
-  async acquire(name: string, holder: string, capacity: number, workerId: string): Promise<boolean> {
+  /**
+   * Grants a unit of a gate (a pool, the cluster-wide step limit) to `holder` when one is free and
+   * it is the holder's turn. Waiters line up in braid.semaphore_waiters, so a freed unit goes, across
+   * every worker, by priority then arrival, with every OLDEST_EVERY-th grant of the gate to the
+   * oldest waiter (PriorityQueue's rule). A refused holder stays in line and asks again when a unit
+   * is freed (braid_slots). The size is the stored run-time setting (setPoolSize) if there is one,
+   * else the caller's. Locks the gate's row first, so whoever counts sees every hold before it.
+   */
+  async acquire(name: string, holder: string, capacity: number, workerId: string, priority = 0): Promise<boolean> {
     return this.transaction(async (client) => {
-      // Locks the semaphore's row: whoever counts after this sees every hold committed before it.
-      await client.query(
-        `INSERT INTO braid.semaphores (name, capacity) VALUES ($1, $2)
-         ON CONFLICT (name) DO UPDATE SET capacity = EXCLUDED.capacity`,
+      const gate = await client.query<{ capacity: number; grants: string }>(
+        `INSERT INTO braid.semaphores (name, capacity)
+         VALUES ($1, COALESCE((SELECT value FROM braid.limit_settings WHERE kind = 'pool' AND name = $1), $2))
+         ON CONFLICT (name) DO UPDATE SET capacity = EXCLUDED.capacity
+         RETURNING capacity, grants`,
         [name, capacity],
       );
-      const granted = await client.query(
-        `INSERT INTO braid.semaphore_holders (name, holder, worker_id)
-         SELECT $1, $2, $4
-         WHERE (SELECT count(*) FROM braid.semaphore_holders WHERE name = $1) < $3
-           AND EXISTS (SELECT 1 FROM braid.workers WHERE id = $4)
-         ON CONFLICT (name, holder) DO UPDATE SET worker_id = EXCLUDED.worker_id`,
-        [name, holder, capacity, workerId],
+      const { capacity: size, grants } = gate.rows[0] as { capacity: number; grants: string };
+      const state = await client.query<{ held: number; mine: boolean; live: boolean }>(
+        `SELECT (SELECT count(*) FROM braid.semaphore_holders WHERE name = $1)::int AS held,
+                EXISTS (SELECT 1 FROM braid.semaphore_holders WHERE name = $1 AND holder = $2) AS mine,
+                EXISTS (SELECT 1 FROM braid.workers WHERE id = $3) AS live`,
+        [name, holder, workerId],
       );
-      return granted.rowCount === 1;
+      const { held, mine, live } = state.rows[0] as { held: number; mine: boolean; live: boolean };
+      if (!live) return false;
+      if (mine) {
+        await client.query('UPDATE braid.semaphore_holders SET worker_id = $3 WHERE name = $1 AND holder = $2', [
+          name,
+          holder,
+          workerId,
+        ]);
+        return true;
+      }
+      // In line (again): the first ask sets its arrival (seq); later asks keep it.
+      await client.query(
+        `INSERT INTO braid.semaphore_waiters (name, holder, worker_id, priority) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name, holder) DO UPDATE SET worker_id = EXCLUDED.worker_id, priority = EXCLUDED.priority`,
+        [name, holder, workerId, priority],
+      );
+      const free = size - held;
+      if (free <= 0 || !(await this.isTurnOf(client, name, holder, free, Number(grants)))) return false;
+      await client.query('DELETE FROM braid.semaphore_waiters WHERE name = $1 AND holder = $2', [name, holder]);
+      await client.query('INSERT INTO braid.semaphore_holders (name, holder, worker_id) VALUES ($1, $2, $3)', [
+        name,
+        holder,
+        workerId,
+      ]);
+      await client.query('UPDATE braid.semaphores SET grants = grants + 1 WHERE name = $1', [name]);
+      return true;
     });
+  }
+
+  /**
+   * Whether `holder` is among the next `free` waiters of the gate to be granted a unit: the turns
+   * [grants, grants + free) taken in order, each by priority then arrival except every
+   * OLDEST_EVERY-th, which goes to the oldest waiter. Reads at most `free` waiters through each
+   * index (semaphore_waiters_priority_idx, semaphore_waiters_arrival_idx).
+   */
+  private async isTurnOf(
+    client: pg.PoolClient,
+    name: string,
+    holder: string,
+    free: number,
+    grants: number,
+  ): Promise<boolean> {
+    const line = await client.query<{ holder: string; byPriority: boolean }>(
+      `(SELECT holder, true AS "byPriority" FROM braid.semaphore_waiters WHERE name = $1
+         ORDER BY priority DESC, seq LIMIT $2)
+       UNION ALL
+       (SELECT holder, false FROM braid.semaphore_waiters WHERE name = $1 ORDER BY seq LIMIT $2)`,
+      [name, free],
+    );
+    const byPriority = line.rows.filter((r) => r.byPriority).map((r) => r.holder);
+    const byArrival = line.rows.filter((r) => !r.byPriority).map((r) => r.holder);
+    const taken = new Set<string>();
+    const next = (list: string[]) => list.find((h) => !taken.has(h));
+    for (let turn = grants; turn < grants + free; turn++) {
+      const isOldestTurn = turn % OLDEST_EVERY === OLDEST_EVERY - 1;
+      const pick = isOldestTurn ? (next(byArrival) ?? next(byPriority)) : (next(byPriority) ?? next(byArrival));
+      if (pick === undefined) break;
+      if (pick === holder) return true;
+      taken.add(pick);
+    }
+    return false;
+  }
+
+  async gateUsage(names: readonly string[]): Promise<Map<string, { busy: number; waiting: number }>> {
+    const { rows } = await this.pool.query<{ name: string; busy: number; waiting: number }>(
+      `SELECT n.name,
+              (SELECT count(*) FROM braid.semaphore_holders h WHERE h.name = n.name)::int AS busy,
+              (SELECT count(*) FROM braid.semaphore_waiters w WHERE w.name = n.name)::int AS waiting
+         FROM unnest($1::text[]) AS n(name)`,
+      [names],
+    );
+    return new Map(rows.map((r) => [r.name, { busy: r.busy, waiting: r.waiting }]));
   }
 
   async release(name: string, holder: string): Promise<void> {
     await this.pool.query(
-      `WITH freed AS (DELETE FROM braid.semaphore_holders WHERE name = $1 AND holder = $2 RETURNING name)
+      `WITH freed AS (DELETE FROM braid.semaphore_holders WHERE name = $1 AND holder = $2 RETURNING name),
+            -- A holder that gave up waiting (shutdown) leaves the line too.
+            gone AS (DELETE FROM braid.semaphore_waiters WHERE name = $1 AND holder = $2)
        SELECT pg_notify('${SLOTS_CHANNEL}', name) FROM freed`,
       [name, holder],
     );

@@ -14,6 +14,9 @@ import type {
   EventRecord,
   ForkRecord,
   InboxEvent,
+  KeyedRunCount,
+  LimitKind,
+  LimitSetting,
   PendingDebounce,
   PruneCounts,
   PruneSelection,
@@ -52,6 +55,7 @@ import { getRun } from './queries/getRun.js';
 import { getRunStates } from './queries/getRunStates.js';
 import { getSteps } from './queries/getSteps.js';
 import { getWaits } from './queries/getWaits.js';
+import { countKeyedRuns, listLimitSettings, resetLimitSetting, setLimitSetting } from './queries/limitSettings.js';
 import { listChunks } from './queries/listChunks.js';
 import { listDebounces } from './queries/listDebounces.js';
 import { listEvents } from './queries/listEvents.js';
@@ -330,6 +334,22 @@ export class PostgresStore implements Store {
 
   async listBusyRateLimits(now: number, limit: number): Promise<RateLimitState[]> {
     return listBusyRateLimits(this.use(), now, limit);
+  }
+
+  async setLimitSetting(setting: LimitSetting): Promise<void> {
+    await setLimitSetting(this.use(), setting);
+  }
+
+  async resetLimitSetting(kind: LimitKind, name: string): Promise<void> {
+    await resetLimitSetting(this.use(), kind, name);
+  }
+
+  async listLimitSettings(): Promise<LimitSetting[]> {
+    return listLimitSettings(this.use());
+  }
+
+  async countKeyedRuns(workflows: readonly string[], now: number, limit: number): Promise<KeyedRunCount[]> {
+    return countKeyedRuns(this.use(), workflows, now, limit);
   }
 
   async getFork(runId: string): Promise<ForkRecord | undefined> {

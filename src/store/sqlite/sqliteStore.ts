@@ -15,6 +15,9 @@ import type {
   EventRecord,
   ForkRecord,
   InboxEvent,
+  KeyedRunCount,
+  LimitKind,
+  LimitSetting,
   PendingDebounce,
   PruneCounts,
   PruneSelection,
@@ -56,6 +59,7 @@ import { prepareInsertEvents } from './queries/insertEvents.js';
 import { prepareInsertForks } from './queries/insertForks.js';
 import { prepareInsertInbox } from './queries/insertInbox.js';
 import { prepareInsertRuns } from './queries/insertRuns.js';
+import { prepareCountKeyedRuns, prepareLimitSettings } from './queries/limitSettings.js';
 import { prepareListChunks } from './queries/listChunks.js';
 import { prepareListDebounces } from './queries/listDebounces.js';
 import { prepareListEvents } from './queries/listEvents.js';
@@ -306,6 +310,22 @@ export class SqliteStore implements Store {
     return this.use().listRateLimits.busy(now, limit);
   }
 
+  async setLimitSetting(setting: LimitSetting): Promise<void> {
+    this.use().limitSettings.set(setting);
+  }
+
+  async resetLimitSetting(kind: LimitKind, name: string): Promise<void> {
+    this.use().limitSettings.reset(kind, name);
+  }
+
+  async listLimitSettings(): Promise<LimitSetting[]> {
+    return this.use().limitSettings.list();
+  }
+
+  async countKeyedRuns(workflows: readonly string[], now: number, limit: number): Promise<KeyedRunCount[]> {
+    return this.use().countKeyedRuns(workflows, now, limit);
+  }
+
   async getFork(runId: string): Promise<ForkRecord | undefined> {
     return this.use().getFork(runId);
   }
@@ -495,6 +515,8 @@ function prepare(db: Database.Database) {
     takeRateLimits: prepareTakeRateLimits(db),
     setRateLimit: prepareSetRateLimit(db),
     listRateLimits: prepareListRateLimits(db),
+    limitSettings: prepareLimitSettings(db),
+    countKeyedRuns: prepareCountKeyedRuns(db),
   };
 }
 
