@@ -6,6 +6,7 @@ import type { Store } from '../../src/store/store.js';
 import type { RunRecord, WriteBatch } from '../../src/store/types.js';
 import { type CommitFault, faultyStore } from './faultyStore.js';
 import { checkStore } from './invariants.js';
+import { LimitChecker } from './limits.js';
 import { Random } from './random.js';
 import { Trace } from './trace.js';
 import { buildWorkflows } from './workflows.js';
@@ -14,6 +15,7 @@ import {
   expectRun,
   POOL,
   POOL_SIZE,
+  RATE_LIMIT,
   SIGNAL,
   type StartSpec,
   signalKey,
@@ -104,6 +106,7 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
     if (violations.length < 20) violations.push(message);
     trace.add(`VIOLATION ${message}`);
   };
+  const limits = new LimitChecker(load.workflows, violate, (id) => trace.name(id), RATE_LIMIT);
   const dir = options.store === 'sqlite' ? fs.mkdtempSync(path.join(os.tmpdir(), 'braid-sim-')) : undefined;
   const durable: Store = dir ? new SqliteStore({ path: path.join(dir, 'sim.db') }) : new MemoryStore();
   await durable.open();
@@ -111,8 +114,10 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
   /** Each batch as it was when handed to the store: its words for the trace and its successes. */
   const snapshots = new WeakMap<
     WriteBatch,
-    { description: string; successes: Array<{ runId: string; key: string }> }
+    { description: string; successes: Array<{ runId: string; key: string }>; copy: WriteBatch }
   >();
+  /** Every batch that landed in the durable store, as it was handed over, in order: the store's log. */
+  const log: WriteBatch[] = [];
   /** Steps whose success has landed in the durable store: they must never run again. */
   const succeeded = new Set<string>();
   const executions = new Map<number, Execution>();
@@ -158,7 +163,11 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
       options.sabotage ? sabotaged(durable) : durable,
       {
         nextFault: (batch) => {
-          snapshots.set(batch, { description: trace.describe(batch), successes: successesOf(batch) });
+          snapshots.set(batch, {
+            description: trace.describe(batch),
+            successes: successesOf(batch),
+            copy: structuredClone(batch),
+          });
           return chooseFault(batch);
         },
         landed: (batch, result, fault) => {
@@ -167,6 +176,15 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
           trace.commit(self.id, fault, snapshot?.description ?? '?', result);
           const stale = new Set([...(result.staleRunIds ?? []), ...(result.refusedRunIds ?? [])]);
           for (const { runId, key } of snapshot?.successes ?? []) if (!stale.has(runId)) succeeded.add(key);
+          const copy = snapshot?.copy ?? structuredClone(batch);
+          log.push(copy);
+          limits.landed(copy, stale, new Set(result.duplicateRunIds));
+        },
+        rateLimitTaken: (request, grant) => {
+          trace.add(
+            `p${self.id} takes ${request.name}/${request.key} at +${request.now - START_TIME} ms: ${grant.granted ? `granted +${grant.startAt - START_TIME} ms` : 'refused'}`,
+          );
+          limits.granted(request, grant);
         },
         crash: (reason) => {
           crashes++;
@@ -219,6 +237,14 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
         if (execution && !execution.proc.dead && !execution.stopped) hold(execution);
       },
       workTurns: () => turns(timing.int(4)),
+      rateLimitedStart(runId: string, step: string, attempt: number, key: string): void {
+        trace.add(
+          `p${self.id} starts ${trace.name(runId)}/${step} attempt ${attempt} under ${RATE_LIMIT.name}/${key} at +${clock.now() - START_TIME} ms`,
+        );
+        limits.started(self.id, runId, step, attempt, RATE_LIMIT.name, key, clock.now());
+      },
+      joinBroken: (runId: string, step: string, message: string) =>
+        violate(`the join of ${trace.name(runId)}/${step} ${message}`),
     };
     self.executor = new WorkflowExecutor({
       store,
