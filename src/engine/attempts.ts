@@ -116,7 +116,7 @@ export class Attempts {
     };
     // Durable before visible: the function runs once its start is committed.
     this.journal.afterCommit(() => {
-      if (notBefore !== undefined && notBefore > Date.now()) this.timers.schedule(notBefore, begin);
+      if (notBefore !== undefined && notBefore > this.clock.now()) this.timers.schedule(notBefore, begin);
       else begin();
     });
   }
