@@ -86,14 +86,15 @@ export async function checkStore(
         `child ${trace.name(run.parentRunId)}/${run.parentStep}/${run.spawnKey} spawned twice: ${trace.name(other)} and ${trace.name(run.id)}`,
       );
     identities.set(identity, run.id);
-    if (run.workflow === CHILD_WORKFLOW && run.status !== 'succeeded' && run.status !== 'cancelled') {
-      problems.push(`child ${trace.name(run.id)} ended ${run.status}`);
+    if (run.workflow !== CHILD_WORKFLOW) continue;
+    // A doomed child (negative input) fails; any child may be cancelled (a quorum met, a parent cancelled).
+    const input = JSON.parse(run.input ?? 'null') as number;
+    const planned = input < 0 ? 'failed' : 'succeeded';
+    if (run.status !== planned && run.status !== 'cancelled') {
+      problems.push(`child ${trace.name(run.id)} ended ${run.status}, expected ${planned} (or cancelled)`);
     }
-    if (run.workflow === CHILD_WORKFLOW && run.status === 'succeeded') {
-      const want = childOutput(JSON.parse(run.input ?? 'null'));
-      if (run.output !== JSON.stringify(want))
-        problems.push(`child ${trace.name(run.id)} output ${run.output}, expected ${want}`);
-    }
+    if (run.status === 'succeeded' && run.output !== JSON.stringify(childOutput(input)))
+      problems.push(`child ${trace.name(run.id)} output ${run.output}, expected ${childOutput(input)}`);
   }
 
   for (const run of runs) problems.push(...(await checkEventLog(store, run, trace)));
