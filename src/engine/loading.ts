@@ -55,6 +55,13 @@ export class RunLoading {
       else lifecycle.continueRun(run);
       resumed.push(run.rec.id);
     }
+    // The runs left asleep still hold their workflow's maxRuns slots: count them before queued
+    // runs are admitted.
+    const loaded = new Set(records.map((r) => r.id));
+    for (const rec of await this.store.listUnfinishedRuns(this.registry.names())) {
+      if (loaded.has(rec.id) || rec.status === 'queued') continue;
+      this.concurrency.occupyAsleep(rec, this.registry.find(rec.workflow)?.workflow.options.maxRuns);
+    }
     for (const run of this.concurrency.startable()) lifecycle.startRun(run);
     this.dispatcher.pump();
     await this.hooks.wakeups().scanNow();
