@@ -82,11 +82,11 @@ export class Concurrency {
   }
 
   /**
-   * Records a run that holds its slot while it stays a row, asleep in the store until a later time
-   * (recovery does not load it): a queued run must not take that slot (the simulation's seed 9).
+   * Records a run that holds its slot while it stays a row (asleep in the store until a later time,
+   * or paused), which recovery does not load: a queued run must not take that slot.
    * Its slot goes back when it ends, once woken and loaded, like any other.
    */
-  occupyAsleep(rec: RunRecord, maxRuns: number | undefined): void {
+  occupyUnloaded(rec: RunRecord, maxRuns: number | undefined): void {
     if (rec.concurrencyKey === null || maxRuns === undefined) return;
     const id = `${rec.workflow}\0${rec.concurrencyKey}`;
     const group = this.group(id);
