@@ -294,7 +294,7 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
           : target.executor.cancel(runId, 'cancelled by the simulation');
     call.then(
       (result) => {
-        const status = 'status' in result ? result.status : 'resumed';
+        const status = 'status' in result && typeof result.status === 'string' ? result.status : 'done';
         trace.add(`${action} of ${trace.name(runId)} returned ${status}`);
         if (action === 'cancel' && status === 'cancelled') cancels.set(index, 'cancelled');
       },
