@@ -8,6 +8,7 @@ import { type CommitFault, faultyStore } from './faultyStore.js';
 import { checkStore } from './invariants.js';
 import { LimitChecker } from './limits.js';
 import { Random } from './random.js';
+import { checkReplay } from './replay.js';
 import { Trace } from './trace.js';
 import { buildWorkflows } from './workflows.js';
 import {
@@ -108,7 +109,13 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
     if (violations.length < 20) violations.push(message);
     trace.add(`VIOLATION ${message}`);
   };
-  const limits = new LimitChecker(load.workflows, violate, (id) => trace.name(id), RATE_LIMIT, options.checkRateLimitWindows ?? false);
+  const limits = new LimitChecker(
+    load.workflows,
+    violate,
+    (id) => trace.name(id),
+    RATE_LIMIT,
+    options.checkRateLimitWindows ?? false,
+  );
   const dir = options.store === 'sqlite' ? fs.mkdtempSync(path.join(os.tmpdir(), 'braid-sim-')) : undefined;
   const durable: Store = dir ? new SqliteStore({ path: path.join(dir, 'sim.db') }) : new MemoryStore();
   await durable.open();
@@ -135,7 +142,13 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
    * time: a run waiting for an event the driver sends a few ticks later must not jump to its
    * deadline first.
    */
+  /**
+   * Step functions in the middle of their work: it takes no virtual time, so time waits for it (but
+   * a function that begins while a jump is under way sees that jump, at most MAX_JUMP_MS).
+   */
+  let working = 0;
   const advanceTime = async () => {
+    if (working > 0) return;
     await clock.advanceTo(Math.min(clock.nextDueAt() ?? Number.POSITIVE_INFINITY, clock.now() + MAX_JUMP_MS));
   };
   /**
@@ -214,7 +227,9 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
     };
     const hooks = {
       started(runId: string, step: string, attempt: number, pool: boolean, signal: AbortSignal): number {
-        trace.add(`p${self.id} runs ${trace.name(runId)}/${step} attempt ${attempt}`);
+        trace.add(
+          `p${self.id} runs ${trace.name(runId)}/${step} attempt ${attempt} at +${clock.now() - START_TIME} ms`,
+        );
         if (succeeded.has(`${runId}/${step}`)) {
           violate(`step ${trace.name(runId)}/${step} ran again (attempt ${attempt}) after its success was committed`);
         }
@@ -224,6 +239,9 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
         hold(execution);
         // A stopped attempt (a cancel, a timeout) no longer counts, though its function runs on.
         signal.addEventListener('abort', () => {
+          trace.add(
+            `p${self.id} stops ${trace.name(runId)}/${step} attempt ${attempt} at +${clock.now() - START_TIME} ms`,
+          );
           giveBack(execution);
           execution.stopped = true;
         });
@@ -238,7 +256,14 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
         const execution = executions.get(token);
         if (execution && !execution.proc.dead && !execution.stopped) hold(execution);
       },
-      workTurns: () => turns(timing.int(4)),
+      async workTurns(): Promise<void> {
+        working++;
+        try {
+          await turns(timing.int(4));
+        } finally {
+          working--;
+        }
+      },
       rateLimitedStart(runId: string, step: string, attempt: number, key: string): void {
         trace.add(
           `p${self.id} starts ${trace.name(runId)}/${step} attempt ${attempt} under ${RATE_LIMIT.name}/${key} at +${clock.now() - START_TIME} ms`,
@@ -364,6 +389,7 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
     }
     if (violations.length === 0) {
       for (const message of await checkStore(durable, load, expectRun, trace, cancels)) violate(message);
+      for (const message of await checkReplay(durable, log, trace)) violate(message);
     }
   } finally {
     // The last process shuts down; the dead ones are simply dropped, as a killed process is.

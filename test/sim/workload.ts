@@ -132,7 +132,9 @@ function drawWorkflow(rng: Random, name: string, maxSteps: number): WorkflowSpec
       salt: rng.int(1 << 20),
       failFirst,
       failBy,
-      timeoutSeconds: failBy === 'hang' ? rng.between(1, 3) : undefined,
+      // Longer than one jump of the driver's clock (MAX_JUMP_MS), which is all the time that can pass
+      // while an attempt works (time waits for work in progress, but one jump may begin as it starts).
+      timeoutSeconds: failBy === 'hang' ? rng.between(3, 6) : undefined,
       retries,
       sleepMs: succeeds && failBy === 'throw' && rng.chance(0.15) ? rng.between(1, 8) * 500 : 0,
       cache: rng.chance(0.2),
