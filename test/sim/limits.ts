@@ -92,7 +92,9 @@ export class LimitChecker {
   granted(request: RateLimitRequest, grant: RateLimitGrant): void {
     if (!grant.granted) return;
     const id = `${request.name}/${request.key}`;
-    const intervalMs = grant.periodMs / grant.limit;
+    // The workload's limit, not the one the grant says is in force: a limit loosened in the engine
+    // (the planted 'loose-limits' bug) must not loosen the check.
+    const intervalMs = this.rate.periodMs / this.rate.limit;
     const last = this.lastGrant.get(id);
     if (grant.startAt < request.now) {
       this.violate(`rate limit ${id} granted a start at ${grant.startAt}, before the request's now ${request.now}`);

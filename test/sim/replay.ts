@@ -30,9 +30,7 @@ export async function checkReplay(durable: Store, log: readonly WriteBatch[], tr
       }
       const differs = (what: string, a: unknown, b: unknown) => {
         if (!isDeepStrictEqual(a, b))
-          problems.push(
-            `${name}: its ${what} in the store differ from its log's: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`,
-          );
+          problems.push(`${name}: its ${what} in the store differ from its log's: ${difference(a, b)}`);
       };
       differs('record', run, other);
       differs('steps', await durable.getSteps(run.id), await replayed.getSteps(run.id));
@@ -49,6 +47,23 @@ export async function checkReplay(durable: Store, log: readonly WriteBatch[], tr
     await replayed.close();
   }
   return problems;
+}
+
+/** Where two values first differ, in a few words: the element, the field, and both values. */
+function difference(a: unknown, b: unknown, path = ''): string {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return `${path || 'the list'} has ${a.length} entries vs ${b.length}`;
+    const i = a.findIndex((x, j) => !isDeepStrictEqual(x, b[j]));
+    return difference(a[i], b[i], `${path}[${i}]`);
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const x = (a as Record<string, unknown>)[key];
+      const y = (b as Record<string, unknown>)[key];
+      if (!isDeepStrictEqual(x, y)) return difference(x, y, `${path}.${key}`);
+    }
+  }
+  return `${path || 'the value'} is ${JSON.stringify(a)} vs ${JSON.stringify(b)}`;
 }
 
 /**

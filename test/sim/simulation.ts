@@ -38,14 +38,18 @@ export interface SimOptions {
   controls: boolean;
   /** Driver ticks before a run that has not ended counts as stuck. */
   maxTicks?: number;
-  /**
-   * A bug planted on purpose, to show the checks catch it: the store drops the `step_succeeded`
-   * events of every commit it is given.
-   */
-  sabotage?: 'drop-success-events';
+  /** A bug planted on purpose, to show the checks catch it. */
+  sabotage?: Sabotage;
   /** Also checks the rate limit's starts per window of one period (a known bug fails it: see LimitChecker). */
   checkRateLimitWindows?: boolean;
 }
+
+/**
+ * Bugs planted on purpose, to show the checks catch them: the store drops the `step_succeeded`
+ * events, or the error of every step it is given; or the engine gets limits one looser (maxRuns,
+ * pool size, rate limit) than the checks hold it to.
+ */
+export type Sabotage = 'drop-success-events' | 'drop-step-errors' | 'loose-limits';
 
 export const DEFAULT_OPTIONS: SimOptions = {
   store: 'memory',
@@ -109,6 +113,7 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
     if (violations.length < 20) violations.push(message);
     trace.add(`VIOLATION ${message}`);
   };
+  const loose = options.sabotage === 'loose-limits' ? 1 : 0;
   const limits = new LimitChecker(
     load.workflows,
     violate,
@@ -175,7 +180,9 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
   const spawnProcess = async (id: number): Promise<SimProcess> => {
     const self: SimProcess = { id, dead: false, executor: undefined as never, running: 0, inPool: 0 };
     const store = faultyStore(
-      options.sabotage ? sabotaged(durable) : durable,
+      options.sabotage === 'drop-success-events' || options.sabotage === 'drop-step-errors'
+        ? sabotaged(durable, options.sabotage)
+        : durable,
       {
         nextFault: (batch) => {
           snapshots.set(batch, {
@@ -276,8 +283,8 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
     self.executor = new WorkflowExecutor({
       store,
       clock: processClock(clock, () => self.dead),
-      workflows: buildWorkflows(load, hooks),
-      pools: { [POOL]: POOL_SIZE },
+      workflows: buildWorkflows(load, hooks, loose),
+      pools: { [POOL]: POOL_SIZE + loose },
       maxParallelNodes: PARALLEL_STEPS,
       retention: false,
       historySize: 0,
@@ -400,12 +407,15 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
   return { seed, options, violations, trace: trace.lines(), crashes, commits, virtualMs: clock.now() - START_TIME };
 }
 
-function sabotaged(store: Store): Store {
+function sabotaged(store: Store, sabotage: 'drop-success-events' | 'drop-step-errors'): Store {
+  const damage = (batch: WriteBatch): WriteBatch =>
+    sabotage === 'drop-success-events'
+      ? { ...batch, events: batch.events.filter((e) => e.type !== 'step_succeeded') }
+      : { ...batch, steps: batch.steps.map((s) => ({ ...s, error: null })) };
   return new Proxy(store, {
     get(target, prop, receiver) {
       if (prop !== 'commit') return Reflect.get(target, prop, receiver);
-      return (batch: WriteBatch) =>
-        target.commit({ ...batch, events: batch.events.filter((e) => e.type !== 'step_succeeded') });
+      return (batch: WriteBatch) => target.commit(damage(batch));
     },
   });
 }

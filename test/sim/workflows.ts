@@ -36,7 +36,11 @@ export interface ExecutionHooks {
  * The workload's workflows, built for one simulated process: their step functions report to that
  * process's hooks, so the work of a process that has died can be told apart from the living.
  */
-export function buildWorkflows(load: Workload, hooks: ExecutionHooks): Array<Workflow<any, any, any>> {
+/**
+ * `looseBy` (a planted bug, to show the limit checks catch it): the engine is given limits this much
+ * looser than the workload says (maxRuns, the rate limit), while the checks keep the workload's.
+ */
+export function buildWorkflows(load: Workload, hooks: ExecutionHooks, looseBy = 0): Array<Workflow<any, any, any>> {
   const child = workflow(CHILD_WORKFLOW).step('c', async (ctx) => {
     const token = hooks.started(ctx.runId, 'c', ctx.attempt, false, ctx.signal);
     try {
@@ -48,16 +52,17 @@ export function buildWorkflows(load: Workload, hooks: ExecutionHooks): Array<Wor
       hooks.ended(token);
     }
   });
-  return [child, ...load.workflows.map((spec) => buildWorkflow(spec, child, hooks))];
+  return [child, ...load.workflows.map((spec) => buildWorkflow(spec, child, hooks, looseBy))];
 }
 
 function buildWorkflow(
   spec: WorkflowSpec,
   child: Workflow<any, any, any>,
   hooks: ExecutionHooks,
+  looseBy: number,
 ): Workflow<any, any, any> {
   let wf: Workflow<any, any, any> = workflow(spec.name, {
-    ...(spec.maxRuns === undefined ? {} : { maxRuns: spec.maxRuns }),
+    ...(spec.maxRuns === undefined ? {} : { maxRuns: spec.maxRuns + looseBy }),
     ...(spec.keyed ? { concurrencyKey: (input: number) => parityKey(input) } : {}),
   });
   for (const step of spec.steps) {
@@ -73,7 +78,7 @@ function buildWorkflow(
           ? {
               rateLimit: {
                 name: RATE_LIMIT.name,
-                limit: RATE_LIMIT.limit,
+                limit: RATE_LIMIT.limit + looseBy,
                 period: RATE_LIMIT.periodMs,
                 key: (input: number) => parityKey(input),
               },
