@@ -40,6 +40,12 @@ export interface SimOptions {
   maxTicks?: number;
   /** A bug planted on purpose, to show the checks catch it. */
   sabotage?: Sabotage;
+  /**
+   * Parts of the seed's plan left out (the shrinker's single removals): the nth fault drawn (0-based,
+   * in the order they are drawn), the nth pause / resume / cancel, the second send of a run's event
+   * (by start index). Everything is still drawn, so the rest of the plan stays as it was.
+   */
+  skip?: PlanSkips;
   /** Also checks the rate limit's starts per window of one period (a known bug fails it: see LimitChecker). */
   checkRateLimitWindows?: boolean;
 }
@@ -59,6 +65,12 @@ export const DEFAULT_OPTIONS: SimOptions = {
   controls: true,
 };
 
+export interface PlanSkips {
+  faults?: readonly number[];
+  controls?: readonly number[];
+  duplicateEvents?: readonly number[];
+}
+
 export interface SimOutcome {
   seed: number;
   options: SimOptions;
@@ -66,6 +78,8 @@ export interface SimOutcome {
   trace: string[];
   crashes: number;
   commits: number;
+  /** How many faults, controls and second sends of an event the plan drew (the shrinker removes them one by one). */
+  planned: { faults: number; controls: number; duplicateEvents: number[] };
   /** Virtual time the simulation covered. */
   virtualMs: number;
 }
@@ -294,12 +308,15 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
     return self;
   };
 
+  const planned = { faults: 0, controls: 0, duplicateEvents: [] as number[] };
   const chooseFault = (batch: WriteBatch): CommitFault => {
     if (options.faultRate <= 0 || !faults.chance(options.faultRate)) return 'none';
     const canCrash = crashes < options.maxCrashes;
     const kind = faults.pick(
       canCrash ? (['crash-before', 'crash-after', 'fail', 'slow'] as const) : (['fail', 'slow'] as const),
     );
+    const ordinal = planned.faults++; // counted whether or not it is skipped (?. would not count it)
+    if (options.skip?.faults?.includes(ordinal)) return 'none';
     // A batch that only starts runs is cheap to lose; keep crashes for batches that carry progress.
     return kind.startsWith('crash') && batch.steps.length === 0 && batch.runUpdates.length === 0 ? 'slow' : kind;
   };
@@ -316,6 +333,8 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
   const control = (target: SimProcess, index: number) => {
     const runId = runIds.get(index) as string;
     const action = steer.pick(['pause', 'resume', 'cancel'] as const);
+    const ordinal = planned.controls++;
+    if (options.skip?.controls?.includes(ordinal)) return;
     trace.add(`p${target.id} ${action}s ${trace.name(runId)}`);
     if (action === 'cancel' && !cancels.has(index)) cancels.set(index, 'maybe');
     const call =
@@ -356,9 +375,10 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
         if (
           !waitsForEvent.has(start.workflow) ||
           tick < start.eventTick + sends * 3 ||
-          sends >= (start.duplicateEvent ? 2 : 1)
+          sends >= (start.duplicateEvent && !options.skip?.duplicateEvents?.includes(index) ? 2 : 1)
         )
           continue;
+        if (sends === 1) planned.duplicateEvents.push(index);
         const sent = await drive(
           proc.executor.sendEvent(SIGNAL, signalPayload(start.input), {
             key: signalKey(start.input),
@@ -404,7 +424,16 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
     await durable.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }
-  return { seed, options, violations, trace: trace.lines(), crashes, commits, virtualMs: clock.now() - START_TIME };
+  return {
+    seed,
+    options,
+    violations,
+    trace: trace.lines(),
+    crashes,
+    commits,
+    planned,
+    virtualMs: clock.now() - START_TIME,
+  };
 }
 
 function sabotaged(store: Store, sabotage: 'drop-success-events' | 'drop-step-errors'): Store {
