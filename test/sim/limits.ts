@@ -39,7 +39,7 @@ export class LimitChecker {
     private readonly rate: { limit: number; periodMs: number },
     /**
      * Also check that no window of one period holds more than `limit` step functions starting. Off by
-     * default: a known bug, reported to the lead (seeds 5 and 22), fails it. A step that got its
+     * default: a known bug, reported to the lead (seeds 8 and 22), fails it. A step that got its
      * grant and then waited (its run paused, or no execution slot free) starts later with that stale
      * grant, bunched with the fresh ones, where src/engine/rateLimits.ts should ask again.
      */
