@@ -57,7 +57,7 @@ export class RunLoading {
     }
     // The runs left in the store still hold their workflow's maxRuns slots: those asleep, and
     // those paused after they started (a pause keeps the slot). Count them before queued runs are
-    // admitted (the simulation's seeds 9 and 158).
+    // admitted (the simulation's seeds 14 and 158).
     const loaded = new Set(records.map((r) => r.id));
     const unloaded = [...(await this.store.listUnfinishedRuns(this.registry.names())), ...(await this.pausedRuns())];
     for (const rec of unloaded) {
