@@ -1,5 +1,6 @@
 import { BraidError } from '../model/errors.js';
 import type { Workflow } from '../model/workflow.js';
+import type { RunRecord } from '../store/types.js';
 import { PriorityQueue, type QueueEntry } from './priorityQueue.js';
 import type { ActiveRun } from './runState.js';
 
@@ -98,6 +99,21 @@ export class Concurrency {
     const id = groupId(run);
     const group = this.group(id);
     if (!group.active.has(run.rec.id)) this.take(group, id, run);
+  }
+
+  /**
+   * Records a run that holds its slot while it stays a row (asleep in the store until a later time,
+   * or paused), which recovery does not load: a queued run must not take that slot.
+   * Its slot goes back when it ends, once woken and loaded, like any other.
+   */
+  occupyUnloaded(rec: RunRecord, maxRuns: number | undefined): void {
+    if (rec.concurrencyKey === null || maxRuns === undefined) return;
+    const id = `${rec.workflow}\0${rec.concurrencyKey}`;
+    const group = this.group(id);
+    if (!group.active.has(rec.id)) {
+      group.active.add(rec.id);
+      this.groupOfRun.set(rec.id, id);
+    }
   }
 
   /** Puts a recovered queued run back in line (recovery reads runs oldest first). */

@@ -485,6 +485,9 @@ export class RunLifecycle implements AttemptOutcomes {
     if (rec.pausedAt !== null && rec.deadlineAt !== null)
       rec.deadlineAt += Math.max(0, this.clock.now() - rec.pausedAt);
     rec.pausedAt = null;
+    // A run paused while it waited for its maxRuns slot and loaded from the store since (a restart)
+    // has lost that mark, but it never started: it still needs a slot (the simulation's seed 287).
+    if (rec.startedAt === null && rec.concurrencyKey !== null) run.waitingForConcurrency = true;
     rec.status = run.waitingForConcurrency ? 'queued' : 'running';
     this.journal.writeRun(run);
     this.journal.event(run, null, 'run_resumed', null, null);

@@ -55,10 +55,39 @@ export class RunLoading {
       else lifecycle.continueRun(run);
       resumed.push(run.rec.id);
     }
+    // The runs left in the store still hold their workflow's maxRuns slots: those asleep, and
+    // those paused after they started (a pause keeps the slot). Count them before queued runs are
+    // admitted (the simulation's seeds 14 and 158).
+    const loaded = new Set(records.map((r) => r.id));
+    const unloaded = [...(await this.store.listUnfinishedRuns(this.registry.names())), ...(await this.pausedRuns())];
+    for (const rec of unloaded) {
+      if (loaded.has(rec.id) || rec.status === 'queued' || rec.startedAt === null) continue;
+      this.concurrency.occupyUnloaded(rec, this.registry.find(rec.workflow)?.workflow.options.maxRuns);
+    }
     for (const run of this.concurrency.startable()) lifecycle.startRun(run);
     this.dispatcher.pump();
     await this.hooks.wakeups().scanNow();
     return resumed;
+  }
+
+  /** Every paused run of a workflow with a `maxRuns` (recovery counts their slots). */
+  private async pausedRuns(): Promise<RunRecord[]> {
+    const out: RunRecord[] = [];
+    for (const name of this.registry.names()) {
+      if (this.registry.find(name)?.workflow.options.maxRuns === undefined) continue;
+      let cursor: string | undefined;
+      do {
+        const page = await this.store.listRuns({
+          workflow: name,
+          status: 'paused',
+          limit: 1000,
+          ...(cursor ? { cursor } : {}),
+        });
+        out.push(...page.runs);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+    }
+    return out;
   }
 
   /** Runs asleep in the store whose wake-up time has come: load and advance them. */

@@ -51,6 +51,9 @@ export class Steering {
   async resume(runId: string): Promise<void> {
     const run = await this.hooks.activeRun(runId);
     if (run?.rec.status !== 'paused') {
+      // activeRun may have loaded a run asleep in the store (and cleared its wake-up time) just to
+      // look at it: it goes on as if woken, or its sleep would never end (the simulation's seed 263).
+      if (run && isActive(run)) this.lifecycle.continueRun(run);
       const status = run?.rec.status ?? (await this.store.getRun(runId))?.status ?? 'unknown';
       if (this.cluster() && !run && status === 'paused') return this.requestControl(runId, 'resume', null);
       throw new InvalidStateError(runId, status, 'resume');

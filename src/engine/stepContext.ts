@@ -404,11 +404,21 @@ export class StepContextImpl implements StepContext<any, any> {
       else failed.push({ index: i, runId: e.runId, error: fromJson<SerializedError>(e.error) });
     };
     for (const e of entries) if (isFinished(e)) record(e);
+    // A join that finds its policy already met is one resumed (a retry, a recovery) after it was met
+    // and had cancelled the children it no longer needed: those are its `cancelled`, not failures,
+    // and only `needed` successes count, as they did the first time (the simulation's seed 3).
+    const cancelledBefore: string[] = [];
+    if (counted.length >= needed) {
+      for (let i = failed.length - 1; i >= 0; i--) {
+        const entry = entries[(failed[i] as (typeof failed)[number]).index] as ChildEntry;
+        if (entry.status === 'cancelled') cancelledBefore.unshift(...failed.splice(i, 1).map((f) => f.runId));
+      }
+    }
     const settle = (pending: ReadonlySet<string>): QuorumResult<any> | Error | undefined => {
       if (counted.length >= needed) {
         const cancelled = [...pending];
         this.host.cancelChildren(cancelled, `join needed ${needed} success(es) and has them`);
-        return { counted: counted.slice(0, Math.max(needed, counted.length)), cancelled, failed };
+        return { counted: counted.slice(0, needed), cancelled: [...cancelledBefore, ...cancelled], failed };
       }
       if (counted.length + pending.size < needed) {
         return new ChildWorkflowError(

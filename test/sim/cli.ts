@@ -4,7 +4,8 @@ import { DEFAULT_OPTIONS, type SimOptions, type SimStore, simulate } from './sim
 
 /**
  * `npm run sim -- --seeds 1000` explores seeds 1..1000 (or `--from N`); `npm run sim -- --seed 12345`
- * replays one and prints its trace. A failing seed is shrunk and its smallest trace printed.
+ * replays one and prints its trace. A failing seed is shrunk and its smallest trace printed, with
+ * the `--variant` that replays that smaller case exactly.
  */
 const { values } = parseArgs({
   options: {
@@ -13,6 +14,7 @@ const { values } = parseArgs({
     from: { type: 'string', default: '1' },
     store: { type: 'string', default: 'memory' },
     trace: { type: 'boolean', default: false },
+    variant: { type: 'string' },
   },
 });
 
@@ -21,7 +23,18 @@ if (store !== 'memory' && store !== 'sqlite') {
   console.error(`--store must be memory or sqlite, got "${values.store}".`);
   process.exit(2);
 }
-const options: SimOptions = { ...DEFAULT_OPTIONS, store };
+/** What the shrinker changes: the workload's size, the faults, and the parts of the plan left out. */
+type Variant = Pick<SimOptions, 'size' | 'faultRate' | 'maxCrashes' | 'skip'>;
+let variant: Partial<Variant> = {};
+if (values.variant !== undefined) {
+  try {
+    variant = JSON.parse(values.variant) as Partial<Variant>;
+  } catch {
+    console.error(`--variant takes the JSON a failing seed's report prints, got "${values.variant}".`);
+    process.exit(2);
+  }
+}
+const options: SimOptions = { ...DEFAULT_OPTIONS, ...variant, store };
 
 async function explore(first: number, count: number): Promise<number> {
   const began = Date.now();
@@ -42,11 +55,15 @@ async function explore(first: number, count: number): Promise<number> {
 async function report(outcome: Awaited<ReturnType<typeof simulate>>): Promise<number> {
   console.log(`seed ${outcome.seed} FAILED on ${store}:\n  ${outcome.violations.join('\n  ')}`);
   const small = await shrink(outcome);
-  console.log(
-    `\nShortest trace that shows it (size ${JSON.stringify(small.options.size)}, fault rate ${small.options.faultRate}, crashes <= ${small.options.maxCrashes}):`,
-  );
+  const { size, faultRate, maxCrashes, skip } = small.options;
+  const shortest: Variant = { size, faultRate, maxCrashes, ...(skip ? { skip } : {}) };
+  const storeFlag = store === 'memory' ? '' : ` --store ${store}`;
+  console.log(`\nShortest trace that shows it (${small.trace.length} lines, from ${outcome.trace.length}):`);
   console.log(small.trace.join('\n'));
-  console.log(`\nReplay: npm run sim -- --seed ${outcome.seed}${store === 'memory' ? '' : ` --store ${store}`}`);
+  console.log(`\nReplay: npm run sim -- --seed ${outcome.seed}${storeFlag}`);
+  console.log(
+    `Replay the shortest: npm run sim -- --seed ${outcome.seed}${storeFlag} --trace --variant '${JSON.stringify(shortest)}'`,
+  );
   return 1;
 }
 

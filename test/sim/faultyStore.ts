@@ -1,5 +1,5 @@
 import type { CommitResult, Store } from '../../src/store/store.js';
-import type { WriteBatch } from '../../src/store/types.js';
+import type { RateLimitGrant, RateLimitRequest, WriteBatch } from '../../src/store/types.js';
 
 /** What happens to one commit: chosen by the simulation's fault stream. */
 export type CommitFault =
@@ -26,6 +26,8 @@ export interface FaultHooks {
   nextFault(batch: WriteBatch): CommitFault;
   /** The commit landed in the durable store (before the engine hears of it). */
   landed(batch: WriteBatch, result: CommitResult, fault: CommitFault): void;
+  /** The store granted (or refused) a start under a rate limit. */
+  rateLimitTaken(request: RateLimitRequest, grant: RateLimitGrant): void;
   /** The process this store belongs to dies now. */
   crash(reason: string): void;
   /** Lets other work run: `turns` trips through the event loop. */
@@ -80,7 +82,11 @@ export function faultyStore(durable: Store, hooks: FaultHooks, isDead: () => boo
         if (isDead()) return NEVER;
         const out = value.apply(target, args);
         if (!(out instanceof Promise)) return out;
-        return out.then((v) => (isDead() ? NEVER : v));
+        return out.then((v) => {
+          // A grant is the store's, whether or not the process lives to use it.
+          if (prop === 'takeRateLimit') hooks.rateLimitTaken(args[0] as RateLimitRequest, v as RateLimitGrant);
+          return isDead() ? NEVER : v;
+        });
       };
     },
   });

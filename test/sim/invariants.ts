@@ -86,14 +86,15 @@ export async function checkStore(
         `child ${trace.name(run.parentRunId)}/${run.parentStep}/${run.spawnKey} spawned twice: ${trace.name(other)} and ${trace.name(run.id)}`,
       );
     identities.set(identity, run.id);
-    if (run.workflow === CHILD_WORKFLOW && run.status !== 'succeeded' && run.status !== 'cancelled') {
-      problems.push(`child ${trace.name(run.id)} ended ${run.status}`);
+    if (run.workflow !== CHILD_WORKFLOW) continue;
+    // A doomed child (negative input) fails; any child may be cancelled (a quorum met, a parent cancelled).
+    const input = JSON.parse(run.input ?? 'null') as number;
+    const planned = input < 0 ? 'failed' : 'succeeded';
+    if (run.status !== planned && run.status !== 'cancelled') {
+      problems.push(`child ${trace.name(run.id)} ended ${run.status}, expected ${planned} (or cancelled)`);
     }
-    if (run.workflow === CHILD_WORKFLOW && run.status === 'succeeded') {
-      const want = childOutput(JSON.parse(run.input ?? 'null'));
-      if (run.output !== JSON.stringify(want))
-        problems.push(`child ${trace.name(run.id)} output ${run.output}, expected ${want}`);
-    }
+    if (run.status === 'succeeded' && run.output !== JSON.stringify(childOutput(input)))
+      problems.push(`child ${trace.name(run.id)} output ${run.output}, expected ${childOutput(input)}`);
   }
 
   for (const run of runs) problems.push(...(await checkEventLog(store, run, trace)));
@@ -107,33 +108,106 @@ export async function checkStore(
   return problems;
 }
 
-/** Replays a run's event log and compares what it says with the run's and steps' records. */
+/** What a step's events say about it, folded in order. */
+interface StepFold {
+  ending: StepStatus | undefined;
+  successes: number;
+  /** The highest attempt a `step_started` event names. */
+  attempts: number;
+  fallback: boolean;
+  cacheHit: boolean;
+  /** The error of its final `step_failed` event. */
+  error: unknown;
+  /** Wait keys its `step_waiting` events name, and whether a `step_woken` came after. */
+  waits: Set<string>;
+  woken: boolean;
+}
+
+/**
+ * Replays a run's event log and compares what it says with the run's and steps' records: the run's
+ * ending; each step's ending (once), its attempts, its final error, whether a fallback or a cache
+ * hit gave its output; and each stored wait was announced by a `step_waiting` event (and a settled
+ * one woke its step), as no wait the log names is missing from the store.
+ */
 async function checkEventLog(store: Store, run: RunRecord, trace: Trace): Promise<string[]> {
   const problems: string[] = [];
   const name = trace.name(run.id);
   const events = await store.listEvents({ runId: run.id, limit: 100_000 });
   let runEnding: RunStatus | undefined;
-  const stepEndings = new Map<string, StepStatus>();
-  const successes = new Map<string, number>();
+  const folds = new Map<string, StepFold>();
+  const fold = (step: string): StepFold => {
+    let f = folds.get(step);
+    if (!f) {
+      f = {
+        ending: undefined,
+        successes: 0,
+        attempts: 0,
+        fallback: false,
+        cacheHit: false,
+        error: undefined,
+        waits: new Set(),
+        woken: false,
+      };
+      folds.set(step, f);
+    }
+    return f;
+  };
   for (const event of events) {
     const ending = RUN_ENDINGS[event.type];
     if (ending) {
       if (runEnding) problems.push(`${name} ended twice in its event log (${runEnding}, then ${ending})`);
       runEnding = ending;
     }
+    if (!event.step) continue;
+    const f = fold(event.step);
     const stepEnding = STEP_ENDINGS[event.type];
-    if (stepEnding && event.step) {
-      stepEndings.set(event.step, stepEnding);
-      if (stepEnding === 'succeeded') successes.set(event.step, (successes.get(event.step) ?? 0) + 1);
+    if (stepEnding) {
+      f.ending = stepEnding;
+      if (stepEnding === 'succeeded') f.successes++;
     }
+    if (event.type === 'step_started') f.attempts = Math.max(f.attempts, event.attempt ?? 0);
+    if (event.type === 'step_fallback') f.fallback = true;
+    if (event.type === 'step_cache_hit') f.cacheHit = true;
+    if (event.type === 'step_failed') f.error = (JSON.parse(event.data ?? '{}') as { error?: unknown }).error;
+    if (event.type === 'step_waiting') {
+      for (const w of JSON.parse(event.data ?? '[]') as Array<{ key: string }>) f.waits.add(w.key);
+      f.woken = false;
+    }
+    if (event.type === 'step_woken') f.woken = true;
   }
   if (runEnding !== run.status) problems.push(`${name} is ${run.status} but its event log ends it ${runEnding}`);
+  const waits = await store.getWaits(run.id);
   for (const step of await store.getSteps(run.id)) {
-    if (stepEndings.get(step.name) !== step.status) {
-      problems.push(`${name}/${step.name} is ${step.status} but its event log says ${stepEndings.get(step.name)}`);
+    const f = fold(step.name);
+    const at = `${name}/${step.name}`;
+    if (f.ending !== step.status) problems.push(`${at} is ${step.status} but its event log says ${f.ending}`);
+    if (f.successes > 1) problems.push(`${at} succeeded ${f.successes} times in its event log`);
+    if (f.attempts !== step.attempts)
+      problems.push(`${at} records ${step.attempts} attempts, its event log starts ${f.attempts}`);
+    if (f.fallback !== step.fallbackUsed)
+      problems.push(
+        `${at} has fallbackUsed ${step.fallbackUsed}, its event log ${f.fallback ? 'has' : 'has no'} step_fallback`,
+      );
+    if (f.cacheHit !== step.cacheHit)
+      problems.push(
+        `${at} has cacheHit ${step.cacheHit}, its event log ${f.cacheHit ? 'has' : 'has no'} step_cache_hit`,
+      );
+    if (step.status === 'failed' && !isDeepStrictEqual(JSON.parse(step.error ?? 'null'), f.error ?? null))
+      problems.push(`${at} failed with ${step.error}, its event log says ${JSON.stringify(f.error)}`);
+    const stored = waits.filter((w) => w.step === step.name);
+    for (const wait of stored) {
+      if (!f.waits.has(wait.key)) problems.push(`${at} has wait ${wait.key}, which no step_waiting event names`);
     }
-    if ((successes.get(step.name) ?? 0) > 1)
-      problems.push(`${name}/${step.name} succeeded ${successes.get(step.name)} times in its event log`);
+    for (const key of f.waits) {
+      if (!stored.some((w) => w.key === key))
+        problems.push(`${at}: its event log names wait ${key}, which the store lacks`);
+    }
+    if (
+      step.status === 'succeeded' &&
+      stored.some((w) => w.status === 'resolved' || w.status === 'timed_out') &&
+      !f.woken
+    )
+      problems.push(`${at} succeeded after its waits settled, but its event log never woke it`);
   }
   return problems;
 }

@@ -6,7 +6,9 @@ import type { Store } from '../../src/store/store.js';
 import type { RunRecord, WriteBatch } from '../../src/store/types.js';
 import { type CommitFault, faultyStore } from './faultyStore.js';
 import { checkStore } from './invariants.js';
+import { LimitChecker } from './limits.js';
 import { Random } from './random.js';
+import { checkReplay } from './replay.js';
 import { Trace } from './trace.js';
 import { buildWorkflows } from './workflows.js';
 import {
@@ -14,6 +16,7 @@ import {
   expectRun,
   POOL,
   POOL_SIZE,
+  RATE_LIMIT,
   SIGNAL,
   type StartSpec,
   signalKey,
@@ -35,12 +38,24 @@ export interface SimOptions {
   controls: boolean;
   /** Driver ticks before a run that has not ended counts as stuck. */
   maxTicks?: number;
+  /** A bug planted on purpose, to show the checks catch it. */
+  sabotage?: Sabotage;
   /**
-   * A bug planted on purpose, to show the checks catch it: the store drops the `step_succeeded`
-   * events of every commit it is given.
+   * Parts of the seed's plan left out (the shrinker's single removals): the nth fault drawn (0-based,
+   * in the order they are drawn), the nth pause / resume / cancel, the second send of a run's event
+   * (by start index). Everything is still drawn, so the rest of the plan stays as it was.
    */
-  sabotage?: 'drop-success-events';
+  skip?: PlanSkips;
+  /** Also checks the rate limit's starts per window of one period (a known bug fails it: see LimitChecker). */
+  checkRateLimitWindows?: boolean;
 }
+
+/**
+ * Bugs planted on purpose, to show the checks catch them: the store drops the `step_succeeded`
+ * events, or the error of every step it is given; or the engine gets limits one looser (maxRuns,
+ * pool size, rate limit) than the checks hold it to.
+ */
+export type Sabotage = 'drop-success-events' | 'drop-step-errors' | 'loose-limits';
 
 export const DEFAULT_OPTIONS: SimOptions = {
   store: 'memory',
@@ -50,6 +65,12 @@ export const DEFAULT_OPTIONS: SimOptions = {
   controls: true,
 };
 
+export interface PlanSkips {
+  faults?: readonly number[];
+  controls?: readonly number[];
+  duplicateEvents?: readonly number[];
+}
+
 export interface SimOutcome {
   seed: number;
   options: SimOptions;
@@ -57,6 +78,8 @@ export interface SimOutcome {
   trace: string[];
   crashes: number;
   commits: number;
+  /** How many faults, controls and second sends of an event the plan drew (the shrinker removes them one by one). */
+  planned: { faults: number; controls: number; duplicateEvents: number[] };
   /** Virtual time the simulation covered. */
   virtualMs: number;
 }
@@ -104,6 +127,14 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
     if (violations.length < 20) violations.push(message);
     trace.add(`VIOLATION ${message}`);
   };
+  const loose = options.sabotage === 'loose-limits' ? 1 : 0;
+  const limits = new LimitChecker(
+    load.workflows,
+    violate,
+    (id) => trace.name(id),
+    RATE_LIMIT,
+    options.checkRateLimitWindows ?? false,
+  );
   const dir = options.store === 'sqlite' ? fs.mkdtempSync(path.join(os.tmpdir(), 'braid-sim-')) : undefined;
   const durable: Store = dir ? new SqliteStore({ path: path.join(dir, 'sim.db') }) : new MemoryStore();
   await durable.open();
@@ -111,8 +142,10 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
   /** Each batch as it was when handed to the store: its words for the trace and its successes. */
   const snapshots = new WeakMap<
     WriteBatch,
-    { description: string; successes: Array<{ runId: string; key: string }> }
+    { description: string; successes: Array<{ runId: string; key: string }>; copy: WriteBatch }
   >();
+  /** Every batch that landed in the durable store, as it was handed over, in order: the store's log. */
+  const log: WriteBatch[] = [];
   /** Steps whose success has landed in the durable store: they must never run again. */
   const succeeded = new Set<string>();
   const executions = new Map<number, Execution>();
@@ -128,7 +161,13 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
    * time: a run waiting for an event the driver sends a few ticks later must not jump to its
    * deadline first.
    */
+  /**
+   * Step functions in the middle of their work: it takes no virtual time, so time waits for it (but
+   * a function that begins while a jump is under way sees that jump, at most MAX_JUMP_MS).
+   */
+  let working = 0;
   const advanceTime = async () => {
+    if (working > 0) return;
     await clock.advanceTo(Math.min(clock.nextDueAt() ?? Number.POSITIVE_INFINITY, clock.now() + MAX_JUMP_MS));
   };
   /**
@@ -155,10 +194,16 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
   const spawnProcess = async (id: number): Promise<SimProcess> => {
     const self: SimProcess = { id, dead: false, executor: undefined as never, running: 0, inPool: 0 };
     const store = faultyStore(
-      options.sabotage ? sabotaged(durable) : durable,
+      options.sabotage === 'drop-success-events' || options.sabotage === 'drop-step-errors'
+        ? sabotaged(durable, options.sabotage)
+        : durable,
       {
         nextFault: (batch) => {
-          snapshots.set(batch, { description: trace.describe(batch), successes: successesOf(batch) });
+          snapshots.set(batch, {
+            description: trace.describe(batch),
+            successes: successesOf(batch),
+            copy: structuredClone(batch),
+          });
           return chooseFault(batch);
         },
         landed: (batch, result, fault) => {
@@ -167,6 +212,15 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
           trace.commit(self.id, fault, snapshot?.description ?? '?', result);
           const stale = new Set([...(result.staleRunIds ?? []), ...(result.refusedRunIds ?? [])]);
           for (const { runId, key } of snapshot?.successes ?? []) if (!stale.has(runId)) succeeded.add(key);
+          const copy = snapshot?.copy ?? structuredClone(batch);
+          log.push(copy);
+          limits.landed(copy, stale, new Set(result.duplicateRunIds));
+        },
+        rateLimitTaken: (request, grant) => {
+          trace.add(
+            `p${self.id} takes ${request.name}/${request.key} at +${request.now - START_TIME} ms: ${grant.granted ? `granted +${grant.startAt - START_TIME} ms` : 'refused'}`,
+          );
+          limits.granted(request, grant);
         },
         crash: (reason) => {
           crashes++;
@@ -194,7 +248,9 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
     };
     const hooks = {
       started(runId: string, step: string, attempt: number, pool: boolean, signal: AbortSignal): number {
-        trace.add(`p${self.id} runs ${trace.name(runId)}/${step} attempt ${attempt}`);
+        trace.add(
+          `p${self.id} runs ${trace.name(runId)}/${step} attempt ${attempt} at +${clock.now() - START_TIME} ms`,
+        );
         if (succeeded.has(`${runId}/${step}`)) {
           violate(`step ${trace.name(runId)}/${step} ran again (attempt ${attempt}) after its success was committed`);
         }
@@ -204,6 +260,9 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
         hold(execution);
         // A stopped attempt (a cancel, a timeout) no longer counts, though its function runs on.
         signal.addEventListener('abort', () => {
+          trace.add(
+            `p${self.id} stops ${trace.name(runId)}/${step} attempt ${attempt} at +${clock.now() - START_TIME} ms`,
+          );
           giveBack(execution);
           execution.stopped = true;
         });
@@ -218,13 +277,28 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
         const execution = executions.get(token);
         if (execution && !execution.proc.dead && !execution.stopped) hold(execution);
       },
-      workTurns: () => turns(timing.int(4)),
+      async workTurns(): Promise<void> {
+        working++;
+        try {
+          await turns(timing.int(4));
+        } finally {
+          working--;
+        }
+      },
+      rateLimitedStart(runId: string, step: string, attempt: number, key: string): void {
+        trace.add(
+          `p${self.id} starts ${trace.name(runId)}/${step} attempt ${attempt} under ${RATE_LIMIT.name}/${key} at +${clock.now() - START_TIME} ms`,
+        );
+        limits.started(runId, step, attempt, RATE_LIMIT.name, key, clock.now());
+      },
+      joinBroken: (runId: string, step: string, message: string) =>
+        violate(`the join of ${trace.name(runId)}/${step} ${message}`),
     };
     self.executor = new WorkflowExecutor({
       store,
       clock: processClock(clock, () => self.dead),
-      workflows: buildWorkflows(load, hooks),
-      pools: { [POOL]: POOL_SIZE },
+      workflows: buildWorkflows(load, hooks, loose),
+      pools: { [POOL]: POOL_SIZE + loose },
       maxParallelNodes: PARALLEL_STEPS,
       retention: false,
       historySize: 0,
@@ -234,12 +308,15 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
     return self;
   };
 
+  const planned = { faults: 0, controls: 0, duplicateEvents: [] as number[] };
   const chooseFault = (batch: WriteBatch): CommitFault => {
     if (options.faultRate <= 0 || !faults.chance(options.faultRate)) return 'none';
     const canCrash = crashes < options.maxCrashes;
     const kind = faults.pick(
       canCrash ? (['crash-before', 'crash-after', 'fail', 'slow'] as const) : (['fail', 'slow'] as const),
     );
+    const ordinal = planned.faults++; // counted whether or not it is skipped (?. would not count it)
+    if (options.skip?.faults?.includes(ordinal)) return 'none';
     // A batch that only starts runs is cheap to lose; keep crashes for batches that carry progress.
     return kind.startsWith('crash') && batch.steps.length === 0 && batch.runUpdates.length === 0 ? 'slow' : kind;
   };
@@ -256,6 +333,8 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
   const control = (target: SimProcess, index: number) => {
     const runId = runIds.get(index) as string;
     const action = steer.pick(['pause', 'resume', 'cancel'] as const);
+    const ordinal = planned.controls++;
+    if (options.skip?.controls?.includes(ordinal)) return;
     trace.add(`p${target.id} ${action}s ${trace.name(runId)}`);
     if (action === 'cancel' && !cancels.has(index)) cancels.set(index, 'maybe');
     const call =
@@ -266,7 +345,7 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
           : target.executor.cancel(runId, 'cancelled by the simulation');
     call.then(
       (result) => {
-        const status = 'status' in result ? result.status : 'resumed';
+        const status = 'status' in result && typeof result.status === 'string' ? result.status : 'done';
         trace.add(`${action} of ${trace.name(runId)} returned ${status}`);
         if (action === 'cancel' && status === 'cancelled') cancels.set(index, 'cancelled');
       },
@@ -296,9 +375,10 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
         if (
           !waitsForEvent.has(start.workflow) ||
           tick < start.eventTick + sends * 3 ||
-          sends >= (start.duplicateEvent ? 2 : 1)
+          sends >= (start.duplicateEvent && !options.skip?.duplicateEvents?.includes(index) ? 2 : 1)
         )
           continue;
+        if (sends === 1) planned.duplicateEvents.push(index);
         const sent = await drive(
           proc.executor.sendEvent(SIGNAL, signalPayload(start.input), {
             key: signalKey(start.input),
@@ -336,6 +416,7 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
     }
     if (violations.length === 0) {
       for (const message of await checkStore(durable, load, expectRun, trace, cancels)) violate(message);
+      for (const message of await checkReplay(durable, log, trace)) violate(message);
     }
   } finally {
     // The last process shuts down; the dead ones are simply dropped, as a killed process is.
@@ -343,15 +424,27 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
     await durable.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }
-  return { seed, options, violations, trace: trace.lines(), crashes, commits, virtualMs: clock.now() - START_TIME };
+  return {
+    seed,
+    options,
+    violations,
+    trace: trace.lines(),
+    crashes,
+    commits,
+    planned,
+    virtualMs: clock.now() - START_TIME,
+  };
 }
 
-function sabotaged(store: Store): Store {
+function sabotaged(store: Store, sabotage: 'drop-success-events' | 'drop-step-errors'): Store {
+  const damage = (batch: WriteBatch): WriteBatch =>
+    sabotage === 'drop-success-events'
+      ? { ...batch, events: batch.events.filter((e) => e.type !== 'step_succeeded') }
+      : { ...batch, steps: batch.steps.map((s) => ({ ...s, error: null })) };
   return new Proxy(store, {
     get(target, prop, receiver) {
       if (prop !== 'commit') return Reflect.get(target, prop, receiver);
-      return (batch: WriteBatch) =>
-        target.commit({ ...batch, events: batch.events.filter((e) => e.type !== 'step_succeeded') });
+      return (batch: WriteBatch) => target.commit(damage(batch));
     },
   });
 }
