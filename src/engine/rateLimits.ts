@@ -86,6 +86,12 @@ export class RateLimits {
     if (step.resuming || step.continuations.size > 0) return true;
     const workflow = run.plan.workflow;
     const runOptions = workflow.options.rateLimit;
+    const now = this.clock.now();
+    if (run.rate === 'granted' && run.rateHeld && now > (run.rateExpiresAt ?? Number.POSITIVE_INFINITY)) {
+      run.rate = undefined;
+      run.rateHeld = false;
+      run.rateStartAt = undefined;
+    }
     if (runOptions !== undefined && run.rate !== 'granted') {
       if (run.rate === 'asking') return false;
       if (hasStarted(run)) run.rate = 'granted';
@@ -105,6 +111,10 @@ export class RateLimits {
       else run.rateStartAt = undefined;
     }
     const stepOptions = step.def.rateLimit;
+    if (step.rate === 'granted' && now > (step.rateExpiresAt ?? Number.POSITIVE_INFINITY)) {
+      step.rate = undefined;
+      step.notBefore = undefined;
+    }
     if (stepOptions === undefined || step.rate === 'granted') return true;
     if (step.rate === undefined)
       this.ask(run, step, rateLimitSpec(stepOptions, `${workflow.name}/${step.def.name}`), 'step');
@@ -189,14 +199,17 @@ export class RateLimits {
     }
     counts.started++;
     if (grant.startAt - askedFor >= TIMER_RESOLUTION_MS) counts.queued++;
+    const expiresAt = Math.max(grant.startAt, this.clock.now()) + staleAfterMs(grant);
     if (scope === 'run') {
       run.rate = 'granted';
       run.rateHeld = true;
       run.rateStartAt = grant.startAt;
+      run.rateExpiresAt = expiresAt;
       return;
     }
     step.rate = 'granted';
     step.notBefore = grant.startAt;
+    step.rateExpiresAt = expiresAt;
     const wakeAt = grant.startAt - leadMs(spec);
     if (wakeAt - this.clock.now() >= TIMER_RESOLUTION_MS && stillWaiting(run, step)) {
       const data = JSON.stringify({ limit: spec.name, key, startAt: grant.startAt });
@@ -225,6 +238,17 @@ export class RateLimits {
  */
 export function leadMs(spec: Pick<RateLimitSpec, 'limit' | 'periodMs'>): number {
   return Math.min(200, (2 * spec.periodMs) / spec.limit);
+}
+
+/**
+ * How long after its time (or after the answer came, if later) a granted start may still be used:
+ * one emission interval of the limit in force, and never less than a timer's resolution. A step
+ * that waits longer (its run paused, no execution slot free, a pool's gate) asks again: started on
+ * its old grant it would bunch with the starts granted since. So each start begins within one
+ * interval of its own grant, and a window of one period holds at most `limit` + 1 of them.
+ */
+function staleAfterMs(grant: Pick<RateLimitGrant, 'limit' | 'periodMs'>): number {
+  return Math.max(TIMER_RESOLUTION_MS, grant.periodMs / grant.limit);
 }
 
 /** Whether a step of the run has started (or ended): then the run has taken its start already. */

@@ -69,6 +69,8 @@ export interface ActiveStep {
   rate?: 'asking' | 'granted' | undefined;
   /** The time its rate limit granted: its next attempt's function runs no earlier (see Attempts.start). */
   notBefore?: number | undefined;
+  /** A granted start not used by then is stale, and asked for again (see RateLimits.admit). */
+  rateExpiresAt?: number | undefined;
 }
 
 /** A wait call suspended in memory: how to let the function go on once its wait group settles. */
@@ -118,6 +120,8 @@ export interface ActiveRun {
   rateStartAt?: number | undefined;
   /** A start granted by its workflow's limit that no step has used yet (it keeps the run in memory). */
   rateHeld?: boolean | undefined;
+  /** A held start not used by then is stale, and asked for again (see RateLimits.admit). */
+  rateExpiresAt?: number | undefined;
 }
 
 export function emptyHold(): SlotHold {

@@ -84,7 +84,11 @@ export function faultyStore(durable: Store, hooks: FaultHooks, isDead: () => boo
         if (!(out instanceof Promise)) return out;
         return out.then((v) => {
           // A grant is the store's, whether or not the process lives to use it.
-          if (prop === 'takeRateLimit') hooks.rateLimitTaken(args[0] as RateLimitRequest, v as RateLimitGrant);
+          if (prop === 'takeRateLimits') {
+            const requests = args[0] as RateLimitRequest[];
+            for (const [i, grant] of (v as RateLimitGrant[]).entries())
+              hooks.rateLimitTaken(requests[i] as RateLimitRequest, grant);
+          }
           return isDead() ? NEVER : v;
         });
       };

@@ -42,10 +42,11 @@ describe('deterministic simulation', () => {
     expect(outcome.violations).toEqual([]);
   });
 
-  // Known bug, reported (the README's testing section says so): a step that got its rate-limit grant
-  // and then waited (its run paused, or no free slot) starts on the stale grant, bunched with fresh
-  // ones (seeds 8 and 22). When src/engine/rateLimits.ts asks again, these fail to fail: drop `.fails`.
-  it.fails.each([8, 22])('seed %i keeps a rate limit per window of one period', async (seed) => {
+  /**
+   * A step that got its rate-limit grant and then waited (its run paused, or no free slot) started
+   * on the stale grant, bunched with fresh ones; it now asks again once its grant is an interval old.
+   */
+  it.each([8, 22])('seed %i keeps a rate limit per window of one period', async (seed) => {
     const outcome = await simulate(seed, { ...DEFAULT_OPTIONS, checkRateLimitWindows: true });
     expect(outcome.violations).toEqual([]);
   });

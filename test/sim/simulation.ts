@@ -46,7 +46,7 @@ export interface SimOptions {
    * (by start index). Everything is still drawn, so the rest of the plan stays as it was.
    */
   skip?: PlanSkips;
-  /** Also checks the rate limit's starts per window of one period (a known bug fails it: see LimitChecker). */
+  /** Checks the rate limit's starts per window of one period (default on; see LimitChecker). */
   checkRateLimitWindows?: boolean;
 }
 
@@ -133,7 +133,7 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
     violate,
     (id) => trace.name(id),
     RATE_LIMIT,
-    options.checkRateLimitWindows ?? false,
+    options.checkRateLimitWindows ?? true,
   );
   const dir = options.store === 'sqlite' ? fs.mkdtempSync(path.join(os.tmpdir(), 'braid-sim-')) : undefined;
   const durable: Store = dir ? new SqliteStore({ path: path.join(dir, 'sim.db') }) : new MemoryStore();
