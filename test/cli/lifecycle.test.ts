@@ -6,7 +6,7 @@ import { braid, FIXTURE, fetchRun, finished, gate, parseJson, spawnBraid, startD
 describe('braid dev', () => {
   it('serves the API with its token, keeps other executors off its file, and exits 0 on SIGTERM', async () => {
     const dev = await startDev(tempDb(), ['--token', 's3cret']);
-    expect(dev.stdout()).toContain('workflows  broken, greet, leaf, fan, gated');
+    expect(dev.stdout()).toContain('workflows  broken, greet, leaf, save-note, fan, gated');
     const run = ['run', 'greet', '--input', '{"name": "fay"}', '--wait', '--url', dev.url];
     const [withoutToken, withToken, worker] = await Promise.all([
       braid(run),

@@ -481,21 +481,29 @@ describe('PostgresStore waits across processes', () => {
     // stays pending with its event in the inbox.
     // Half the waits want their event's key, half any key with a payload field: each takes its own
     // locks (see waitLocks), and both must hold.
+    // In waves of 10 pairs (each store's pool size): 60 at once queued for a connection past its
+    // 5 s timeout when other suites loaded the database.
     const pairs = Array.from({ length: 60 }, (_, i) => `race-${i}`);
-    const results = await Promise.all(
-      pairs.map(async (runId, i) => {
-        const keyed = i % 2 === 0;
-        const [registered, sent] = await Promise.all([
-          commitTo(a, {
-            waits: [eventWait(runId, keyed ? { eventKey: runId } : { match: JSON.stringify({ run: runId }) })],
+    const results = [];
+    for (let wave = 0; wave < pairs.length; wave += 10) {
+      results.push(
+        ...(await Promise.all(
+          pairs.slice(wave, wave + 10).map(async (runId, j) => {
+            const i = wave + j;
+            const keyed = i % 2 === 0;
+            const [registered, sent] = await Promise.all([
+              commitTo(a, {
+                waits: [eventWait(runId, keyed ? { eventKey: runId } : { match: JSON.stringify({ run: runId }) })],
+              }),
+              commitTo(b, {
+                inbox: [event(keyed ? { key: runId } : { payload: JSON.stringify({ run: runId }) })],
+              }),
+            ]);
+            return { runId, settled: [...(registered.settledWaits ?? []), ...(sent.settledWaits ?? [])] };
           }),
-          commitTo(b, {
-            inbox: [event(keyed ? { key: runId } : { payload: JSON.stringify({ run: runId }) })],
-          }),
-        ]);
-        return { runId, settled: [...(registered.settledWaits ?? []), ...(sent.settledWaits ?? [])] };
-      }),
-    );
+        )),
+      );
+    }
     for (const { runId, settled } of results) {
       expect(await statusOf(runId)).toBe('resolved');
       // Settled once, by whichever commit came second.
