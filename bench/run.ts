@@ -87,7 +87,7 @@ try {
       store === 'sqlite' ? ['W5 500', 'W5 2000', 'W7 keys', 'W8 sleep', 'W9 event', 'schedules 10k'] : [];
     // Pruning 1,000,000 runs beside W1 takes minutes: with --full, on SQLite.
     const pruneRow = args.full && store === 'sqlite' ? ['prune'] : [];
-    const perStore = ['W1', 'W2 1k', 'W2 5k', ...big, 'W3', 'W4', ...engineRows, ...pruneRow];
+    const perStore = ['W1', 'W2 1k', 'W2 5k', ...big, 'W3', 'W4', 'RL', ...engineRows, ...pruneRow];
     for (const workload of [...perStore, ...(store === 'postgres' ? ['W6', 'W10 events'] : [])]) {
       rows.push({ workload, store, figures: measure(workload, store) });
     }
@@ -107,6 +107,7 @@ try {
       'W9 event': 'p50 <= 1 ms',
       prune: 'W1 cost <= 20 % while pruning 1,000,000 runs',
       'schedules 10k': 'no timer per schedule',
+      RL: 'rate limit overhead <= 20 %',
     },
     postgres: {
       W1: '>= 5,000 runs/s',
@@ -114,6 +115,7 @@ try {
       W4: 'p50 <= 2 ms',
       W6: '2 workers >= 1.6x one',
       'W10 events': 'p50 <= 5 ms (trigger to resume)',
+      RL: 'rate limit overhead <= 20 %',
     },
   };
   console.log('\n| workload | store | result | target | vs raw database |');
@@ -132,6 +134,8 @@ try {
         .join(', ');
     } else if (f.w1CostPct !== undefined) {
       result = `${f.finishedRuns?.toFixed(0)} runs pruned in ${f.pruneSeconds?.toFixed(0)} s (${f.prunedRunsPerSecond?.toFixed(0)}/s); W1 ${f.w1DuringPruneRunsPerSecond?.toFixed(0)} runs/s meanwhile vs ${f.w1AloneRunsPerSecond?.toFixed(0)} alone: cost ${f.w1CostPct.toFixed(1)} %`;
+    } else if (f.cpuOverheadPct !== undefined) {
+      result = `${f.limitedRunsPerSecond?.toFixed(0)} runs/s limited vs ${f.plainRunsPerSecond?.toFixed(0)} plain: ${f.overheadPct?.toFixed(1)} % (CPU per run ${f.cpuOverheadPct.toFixed(1)} %)`;
     } else if (f.timersAfter !== undefined) {
       result = `${f.schedules} registered in ${f.registerMs?.toFixed(0)} ms (${f.perScheduleUs?.toFixed(0)} µs each), heap +${f.heapMbAdded?.toFixed(1)} MB, Node timers ${f.timersBefore} before / ${f.timersAfter} after`;
     } else if (f.wakeUpsPerSecond !== undefined) {
