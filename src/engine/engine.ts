@@ -132,7 +132,6 @@ export class Engine implements EngineControl {
       postpone: (run, step, at, data) => this.lifecycle.postpone(run, step, at, data),
       dropRun: (run, error) => this.ending.finalize(run, 'cancelled', { error: serializeError(error) }),
       dropStep: (run, step, error) => this.lifecycle.dropStep(run, step, error),
-      pumpAt: (at) => this.timers.schedule(at, () => this.dispatcher.pump()),
     });
     this.dispatcher = new Dispatcher(
       config.maxParallelNodes,

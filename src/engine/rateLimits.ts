@@ -45,16 +45,6 @@ export interface RateLimitHooks {
   dropRun(run: ActiveRun, error: RateLimitedError): void;
   /** A step's limit under 'drop' refused its start (a RateLimitedError: it is skipped), or its key function threw (it fails). */
   dropStep(run: ActiveRun, step: ActiveStep, error: Error): void;
-  /** Dispatch again at `at` (an entry in the engine's timer heap): a start reserved ahead is stale by then if unused. */
-  pumpAt(at: number): void;
-}
-
-/** The start a process has reserved ahead for one limit and key, and who holds it. */
-interface Reservation {
-  run: ActiveRun;
-  step: ActiveStep;
-  scope: 'run' | 'step';
-  expiresAt: number;
 }
 
 /** Starts taken, queued and dropped per limit name since the process started (for /metrics). */
@@ -81,12 +71,6 @@ export class RateLimits {
   /** Asks made since the last call to the store, sent together when it returns (or on the next microtask). */
   private pending: Ask[] = [];
   private asking = false;
-  /** Per limit and key (`name\0key`): the latest start this process reserved ahead under 'queue'. */
-  private readonly ahead = new Map<string, Reservation>();
-  /** Limits and keys whose last grant was later than asked (the limit binds): asked one at a time. */
-  private readonly binding = new Set<string>();
-  /** Asks pending or in flight, per limit and key. */
-  private readonly askingFor = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -139,28 +123,8 @@ export class RateLimits {
 
   /** The step starts (a new attempt): its grant is used up; a retry asks again. */
   started(run: ActiveRun, step: ActiveStep): void {
-    const heldAhead = [...this.ahead.values()].some((r) => r.step === step || (r.scope === 'run' && r.run === run));
     step.rate = undefined;
     run.rateHeld = false;
-    // The start reserved ahead is used: the next waiter of its key (the most urgent) asks now, so its
-    // start is reserved one interval later, not one interval after this dispatch is noticed.
-    if (heldAhead) queueMicrotask(() => this.hooks.pump());
-  }
-
-  /**
-   * Whether a waiter of this limit and key must let a start reserved ahead be used first. Under
-   * 'queue', while a limit binds, a process reserves one start ahead per key at a time: the other
-   * waiters stay in the ready queue, in priority order, and the most urgent asks next. Reserving a
-   * start for each waiter as it came (in arrival order) would grant a later, more urgent one after
-   * all of them.
-   */
-  private waitsForAhead(id: string): boolean {
-    const reserved = this.ahead.get(id);
-    if (reserved) {
-      if (isHeld(reserved, this.clock.now())) return true;
-      this.ahead.delete(id);
-    }
-    return this.binding.has(id) && (this.askingFor.get(id) ?? 0) > 0;
   }
 
   private ask(run: ActiveRun, step: ActiveStep, spec: RateLimitSpec, scope: 'run' | 'step'): void {
@@ -172,11 +136,8 @@ export class RateLimits {
       this.hooks.dropStep(run, step, error instanceof Error ? error : new Error(String(error)));
       return;
     }
-    const id = `${spec.name}\0${key}`;
-    if (spec.onLimit === 'queue' && this.waitsForAhead(id)) return;
     if (scope === 'run') run.rate = 'asking';
     else step.rate = 'asking';
-    this.askingFor.set(id, (this.askingFor.get(id) ?? 0) + 1);
     this.pending.push({ run, step, spec, scope, key });
     // Sent once the dispatch that asked has finished: all its asks in one call.
     if (!this.asking && this.pending.length === 1) queueMicrotask(() => this.send());
@@ -202,7 +163,6 @@ export class RateLimits {
     this.store.takeRateLimits(requests).then(
       (grants) => {
         this.asking = false;
-        for (const ask of batch) this.asked(ask);
         for (const [i, ask] of batch.entries()) {
           this.answer(ask, grants[i] as RateLimitGrant, (requests[i] as RateLimitRequest).now);
         }
@@ -211,7 +171,6 @@ export class RateLimits {
       },
       (error) => {
         this.asking = false;
-        for (const ask of batch) this.asked(ask);
         console.error('[braid] could not take rate limit starts; trying again in 1 s:', error);
         for (const { run, step, scope } of batch) {
           if (scope === 'run') run.rate = undefined;
@@ -222,13 +181,6 @@ export class RateLimits {
         this.hooks.pump();
       },
     );
-  }
-
-  private asked({ spec, key }: Ask): void {
-    const id = `${spec.name}\0${key}`;
-    const left = (this.askingFor.get(id) ?? 1) - 1;
-    if (left > 0) this.askingFor.set(id, left);
-    else this.askingFor.delete(id);
   }
 
   /** Applies the store's answer to one ask: the step starts at its time, waits for it, or is dropped. */
@@ -246,14 +198,8 @@ export class RateLimits {
       return;
     }
     counts.started++;
+    if (grant.startAt - askedFor >= TIMER_RESOLUTION_MS) counts.queued++;
     const expiresAt = Math.max(grant.startAt, this.clock.now()) + staleAfterMs(grant);
-    const id = `${spec.name}\0${key}`;
-    if (grant.startAt - askedFor >= TIMER_RESOLUTION_MS) {
-      counts.queued++;
-      this.binding.add(id);
-      this.ahead.set(id, { run, step, scope, expiresAt });
-      this.hooks.pumpAt(expiresAt);
-    } else this.binding.delete(id);
     if (scope === 'run') {
       run.rate = 'granted';
       run.rateHeld = true;
@@ -303,12 +249,6 @@ export function leadMs(spec: Pick<RateLimitSpec, 'limit' | 'periodMs'>): number 
  */
 function staleAfterMs(grant: Pick<RateLimitGrant, 'limit' | 'periodMs'>): number {
   return Math.max(TIMER_RESOLUTION_MS, grant.periodMs / grant.limit);
-}
-
-/** Whether a start reserved ahead may still be used by its holder (not started, not stale, its run live). */
-function isHeld(reserved: Reservation, now: number): boolean {
-  if (now > reserved.expiresAt || !isActive(reserved.run)) return false;
-  return reserved.scope === 'run' ? reserved.run.rateHeld === true : reserved.step.rate === 'granted';
 }
 
 /** Whether a step of the run has started (or ended): then the run has taken its start already. */

@@ -211,38 +211,6 @@ describe('rateLimit on a ManualClock', () => {
   });
 });
 
-describe('rateLimit and priority', () => {
-  const fx = useEngineFixture();
-
-  it('gives a freed start to the most urgent waiter, not the first to arrive', async () => {
-    const clock = new ManualClock(Date.UTC(2030, 0, 1));
-    const order: string[] = [];
-    const wf = workflow('vc-limited-priority').step('call', { rateLimit: { limit: 1, period: '1m' } }, (ctx) => {
-      order.push(ctx.input as string);
-      return 'ok';
-    });
-    const executor = fx.executor({ clock });
-    const throttled = async (runId: string) =>
-      (await executor.store.listEvents({ runId })).some((e) => e.type === 'step_throttled');
-    const first = await executor.start(wf, 'first');
-    const low = await executor.start(wf, 'low', { priority: -10 });
-    await waitUntil(() => throttled(low.runId)); // 'low' holds the start reserved ahead, a minute in
-    const handles = [
-      first,
-      low,
-      await executor.start(wf, 'normal'),
-      await executor.start(wf, 'urgent', { priority: 50 }),
-      await executor.start(wf, 'high', { priority: 10 }),
-    ];
-    for (let minute = 0; minute < 5; minute++) await clock.advance(60_000);
-    const results = await Promise.all(handles.map((h) => h.result()));
-    expect(results.every((r) => r.success)).toBe(true);
-    // Each waiter asked when the start ahead of it was used: by priority, then arrival, with the
-    // starvation rule's turn (the 4th start goes to the oldest waiter, 'normal').
-    expect(order).toEqual(['first', 'low', 'urgent', 'normal', 'high']);
-  });
-});
-
 describe('rateLimit bad input', () => {
   const cases: Array<[string, unknown, RegExp]> = [
     ['limit 0', { limit: 0, period: '1s' }, /`rateLimit.limit` must be a whole number >= 1, got 0/],
