@@ -328,6 +328,11 @@ export class Schedules {
         }
         if (due.length < CLAIM_BATCH) break;
       }
+    } catch (error) {
+      // The store is away (a lost connection, a restarting server): nothing was claimed or started.
+      // Look again shortly; rejecting here would be an unhandled rejection, which ends the process.
+      leftDue = true;
+      if (!this.closed) console.error('[braid] could not look for due schedules; trying again shortly:', error);
     } finally {
       if (!this.closed)
         await this.arm(leftDue).catch((error) => {

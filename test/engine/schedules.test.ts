@@ -95,6 +95,39 @@ describe('schedules: firing', () => {
     expect(clock.pendingTimers).toBe(bareClock.pendingTimers + 1);
   });
 
+  it('a store that fails while looking for due schedules is asked again shortly, with no unhandled rejection', async () => {
+    const clock = new ManualClock(T0);
+    const r = recorder();
+    const store = new MemoryStore();
+    let failures = 1;
+    const claim = store.claimDueSchedules.bind(store);
+    store.claimDueSchedules = async (...args) => {
+      if (failures > 0) {
+        failures--;
+        throw new Error('connection lost');
+      }
+      return claim(...args);
+    };
+    const errors: unknown[] = [];
+    const logged = console.error;
+    console.error = (...args: unknown[]) => errors.push(args[0]);
+    try {
+      const executor = fixture.executor({
+        clock,
+        store,
+        schedules: [schedule(r.wf, { id: 'every-minute', cron: '* * * * *' })],
+      });
+      await executor.open();
+      // The first look fails (an unhandled rejection would fail this test file); the next finds the tick.
+      await moveTo(clock, executor, T0 + MIN);
+      for (let i = 0; i < 5 && r.seen.length === 0; i++) await moveTo(clock, executor, clock.now() + 5_000);
+      expect(r.seen.map((s) => s?.scheduledAt.toISOString())).toEqual(isoList([T0 + MIN]));
+      expect(errors.some((e) => String(e).includes('could not look for due schedules'))).toBe(true);
+    } finally {
+      console.error = logged;
+    }
+  });
+
   it('a run not started by a schedule has no ctx.schedule', async () => {
     const r = recorder();
     const executor = fixture.executor();
