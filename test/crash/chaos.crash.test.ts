@@ -312,7 +312,7 @@ describe(`chaos: ${WORKERS} worker processes on PostgreSQL, one SIGKILLed every 
     } finally {
       await admin.end();
     }
-  }, 150_000);
+  }, 240_000); // a guard against hangs: with two vitest workers, two crash tests can share the 2 cores
 });
 
 /** What a timed-out test prints: the unfinished runs, the live workers, and their last words. */
