@@ -65,9 +65,20 @@ describe('workers on PostgreSQL', () => {
   it('never lets a third worker into a pool of 2', async () => {
     let holders = 0;
     let most = 0;
+    // The first holder waits (up to 5 s) for a second one, so the test sees the pool reach 2 on
+    // however slow a machine: a pool that wrongly admits only 1 leaves `most` at 1 and fails.
+    let paired!: () => void;
+    const twoHeld = Promise.race([
+      new Promise<void>((resolve) => {
+        paired = resolve;
+      }),
+      sleep(5_000),
+    ]);
     const pooled = workflow('pooled').step('use', { pool: 'gpu' }, async () => {
       holders++;
       most = Math.max(most, holders);
+      if (holders >= 2) paired();
+      await twoHeld;
       await sleep(25);
       holders--;
       return 'ok';
