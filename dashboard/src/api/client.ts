@@ -75,7 +75,13 @@ export async function errorFromResponse(res: Response): Promise<ApiRequestError>
   return new ApiRequestError(res.status, 'http_error', `${res.status} ${res.statusText || 'error'}`.trim());
 }
 
-async function request<T>(method: 'GET' | 'POST', url: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+/** One API call: JSON in and out, with the tab's token; a non-2xx answer throws an ApiRequestError. */
+export async function request<T>(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  url: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', ...authHeaders() };
   const init: RequestInit = { method, headers, cache: 'no-store' };
   if (signal) init.signal = signal;
@@ -85,7 +91,8 @@ async function request<T>(method: 'GET' | 'POST', url: string, body?: unknown, s
   }
   const res = await fetch(url, init);
   if (!res.ok) throw await errorFromResponse(res);
-  return (await res.json()) as T;
+  // A 204 (a reset) has no body.
+  return (res.status === 204 ? undefined : await res.json()) as T;
 }
 
 export interface RunListQuery {

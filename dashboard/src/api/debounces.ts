@@ -1,4 +1,4 @@
-import { apiUrl, authHeaders, errorFromResponse } from './client.js';
+import { apiUrl, request } from './client.js';
 
 /** One pending debounced trigger as GET /api/debounces shows it. */
 export interface PendingDebounce {
@@ -19,11 +19,6 @@ export interface PendingDebounce {
 }
 
 export const debouncesApi = {
-  async list(signal?: AbortSignal): Promise<{ debounces: PendingDebounce[] }> {
-    const init: RequestInit = { headers: { Accept: 'application/json', ...authHeaders() }, cache: 'no-store' };
-    if (signal) init.signal = signal;
-    const res = await fetch(apiUrl('debounces', { limit: 1000 }), init);
-    if (!res.ok) throw await errorFromResponse(res);
-    return (await res.json()) as { debounces: PendingDebounce[] };
-  },
+  list: (signal?: AbortSignal) =>
+    request<{ debounces: PendingDebounce[] }>('GET', apiUrl('debounces', { limit: 1000 }), undefined, signal),
 };

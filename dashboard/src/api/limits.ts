@@ -1,4 +1,4 @@
-import { apiUrl, authHeaders, errorFromResponse } from './client.js';
+import { apiUrl, request } from './client.js';
 
 /** A workflow's maxRuns as GET /api/limits shows it. */
 export interface MaxRunsView {
@@ -25,30 +25,13 @@ export interface LimitsView {
   pools: PoolView[];
 }
 
-async function send(method: 'GET' | 'PUT' | 'DELETE', url: string, body?: unknown, signal?: AbortSignal) {
-  const headers: Record<string, string> = { Accept: 'application/json', ...authHeaders() };
-  const init: RequestInit = { method, headers, cache: 'no-store' };
-  if (signal) init.signal = signal;
-  if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  const res = await fetch(url, init);
-  if (!res.ok) throw await errorFromResponse(res);
-  return res.status === 204 ? undefined : ((await res.json()) as unknown);
-}
-
 const path = (kind: 'max-runs' | 'pools', name: string) => apiUrl(`limits/${kind}/${encodeURIComponent(name)}`);
 
 export const limitsApi = {
-  list: async (signal?: AbortSignal) => (await send('GET', apiUrl('limits'), undefined, signal)) as LimitsView,
-  setMaxRuns: async (workflow: string, maxRuns: number) =>
-    (await send('PUT', path('max-runs', workflow), { maxRuns })) as MaxRunsView,
-  resetMaxRuns: async (workflow: string) => {
-    await send('DELETE', path('max-runs', workflow));
-  },
-  setPoolSize: async (pool: string, size: number) => (await send('PUT', path('pools', pool), { size })) as PoolView,
-  resetPoolSize: async (pool: string) => {
-    await send('DELETE', path('pools', pool));
-  },
+  list: (signal?: AbortSignal) => request<LimitsView>('GET', apiUrl('limits'), undefined, signal),
+  setMaxRuns: (workflow: string, maxRuns: number) =>
+    request<MaxRunsView>('PUT', path('max-runs', workflow), { maxRuns }),
+  resetMaxRuns: (workflow: string) => request<void>('DELETE', path('max-runs', workflow)),
+  setPoolSize: (pool: string, size: number) => request<PoolView>('PUT', path('pools', pool), { size }),
+  resetPoolSize: (pool: string) => request<void>('DELETE', path('pools', pool)),
 };
