@@ -39,6 +39,16 @@ const UNFINISHED = `('queued', 'running', 'waiting')`;
 const NO_WAKE_TIME = Number.MAX_SAFE_INTEGER;
 
 /**
+ * claimRuns' runs no one sleeps in (or carrying a control request) of the workflows $2/$3, not
+ * owned, that need no admission (no concurrency key, already admitted, or a control request:
+ * cancelling a queued run needs no slot). Read twice, by age and by priority, with one meaning.
+ */
+const AWAKE_CLAIMABLE = `r.owner_id IS NULL
+             AND ((r.wake_at IS NULL AND r.status IN ${UNFINISHED}) OR r.requested_action IS NOT NULL)
+             AND (r.workflow, r.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+             AND (r.concurrency_key IS NULL OR r.status <> 'queued' OR r.requested_action IS NOT NULL)`;
+
+/**
  * Hands back the runs of `braid.runs r` that `where` picks (owner_id = NULL), then announces them:
  * due runs on braid_ready, runs asleep on braid_asleep with how long until the earliest is due, by
  * the database's clock. A run asleep one of whose steps waits with none of its waits pending any
@@ -165,8 +175,6 @@ export class PostgresCoordination implements Coordination {
     if (limit <= 0 || workflows.length === 0) return [];
     const names = workflows.map((w) => w.name);
     const versions = workflows.map((w) => w.version);
-    // Runs that need no admission: no concurrency key, already admitted (running), or carrying a
-    // control request (cancelling a queued run needs no slot).
     // One transaction: if anything fails (the database going away), no run stays owned by a
     // worker that never received it.
     return this.transaction(async (client) => {
@@ -189,19 +197,13 @@ export class PostgresCoordination implements Coordination {
            FOR UPDATE SKIP LOCKED
          ), oldest AS (
            SELECT r.id FROM braid.runs r
-           WHERE r.owner_id IS NULL
-             AND ((r.wake_at IS NULL AND r.status IN ${UNFINISHED}) OR r.requested_action IS NOT NULL)
-             AND (r.workflow, r.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
-             AND (r.concurrency_key IS NULL OR r.status <> 'queued' OR r.requested_action IS NOT NULL)
+           WHERE ${AWAKE_CLAIMABLE}
            ORDER BY r.id
            LIMIT $5
            FOR UPDATE SKIP LOCKED
          ), awake AS (
            SELECT r.id FROM braid.runs r
-           WHERE r.owner_id IS NULL
-             AND ((r.wake_at IS NULL AND r.status IN ${UNFINISHED}) OR r.requested_action IS NOT NULL)
-             AND (r.workflow, r.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
-             AND (r.concurrency_key IS NULL OR r.status <> 'queued' OR r.requested_action IS NOT NULL)
+           WHERE ${AWAKE_CLAIMABLE}
              AND r.id NOT IN (SELECT id FROM oldest)
            ORDER BY r.priority DESC, r.id
            LIMIT $4
