@@ -1,29 +1,5 @@
 import { apiUrl, request } from './client.js';
-
-/** A workflow's maxRuns as GET /api/limits shows it. */
-export interface MaxRunsView {
-  workflow: string;
-  maxRuns: number;
-  defined: number;
-  setting: { value: number; updatedAt: number } | null;
-  onConcurrencyLimit: 'queue' | 'cancel-newest' | 'cancel-oldest';
-  keys: Array<{ key: string; active: number; queued: number }>;
-}
-
-/** A resource pool as GET /api/limits shows it. */
-export interface PoolView {
-  pool: string;
-  size: number;
-  defined: number;
-  setting: { value: number; updatedAt: number } | null;
-  busy: number;
-  waiting: number;
-}
-
-export interface LimitsView {
-  maxRuns: MaxRunsView[];
-  pools: PoolView[];
-}
+import type { LimitsView, MaxRunsView, PoolView } from './types.js';
 
 const path = (kind: 'max-runs' | 'pools', name: string) => apiUrl(`limits/${kind}/${encodeURIComponent(name)}`);
 

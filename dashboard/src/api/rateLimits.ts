@@ -1,18 +1,5 @@
 import { apiUrl, request } from './client.js';
-
-/** One rate limit as GET /api/rate-limits shows it. */
-export interface RateLimitView {
-  name: string;
-  limit: number;
-  periodMs: number;
-  burst: number;
-  onLimit: 'queue' | 'drop';
-  defined: { limit: number; periodMs: number } | null;
-  setting: { limit: number; periodMs: number; updatedAt: number } | null;
-  appliesTo: string[];
-  keys: Array<{ key: string; used: number; queued: number; nextStartAt: number }>;
-  counts: { started: number; queued: number; dropped: number };
-}
+import type { RateLimitView } from './types.js';
 
 export const rateLimitsApi = {
   list: (signal?: AbortSignal) =>

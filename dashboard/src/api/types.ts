@@ -1,7 +1,8 @@
 /**
  * The JSON the Braid HTTP API sends, as the dashboard reads it. These mirror the zod schemas in
  * src/server/schemas.ts (the OpenAPI document at /openapi.json says the same); the dashboard keeps
- * its own copy because it talks to the server over HTTP only and is built separately.
+ * its own copy because it talks to the server over HTTP only and is built separately;
+ * test/server/dashboardTypes.test.ts holds the copy to the schemas at type-check time.
  * Every time is epoch milliseconds.
  */
 
@@ -253,4 +254,61 @@ export interface ScheduleTick {
 
 export interface ScheduleDetail extends Schedule {
   ticks: ScheduleTick[];
+}
+
+/** One pending debounced trigger as GET /api/debounces shows it. */
+export interface PendingDebounce {
+  workflow: string;
+  key: string;
+  /** The run that will carry the triggers. */
+  runId: string;
+  /** The last trigger's input: the one that will run. */
+  input: unknown;
+  /** Triggers collapsed so far: all but the last were superseded. */
+  triggers: number;
+  firstAt: number;
+  lastAt: number;
+  dueAt: number;
+  windowMs: number | null;
+  /** firstAt + maxWait: the latest it starts; null without maxWait. */
+  maxWaitAt: number | null;
+}
+
+/** One rate limit as GET /api/rate-limits shows it. */
+export interface RateLimitView {
+  name: string;
+  limit: number;
+  periodMs: number;
+  burst: number;
+  onLimit: 'queue' | 'drop';
+  defined: { limit: number; periodMs: number } | null;
+  setting: { limit: number; periodMs: number; updatedAt: number } | null;
+  appliesTo: string[];
+  keys: Array<{ key: string; used: number; queued: number; nextStartAt: number }>;
+  counts: { started: number; queued: number; dropped: number };
+}
+
+/** A workflow's maxRuns as GET /api/limits shows it. */
+export interface MaxRunsView {
+  workflow: string;
+  maxRuns: number;
+  defined: number;
+  setting: { value: number; updatedAt: number } | null;
+  onConcurrencyLimit: 'queue' | 'cancel-newest' | 'cancel-oldest';
+  keys: Array<{ key: string; active: number; queued: number }>;
+}
+
+/** A resource pool as GET /api/limits shows it. */
+export interface PoolView {
+  pool: string;
+  size: number;
+  defined: number;
+  setting: { value: number; updatedAt: number } | null;
+  busy: number;
+  waiting: number;
+}
+
+export interface LimitsView {
+  maxRuns: MaxRunsView[];
+  pools: PoolView[];
 }

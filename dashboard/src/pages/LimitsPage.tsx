@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { limitsApi, type MaxRunsView, type PoolView } from '../api/limits.js';
+import { limitsApi } from '../api/limits.js';
+import type { MaxRunsView, PoolView } from '../api/types.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { useResource } from '../hooks/useResource.js';
 

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { type RateLimitView, rateLimitsApi } from '../api/rateLimits.js';
+import { rateLimitsApi } from '../api/rateLimits.js';
+import type { RateLimitView } from '../api/types.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { useResource } from '../hooks/useResource.js';
 
