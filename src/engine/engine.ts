@@ -1,7 +1,5 @@
-import { durationMs } from '../model/durations.js';
 import { ExecutorClosedError, RunNotFoundError, serializeError } from '../model/errors.js';
-import { fromJson } from '../model/json.js';
-import { type DebounceOptions, Workflow } from '../model/workflow.js';
+import { Workflow } from '../model/workflow.js';
 import type { MetricsCollector } from '../observe/metrics.js';
 import type { ClaimableWorkflow, ClaimedRun } from '../store/coordination.js';
 import type { Store } from '../store/store.js';
@@ -24,7 +22,7 @@ import type { ExecutionConfig } from './config.js';
 import { RunCreation, type StartOptions } from './creation.js';
 import { Dispatcher } from './dispatcher.js';
 import { RunEnding } from './ending.js';
-import { type ForkOptions, planFork } from './forking.js';
+import type { ForkOptions } from './forking.js';
 import { Inbox, type ProvidedInput, type SendEventOptions, type SentEvent } from './inbox.js';
 import { Journal } from './journal.js';
 import { RunLifecycle } from './lifecycle.js';
@@ -35,7 +33,7 @@ import { RateLimits } from './rateLimits.js';
 import { WorkflowRegistry } from './registry.js';
 import type { ExecutionResult } from './result.js';
 import { RunResults } from './results.js';
-import type { ActiveRun, NewRunSpec, WorkflowPlan } from './runState.js';
+import type { ActiveRun, WorkflowPlan } from './runState.js';
 import { RunTable } from './runTable.js';
 import { Steering } from './steering.js';
 import type { StepHost } from './stepHost.js';
@@ -236,14 +234,26 @@ export class Engine implements EngineControl {
       this.suspensions,
       { cluster: clusterOf, isClosed: () => this.closed },
     );
-    this.creation = new RunCreation(store, this.runs, this.queue, {
-      addRun: (spec) => this.lifecycle.addRun(spec),
-      expectCreated: (id, reject) => this.commits.expectCreated(id, reject),
-      created: (id) => this.commits.created(id),
-      waitFor: (id) => this.waitFor(id, true),
-      debounce: (spec) => this.debounce(spec),
-      assertOpen: () => this.assertOpen(),
-    });
+    this.creation = new RunCreation(
+      store,
+      this.runs,
+      this.queue,
+      this.registry,
+      {
+        addRun: (spec) => this.lifecycle.addRun(spec),
+        recordOf: (spec) => this.lifecycle.recordOf(spec),
+        expectCreated: (id, reject) => this.commits.expectCreated(id, reject),
+        created: (id) => this.commits.created(id),
+        waitFor: (id) => this.waitFor(id, true),
+        // Alone, this process wakes it (one scan timer); in a cluster, the claim does.
+        storedAsleep: (dueAt) => {
+          if (!this.cluster) this.wakeups.expectStored(dueAt);
+        },
+        runRecord: (runId) => this.runRecord(runId),
+        assertOpen: () => this.assertOpen(),
+      },
+      this.clock,
+    );
     this.commits = new CommitOutcomes(
       store,
       this.runs,
@@ -345,30 +355,6 @@ export class Engine implements EngineControl {
   // ---------------------------------------------------------------------------------------------
   // Creating runs
 
-  /**
-   * A trigger of a debounced workflow: the store joins it to the key's pending run or inserts a new
-   * one (a queued row whose wakeAt is its due time), in one transaction. The run is woken like any
-   * run asleep in the store: one scan timer here, the claim on PostgreSQL (whose commit announces
-   * the due time to every worker).
-   */
-  private async debounce(spec: NewRunSpec): Promise<string> {
-    const options = spec.plan.workflow.options.debounce as DebounceOptions;
-    const name = spec.plan.workflow.name;
-    const key = options.key ? String(options.key(spec.input)) : '';
-    const result = await this.store.debounce({
-      run: this.lifecycle.recordOf(spec),
-      key,
-      windowMs: durationMs(options.window, `The debounce window of workflow "${name}"`),
-      maxWaitMs:
-        options.maxWait === undefined
-          ? null
-          : durationMs(options.maxWait, `The debounce maxWait of workflow "${name}"`),
-      now: this.clock.now(),
-    });
-    if (!this.cluster) this.wakeups.expectStored(result.dueAt);
-    return result.runId;
-  }
-
   /** Validates, creates and commits a top-level run; resolves with its id once it is durable. */
   createRun(
     workflow: Workflow<any, any, any>,
@@ -396,45 +382,14 @@ export class Engine implements EngineControl {
     return this.creation.create(plan, rawInput, { idempotencyKey, scheduleTick: tick }, undefined);
   }
 
-  /**
-   * Creates a fork of an ended run (see planFork): a new run of its workflow, with the original's
-   * input (or `options.input`) and global variables, that starts with the steps it reuses. Every
-   * check is made before anything is written; the run, its reused steps and its link land in one
-   * commit. Resolves with the new run's id once it is durable.
-   */
-  async fork(runId: string, options: ForkOptions): Promise<string> {
-    const { original, plan } = await this.originOf(runId);
-    // A run that has just ended here may have its last steps in the batch being committed: the
-    // fork reads them from the store once that batch has landed.
-    if (this.runs.has(runId)) await new Promise<void>((resolve) => this.queue.afterCommit(resolve));
-    const seed = planFork(plan, original, await this.store.getSteps(runId), options, this.clock);
-    const input = options.input !== undefined ? options.input : fromJson(original.input);
-    return this.creation.create(
-      plan,
-      input,
-      { globals: fromJson(original.globals) ?? {}, fork: seed, priority: original.priority },
-      undefined,
-    );
+  /** A fork of an ended run from one of its steps (see RunCreation.fork). */
+  fork(runId: string, options: ForkOptions): Promise<string> {
+    return this.creation.fork(runId, options);
   }
 
-  /** A new run of the same workflow with the same input and globals, linked by `replayOf`: every step runs. */
-  async replay(runId: string): Promise<string> {
-    const { original, plan } = await this.originOf(runId);
-    const globals = fromJson<Record<string, unknown>>(original.globals) ?? {};
-    return this.creation.create(
-      plan,
-      fromJson(original.input),
-      { replayOf: runId, globals, priority: original.priority },
-      undefined,
-    );
-  }
-
-  /** The run that a replay or a fork starts from, and the plan of its workflow (registered here). */
-  private async originOf(runId: string): Promise<{ original: RunRecord; plan: WorkflowPlan }> {
-    this.assertOpen();
-    const original = await this.runRecord(runId);
-    if (!original) throw new RunNotFoundError(runId);
-    return { original, plan: this.registry.planFor(original.workflow) };
+  /** A new run of the same workflow with the same input and globals, linked by `replayOf`. */
+  replay(runId: string): Promise<string> {
+    return this.creation.replay(runId);
   }
 
   // ---------------------------------------------------------------------------------------------
