@@ -12,7 +12,6 @@ import {
   type WaitRecord,
 } from '../store/types.js';
 import { Attempts } from './attempts.js';
-import { readResult } from './buildResult.js';
 import type { CallbackManager } from './callbacks.js';
 import { ClaimedRuns } from './claimedRuns.js';
 import type { Clock } from './clock.js';
@@ -410,21 +409,17 @@ export class Engine implements EngineControl {
   }
 
   storedResult(rec: RunRecord): Promise<ExecutionResult> {
-    return readResult(this.store, rec, this.registry.stepOrder(rec.workflow), this.clock.now());
+    return this.results.storedResult(rec);
   }
 
   /** The run's current state, from memory when it is here, else from the store. */
-  async inspect(runId: string): Promise<ExecutionResult> {
-    const run = this.runs.get(runId);
-    if (run) return this.ending.resultOf(run);
-    const rec = await this.store.getRun(runId);
-    if (!rec) throw new RunNotFoundError(runId);
-    return this.storedResult(rec);
+  inspect(runId: string): Promise<ExecutionResult> {
+    return this.results.inspect(runId);
   }
 
   /** The run's record, from memory when it is here, else from the store. */
-  async runRecord(runId: string): Promise<RunRecord | undefined> {
-    return this.runs.get(runId)?.rec ?? (await this.store.getRun(runId));
+  runRecord(runId: string): Promise<RunRecord | undefined> {
+    return this.results.runRecord(runId);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -478,17 +473,11 @@ export class Engine implements EngineControl {
   }
 
   awaitsChild(runId: string): boolean {
-    const status = this.runs.childIndex.get(runId)?.byRunId.get(runId)?.status;
-    return status !== undefined && !isTerminalRun(status);
+    return this.runs.awaitsChild(runId);
   }
 
   awaitedChildren(): string[] {
-    const ids: string[] = [];
-    for (const [runId, registry] of this.runs.childIndex) {
-      const status = registry.byRunId.get(runId)?.status;
-      if (status !== undefined && !isTerminalRun(status)) ids.push(runId);
-    }
-    return ids;
+    return this.runs.awaitedChildren();
   }
 
   holds(runId: string): boolean {

@@ -1,6 +1,6 @@
 import { RunNotFoundError, WorkflowNotRegisteredError } from '../model/errors.js';
 import type { Store } from '../store/store.js';
-import { isTerminalRun } from '../store/types.js';
+import { isTerminalRun, type RunRecord } from '../store/types.js';
 import { readResult, readResultPatiently } from './buildResult.js';
 import type { Clock } from './clock.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -13,7 +13,7 @@ import type { ActiveRun } from './runState.js';
 import type { RunTable } from './runTable.js';
 
 /**
- * Callers waiting for a run's end (or pause), wherever the run is: in memory here, asleep in the
+ * A run's result, and callers waiting for a run's end (or pause), wherever the run is: in memory here, asleep in the
  * store (the caller is parked until it is loaded), not loaded yet (it is loaded and carried on), or
  * run by another process in a cluster (its end arrives as a notification).
  */
@@ -42,8 +42,7 @@ export class RunResults {
     if (!rec) throw new RunNotFoundError(runId);
     const again = this.runs.get(runId);
     if (again) return this.waitInMemory(again, untilSettled);
-    if (isTerminalRun(rec.status) || (untilSettled && rec.status === 'paused'))
-      return readResult(this.store, rec, this.registry.stepOrder(rec.workflow), this.clock.now());
+    if (isTerminalRun(rec.status) || (untilSettled && rec.status === 'paused')) return this.storedResult(rec);
     if (!this.registry.has(rec.workflow)) throw new WorkflowNotRegisteredError(rec.workflow, this.registry.names());
     if (rec.wakeAt !== null && rec.wakeAt > this.clock.now()) {
       // Asleep: wait for it where it will be loaded, without loading it now.
@@ -52,12 +51,31 @@ export class RunResults {
     }
     // Unfinished but not in memory (a paused run, or one another executor left): load it.
     const loaded = await this.hooks.activeRun(runId);
-    if (!loaded) return readResult(this.store, rec, this.registry.stepOrder(rec.workflow), this.clock.now());
+    if (!loaded) return this.storedResult(rec);
     if (loaded.rec.status !== 'paused') {
       this.lifecycle.continueRun(loaded);
       this.dispatcher.pump();
     }
     return this.waitInMemory(loaded, untilSettled);
+  }
+
+  /** The result of a run as the store holds it. */
+  storedResult(rec: RunRecord): Promise<ExecutionResult> {
+    return readResult(this.store, rec, this.registry.stepOrder(rec.workflow), this.clock.now());
+  }
+
+  /** The run's current state, from memory when it is here, else from the store. */
+  async inspect(runId: string): Promise<ExecutionResult> {
+    const run = this.runs.get(runId);
+    if (run) return this.ending.resultOf(run);
+    const rec = await this.store.getRun(runId);
+    if (!rec) throw new RunNotFoundError(runId);
+    return this.storedResult(rec);
+  }
+
+  /** The run's record, from memory when it is here, else from the store. */
+  async runRecord(runId: string): Promise<RunRecord | undefined> {
+    return this.runs.get(runId)?.rec ?? (await this.store.getRun(runId));
   }
 
   private waitInMemory(run: ActiveRun, untilSettled: boolean): Promise<ExecutionResult> {

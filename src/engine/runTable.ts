@@ -1,5 +1,5 @@
 import { fromJson } from '../model/json.js';
-import type { RunRecord, StepRecord, StepStatus, WaitRecord } from '../store/types.js';
+import { isTerminalRun, type RunRecord, type StepRecord, type StepStatus, type WaitRecord } from '../store/types.js';
 import { inStartOrder } from './buildResult.js';
 import { ChildRegistry } from './children.js';
 import { type ActiveRun, type ActiveStep, emptyHold, type RunWaiters, type WorkflowPlan } from './runState.js';
@@ -25,6 +25,17 @@ export class RunTable {
 
   ids(): string[] {
     return [...this.runs.keys()];
+  }
+
+  /** Whether a step in memory awaits the run `childId`, a child it spawned that has not ended. */
+  awaitsChild(childId: string): boolean {
+    const status = this.childIndex.get(childId)?.byRunId.get(childId)?.status;
+    return status !== undefined && !isTerminalRun(status);
+  }
+
+  /** The children that steps in memory await (not ended yet). */
+  awaitedChildren(): string[] {
+    return [...this.childIndex.keys()].filter((childId) => this.awaitsChild(childId));
   }
 
   values(): IterableIterator<ActiveRun> {
