@@ -25,14 +25,15 @@ import {
   StepEndedError,
   StreamLimitError,
 } from '../model/errors.js';
-import { canonicalJson, fromJson, toJson } from '../model/json.js';
+import { fromJson, toJson } from '../model/json.js';
 import { type ScheduleInfo, scheduleInfoOf } from '../model/scheduleInfo.js';
-import { type StandardSchemaV1, validateInputSync } from '../model/schema.js';
+import type { StandardSchemaV1 } from '../model/schema.js';
 import { isTerminalRun } from '../store/types.js';
 import type { ChildEntry, JoinWaiter } from './children.js';
 import { ChildRegistry } from './children.js';
-import { hashText, newRunId } from './ids.js';
-import { type ActiveRun, type ActiveStep, isCurrentAttempt, type WorkflowPlan } from './runState.js';
+import { newRunId } from './ids.js';
+import { type ActiveRun, type ActiveStep, isCurrentAttempt } from './runState.js';
+import { prepareSpawn } from './spawnRequest.js';
 import type { StepHost } from './stepHost.js';
 import { StepWaits } from './stepWaits.js';
 
@@ -45,14 +46,6 @@ export const MAX_STREAM_NAME_LENGTH = 128;
 interface StreamUsage {
   chunks: number;
   bytes: number;
-}
-
-interface PreparedSpawn {
-  plan: WorkflowPlan;
-  input: unknown;
-  inputJson: string;
-  explicitKey: string | undefined;
-  contentHash: string;
 }
 
 /** The `ctx` a step function receives. One per attempt; cheap to build. */
@@ -192,7 +185,7 @@ export class StepContextImpl implements StepContext<any, any> {
       throw new SpawnError('?', 'spawnWorkflows takes an array of { workflow, input, options? }. Nothing was spawned.');
     }
     // Check every child before creating any, so a bad one leaves nothing half-spawned.
-    const prepared = children.map((c) => this.prepare(c.workflow, c.input, c.options));
+    const prepared = children.map((c) => prepareSpawn((w) => this.host.planOf(w), c.workflow, c.input, c.options));
     this.step.children ??= new ChildRegistry(true, this.host.childIndex);
     const registry = this.step.children;
     return prepared.map((p) => {
@@ -223,55 +216,6 @@ export class StepContextImpl implements StepContext<any, any> {
       registry.add(entry);
       return this.handle(entry);
     });
-  }
-
-  private prepare(
-    workflow: SpawnableWorkflow | string,
-    input: unknown,
-    options: SpawnOptions | undefined,
-  ): PreparedSpawn {
-    const name = typeof workflow === 'string' ? workflow : workflow?.name;
-    let plan: WorkflowPlan;
-    try {
-      plan = this.host.planOf(workflow);
-    } catch (error) {
-      throw new SpawnError(String(name), (error as Error).message, { cause: error });
-    }
-    const checked = validateInputSync(plan.workflow.options.input, input);
-    if ('async' in checked) {
-      throw new SpawnError(
-        plan.workflow.name,
-        'its input schema validates asynchronously; spawn needs a synchronous schema.',
-      );
-    }
-    if ('issues' in checked) {
-      throw new SpawnError(
-        plan.workflow.name,
-        `the input does not match its schema: ${checked.issues.map((i) => i.message).join('; ')}. Nothing was spawned.`,
-      );
-    }
-    let inputJson: string;
-    try {
-      inputJson = toJson(checked.value, `The input of child workflow "${plan.workflow.name}"`);
-    } catch (error) {
-      throw new SpawnError(plan.workflow.name, (error as Error).message, { cause: error });
-    }
-    const parsed = fromJson(inputJson);
-    const explicitKey = options?.key ?? options?.idempotencyKey;
-    if (explicitKey !== undefined && (typeof explicitKey !== 'string' || explicitKey.length === 0)) {
-      throw new SpawnError(
-        plan.workflow.name,
-        `its key must be a non-empty string, got ${typeof explicitKey === 'string' ? 'an empty string' : typeof explicitKey}. ` +
-          'Nothing was spawned.',
-      );
-    }
-    return {
-      plan,
-      input: parsed,
-      inputJson,
-      explicitKey,
-      contentHash: explicitKey === undefined ? hashText(`${plan.workflow.name}\0${canonicalJson(parsed)}`) : '',
-    };
   }
 
   private handle(entry: ChildEntry): ChildHandle<any> {

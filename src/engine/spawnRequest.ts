@@ -1,0 +1,71 @@
+import type { SpawnableWorkflow, SpawnOptions } from '../model/context.js';
+import { SpawnError } from '../model/errors.js';
+import { canonicalJson, fromJson, toJson } from '../model/json.js';
+import { validateInputSync } from '../model/schema.js';
+import { hashText } from './ids.js';
+import type { WorkflowPlan } from './runState.js';
+
+/** One child of a spawn, checked and in its stored form, before anything is created. */
+export interface PreparedSpawn {
+  plan: WorkflowPlan;
+  input: unknown;
+  inputJson: string;
+  explicitKey: string | undefined;
+  /** The child's identity when it has no key: its workflow and canonical input, hashed. */
+  contentHash: string;
+}
+
+/**
+ * Checks one child of `ctx.spawnWorkflow(s)`: a registered workflow, an input its schema accepts
+ * synchronously and that serialises, a key that is a non-empty string. Throws a SpawnError that
+ * names the child otherwise, so a spawn checks every child before it creates any.
+ */
+export function prepareSpawn(
+  planOf: (workflow: SpawnableWorkflow | string) => WorkflowPlan,
+  workflow: SpawnableWorkflow | string,
+  input: unknown,
+  options: SpawnOptions | undefined,
+): PreparedSpawn {
+  const name = typeof workflow === 'string' ? workflow : workflow?.name;
+  let plan: WorkflowPlan;
+  try {
+    plan = planOf(workflow);
+  } catch (error) {
+    throw new SpawnError(String(name), (error as Error).message, { cause: error });
+  }
+  const checked = validateInputSync(plan.workflow.options.input, input);
+  if ('async' in checked) {
+    throw new SpawnError(
+      plan.workflow.name,
+      'its input schema validates asynchronously; spawn needs a synchronous schema.',
+    );
+  }
+  if ('issues' in checked) {
+    throw new SpawnError(
+      plan.workflow.name,
+      `the input does not match its schema: ${checked.issues.map((i) => i.message).join('; ')}. Nothing was spawned.`,
+    );
+  }
+  let inputJson: string;
+  try {
+    inputJson = toJson(checked.value, `The input of child workflow "${plan.workflow.name}"`);
+  } catch (error) {
+    throw new SpawnError(plan.workflow.name, (error as Error).message, { cause: error });
+  }
+  const parsed = fromJson(inputJson);
+  const explicitKey = options?.key ?? options?.idempotencyKey;
+  if (explicitKey !== undefined && (typeof explicitKey !== 'string' || explicitKey.length === 0)) {
+    throw new SpawnError(
+      plan.workflow.name,
+      `its key must be a non-empty string, got ${typeof explicitKey === 'string' ? 'an empty string' : typeof explicitKey}. ` +
+        'Nothing was spawned.',
+    );
+  }
+  return {
+    plan,
+    input: parsed,
+    inputJson,
+    explicitKey,
+    contentHash: explicitKey === undefined ? hashText(`${plan.workflow.name}\0${canonicalJson(parsed)}`) : '',
+  };
+}
