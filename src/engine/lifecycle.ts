@@ -254,6 +254,26 @@ export class RunLifecycle implements AttemptOutcomes {
     this.wakeups.arm(run);
   }
 
+  /**
+   * A rate limit's turn came for steps postponed behind it (see RateLimits): they are due now, and
+   * the run's wake-up path queues them. A paused run keeps its place; an ended one gives it up.
+   */
+  wakeForTurn(run: ActiveRun, steps: readonly string[]): 'woken' | 'paused' | 'gone' {
+    if (!run.resident || isTerminalRun(run.rec.status)) return 'gone';
+    if (!isActive(run)) return 'paused';
+    const now = this.clock.now();
+    let isWaiting = false;
+    for (const name of steps) {
+      const step = run.steps.get(name);
+      if (step?.rec.status !== 'queued') continue;
+      isWaiting = true; // in the ready queue already (its fallback time came): it asks when dispatched
+      if (!step.inQueue && step.rec.nextAttemptAt !== null) step.rec.nextAttemptAt = now;
+    }
+    if (!isWaiting) return 'gone';
+    this.advance(run);
+    return 'woken';
+  }
+
   /** A step's rate limit dropped its start (it is skipped, the reason recorded), or its key function threw (it fails). */
   dropStep(run: ActiveRun, step: ActiveStep, error: Error): void {
     step.inQueue = false;
