@@ -480,8 +480,7 @@ export class RateLimits {
     if (state) {
       // Granted under another limit or period than the last answer: it was changed elsewhere, and
       // what was reserved ahead under the old one holds no waiter back any more.
-      const isChanged =
-        state.limit !== undefined && (state.limit !== grant.limit || state.periodMs !== grant.periodMs);
+      const isChanged = state.limit !== undefined && (state.limit !== grant.limit || state.periodMs !== grant.periodMs);
       if (isChanged) this.release(state);
       state.limit = grant.limit;
       state.periodMs = grant.periodMs;
