@@ -49,8 +49,6 @@ interface Ask {
   key: string;
   /** Its key's state, under 'queue'. */
   state: KeyState | undefined;
-  /** It asks because its turn came (it waited, and had its step_throttled event then). */
-  hadTurn: boolean;
 }
 
 /** What the engine does with a limit's answer. */
@@ -232,12 +230,11 @@ export class RateLimits {
       return;
     }
     let state: KeyState | undefined;
-    let hadTurn = false;
     if (spec.onLimit === 'queue') {
       state = this.keyState(spec.name, key);
       const id = waiterId(run, step, scope);
-      hadTurn = state.turns.delete(id);
-      if (!hadTurn && (state.waiters.size > 0 || this.isHeldBack(state, this.clock.now()))) {
+      const hasTurn = state.turns.delete(id);
+      if (!hasTurn && (state.waiters.size > 0 || this.isHeldBack(state, this.clock.now()))) {
         this.wait(state, id, run, step, spec, key, scope);
         return;
       }
@@ -250,7 +247,7 @@ export class RateLimits {
     }
     if (scope === 'run') run.rate = 'asking';
     else step.rate = 'asking';
-    this.pending.push({ run, step, spec, scope, key, state, hadTurn });
+    this.pending.push({ run, step, spec, scope, key, state });
     // Sent once the dispatch that asked has finished: all its asks in one call.
     if (!this.asking && this.pending.length === 1) queueMicrotask(() => this.send());
   }
@@ -283,9 +280,8 @@ export class RateLimits {
     let ahead = now;
     for (const reserved of state.reserved) ahead = Math.max(ahead, reserved.startAt);
     const fallback = Math.max(now + MIN_WAIT_MS, ahead + state.waiters.size * intervalMs - leadMs(spec));
-    // One step_throttled event per start held back: here, or when a start is granted for later.
-    const data = existing ? null : JSON.stringify({ limit: spec.name, key, waiting: state.waiters.size });
-    this.hooks.postpone(run, step, fallback, data);
+    // No event yet: its step_throttled event says when its start is, once it is granted.
+    this.hooks.postpone(run, step, fallback, null);
     if (!this.isHeldBack(state, now)) queueMicrotask(() => this.nextTurn(state));
   }
 
@@ -459,8 +455,7 @@ export class RateLimits {
   }
 
   /** Applies the store's answer to one ask: the step starts at its time, waits for it, or is dropped. */
-  private answer(ask: Ask, grant: RateLimitGrant, askedFor: number): void {
-    const { run, step, spec, scope, key, state } = ask;
+  private answer({ run, step, spec, scope, key, state }: Ask, grant: RateLimitGrant, askedFor: number): void {
     const counts = this.countsOf(spec.name);
     if (!grant.granted) {
       counts.dropped++;
@@ -502,8 +497,7 @@ export class RateLimits {
     step.rateExpiresAt = expiresAt;
     const wakeAt = grant.startAt - leadMs(spec);
     if (wakeAt - this.clock.now() >= TIMER_RESOLUTION_MS && stillWaiting(run, step)) {
-      // A start that waited for its turn had its step_throttled event then.
-      const data = ask.hadTurn ? null : JSON.stringify({ limit: spec.name, key, startAt: grant.startAt });
+      const data = JSON.stringify({ limit: spec.name, key, startAt: grant.startAt });
       this.hooks.postpone(run, step, wakeAt, data);
     }
   }

@@ -17,8 +17,10 @@ function limited(name: string, began: Array<[string, number]>, clock: ManualCloc
   });
 }
 
-async function isThrottled(executor: WorkflowExecutor, handle: RunHandle): Promise<boolean> {
-  return (await executor.store.listEvents({ runId: handle.runId })).some((e) => e.type === 'step_throttled');
+/** Every first step of the run is postponed: it holds a start granted for later, or waits for its turn. */
+async function isHeldBack(executor: WorkflowExecutor, handle: RunHandle): Promise<boolean> {
+  const steps = await executor.store.getSteps(handle.runId);
+  return steps.length > 0 && steps.every((s) => s.nextAttemptAt !== null || s.status === 'pending');
 }
 
 /** Starts a run and waits until it holds its start or waits for its turn. */
@@ -29,7 +31,7 @@ async function startHeld(
   priority?: number,
 ): Promise<RunHandle> {
   const handle = await executor.start(wf, label, priority === undefined ? {} : { priority });
-  await waitUntil(() => isThrottled(executor, handle));
+  await waitUntil(() => isHeldBack(executor, handle));
   return handle;
 }
 
@@ -72,7 +74,7 @@ describe('rate-limited starts by priority', () => {
     ]);
     // One start a second, no gap where a waiter was woken: the limit's throughput, exactly.
     expect(began.map(([, at]) => at - T0)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((s) => s * 1000 + LEAD));
-    // One step_throttled event per start held back, whether it waited for its turn or was granted ahead.
+    // One step_throttled event per start held back, written when its start is granted (with its time).
     const throttled = (await executor.store.listEvents({})).filter((e) => e.type === 'step_throttled');
     expect(throttled).toHaveLength(7);
   });
@@ -139,11 +141,11 @@ describe('rate-limited starts by priority', () => {
     const first = await executor.start(wf, 'first');
     await waitUntil(async () => (await executor.store.getSteps(first.runId))[0]?.status === 'running');
     const reserved = await executor.start(wf, 'reserved');
-    await waitUntil(() => isThrottled(executor, reserved));
+    await waitUntil(() => isHeldBack(executor, reserved));
     const waiting = [];
     for (let i = 1; i <= 3; i++) {
       const handle = await executor.start(wf, `waiting${i}`);
-      await waitUntil(() => isThrottled(executor, handle));
+      await waitUntil(() => isHeldBack(executor, handle));
       waiting.push(handle);
     }
     await executor.setRateLimit('rl-raised/call', { limit: 100, period: '1s' });
@@ -177,9 +179,10 @@ describe('rate-limited starts by priority', () => {
       ['low', -10],
       ['urgent', 50],
     ] as const) {
-      handles.push(await executor.start(wf, label, { priority }));
+      const handle = await executor.start(wf, label, { priority });
       // Both first steps of the run have asked (one for the run) and been held back.
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await waitUntil(() => isHeldBack(executor, handle));
+      handles.push(handle);
     }
     await advanceSeconds(clock, 5);
     expect((await Promise.all(handles.map((h) => h.result()))).every((r) => r.success)).toBe(true);
