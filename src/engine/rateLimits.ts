@@ -235,7 +235,7 @@ export class RateLimits {
       const id = waiterId(run, step, scope);
       const hasTurn = state.turns.delete(id);
       if (!hasTurn && (state.waiters.size > 0 || this.isHeldBack(state, this.clock.now()))) {
-        this.wait(state, id, run, step, spec, key, scope);
+        this.wait(state, id, run, step, spec, scope);
         return;
       }
       const entry = state.entries.get(id);
@@ -265,7 +265,6 @@ export class RateLimits {
     run: ActiveRun,
     step: ActiveStep,
     spec: RateLimitSpec,
-    key: string,
     scope: 'run' | 'step',
   ): void {
     const existing = state.entries.get(id);
