@@ -110,7 +110,9 @@ interface KeyState {
   reserved: Reserved[];
   /** Waiters woken for their turn (by `waiterId`), and until when the turn is theirs. */
   turns: Map<string, number>;
-  readonly waiters: PriorityQueue<RateWaiter>;
+  /** Made when a first waiter comes: a limit that never binds makes none. */
+  waiters: PriorityQueue<RateWaiter> | undefined;
+  /** The queued waiters by `waiterId` (as many as `waiters` holds). */
   readonly entries: Map<string, QueueEntry<RateWaiter>>;
   /** The limit and period of the last grant: one that differs means the limit changed elsewhere. */
   limit: number | undefined;
@@ -234,14 +236,14 @@ export class RateLimits {
       state = this.keyState(spec.name, key);
       const id = waiterId(run, step, scope);
       const hasTurn = state.turns.delete(id);
-      if (!hasTurn && (state.waiters.size > 0 || this.isHeldBack(state, this.clock.now()))) {
+      if (!hasTurn && (state.entries.size > 0 || this.isHeldBack(state, this.clock.now()))) {
         this.wait(state, id, run, step, spec, scope);
         return;
       }
       const entry = state.entries.get(id);
       if (entry) {
         state.entries.delete(id);
-        state.waiters.remove(entry);
+        state.waiters?.remove(entry);
       }
       state.asking++;
     }
@@ -272,13 +274,14 @@ export class RateLimits {
       if (!existing.item.steps.includes(step.def.name)) existing.item.steps.push(step.def.name);
     } else {
       const priority = scope === 'run' ? run.rec.priority : (step.def.priority ?? run.rec.priority);
+      state.waiters ??= new PriorityQueue<RateWaiter>();
       state.entries.set(id, state.waiters.push({ runId: run.rec.id, scope, steps: [step.def.name] }, priority));
     }
     const now = this.clock.now();
     const intervalMs = (state.periodMs ?? spec.periodMs) / (state.limit ?? spec.limit);
     let ahead = now;
     for (const reserved of state.reserved) ahead = Math.max(ahead, reserved.startAt);
-    const fallback = Math.max(now + MIN_WAIT_MS, ahead + state.waiters.size * intervalMs - leadMs(spec));
+    const fallback = Math.max(now + MIN_WAIT_MS, ahead + state.entries.size * intervalMs - leadMs(spec));
     // No event yet: its step_throttled event says when its start is, once it is granted.
     this.hooks.postpone(run, step, fallback, null);
     if (!this.isHeldBack(state, now)) queueMicrotask(() => this.nextTurn(state));
@@ -313,10 +316,10 @@ export class RateLimits {
       for (const reserved of state.reserved) next = Math.min(next, reserved.expiresAt);
       for (const until of state.turns.values()) next = Math.min(next, until);
       // An ask in flight looks again when it is answered.
-      if (next !== Number.POSITIVE_INFINITY && state.waiters.size > 0) this.lookAgainAt(state, next + 1);
+      if (next !== Number.POSITIVE_INFINITY && state.entries.size > 0) this.lookAgainAt(state, next + 1);
       return;
     }
-    if (state.waiters.size === 0) {
+    if (state.entries.size === 0 || !state.waiters) {
       if (state.asking === 0 && state.turns.size === 0 && state.reserved.length === 0) this.forget(state);
       return;
     }
@@ -387,7 +390,7 @@ export class RateLimits {
         asking: 0,
         reserved: [],
         turns: new Map(),
-        waiters: new PriorityQueue<RateWaiter>(),
+        waiters: undefined,
         entries: new Map(),
         limit: undefined,
         periodMs: undefined,
