@@ -205,6 +205,7 @@ export class RateLimits {
     run.rateHeld = false;
     // A start reserved ahead is used: the most urgent waiter of its key asks next, so its start is
     // reserved one interval after this one. (After this dispatch: waking it dispatches too.)
+    if (this.holders.size === 0) return;
     for (const holder of [step, run]) {
       const state = this.holders.get(holder);
       if (!state) continue;
@@ -231,9 +232,9 @@ export class RateLimits {
       this.hooks.dropStep(run, step, error instanceof Error ? error : new Error(String(error)));
       return;
     }
-    let state: KeyState | undefined;
-    if (spec.onLimit === 'queue') {
-      state = this.keyState(spec.name, key);
+    // A key has a state here only while its limit binds (or was seen to): other asks go at once.
+    const state = spec.onLimit === 'queue' ? this.keys.get(`${spec.name}\0${key}`) : undefined;
+    if (state) {
       const id = waiterId(run, step, scope);
       const hasTurn = state.turns.delete(id);
       if (!hasTurn && (state.entries.size > 0 || this.isHeldBack(state, this.clock.now()))) {
@@ -431,11 +432,9 @@ export class RateLimits {
         this.asking = false;
         const answered = new Set<KeyState>();
         for (const [i, ask] of batch.entries()) {
-          if (ask.state) {
-            ask.state.asking--;
-            answered.add(ask.state);
-          }
-          this.answer(ask, grants[i] as RateLimitGrant, (requests[i] as RateLimitRequest).now);
+          if (ask.state) ask.state.asking--;
+          const state = this.answer(ask, grants[i] as RateLimitGrant, (requests[i] as RateLimitRequest).now);
+          if (state) answered.add(state);
         }
         for (const state of answered) this.nextTurn(state);
         this.send();
@@ -456,8 +455,12 @@ export class RateLimits {
     );
   }
 
-  /** Applies the store's answer to one ask: the step starts at its time, waits for it, or is dropped. */
-  private answer({ run, step, spec, scope, key, state }: Ask, grant: RateLimitGrant, askedFor: number): void {
+  /**
+   * Applies the store's answer to one ask: the step starts at its time, waits for it, or is
+   * dropped. Returns its key's state, if the key has one now (its limit binds, or did).
+   */
+  private answer(ask: Ask, grant: RateLimitGrant, askedFor: number): KeyState | undefined {
+    const { run, step, spec, scope, key } = ask;
     const counts = this.countsOf(spec.name);
     if (!grant.granted) {
       counts.dropped++;
@@ -468,12 +471,14 @@ export class RateLimits {
         if (scope === 'run') this.hooks.dropRun(run, error);
         else this.hooks.dropStep(run, step, error);
       }
-      return;
+      return undefined;
     }
     counts.started++;
     const isLater = grant.startAt - askedFor >= TIMER_RESOLUTION_MS;
     if (isLater) counts.queued++;
     const expiresAt = Math.max(grant.startAt, this.clock.now()) + staleAfterMs(grant);
+    // The first start granted later than asked: the limit binds, and this key's asks go one at a time.
+    const state = ask.state ?? (isLater ? this.keyState(spec.name, key) : this.keys.get(`${spec.name}\0${key}`));
     if (state) {
       // Granted under another limit or period than the last answer: it was changed elsewhere, and
       // what was reserved ahead under the old one holds no waiter back any more.
@@ -492,7 +497,7 @@ export class RateLimits {
       run.rateHeld = true;
       run.rateStartAt = grant.startAt;
       run.rateExpiresAt = expiresAt;
-      return;
+      return state;
     }
     step.rate = 'granted';
     step.notBefore = grant.startAt;
@@ -502,6 +507,7 @@ export class RateLimits {
       const data = JSON.stringify({ limit: spec.name, key, startAt: grant.startAt });
       this.hooks.postpone(run, step, wakeAt, data);
     }
+    return state;
   }
 
   private countsOf(name: string): RateLimitCounts {
