@@ -216,7 +216,10 @@ export class Engine implements EngineControl {
       this.concurrency,
       host,
       clusterOf,
-      { handOver: (run, settleToo) => this.handOver(run, run.rec.id, settleToo) },
+      {
+        handOver: (run, settleToo) => this.handOver(run, run.rec.id, settleToo),
+        isRateWaiter: (runId) => this.rateLimits.isWaiting(runId),
+      },
       this.clock,
     );
     this.loading = new RunLoading(

@@ -56,6 +56,8 @@ export class RunLifecycle implements AttemptOutcomes {
     private readonly hooks: {
       /** Hands a run's callers over to its end elsewhere (`settleToo`: `execute()` callers too). */
       handOver(run: ActiveRun, settleToo: boolean): void;
+      /** A step of the run waits for its turn under a rate limit in this process (see RateLimits). */
+      isRateWaiter(runId: string): boolean;
     },
     private readonly clock: Clock,
   ) {}
@@ -405,6 +407,9 @@ export class RunLifecycle implements AttemptOutcomes {
     const wakeAt = Math.min(next ?? NO_WAKE_TIME, deadline ?? NO_WAKE_TIME);
     if (wakeAt - this.clock.now() < EVICT_AFTER_MS) return; // near enough: waited for in memory
     if (next === null && !hasWaitingStep(run)) return; // nothing waits: the run is about to end
+    // A worker orders its own rate-limit waiters: handed back, one would lose its turn here and ask
+    // again only at its fallback time, on whichever worker claims it. (Alone, it is loaded back.)
+    if (this.cluster() && this.hooks.isRateWaiter(run.rec.id)) return;
     run.rec.wakeAt = wakeAt;
     this.journal.writeRun(run);
     this.journal.afterCommit(() => {

@@ -149,6 +149,8 @@ export class RateLimits {
   private readonly keys = new Map<string, KeyState>();
   /** Who holds a start reserved ahead (a step, or a run for its workflow's limit), and for which key. */
   private readonly holders = new Map<ActiveRun | ActiveStep, KeyState>();
+  /** Runs with a waiter queued here, and how many. */
+  private readonly waitingRuns = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -243,7 +245,7 @@ export class RateLimits {
       }
       const entry = state.entries.get(id);
       if (entry) {
-        state.entries.delete(id);
+        this.unqueue(state, id);
         state.waiters?.remove(entry);
       }
       state.asking++;
@@ -276,7 +278,7 @@ export class RateLimits {
     } else {
       const priority = scope === 'run' ? run.rec.priority : (step.def.priority ?? run.rec.priority);
       state.waiters ??= new PriorityQueue<RateWaiter>();
-      state.entries.set(id, state.waiters.push({ runId: run.rec.id, scope, steps: [step.def.name] }, priority));
+      this.enqueue(state, id, state.waiters.push({ runId: run.rec.id, scope, steps: [step.def.name] }, priority));
     }
     const now = this.clock.now();
     const intervalMs = (state.periodMs ?? spec.periodMs) / (state.limit ?? spec.limit);
@@ -331,7 +333,7 @@ export class RateLimits {
       const id = idOf(waiter);
       const entry = state.entries.get(id);
       // Out of the queue before it is woken: a waiter in memory asks at once, from inside `wake`.
-      state.entries.delete(id);
+      this.unqueue(state, id);
       const until = now + TURN_GRACE_MS;
       state.turns.set(id, until);
       const outcome = this.hooks.wake(waiter, () => {
@@ -345,10 +347,31 @@ export class RateLimits {
       }
       state.turns.delete(id);
       if (outcome !== 'paused') return 'drop';
-      if (entry) state.entries.set(id, entry);
+      if (entry) this.enqueue(state, id, entry);
       return 'keep';
     });
     if (woken && !all) this.lookAgainAt(state, now + TURN_GRACE_MS + 1);
+  }
+
+  /** Whether a step of the run waits for its turn here (in a cluster, such a run is not handed back: see RunLifecycle). */
+  isWaiting(runId: string): boolean {
+    return this.waitingRuns.has(runId);
+  }
+
+  private enqueue(state: KeyState, id: string, entry: QueueEntry<RateWaiter>): void {
+    state.entries.set(id, entry);
+    const runId = entry.item.runId;
+    this.waitingRuns.set(runId, (this.waitingRuns.get(runId) ?? 0) + 1);
+  }
+
+  private unqueue(state: KeyState, id: string): void {
+    const entry = state.entries.get(id);
+    if (!entry) return;
+    state.entries.delete(id);
+    const runId = entry.item.runId;
+    const left = (this.waitingRuns.get(runId) ?? 1) - 1;
+    if (left > 0) this.waitingRuns.set(runId, left);
+    else this.waitingRuns.delete(runId);
   }
 
   /** A start reserved ahead no longer holds its key back (used, stale, its run gone, or a setting changed). */
