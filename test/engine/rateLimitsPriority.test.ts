@@ -158,6 +158,30 @@ describe('rate-limited starts by priority', () => {
     expect((await reserved.result()).success).toBe(true);
   });
 
+  it('keeps nothing of the queue across a restart: every waiter asks again, and the limit holds (SQLite)', async () => {
+    const clock = new ManualClock(T0);
+    const began: Array<[string, number]> = [];
+    const wf = limited('rl-restart', began, clock);
+    const file = fx.sqlitePath();
+    const before = fx.executor({ clock, store: fx.sqliteStore(file) });
+    const handles = await busyKey(before, wf);
+    for (let i = 1; i <= 3; i++) handles.push(await startHeld(before, wf, `waiting${i}`));
+    await clock.advance(LEAD);
+    await waitUntil(() => began.length === 1);
+    await before.cleanup();
+    const after = fx.executor({ clock, store: fx.sqliteStore(file) });
+    after.register(wf);
+    await after.recover();
+    await advanceSeconds(clock, 8);
+    for (const handle of handles.slice(1)) {
+      await waitUntil(async () => (await after.store.getRun(handle.runId))?.status === 'succeeded');
+    }
+    expect(began.map(([label]) => label).sort()).toEqual(['first', 'reserved', 'waiting1', 'waiting2', 'waiting3']);
+    const times = began.map(([, at]) => at).sort((a, b) => a - b);
+    for (let i = 1; i < times.length; i++)
+      expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThanOrEqual(1000);
+  });
+
   it("orders runs held back by their workflow's limit by priority too", async () => {
     const clock = new ManualClock(T0);
     const began: string[] = [];
