@@ -139,6 +139,10 @@ export interface RateLimitCounts {
  *
  * A reservation lives in memory until its step starts, so a run holding one stays in memory
  * (see RunLifecycle's isIdle); after a crash the step asks again, which can only start it later.
+ *
+ * While a limit binds, starts go by priority (see KeyState): one is reserved ahead per key, the
+ * other waiters wait in a PriorityQueue, and the most urgent asks when the one ahead is used.
+ * Nothing of it is stored: after a crash every waiter asks again at its fallback time.
  */
 export class RateLimits {
   readonly counts = new Map<string, RateLimitCounts>();
