@@ -357,6 +357,13 @@ export class RateLimits {
     if (woken && !all) this.lookAgainAt(state, now + TURN_GRACE_MS + 1);
   }
 
+  /** Starts waiting for their turn here, per limit and key (`name\0key`): the API adds them to `queued`. */
+  waiting(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const state of this.keys.values()) if (state.entries.size > 0) out.set(state.id, state.entries.size);
+    return out;
+  }
+
   /** Whether a step of the run waits for its turn here (in a cluster, such a run is not handed back: see RunLifecycle). */
   isWaiting(runId: string): boolean {
     return this.waitingRuns.has(runId);

@@ -496,7 +496,8 @@ export class WorkflowExecutor {
   /** Every rate limit defined here or set at run time, with its usage per busy key. */
   async rateLimits(): Promise<RateLimitView[]> {
     await this.open();
-    return describeRateLimits(this.store, this.workflows, this.engine.rateLimits.counts, this.engine.clock.now());
+    const { rateLimits, clock } = this.engine;
+    return describeRateLimits(this.store, this.workflows, rateLimits.counts, clock.now(), rateLimits.waiting());
   }
 
   /**

@@ -60,6 +60,9 @@ describe('rate-limited starts by priority', () => {
     handles.push(urgent);
     // Its run left memory while it waited (its fallback time is seconds away): its turn loads it back.
     await waitUntil(async () => (await executor.store.getRun(urgent.runId))?.wakeAt !== null);
+    // The API counts every start waiting: the one granted ahead and the six waiting for their turn.
+    const view = (await executor.rateLimits()).find((v) => v.name === 'rl-priority/call');
+    expect(view?.keys).toEqual([expect.objectContaining({ key: '', used: 1, queued: 7 })]);
     await advanceSeconds(clock, 9);
     expect((await Promise.all(handles.map((h) => h.result()))).every((r) => r.success)).toBe(true);
     expect(began.map(([label]) => label)).toEqual([
