@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, type RunHandle, type WorkflowExecutor, workflow } from '../../src/index.js';
+import { ManualClock, MemoryStore, type RunHandle, type WorkflowExecutor, workflow } from '../../src/index.js';
 import { useEngineFixture, waitUntil } from './helpers.js';
 
 /**
@@ -159,6 +159,37 @@ describe('rate-limited starts by priority', () => {
     expect(began.map(([label]) => label).sort()).toEqual(['first', 'fresh', 'waiting1', 'waiting2', 'waiting3']);
     await clock.advance(60_000);
     expect((await reserved.result()).success).toBe(true);
+  });
+
+  it('lets its waiters go under a limit another process raised, once the start reserved ahead is used', async () => {
+    const clock = new ManualClock(T0);
+    const began: Array<[string, number]> = [];
+    const wf = workflow('rl-raised-elsewhere').step('call', { rateLimit: { limit: 1, period: '1m' } }, (ctx) => {
+      began.push([ctx.input as string, clock.now()]);
+      return 'ok';
+    });
+    const store = new MemoryStore();
+    const executor = fx.executor({ clock, store });
+    const first = await executor.start(wf, 'first');
+    await waitUntil(async () => (await executor.store.getSteps(first.runId))[0]?.status === 'running');
+    const handles = [first];
+    for (const label of ['reserved', 'waiting1', 'waiting2', 'waiting3']) {
+      const handle = await executor.start(wf, label);
+      await waitUntil(() => isHeldBack(executor, handle));
+      handles.push(handle);
+    }
+    // Another process sharing the store sets it: this one is not told.
+    await store.setRateLimit({ name: 'rl-raised-elsewhere/call', limit: 100, periodMs: 1000, updatedAt: T0 });
+    // This process hears of it when the start reserved ahead (a minute out) is used and the next
+    // waiter's grant comes under the new limit: then the other waiters go too, not one a minute
+    // (reserved in arrival order, they would have kept starts two, three and four minutes out).
+    await clock.advance(60_000 + LEAD);
+    await clock.advance(1000);
+    for (const handle of handles) {
+      await waitUntil(async () => (await executor.store.getRun(handle.runId))?.status === 'succeeded');
+    }
+    const last = Math.max(...began.map(([, at]) => at));
+    expect(last - T0).toBeLessThan(62_000);
   });
 
   it('keeps nothing of the queue across a restart: every waiter asks again, and the limit holds (SQLite)', async () => {
