@@ -239,7 +239,7 @@ export class RateLimits {
       return;
     }
     // A key has a state here only while its limit binds (or was seen to): other asks go at once.
-    const state = spec.onLimit === 'queue' ? this.keys.get(`${spec.name}\0${key}`) : undefined;
+    const state = spec.onLimit === 'queue' ? this.stateOf(spec.name, key) : undefined;
     if (state) {
       const id = waiterId(run, step, scope);
       const hasTurn = state.turns.delete(id);
@@ -414,6 +414,11 @@ export class RateLimits {
     });
   }
 
+  /** The key's state, if its limit binds (no id is built while none does). */
+  private stateOf(name: string, key: string): KeyState | undefined {
+    return this.keys.size === 0 ? undefined : this.keys.get(`${name}\0${key}`);
+  }
+
   private keyState(name: string, key: string): KeyState {
     const id = `${name}\0${key}`;
     let state = this.keys.get(id);
@@ -512,7 +517,7 @@ export class RateLimits {
     if (isLater) counts.queued++;
     const expiresAt = Math.max(grant.startAt, this.clock.now()) + staleAfterMs(grant);
     // The first start granted later than asked: the limit binds, and this key's asks go one at a time.
-    const state = ask.state ?? (isLater ? this.keyState(spec.name, key) : this.keys.get(`${spec.name}\0${key}`));
+    const state = ask.state ?? (isLater ? this.keyState(spec.name, key) : this.stateOf(spec.name, key));
     if (state) {
       // Granted under another limit or period than the last answer: it was changed elsewhere, and
       // what was reserved ahead under the old one holds no waiter back any more.
