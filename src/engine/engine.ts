@@ -129,6 +129,16 @@ export class Engine implements EngineControl {
       postpone: (run, step, at, data) => this.lifecycle.postpone(run, step, at, data),
       dropRun: (run, error) => this.ending.finalize(run, 'cancelled', { error: serializeError(error) }),
       dropStep: (run, step, error) => this.lifecycle.dropStep(run, step, error),
+      wake: (waiter, lost) => {
+        const run = this.runs.get(waiter.runId);
+        if (run) return this.lifecycle.wakeForTurn(run, waiter.steps);
+        // Handed back to the store (in a cluster): whoever claims it asks when its row is due.
+        if (this.cluster) return 'gone';
+        this.loading.wakeForTurn(waiter.runId, waiter.steps).then((woken) => woken || lost(), lost);
+        return 'loading';
+      },
+      schedule: (at, fn) => this.timers.schedule(at, fn),
+      cancel: (timer) => this.timers.cancel(timer),
     });
     this.dispatcher = new Dispatcher(
       config.maxParallelNodes,
@@ -203,7 +213,10 @@ export class Engine implements EngineControl {
       this.concurrency,
       host,
       clusterOf,
-      { handOver: (run, settleToo) => this.handOver(run, run.rec.id, settleToo) },
+      {
+        handOver: (run, settleToo) => this.handOver(run, run.rec.id, settleToo),
+        isRateWaiter: (runId) => this.rateLimits.isWaiting(runId),
+      },
       this.clock,
     );
     this.loading = new RunLoading(

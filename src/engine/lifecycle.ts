@@ -56,6 +56,8 @@ export class RunLifecycle implements AttemptOutcomes {
     private readonly hooks: {
       /** Hands a run's callers over to its end elsewhere (`settleToo`: `execute()` callers too). */
       handOver(run: ActiveRun, settleToo: boolean): void;
+      /** A step of the run waits for its turn under a rate limit in this process (see RateLimits). */
+      isRateWaiter(runId: string): boolean;
     },
     private readonly clock: Clock,
   ) {}
@@ -254,6 +256,26 @@ export class RunLifecycle implements AttemptOutcomes {
     this.wakeups.arm(run);
   }
 
+  /**
+   * A rate limit's turn came for steps postponed behind it (see RateLimits): they are due now, and
+   * the run's wake-up path queues them. A paused run keeps its place; an ended one gives it up.
+   */
+  wakeForTurn(run: ActiveRun, steps: readonly string[]): 'woken' | 'paused' | 'gone' {
+    if (!run.resident || isTerminalRun(run.rec.status)) return 'gone';
+    if (!isActive(run)) return 'paused';
+    const now = this.clock.now();
+    let isWaiting = false;
+    for (const name of steps) {
+      const step = run.steps.get(name);
+      if (step?.rec.status !== 'queued') continue;
+      isWaiting = true; // in the ready queue already (its fallback time came): it asks when dispatched
+      if (!step.inQueue && step.rec.nextAttemptAt !== null) step.rec.nextAttemptAt = now;
+    }
+    if (!isWaiting) return 'gone';
+    this.advance(run);
+    return 'woken';
+  }
+
   /** A step's rate limit dropped its start (it is skipped, the reason recorded), or its key function threw (it fails). */
   dropStep(run: ActiveRun, step: ActiveStep, error: Error): void {
     step.inQueue = false;
@@ -385,6 +407,9 @@ export class RunLifecycle implements AttemptOutcomes {
     const wakeAt = Math.min(next ?? NO_WAKE_TIME, deadline ?? NO_WAKE_TIME);
     if (wakeAt - this.clock.now() < EVICT_AFTER_MS) return; // near enough: waited for in memory
     if (next === null && !hasWaitingStep(run)) return; // nothing waits: the run is about to end
+    // A worker orders its own rate-limit waiters: handed back, one would lose its turn here and ask
+    // again only at its fallback time, on whichever worker claims it. (Alone, it is loaded back.)
+    if (this.cluster() && this.hooks.isRateWaiter(run.rec.id)) return;
     run.rec.wakeAt = wakeAt;
     this.journal.writeRun(run);
     this.journal.afterCommit(() => {

@@ -157,6 +157,31 @@ export class RunLoading {
     return (await this.loadMany([rec]))[0] ?? this.runs.get(runId);
   }
 
+  /**
+   * A run that left memory while steps of it waited for a rate limit, whose turn has come: loaded
+   * and carried on, those steps due now. False if it cannot take the turn (ended, paused, gone).
+   */
+  async wakeForTurn(runId: string, steps: readonly string[]): Promise<boolean> {
+    const rec = await this.store.getRun(runId);
+    if (!rec || isTerminalRun(rec.status) || this.hooks.isClosed()) return false;
+    const [run] = await this.loadMany([rec]);
+    const lifecycle = this.hooks.lifecycle();
+    if (!run) {
+      // Loaded meanwhile (by a pause, its wake-up): it is carried on already.
+      const inMemory = this.runs.get(runId);
+      return inMemory !== undefined && lifecycle.wakeForTurn(inMemory, steps) === 'woken';
+    }
+    if (!isActive(run)) return false; // paused: it asks again once resumed
+    const now = this.clock.now();
+    for (const name of steps) {
+      const step = run.steps.get(name);
+      if (step?.rec.status === 'queued' && step.rec.nextAttemptAt !== null) step.rec.nextAttemptAt = now;
+    }
+    lifecycle.continueRun(run);
+    this.dispatcher.pump();
+    return true;
+  }
+
   /** Loads runs asleep in the store whose waits were just settled; the scan is the fallback. */
   private async wakeNow(runIds: string[]): Promise<void> {
     try {

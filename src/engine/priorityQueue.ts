@@ -10,10 +10,10 @@ import { OLDEST_EVERY } from '../model/priority.js';
  * could not follow it with an index, while "every Nth to the oldest" is two index scans there too.
  *
  * Used by the Dispatcher (steps waiting for an execution slot, a pool, a run's cap), by
- * Concurrency (runs waiting for a `maxRuns` slot of their key), and the claim on PostgreSQL applies
- * the same rule in SQL (see claimRuns). Anything else that holds waiters back - a rate limit, say -
- * should push them here with their priority and take them with `drain` when capacity frees, so
- * every kind of waiting follows one rule.
+ * Concurrency (runs waiting for a `maxRuns` slot of their key), by RateLimits (starts waiting for
+ * their turn under a limit that binds), and the claim on PostgreSQL applies the same rule in SQL
+ * (see claimRuns). Anything else that holds waiters back should push them here with their priority
+ * and take them with `drain` when capacity frees, so every kind of waiting follows one rule.
  *
  * A binary heap (by priority, then arrival) and a FIFO (by arrival) share the entries; an entry
  * taken through one is marked gone and dropped lazily by the other, so push and take are

@@ -20,7 +20,10 @@ export interface RateLimitKeyUsage {
   key: string;
   /** Starts counted in the current period (granted in the last period, or reserved ahead). */
   used: number;
-  /** Starts granted for later than now (waiting under 'queue'). */
+  /**
+   * Starts waiting under 'queue': granted for later than now, plus those waiting in this process
+   * for their turn to ask (while the limit binds, see the README's Rate limits section).
+   */
   queued: number;
   /** When a new start of this key would be granted (epoch ms; now if one is free). */
   nextStartAt: number;
@@ -76,6 +79,8 @@ export async function describeRateLimits(
   workflows: ReadonlyArray<Workflow<any, any, any>>,
   counts: ReadonlyMap<string, RateLimitCounts>,
   now: number,
+  /** Starts waiting for their turn in this process, by `name\0key`. */
+  waiting: ReadonlyMap<string, number> = new Map(),
 ): Promise<RateLimitView[]> {
   const [settings, busy] = await Promise.all([store.listRateLimitSettings(), store.listBusyRateLimits(now, MAX_KEYS)]);
   const views = new Map<string, RateLimitView>();
@@ -127,7 +132,7 @@ export async function describeRateLimits(
     view.keys.push({
       key: state.key,
       used: Math.min(ahead, view.limit),
-      queued: Math.max(0, ahead - view.limit),
+      queued: Math.max(0, ahead - view.limit) + (waiting.get(`${state.name}\0${state.key}`) ?? 0),
       nextStartAt: Math.max(now, state.tat - (view.burst - 1) * interval),
     });
   }

@@ -476,11 +476,13 @@ export class WorkflowExecutor {
   /**
    * Changes a rate limit at run time, for every process sharing the store, until `resetRateLimit`:
    * `name` is the limit's (the workflow's name, "workflow/step", or its `rateLimit.name`). Starts
-   * already granted keep their times; the next start is spaced by the new limit.
+   * already granted keep their times; the next start is spaced by the new limit, and the starts
+   * waiting for their turn here ask again at once.
    */
   async setRateLimit(name: string, change: RateLimitChange): Promise<RateLimitView | undefined> {
     await this.open();
     await this.store.setRateLimit(rateLimitSetting(name, change, this.engine.clock.now()));
+    this.engine.rateLimits.settingChanged(name);
     return (await this.rateLimits()).find((view) => view.name === name);
   }
 
@@ -488,12 +490,14 @@ export class WorkflowExecutor {
   async resetRateLimit(name: string): Promise<void> {
     await this.open();
     await this.store.resetRateLimit(name);
+    this.engine.rateLimits.settingChanged(name);
   }
 
   /** Every rate limit defined here or set at run time, with its usage per busy key. */
   async rateLimits(): Promise<RateLimitView[]> {
     await this.open();
-    return describeRateLimits(this.store, this.workflows, this.engine.rateLimits.counts, this.engine.clock.now());
+    const { rateLimits, clock } = this.engine;
+    return describeRateLimits(this.store, this.workflows, rateLimits.counts, clock.now(), rateLimits.waiting());
   }
 
   /**

@@ -12,7 +12,8 @@ import type { RateLimitGrant, RateLimitRequest, RateLimitSetting, RateLimitState
  * `limit` starts (+1 when both ends of a closed window land on a start).
  *
  * Under 'queue' a refused start is not retried: it reserves the earliest conforming time, so N
- * waiters cost N updates, not N updates per freed start, and they start in arrival order.
+ * waiters cost N updates, not N updates per freed start. (While a limit binds, the engine asks for
+ * one start ahead per key at a time, so its waiters ask in priority order: src/engine/rateLimits.ts.)
  */
 export function takeGcra(
   state: { tat: number; intervalMs: number } | undefined,
