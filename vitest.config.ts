@@ -1,6 +1,4 @@
-import path from 'node:path';
 import { configDefaults, defineConfig } from 'vitest/config';
-import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 const BROWSER_TESTS = '**/*.e2e.test.ts';
 const BROWSER_FIXTURES = '**/*.e2e.fixture.ts';
@@ -10,33 +8,6 @@ const BROWSER_FIXTURES = '**/*.e2e.fixture.ts';
 const fixtures = process.env.BRAID_TEST_FIXTURES;
 const include = fixtures ? [`${fixtures}/**/*.fixture.ts`] : ['src/**/*.test.ts', 'test/**/*.test.ts'];
 const browserInclude = fixtures ? [`${fixtures}/${BROWSER_FIXTURES}`] : [`test/${BROWSER_TESTS}`];
-
-/**
- * Files that start processes (the CLI, workers to SIGKILL, PostgreSQL worker clusters, vitest
- * itself, README examples): each takes 15 s to 2 min, where most files take well under one.
- */
-const STARTS_PROCESSES = /^test\/(crash|cli|worker|runner|sim)\/|^test\/(readme|bench\.smoke)\.test\.ts$/;
-
-/**
- * Longest first, so the run does not end with one worker busy and the other idle. Vitest sorts
- * by project name first (the one browser file, a minute of Chromium, came last), then by the
- * durations of the last run, which a fresh clone (CI) has none of: there it sorts by file size,
- * and many of the slow files are small ones. So: the browser file, then the files that start
- * processes, then the rest, each in vitest's own order.
- */
-class LongestFirst extends BaseSequencer {
-  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const sorted = await super.sort(files);
-    const tier = (file: TestSpecification) => {
-      if (file.project.name === 'browser') return 0;
-      return STARTS_PROCESSES.test(path.relative(file.project.config.root, file.moduleId)) ? 1 : 2;
-    };
-    return sorted
-      .map((file, i) => ({ file, i, tier: tier(file) }))
-      .sort((a, b) => a.tier - b.tier || a.i - b.i)
-      .map(({ file }) => file);
-  }
-}
 
 export default defineConfig({
   test: {
@@ -50,7 +21,6 @@ export default defineConfig({
     // Vitest's default on a 2-core machine is one worker (cores - 1), which leaves a core idle while
     // the crash and PostgreSQL tests wait on their child processes: two keep the suite under 10 min.
     maxWorkers: 2,
-    sequence: { sequencer: LongestFirst },
     // A project's globalSetup runs only when that project has tests to run, so a run without the
     // browser tests needs no Chromium, and one with them checks for it before any test starts.
     projects: [
