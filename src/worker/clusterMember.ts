@@ -268,7 +268,11 @@ export class ClusterMember implements ClusterPort {
   }
 
   private releaseGate(pool: string, holder: string): void {
-    this.coordination.release(pool, holder).catch((error) => {
+    // Without a lease (lost: the reaper freed our holds) there is nothing of ours to give back, and
+    // the run's new owner may hold this very holder's unit now.
+    const workerId = this.workerId;
+    if (workerId === null) return;
+    this.coordination.release(pool, holder, workerId).catch((error) => {
       // The hold dies with this worker's lease at the latest.
       this.log(`[braid] could not release a slot of pool "${pool}": ${error}`);
     });
