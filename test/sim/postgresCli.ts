@@ -1,5 +1,11 @@
 import { createTestDatabase, type EmbeddedPostgresServer } from '../support/embeddedPostgres.js';
-import { POSTGRES_DEFAULTS, type PostgresSimOutcome, simulatePostgres } from './postgresSimulation.js';
+import {
+  describeCounts,
+  emptyCounts,
+  POSTGRES_DEFAULTS,
+  type PostgresSimOutcome,
+  simulatePostgres,
+} from './postgresSimulation.js';
 
 export interface PostgresCliOptions {
   /** One seed, with its trace if `trace`; else `seeds` seeds from `from`. */
@@ -52,28 +58,4 @@ export async function postgresCluster(
   } finally {
     await server.stop();
   }
-}
-
-export function emptyCounts(): PostgresSimOutcome['counts'] {
-  return {
-    commits: 0,
-    notificationsDropped: 0,
-    notificationsDuplicated: 0,
-    heartbeatsHeld: 0,
-    leasesExpired: 0,
-    leasesLost: 0,
-    runsAdopted: 0,
-    fencedRuns: 0,
-    workersKilled: 0,
-    workersStarted: 0,
-  };
-}
-
-export function describeCounts(c: PostgresSimOutcome['counts']): string {
-  return (
-    `${c.commits} commits, ${c.workersStarted} workers started, ${c.workersKilled} killed, ` +
-    `${c.notificationsDropped} notifications dropped, ${c.notificationsDuplicated} duplicated, ` +
-    `${c.heartbeatsHeld} heartbeats held back, ${c.leasesExpired} leases expired (reaped), ` +
-    `${c.leasesLost} leases lost, ${c.runsAdopted} runs adopted, ${c.fencedRuns} late writes refused`
-  );
 }

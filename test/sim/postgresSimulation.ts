@@ -164,7 +164,7 @@ export async function simulatePostgres(
   const at = () => `+${Date.now() - began} ms`;
   const violations: string[] = [];
   const violate = (message: string) => {
-    if (violations.length < 20) violations.push(message);
+    if (violations.length < 20 && !violations.includes(message)) violations.push(message);
     trace.add(`VIOLATION ${message}`);
   };
   const counts: PostgresSimOutcome['counts'] = {
@@ -213,17 +213,21 @@ export async function simulatePostgres(
       violate(
         `${inPool.length} steps hold pool ${POOL} across the workers, more than its ${POOL_SIZE}: ${inPool.map(describe).join(' ')}`,
       );
-    const groups = new Map<string, Set<string>>();
-    for (const e of counted.filter((x) => !x.stopped)) {
+    const groups = new Map<string, Execution[]>();
+    // Only steps at work: one suspended in a wait is abandoned when its run sleeps in the store (a
+    // worker that claims it later runs the function again), and it holds no slot meanwhile.
+    for (const e of counted.filter((x) => x.holding)) {
       const start = runsById.get(e.runId);
       const wf = start && maxRunsOf.get(start.workflow);
       if (!start || wf?.maxRuns === undefined) continue;
       const group = `${wf.name} (key "${wf.keyed ? parityKey(start.input) : ''}")`;
-      const runs = groups.get(group) ?? new Set<string>();
-      runs.add(e.runId);
-      groups.set(group, runs);
+      const list = [...(groups.get(group) ?? []), e];
+      groups.set(group, list);
+      const runs = new Set(list.map((x) => x.runId));
       if (runs.size > wf.maxRuns)
-        violate(`${runs.size} runs of ${group} execute steps at once, more than its maxRuns ${wf.maxRuns}`);
+        violate(
+          `${runs.size} runs of ${group} execute steps at once, more than its maxRuns ${wf.maxRuns}: ${list.map(describe).join(' ')}`,
+        );
     }
   };
 
@@ -270,11 +274,13 @@ export async function simulatePostgres(
             trace.add(`w${self.id}'s late writes to ${[...refused].map((r) => trace.name(r)).join(' ')} refused`);
           }
           const stale = new Set([...(result.staleRunIds ?? []), ...refused]);
-          for (const step of batch.steps) {
+          // The batch as handed over: the engine goes on changing its records while the commit is under way.
+          const copy = snapshot?.copy ?? structuredClone(batch);
+          for (const step of copy.steps) {
             if (step.status === 'succeeded' && !stale.has(step.runId)) succeeded.add(`${step.runId}/${step.name}`);
           }
-          for (const runId of batch.localRuns ?? []) if (!refused.has(runId)) holder.set(runId, self.id);
-          log.push(withoutRuns(snapshot?.copy ?? structuredClone(batch), refused));
+          for (const runId of copy.localRuns ?? []) if (!refused.has(runId)) holder.set(runId, self.id);
+          log.push(withoutRuns(copy, refused));
         },
         rateLimitTaken: (request: RateLimitRequest, grant: RateLimitGrant) => {
           if (!grant.granted) return;
@@ -364,6 +370,7 @@ export async function simulatePostgres(
         executions.set(token, execution);
         hold(execution);
         signal.addEventListener('abort', () => {
+          trace.add(`w${self.id} stops ${trace.name(runId)}/${step} attempt ${attempt} at ${at()}`);
           giveBack(execution);
           execution.stopped = true;
         });
@@ -474,6 +481,13 @@ export async function simulatePostgres(
     );
   };
 
+  // The engine warns on the console when a late commit is refused: into the trace instead.
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    const line = args.map(String).join(' ');
+    if (line.startsWith('[braid]')) trace.add(`log: ${line}`);
+    else warn(...args);
+  };
   let nextWorkerId = 1;
   try {
     for (let i = 0; i < options.workers; i++) await spawnWorker(nextWorkerId++);
@@ -538,7 +552,9 @@ export async function simulatePostgres(
       const eventsDue = [...started].some(
         (i) => waitsForEvent.has((load.starts[i] as StartSpec).workflow) && (eventsSent.get(i) ?? 0) === 0,
       );
-      if (started.size === load.starts.length && !eventsDue) {
+      // A held-back heartbeat plays out to its end (the lease lost, or kept), so its effects are checked.
+      const holding = live().some((w) => w.zombie);
+      if (started.size === load.starts.length && !eventsDue && !holding) {
         const unfinished = await unfinishedRuns(observer);
         if (unfinished.length === 0) break;
         if (unfinished.every((r) => r.status === 'paused') && tick % 10 === 0) {
@@ -574,6 +590,7 @@ export async function simulatePostgres(
       await worker.postgres.close().catch(() => {});
     }
     await observer.close();
+    console.warn = warn;
   }
   return { seed, violations, trace: trace.lines(), counts, wallMs: Date.now() - began };
 }
@@ -618,4 +635,30 @@ function sleep(ms: number): Promise<void> {
 
 async function unfinishedRuns(store: Store): Promise<RunRecord[]> {
   return (await store.listRuns({ status: ['queued', 'running', 'waiting', 'paused'], limit: 1000 })).runs;
+}
+
+/** No fault yet: the sum of several seeds' counts starts here. */
+export function emptyCounts(): PostgresSimOutcome['counts'] {
+  return {
+    commits: 0,
+    notificationsDropped: 0,
+    notificationsDuplicated: 0,
+    heartbeatsHeld: 0,
+    leasesExpired: 0,
+    leasesLost: 0,
+    runsAdopted: 0,
+    fencedRuns: 0,
+    workersKilled: 0,
+    workersStarted: 0,
+  };
+}
+
+/** The counts in words, for a summary line. */
+export function describeCounts(c: PostgresSimOutcome['counts']): string {
+  return (
+    `${c.commits} commits, ${c.workersStarted} workers started, ${c.workersKilled} killed, ` +
+    `${c.notificationsDropped} notifications dropped, ${c.notificationsDuplicated} duplicated, ` +
+    `${c.heartbeatsHeld} heartbeats held back, ${c.leasesExpired} leases expired (reaped), ` +
+    `${c.leasesLost} leases lost, ${c.runsAdopted} runs adopted, ${c.fencedRuns} late writes refused`
+  );
 }
