@@ -15,6 +15,8 @@ export interface ClusterFaultHooks {
   claimed(runs: readonly ClaimedRun[]): void;
   /** The worker registered (again, after losing its lease) under this id. */
   registered(workerId: string): void;
+  /** A pool unit was asked for (granted or not), or given back, in the database. */
+  gate(action: 'acquire' | 'release', name: string, holder: string, granted?: boolean): void;
   /** This worker reaped these expired workers. */
   reaped(workerIds: readonly string[]): void;
 }
@@ -80,6 +82,16 @@ export function clusterFaultyStore(
                 if (isDead()) return NEVER;
                 hooks.claimed(claimed);
                 return claimed;
+              });
+            case 'acquire':
+              return (value.apply(inner, args) as Promise<boolean>).then((granted) => {
+                hooks.gate('acquire', args[0] as string, args[1] as string, granted);
+                return isDead() ? NEVER : granted;
+              });
+            case 'release':
+              return (value.apply(inner, args) as Promise<void>).then(() => {
+                hooks.gate('release', args[0] as string, args[1] as string);
+                return isDead() ? NEVER : undefined;
               });
             case 'registerWorker':
               return (value.apply(inner, args) as Promise<string>).then((id) => {

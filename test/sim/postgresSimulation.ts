@@ -204,15 +204,30 @@ export async function simulatePostgres(
   let holdsPlanned = 0;
 
   const maxRunsOf = new Map(load.workflows.map((w) => [w.name, w]));
-  /** maxRuns and the pool, across every worker that may still act (neither dead nor a zombie). */
   const describe = (e: Execution) => `w${e.worker.id}:${trace.name(e.runId)}/${e.step}#${e.attempt}`;
+  /** maxRuns and the pool, across the workers that may still act (neither dead nor out of their lease). */
   const checkClusterLimits = () => {
     const counted = [...executions.values()].filter((e) => !e.worker.dead && !e.orphaned);
     const inPool = counted.filter((e) => e.holding && e.pool);
-    if (inPool.length > POOL_SIZE)
+    if (inPool.length > POOL_SIZE) {
       violate(
         `${inPool.length} steps hold pool ${POOL} across the workers, more than its ${POOL_SIZE}: ${inPool.map(describe).join(' ')}`,
       );
+      // Whom the database says holds it, for the trace.
+      void observer.pool
+        .query<{ holder: string; worker_id: string }>(
+          'SELECT holder, worker_id FROM braid.semaphore_holders WHERE name = $1',
+          [POOL],
+        )
+        .then(({ rows }) => {
+          const holders = rows.map((r) => {
+            const [runId = '', step = ''] = r.holder.split('/');
+            return `${workerNames.get(r.worker_id) ?? '?'}:${trace.name(runId)}/${step}`;
+          });
+          trace.add(`the database's holders of ${POOL}: ${holders.join(' ')}`);
+        })
+        .catch(() => {});
+    }
     const groups = new Map<string, Execution[]>();
     // Only steps at work: one suspended in a wait is abandoned when its run sleeps in the store (a
     // worker that claims it later runs the function again), and it holds no slot meanwhile.
@@ -330,6 +345,11 @@ export async function simulatePostgres(
             }
             holder.set(run.id, self.id);
           }
+        },
+        gate: (action, name, holder, granted) => {
+          const [runId = holder, step = ''] = holder.split('/');
+          const outcome = action === 'acquire' ? (granted ? ' granted' : ' refused') : 'd';
+          trace.add(`w${self.id} ${action}${outcome} ${name} for ${trace.name(runId)}/${step} at ${at()}`);
         },
         registered: (workerId) => {
           workerNames.set(workerId, `w${self.id}`);
