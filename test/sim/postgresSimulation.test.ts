@@ -13,8 +13,9 @@ import {
  * The simulation on PostgreSQL in CI: three workers on one database of the suite's server, a
  * fixed set of seeds (each on a fresh database), in real time, so the seed fixes the workload and
  * the fault plan but not the interleaving (`npm run sim -- --store postgres` explores more).
- * Seed 4 found a worker that lost its lease freeing the pool unit its run's new owner held
- * (pinned exactly by gateRelease.postgres.test.ts, as its timing does not replay).
+ * Seed 4 found a worker that lost its lease freeing the pool unit its run's new owner held, and
+ * its wait for a unit taking that unit over under its new id (pinned exactly by
+ * gateRelease.postgres.test.ts and leaseLoss.test.ts, as its timing does not replay).
  */
 const SEEDS = [1, 2, 3, 4, 5];
 

@@ -634,9 +634,16 @@ function checkGrants(grants: ReadonlyMap<string, number[]>): string[] {
   return problems;
 }
 
-/** A landed batch without the writes of the runs the store refused (fenced): they never happened. */
-function withoutRuns(batch: WriteBatch, refused: ReadonlySet<string>): WriteBatch {
-  if (refused.size === 0) return batch;
+/**
+ * A landed batch without the writes of the runs the store refused (fenced), nor of the new children
+ * they spawned in it (the store drops those too, without naming them): they never happened.
+ */
+function withoutRuns(batch: WriteBatch, refusedRuns: ReadonlySet<string>): WriteBatch {
+  if (refusedRuns.size === 0) return batch;
+  const refused = new Set(refusedRuns);
+  for (const run of batch.newRuns) {
+    if (run.parentRunId !== null && refusedRuns.has(run.parentRunId)) refused.add(run.id);
+  }
   const keep = <T extends { runId: string }>(records: T[] | undefined) => records?.filter((r) => !refused.has(r.runId));
   return {
     ...batch,
