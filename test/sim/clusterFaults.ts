@@ -17,6 +17,8 @@ export interface ClusterFaultHooks {
   registered(workerId: string): void;
   /** A pool unit was asked for (granted or not), or given back, in the database. */
   gate(action: 'acquire' | 'release', name: string, holder: string, granted?: boolean): void;
+  /** This worker cancelled a queued run no worker held, outside any commit. */
+  cancelledUnstarted(runId: string): void;
   /** This worker reaped these expired workers. */
   reaped(workerIds: readonly string[]): void;
 }
@@ -92,6 +94,11 @@ export function clusterFaultyStore(
               return (value.apply(inner, args) as Promise<void>).then(() => {
                 hooks.gate('release', args[0] as string, args[1] as string);
                 return isDead() ? NEVER : undefined;
+              });
+            case 'cancelUnstarted':
+              return (value.apply(inner, args) as Promise<boolean>).then((cancelled) => {
+                if (cancelled) hooks.cancelledUnstarted(args[0] as string);
+                return isDead() ? NEVER : cancelled;
               });
             case 'registerWorker':
               return (value.apply(inner, args) as Promise<string>).then((id) => {
