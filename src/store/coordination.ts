@@ -64,7 +64,11 @@ export interface Coordination {
    * held until `release` or the worker's death. A refused holder waits in line for a freed unit.
    */
   acquire(name: string, holder: string, capacity: number, workerId: string, priority?: number): Promise<boolean>;
-  release(name: string, holder: string): Promise<void>;
+  /**
+   * Gives back `holder`'s unit (or its place in line) if `workerId` holds it: a worker that lost
+   * its lease must not free the unit the run's new owner took under the same holder name.
+   */
+  release(name: string, holder: string, workerId: string): Promise<void>;
   /** Per gate: units held (busy) and steps waiting for one, across every worker. */
   gateUsage(names: readonly string[]): Promise<Map<string, { busy: number; waiting: number }>>;
   /**

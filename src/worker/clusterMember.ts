@@ -254,21 +254,28 @@ export class ClusterMember implements ClusterPort {
   }
 
   private async acquireGate(pool: string, holder: string, capacity: number, priority = 0): Promise<boolean> {
-    while (!this.stopping && this.workerId !== null) {
+    // A wait belongs to one lease: once it is lost, the run may be another worker's, which holds
+    // this holder's unit; asking under a new id would take that unit over (acquire's `mine`).
+    const workerId = this.workerId;
+    while (!this.stopping && workerId !== null && this.workerId === workerId) {
       // Listen before asking, so a release between the refusal and the wait is not missed.
       const freed = new Promise<void>((resolve) => {
         const list = this.poolWaits.get(pool);
         if (list) list.push(resolve);
         else this.poolWaits.set(pool, [resolve]);
       });
-      if (await this.coordination.acquire(pool, holder, capacity, this.workerId, priority)) return true;
+      if (await this.coordination.acquire(pool, holder, capacity, workerId, priority)) return true;
       await freed;
     }
     return false;
   }
 
   private releaseGate(pool: string, holder: string): void {
-    this.coordination.release(pool, holder).catch((error) => {
+    // Without a lease (lost: the reaper freed our holds) there is nothing of ours to give back, and
+    // the run's new owner may hold this very holder's unit now.
+    const workerId = this.workerId;
+    if (workerId === null) return;
+    this.coordination.release(pool, holder, workerId).catch((error) => {
       // The hold dies with this worker's lease at the latest.
       this.log(`[braid] could not release a slot of pool "${pool}": ${error}`);
     });

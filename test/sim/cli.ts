@@ -1,11 +1,14 @@
 import { parseArgs } from 'node:util';
+import { startEmbeddedPostgres } from '../support/embeddedPostgres.js';
+import { postgresCluster } from './postgresCli.js';
 import { shrink } from './shrink.js';
 import { DEFAULT_OPTIONS, type SimOptions, type SimStore, simulate } from './simulation.js';
 
 /**
  * `npm run sim -- --seeds 1000` explores seeds 1..1000 (or `--from N`); `npm run sim -- --seed 12345`
  * replays one and prints its trace. A failing seed is shrunk and its smallest trace printed, with
- * the `--variant` that replays that smaller case exactly.
+ * the `--variant` that replays that smaller case exactly. `--store postgres` runs several workers
+ * on an embedded PostgreSQL server this command starts (see postgresCli.ts): real time there.
  */
 const { values } = parseArgs({
   options: {
@@ -18,9 +21,19 @@ const { values } = parseArgs({
   },
 });
 
+if (values.store === 'postgres') {
+  process.exit(
+    await postgresCluster(startEmbeddedPostgres, {
+      ...(values.seed === undefined ? {} : { seed: Number(values.seed) }),
+      from: Number(values.from),
+      seeds: Number(values.seeds),
+      trace: values.trace,
+    }),
+  );
+}
 const store = values.store as SimStore;
 if (store !== 'memory' && store !== 'sqlite') {
-  console.error(`--store must be memory or sqlite, got "${values.store}".`);
+  console.error(`--store must be memory, sqlite or postgres, got "${values.store}".`);
   process.exit(2);
 }
 /** What the shrinker changes: the workload's size, the faults, and the parts of the plan left out. */

@@ -565,13 +565,14 @@ export class PostgresCoordination implements Coordination {
     return new Map(rows.map((r) => [r.name, { busy: r.busy, waiting: r.waiting }]));
   }
 
-  async release(name: string, holder: string): Promise<void> {
+  async release(name: string, holder: string, workerId: string): Promise<void> {
     await this.pool.query(
-      `WITH freed AS (DELETE FROM braid.semaphore_holders WHERE name = $1 AND holder = $2 RETURNING name),
+      `WITH freed AS (DELETE FROM braid.semaphore_holders WHERE name = $1 AND holder = $2 AND worker_id = $3
+                      RETURNING name),
             -- A holder that gave up waiting (shutdown) leaves the line too.
-            gone AS (DELETE FROM braid.semaphore_waiters WHERE name = $1 AND holder = $2)
+            gone AS (DELETE FROM braid.semaphore_waiters WHERE name = $1 AND holder = $2 AND worker_id = $3)
        SELECT pg_notify('${SLOTS_CHANNEL}', name) FROM freed`,
-      [name, holder],
+      [name, holder, workerId],
     );
   }
 
