@@ -4,7 +4,7 @@ import type { Store } from '../store/store.js';
 import type { RateLimitGrant, RateLimitRequest } from '../store/types.js';
 import { isTerminalStep } from '../store/types.js';
 import type { Clock } from './clock.js';
-import { PriorityQueue, type QueueEntry } from './priorityQueue.js';
+import { type KeyState, RateLimitTurns, type RateTurnHooks } from './rateLimitTurns.js';
 import { type ActiveRun, type ActiveStep, isActive } from './runState.js';
 
 /**
@@ -27,19 +27,6 @@ export const TIMER_RESOLUTION_MS = 1;
 /** How long a start waits before asking again when the store could not be asked (it is away). */
 const STORE_AWAY_RETRY_MS = 1000;
 
-/**
- * How long a waiter woken for its turn has to ask before the turn goes to the next one. It asks at
- * once when it is in memory and a slot is free; this covers loading it back from the store, and a
- * waiter that cannot ask (no execution slot free, paused meanwhile) then holds no one up for long.
- */
-const TURN_GRACE_MS = 1000;
-
-/**
- * The least time a waiter is postponed by. Its time is only a fallback (it is woken when its turn
- * comes): a fallback due at once would wake it to be postponed again, in a loop.
- */
-const MIN_WAIT_MS = 20;
-
 /** A start asked for, waiting to be sent to the store or for its answer. */
 interface Ask {
   run: ActiveRun;
@@ -51,74 +38,14 @@ interface Ask {
   state: KeyState | undefined;
 }
 
-/** What the engine does with a limit's answer. */
-export interface RateLimitHooks {
+/** What the engine does with a limit's answer (and, for the waiters' turns, RateTurnHooks). */
+export interface RateLimitHooks extends RateTurnHooks {
   /** Answers came in: dispatch what may start now. */
   pump(): void;
-  /** The step may start only at `at`: it leaves the ready queue until then (the wake-up path queues it). */
-  postpone(run: ActiveRun, step: ActiveStep, at: number, data: string | null): void;
   /** A workflow's limit under 'drop' refused the run's start: it ends cancelled. */
   dropRun(run: ActiveRun, error: RateLimitedError): void;
   /** A step's limit under 'drop' refused its start (a RateLimitedError: it is skipped), or its key function threw (it fails). */
   dropStep(run: ActiveRun, step: ActiveStep, error: Error): void;
-  /**
-   * A waiter's turn came: its postponed steps are due now, by the engine's wake-up path (loading the
-   * run back if it left memory). 'woken': it will ask; 'loading': it will once loaded (`lost` is
-   * called if it cannot); 'paused': it keeps its place; 'gone': ended, or not this process's any more.
-   */
-  wake(waiter: RateWaiter, lost: () => void): 'woken' | 'loading' | 'paused' | 'gone';
-  /** Calls `fn` at `at` on the engine's timer heap; returns an id for `cancel`. */
-  schedule(at: number, fn: () => void): number;
-  cancel(timer: number): void;
-}
-
-/**
- * A start held back behind the one this process reserved ahead for its limit and key: a run (its
- * workflow's limit: the steps that asked for it) or one of its steps. Named by ids, not by its
- * ActiveRun: the run may leave memory while it waits, and is loaded again when its turn comes.
- */
-export interface RateWaiter {
-  runId: string;
-  scope: 'run' | 'step';
-  /** The steps postponed while it waits (for a workflow's limit, each of the run's first steps that asked). */
-  steps: string[];
-}
-
-/** A start granted later than asked (the limit binds) and not yet used. */
-interface Reserved {
-  run: ActiveRun;
-  step: ActiveStep;
-  scope: 'run' | 'step';
-  startAt: number;
-  expiresAt: number;
-}
-
-/**
- * One limit and key, as this process sees it. While the limit binds, the process keeps one start
- * reserved ahead (asked or granted) and its other waiters in a PriorityQueue: each time the start
- * ahead is used or dropped, the most urgent waiter asks next. Reserving a start for each waiter as
- * it came (the store's GCRA answers in the order it is asked) would grant a later, more urgent one
- * after all of them.
- */
-interface KeyState {
-  readonly id: string;
-  readonly name: string;
-  /** The last answer for this key granted a start later than asked: asks go one at a time. */
-  isBinding: boolean;
-  /** Asks pending or in flight. */
-  asking: number;
-  reserved: Reserved[];
-  /** Waiters woken for their turn (by `waiterId`), and until when the turn is theirs. */
-  turns: Map<string, number>;
-  /** Made when a first waiter comes: a limit that never binds makes none. */
-  waiters: PriorityQueue<RateWaiter> | undefined;
-  /** The queued waiters by `waiterId` (as many as `waiters` holds). */
-  readonly entries: Map<string, QueueEntry<RateWaiter>>;
-  /** The limit and period of the last grant: one that differs means the limit changed elsewhere. */
-  limit: number | undefined;
-  periodMs: number | undefined;
-  timer: number | undefined;
-  timerAt: number;
 }
 
 /** Starts taken, queued and dropped per limit name since the process started (for /metrics). */
@@ -140,27 +67,24 @@ export interface RateLimitCounts {
  * A reservation lives in memory until its step starts, so a run holding one stays in memory
  * (see RunLifecycle's isIdle); after a crash the step asks again, which can only start it later.
  *
- * While a limit binds, starts go by priority (see KeyState): one is reserved ahead per key, the
- * other waiters wait in a PriorityQueue, and the most urgent asks when the one ahead is used.
- * Nothing of it is stored: after a crash every waiter asks again at its fallback time.
+ * While a limit binds, starts go by priority: one is reserved ahead per key, the other waiters
+ * wait for their turn (RateLimitTurns), and the most urgent asks when the one ahead is used.
  */
 export class RateLimits {
   readonly counts = new Map<string, RateLimitCounts>();
   /** Asks made since the last call to the store, sent together when it returns (or on the next microtask). */
   private pending: Ask[] = [];
   private asking = false;
-  /** Per limit and key (`name\0key`), under 'queue'. */
-  private readonly keys = new Map<string, KeyState>();
-  /** Who holds a start reserved ahead (a step, or a run for its workflow's limit), and for which key. */
-  private readonly holders = new Map<ActiveRun | ActiveStep, KeyState>();
-  /** Runs with a waiter queued here, and how many. */
-  private readonly waitingRuns = new Map<string, number>();
+  /** Whose turn it is to ask, per limit and key that binds (under 'queue'). */
+  private readonly turns: RateLimitTurns;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly hooks: RateLimitHooks,
-  ) {}
+  ) {
+    this.turns = new RateLimitTurns(clock, hooks);
+  }
 
   /**
    * Whether the step may take a slot now; false while a limit holds it back (asking the store, or
@@ -209,15 +133,7 @@ export class RateLimits {
   started(run: ActiveRun, step: ActiveStep): void {
     step.rate = undefined;
     run.rateHeld = false;
-    // A start reserved ahead is used: the most urgent waiter of its key asks next, so its start is
-    // reserved one interval after this one. (After this dispatch: waking it dispatches too.)
-    if (this.holders.size === 0) return;
-    for (const holder of [step, run]) {
-      const state = this.holders.get(holder);
-      if (!state) continue;
-      this.holders.delete(holder);
-      queueMicrotask(() => this.nextTurn(state));
-    }
+    this.turns.used(run, step);
   }
 
   /**
@@ -226,7 +142,17 @@ export class RateLimits {
    * under the new limit (the starts already granted keep their times).
    */
   settingChanged(name: string): void {
-    for (const state of this.keys.values()) if (state.name === name) this.release(state);
+    this.turns.settingChanged(name);
+  }
+
+  /** Starts waiting for their turn here, per limit and key (`name\0key`): the API adds them to `queued`. */
+  waiting(): Map<string, number> {
+    return this.turns.waiting();
+  }
+
+  /** Whether a step of the run waits for its turn here (in a cluster, such a run is not handed back: see RunLifecycle). */
+  isWaiting(runId: string): boolean {
+    return this.turns.isWaiting(runId);
   }
 
   private ask(run: ActiveRun, step: ActiveStep, spec: RateLimitSpec, scope: 'run' | 'step'): void {
@@ -239,214 +165,13 @@ export class RateLimits {
       return;
     }
     // A key has a state here only while its limit binds (or was seen to): other asks go at once.
-    const state = spec.onLimit === 'queue' ? this.stateOf(spec.name, key) : undefined;
-    if (state) {
-      const id = waiterId(run, step, scope);
-      const hasTurn = state.turns.delete(id);
-      if (!hasTurn && (state.entries.size > 0 || this.isHeldBack(state, this.clock.now()))) {
-        this.wait(state, id, run, step, spec, scope);
-        return;
-      }
-      const entry = state.entries.get(id);
-      if (entry) {
-        this.unqueue(state, id);
-        state.waiters?.remove(entry);
-      }
-      state.asking++;
-    }
+    const state = spec.onLimit === 'queue' ? this.turns.stateOf(spec.name, key) : undefined;
+    if (state && !this.turns.mayAsk(state, run, step, scope, { ...spec, leadMs: leadMs(spec) })) return;
     if (scope === 'run') run.rate = 'asking';
     else step.rate = 'asking';
     this.pending.push({ run, step, spec, scope, key, state });
     // Sent once the dispatch that asked has finished: all its asks in one call.
     if (!this.asking && this.pending.length === 1) queueMicrotask(() => this.send());
-  }
-
-  /**
-   * The start waits for its turn: it joins its key's queue (once) and leaves the ready queue
-   * holding nothing, postponed to a fallback time - when its turn would come in arrival order - on
-   * the run's wake-up path. It is woken earlier when its turn comes (see nextTurn); the fallback
-   * only matters if it is not (its run left this process, or the process restarted), and then it
-   * simply asks again.
-   */
-  private wait(
-    state: KeyState,
-    id: string,
-    run: ActiveRun,
-    step: ActiveStep,
-    spec: RateLimitSpec,
-    scope: 'run' | 'step',
-  ): void {
-    const existing = state.entries.get(id);
-    if (existing) {
-      if (!existing.item.steps.includes(step.def.name)) existing.item.steps.push(step.def.name);
-    } else {
-      const priority = scope === 'run' ? run.rec.priority : (step.def.priority ?? run.rec.priority);
-      state.waiters ??= new PriorityQueue<RateWaiter>();
-      this.enqueue(state, id, state.waiters.push({ runId: run.rec.id, scope, steps: [step.def.name] }, priority));
-    }
-    const now = this.clock.now();
-    const intervalMs = (state.periodMs ?? spec.periodMs) / (state.limit ?? spec.limit);
-    let ahead = now;
-    for (const reserved of state.reserved) ahead = Math.max(ahead, reserved.startAt);
-    const fallback = Math.max(now + MIN_WAIT_MS, ahead + state.entries.size * intervalMs - leadMs(spec));
-    // No event yet: its step_throttled event says when its start is, once it is granted.
-    this.hooks.postpone(run, step, fallback, null);
-    if (!this.isHeldBack(state, now)) queueMicrotask(() => this.nextTurn(state));
-  }
-
-  /**
-   * Whether a new ask of this key must wait: the limit binds, and a start is being asked, is
-   * reserved ahead and not yet used (nor stale, nor its run gone), or was handed to a waiter that
-   * has not asked yet.
-   */
-  private isHeldBack(state: KeyState, now: number): boolean {
-    state.reserved = state.reserved.filter((reserved) => isHeld(reserved, now) || !this.letGo(state, reserved));
-    if (!state.isBinding) return false;
-    if (state.asking > 0) return true;
-    if (state.reserved.length > 0) return true;
-    for (const [id, until] of state.turns) {
-      if (until >= now) return true;
-      state.turns.delete(id);
-    }
-    return false;
-  }
-
-  /**
-   * Hands the key's turn on: while the limit binds, to the most urgent waiter (by priority, then
-   * arrival, with the PriorityQueue's turn for the oldest), once nothing is reserved ahead; when it
-   * does not bind, to every waiter. Otherwise it looks again when what holds the key back expires.
-   */
-  private nextTurn(state: KeyState): void {
-    const now = this.clock.now();
-    if (this.isHeldBack(state, now)) {
-      let next = Number.POSITIVE_INFINITY;
-      for (const reserved of state.reserved) next = Math.min(next, reserved.expiresAt);
-      for (const until of state.turns.values()) next = Math.min(next, until);
-      // An ask in flight looks again when it is answered.
-      if (next !== Number.POSITIVE_INFINITY && state.entries.size > 0) this.lookAgainAt(state, next + 1);
-      return;
-    }
-    if (state.entries.size === 0 || !state.waiters) {
-      if (state.asking === 0 && state.turns.size === 0 && state.reserved.length === 0) this.forget(state);
-      return;
-    }
-    const all = !state.isBinding;
-    let woken = false;
-    state.waiters.drain((waiter) => {
-      if (woken && !all) return 'stop';
-      const id = idOf(waiter);
-      const entry = state.entries.get(id);
-      // Out of the queue before it is woken: a waiter in memory asks at once, from inside `wake`.
-      this.unqueue(state, id);
-      const until = now + TURN_GRACE_MS;
-      state.turns.set(id, until);
-      const outcome = this.hooks.wake(waiter, () => {
-        if (state.turns.get(id) !== until) return;
-        state.turns.delete(id);
-        this.nextTurn(state);
-      });
-      if (outcome === 'woken' || outcome === 'loading') {
-        woken = true;
-        return 'take';
-      }
-      state.turns.delete(id);
-      if (outcome !== 'paused') return 'drop';
-      if (entry) this.enqueue(state, id, entry);
-      return 'keep';
-    });
-    if (woken && !all) this.lookAgainAt(state, now + TURN_GRACE_MS + 1);
-  }
-
-  /** Starts waiting for their turn here, per limit and key (`name\0key`): the API adds them to `queued`. */
-  waiting(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const state of this.keys.values()) if (state.entries.size > 0) out.set(state.id, state.entries.size);
-    return out;
-  }
-
-  /** Whether a step of the run waits for its turn here (in a cluster, such a run is not handed back: see RunLifecycle). */
-  isWaiting(runId: string): boolean {
-    return this.waitingRuns.has(runId);
-  }
-
-  private enqueue(state: KeyState, id: string, entry: QueueEntry<RateWaiter>): void {
-    state.entries.set(id, entry);
-    const runId = entry.item.runId;
-    this.waitingRuns.set(runId, (this.waitingRuns.get(runId) ?? 0) + 1);
-  }
-
-  private unqueue(state: KeyState, id: string): void {
-    const entry = state.entries.get(id);
-    if (!entry) return;
-    state.entries.delete(id);
-    const runId = entry.item.runId;
-    const left = (this.waitingRuns.get(runId) ?? 1) - 1;
-    if (left > 0) this.waitingRuns.set(runId, left);
-    else this.waitingRuns.delete(runId);
-  }
-
-  /** A start reserved ahead no longer holds its key back (used, stale, its run gone, or a setting changed). */
-  private letGo(state: KeyState, reserved: Reserved): boolean {
-    const holder = reserved.scope === 'run' ? reserved.run : reserved.step;
-    if (this.holders.get(holder) === state) this.holders.delete(holder);
-    return true;
-  }
-
-  /** Every waiter of the key asks again now (a setting changed): nothing reserved ahead holds them back. */
-  private release(state: KeyState): void {
-    state.isBinding = false;
-    for (const reserved of state.reserved) this.letGo(state, reserved);
-    state.reserved = [];
-    state.limit = undefined;
-    state.periodMs = undefined;
-    this.nextTurn(state);
-  }
-
-  /** One timer per key at most, for the earliest time what holds it back expires. */
-  private lookAgainAt(state: KeyState, at: number): void {
-    if (state.timer !== undefined && state.timerAt <= at) return;
-    if (state.timer !== undefined) this.hooks.cancel(state.timer);
-    state.timerAt = at;
-    state.timer = this.hooks.schedule(at, () => {
-      state.timer = undefined;
-      state.timerAt = Number.POSITIVE_INFINITY;
-      this.nextTurn(state);
-    });
-  }
-
-  /** The key's state, if its limit binds (no id is built while none does). */
-  private stateOf(name: string, key: string): KeyState | undefined {
-    return this.keys.size === 0 ? undefined : this.keys.get(`${name}\0${key}`);
-  }
-
-  private keyState(name: string, key: string): KeyState {
-    const id = `${name}\0${key}`;
-    let state = this.keys.get(id);
-    if (!state) {
-      state = {
-        id,
-        name,
-        isBinding: false,
-        asking: 0,
-        reserved: [],
-        turns: new Map(),
-        waiters: undefined,
-        entries: new Map(),
-        limit: undefined,
-        periodMs: undefined,
-        timer: undefined,
-        timerAt: Number.POSITIVE_INFINITY,
-      };
-      this.keys.set(id, state);
-    }
-    return state;
-  }
-
-  /** A key with nothing asked, reserved or waiting: dropped, so idle keys cost no memory. */
-  private forget(state: KeyState): void {
-    if (state.timer !== undefined) this.hooks.cancel(state.timer);
-    state.timer = undefined;
-    if (this.keys.get(state.id) === state) this.keys.delete(state.id);
   }
 
   /** Sends the pending asks (up to MAX_BATCH) in one call to the store; the rest go when it returns. */
@@ -471,11 +196,11 @@ export class RateLimits {
         this.asking = false;
         const answered = new Set<KeyState>();
         for (const [i, ask] of batch.entries()) {
-          if (ask.state) ask.state.asking--;
+          if (ask.state) this.turns.answered(ask.state);
           const state = this.answer(ask, grants[i] as RateLimitGrant, (requests[i] as RateLimitRequest).now);
           if (state) answered.add(state);
         }
-        for (const state of answered) this.nextTurn(state);
+        for (const state of answered) this.turns.nextTurn(state);
         this.send();
         this.hooks.pump();
       },
@@ -483,7 +208,7 @@ export class RateLimits {
         this.asking = false;
         console.error('[braid] could not take rate limit starts; trying again in 1 s:', error);
         for (const { run, step, scope, state } of batch) {
-          if (state) state.asking--;
+          if (state) this.turns.answered(state);
           if (scope === 'run') run.rate = undefined;
           else step.rate = undefined;
           if (stillWaiting(run, step)) this.hooks.postpone(run, step, this.clock.now() + STORE_AWAY_RETRY_MS, null);
@@ -517,20 +242,8 @@ export class RateLimits {
     if (isLater) counts.queued++;
     const expiresAt = Math.max(grant.startAt, this.clock.now()) + staleAfterMs(grant);
     // The first start granted later than asked: the limit binds, and this key's asks go one at a time.
-    const state = ask.state ?? (isLater ? this.keyState(spec.name, key) : this.stateOf(spec.name, key));
-    if (state) {
-      // Granted under another limit or period than the last answer: it was changed elsewhere, and
-      // what was reserved ahead under the old one holds no waiter back any more.
-      const isChanged = state.limit !== undefined && (state.limit !== grant.limit || state.periodMs !== grant.periodMs);
-      if (isChanged) this.release(state);
-      state.limit = grant.limit;
-      state.periodMs = grant.periodMs;
-      state.isBinding = isLater;
-      if (isLater) {
-        state.reserved.push({ run, step, scope, startAt: grant.startAt, expiresAt });
-        this.holders.set(scope === 'run' ? run : step, state);
-      }
-    }
+    const reserved = isLater ? { run, step, scope, startAt: grant.startAt, expiresAt } : undefined;
+    const state = this.turns.granted(ask.state, spec.name, key, grant, reserved);
     if (scope === 'run') {
       run.rate = 'granted';
       run.rateHeld = true;
@@ -581,22 +294,6 @@ export function leadMs(spec: Pick<RateLimitSpec, 'limit' | 'periodMs'>): number 
  */
 function staleAfterMs(grant: Pick<RateLimitGrant, 'limit' | 'periodMs'>): number {
   return Math.max(TIMER_RESOLUTION_MS, grant.periodMs / grant.limit);
-}
-
-/** Whether a start reserved ahead may still be used by its holder (not used, not stale, its run live here). */
-function isHeld(reserved: Reserved, now: number): boolean {
-  const { run, step, scope } = reserved;
-  if (now > reserved.expiresAt || !run.resident || !isActive(run)) return false;
-  return scope === 'run' ? run.rateHeld === true : step.rate === 'granted';
-}
-
-/** A waiter's name in its key's queue: the run, for its workflow's limit, else the run's step. */
-function waiterId(run: ActiveRun, step: ActiveStep, scope: 'run' | 'step'): string {
-  return scope === 'run' ? run.rec.id : `${run.rec.id}\0${step.def.name}`;
-}
-
-function idOf(waiter: RateWaiter): string {
-  return waiter.scope === 'run' ? waiter.runId : `${waiter.runId}\0${waiter.steps[0]}`;
 }
 
 /** Whether a step of the run has started (or ended): then the run has taken its start already. */
