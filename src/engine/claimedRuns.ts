@@ -8,6 +8,7 @@ import type { RunLifecycle } from './lifecycle.js';
 import type { RunObserver } from './observer.js';
 import type { ClusterPort } from './ports.js';
 import type { WorkflowRegistry } from './registry.js';
+import type { RunSleep } from './runSleep.js';
 import { isActive } from './runState.js';
 import type { RunTable } from './runTable.js';
 import type { Suspensions } from './suspensions.js';
@@ -25,6 +26,7 @@ export class ClaimedRuns {
     private readonly dispatcher: Dispatcher,
     private readonly ending: RunEnding,
     private readonly lifecycle: RunLifecycle,
+    private readonly sleep: RunSleep,
     private readonly suspensions: Suspensions,
     private readonly hooks: { cluster(): ClusterPort | undefined; isClosed(): boolean },
   ) {}
@@ -40,7 +42,7 @@ export class ClaimedRuns {
     // run was asleep goes on where it waited, and its row is no longer a sleeping one.
     const run = this.runs.restore(rec, plan, claimed.steps, claimed.waits);
     this.suspensions.noteWokenOnLoad(run);
-    this.lifecycle.markAwake(run);
+    this.sleep.markAwake(run);
     this.observer.openRunSpan(run, undefined);
     run.waitingForConcurrency = false; // admitted by the claim, against the slots in the database
     if (claimed.denied) {

@@ -8,6 +8,7 @@ import type { RunLifecycle } from './lifecycle.js';
 import type { RunObserver } from './observer.js';
 import type { ClusterPort } from './ports.js';
 import type { WorkflowRegistry } from './registry.js';
+import type { RunSleep } from './runSleep.js';
 import { type ActiveRun, isActive } from './runState.js';
 import type { RunTable } from './runTable.js';
 import type { Suspensions } from './suspensions.js';
@@ -36,6 +37,7 @@ export class RunLoading {
     private readonly concurrency: Concurrency,
     private readonly hooks: {
       lifecycle(): RunLifecycle;
+      sleep(): RunSleep;
       wakeups(): Wakeups;
       cluster(): ClusterPort | undefined;
       isClosed(): boolean;
@@ -225,7 +227,7 @@ export class RunLoading {
           if (stored && step.children) step.children.attach(stored, live);
         }
         this.suspensions.noteWokenOnLoad(run);
-        this.hooks.lifecycle().markAwake(run);
+        this.hooks.sleep().markAwake(run);
         this.observer.openRunSpan(run, undefined);
         loaded.push(run);
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EVICT_AFTER_MS } from '../../src/engine/lifecycle.js';
+import { EVICT_AFTER_MS } from '../../src/engine/runSleep.js';
 import { type ExecutionResult, workflow } from '../../src/index.js';
 import { deferred, sleep, useEngineFixture, waitUntil } from './helpers.js';
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { EVICT_AFTER_MS } from '../../src/engine/lifecycle.js';
+import { EVICT_AFTER_MS } from '../../src/engine/runSleep.js';
 import {
   type EventRecord,
   type ExecutorOptions,
