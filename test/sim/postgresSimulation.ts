@@ -167,18 +167,7 @@ export async function simulatePostgres(
     if (violations.length < 20 && !violations.includes(message)) violations.push(message);
     trace.add(`VIOLATION ${message}`);
   };
-  const counts: PostgresSimOutcome['counts'] = {
-    commits: 0,
-    notificationsDropped: 0,
-    notificationsDuplicated: 0,
-    heartbeatsHeld: 0,
-    leasesExpired: 0,
-    leasesLost: 0,
-    runsAdopted: 0,
-    fencedRuns: 0,
-    workersKilled: 0,
-    workersStarted: 0,
-  };
+  const counts = emptyCounts();
 
   /** The checks' own view of the database: no worker id, no faults. */
   const observer = new PostgresStore({ connectionString: url, poolSize: 2 });
