@@ -3,6 +3,7 @@ import { PostgresStore } from '../../src/store/postgres/index.js';
 import type { Store } from '../../src/store/store.js';
 import type { RateLimitGrant, RateLimitRequest, RunRecord, WriteBatch } from '../../src/store/types.js';
 import { clusterFaultyStore, type NotificationFault } from './clusterFaults.js';
+import { Executions, type TrackedExecution } from './executions.js';
 import { type CommitFault, faultyStore } from './faultyStore.js';
 import { checkStore } from './invariants.js';
 import { Random } from './random.js';
@@ -99,7 +100,7 @@ const PARALLEL_STEPS = 4;
 const TICK_MS = 40;
 
 /** One execution of a step function, and whether it holds an execution slot (not while it waits). */
-interface Execution {
+interface Execution extends TrackedExecution {
   worker: SimWorker;
   runId: string;
   step: string;
@@ -110,8 +111,6 @@ interface Execution {
    */
   orphaned: boolean;
   pool: boolean;
-  holding: boolean;
-  stopped: boolean;
 }
 
 interface SimWorker {
@@ -178,7 +177,18 @@ export async function simulatePostgres(
   const log: WriteBatch[] = [];
   /** Steps whose success has landed: no step function of theirs may start again. */
   const succeeded = new Set<string>();
-  const executions = new Map<number, Execution>();
+  const executions = new Executions<Execution>({
+    take(execution) {
+      const worker = execution.worker;
+      if (++worker.running > PARALLEL_STEPS)
+        violate(`w${worker.id} runs ${worker.running} steps at once, more than maxParallelNodes ${PARALLEL_STEPS}`);
+      checkClusterLimits();
+    },
+    giveBack: (execution) => {
+      execution.worker.running--;
+    },
+    isLive: (execution) => !execution.worker.dead,
+  });
   /** Which worker last held each run (claimed it, or started it itself). */
   const holder = new Map<string, number>();
   /** Top-level runs by id: their workflow and input (for the cluster-wide maxRuns check). */
@@ -190,7 +200,6 @@ export async function simulatePostgres(
   const workerNames = new Map<string, string>();
   /** Queued runs a worker cancelled in the database outside any commit (cancelUnstarted). */
   const endedOutsideLog = new Set<string>();
-  let nextToken = 1;
   let crashes = 0;
   let holdsPlanned = 0;
 
@@ -362,9 +371,8 @@ export async function simulatePostgres(
     self.kill = cluster.kill;
     const hooks = {
       started(runId: string, step: string, attempt: number, pool: boolean, signal: AbortSignal): number {
-        const token = nextToken++;
         // A dead worker's step functions do not exist (its process is gone).
-        if (self.dead) return token;
+        if (self.dead) return executions.token();
         trace.add(
           `w${self.id}${self.zombie ? ' (lease held back)' : ''} runs ${trace.name(runId)}/${step} attempt ${attempt} at ${at()}`,
         );
@@ -382,24 +390,13 @@ export async function simulatePostgres(
           holding: false,
           stopped: false,
         };
-        executions.set(token, execution);
-        hold(execution);
-        signal.addEventListener('abort', () => {
-          trace.add(`w${self.id} stops ${trace.name(runId)}/${step} attempt ${attempt} at ${at()}`);
-          giveBack(execution);
-          execution.stopped = true;
-        });
-        return token;
+        return executions.start(execution, signal, () =>
+          trace.add(`w${self.id} stops ${trace.name(runId)}/${step} attempt ${attempt} at ${at()}`),
+        );
       },
-      ended(token: number): void {
-        giveBack(executions.get(token));
-        executions.delete(token);
-      },
-      suspended: (token: number) => giveBack(executions.get(token)),
-      resumed(token: number): void {
-        const execution = executions.get(token);
-        if (execution && !execution.worker.dead && !execution.stopped) hold(execution);
-      },
+      ended: (token: number) => executions.ended(token),
+      suspended: (token: number) => executions.suspended(token),
+      resumed: (token: number) => executions.resumed(token),
       async workTurns(): Promise<void> {
         // Real work takes real time: long enough for a lease to expire under some of it.
         await new Promise((resolve) => setTimeout(resolve, timing.int(25)));
@@ -407,17 +404,6 @@ export async function simulatePostgres(
       rateLimitedStart(): void {},
       joinBroken: (runId: string, step: string, message: string) =>
         violate(`the join of ${trace.name(runId)}/${step} ${message}`),
-    };
-    const hold = (execution: Execution) => {
-      execution.holding = true;
-      if (++self.running > PARALLEL_STEPS)
-        violate(`w${self.id} runs ${self.running} steps at once, more than maxParallelNodes ${PARALLEL_STEPS}`);
-      checkClusterLimits();
-    };
-    const giveBack = (execution: Execution | undefined) => {
-      if (!execution?.holding) return;
-      execution.holding = false;
-      execution.worker.running--;
     };
     self.executor = new WorkflowExecutor({
       store: cluster.store,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type Clock, ManualClock, MemoryStore, SqliteStore, WorkflowExecutor } from '../../src/index.js';
 import type { Store } from '../../src/store/store.js';
 import type { RunRecord, WriteBatch } from '../../src/store/types.js';
+import { Executions, type TrackedExecution } from './executions.js';
 import { type CommitFault, faultyStore } from './faultyStore.js';
 import { checkStore } from './invariants.js';
 import { LimitChecker } from './limits.js';
@@ -91,12 +92,9 @@ const MAX_JUMP_MS = 2_000;
 const START_TIME = Date.UTC(2026, 0, 1);
 
 /** One step attempt executing, and whether it holds an execution slot (not while it joins). */
-interface Execution {
+interface Execution extends TrackedExecution {
   proc: SimProcess;
   pool: boolean;
-  holding: boolean;
-  /** The engine stopped it (its signal fired): it never holds a slot again. */
-  stopped: boolean;
 }
 
 /** One simulated process: an executor whose store view and step functions die with it. */
@@ -148,8 +146,21 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
   const log: WriteBatch[] = [];
   /** Steps whose success has landed in the durable store: they must never run again. */
   const succeeded = new Set<string>();
-  const executions = new Map<number, Execution>();
-  let nextToken = 1;
+  const executions = new Executions<Execution>({
+    take(execution) {
+      const p = execution.proc;
+      p.running++;
+      if (p.running > PARALLEL_STEPS)
+        violate(`p${p.id} runs ${p.running} steps at once, more than maxParallelNodes ${PARALLEL_STEPS}`);
+      if (execution.pool && ++p.inPool > POOL_SIZE)
+        violate(`p${p.id} holds ${p.inPool} units of pool ${POOL}, more than its ${POOL_SIZE}`);
+    },
+    giveBack(execution) {
+      execution.proc.running--;
+      if (execution.pool) execution.proc.inPool--;
+    },
+    isLive: (execution) => !execution.proc.dead,
+  });
   let crashes = 0;
   let commits = 0;
   let proc: SimProcess | undefined;
@@ -231,21 +242,6 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
       },
       () => self.dead,
     );
-    const hold = (execution: Execution) => {
-      execution.holding = true;
-      const p = execution.proc;
-      p.running++;
-      if (p.running > PARALLEL_STEPS)
-        violate(`p${p.id} runs ${p.running} steps at once, more than maxParallelNodes ${PARALLEL_STEPS}`);
-      if (execution.pool && ++p.inPool > POOL_SIZE)
-        violate(`p${p.id} holds ${p.inPool} units of pool ${POOL}, more than its ${POOL_SIZE}`);
-    };
-    const giveBack = (execution: Execution | undefined) => {
-      if (!execution?.holding) return;
-      execution.holding = false;
-      execution.proc.running--;
-      if (execution.pool) execution.proc.inPool--;
-    };
     const hooks = {
       started(runId: string, step: string, attempt: number, pool: boolean, signal: AbortSignal): number {
         trace.add(
@@ -254,29 +250,16 @@ export async function simulate(seed: number, options: SimOptions = DEFAULT_OPTIO
         if (succeeded.has(`${runId}/${step}`)) {
           violate(`step ${trace.name(runId)}/${step} ran again (attempt ${attempt}) after its success was committed`);
         }
-        const token = nextToken++;
         const execution: Execution = { proc: self, pool, holding: false, stopped: false };
-        executions.set(token, execution);
-        hold(execution);
-        // A stopped attempt (a cancel, a timeout) no longer counts, though its function runs on.
-        signal.addEventListener('abort', () => {
+        return executions.start(execution, signal, () =>
           trace.add(
             `p${self.id} stops ${trace.name(runId)}/${step} attempt ${attempt} at +${clock.now() - START_TIME} ms`,
-          );
-          giveBack(execution);
-          execution.stopped = true;
-        });
-        return token;
+          ),
+        );
       },
-      ended(token: number): void {
-        giveBack(executions.get(token));
-        executions.delete(token);
-      },
-      suspended: (token: number) => giveBack(executions.get(token)),
-      resumed(token: number): void {
-        const execution = executions.get(token);
-        if (execution && !execution.proc.dead && !execution.stopped) hold(execution);
-      },
+      ended: (token: number) => executions.ended(token),
+      suspended: (token: number) => executions.suspended(token),
+      resumed: (token: number) => executions.resumed(token),
       async workTurns(): Promise<void> {
         working++;
         try {
