@@ -442,6 +442,23 @@ export class StoreNotOpenError extends BraidError {
   }
 }
 
+/**
+ * Braid's own migration files cannot be used: missing from the package, or two share a version.
+ * A broken install or a bad edit of the package, never the user's database.
+ */
+export class MigrationFilesError extends BraidError {
+  readonly code = 'migration_files';
+  constructor(
+    readonly store: string,
+    detail: string,
+  ) {
+    super(
+      `Braid's ${store} migrations cannot be used: ${detail}. Nothing was changed in the database; ` +
+        'reinstall braid (npm install), or restore the migrations folder from the package.',
+    );
+  }
+}
+
 /** A migration that failed: the database is left at the version before it. */
 export class StoreMigrationError extends BraidError {
   readonly code = 'store_migration_failed';

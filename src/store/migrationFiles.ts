@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MigrationFilesError } from '../model/errors.js';
 
 /** One numbered schema change: `migrations/0001_init.sql` is version 1. */
 export interface Migration {
@@ -19,7 +20,7 @@ export function loadMigrationFiles(dir: string, label: string): Migration[] {
     if (!match) continue;
     const version = Number(match[1]);
     const clash = migrations.find((m) => m.version === version);
-    if (clash) throw new Error(`Two ${label} migrations share version ${version} (${clash.name}, ${file}) in ${dir}.`);
+    if (clash) throw new MigrationFilesError(label, `${clash.name} and ${file} in ${dir} share version ${version}`);
     migrations.push({ version, name: file, sql: fs.readFileSync(path.join(dir, file), 'utf8') });
   }
   return migrations.sort((a, b) => a.version - b.version);
@@ -36,6 +37,6 @@ export function findMigrationsDir(store: string, label: string): string {
     new URL(`../../src/store/${store}/migrations/`, import.meta.url),
   ].map((url) => fileURLToPath(url));
   const dir = candidates.find((candidate) => fs.existsSync(candidate));
-  if (!dir) throw new Error(`Braid's ${label} migrations are missing: looked in ${candidates.join(' and ')}.`);
+  if (!dir) throw new MigrationFilesError(label, `they are missing (looked in ${candidates.join(' and ')})`);
   return dir;
 }
