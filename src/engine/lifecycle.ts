@@ -29,7 +29,7 @@ const NEVER_ABORTED = new AbortController().signal;
 /**
  * The state machine of a run: created and admitted, started, its steps decided (run, skip, or
  * served from the cache) as their parents finish, paused and resumed, put to sleep while it
- * only waits, and finished when every step is done. Every transition is applied to memory at once,
+ * only waits (RunSleep), and finished when every step is done. Every transition is applied to memory at once,
  * written into the current batch, and acted on only after that batch commits.
  */
 export class RunLifecycle implements AttemptOutcomes {
