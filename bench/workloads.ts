@@ -31,11 +31,12 @@ export const benchWorkflows = [one, child, parent, diamond];
 /** Parallelism for the benchmark executor: enough that slots never throttle 50 runs in flight. */
 export const BENCH_PARALLELISM = 1000;
 
-export function benchExecutor(store: Store): WorkflowExecutor {
+/** The benchmark's executor; `maxParallelNodes` 50 is the issue's second setting (as many slots as runs in flight). */
+export function benchExecutor(store: Store, maxParallelNodes = BENCH_PARALLELISM): WorkflowExecutor {
   return new WorkflowExecutor({
     store,
     workflows: benchWorkflows,
-    maxParallelNodes: BENCH_PARALLELISM,
+    maxParallelNodes,
     historySize: 1,
   });
 }
@@ -63,6 +64,31 @@ export async function w1(executor: WorkflowExecutor, total = 2000, inFlight = 50
     check(r.output === i * 2, `W1 run ${i} returned ${String(r.output)}`);
   });
   return { runsPerSecond };
+}
+
+/**
+ * W1 with its CPU cost: this process's CPU (the engine and the store's client side) per run, and,
+ * given a reader of the PostgreSQL server's CPU, the server's per run and the runs/s a 16-core
+ * database host would carry with the workers on other machines, if its CPU is what bounds it.
+ */
+export async function w1Cpu(
+  executor: WorkflowExecutor,
+  total: number,
+  inFlight: number,
+  serverCpuMs?: () => number,
+): Promise<Figures> {
+  global.gc?.();
+  const cpuBefore = process.cpuUsage();
+  const serverBefore = serverCpuMs?.();
+  const { runsPerSecond } = await w1(executor, total, inFlight);
+  const cpu = process.cpuUsage(cpuBefore);
+  const figures: Figures = { runsPerSecond: runsPerSecond as number, workerUsPerRun: (cpu.user + cpu.system) / total };
+  if (serverCpuMs && serverBefore !== undefined) {
+    const serverUsPerRun = ((serverCpuMs() - serverBefore) * 1000) / total;
+    figures.serverUsPerRun = serverUsPerRun;
+    figures.projected16CoreRunsPerSecond = (16 * 1_000_000) / serverUsPerRun;
+  }
+  return figures;
 }
 
 /** W2: one parent spawns n children (child i returns i), joins and sums: ms trigger to parent done. */

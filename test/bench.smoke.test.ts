@@ -6,8 +6,9 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { postgresBatchInsertRate, postgresCommitRate, sqliteInsertRate } from '../bench/baselines.js';
 import { pruneWhileW1 } from '../bench/prune.js';
 import { schedulesRegistered } from '../bench/schedules.js';
+import { postgresServerCpu } from '../bench/serverCpu.js';
 import { w6 } from '../bench/w6.js';
-import { benchExecutor, w1, w2, w3, w4, w5, w7 } from '../bench/workloads.js';
+import { benchExecutor, w1, w1Cpu, w2, w3, w4, w5, w7 } from '../bench/workloads.js';
 import { MemoryStore, PostgresStore, SqliteStore, type Store } from '../src/index.js';
 import { createTestDatabase } from './support/embeddedPostgres.js';
 
@@ -47,6 +48,28 @@ describe.each(stores)('bench workloads on %s', (_name, makeStore) => {
       expect((await w5(executor, 20)).msPerStep).toBeGreaterThan(0);
       expect((await w7(executor, 40, 5)).heapMbAt100pct).toBeGreaterThan(0);
       expect((await schedulesRegistered(executor, 50)).timersAfter).toBeDefined();
+    } finally {
+      await executor.cleanup();
+      await store.close();
+    }
+  });
+
+  it('W1 with its CPU per run, and W1 and W3 with 50 slots', async () => {
+    const store = await makeStore();
+    const executor = benchExecutor(store, 50);
+    try {
+      // The server's CPU is read from /proc through the store's own database (PostgreSQL only).
+      const url = store instanceof PostgresStore ? store.connectionString : undefined;
+      const serverCpuMs = url === undefined ? undefined : await postgresServerCpu(url);
+      if (url !== undefined) expect(serverCpuMs, 'the test server runs on this machine').toBeDefined();
+      const figures = await w1Cpu(executor, 40, 5, serverCpuMs);
+      expect(figures.runsPerSecond).toBeGreaterThan(0);
+      expect(figures.workerUsPerRun).toBeGreaterThan(0);
+      if (url !== undefined) {
+        expect(figures.serverUsPerRun).toBeGreaterThanOrEqual(0);
+        expect(figures.projected16CoreRunsPerSecond).toBeGreaterThan(0);
+      } else expect(figures.serverUsPerRun).toBeUndefined();
+      expect((await w3(executor, 20, 5)).runsPerSecond).toBeGreaterThan(0);
     } finally {
       await executor.cleanup();
       await store.close();
