@@ -1,11 +1,11 @@
 /**
  * The JavaScript twins of this checkout's TypeScript files, for the processes tests start.
  *
- * Node with the tsx loader spends ~0.6 CPU-s starting (its resolve hook answers every import on a
- * thread of its own), against ~0.1 s for plain node; the suite starts hundreds of processes (each
- * `braid` command, each crash-test worker life), which made that loader most of the suite's time on
- * 2 cores. So the run's global setup (compiledGlobalSetup.ts) compiles src/ and test/ once, and
- * processes run the compiled files with plain node. Without that setup (a test file run under
+ * Node with the tsx loader spends ~0.6 CPU-s more starting than plain node (its resolve hook
+ * answers every import on a thread of its own: a `braid` command took ~1.1 CPU-s, ~0.35 s compiled);
+ * the suite starts hundreds of processes (each `braid` command, each crash-test worker life). So the
+ * run's global setup (compiledGlobalSetup.ts) compiles src/, test/ and bench/ once, and processes
+ * run the compiled files with plain node. Without that setup (a test file run under
  * another config), everything falls back to the tsx loader on the sources.
  *
  * No vitest import here: worker scripts load this module's importers too.

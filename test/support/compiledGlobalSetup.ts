@@ -5,9 +5,9 @@ import { build, stop } from 'esbuild';
 import { BUILD_ENV, ROOT } from './compiled.js';
 
 /**
- * vitest globalSetup: compiles src/ and the non-test files of test/ and bench/ into a temporary directory, one
- * JavaScript file per TypeScript file in the same layout, so that the processes tests start run
- * plain node (compiled.ts says why and how). It takes about a second; the returned teardown
+ * vitest globalSetup: compiles src/ and the non-test files of test/ and bench/ into a temporary
+ * directory, one JavaScript file per TypeScript file in the same layout, so that the processes
+ * tests start run plain node (compiled.ts says why and how). It takes about a second; the returned teardown
  * removes the directory, also when tests fail.
  *
  * The build is laid out like an installed package: bin/braid.js (a copy of the real one) finds no

@@ -77,7 +77,7 @@ export interface WorkerProcess {
   activate(): void;
 }
 
-/** Starts `script` (run with `runWorkerProcess`) with `config`: node on its compiled twin (compiled.ts), no shell. */
+/** Starts `script` (run with `runWorkerProcess`) with `config`: node on its compiled twin, no shell. */
 export function startWorkerProcess(script: string, config: unknown): WorkerProcess {
   const child = spawn(process.execPath, [...nodeArgs(script), JSON.stringify(config)], {
     stdio: ['pipe', 'pipe', 'pipe'],
