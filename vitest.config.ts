@@ -30,9 +30,11 @@ export default defineConfig({
           name: 'braid',
           include,
           exclude: [...configDefaults.exclude, BROWSER_TESTS, BROWSER_FIXTURES],
-          // One embedded PostgreSQL server for the whole run (~1 s to start); test files get its URL
-          // with inject('postgresAdminUrl') and take a fresh database from it (createTestDatabase).
-          globalSetup: ['test/support/postgresGlobalSetup.ts'],
+          // The sources and test scripts compiled once, for the processes tests start (plain node
+          // instead of the tsx loader: test/support/compiled.ts). Then one embedded PostgreSQL server
+          // for the whole run (~1 s to start); test files get its URL with inject('postgresAdminUrl')
+          // and take a fresh database from it (createTestDatabase).
+          globalSetup: ['test/support/compiledGlobalSetup.ts', 'test/support/postgresGlobalSetup.ts'],
         },
       },
       {

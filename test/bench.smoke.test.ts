@@ -10,6 +10,7 @@ import { postgresServerCpu } from '../bench/serverCpu.js';
 import { w6 } from '../bench/w6.js';
 import { benchExecutor, w1, w1Cpu, w2, w3, w4, w5, w7 } from '../bench/workloads.js';
 import { MemoryStore, PostgresStore, SqliteStore, type Store } from '../src/index.js';
+import { nodeArgs } from './support/compiled.js';
 import { createTestDatabase } from './support/embeddedPostgres.js';
 
 // The benchmark's workloads with tiny N, so `npm run bench` cannot rot. No timing is asserted:
@@ -101,7 +102,7 @@ describe('bench runner', () => {
   it('measures one row in its own process and prints its figures as JSON', () => {
     const child = spawnSync(
       process.execPath,
-      ['--import', 'tsx', path.join(import.meta.dirname, '..', 'bench', 'measure.ts'), 'W4', 'memory'],
+      [...nodeArgs(path.join(import.meta.dirname, '..', 'bench', 'measure.ts')), 'W4', 'memory'],
       { encoding: 'utf8', timeout: 60_000 },
     );
     expect(child.status, child.stderr).toBe(0);
@@ -112,7 +113,7 @@ describe('bench runner', () => {
   it('measures a Postgres row on a fresh database of the server BRAID_DATABASE_URL names', () => {
     const child = spawnSync(
       process.execPath,
-      ['--import', 'tsx', path.join(import.meta.dirname, '..', 'bench', 'measure.ts'), 'baseline', 'postgres'],
+      [...nodeArgs(path.join(import.meta.dirname, '..', 'bench', 'measure.ts')), 'baseline', 'postgres'],
       {
         encoding: 'utf8',
         timeout: 60_000,

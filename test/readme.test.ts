@@ -19,6 +19,7 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as examples from '../examples/workflows.js';
 import { Workflow } from '../src/index.js';
+import { BUILD_ENV } from './support/compiled.js';
 import { createTestDatabase } from './support/embeddedPostgres.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -46,6 +47,23 @@ function writeExample(code: string, index: number): string {
       .replaceAll("from 'braid'", "from '../../src/index.js'"),
   );
   return file;
+}
+
+/**
+ * node's arguments to run an example: in the run's build (test/support/compiled.ts), where its
+ * imports reach the compiled sources, as plain JavaScript; else the file itself through tsx.
+ */
+function runnable(file: string): string[] {
+  const build = process.env[BUILD_ENV];
+  if (!build) return ['--import', 'tsx', file];
+  const twin = path.join(build, path.relative(root, file).replace(/\.ts$/, '.js'));
+  const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
+    fileName: file,
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+  });
+  mkdirSync(path.dirname(twin), { recursive: true });
+  writeFileSync(twin, outputText);
+  return [twin];
 }
 
 /** The output lines a block's comments promise, in source order (see the header for the convention). */
@@ -117,7 +135,7 @@ describe('README examples', () => {
     it(`prints exactly what ${title} says`, async () => {
       // An example that uses PostgreSQL gets a fresh database of the test server; the others none.
       const database = code.includes('BRAID_DATABASE_URL') ? await createTestDatabase() : undefined;
-      const run = spawnSync(process.execPath, ['--import', 'tsx', file], {
+      const run = spawnSync(process.execPath, runnable(file), {
         cwd: root,
         env: {
           ...process.env,

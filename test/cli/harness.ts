@@ -1,6 +1,7 @@
 /**
- * Runs the real `braid` command as a subprocess (`node bin/braid.js`, which runs the sources
- * through tsx when there is no build) and starts `braid dev` servers on free ports.
+ * Runs the real `braid` command as a subprocess (`node bin/braid.js`: the run's compiled copy, see
+ * test/support/compiled.ts, else the checkout's, which runs the sources through tsx) and starts
+ * `braid dev` servers on free ports.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
+import { braidBin, compiledPath } from '../support/compiled.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin/braid.js');
 export const FIXTURE = path.join(ROOT, 'test/cli/fixtures/workflows.ts');
 
 export interface Result {
@@ -38,8 +39,9 @@ export interface SpawnOptions {
   timeoutMs?: number;
 }
 
+/** A workflow file of this checkout among `args` (FIXTURE, say) is passed as its compiled twin. */
 export function spawnBraid(args: string[], options: SpawnOptions = {}): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], {
+  return spawn(process.execPath, [braidBin(), ...args.map(compiledPath)], {
     cwd: options.cwd ?? ROOT,
     env: cleanEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],

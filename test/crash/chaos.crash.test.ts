@@ -36,9 +36,10 @@ const WAVES = 20;
 const MAX_IN_FLIGHT = 200;
 const KILL_EVERY_MS: [number, number] = [700, 1_300];
 /**
- * A kill waits until this many workers are at work. Starting a worker costs ~0.9 CPU-s (tsx and
- * the code), 3-5 s of wall time on the loaded 2-core machine: killing every second regardless left
- * 0-2 workers up and took 80-110 s; with at most two down at once the test takes ~45 s.
+ * A kill waits until this many workers are at work. Starting a worker cost ~0.9 CPU-s through the
+ * tsx loader (less now that it runs compiled, test/support/compiled.ts), 3-5 s of wall time on the
+ * loaded 2-core machine: killing every second regardless left 0-2 workers up and took 80-110 s;
+ * with at most two down at once the test takes ~45 s.
  */
 const MIN_READY = 3;
 /** Processes started ahead, code loaded, that replace a killed worker as soon as it dies. */

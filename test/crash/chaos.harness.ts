@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type StepContext, workflow } from '../../src/index.js';
+import { nodeArgs } from '../support/compiled.js';
 
 export interface ChaosWorkerConfig {
   url: string;
@@ -107,9 +108,9 @@ export interface ChaosWorker {
   stderr: () => string;
 }
 
-/** Starts a worker process: node with the tsx loader, no shell. */
+/** Starts a worker process: node on its compiled script (test/support/compiled.ts), no shell. */
 export function startChaosWorker(config: ChaosWorkerConfig): ChaosWorker {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config)], {
+  const child = spawn(process.execPath, [...nodeArgs(WORKER), JSON.stringify(config)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let err = '';

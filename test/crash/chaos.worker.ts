@@ -1,11 +1,12 @@
 /**
- * A Braid worker process for the chaos test, run as `node --import tsx chaos.worker.ts <config JSON>`:
+ * A Braid worker process for the chaos test, run as `node chaos.worker.js <config JSON>`:
  * a WorkflowExecutor on a PostgresStore with short leases, claiming runs that another process
  * starts. It prints `ready` once registered, and runs until it is killed (the test SIGKILLs it at
  * random and starts another).
  *
  * Every step execution first INSERTs a row into the side-effect table (see chaos.harness.ts), then
  * sleeps a little, then returns: a kill in the sleep leaves an execution with no success.
+ * chaos.worker.js is this file compiled for the test run (test/support/compiled.ts).
  */
 import pg from 'pg';
 import { runWorkerProcess, serveAsWorker } from '../support/workerProcess.js';

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/index.js';
+import { nodeArgs } from '../support/compiled.js';
 import { type ForkOrder, forkOutput } from './fork.harness.js';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fork.worker.ts');
@@ -18,7 +19,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-fork-crash-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function runWorker(order: ForkOrder): Promise<{ stdout: string; stderr: string; ended: number | string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(order)], {
+  const child = spawn(process.execPath, [...nodeArgs(WORKER), JSON.stringify(order)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

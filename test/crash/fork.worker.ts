@@ -1,10 +1,11 @@
 /**
- * A Braid process for the fork crash test, run as `node --import tsx fork.worker.ts <JSON order>`.
+ * A Braid process for the fork crash test, run as `node fork.worker.js <JSON order>`.
  * Orders: `original` runs the workflow once and prints its run id; `fork` calls `executor.fork()`
  * and SIGKILLs itself `killAfterMs` later (-1: in the same tick as the call; 'committed': as soon as
  * fork() resolves, with the fork's steps still to run); `recover` opens the file (which resumes
  * unfinished runs), waits for every fork of the original to end and prints them as JSON.
  * Every step appends `{ runId, step }` to the effect log before it returns.
+ * fork.worker.js is this file compiled for the test run (test/support/compiled.ts).
  */
 import fs from 'node:fs';
 import { z } from 'zod';

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type EventRecord, type RunRecord, SqliteStore } from '../../src/index.js';
+import { nodeArgs } from '../support/compiled.js';
 
 export interface WorkerConfig {
   dbPath: string;
@@ -58,9 +59,9 @@ export interface WorkerProcess {
   stderr: () => string;
 }
 
-/** Starts the worker the way the brief says: node with the tsx loader, no shell. */
+/** Starts the worker: node on its compiled script (test/support/compiled.ts), no shell. */
 export function startWorker(config: WorkerConfig): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config)], {
+  const child = spawn(process.execPath, [...nodeArgs(WORKER), JSON.stringify(config)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';

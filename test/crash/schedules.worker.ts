@@ -1,8 +1,9 @@
 /**
  * A Braid process for the schedule crash test (schedules.crash.test.ts), run as
- * `node --import tsx schedules.worker.ts <config JSON>`: an executor on a SQLite file with a
+ * `node schedules.worker.js <config JSON>`: an executor on a SQLite file with a
  * per-second schedule whose step logs its tick (before and after a short piece of work) and says
  * `ready` once open. The test SIGKILLs it in the middle of a tick and starts it again.
+ * schedules.worker.js is this file compiled for the test run (test/support/compiled.ts).
  */
 import fs from 'node:fs';
 import { SqliteStore, schedule, WorkflowExecutor, workflow } from '../../src/index.js';

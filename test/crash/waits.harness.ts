@@ -12,6 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeArgs } from '../support/compiled.js';
 
 export interface WaitsWorkerConfig {
   dbPath: string;
@@ -75,9 +76,9 @@ export interface WaitsWorker {
   stderr: () => string;
 }
 
-/** Starts a worker life: node with the tsx loader and an IPC channel to the driver. */
+/** Starts a worker life: node on its compiled script (test/support/compiled.ts) and an IPC channel to the driver. */
 export function startWaitsWorker(config: WaitsWorkerConfig, onMessage: (message: WorkerMessage) => void): WaitsWorker {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config)], {
+  const child = spawn(process.execPath, [...nodeArgs(WORKER), JSON.stringify(config)], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   let err = '';

@@ -1,5 +1,5 @@
 /**
- * A Braid process for the durable-waits crash test, run as `node --import tsx waits.worker.ts
+ * A Braid process for the durable-waits crash test, run as `node waits.worker.js
  * <config JSON>` with an IPC channel. It opens a WorkflowExecutor on a SQLite file, (re)starts
  * `runs` runs of `crash-waits` with idempotency keys `wait-run-<i>`, and then:
  * - every 50 ms tells the driver which runs have a pending event or input wait;
@@ -8,6 +8,7 @@
  * - once every run has ended, writes a summary and exits 0.
  * The test SIGKILLs it at random moments and starts it again. Every step logs as it begins, as
  * each sleep is asked for and returns, and as it gets past its last wait (see WaitsLogLine).
+ * waits.worker.js is this file compiled for the test run (test/support/compiled.ts).
  */
 import fs from 'node:fs';
 import { z } from 'zod';

@@ -1,11 +1,12 @@
 /**
- * A Braid process for the crash tests, run as `node --import tsx worker.ts <config JSON>`. It opens
+ * A Braid process for the crash tests, run as `node worker.js <config JSON>`. It opens
  * a WorkflowExecutor on a SQLite file, starts the configured runs with idempotency keys `run-<i>`
  * (so a restarted worker re-attaches to them instead of starting new ones), waits for all of them,
  * writes a JSON summary and exits 0. The tests SIGKILL it at random points and start it again.
  *
  * Every step appends one line to a side-effect log (fs.appendFileSync, before it returns): the
  * tests compare those lines with the step_started / step_succeeded events in the store.
+ * worker.js is this file compiled for the test run (test/support/compiled.ts).
  */
 import fs from 'node:fs';
 import { z } from 'zod';

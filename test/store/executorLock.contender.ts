@@ -1,9 +1,10 @@
 /**
- * One contender for the executor lock, run as `node --import tsx executorLock.contender.ts <db>`
+ * One contender for the executor lock, run as `node executorLock.contender.js <db>`
  * by executorLock.race.test.ts. With an IPC channel it takes orders: `{ acquireAt }` spins until
  * that wall-clock time (so two processes try at the same instant) and answers what it got;
  * `release` lets go. Without one (the zombie test) it takes the lock at once, prints `acquired`
  * and waits to be killed.
+ * executorLock.contender.js is this file compiled for the test run (test/support/compiled.ts).
  */
 
 import { StoreLockedError } from '../../src/model/errors.js';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExecutorLock } from '../../src/store/sqlite/executorLock.js';
+import { nodeArgs } from '../support/compiled.js';
 import type { ContenderAnswer, ContenderOrder } from './executorLock.contender.js';
 
 const CONTENDER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'executorLock.contender.ts');
@@ -24,7 +25,7 @@ function tempDb(): string {
 
 /** A contender process on `db`, once it has loaded its code and is ready for orders. */
 async function startContender(db: string): Promise<(order: ContenderOrder) => Promise<ContenderAnswer>> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CONTENDER, db], {
+  const child = spawn(process.execPath, [...nodeArgs(CONTENDER), db], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.push(child);
@@ -72,13 +73,9 @@ describe('executor lock: two processes, one file', () => {
     async () => {
       const db = tempDb();
       // `exec sleep` makes the shell a parent that never reaps: the killed contender stays a zombie.
-      const shell = spawn(
-        'sh',
-        ['-c', `"$0" --import tsx "$1" "$2" & exec sleep 60`, process.execPath, CONTENDER, db],
-        {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
+      const shell = spawn('sh', ['-c', `"$0" "$@" & exec sleep 60`, process.execPath, ...nodeArgs(CONTENDER), db], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       children.push(shell);
       const pid = await new Promise<number>((resolve) => {
         let out = '';

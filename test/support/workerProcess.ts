@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type ExecutorOptions, PostgresStore, WorkflowExecutor } from '../../src/index.js';
+import { nodeArgs } from './compiled.js';
 /**
  * The shared frame of the worker processes that crash tests start and SIGKILL: the test passes a
  * JSON config as the first argument, a worker says `ready <worker id>` on stdout once it is in the
@@ -76,9 +77,9 @@ export interface WorkerProcess {
   activate(): void;
 }
 
-/** Starts `script` (run with `runWorkerProcess`) with `config`: node with the tsx loader, no shell. */
+/** Starts `script` (run with `runWorkerProcess`) with `config`: node on its compiled twin, no shell. */
 export function startWorkerProcess(script: string, config: unknown): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(config)], {
+  const child = spawn(process.execPath, [...nodeArgs(script), JSON.stringify(config)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let err = '';

@@ -1,7 +1,8 @@
 /**
  * A Braid worker process for the debounce test (debounce.postgres.test.ts), run as
- * `node --import tsx debounce.worker.ts <config JSON>`: it runs the debounced workflow and records
+ * `node debounce.worker.js <config JSON>`: it runs the debounced workflow and records
  * each step run in a table.
+ * debounce.worker.js is this file compiled for the test run (test/support/compiled.ts).
  */
 import pg from 'pg';
 import { type PostgresWorkerConfig, runWorkerProcess, serveAsWorker } from '../support/workerProcess.js';

@@ -1,7 +1,8 @@
 /**
  * A Braid worker process for the claim-order test (priority.postgres.test.ts), run as
- * `node --import tsx priority.worker.ts <config JSON>`: one step at a time (maxParallelNodes 1), so
+ * `node priority.worker.js <config JSON>`: one step at a time (maxParallelNodes 1), so
  * it claims one run whenever it has a free slot. Each step start is recorded in a table.
+ * priority.worker.js is this file compiled for the test run (test/support/compiled.ts).
  */
 import pg from 'pg';
 import type { PostgresWorkerConfig } from '../support/workerProcess.js';

@@ -1,7 +1,8 @@
 /**
  * A Braid worker process for the schedule race test (schedules.postgres.test.ts), run as
- * `node --import tsx schedules.worker.ts <config JSON>`: it defines the per-second schedule (as every
+ * `node schedules.worker.js <config JSON>`: it defines the per-second schedule (as every
  * copy of a deployment would) and records each run's tick in an effects table.
+ * schedules.worker.js is this file compiled for the test run (test/support/compiled.ts).
  */
 import pg from 'pg';
 import { schedule, workflow } from '../../src/index.js';

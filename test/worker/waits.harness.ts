@@ -18,7 +18,7 @@ export interface WaitsWorkerConfig {
   leaseMs: number;
   heartbeatMs: number;
   pollMs: number;
-  /** Load, then wait for `go` on stdin before joining the cluster (starting tsx takes seconds). */
+  /** Load, then wait for `go` on stdin before joining the cluster (starting a process takes seconds on a loaded machine). */
   standby: boolean;
 }
 

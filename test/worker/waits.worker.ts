@@ -1,7 +1,8 @@
 /**
  * A Braid worker process for the SIGKILL test of durable waits (waits.crash.test.ts), run as
- * `node --import tsx waits.worker.ts <config JSON>`: a WorkflowExecutor on a PostgresStore with
+ * `node waits.worker.js <config JSON>`: a WorkflowExecutor on a PostgresStore with
  * short leases. It prints `ready <worker id>` once registered and runs until it is killed.
+ * waits.worker.js is this file compiled for the test run (test/support/compiled.ts).
  */
 import pg from 'pg';
 import { runWorkerProcess, serveAsWorker } from '../support/workerProcess.js';
