@@ -72,8 +72,12 @@ export function untilAborted(signal: AbortSignal): Promise<never> {
   });
 }
 
-/** Polls `predicate` every few milliseconds until it holds; fails after `timeoutMs`. */
-export async function waitUntil(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+/**
+ * Polls `predicate` every few milliseconds until it holds; fails after `timeoutMs`. A limit for
+ * hangs, not a speed assertion: 5 s ran out under a load of ~21 on this 2-core machine (a race
+ * test waiting for a wait to be registered), so the default is 15 s.
+ */
+export async function waitUntil(predicate: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
