@@ -21,6 +21,7 @@ import {
   STREAMS_CHANNEL,
 } from '../channels.js';
 import { type DeliveredWaits, deliverWaits, type WaitWrites, waitId } from '../deliverWaits.js';
+import { recordLiteral } from '../recordLiteral.js';
 import { inTransaction } from '../transaction.js';
 import { insertForks } from './insertForks.js';
 import { lockWaitKeys, type WaitLock, waitLocks } from './lockWaitKeys.js';
@@ -172,25 +173,17 @@ function commitBatchSql(parts: Parts): string {
 )`);
   }
   if (parts.fence) outputs.push(`(SELECT coalesce(array_agg(id), '{}') FROM refused) AS "refusedIds"`);
-  const newRunParams = parts.newRuns ? params(24) : [];
-  const updateParams = parts.runUpdates ? params(11) : [];
+  const [newRuns, updates] = [parts.newRuns ? params(1)[0] : '', parts.runUpdates ? params(1)[0] : ''];
   if (parts.newRuns) {
-    const p = newRunParams;
     ctes.push(`new_run AS (
-  SELECT * FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::text[], ${p[4]}::text[],
-                       ${p[5]}::text[], ${p[6]}::text[], ${p[7]}::text[], ${p[8]}::text[], ${p[9]}::text[],
-                       ${p[10]}::text[], ${p[11]}::text[], ${p[12]}::text[], ${p[13]}::text[], ${p[14]}::text[],
-                       ${p[15]}::bigint[], ${p[16]}::bigint[], ${p[17]}::bigint[], ${p[18]}::bigint[],
-                       ${p[19]}::integer[], ${p[20]}::text[], ${p[21]}::bigint[], ${p[22]}::bigint[],
-                       ${p[23]}::integer[])
-         WITH ORDINALITY AS n(id, workflow, version, status, input, output, error, globals, idempotency_key,
-                              parent_run_id, parent_step, spawn_key, root_run_id, concurrency_key, replay_of,
-                              created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id,
-                              wake_at, paused_at, priority, ord)
+  SELECT * FROM unnest(${newRuns}::braid.commit_new_run[]) WITH ORDINALITY AS n
 )`);
   }
   if (parts.runUpdates) {
-    const p = updateParams;
+    // Read three times (the UPDATE, stale, refused): materialised once, parsed once.
+    ctes.push(`run_update AS (
+  SELECT * FROM unnest(${updates}::braid.commit_run_update[])
+)`);
     ctes.push(`updated_runs AS (
   UPDATE braid.runs r
      SET status = u.status, output = u.output, error = u.error, started_at = u.started_at,
@@ -199,11 +192,7 @@ function commitBatchSql(parts: Parts): string {
          owner_id = CASE WHEN u.status IN (${TERMINAL}) THEN NULL ELSE r.owner_id END,
          requested_action = CASE WHEN u.status IN (${TERMINAL}, 'paused') THEN NULL ELSE r.requested_action END,
          requested_reason = CASE WHEN u.status IN (${TERMINAL}, 'paused') THEN NULL ELSE r.requested_reason END
-    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::text[], ${p[4]}::bigint[],
-                ${p[5]}::bigint[], ${p[6]}::bigint[], ${p[7]}::text[], ${p[8]}::integer[], ${p[9]}::bigint[],
-                ${p[10]}::bigint[])
-         AS u(id, status, output, error, started_at, finished_at, deadline_at, globals, checkpoint_seq, wake_at,
-              paused_at)
+    FROM run_update u
    WHERE r.id = u.id AND r.status NOT IN (${TERMINAL})${parts.fence ? ` AND r.owner_id = ${workerId}::text` : ''}
   RETURNING r.id, r.status
 )`);
@@ -215,7 +204,7 @@ function commitBatchSql(parts: Parts): string {
     // join on the batch's ids) were planned as scans of braid.runs once the prepared statement went
     // generic, which halved one-step runs/s and grew with the table.
     ctes.push(`stale AS (
-  SELECT t.id FROM unnest(${p[0]}::text[]) AS t(id)
+  SELECT t.id FROM run_update t
    WHERE NOT EXISTS (SELECT 1 FROM updated_runs x WHERE x.id = t.id)
      AND (SELECT r.status FROM braid.runs r WHERE r.id = t.id) ${parts.fence ? `IN (${TERMINAL})` : 'IS NOT NULL'}
 )`);
@@ -230,7 +219,7 @@ function commitBatchSql(parts: Parts): string {
         : []),
       ...(parts.runUpdates
         ? [
-            `SELECT t.id FROM unnest(${updateParams[0]}::text[]) AS t(id)
+            `SELECT t.id FROM run_update t
    WHERE NOT EXISTS (SELECT 1 FROM updated_runs x WHERE x.id = t.id)
      AND NOT EXISTS (SELECT 1 FROM stale x WHERE x.id = t.id)`,
           ]
@@ -269,23 +258,18 @@ function commitBatchSql(parts: Parts): string {
          created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id, wake_at, paused_at, priority
     FROM new_run n
    WHERE ${unlessBlocked('n.id')}
-   ORDER BY ord
+   ORDER BY n.ordinality
   ON CONFLICT DO NOTHING
   RETURNING id, status, owner_id
 )`);
     outputs.push(`(SELECT coalesce(array_agg(id), '{}') FROM inserted_runs) AS "insertedIds"`);
   }
   if (parts.steps) {
-    const p = params(12);
+    const p = params(1)[0];
     ctes.push(`upserted_steps AS (
   INSERT INTO braid.steps (run_id, name, status, attempts, output, error, started_at, finished_at,
                            next_attempt_at, route, cache_hit, fallback_used)
-  SELECT s.*
-    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::integer[], ${p[4]}::text[],
-                ${p[5]}::text[], ${p[6]}::bigint[], ${p[7]}::bigint[], ${p[8]}::bigint[], ${p[9]}::text[],
-                ${p[10]}::boolean[], ${p[11]}::boolean[])
-         AS s(run_id, name, status, attempts, output, error, started_at, finished_at, next_attempt_at, route,
-              cache_hit, fallback_used)
+  SELECT s.* FROM unnest(${p}::braid.commit_step[]) AS s
    WHERE ${unlessBlocked('s.run_id')}
   ON CONFLICT (run_id, name) DO UPDATE SET
     status = excluded.status, attempts = excluded.attempts, output = excluded.output, error = excluded.error,
@@ -295,15 +279,13 @@ function commitBatchSql(parts: Parts): string {
 )`);
   }
   if (parts.events) {
-    const p = params(6);
+    const p = params(1)[0];
     ctes.push(`inserted_events AS (
   INSERT INTO braid.events (run_id, step, type, at, attempt, data)
   SELECT e.run_id, e.step, e.type, e.at, e.attempt, e.data
-    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::bigint[], ${p[4]}::integer[],
-                ${p[5]}::text[])
-         WITH ORDINALITY AS e(run_id, step, type, at, attempt, data, ord)
+    FROM unnest(${p}::braid.commit_event[]) WITH ORDINALITY AS e
    WHERE ${unlessBlocked('e.run_id')}
-   ORDER BY e.ord
+   ORDER BY e.ordinality
   RETURNING seq
 )`);
     outputs.push(`(SELECT coalesce(array_agg(seq ORDER BY seq), '{}') FROM inserted_events) AS seqs`);
@@ -532,85 +514,91 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
     updates.delete(id);
   }
 
-  const runs = columns(24);
+  const runs: string[] = [];
   const ids: string[] = [];
   const parents: (string | null)[] = [];
   for (const run of batch.newRuns) {
     const r: RunRecord = { ...run, ...pickUpdate(newRunUpdates.get(run.id)) };
     const isLocal = workerId !== null && batch.localRuns?.has(run.id) === true;
     const owner = isLocal && !TERMINAL_OR_PAUSED.has(r.status) ? workerId : null;
-    push(runs, [
-      r.id,
-      r.workflow,
-      r.version,
-      r.status,
-      r.input,
-      r.output,
-      r.error,
-      r.globals,
-      r.idempotencyKey,
-      r.parentRunId,
-      r.parentStep,
-      r.spawnKey,
-      r.rootRunId,
-      r.concurrencyKey,
-      r.replayOf,
-      r.createdAt,
-      r.startedAt,
-      r.finishedAt,
-      r.deadlineAt,
-      r.checkpointSeq,
-      owner,
-      r.wakeAt,
-      r.pausedAt,
-      r.priority ?? 0,
-    ]);
+    runs.push(
+      recordLiteral([
+        r.id,
+        r.workflow,
+        r.version,
+        r.status,
+        r.input,
+        r.output,
+        r.error,
+        r.globals,
+        r.idempotencyKey,
+        r.parentRunId,
+        r.parentStep,
+        r.spawnKey,
+        r.rootRunId,
+        r.concurrencyKey,
+        r.replayOf,
+        r.createdAt,
+        r.startedAt,
+        r.finishedAt,
+        r.deadlineAt,
+        r.checkpointSeq,
+        owner,
+        r.wakeAt,
+        r.pausedAt,
+        r.priority ?? 0,
+      ]),
+    );
     ids.push(run.id);
     parents.push(run.parentRunId ?? null);
   }
 
-  const runUpdates = columns(11);
+  const runUpdates: string[] = [];
   for (const u of updates.values()) {
-    push(runUpdates, [
-      u.id,
-      u.status,
-      u.output,
-      u.error,
-      u.startedAt,
-      u.finishedAt,
-      u.deadlineAt,
-      u.globals,
-      u.checkpointSeq,
-      u.wakeAt,
-      u.pausedAt,
-    ]);
+    runUpdates.push(
+      recordLiteral([
+        u.id,
+        u.status,
+        u.output,
+        u.error,
+        u.startedAt,
+        u.finishedAt,
+        u.deadlineAt,
+        u.globals,
+        u.checkpointSeq,
+        u.wakeAt,
+        u.pausedAt,
+      ]),
+    );
   }
 
   // The later record of a step wins (one upsert statement cannot touch a row twice).
   const latestSteps = new Map<string, StepRecord>();
   for (const s of batch.steps) latestSteps.set(`${s.runId}\u0000${s.name}`, s);
-  const steps = columns(12);
+  const steps: string[] = [];
   for (const s of latestSteps.values()) {
-    push(steps, [
-      s.runId,
-      s.name,
-      s.status,
-      s.attempts,
-      s.output,
-      s.error,
-      s.startedAt,
-      s.finishedAt,
-      s.nextAttemptAt,
-      s.route,
-      Boolean(s.cacheHit),
-      Boolean(s.fallbackUsed),
-    ]);
+    steps.push(
+      recordLiteral([
+        s.runId,
+        s.name,
+        s.status,
+        s.attempts,
+        s.output,
+        s.error,
+        s.startedAt,
+        s.finishedAt,
+        s.nextAttemptAt,
+        s.route,
+        Boolean(s.cacheHit),
+        Boolean(s.fallbackUsed),
+      ]),
+    );
   }
 
-  const events = columns(6);
+  const events: string[] = [];
   const eventRunIds: string[] = [];
   for (const e of batch.events) {
-    push(events, [e.runId, e.step, e.type, e.at, e.attempt, e.data]);
+    events.push(recordLiteral([e.runId, e.step, e.type, e.at, e.attempt, e.data]));
     eventRunIds.push(e.runId);
   }
 
@@ -688,10 +676,10 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
   const values: unknown[] = [];
   if (parts.fence) values.push(workerId);
   if (parts.lockOthers) values.push(others);
-  if (parts.newRuns) values.push(...runs);
-  if (parts.runUpdates) values.push(...runUpdates);
-  if (parts.steps) values.push(...steps);
-  if (parts.events) values.push(...events);
+  if (parts.newRuns) values.push(runs);
+  if (parts.runUpdates) values.push(runUpdates);
+  if (parts.steps) values.push(steps);
+  if (parts.events) values.push(events);
   if (parts.cache) values.push(...cache);
   if (parts.controls) values.push(...controls);
   if (parts.waits) values.push(...waits);
