@@ -33,6 +33,19 @@ import { writeSchedules } from './writeSchedules.js';
  * (a 10,000-child fan-out included). BEGIN + one statement per part + COMMIT would take 5-8 round
  * trips, at ~0.28 ms each on the 2-core test VM (embedded PostgreSQL 18, fsync on).
  *
+ * Each part's records arrive as ONE array of a row type (`$n::braid.commit_step[]`, types in
+ * 0011_commit_rows.sql, literals from recordLiteral.ts), not one array per column: PostgreSQL
+ * materialises each `unnest` argument in a tuplestore of its own, with 16 kB of tuple pointers
+ * however few rows it holds, so W3's statements built ~45 of them, and the memory a commit
+ * allocated and freed grew past the point where the backend's allocator returns it to the kernel
+ * and faults it back in on every commit (12-19 minor faults per W3 commit at 21 run columns, 52-82
+ * at 24 and with the stale check). Replaying the same W3 batches (the same 250-row commits, one
+ * connection) against the per-column statement, the backend's CPU per commit went from 1.11-1.53x
+ * that of the code before the stale check and the waits columns to 0.91-1.02x of it; a server
+ * started with glibc's trim and mmap thresholds raised showed the same gap closing (1.16 -> 1.02),
+ * which is how the faults were found. Rejected: `json_to_recordset` (2-3x the CPU of `unnest` for
+ * 250 steps: a hash table per row object) and `jsonb_to_recordset` (the same, jsonb parsing).
+ *
  * The statement has only the parts the batch needs (statementFor): one variant per combination
  * of non-empty parts, each a named prepared statement, so each connection plans a variant a few
  * times and then keeps its generic plan (pg_prepared_statements showed 5 custom plans, then only
@@ -299,19 +312,19 @@ function commitBatchSql(parts: Parts): string {
     }
   }
   if (parts.cache) {
-    const p = params(4);
+    const p = params(1)[0];
     ctes.push(`upserted_cache AS (
   INSERT INTO braid.cache (key, output, created_at, expires_at)
-  SELECT * FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::bigint[], ${p[3]}::bigint[])
+  SELECT * FROM unnest(${p}::braid.commit_cache_entry[])
   ON CONFLICT (key) DO UPDATE SET
     output = excluded.output, created_at = excluded.created_at, expires_at = excluded.expires_at
 )`);
   }
   if (parts.controls) {
-    const p = params(3);
+    const p = params(1)[0];
     ctes.push(`controlled AS (
   UPDATE braid.runs r SET requested_action = c.action, requested_reason = c.reason
-    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[]) AS c(id, action, reason)
+    FROM unnest(${p}::braid.commit_control[]) AS c
    WHERE r.id = c.id AND r.status NOT IN (${TERMINAL}) AND (c.action <> 'resume' OR r.status = 'paused')
   RETURNING r.id, r.owner_id
 )`);
@@ -320,16 +333,11 @@ function commitBatchSql(parts: Parts): string {
      AS "controlNotices"`);
   }
   if (parts.waits) {
-    const p = params(16);
+    const p = params(1)[0];
     ctes.push(`upserted_waits AS (
   INSERT INTO braid.waits (run_id, step, key, grp, kind, status, due_at, name, event_key, match, since, after_seq, request,
                            value, created_at, resolved_at)
-  SELECT w.*
-    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::text[], ${p[4]}::text[], ${p[5]}::text[],
-                ${p[6]}::bigint[], ${p[7]}::text[], ${p[8]}::text[], ${p[9]}::text[], ${p[10]}::bigint[],
-                ${p[11]}::bigint[], ${p[12]}::text[], ${p[13]}::text[], ${p[14]}::bigint[], ${p[15]}::bigint[])
-         AS w(run_id, step, key, grp, kind, status, due_at, name, event_key, match, since, after_seq, request, value,
-              created_at, resolved_at)
+  SELECT w.* FROM unnest(${p}::braid.commit_wait[]) AS w
    WHERE ${unlessBlocked('w.run_id')}
   ON CONFLICT (run_id, step, key) DO UPDATE SET
     status = excluded.status, due_at = excluded.due_at, value = excluded.value, resolved_at = excluded.resolved_at,
@@ -342,13 +350,12 @@ function commitBatchSql(parts: Parts): string {
     );
   }
   if (parts.inbox) {
-    const p = params(5);
+    const p = params(1)[0];
     ctes.push(`inserted_inbox AS (
   INSERT INTO braid.inbox (name, key, payload, idempotency_key, created_at)
   SELECT i.name, i.key, i.payload, i.idempotency_key, i.created_at
-    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::text[], ${p[4]}::bigint[])
-         WITH ORDINALITY AS i(name, key, payload, idempotency_key, created_at, ord)
-   ORDER BY i.ord
+    FROM unnest(${p}::braid.commit_inbox_event[]) WITH ORDINALITY AS i
+   ORDER BY i.ordinality
   ON CONFLICT DO NOTHING
   RETURNING seq, idempotency_key
 )`);
@@ -358,15 +365,13 @@ function commitBatchSql(parts: Parts): string {
     );
   }
   if (parts.chunks) {
-    const p = params(6);
+    const p = params(1)[0];
     ctes.push(`inserted_chunks AS (
   INSERT INTO braid.stream_chunks (run_id, step, stream, attempt, data, at)
   SELECT c.run_id, c.step, c.stream, c.attempt, c.data, c.at
-    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::integer[], ${p[4]}::text[],
-                ${p[5]}::bigint[])
-         WITH ORDINALITY AS c(run_id, step, stream, attempt, data, at, ord)
+    FROM unnest(${p}::braid.commit_stream_chunk[]) WITH ORDINALITY AS c
    WHERE ${unlessBlocked('c.run_id')}
-   ORDER BY c.ord
+   ORDER BY c.ordinality
   RETURNING seq, run_id
 )`);
     outputs.push(`(SELECT coalesce(array_agg(seq ORDER BY seq), '{}') FROM inserted_chunks) AS "chunkSeqs"`);
@@ -604,8 +609,8 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
 
   const latestCache = new Map<string, CacheEntry>();
   for (const c of batch.cache) latestCache.set(c.key, c);
-  const cache = columns(4);
-  for (const c of latestCache.values()) push(cache, [c.key, c.output, c.createdAt, c.expiresAt]);
+  const cache: string[] = [];
+  for (const c of latestCache.values()) cache.push(recordLiteral([c.key, c.output, c.createdAt, c.expiresAt]));
 
   // A run this batch writes itself is this worker's to change; a control for it would be a
   // second write of the same row in one statement.
@@ -615,42 +620,44 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
       latestControls.set(c.runId, c);
     }
   }
-  const controls = columns(3);
-  for (const c of latestControls.values()) push(controls, [c.runId, c.action, c.reason]);
+  const controls: string[] = [];
+  for (const c of latestControls.values()) controls.push(recordLiteral([c.runId, c.action, c.reason]));
 
   const bound = bindWaits(batch);
-  const waits = columns(16);
-  const inbox = columns(5);
+  const waits: string[] = [];
+  const inbox: string[] = [];
   if (bound) {
     for (const w of bound.writes.waits) {
-      push(waits, [
-        w.runId,
-        w.step,
-        w.key,
-        w.group,
-        w.kind,
-        w.status,
-        w.dueAt,
-        w.name,
-        w.eventKey,
-        w.match,
-        w.since,
-        w.afterSeq,
-        w.request,
-        w.value,
-        w.createdAt,
-        w.resolvedAt,
-      ]);
+      waits.push(
+        recordLiteral([
+          w.runId,
+          w.step,
+          w.key,
+          w.group,
+          w.kind,
+          w.status,
+          w.dueAt,
+          w.name,
+          w.eventKey,
+          w.match,
+          w.since,
+          w.afterSeq,
+          w.request,
+          w.value,
+          w.createdAt,
+          w.resolvedAt,
+        ]),
+      );
     }
     for (const { copy: e, firstIndex } of bound.writes.inbox) {
-      if (firstIndex === null) push(inbox, [e.name, e.key, e.payload, e.idempotencyKey, e.createdAt]);
+      if (firstIndex === null) inbox.push(recordLiteral([e.name, e.key, e.payload, e.idempotencyKey, e.createdAt]));
     }
   }
 
-  const chunks = columns(6);
+  const chunks: string[] = [];
   const chunkRunIds: string[] = [];
   for (const c of batch.chunks ?? ([] as StreamChunk[])) {
-    push(chunks, [c.runId, c.step, c.stream, c.attempt, c.data, c.at]);
+    chunks.push(recordLiteral([c.runId, c.step, c.stream, c.attempt, c.data, c.at]));
     chunkRunIds.push(c.runId);
   }
 
@@ -667,7 +674,7 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
     cache: latestCache.size > 0,
     controls: latestControls.size > 0,
     waits: (bound?.writes.waits.length ?? 0) > 0,
-    inbox: (inbox[0]?.length ?? 0) > 0,
+    inbox: inbox.length > 0,
     eventNotice: noticeEvents && eventRunIds.length > 0,
     chunks: chunkRunIds.length > 0,
     chunkNotice: noticeEvents && chunkRunIds.length > 0,
@@ -680,11 +687,11 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
   if (parts.runUpdates) values.push(runUpdates);
   if (parts.steps) values.push(steps);
   if (parts.events) values.push(events);
-  if (parts.cache) values.push(...cache);
-  if (parts.controls) values.push(...controls);
-  if (parts.waits) values.push(...waits);
-  if (parts.inbox) values.push(...inbox);
-  if (parts.chunks) values.push(...chunks);
+  if (parts.cache) values.push(cache);
+  if (parts.controls) values.push(controls);
+  if (parts.waits) values.push(waits);
+  if (parts.inbox) values.push(inbox);
+  if (parts.chunks) values.push(chunks);
   return {
     statement: statementFor(parts),
     values,
@@ -784,13 +791,4 @@ function pickUpdate(u: RunUpdate | undefined): Partial<RunRecord> {
   if (!u) return {};
   const { status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq, wakeAt, pausedAt } = u;
   return { status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq, wakeAt, pausedAt };
-}
-
-/** `count` empty column arrays, one per `unnest` argument. */
-function columns(count: number): unknown[][] {
-  return Array.from({ length: count }, () => []);
-}
-
-function push(target: unknown[][], row: readonly unknown[]): void {
-  for (let i = 0; i < row.length; i++) target[i]!.push(row[i] ?? null);
 }
