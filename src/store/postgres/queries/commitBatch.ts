@@ -193,7 +193,7 @@ function commitBatchSql(parts: Parts): string {
 )`);
   }
   if (parts.runUpdates) {
-    // Read three times (the UPDATE, stale, refused): materialised once, parsed once.
+    // Read twice (the UPDATE, skipped): materialised once, parsed once.
     ctes.push(`run_update AS (
   SELECT * FROM unnest(${updates}::braid.commit_run_update[])
 )`);
@@ -209,17 +209,22 @@ function commitBatchSql(parts: Parts): string {
    WHERE r.id = u.id AND r.status NOT IN (${TERMINAL})${parts.fence ? ` AND r.owner_id = ${workerId}::text` : ''}
   RETURNING r.id, r.status
 )`);
-    // Stale: updated runs that had already ended. Read from the statement's snapshot; a run another
+    // Skipped: the updates the UPDATE did not apply (almost always none). MATERIALIZED, so the
+    // planner cannot push stale's lookup below the anti-join: inlined, it looked up every id of
+    // the batch, not just the skipped ones (245 buffer hits for a 50-run finishing batch).
+    // Stale: skipped runs that had already ended. Read from the statement's snapshot; a run another
     // transaction ends meanwhile fails the UPDATE's recheck, so without fencing every existing run
     // the UPDATE skipped is stale (with fencing such a run shows up as refused instead).
-    // Only the ids the UPDATE skipped (almost always none) are looked up, each by its primary key
-    // in a scalar subquery, which the planner cannot turn into a join: `runs.id = ANY($ids)` (and a
-    // join on the batch's ids) were planned as scans of braid.runs once the prepared statement went
-    // generic, which halved one-step runs/s and grew with the table.
+    // Each skipped id is looked up by its primary key in a scalar subquery, which the planner
+    // cannot turn into a join: `runs.id = ANY($ids)` (and a join on the batch's ids) were planned
+    // as scans of braid.runs once the prepared statement went generic, which halved one-step
+    // runs/s and grew with the table.
+    ctes.push(`skipped AS MATERIALIZED (
+  SELECT t.id FROM run_update t WHERE NOT EXISTS (SELECT 1 FROM updated_runs x WHERE x.id = t.id)
+)`);
     ctes.push(`stale AS (
-  SELECT t.id FROM run_update t
-   WHERE NOT EXISTS (SELECT 1 FROM updated_runs x WHERE x.id = t.id)
-     AND (SELECT r.status FROM braid.runs r WHERE r.id = t.id) ${parts.fence ? `IN (${TERMINAL})` : 'IS NOT NULL'}
+  SELECT s.id FROM skipped s
+   WHERE (SELECT r.status FROM braid.runs r WHERE r.id = s.id) ${parts.fence ? `IN (${TERMINAL})` : 'IS NOT NULL'}
 )`);
     outputs.push(`(SELECT coalesce(array_agg(id), '{}') FROM stale) AS "staleIds"`);
   }
@@ -231,11 +236,7 @@ function commitBatchSql(parts: Parts): string {
           ]
         : []),
       ...(parts.runUpdates
-        ? [
-            `SELECT t.id FROM run_update t
-   WHERE NOT EXISTS (SELECT 1 FROM updated_runs x WHERE x.id = t.id)
-     AND NOT EXISTS (SELECT 1 FROM stale x WHERE x.id = t.id)`,
-          ]
+        ? [`SELECT s.id FROM skipped s WHERE NOT EXISTS (SELECT 1 FROM stale x WHERE x.id = s.id)`]
         : []),
     ];
     ctes.push(`refused AS (
