@@ -21,7 +21,7 @@ import {
   STREAMS_CHANNEL,
 } from '../channels.js';
 import { type DeliveredWaits, deliverWaits, type WaitWrites, waitId } from '../deliverWaits.js';
-import { recordLiteral } from '../recordLiteral.js';
+import { RecordArrayLiteral } from '../recordLiteral.js';
 import { inTransaction } from '../transaction.js';
 import { insertForks } from './insertForks.js';
 import { lockWaitKeys, type WaitLock, waitLocks } from './lockWaitKeys.js';
@@ -520,98 +520,92 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
     updates.delete(id);
   }
 
-  const runs: string[] = [];
+  const runs = new RecordArrayLiteral();
   const ids: string[] = [];
   const parents: (string | null)[] = [];
   for (const run of batch.newRuns) {
     const r: RunRecord = { ...run, ...pickUpdate(newRunUpdates.get(run.id)) };
     const isLocal = workerId !== null && batch.localRuns?.has(run.id) === true;
     const owner = isLocal && !TERMINAL_OR_PAUSED.has(r.status) ? workerId : null;
-    runs.push(
-      recordLiteral([
-        r.id,
-        r.workflow,
-        r.version,
-        r.status,
-        r.input,
-        r.output,
-        r.error,
-        r.globals,
-        r.idempotencyKey,
-        r.parentRunId,
-        r.parentStep,
-        r.spawnKey,
-        r.rootRunId,
-        r.concurrencyKey,
-        r.replayOf,
-        r.createdAt,
-        r.startedAt,
-        r.finishedAt,
-        r.deadlineAt,
-        r.checkpointSeq,
-        owner,
-        r.wakeAt,
-        r.pausedAt,
-        r.priority ?? 0,
-      ]),
-    );
+    runs.add([
+      r.id,
+      r.workflow,
+      r.version,
+      r.status,
+      r.input,
+      r.output,
+      r.error,
+      r.globals,
+      r.idempotencyKey,
+      r.parentRunId,
+      r.parentStep,
+      r.spawnKey,
+      r.rootRunId,
+      r.concurrencyKey,
+      r.replayOf,
+      r.createdAt,
+      r.startedAt,
+      r.finishedAt,
+      r.deadlineAt,
+      r.checkpointSeq,
+      owner,
+      r.wakeAt,
+      r.pausedAt,
+      r.priority ?? 0,
+    ]);
     ids.push(run.id);
     parents.push(run.parentRunId ?? null);
   }
 
-  const runUpdates: string[] = [];
+  const runUpdates = new RecordArrayLiteral();
   for (const u of updates.values()) {
-    runUpdates.push(
-      recordLiteral([
-        u.id,
-        u.status,
-        u.output,
-        u.error,
-        u.startedAt,
-        u.finishedAt,
-        u.deadlineAt,
-        u.globals,
-        u.checkpointSeq,
-        u.wakeAt,
-        u.pausedAt,
-      ]),
-    );
+    runUpdates.add([
+      u.id,
+      u.status,
+      u.output,
+      u.error,
+      u.startedAt,
+      u.finishedAt,
+      u.deadlineAt,
+      u.globals,
+      u.checkpointSeq,
+      u.wakeAt,
+      u.pausedAt,
+    ]);
   }
 
   // The later record of a step wins (one upsert statement cannot touch a row twice).
   const latestSteps = new Map<string, StepRecord>();
   for (const s of batch.steps) latestSteps.set(`${s.runId}\u0000${s.name}`, s);
-  const steps: string[] = [];
+  const steps = new RecordArrayLiteral();
   for (const s of latestSteps.values()) {
-    steps.push(
-      recordLiteral([
-        s.runId,
-        s.name,
-        s.status,
-        s.attempts,
-        s.output,
-        s.error,
-        s.startedAt,
-        s.finishedAt,
-        s.nextAttemptAt,
-        s.route,
-        Boolean(s.cacheHit),
-        Boolean(s.fallbackUsed),
-      ]),
-    );
+    steps.add([
+      s.runId,
+      s.name,
+      s.status,
+      s.attempts,
+      s.output,
+      s.error,
+      s.startedAt,
+      s.finishedAt,
+      s.nextAttemptAt,
+      s.route,
+      Boolean(s.cacheHit),
+      Boolean(s.fallbackUsed),
+    ]);
   }
 
-  const events: string[] = [];
+  const events = new RecordArrayLiteral();
   const eventRunIds: string[] = [];
   for (const e of batch.events) {
-    events.push(recordLiteral([e.runId, e.step, e.type, e.at, e.attempt, e.data]));
+    events.add([e.runId, e.step, e.type, e.at, e.attempt, e.data]);
     eventRunIds.push(e.runId);
   }
 
   const latestCache = new Map<string, CacheEntry>();
   for (const c of batch.cache) latestCache.set(c.key, c);
-  const cache: string[] = [];
-  for (const c of latestCache.values()) cache.push(recordLiteral([c.key, c.output, c.createdAt, c.expiresAt]));
+  const cache = new RecordArrayLiteral();
+  for (const c of latestCache.values()) cache.add([c.key, c.output, c.createdAt, c.expiresAt]);
 
   // A run this batch writes itself is this worker's to change; a control for it would be a
   // second write of the same row in one statement.
@@ -621,44 +615,42 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
       latestControls.set(c.runId, c);
     }
   }
-  const controls: string[] = [];
-  for (const c of latestControls.values()) controls.push(recordLiteral([c.runId, c.action, c.reason]));
+  const controls = new RecordArrayLiteral();
+  for (const c of latestControls.values()) controls.add([c.runId, c.action, c.reason]);
 
   const bound = bindWaits(batch);
-  const waits: string[] = [];
-  const inbox: string[] = [];
+  const waits = new RecordArrayLiteral();
+  const inbox = new RecordArrayLiteral();
   if (bound) {
     for (const w of bound.writes.waits) {
-      waits.push(
-        recordLiteral([
-          w.runId,
-          w.step,
-          w.key,
-          w.group,
-          w.kind,
-          w.status,
-          w.dueAt,
-          w.name,
-          w.eventKey,
-          w.match,
-          w.since,
-          w.afterSeq,
-          w.request,
-          w.value,
-          w.createdAt,
-          w.resolvedAt,
-        ]),
-      );
+      waits.add([
+        w.runId,
+        w.step,
+        w.key,
+        w.group,
+        w.kind,
+        w.status,
+        w.dueAt,
+        w.name,
+        w.eventKey,
+        w.match,
+        w.since,
+        w.afterSeq,
+        w.request,
+        w.value,
+        w.createdAt,
+        w.resolvedAt,
+      ]);
     }
     for (const { copy: e, firstIndex } of bound.writes.inbox) {
-      if (firstIndex === null) inbox.push(recordLiteral([e.name, e.key, e.payload, e.idempotencyKey, e.createdAt]));
+      if (firstIndex === null) inbox.add([e.name, e.key, e.payload, e.idempotencyKey, e.createdAt]);
     }
   }
 
-  const chunks: string[] = [];
+  const chunks = new RecordArrayLiteral();
   const chunkRunIds: string[] = [];
   for (const c of batch.chunks ?? ([] as StreamChunk[])) {
-    chunks.push(recordLiteral([c.runId, c.step, c.stream, c.attempt, c.data, c.at]));
+    chunks.add([c.runId, c.step, c.stream, c.attempt, c.data, c.at]);
     chunkRunIds.push(c.runId);
   }
 
@@ -675,7 +667,7 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
     cache: latestCache.size > 0,
     controls: latestControls.size > 0,
     waits: (bound?.writes.waits.length ?? 0) > 0,
-    inbox: inbox.length > 0,
+    inbox: inbox.size > 0,
     eventNotice: noticeEvents && eventRunIds.length > 0,
     chunks: chunkRunIds.length > 0,
     chunkNotice: noticeEvents && chunkRunIds.length > 0,
@@ -684,15 +676,15 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
   const values: unknown[] = [];
   if (parts.fence) values.push(workerId);
   if (parts.lockOthers) values.push(others);
-  if (parts.newRuns) values.push(runs);
-  if (parts.runUpdates) values.push(runUpdates);
-  if (parts.steps) values.push(steps);
-  if (parts.events) values.push(events);
-  if (parts.cache) values.push(cache);
-  if (parts.controls) values.push(controls);
-  if (parts.waits) values.push(waits);
-  if (parts.inbox) values.push(inbox);
-  if (parts.chunks) values.push(chunks);
+  if (parts.newRuns) values.push(runs.toString());
+  if (parts.runUpdates) values.push(runUpdates.toString());
+  if (parts.steps) values.push(steps.toString());
+  if (parts.events) values.push(events.toString());
+  if (parts.cache) values.push(cache.toString());
+  if (parts.controls) values.push(controls.toString());
+  if (parts.waits) values.push(waits.toString());
+  if (parts.inbox) values.push(inbox.toString());
+  if (parts.chunks) values.push(chunks.toString());
   return {
     statement: statementFor(parts),
     values,
