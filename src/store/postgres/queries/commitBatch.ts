@@ -21,6 +21,7 @@ import {
   STREAMS_CHANNEL,
 } from '../channels.js';
 import { type DeliveredWaits, deliverWaits, type WaitWrites, waitId } from '../deliverWaits.js';
+import { RecordArrayLiteral } from '../recordLiteral.js';
 import { inTransaction } from '../transaction.js';
 import { insertForks } from './insertForks.js';
 import { lockWaitKeys, type WaitLock, waitLocks } from './lockWaitKeys.js';
@@ -31,6 +32,19 @@ import { writeSchedules } from './writeSchedules.js';
  * so a commit is one round trip and one implicit transaction however many records it holds
  * (a 10,000-child fan-out included). BEGIN + one statement per part + COMMIT would take 5-8 round
  * trips, at ~0.28 ms each on the 2-core test VM (embedded PostgreSQL 18, fsync on).
+ *
+ * Each part's records arrive as ONE array of a row type (`$n::braid.commit_step[]`, types in
+ * 0011_commit_rows.sql, literals from recordLiteral.ts), not one array per column: PostgreSQL
+ * materialises each `unnest` argument in a tuplestore of its own, with 16 kB of tuple pointers
+ * however few rows it holds, so W3's statements built ~45 of them, and the memory a commit
+ * allocated and freed grew past the point where the backend's allocator returns it to the kernel
+ * and faults it back in on every commit (12-19 minor faults per W3 commit at 21 run columns, 52-82
+ * at 24 and with the stale check). Replaying the same W3 batches (the same 250-row commits, one
+ * connection) against the per-column statement, the backend's CPU per commit went from 1.11-1.53x
+ * that of the code before the stale check and the waits columns to 0.91-1.02x of it; a server
+ * started with glibc's trim and mmap thresholds raised showed the same gap closing (1.16 -> 1.02),
+ * which is how the faults were found. Rejected: `json_to_recordset` (2-3x the CPU of `unnest` for
+ * 250 steps: a hash table per row object) and `jsonb_to_recordset` (the same, jsonb parsing).
  *
  * The statement has only the parts the batch needs (statementFor): one variant per combination
  * of non-empty parts, each a named prepared statement, so each connection plans a variant a few
@@ -172,25 +186,17 @@ function commitBatchSql(parts: Parts): string {
 )`);
   }
   if (parts.fence) outputs.push(`(SELECT coalesce(array_agg(id), '{}') FROM refused) AS "refusedIds"`);
-  const newRunParams = parts.newRuns ? params(24) : [];
-  const updateParams = parts.runUpdates ? params(11) : [];
+  const [newRuns, updates] = [parts.newRuns ? params(1)[0] : '', parts.runUpdates ? params(1)[0] : ''];
   if (parts.newRuns) {
-    const p = newRunParams;
     ctes.push(`new_run AS (
-  SELECT * FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::text[], ${p[4]}::text[],
-                       ${p[5]}::text[], ${p[6]}::text[], ${p[7]}::text[], ${p[8]}::text[], ${p[9]}::text[],
-                       ${p[10]}::text[], ${p[11]}::text[], ${p[12]}::text[], ${p[13]}::text[], ${p[14]}::text[],
-                       ${p[15]}::bigint[], ${p[16]}::bigint[], ${p[17]}::bigint[], ${p[18]}::bigint[],
-                       ${p[19]}::integer[], ${p[20]}::text[], ${p[21]}::bigint[], ${p[22]}::bigint[],
-                       ${p[23]}::integer[])
-         WITH ORDINALITY AS n(id, workflow, version, status, input, output, error, globals, idempotency_key,
-                              parent_run_id, parent_step, spawn_key, root_run_id, concurrency_key, replay_of,
-                              created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id,
-                              wake_at, paused_at, priority, ord)
+  SELECT * FROM unnest(${newRuns}::braid.commit_new_run[]) WITH ORDINALITY AS n
 )`);
   }
   if (parts.runUpdates) {
-    const p = updateParams;
+    // Read twice (the UPDATE, skipped): materialised once, parsed once.
+    ctes.push(`run_update AS (
+  SELECT * FROM unnest(${updates}::braid.commit_run_update[])
+)`);
     ctes.push(`updated_runs AS (
   UPDATE braid.runs r
      SET status = u.status, output = u.output, error = u.error, started_at = u.started_at,
@@ -199,25 +205,26 @@ function commitBatchSql(parts: Parts): string {
          owner_id = CASE WHEN u.status IN (${TERMINAL}) THEN NULL ELSE r.owner_id END,
          requested_action = CASE WHEN u.status IN (${TERMINAL}, 'paused') THEN NULL ELSE r.requested_action END,
          requested_reason = CASE WHEN u.status IN (${TERMINAL}, 'paused') THEN NULL ELSE r.requested_reason END
-    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::text[], ${p[4]}::bigint[],
-                ${p[5]}::bigint[], ${p[6]}::bigint[], ${p[7]}::text[], ${p[8]}::integer[], ${p[9]}::bigint[],
-                ${p[10]}::bigint[])
-         AS u(id, status, output, error, started_at, finished_at, deadline_at, globals, checkpoint_seq, wake_at,
-              paused_at)
+    FROM run_update u
    WHERE r.id = u.id AND r.status NOT IN (${TERMINAL})${parts.fence ? ` AND r.owner_id = ${workerId}::text` : ''}
   RETURNING r.id, r.status
 )`);
-    // Stale: updated runs that had already ended. Read from the statement's snapshot; a run another
+    // Skipped: the updates the UPDATE did not apply (almost always none). MATERIALIZED, so the
+    // planner cannot push stale's lookup below the anti-join: inlined, it looked up every id of
+    // the batch, not just the skipped ones (245 buffer hits for a 50-run finishing batch).
+    // Stale: skipped runs that had already ended. Read from the statement's snapshot; a run another
     // transaction ends meanwhile fails the UPDATE's recheck, so without fencing every existing run
     // the UPDATE skipped is stale (with fencing such a run shows up as refused instead).
-    // Only the ids the UPDATE skipped (almost always none) are looked up, each by its primary key
-    // in a scalar subquery, which the planner cannot turn into a join: `runs.id = ANY($ids)` (and a
-    // join on the batch's ids) were planned as scans of braid.runs once the prepared statement went
-    // generic, which halved one-step runs/s and grew with the table.
+    // Each skipped id is looked up by its primary key in a scalar subquery, which the planner
+    // cannot turn into a join: `runs.id = ANY($ids)` (and a join on the batch's ids) were planned
+    // as scans of braid.runs once the prepared statement went generic, which halved one-step
+    // runs/s and grew with the table.
+    ctes.push(`skipped AS MATERIALIZED (
+  SELECT t.id FROM run_update t WHERE NOT EXISTS (SELECT 1 FROM updated_runs x WHERE x.id = t.id)
+)`);
     ctes.push(`stale AS (
-  SELECT t.id FROM unnest(${p[0]}::text[]) AS t(id)
-   WHERE NOT EXISTS (SELECT 1 FROM updated_runs x WHERE x.id = t.id)
-     AND (SELECT r.status FROM braid.runs r WHERE r.id = t.id) ${parts.fence ? `IN (${TERMINAL})` : 'IS NOT NULL'}
+  SELECT s.id FROM skipped s
+   WHERE (SELECT r.status FROM braid.runs r WHERE r.id = s.id) ${parts.fence ? `IN (${TERMINAL})` : 'IS NOT NULL'}
 )`);
     outputs.push(`(SELECT coalesce(array_agg(id), '{}') FROM stale) AS "staleIds"`);
   }
@@ -229,11 +236,7 @@ function commitBatchSql(parts: Parts): string {
           ]
         : []),
       ...(parts.runUpdates
-        ? [
-            `SELECT t.id FROM unnest(${updateParams[0]}::text[]) AS t(id)
-   WHERE NOT EXISTS (SELECT 1 FROM updated_runs x WHERE x.id = t.id)
-     AND NOT EXISTS (SELECT 1 FROM stale x WHERE x.id = t.id)`,
-          ]
+        ? [`SELECT s.id FROM skipped s WHERE NOT EXISTS (SELECT 1 FROM stale x WHERE x.id = s.id)`]
         : []),
     ];
     ctes.push(`refused AS (
@@ -269,23 +272,18 @@ function commitBatchSql(parts: Parts): string {
          created_at, started_at, finished_at, deadline_at, checkpoint_seq, owner_id, wake_at, paused_at, priority
     FROM new_run n
    WHERE ${unlessBlocked('n.id')}
-   ORDER BY ord
+   ORDER BY n.ordinality
   ON CONFLICT DO NOTHING
   RETURNING id, status, owner_id
 )`);
     outputs.push(`(SELECT coalesce(array_agg(id), '{}') FROM inserted_runs) AS "insertedIds"`);
   }
   if (parts.steps) {
-    const p = params(12);
+    const p = params(1)[0];
     ctes.push(`upserted_steps AS (
   INSERT INTO braid.steps (run_id, name, status, attempts, output, error, started_at, finished_at,
                            next_attempt_at, route, cache_hit, fallback_used)
-  SELECT s.*
-    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::integer[], ${p[4]}::text[],
-                ${p[5]}::text[], ${p[6]}::bigint[], ${p[7]}::bigint[], ${p[8]}::bigint[], ${p[9]}::text[],
-                ${p[10]}::boolean[], ${p[11]}::boolean[])
-         AS s(run_id, name, status, attempts, output, error, started_at, finished_at, next_attempt_at, route,
-              cache_hit, fallback_used)
+  SELECT s.* FROM unnest(${p}::braid.commit_step[]) AS s
    WHERE ${unlessBlocked('s.run_id')}
   ON CONFLICT (run_id, name) DO UPDATE SET
     status = excluded.status, attempts = excluded.attempts, output = excluded.output, error = excluded.error,
@@ -295,15 +293,13 @@ function commitBatchSql(parts: Parts): string {
 )`);
   }
   if (parts.events) {
-    const p = params(6);
+    const p = params(1)[0];
     ctes.push(`inserted_events AS (
   INSERT INTO braid.events (run_id, step, type, at, attempt, data)
   SELECT e.run_id, e.step, e.type, e.at, e.attempt, e.data
-    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::bigint[], ${p[4]}::integer[],
-                ${p[5]}::text[])
-         WITH ORDINALITY AS e(run_id, step, type, at, attempt, data, ord)
+    FROM unnest(${p}::braid.commit_event[]) WITH ORDINALITY AS e
    WHERE ${unlessBlocked('e.run_id')}
-   ORDER BY e.ord
+   ORDER BY e.ordinality
   RETURNING seq
 )`);
     outputs.push(`(SELECT coalesce(array_agg(seq ORDER BY seq), '{}') FROM inserted_events) AS seqs`);
@@ -317,19 +313,19 @@ function commitBatchSql(parts: Parts): string {
     }
   }
   if (parts.cache) {
-    const p = params(4);
+    const p = params(1)[0];
     ctes.push(`upserted_cache AS (
   INSERT INTO braid.cache (key, output, created_at, expires_at)
-  SELECT * FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::bigint[], ${p[3]}::bigint[])
+  SELECT * FROM unnest(${p}::braid.commit_cache_entry[])
   ON CONFLICT (key) DO UPDATE SET
     output = excluded.output, created_at = excluded.created_at, expires_at = excluded.expires_at
 )`);
   }
   if (parts.controls) {
-    const p = params(3);
+    const p = params(1)[0];
     ctes.push(`controlled AS (
   UPDATE braid.runs r SET requested_action = c.action, requested_reason = c.reason
-    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[]) AS c(id, action, reason)
+    FROM unnest(${p}::braid.commit_control[]) AS c
    WHERE r.id = c.id AND r.status NOT IN (${TERMINAL}) AND (c.action <> 'resume' OR r.status = 'paused')
   RETURNING r.id, r.owner_id
 )`);
@@ -338,16 +334,11 @@ function commitBatchSql(parts: Parts): string {
      AS "controlNotices"`);
   }
   if (parts.waits) {
-    const p = params(16);
+    const p = params(1)[0];
     ctes.push(`upserted_waits AS (
   INSERT INTO braid.waits (run_id, step, key, grp, kind, status, due_at, name, event_key, match, since, after_seq, request,
                            value, created_at, resolved_at)
-  SELECT w.*
-    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::text[], ${p[4]}::text[], ${p[5]}::text[],
-                ${p[6]}::bigint[], ${p[7]}::text[], ${p[8]}::text[], ${p[9]}::text[], ${p[10]}::bigint[],
-                ${p[11]}::bigint[], ${p[12]}::text[], ${p[13]}::text[], ${p[14]}::bigint[], ${p[15]}::bigint[])
-         AS w(run_id, step, key, grp, kind, status, due_at, name, event_key, match, since, after_seq, request, value,
-              created_at, resolved_at)
+  SELECT w.* FROM unnest(${p}::braid.commit_wait[]) AS w
    WHERE ${unlessBlocked('w.run_id')}
   ON CONFLICT (run_id, step, key) DO UPDATE SET
     status = excluded.status, due_at = excluded.due_at, value = excluded.value, resolved_at = excluded.resolved_at,
@@ -360,13 +351,12 @@ function commitBatchSql(parts: Parts): string {
     );
   }
   if (parts.inbox) {
-    const p = params(5);
+    const p = params(1)[0];
     ctes.push(`inserted_inbox AS (
   INSERT INTO braid.inbox (name, key, payload, idempotency_key, created_at)
   SELECT i.name, i.key, i.payload, i.idempotency_key, i.created_at
-    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::text[], ${p[4]}::bigint[])
-         WITH ORDINALITY AS i(name, key, payload, idempotency_key, created_at, ord)
-   ORDER BY i.ord
+    FROM unnest(${p}::braid.commit_inbox_event[]) WITH ORDINALITY AS i
+   ORDER BY i.ordinality
   ON CONFLICT DO NOTHING
   RETURNING seq, idempotency_key
 )`);
@@ -376,15 +366,13 @@ function commitBatchSql(parts: Parts): string {
     );
   }
   if (parts.chunks) {
-    const p = params(6);
+    const p = params(1)[0];
     ctes.push(`inserted_chunks AS (
   INSERT INTO braid.stream_chunks (run_id, step, stream, attempt, data, at)
   SELECT c.run_id, c.step, c.stream, c.attempt, c.data, c.at
-    FROM unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::integer[], ${p[4]}::text[],
-                ${p[5]}::bigint[])
-         WITH ORDINALITY AS c(run_id, step, stream, attempt, data, at, ord)
+    FROM unnest(${p}::braid.commit_stream_chunk[]) WITH ORDINALITY AS c
    WHERE ${unlessBlocked('c.run_id')}
-   ORDER BY c.ord
+   ORDER BY c.ordinality
   RETURNING seq, run_id
 )`);
     outputs.push(`(SELECT coalesce(array_agg(seq ORDER BY seq), '{}') FROM inserted_chunks) AS "chunkSeqs"`);
@@ -532,14 +520,14 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
     updates.delete(id);
   }
 
-  const runs = columns(24);
+  const runs = new RecordArrayLiteral();
   const ids: string[] = [];
   const parents: (string | null)[] = [];
   for (const run of batch.newRuns) {
     const r: RunRecord = { ...run, ...pickUpdate(newRunUpdates.get(run.id)) };
     const isLocal = workerId !== null && batch.localRuns?.has(run.id) === true;
     const owner = isLocal && !TERMINAL_OR_PAUSED.has(r.status) ? workerId : null;
-    push(runs, [
+    runs.add([
       r.id,
       r.workflow,
       r.version,
@@ -569,9 +557,9 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
     parents.push(run.parentRunId ?? null);
   }
 
-  const runUpdates = columns(11);
+  const runUpdates = new RecordArrayLiteral();
   for (const u of updates.values()) {
-    push(runUpdates, [
+    runUpdates.add([
       u.id,
       u.status,
       u.output,
@@ -589,9 +577,9 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
   // The later record of a step wins (one upsert statement cannot touch a row twice).
   const latestSteps = new Map<string, StepRecord>();
   for (const s of batch.steps) latestSteps.set(`${s.runId}\u0000${s.name}`, s);
-  const steps = columns(12);
+  const steps = new RecordArrayLiteral();
   for (const s of latestSteps.values()) {
-    push(steps, [
+    steps.add([
       s.runId,
       s.name,
       s.status,
@@ -607,17 +595,17 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
     ]);
   }
 
-  const events = columns(6);
+  const events = new RecordArrayLiteral();
   const eventRunIds: string[] = [];
   for (const e of batch.events) {
-    push(events, [e.runId, e.step, e.type, e.at, e.attempt, e.data]);
+    events.add([e.runId, e.step, e.type, e.at, e.attempt, e.data]);
     eventRunIds.push(e.runId);
   }
 
   const latestCache = new Map<string, CacheEntry>();
   for (const c of batch.cache) latestCache.set(c.key, c);
-  const cache = columns(4);
-  for (const c of latestCache.values()) push(cache, [c.key, c.output, c.createdAt, c.expiresAt]);
+  const cache = new RecordArrayLiteral();
+  for (const c of latestCache.values()) cache.add([c.key, c.output, c.createdAt, c.expiresAt]);
 
   // A run this batch writes itself is this worker's to change; a control for it would be a
   // second write of the same row in one statement.
@@ -627,15 +615,15 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
       latestControls.set(c.runId, c);
     }
   }
-  const controls = columns(3);
-  for (const c of latestControls.values()) push(controls, [c.runId, c.action, c.reason]);
+  const controls = new RecordArrayLiteral();
+  for (const c of latestControls.values()) controls.add([c.runId, c.action, c.reason]);
 
   const bound = bindWaits(batch);
-  const waits = columns(16);
-  const inbox = columns(5);
+  const waits = new RecordArrayLiteral();
+  const inbox = new RecordArrayLiteral();
   if (bound) {
     for (const w of bound.writes.waits) {
-      push(waits, [
+      waits.add([
         w.runId,
         w.step,
         w.key,
@@ -655,14 +643,14 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
       ]);
     }
     for (const { copy: e, firstIndex } of bound.writes.inbox) {
-      if (firstIndex === null) push(inbox, [e.name, e.key, e.payload, e.idempotencyKey, e.createdAt]);
+      if (firstIndex === null) inbox.add([e.name, e.key, e.payload, e.idempotencyKey, e.createdAt]);
     }
   }
 
-  const chunks = columns(6);
+  const chunks = new RecordArrayLiteral();
   const chunkRunIds: string[] = [];
   for (const c of batch.chunks ?? ([] as StreamChunk[])) {
-    push(chunks, [c.runId, c.step, c.stream, c.attempt, c.data, c.at]);
+    chunks.add([c.runId, c.step, c.stream, c.attempt, c.data, c.at]);
     chunkRunIds.push(c.runId);
   }
 
@@ -679,7 +667,7 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
     cache: latestCache.size > 0,
     controls: latestControls.size > 0,
     waits: (bound?.writes.waits.length ?? 0) > 0,
-    inbox: (inbox[0]?.length ?? 0) > 0,
+    inbox: inbox.size > 0,
     eventNotice: noticeEvents && eventRunIds.length > 0,
     chunks: chunkRunIds.length > 0,
     chunkNotice: noticeEvents && chunkRunIds.length > 0,
@@ -688,15 +676,15 @@ function bindBatch(batch: WriteBatch, workerId: string | null, noticeEvents: boo
   const values: unknown[] = [];
   if (parts.fence) values.push(workerId);
   if (parts.lockOthers) values.push(others);
-  if (parts.newRuns) values.push(...runs);
-  if (parts.runUpdates) values.push(...runUpdates);
-  if (parts.steps) values.push(...steps);
-  if (parts.events) values.push(...events);
-  if (parts.cache) values.push(...cache);
-  if (parts.controls) values.push(...controls);
-  if (parts.waits) values.push(...waits);
-  if (parts.inbox) values.push(...inbox);
-  if (parts.chunks) values.push(...chunks);
+  if (parts.newRuns) values.push(runs.toString());
+  if (parts.runUpdates) values.push(runUpdates.toString());
+  if (parts.steps) values.push(steps.toString());
+  if (parts.events) values.push(events.toString());
+  if (parts.cache) values.push(cache.toString());
+  if (parts.controls) values.push(controls.toString());
+  if (parts.waits) values.push(waits.toString());
+  if (parts.inbox) values.push(inbox.toString());
+  if (parts.chunks) values.push(chunks.toString());
   return {
     statement: statementFor(parts),
     values,
@@ -796,13 +784,4 @@ function pickUpdate(u: RunUpdate | undefined): Partial<RunRecord> {
   if (!u) return {};
   const { status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq, wakeAt, pausedAt } = u;
   return { status, output, error, startedAt, finishedAt, deadlineAt, globals, checkpointSeq, wakeAt, pausedAt };
-}
-
-/** `count` empty column arrays, one per `unnest` argument. */
-function columns(count: number): unknown[][] {
-  return Array.from({ length: count }, () => []);
-}
-
-function push(target: unknown[][], row: readonly unknown[]): void {
-  for (let i = 0; i < row.length; i++) target[i]!.push(row[i] ?? null);
 }
