@@ -169,7 +169,8 @@ function statementFor(parts: Parts): Statement {
  */
 function commitBatchSql(parts: Parts): string {
   let next = 1;
-  const params = (count: number) => Array.from({ length: count }, () => `$${next++}`);
+  /** The next parameter's placeholder: every part of the batch is one parameter. */
+  const param = () => `$${next++}`;
   const ctes: string[] = [];
   const outputs: string[] = [];
   // Writes of a refused or stale run (or of a new child of one) are dropped. Only fencing refuses
@@ -178,7 +179,8 @@ function commitBatchSql(parts: Parts): string {
   const unlessBlocked = (column: string) =>
     isBlocking ? `NOT EXISTS (SELECT 1 FROM blocked b WHERE b.id = ${column})` : 'true';
 
-  const [workerId, others] = [parts.fence ? params(1)[0] : '', parts.lockOthers ? params(1)[0] : ''];
+  const workerId = parts.fence ? param() : '';
+  const others = parts.lockOthers ? param() : '';
   if (parts.lockOthers) {
     ctes.push(`owned AS (
   SELECT id FROM braid.runs WHERE id = ANY(${others}::text[]) AND owner_id = ${workerId}::text
@@ -186,7 +188,8 @@ function commitBatchSql(parts: Parts): string {
 )`);
   }
   if (parts.fence) outputs.push(`(SELECT coalesce(array_agg(id), '{}') FROM refused) AS "refusedIds"`);
-  const [newRuns, updates] = [parts.newRuns ? params(1)[0] : '', parts.runUpdates ? params(1)[0] : ''];
+  const newRuns = parts.newRuns ? param() : '';
+  const updates = parts.runUpdates ? param() : '';
   if (parts.newRuns) {
     ctes.push(`new_run AS (
   SELECT * FROM unnest(${newRuns}::braid.commit_new_run[]) WITH ORDINALITY AS n
@@ -279,7 +282,7 @@ function commitBatchSql(parts: Parts): string {
     outputs.push(`(SELECT coalesce(array_agg(id), '{}') FROM inserted_runs) AS "insertedIds"`);
   }
   if (parts.steps) {
-    const p = params(1)[0];
+    const p = param();
     ctes.push(`upserted_steps AS (
   INSERT INTO braid.steps (run_id, name, status, attempts, output, error, started_at, finished_at,
                            next_attempt_at, route, cache_hit, fallback_used)
@@ -293,7 +296,7 @@ function commitBatchSql(parts: Parts): string {
 )`);
   }
   if (parts.events) {
-    const p = params(1)[0];
+    const p = param();
     ctes.push(`inserted_events AS (
   INSERT INTO braid.events (run_id, step, type, at, attempt, data)
   SELECT e.run_id, e.step, e.type, e.at, e.attempt, e.data
@@ -313,7 +316,7 @@ function commitBatchSql(parts: Parts): string {
     }
   }
   if (parts.cache) {
-    const p = params(1)[0];
+    const p = param();
     ctes.push(`upserted_cache AS (
   INSERT INTO braid.cache (key, output, created_at, expires_at)
   SELECT * FROM unnest(${p}::braid.commit_cache_entry[])
@@ -322,7 +325,7 @@ function commitBatchSql(parts: Parts): string {
 )`);
   }
   if (parts.controls) {
-    const p = params(1)[0];
+    const p = param();
     ctes.push(`controlled AS (
   UPDATE braid.runs r SET requested_action = c.action, requested_reason = c.reason
     FROM unnest(${p}::braid.commit_control[]) AS c
@@ -334,7 +337,7 @@ function commitBatchSql(parts: Parts): string {
      AS "controlNotices"`);
   }
   if (parts.waits) {
-    const p = params(1)[0];
+    const p = param();
     ctes.push(`upserted_waits AS (
   INSERT INTO braid.waits (run_id, step, key, grp, kind, status, due_at, name, event_key, match, since, after_seq, request,
                            value, created_at, resolved_at)
@@ -351,7 +354,7 @@ function commitBatchSql(parts: Parts): string {
     );
   }
   if (parts.inbox) {
-    const p = params(1)[0];
+    const p = param();
     ctes.push(`inserted_inbox AS (
   INSERT INTO braid.inbox (name, key, payload, idempotency_key, created_at)
   SELECT i.name, i.key, i.payload, i.idempotency_key, i.created_at
@@ -366,7 +369,7 @@ function commitBatchSql(parts: Parts): string {
     );
   }
   if (parts.chunks) {
-    const p = params(1)[0];
+    const p = param();
     ctes.push(`inserted_chunks AS (
   INSERT INTO braid.stream_chunks (run_id, step, stream, attempt, data, at)
   SELECT c.run_id, c.step, c.stream, c.attempt, c.data, c.at
