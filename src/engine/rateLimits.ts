@@ -12,7 +12,7 @@ import { type ActiveRun, type ActiveStep, isActive } from './runState.js';
  * for every ready step at once (330 in the PostgreSQL test) does not fill the connection pool: the
  * commits that start granted steps would wait behind them and functions would run late, bunched
  * with the next ones (14 starts in a second under a limit of 10). A bounded batch answers well
- * within a lead (a few ms on PostgreSQL, one statement each), and the rest are asked as it returns.
+ * within a lead (one statement and one commit on PostgreSQL), and the rest are asked as it returns.
  */
 const MAX_BATCH = 64;
 

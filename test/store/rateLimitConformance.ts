@@ -129,5 +129,34 @@ export function describeRateLimitConformance(getStore: () => Store): void {
       const starts = grants.map((g) => g.startAt).sort((a, b) => a - b);
       expect(starts).toEqual(Array.from({ length: 40 }, (_, i) => T0 + i * 100));
     });
+
+    it('answers concurrent batches over the same new keys, asked in opposite orders, exactly and without deadlock', async () => {
+      // On PostgreSQL a batch holds every key's row it visited until it commits: visiting keys in
+      // the order asked would deadlock two such batches. Fresh keys also race on their first insert.
+      const name = named('orders');
+      const keys = Array.from({ length: 20 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+      const batch = (reverse: boolean) =>
+        getStore().takeRateLimits(
+          (reverse ? [...keys].reverse() : keys).map((key) => ({
+            name,
+            key,
+            limit: 10,
+            periodMs: 1000,
+            burst: 1,
+            now: T0,
+            onLimit: 'queue' as const,
+          })),
+        );
+      const batches = await Promise.all(Array.from({ length: 8 }, (_, i) => batch(i % 2 === 1)));
+      for (const [i, key] of keys.entries()) {
+        const starts = batches.map(
+          (grants, b) => (grants[b % 2 === 1 ? keys.length - 1 - i : i] as RateLimitGrant).startAt,
+        );
+        expect({ key, starts: starts.sort((a, b) => a - b) }).toEqual({
+          key,
+          starts: Array.from({ length: 8 }, (_, n) => T0 + n * 100),
+        });
+      }
+    });
   });
 }
