@@ -2,11 +2,12 @@
  * A rate limit holds exactly across real worker processes on PostgreSQL: three workers run one
  * step limited to LIMIT_PER_SECOND per second, with more runs queued than the limit lets through in
  * 30 s, so it binds the whole time. The start times the database granted are one emission interval
- * apart exactly, whichever worker asked; on the times the workers' step functions ran, no window of
- * one second holds more than the limit (+1 for a start on each edge, +1 for timer lag, see below),
+ * apart exactly, whichever worker asked; no function runs before its own grant; among the functions
+ * that ran on time, no window of one second holds more than the limit (+1 for a start on each edge),
  * and over 30 s the throughput is the limit, not less.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { TIMER_RESOLUTION_MS } from '../../src/engine/rateLimits.js';
 import { PostgresStore, WorkflowExecutor } from '../../src/index.js';
 import { createTestDatabase } from '../support/embeddedPostgres.js';
 import type { WorkerProcess } from '../support/workerProcess.js';
@@ -21,6 +22,8 @@ const SECONDS = 30;
  * functions ran bunched (see "What a limit guarantees" in the README's Rate limits section).
  */
 const ARRIVAL_EVERY_MS = 80;
+/** A start that ran this close after its grant counts as on time (below the emission interval's half). */
+const ON_TIME_MS = 40;
 const RUNS = Math.ceil(((SECONDS + 3) * 1000) / ARRIVAL_EVERY_MS);
 
 let db: { url: string; drop(): Promise<void> } | undefined;
@@ -65,15 +68,18 @@ describe('rate limit across three PostgreSQL worker processes', () => {
     // Every worker took part: the limit was shared, not held by one process.
     expect(new Set(starts.map((s) => s.pid)).size).toBe(3);
     const times = starts.map((s) => s.at).sort((a, b) => a - b);
-    // The grants themselves are exact: one per emission interval, whichever worker asked.
-    const granted: number[] = [];
+    // Each run's grant: the start time the database gave its step (the last, if it asked again).
+    const grantOf: number[] = [];
     for (const h of handles) {
+      let grant: number | undefined;
       for (const e of await client.store.listEvents({ runId: h.runId })) {
-        if (e.type === 'step_throttled') granted.push((JSON.parse(e.data ?? '{}') as { startAt: number }).startAt);
+        if (e.type === 'step_throttled') grant = (JSON.parse(e.data ?? '{}') as { startAt: number }).startAt;
       }
+      grantOf.push(grant ?? Number.NaN);
     }
-    granted.sort((a, b) => a - b);
+    const granted = grantOf.filter((g) => !Number.isNaN(g)).sort((a, b) => a - b);
     expect(granted.length).toBeGreaterThan(RUNS / 4);
+    // The grants themselves are exact: one per emission interval, whichever worker asked.
     for (let i = 1; i < granted.length; i++) {
       expect((granted[i] as number) - (granted[i - 1] as number)).toBeGreaterThanOrEqual(
         1000 / LIMIT_PER_SECOND - 1e-6,
@@ -83,11 +89,21 @@ describe('rate limit across three PostgreSQL worker processes', () => {
     expect(busiestSecond(granted, 'closed')).toBeLessThanOrEqual(LIMIT_PER_SECOND + 1);
     if (process.env.H13_DEBUG)
       (await import('node:fs')).writeFileSync(process.env.H13_DEBUG, JSON.stringify({ times, granted }));
-    // The functions run at their granted times, give or take how late the worker's event loop fires
-    // a timer: up to ~100 ms measured on this shared 2-core machine while other suites ran, enough
-    // to move one start into the next second now and then. Hence one more than the boundary's +1;
-    // the grants above, which the database decides, hold the limit exactly.
-    expect(busiestSecond(times, 'half-open')).toBeLessThanOrEqual(LIMIT_PER_SECOND + 2);
+    // No function ran before its own grant (a timer may fire up to its resolution early).
+    const onTime: number[] = [];
+    for (const [i, { at }] of starts.entries()) {
+      const grant = grantOf[i] as number;
+      if (Number.isNaN(grant)) continue;
+      expect(at).toBeGreaterThanOrEqual(grant - TIMER_RESOLUTION_MS - 1);
+      if (at - grant <= ON_TIME_MS) onTime.push(at);
+    }
+    // How late a worker's event loop fires a timer is the machine's (up to ~350 ms measured on this
+    // shared 2-core machine under load), so the window bound on the times functions ran is checked
+    // over the starts that ran within ON_TIME_MS of their grant: such a window of one second holds
+    // starts granted in a span of 1 s + ON_TIME_MS, at most the limit + 1 of them.
+    onTime.sort((a, b) => a - b);
+    expect(onTime.length).toBeGreaterThan(granted.length / 2);
+    expect(busiestSecond(onTime, 'half-open')).toBeLessThanOrEqual(LIMIT_PER_SECOND + 1);
     const first = times[0] as number;
     const inWindow = times.filter((t) => t < first + SECONDS * 1000).length;
     // Throughput is the limit, not less: waiting starts hold no slot, so nothing else slows them.
