@@ -19,7 +19,7 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as examples from '../examples/workflows.js';
 import { Workflow } from '../src/index.js';
-import { BUILD_ENV } from './support/compiled.js';
+import { twinPath } from './support/compiled.js';
 import { createTestDatabase } from './support/embeddedPostgres.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -54,9 +54,9 @@ function writeExample(code: string, index: number): string {
  * imports reach the compiled sources, as plain JavaScript; else the file itself through tsx.
  */
 function runnable(file: string): string[] {
-  const build = process.env[BUILD_ENV];
-  if (!build) return ['--import', 'tsx', file];
-  const twin = path.join(build, path.relative(root, file).replace(/\.ts$/, '.js'));
+  // Written at test time, the example has no twin yet: transpile it into its place in the build.
+  const twin = twinPath(file);
+  if (twin === null) return ['--import', 'tsx', file];
   const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
     fileName: file,
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },

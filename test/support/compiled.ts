@@ -18,14 +18,22 @@ export const BUILD_ENV = 'BRAID_TEST_BUILD';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
+/**
+ * Where the build keeps the twin of `file` (a .ts file of this checkout), whether or not it is
+ * there; null without a build, or for a file outside the checkout.
+ */
+export function twinPath(file: string): string | null {
+  const build = process.env[BUILD_ENV];
+  if (!build || !path.isAbsolute(file) || !file.endsWith('.ts')) return null;
+  const relative = path.relative(ROOT, file);
+  if (relative.startsWith('..')) return null;
+  return path.join(build, relative.replace(/\.ts$/, '.js'));
+}
+
 /** The compiled twin of `file` (a .ts file of this checkout), or `file` itself when there is none. */
 export function compiledPath(file: string): string {
-  const build = process.env[BUILD_ENV];
-  if (!build || !path.isAbsolute(file) || !file.endsWith('.ts')) return file;
-  const relative = path.relative(ROOT, file);
-  if (relative.startsWith('..')) return file;
-  const twin = path.join(build, relative.replace(/\.ts$/, '.js'));
-  return existsSync(twin) ? twin : file;
+  const twin = twinPath(file);
+  return twin !== null && existsSync(twin) ? twin : file;
 }
 
 /** node's arguments to run the TypeScript `script`: its compiled twin, or the source through tsx. */
