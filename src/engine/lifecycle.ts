@@ -91,7 +91,7 @@ export class RunLifecycle implements AttemptOutcomes {
       input: spec.inputJson,
       output: null,
       error: null,
-      globals: JSON.stringify(spec.globals),
+      globals: spec.globalsJson ?? JSON.stringify(spec.globals),
       idempotencyKey: spec.idempotencyKey,
       parentRunId: spec.parent?.run.rec.id ?? null,
       parentStep: spec.parent?.step.def.name ?? null,
