@@ -141,8 +141,8 @@ export class RunCreation {
       globalsJson,
       parent: null,
       replayOf: options.replayOf ?? null,
-      ...(options.priority !== undefined ? { priority: options.priority } : {}),
     };
+    if (options.priority !== undefined) spec.priority = options.priority;
     // A trigger of a debounced workflow (not a fork or a replay, which run as asked) is recorded,
     // not started: the run that carries the last trigger of its window starts later.
     if (plan.workflow.options.debounce && !options.fork && options.replayOf === undefined) {
@@ -150,7 +150,8 @@ export class RunCreation {
       onCreated?.(this.hooks.waitFor(id));
       return id;
     }
-    const rec = this.hooks.addRun({ ...spec, ...(options.fork ? { fork: options.fork(newId) } : {}) });
+    if (options.fork) spec.fork = options.fork(newId);
+    const rec = this.hooks.addRun(spec);
     const id = rec.id;
     // In the same tick as the run's insert, so in the same batch: the tick and its run land together.
     if (options.scheduleTick) this.queue.writeSchedule(options.scheduleTick(id));
