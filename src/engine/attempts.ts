@@ -103,7 +103,7 @@ export class Attempts {
     step.token = newToken();
     const token = step.token;
     this.journal.writeStep(step);
-    this.journal.event(run, step.def.name, 'step_started', s.attempts, null);
+    this.journal.event(run, step.def.name, 'step_started', s.attempts, null, now);
     // A rate limit's start time (see RateLimits): the step was dispatched a little ahead of it so its
     // start commit is out of the way, and its function runs at that time, not before.
     const notBefore = step.notBefore;

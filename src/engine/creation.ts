@@ -119,13 +119,16 @@ export class RunCreation {
     onCreated: ((settled: Promise<ExecutionResult>) => void) | undefined,
   ): Promise<string> {
     const name = plan.workflow.name;
-    const parsed = await validateInput(name, plan.workflow.options.input, rawInput);
+    const schema = plan.workflow.options.input;
+    // Without a schema there is nothing to wait for: no promise and no turn of the event loop per run.
+    const parsed = schema === undefined ? rawInput : await validateInput(name, schema, rawInput);
     const inputJson = toJson(parsed, `The input of workflow "${name}"`);
     // A copy in its stored form: `setGlobal` must not write into the caller's object, and every
-    // reader sees what a recovered run would.
-    const globals = fromJson<Record<string, unknown>>(
-      toJson(options.globals ?? {}, `The global variables of a "${name}" run`),
-    );
+    // reader sees what a recovered run would. No globals (execute() passes `{}`) is '{}' as it is.
+    const globalsJson = isEmptyObject(options.globals)
+      ? '{}'
+      : toJson(options.globals, `The global variables of a "${name}" run`);
+    const globals = globalsJson === '{}' ? {} : fromJson<Record<string, unknown>>(globalsJson);
     this.hooks.assertOpen();
     const newId = newRunId();
     const spec: NewRunSpec = {
@@ -135,10 +138,11 @@ export class RunCreation {
       id: newId,
       idempotencyKey: options.idempotencyKey ?? null,
       globals,
+      globalsJson,
       parent: null,
       replayOf: options.replayOf ?? null,
-      ...(options.priority !== undefined ? { priority: options.priority } : {}),
     };
+    if (options.priority !== undefined) spec.priority = options.priority;
     // A trigger of a debounced workflow (not a fork or a replay, which run as asked) is recorded,
     // not started: the run that carries the last trigger of its window starts later.
     if (plan.workflow.options.debounce && !options.fork && options.replayOf === undefined) {
@@ -146,7 +150,8 @@ export class RunCreation {
       onCreated?.(this.hooks.waitFor(id));
       return id;
     }
-    const rec = this.hooks.addRun({ ...spec, ...(options.fork ? { fork: options.fork(newId) } : {}) });
+    if (options.fork) spec.fork = options.fork(newId);
+    const rec = this.hooks.addRun(spec);
     const id = rec.id;
     // In the same tick as the run's insert, so in the same batch: the tick and its run land together.
     if (options.scheduleTick) this.queue.writeSchedule(options.scheduleTick(id));
@@ -231,4 +236,12 @@ export class RunCreation {
     if (!original) throw new RunNotFoundError(runId);
     return { original, plan: this.registry.planFor(original.workflow) };
   }
+}
+
+/** Undefined, or a plain object with no keys: stored as '{}' with nothing to check. */
+function isEmptyObject(value: Record<string, unknown> | undefined): boolean {
+  if (value === undefined) return true;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const _ in value) return false;
+  return true;
 }

@@ -62,7 +62,12 @@ export class RunEnding {
     });
   }
 
-  finalize(run: ActiveRun, status: FinalStatus, outcome: { output?: unknown; error?: SerializedError }): void {
+  /** `outcome.outputJson`: the output as stored already (a sink step's), so it is not serialised again. */
+  finalize(
+    run: ActiveRun,
+    status: FinalStatus,
+    outcome: { output?: unknown; outputJson?: string; error?: SerializedError },
+  ): void {
     if (isTerminalRun(run.rec.status)) return;
     const now = this.clock.now();
     const wasWaiting = run.waitingForConcurrency;
@@ -82,7 +87,7 @@ export class RunEnding {
       step.rec.status = 'cancelled';
       step.rec.finishedAt = now;
       this.journal.writeStep(step);
-      this.journal.event(run, step.def.name, 'step_cancelled', null, null);
+      this.journal.event(run, step.def.name, 'step_cancelled', null, null, now);
     }
     this.cancelChildrenOf(run, status);
     this.disarmDeadline(run);
@@ -95,7 +100,7 @@ export class RunEnding {
     rec.pausedAt = null;
     if (status === 'succeeded') {
       try {
-        rec.output = toJson(outcome.output, `The output of workflow "${rec.workflow}"`);
+        rec.output = outcome.outputJson ?? toJson(outcome.output, `The output of workflow "${rec.workflow}"`);
       } catch (error) {
         rec.status = 'failed';
         rec.error = JSON.stringify(serializeError(error));
@@ -110,7 +115,7 @@ export class RunEnding {
     rec.checkpointSeq += run.completedSinceCheckpoint;
     run.completedSinceCheckpoint = 0;
     this.journal.writeRun(run);
-    this.journal.event(run, null, `run_${rec.status}` as EventType, null, rec.error);
+    this.journal.event(run, null, `run_${rec.status}` as EventType, null, rec.error, now);
     this.dispatcher.pump();
     const next = this.concurrency.release(run, wasWaiting);
     if (next) this.hooks.startRun(next);

@@ -21,8 +21,19 @@ export class Journal {
     this.queue.writeStep(step.rec);
   }
 
-  event(run: ActiveRun, step: string | null, type: EventType, attempt: number | null, data: string | null): void {
-    this.queue.appendEvent({ runId: run.rec.id, step, type, at: this.clock.now(), attempt, data });
+  /**
+   * `at`: the time the transition read already, if it did (one clock read less: a read costs
+   * 0.1-0.2 µs on this VM's kvm-clock, and a one-step run read it 13 times).
+   */
+  event(
+    run: ActiveRun,
+    step: string | null,
+    type: EventType,
+    attempt: number | null,
+    data: string | null,
+    at = this.clock.now(),
+  ): void {
+    this.queue.appendEvent({ runId: run.rec.id, step, type, at, attempt, data });
   }
 
   afterCommit(fn: () => void): void {

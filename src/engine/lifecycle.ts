@@ -91,7 +91,7 @@ export class RunLifecycle implements AttemptOutcomes {
       input: spec.inputJson,
       output: null,
       error: null,
-      globals: JSON.stringify(spec.globals),
+      globals: spec.globalsJson ?? JSON.stringify(spec.globals),
       idempotencyKey: spec.idempotencyKey,
       parentRunId: spec.parent?.run.rec.id ?? null,
       parentStep: spec.parent?.step.def.name ?? null,
@@ -144,10 +144,10 @@ export class RunLifecycle implements AttemptOutcomes {
     const timeoutSeconds = run.plan.workflow.options.timeoutSeconds ?? this.config.timeoutSeconds;
     if (timeoutSeconds > 0 && run.rec.deadlineAt === null) run.rec.deadlineAt = now + timeoutSeconds * 1000;
     this.journal.writeRun(run);
-    this.journal.event(run, null, 'run_started', null, null);
+    this.journal.event(run, null, 'run_started', null, null, now);
     this.ending.armDeadline(run);
     this.observer.runStarted(run);
-    this.advance(run);
+    this.advance(run, now);
   }
 
   /** Carries on a running run loaded from the store (recovered, woken, claimed). */
@@ -162,9 +162,8 @@ export class RunLifecycle implements AttemptOutcomes {
    * wake-up for those that wait; finishes the run when every step is done. Also the wake-up path:
    * a run whose wait is over is advanced.
    */
-  advance(run: ActiveRun): void {
+  advance(run: ActiveRun, now = this.clock.now()): void {
     if (!isActive(run) || !run.resident) return;
-    const now = this.clock.now();
     this.suspensions.expire(run, now);
     // Every step that became ready is queued before any is dispatched, so a free slot goes to the
     // one of highest priority, not to the first declared.
@@ -327,6 +326,7 @@ export class RunLifecycle implements AttemptOutcomes {
       'step_succeeded',
       s.attempts || null,
       s.fallbackUsed ? '{"fallback":true}' : null,
+      s.finishedAt,
     );
     this.observer.stepSucceeded(run, step, json.length);
     run.completedSinceCheckpoint++;
@@ -377,7 +377,14 @@ export class RunLifecycle implements AttemptOutcomes {
     if (!isActive(run)) return;
     for (const step of run.steps.values()) if (!isTerminalStep(step.rec.status)) return;
     const sinks = run.plan.sinks.map((n) => run.steps.get(n) as ActiveStep).filter((s) => s.rec.status === 'succeeded');
-    const output = sinks.length === 1 ? sinks[0]?.value : Object.fromEntries(sinks.map((s) => [s.def.name, s.value]));
+    // One sink: the run's output is that step's, whose stored JSON is at hand (no second walk and
+    // serialisation of the same value).
+    const only = sinks.length === 1 ? sinks[0] : undefined;
+    if (only) {
+      this.ending.finalize(run, 'succeeded', { output: only.value, outputJson: only.rec.output ?? undefined });
+      return;
+    }
+    const output = Object.fromEntries(sinks.map((s) => [s.def.name, s.value]));
     this.ending.finalize(run, 'succeeded', { output });
   }
 

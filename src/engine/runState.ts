@@ -153,6 +153,8 @@ export interface NewRunSpec {
   id: string;
   idempotencyKey: string | null;
   globals: Record<string, unknown>;
+  /** `globals` as stored, when the creator has it already (else it is serialised again). */
+  globalsJson?: string;
   parent: { run: ActiveRun; step: ActiveStep; key: string } | null;
   replayOf: string | null;
   /** Its priority; default: its workflow's, else its parent's, else 0. */

@@ -54,10 +54,11 @@ export class RunTable {
     globals: Record<string, unknown>,
     stored: readonly StepRecord[],
   ): ActiveRun {
-    const byName = new Map(stored.map((s) => [s.name, s]));
+    // A new run has no stored steps: no index to build.
+    const byName = stored.length ? new Map(stored.map((s) => [s.name, s])) : undefined;
     const steps = new Map<string, ActiveStep>();
     for (const def of plan.workflow.steps) {
-      const rec0 = byName.get(def.name) ?? blankStep(rec.id, def.name);
+      const rec0 = byName?.get(def.name) ?? blankStep(rec.id, def.name);
       steps.set(def.name, {
         def,
         rec: rec0,

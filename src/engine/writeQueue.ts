@@ -38,6 +38,19 @@ export interface CommitHandlers {
   result(result: CommitResult, batch: WriteBatch): void;
 }
 
+const NO_RUNS: ReadonlySet<string> = new Set();
+
+/**
+ * The set's records as a list for the batch, and the set emptied for the next one: kept, not made
+ * anew (a W4 run is two commits, and a new Set per list per commit was ~1 KB of its ~20 KB).
+ */
+function listOf<T>(set: Set<T>): T[] {
+  if (!set.size) return [];
+  const list = [...set];
+  set.clear();
+  return list;
+}
+
 const RETRY_FIRST_MS = 10;
 const RETRY_MAX_MS = 2_000;
 
@@ -53,14 +66,14 @@ const RETRY_MAX_MS = 2_000;
  * W1: 10 rows per run before, 6 after). Events are appended as they happen: they are the history.
  */
 export class WriteQueue {
-  private newRuns = new Set<RunRecord>();
-  private changedRuns = new Set<RunRecord>();
-  private steps = new Set<StepRecord>();
+  private readonly newRuns = new Set<RunRecord>();
+  private readonly changedRuns = new Set<RunRecord>();
+  private readonly steps = new Set<StepRecord>();
   private events: EventRecord[] = [];
   private cache: CacheEntry[] = [];
   private localRuns = new Set<string>();
   private controls: RunControl[] = [];
-  private waits = new Set<WaitRecord>();
+  private readonly waits = new Set<WaitRecord>();
   private inbox: InboxEvent[] = [];
   private inputs: InputResolution[] = [];
   private forks: ForkRecord[] = [];
@@ -211,16 +224,17 @@ export class WriteQueue {
   /** Hands the pending writes over as a batch (live records: see Store.commit) and starts the next. */
   private take(): WriteBatch {
     const batch: WriteBatch = {
-      newRuns: [...this.newRuns],
-      runUpdates: [...this.changedRuns],
-      steps: [...this.steps],
+      newRuns: listOf(this.newRuns),
+      runUpdates: listOf(this.changedRuns),
+      steps: listOf(this.steps),
       events: this.events,
       cache: this.cache,
-      localRuns: this.localRuns,
+      // Handed over (the store may read it after this tick), so a new set takes its place; none is shared.
+      localRuns: this.localRuns.size ? this.localRuns : NO_RUNS,
       controls: this.controls,
       at: this.clock.now(),
     };
-    if (this.waits.size) batch.waits = [...this.waits];
+    if (this.waits.size) batch.waits = listOf(this.waits);
     if (this.inbox.length) batch.inbox = this.inbox;
     if (this.inputs.length) batch.inputs = this.inputs;
     if (this.forks.length) {
@@ -235,14 +249,10 @@ export class WriteQueue {
       batch.schedules = this.schedules;
       this.schedules = [];
     }
-    this.localRuns = new Set();
+    if (this.localRuns.size) this.localRuns = new Set();
     this.controls = [];
-    this.newRuns = new Set();
-    this.changedRuns = new Set();
-    this.steps = new Set();
     this.events = [];
     this.cache = [];
-    this.waits = new Set();
     this.inbox = [];
     this.inputs = [];
     return batch;

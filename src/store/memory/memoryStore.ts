@@ -128,25 +128,29 @@ export class MemoryStore implements Store {
   }
 
   async commit(batch: WriteBatch): Promise<CommitResult> {
-    validateBatch(batch);
-    // A tick's schedule write must still apply, or nothing of the batch lands (its run neither).
-    if (batch.schedules?.length) this.schedules.check(batch.schedules);
-    // Copy everything before touching state: after this point nothing can throw part way.
+    // Copy everything before touching state, each record's required fields checked as it is copied
+    // (one pass over the batch, not a check pass and then a copy pass: W3's commits took 52 ms with
+    // both, 17 ms in the engine before they were added): after this point nothing can throw part way.
     const newRuns = batch.newRuns.map(copyRun);
-    const runUpdates = batch.runUpdates.map(copyRunUpdate);
+    // A run update's fields are assigned onto the stored run below, so they need a check, not a copy.
+    for (let i = 0; i < batch.runUpdates.length; i++) checkRunUpdate(batch.runUpdates[i] as RunUpdate, i);
     const steps = batch.steps.map(copyStep);
     const events = batch.events.map(copyEvent);
     const cache = batch.cache.map(copyCacheEntry);
-    const forks = (batch.forks ?? []).map(copyFork);
+    const forks = batch.forks?.map(copyFork);
     const chunks = batch.chunks?.map(copyChunk);
+    // A tick's schedule write must still apply, or nothing of the batch lands (its run neither).
+    if (batch.schedules?.length) this.schedules.check(batch.schedules);
 
     // Decided on the state before the batch: a run the batch itself ends may still be updated again.
-    const stale = new Set<string>();
-    for (const update of runUpdates) {
+    let stale: Set<string> | undefined;
+    for (const update of batch.runUpdates) {
       const run = this.runs.get(update.id);
-      if (run && isTerminalRun(run.status)) stale.add(run.id);
+      if (!run || !isTerminalRun(run.status)) continue;
+      stale ??= new Set();
+      stale.add(run.id);
     }
-    const isBlocked = (runId: string | null) => runId !== null && stale.has(runId);
+    const isBlocked = (runId: string | null) => stale !== undefined && runId !== null && stale.has(runId);
 
     if (batch.schedules?.length) this.schedules.apply(batch.schedules);
     const duplicateRunIds: string[] = [];
@@ -154,12 +158,12 @@ export class MemoryStore implements Store {
       if (isBlocked(run.parentRunId)) continue;
       if (!this.insertRun(run)) duplicateRunIds.push(run.id);
     }
-    for (const fork of forks) {
+    for (const fork of forks ?? []) {
       if (!duplicateRunIds.includes(fork.runId) && this.runs.has(fork.runId)) this.forks.set(fork.runId, fork);
     }
-    for (const update of runUpdates) {
+    for (const update of batch.runUpdates) {
       const run = this.runs.get(update.id);
-      if (run && !stale.has(run.id)) Object.assign(run, update);
+      if (run && !stale?.has(run.id)) applyRunUpdate(run, update);
     }
     for (const step of steps) {
       if (isBlocked(step.runId)) continue;
@@ -186,8 +190,10 @@ export class MemoryStore implements Store {
     for (const entry of cache) this.cache.set(entry.key, entry);
     if (chunks) this.appendChunks(batch, chunks, isBlocked);
     const result: CommitResult = { duplicateRunIds };
-    if (stale.size) result.staleRunIds = [...stale];
-    Object.assign(result, this.writeWaits(batch, stale));
+    if (stale) result.staleRunIds = [...stale];
+    if (batch.waits?.length || batch.inbox?.length || batch.inputs?.length) {
+      Object.assign(result, this.writeWaits(batch, stale ?? new Set()));
+    }
     return result;
   }
 
@@ -197,7 +203,6 @@ export class MemoryStore implements Store {
    * each resolution settles its whole group and wakes a sleeping run.
    */
   private writeWaits(batch: WriteBatch, stale: ReadonlySet<string>): Partial<CommitResult> {
-    if (!batch.waits?.length && !batch.inbox?.length && !batch.inputs?.length) return {};
     const at = batch.at ?? Date.now(); // the engine's clock; the system's for a batch without one
     const settledWaits: WaitRecord[] = [];
     const duplicateEvents: InboxEvent[] = [];
@@ -319,7 +324,7 @@ export class MemoryStore implements Store {
       if (query.step !== undefined && chunk.step !== query.step) continue;
       if (query.stream !== undefined && chunk.stream !== query.stream) continue;
       if (query.attempt !== undefined && chunk.attempt !== query.attempt) continue;
-      out.push(copyChunk(chunk));
+      out.push(readChunk(chunk));
     }
     return out;
   }
@@ -498,7 +503,7 @@ export class MemoryStore implements Store {
   async listEvents(options: { runId?: string; afterSeq?: number; limit?: number }): Promise<EventRecord[]> {
     const source = options.runId === undefined ? this.events : (this.eventsByRun.get(options.runId) ?? []);
     const start = firstIndexAfter(source, options.afterSeq ?? 0);
-    return source.slice(start, start + eventPageSize(options.limit)).map(copyEvent);
+    return source.slice(start, start + eventPageSize(options.limit)).map(readEvent);
   }
 
   async getChildLinks(parentRunId: string, parentStep: string): Promise<ChildLink[]> {
@@ -747,42 +752,54 @@ function firstIndexAfter(events: ReadonlyArray<{ seq?: number }>, afterSeq: numb
  * Rejects a batch the SQLite store would reject on a NOT NULL column, before anything is applied.
  * Only presence is checked: the engine builds these records, so the types are already right.
  */
-function validateBatch(batch: WriteBatch): void {
-  requireFields('new run', batch.newRuns, [
-    'id',
-    'workflow',
-    'version',
-    'status',
-    'input',
-    'globals',
-    'rootRunId',
-    'createdAt',
-    'checkpointSeq',
-  ]);
-  requireFields('run update', batch.runUpdates, ['id', 'status', 'globals', 'checkpointSeq']);
-  requireFields('step', batch.steps, ['runId', 'name', 'status', 'attempts']);
-  requireFields('event', batch.events, ['runId', 'type', 'at']);
-  requireFields('cache entry', batch.cache, ['key', 'output', 'createdAt']);
-  if (batch.chunks) requireFields('stream chunk', batch.chunks, ['runId', 'step', 'stream', 'attempt', 'data', 'at']);
-}
+// Explicit field lists (not spreads) so extra properties never get stored and undefined reads back as null,
+// as it does from SQLite. Each copy checks the record's required fields on the way (see commit).
 
-function requireFields<T extends object>(what: string, records: readonly T[], fields: readonly (keyof T)[]): void {
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
-    for (const field of fields) {
-      if (record[field] === null || record[field] === undefined) {
-        throw new TypeError(
-          `Cannot commit the batch: ${what} #${i} has no ${String(field)}. Nothing was written; fix the record and commit again.`,
-        );
-      }
+const RUN_FIELDS = [
+  'id',
+  'workflow',
+  'version',
+  'status',
+  'input',
+  'globals',
+  'rootRunId',
+  'createdAt',
+  'checkpointSeq',
+] as const;
+const RUN_UPDATE_FIELDS = ['id', 'status', 'globals', 'checkpointSeq'] as const;
+const STEP_FIELDS = ['runId', 'name', 'status', 'attempts'] as const;
+const EVENT_FIELDS = ['runId', 'type', 'at'] as const;
+const CACHE_FIELDS = ['key', 'output', 'createdAt'] as const;
+const CHUNK_FIELDS = ['runId', 'step', 'stream', 'attempt', 'data', 'at'] as const;
+
+/** Throws, naming the first of `fields` that `record` (the batch's `what` #i) lacks. Called once a quick check failed. */
+function missingField<T extends object>(what: string, i: number, record: T, fields: readonly (keyof T)[]): Error {
+  for (const field of fields) {
+    if (record[field] === null || record[field] === undefined) {
+      return new TypeError(
+        `Cannot commit the batch: ${what} #${i} has no ${String(field)}. Nothing was written; fix the record and commit again.`,
+      );
     }
   }
+  return new TypeError(`Cannot commit the batch: ${what} #${i} is malformed. Nothing was written.`);
 }
 
-// Explicit field lists (not spreads) so extra properties never get stored and undefined reads back as null,
-// as it does from SQLite.
+// `== null` below: null or undefined, the one test a missing field needs.
 
-function copyRun(r: RunRecord): RunRecord {
+function copyRun(r: RunRecord, i = 0): RunRecord {
+  if (
+    r.id == null ||
+    r.workflow == null ||
+    r.version == null ||
+    r.status == null ||
+    r.input == null ||
+    r.globals == null ||
+    r.rootRunId == null ||
+    r.createdAt == null ||
+    r.checkpointSeq == null
+  ) {
+    throw missingField('new run', i, r, RUN_FIELDS);
+  }
   return {
     id: r.id,
     workflow: r.workflow,
@@ -810,23 +827,30 @@ function copyRun(r: RunRecord): RunRecord {
   };
 }
 
-function copyRunUpdate(u: RunUpdate): RunUpdate {
-  return {
-    id: u.id,
-    status: u.status,
-    output: u.output ?? null,
-    error: u.error ?? null,
-    startedAt: u.startedAt ?? null,
-    finishedAt: u.finishedAt ?? null,
-    deadlineAt: u.deadlineAt ?? null,
-    globals: u.globals,
-    checkpointSeq: u.checkpointSeq,
-    wakeAt: u.wakeAt ?? null,
-    pausedAt: u.pausedAt ?? null,
-  };
+function checkRunUpdate(u: RunUpdate, i: number): void {
+  if (u.id == null || u.status == null || u.globals == null || u.checkpointSeq == null) {
+    throw missingField('run update', i, u, RUN_UPDATE_FIELDS);
+  }
 }
 
-function copyStep(s: StepRecord): StepRecord {
+/** Writes an update's fields onto the stored run (values only: nothing of the caller's object is kept). */
+function applyRunUpdate(run: RunRecord, u: RunUpdate): void {
+  run.status = u.status;
+  run.output = u.output ?? null;
+  run.error = u.error ?? null;
+  run.startedAt = u.startedAt ?? null;
+  run.finishedAt = u.finishedAt ?? null;
+  run.deadlineAt = u.deadlineAt ?? null;
+  run.globals = u.globals;
+  run.checkpointSeq = u.checkpointSeq;
+  run.wakeAt = u.wakeAt ?? null;
+  run.pausedAt = u.pausedAt ?? null;
+}
+
+function copyStep(s: StepRecord, i = 0): StepRecord {
+  if (s.runId == null || s.name == null || s.status == null || s.attempts == null) {
+    throw missingField('step', i, s, STEP_FIELDS);
+  }
   return {
     runId: s.runId,
     name: s.name,
@@ -843,7 +867,13 @@ function copyStep(s: StepRecord): StepRecord {
   };
 }
 
-function copyEvent(e: EventRecord): EventRecord {
+function copyEvent(e: EventRecord, i: number): EventRecord {
+  if (e.runId == null || e.type == null || e.at == null) throw missingField('event', i, e, EVENT_FIELDS);
+  return readEvent(e);
+}
+
+/** A copy of a stored event, for a reader. */
+function readEvent(e: EventRecord): EventRecord {
   const copy: EventRecord = {
     runId: e.runId,
     step: e.step ?? null,
@@ -856,7 +886,8 @@ function copyEvent(e: EventRecord): EventRecord {
   return copy;
 }
 
-function copyCacheEntry(c: CacheEntry): CacheEntry {
+function copyCacheEntry(c: CacheEntry, i = 0): CacheEntry {
+  if (c.key == null || c.output == null || c.createdAt == null) throw missingField('cache entry', i, c, CACHE_FIELDS);
   return { key: c.key, output: c.output, createdAt: c.createdAt, expiresAt: c.expiresAt ?? null };
 }
 
@@ -864,7 +895,15 @@ function copyFork(fork: ForkRecord): ForkRecord {
   return { ...fork, reusedSteps: [...fork.reusedSteps], overriddenSteps: [...fork.overriddenSteps] };
 }
 
-function copyChunk(c: StreamChunk): StreamChunk {
+function copyChunk(c: StreamChunk, i: number): StreamChunk {
+  if (c.runId == null || c.step == null || c.stream == null || c.attempt == null || c.data == null || c.at == null) {
+    throw missingField('stream chunk', i, c, CHUNK_FIELDS);
+  }
+  return readChunk(c);
+}
+
+/** A copy of a stored chunk, for a reader. */
+function readChunk(c: StreamChunk): StreamChunk {
   const copy: StreamChunk = {
     runId: c.runId,
     step: c.step,
