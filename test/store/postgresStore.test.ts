@@ -23,6 +23,7 @@ import {
   type WriteBatch,
 } from '../../src/store/types.js';
 import { createTestDatabase } from '../support/embeddedPostgres.js';
+import { holdClaimsAfterTheirLocks } from '../support/holdClaims.js';
 import { describeStoreConformance, makeRun } from './conformance.js';
 
 /** One database for the conformance suite, emptied before each test (faster than one per test). */
@@ -678,43 +679,6 @@ describe('PostgresStore runs handed back asleep', () => {
     expect(await coordination().nextWakeIn(['other'])).toBeNull();
   });
 
-  /**
-   * Holds every claim of this database between locking its runs and reading their steps and waits:
-   * a BEFORE UPDATE trigger on the claim's `owner_id` write waits for an advisory lock the test
-   * holds. Resolves with `release`, which lets the claims go on and removes the trigger.
-   */
-  async function holdClaimsAfterTheirLocks(): Promise<{ blocked(): Promise<void>; release(): Promise<void> }> {
-    await admin.query(`CREATE FUNCTION public.hold_claim() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF OLD.owner_id IS NULL AND NEW.owner_id IS NOT NULL THEN
-          PERFORM pg_advisory_lock(4242);
-          PERFORM pg_advisory_unlock(4242);
-        END IF;
-        RETURN NEW;
-      END $$`);
-    await admin.query(
-      'CREATE TRIGGER hold_claim BEFORE UPDATE ON braid.runs FOR EACH ROW EXECUTE FUNCTION public.hold_claim()',
-    );
-    await admin.query('SELECT pg_advisory_lock(4242)');
-    return {
-      blocked: async () => {
-        for (let i = 0; i < 500; i++) {
-          const { rows } = await admin.query(
-            `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'`,
-          );
-          if (rows.length) return;
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-        throw new Error('the claim never reached the trigger');
-      },
-      release: async () => {
-        await admin.query('SELECT pg_advisory_unlock(4242)');
-        await admin.query('DROP TRIGGER hold_claim ON braid.runs');
-        await admin.query('DROP FUNCTION public.hold_claim()');
-      },
-    };
-  }
-
   it('a claim reads its runs with a snapshot taken once they are locked: a wait settled after the claim began is read settled', async () => {
     // claimRuns is one statement, whose own snapshot predates its locks (FOR UPDATE SKIP LOCKED).
     // A wait settled after that snapshot but before the run was locked must not be read pending:
@@ -726,7 +690,7 @@ describe('PostgresStore runs handed back asleep', () => {
       steps: [waitingStep('r')],
       waits: [sleepWait('r', past)],
     });
-    const hold = await holdClaimsAfterTheirLocks();
+    const hold = await holdClaimsAfterTheirLocks(admin);
     let claim: Promise<ClaimedRun[]> | undefined;
     try {
       claim = coordination().claimRuns(workerId, WF, 10);
@@ -769,7 +733,7 @@ describe('PostgresStore runs handed back asleep', () => {
     });
     const waits = await listenOn(WAITS_CHANNEL);
     const ready = await listenOn(READY_CHANNEL);
-    const hold = await holdClaimsAfterTheirLocks();
+    const hold = await holdClaimsAfterTheirLocks(admin);
     let claim: Promise<ClaimedRun[]> | undefined;
     let sent: Promise<unknown> | undefined;
     let isSent = false;
