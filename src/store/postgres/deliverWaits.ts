@@ -169,8 +169,12 @@ export async function deliverWaits(
     inputOf.set(plan.resolve(wait, copy.value, copy.at), input);
   }
 
-  await lockRunsOfWaits(client, [...new Set(plan.resolutions.map((r) => r.runId))].sort());
-  const { resolved, cancelled } = await settleWaits(client, plan.resolutions, read.now);
+  // Sent together (pipelined), run in this order: the runs are locked before their waits are
+  // settled, with one round trip.
+  const [, { resolved, cancelled }] = await Promise.all([
+    lockRunsOfWaits(client, [...new Set(plan.resolutions.map((r) => r.runId))].sort()),
+    settleWaits(client, plan.resolutions, read.now),
+  ]);
   const landed = new Map(resolved.map((w) => [waitId(w), w]));
   const settledWaits = [...read.stored];
   for (const resolution of plan.resolutions) {

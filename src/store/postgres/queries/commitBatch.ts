@@ -470,10 +470,12 @@ export async function commitBatch(
   return inTransaction(db, async (client) => {
     // First: a tick's schedule write that no longer applies throws, and nothing of the batch lands.
     if (schedules) await writeSchedules(client, schedules);
-    if (waits) await lockWaitKeys(client, waits.locks);
-    const row: Partial<CommitRow> = bound.values.length
-      ? (await client.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values })).rows[0]!
-      : {};
+    // The wait keys are locked before the batch is written: sent together (pipelined), run in order.
+    const [, written] = await Promise.all([
+      waits ? lockWaitKeys(client, waits.locks) : undefined,
+      bound.values.length ? client.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values }) : undefined,
+    ]);
+    const row: Partial<CommitRow> = written?.rows[0] ?? {};
     const { result, blocked } = outcome(bound, row);
     // A fork's link lands with its run and its reused steps, in this transaction (rare: a batch
     // without a fork keeps its one statement).
