@@ -20,7 +20,7 @@ import {
   SLOTS_CHANNEL,
   STREAMS_CHANNEL,
 } from '../channels.js';
-import { type DeliveredWaits, deliverWaits, type WaitWrites, waitId } from '../deliverWaits.js';
+import { type DeliveredWaits, deliverWaits, readEarly, type WaitWrites, waitId } from '../deliverWaits.js';
 import { RecordArrayLiteral } from '../recordLiteral.js';
 import { inTransaction } from '../transaction.js';
 import { insertForks } from './insertForks.js';
@@ -470,10 +470,12 @@ export async function commitBatch(
   return inTransaction(db, async (client) => {
     // First: a tick's schedule write that no longer applies throws, and nothing of the batch lands.
     if (schedules) await writeSchedules(client, schedules);
-    // The wait keys are locked before the batch is written: sent together (pipelined), run in order.
-    const [, written] = await Promise.all([
+    // The wait keys are locked before the batch is written, and an event's read follows it (see
+    // readEarly): sent together (pipelined), run in this order.
+    const [, written, early] = await Promise.all([
       waits ? lockWaitKeys(client, waits.locks) : undefined,
       bound.values.length ? client.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values }) : undefined,
+      waits ? readEarly(client, waits.writes) : undefined,
     ]);
     const row: Partial<CommitRow> = written?.rows[0] ?? {};
     const { result, blocked } = outcome(bound, row);
@@ -481,11 +483,16 @@ export async function commitBatch(
     // without a fork keeps its one statement).
     if (forks) await insertForks(client, forks, row.insertedIds ?? []);
     if (!waits) return result;
-    result.waits = await deliverWaits(client, waits.writes, {
-      waits: new Set((row.writtenWaits ?? []).map(([runId, step, key]) => waitId({ runId, step, key }))),
-      blocked,
-      inserted: row.insertedInbox ?? [],
-    });
+    result.waits = await deliverWaits(
+      client,
+      waits.writes,
+      {
+        waits: new Set((row.writtenWaits ?? []).map(([runId, step, key]) => waitId({ runId, step, key }))),
+        blocked,
+        inserted: row.insertedInbox ?? [],
+      },
+      early,
+    );
     return result;
   });
 }
