@@ -10,6 +10,8 @@
  *   its start, its wait returning at once.
  * - `heldP50Ms` / `heldP99Ms`: a run kept in its worker's memory (another step of it still
  *   runs): its owner hears braid_waits, reads the run's settled waits and resumes the call.
+ * - `sendP50Ms` / `heldSendP50Ms`: how long `sendEvent` itself took (its commit, which settles the
+ *   wait and sends the notice), the first part of each path: the rest is the worker's.
  */
 import { PostgresStore, WorkflowExecutor, workflow } from '../src/index.js';
 import type { BenchDatabase } from './postgres.js';
@@ -66,14 +68,17 @@ export async function eventLatencyPostgres(options: EventLatencyOptions): Promis
         wf === asleep,
       );
       const latencies: number[] = [];
+      const sends: number[] = [];
       for (const key of keys) {
         const done = new Promise<number>((resolve) => resumed.set(key, resolve));
         const t0 = performance.now();
         await sender.sendEvent('w8.go', { key }, { key });
+        sends.push(performance.now() - t0);
         latencies.push((await done) - t0);
         resumed.delete(key);
       }
-      return latencies.sort((a, b) => a - b);
+      const byValue = (a: number, b: number) => a - b;
+      return { latencies: latencies.sort(byValue), sends: sends.sort(byValue) };
     };
     await measure(asleep, 'warm-asleep', warmUp);
     const handedBack = await measure(asleep, 'asleep', events);
@@ -81,10 +86,12 @@ export async function eventLatencyPostgres(options: EventLatencyOptions): Promis
     const held = await measure(resident, 'resident', events);
     const at = (l: number[], q: number) => l[Math.min(l.length - 1, Math.floor(q * l.length))] as number;
     return {
-      p50Ms: at(handedBack, 0.5),
-      p99Ms: at(handedBack, 0.99),
-      heldP50Ms: at(held, 0.5),
-      heldP99Ms: at(held, 0.99),
+      p50Ms: at(handedBack.latencies, 0.5),
+      p99Ms: at(handedBack.latencies, 0.99),
+      heldP50Ms: at(held.latencies, 0.5),
+      heldP99Ms: at(held.latencies, 0.99),
+      sendP50Ms: at(handedBack.sends, 0.5),
+      heldSendP50Ms: at(held.sends, 0.5),
     };
   } finally {
     release();

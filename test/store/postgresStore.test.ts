@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StoreConnectionError, StoreMigrationRequiredError, StoreVersionError } from '../../src/model/errors.js';
+import type { ClaimedRun } from '../../src/store/coordination.js';
 import {
   decodeIds,
   encodeIds,
@@ -11,6 +12,7 @@ import {
 } from '../../src/store/postgres/channels.js';
 import { loadMigrations } from '../../src/store/postgres/migrate.js';
 import { PostgresStore } from '../../src/store/postgres/postgresStore.js';
+import { getRunStates } from '../../src/store/postgres/queries/getRunStates.js';
 import {
   type EventRecord,
   emptyBatch,
@@ -21,6 +23,7 @@ import {
   type WriteBatch,
 } from '../../src/store/types.js';
 import { createTestDatabase } from '../support/embeddedPostgres.js';
+import { holdClaimsAfterTheirLocks } from '../support/holdClaims.js';
 import { describeStoreConformance, makeRun } from './conformance.js';
 
 /** One database for the conformance suite, emptied before each test (faster than one per test). */
@@ -674,6 +677,87 @@ describe('PostgresStore runs handed back asleep', () => {
     expect(claimed[1]!.waits).toEqual([]);
     expect(await coordination().nextWakeIn(['wf'])).toBeGreaterThan(55_000);
     expect(await coordination().nextWakeIn(['other'])).toBeNull();
+  });
+
+  it('a claim reads its runs with a snapshot taken once they are locked: a wait settled after the claim began is read settled', async () => {
+    // claimRuns is one statement, whose own snapshot predates its locks (FOR UPDATE SKIP LOCKED).
+    // A wait settled after that snapshot but before the run was locked must not be read pending:
+    // its event told braid_ready (the run had no owner), not this worker. Here the claim is held
+    // after its locks and the wait settled meanwhile: what the claim reads must include it.
+    const past = await dbNowPlus(-50);
+    await commit({
+      newRuns: [makeRun({ id: 'r', status: 'waiting', wakeAt: past })],
+      steps: [waitingStep('r')],
+      waits: [sleepWait('r', past)],
+    });
+    const hold = await holdClaimsAfterTheirLocks(admin);
+    let claim: Promise<ClaimedRun[]> | undefined;
+    try {
+      claim = coordination().claimRuns(workerId, WF, 10);
+      await hold.blocked();
+      // Settled by another transaction that commits while the claim runs (as if before its lock).
+      const other = new pg.Client({ connectionString: shared.url });
+      await other.connect();
+      await other.query(
+        `UPDATE braid.waits SET status = 'resolved', value = '"v"', resolved_at = 1 WHERE run_id = 'r'`,
+      );
+      await other.end();
+    } finally {
+      await hold.release();
+    }
+    const [claimed, ...more] = await claim;
+    expect(more).toEqual([]);
+    expect(claimed?.run.id).toBe('r');
+    expect(claimed?.waits.map((w) => [w.key, w.status, w.value])).toEqual([['sleep#0', 'resolved', '"v"']]);
+    // Read as getRunStates reads them (the records loading a run gets).
+    const states = await getRunStates(store.pool, ['r']);
+    expect(claimed?.steps).toEqual(states.get('r')?.steps);
+    expect(claimed?.waits).toEqual(states.get('r')?.waits);
+  });
+
+  it('an event settling a wait of a run being claimed waits for the claim, then tells the new owner on braid_waits', async () => {
+    await commit({
+      newRuns: [makeRun({ id: 'r', status: 'waiting', wakeAt: await dbNowPlus(-50) })],
+      steps: [waitingStep('r')],
+      waits: [
+        {
+          ...sleepWait('r', Number.MAX_SAFE_INTEGER),
+          kind: 'event',
+          key: 'event:e#0',
+          group: 'event:e#0',
+          name: 'e',
+          dueAt: null,
+          since: 0,
+        },
+      ],
+    });
+    const waits = await listenOn(WAITS_CHANNEL);
+    const ready = await listenOn(READY_CHANNEL);
+    const hold = await holdClaimsAfterTheirLocks(admin);
+    let claim: Promise<ClaimedRun[]> | undefined;
+    let sent: Promise<unknown> | undefined;
+    let isSent = false;
+    let wasSentWhileHeld = true;
+    try {
+      claim = coordination().claimRuns(workerId, WF, 10);
+      await hold.blocked();
+      sent = commit({
+        inbox: [{ name: 'e', key: null, payload: '{}', idempotencyKey: null, createdAt: Date.now() }],
+      }).then(() => {
+        isSent = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      wasSentWhileHeld = isSent;
+    } finally {
+      await hold.release();
+    }
+    const claimed = await claim;
+    await sent;
+    // The event's commit queued behind the claim's lock on the run (lockRunsOfWaits).
+    expect(wasSentWhileHeld).toBe(false);
+    expect(claimed.map((c) => c.waits.map((w) => w.status))).toEqual([['pending']]);
+    expect(await waits.payloads()).toEqual(['r']);
+    expect(await ready.payloads()).toEqual([]);
   });
 
   it('a hand-back announces the earliest wake-up on braid_asleep, in ms by the database clock', async () => {

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { type ExecutionResult, PostgresStore, WorkflowExecutor, workflow } from '../../src/index.js';
 import { PostgresCoordination } from '../../src/store/postgres/coordination.js';
 import { createTestDatabase, type EmbeddedPostgresServer, startEmbeddedPostgres } from '../support/embeddedPostgres.js';
+import { holdClaimsAfterTheirLocks } from '../support/holdClaims.js';
 
 const RUNS = 200;
 const OUTAGE_MS = 2_000;
@@ -181,39 +182,66 @@ describe('claiming while the connection drops', () => {
   it('leaves a run claimable when the claim fails after taking it (no run owned by a worker that never got it)', async () => {
     const client = executor(false);
     const handle = await client.start(slow, { x: 1 }, { idempotencyKey: 'claim-then-lose' });
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
     const pool = new pg.Pool({ connectionString: url, max: 2 });
+    pool.on('error', () => {});
+    pool.on('connect', (c) => c.on('error', () => {}));
     try {
-      // The connection is lost right after the claim took the runs, before their steps are read:
-      // what a server shutdown between the two does.
-      const losesStepsRead = <T extends pg.Pool | pg.PoolClient>(target: T, extra: Partial<T> = {}): T =>
-        new Proxy(target, {
-          get(obj, prop, receiver) {
-            if (prop in extra) return extra[prop as keyof T];
-            const value = Reflect.get(obj, prop, receiver);
-            if (prop !== 'query') return typeof value === 'function' ? value.bind(obj) : value;
-            return (config: string | { text: string }, ...rest: unknown[]) => {
-              const text = typeof config === 'string' ? config : config.text;
-              // The claim's read of its runs' steps (not the hand-back's look at waiting steps).
-              if (/FROM braid\.steps WHERE run_id = ANY/.test(text))
-                return Promise.reject(new Error('Connection terminated unexpectedly'));
-              return (value as (...args: unknown[]) => unknown).call(obj, config, ...rest);
-            };
-          },
-        });
-      const flaky = losesStepsRead(pool, {
-        connect: (async () => losesStepsRead(await pool.connect())) as pg.Pool['connect'],
-      });
-      const coordination = new PostgresCoordination(flaky, url);
+      const coordination = new PostgresCoordination(pool, url);
       const workerId = await coordination.registerWorker([{ name: slow.name, version: slow.version }], 60_000);
-      await expect(coordination.claimRuns(workerId, [{ name: slow.name, version: slow.version }], 10)).rejects.toThrow(
-        /terminated/,
-      );
+      // The connection is lost after the claim took the run, before it read the run's steps: what
+      // a server shutdown between the two does.
+      const hold = await holdClaimsAfterTheirLocks(admin);
+      let claim: Promise<unknown> | undefined;
+      try {
+        claim = coordination.claimRuns(workerId, [{ name: slow.name, version: slow.version }], 10);
+        claim.catch(() => {});
+        const pid = await hold.blocked();
+        await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+        await expect(claim).rejects.toThrow(/terminat/);
+      } finally {
+        await hold.release();
+      }
       // The worker never got the run, so it must not hold it: its lease would keep it from everyone.
       const [run] = await sql<{ owner_id: string | null }>('SELECT owner_id FROM braid.runs WHERE id = $1', [
         handle.runId,
       ]);
       expect(run?.owner_id).toBeNull();
       await coordination.deregisterWorker(workerId);
+    } finally {
+      await admin.end();
+      await pool.end();
+    }
+  });
+
+  it('hands back the runs a claim took when admitting its maxRuns runs then fails (the worker never gets them)', async () => {
+    const client = executor(false);
+    const handle = await client.start(slow, { x: 1 }, { idempotencyKey: 'plain-then-keyed-fails' });
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    try {
+      // Runs under maxRuns are admitted in a transaction of their own, after the one-statement
+      // claim of the others has committed; here that transaction cannot get a connection.
+      const flaky = new Proxy(pool, {
+        get(obj, prop, receiver) {
+          if (prop === 'connect') return () => Promise.reject(new Error('Connection terminated unexpectedly'));
+          const value = Reflect.get(obj, prop, receiver);
+          return typeof value === 'function' ? value.bind(obj) : value;
+        },
+      });
+      const coordination = new PostgresCoordination(flaky, url);
+      const workflows = [
+        { name: slow.name, version: slow.version },
+        { name: 'keyed', version: '1', maxRuns: 1 },
+      ];
+      const workerId = await coordination.registerWorker(workflows, 60_000);
+      await expect(coordination.claimRuns(workerId, workflows, 10)).rejects.toThrow(/terminated/);
+      expect(await coordination.ownedRuns(workerId)).toEqual([]);
+      const [run] = await sql<{ owner_id: string | null }>('SELECT owner_id FROM braid.runs WHERE id = $1', [
+        handle.runId,
+      ]);
+      expect(run?.owner_id).toBeNull();
+      await new PostgresCoordination(pool, url).deregisterWorker(workerId);
     } finally {
       await pool.end();
     }

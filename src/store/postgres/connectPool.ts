@@ -51,6 +51,11 @@ export async function connectPool(settings: PoolSettings): Promise<pg.Pool> {
       application_name: settings.applicationName,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       types,
+      // Queries on a checked-out connection go out without waiting for the answer before them
+      // (each with its own Sync, so each still fails alone): a transaction sends BEGIN with its
+      // first statement, and statements whose results the next does not need go out together
+      // (transaction.ts, commitBatch.ts, deliverWaits.ts). Awaited one by one, nothing changes.
+      pipeline: true,
     });
   } catch (error) {
     throw new StoreConnectionError(settings.where, 'malformed_url', (error as Error).message, { cause: error });

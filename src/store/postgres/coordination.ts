@@ -25,28 +25,13 @@ import {
 } from './channels.js';
 import { DATABASE_NOW_MS } from './databaseClock.js';
 import { NotificationListener } from './notificationListener.js';
+import { CLAIM_COLUMNS, type ClaimRow, claimRuns as claimRunsQuery, UNFINISHED } from './queries/claimRuns.js';
 import { getRunStates } from './queries/getRunStates.js';
 import { RUN_COLUMNS } from './recordColumns.js';
 import { inTransaction } from './transaction.js';
 
-type ClaimRow = RunRecord & { requestedAction: RunControl['action'] | null; requestedReason: string | null };
-
-const CLAIM_COLUMNS = `${RUN_COLUMNS}, requested_action AS "requestedAction", requested_reason AS "requestedReason"`;
-
-/** Statuses of runs that are not over and not paused: what a worker carries on. */
-const UNFINISHED = `('queued', 'running', 'waiting')`;
 /** The engine's "never" (NO_WAKE_TIME): a run asleep until an event or an input wakes it. */
 const NO_WAKE_TIME = Number.MAX_SAFE_INTEGER;
-
-/**
- * claimRuns' runs no one sleeps in (or carrying a control request) of the workflows $2/$3, not
- * owned, that need no admission (no concurrency key, already admitted, or a control request:
- * cancelling a queued run needs no slot). Read twice, by age and by priority, with one meaning.
- */
-const AWAKE_CLAIMABLE = `r.owner_id IS NULL
-             AND ((r.wake_at IS NULL AND r.status IN ${UNFINISHED}) OR r.requested_action IS NOT NULL)
-             AND (r.workflow, r.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
-             AND (r.concurrency_key IS NULL OR r.status <> 'queued' OR r.requested_action IS NOT NULL)`;
 
 /**
  * Hands back the runs of `braid.runs r` that `where` picks (owner_id = NULL), then announces them:
@@ -173,64 +158,52 @@ export class PostgresCoordination implements Coordination {
 
   async claimRuns(workerId: string, workflows: readonly ClaimableWorkflow[], limit: number): Promise<ClaimedRun[]> {
     if (limit <= 0 || workflows.length === 0) return [];
-    const names = workflows.map((w) => w.name);
-    const versions = workflows.map((w) => w.version);
-    // One transaction: if anything fails (the database going away), no run stays owned by a
-    // worker that never received it.
-    return this.transaction(async (client) => {
-      // Two sources, each through its own partial index: runs asleep whose wake-up has come by the
-      // database's clock (runs_wake_idx; an event or input that settles a wait sets wake_at = now),
-      // first, since they are late already; then runs no one sleeps in, by priority then arrival
-      // (runs_claimable_priority_idx), except the anti-starvation share of the batch, which goes
-      // to the oldest whatever their priority (runs_claimable_idx): see oldestShare.
-      const oldestShare = this.oldestShare(limit);
-      const plain = await client.query<ClaimRow>(
-        `WITH due AS (
-           SELECT r.id FROM braid.runs r
-           WHERE r.wake_at <= ${DATABASE_NOW_MS} AND r.owner_id IS NULL AND r.requested_action IS NULL
-             AND r.status IN ${UNFINISHED}
-             AND (r.workflow, r.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))
-             -- A debounced run of a workflow with maxRuns is admitted by claimKeyedRuns once due.
-             AND (r.concurrency_key IS NULL OR r.status <> 'queued')
-           ORDER BY r.wake_at, r.id
-           LIMIT $4
-           FOR UPDATE SKIP LOCKED
-         ), oldest AS (
-           SELECT r.id FROM braid.runs r
-           WHERE ${AWAKE_CLAIMABLE}
-           ORDER BY r.id
-           LIMIT $5
-           FOR UPDATE SKIP LOCKED
-         ), awake AS (
-           SELECT r.id FROM braid.runs r
-           WHERE ${AWAKE_CLAIMABLE}
-             AND r.id NOT IN (SELECT id FROM oldest)
-           ORDER BY r.priority DESC, r.id
-           LIMIT $4
-           FOR UPDATE SKIP LOCKED
-         ), candidates AS (
-           SELECT id AS claim_id FROM due
-           UNION ALL SELECT id FROM oldest
-           UNION ALL SELECT id FROM awake
-           LIMIT $4
-         )
-         UPDATE braid.runs r SET owner_id = $1
-         FROM candidates c
-         WHERE r.id = c.claim_id AND EXISTS (SELECT 1 FROM braid.workers w WHERE w.id = $1)
-         RETURNING ${CLAIM_COLUMNS}`,
-        [workerId, names, versions, limit, oldestShare],
-      );
-      const claimed: ClaimedRun[] = plain.rows.map((row) => toClaimed(row, false));
-      const keyed = workflows.filter((w) => w.maxRuns !== undefined);
-      if (keyed.length && claimed.length < limit) {
-        claimed.push(...(await this.claimKeyedRuns(client, workerId, keyed, limit - claimed.length)));
+    // One statement, its own transaction (see queries/claimRuns.ts): the runs it claims come back
+    // with their steps and waits, or it failed and claimed nothing.
+    const plain = await claimRunsQuery(this.pool, {
+      workerId,
+      names: workflows.map((w) => w.name),
+      versions: workflows.map((w) => w.version),
+      limit,
+      oldestShare: this.oldestShare(limit),
+    });
+    const claimed: ClaimedRun[] = plain.map(({ row, steps, waits }) => ({ ...toClaimed(row, false), steps, waits }));
+    const keyed = workflows.filter((w) => w.maxRuns !== undefined);
+    if (keyed.length && claimed.length < limit) {
+      try {
+        claimed.push(...(await this.claimKeyedRunsWithStates(workerId, keyed, limit - claimed.length)));
+      } catch (error) {
+        // The caller never receives the runs claimed above: give them back (if the database is
+        // away this fails too, and the worker's ownership check hands them back later).
+        await this.releaseRuns(
+          workerId,
+          claimed.map((c) => c.run.id),
+        ).catch(() => {});
+        throw error;
       }
-      this.claimTurns += claimed.length;
+    }
+    this.claimTurns += claimed.length;
+    return claimed;
+  }
+
+  /**
+   * claimKeyedRuns in a transaction of its own, with the admitted runs' steps and waits read after
+   * they are locked: a commit settling their waits waits for this claim to end (lockRunsOfWaits),
+   * then tells this worker on braid_waits. If anything fails (the database going away), no run
+   * stays owned by a worker that never received it.
+   */
+  private claimKeyedRunsWithStates(
+    workerId: string,
+    workflows: readonly ClaimableWorkflow[],
+    limit: number,
+  ): Promise<ClaimedRun[]> {
+    return this.transaction(async (client) => {
+      const claimed = await this.claimKeyedRuns(client, workerId, workflows, limit);
       if (!claimed.length) return claimed;
-      const ids = claimed.map((c) => c.run.id);
-      // Read after the runs are locked: a commit settling their waits waits for this claim to end
-      // (lockRunsOfWaits), then tells this worker on braid_waits.
-      const states = await getRunStates(client, ids);
+      const states = await getRunStates(
+        client,
+        claimed.map((c) => c.run.id),
+      );
       for (const c of claimed) {
         const state = states.get(c.run.id);
         c.steps = state?.steps ?? [];

@@ -5,6 +5,8 @@ import { lockRunsOfWaits } from './queries/lockRunsOfWaits.js';
 import {
   LOOK_BACK_PAGE,
   type LookBack,
+  readPendingEventWaits,
+  readsPendingEventWaitsOnly,
   readWaitCandidates,
   type WaitCandidates,
   type WaitKey,
@@ -52,6 +54,7 @@ export async function deliverWaits(
   client: pg.PoolClient,
   writes: WaitWrites,
   written: WrittenWaits,
+  early?: WaitCandidates,
 ): Promise<DeliveredWaits> {
   const inboxSeqs = new Map<InboxEvent, number>();
   const duplicateEvents: InboxEvent[] = [];
@@ -87,13 +90,17 @@ export async function deliverWaits(
   );
   const inputPairs = new Map<string, { runId: string; name: string }>();
   for (const { copy } of writes.inputs) inputPairs.set(`${copy.runId}\u0000${copy.name}`, copy);
-  const read = await readWaitCandidates(client, {
+  const query = {
     refused,
     duplicateKeys: [...duplicateKeys],
     lookBacks,
     events: fresh,
     inputs: [...inputPairs.values()],
-  });
+  };
+  // `early`: the pending waits of all the batch's events, read right behind the batch's statement
+  // (readEarly). It is this read when the batch turned out to need no other: the new events are
+  // some of the batch's, and candidates for the others are never matched (only `fresh` is).
+  const read = early && readsPendingEventWaitsOnly(query) ? early : await readWaitCandidates(client, query);
 
   // The batch's events that the inbox already had (or that repeat a key within the batch).
   const seqOfKey = new Map(read.duplicateSeqs.map((d) => [d.key, d.seq]));
@@ -169,8 +176,12 @@ export async function deliverWaits(
     inputOf.set(plan.resolve(wait, copy.value, copy.at), input);
   }
 
-  await lockRunsOfWaits(client, [...new Set(plan.resolutions.map((r) => r.runId))].sort());
-  const { resolved, cancelled } = await settleWaits(client, plan.resolutions, read.now);
+  // Sent together (pipelined), run in this order: the runs are locked before their waits are
+  // settled, with one round trip.
+  const [, { resolved, cancelled }] = await Promise.all([
+    lockRunsOfWaits(client, [...new Set(plan.resolutions.map((r) => r.runId))].sort()),
+    settleWaits(client, plan.resolutions, read.now),
+  ]);
   const landed = new Map(resolved.map((w) => [waitId(w), w]));
   const settledWaits = [...read.stored];
   for (const resolution of plan.resolutions) {
@@ -188,6 +199,23 @@ export async function deliverWaits(
     }
   }
   return { settledWaits, duplicateEvents, unmatchedInputs, inboxSeqs };
+}
+
+/**
+ * For a batch of events and nothing else to settle (sendEvent), the read its delivery will most
+ * likely need, sent with the batch's statement instead of a round trip after it (the pool
+ * pipelines): the pending event waits of the batch's events. Run after that statement, it sees
+ * the batch's writes and, the wait keys being locked before, every commit of a conflicting wait.
+ * Undefined when the batch registers waits or gives inputs, whose reads depend on what the
+ * statement wrote. deliverWaits uses it only if the batch turned out to need nothing else (no
+ * event a repeat of an idempotency key).
+ */
+export function readEarly(client: pg.PoolClient, writes: WaitWrites): Promise<WaitCandidates> | undefined {
+  if (!writes.inbox.length || writes.waits.length || writes.inputs.length) return undefined;
+  return readPendingEventWaits(
+    client,
+    writes.inbox.map(({ copy }) => ({ name: copy.name, key: copy.key })),
+  );
 }
 
 /** The next pages of look-backs that found no match in the first. */

@@ -3,6 +3,8 @@ import type pg from 'pg';
 /**
  * Runs `work` in a transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it
  * throws. A connection that broke meanwhile is destroyed rather than handed back to the pool.
+ * BEGIN goes out with the work's first statement (the pool pipelines: connectPool.ts), not a round
+ * trip before it; the server runs them in order, and BEGIN's own failure is reported.
  */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -13,9 +15,12 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
     lost = error;
   };
   client.on('error', onError);
+  const begun = client.query('BEGIN');
+  // Observed below; a failure meanwhile is the work's failure too (the connection is gone).
+  begun.catch(() => {});
   try {
-    await client.query('BEGIN');
     const result = await work(client);
+    await begun;
     await client.query('COMMIT');
     return result;
   } catch (error) {

@@ -20,7 +20,7 @@ import {
   SLOTS_CHANNEL,
   STREAMS_CHANNEL,
 } from '../channels.js';
-import { type DeliveredWaits, deliverWaits, type WaitWrites, waitId } from '../deliverWaits.js';
+import { type DeliveredWaits, deliverWaits, readEarly, type WaitWrites, waitId } from '../deliverWaits.js';
 import { RecordArrayLiteral } from '../recordLiteral.js';
 import { inTransaction } from '../transaction.js';
 import { insertForks } from './insertForks.js';
@@ -470,20 +470,29 @@ export async function commitBatch(
   return inTransaction(db, async (client) => {
     // First: a tick's schedule write that no longer applies throws, and nothing of the batch lands.
     if (schedules) await writeSchedules(client, schedules);
-    if (waits) await lockWaitKeys(client, waits.locks);
-    const row: Partial<CommitRow> = bound.values.length
-      ? (await client.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values })).rows[0]!
-      : {};
+    // The wait keys are locked before the batch is written, and an event's read follows it (see
+    // readEarly): sent together (pipelined), run in this order.
+    const [, written, early] = await Promise.all([
+      waits ? lockWaitKeys(client, waits.locks) : undefined,
+      bound.values.length ? client.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values }) : undefined,
+      waits ? readEarly(client, waits.writes) : undefined,
+    ]);
+    const row: Partial<CommitRow> = written?.rows[0] ?? {};
     const { result, blocked } = outcome(bound, row);
     // A fork's link lands with its run and its reused steps, in this transaction (rare: a batch
     // without a fork keeps its one statement).
     if (forks) await insertForks(client, forks, row.insertedIds ?? []);
     if (!waits) return result;
-    result.waits = await deliverWaits(client, waits.writes, {
-      waits: new Set((row.writtenWaits ?? []).map(([runId, step, key]) => waitId({ runId, step, key }))),
-      blocked,
-      inserted: row.insertedInbox ?? [],
-    });
+    result.waits = await deliverWaits(
+      client,
+      waits.writes,
+      {
+        waits: new Set((row.writtenWaits ?? []).map(([runId, step, key]) => waitId({ runId, step, key }))),
+        blocked,
+        inserted: row.insertedInbox ?? [],
+      },
+      early,
+    );
     return result;
   });
 }

@@ -69,9 +69,7 @@ export interface WaitCandidates {
  * inbox_idempotency_key_idx.
  */
 export async function readWaitCandidates(client: pg.PoolClient, q: WaitCandidatesQuery): Promise<WaitCandidates> {
-  if (!q.refused.length && !q.duplicateKeys.length && !q.lookBacks.length && !q.inputs.length) {
-    return readPendingEventWaits(client, q.events);
-  }
+  if (readsPendingEventWaitsOnly(q)) return readPendingEventWaits(client, q.events);
   const { rows } = await client.query<WaitCandidates>({
     name: 'braid_read_wait_candidates',
     text: `WITH stored AS (
@@ -142,13 +140,19 @@ const PENDING_EVENT_WAITS = `
              SELECT ${WAIT_COLUMNS} FROM braid.waits
               WHERE status = 'pending' AND kind = 'event' AND event_key IS NULL AND name = ANY($1::text[])`;
 
+/** Whether `q` needs only the pending event waits of its events (readPendingEventWaits). */
+export function readsPendingEventWaitsOnly(q: WaitCandidatesQuery): boolean {
+  return !q.refused.length && !q.duplicateKeys.length && !q.lookBacks.length && !q.inputs.length;
+}
+
 /**
  * The commonest case alone, sendEvent: a batch of new events and nothing else to read. The same
  * `pending` part as above in a statement of its own: the full one costs ~1.4 ms a commit even
  * with its other parts empty (its generic plan still runs them), this one ~0.4 ms, on the 2-core
- * test VM: a third of what an event's commit costs besides its COMMIT.
+ * test VM: a third of what an event's commit costs besides its COMMIT. commitBatch sends it with
+ * the batch's statement when it is likely to be all the commit reads (see deliverWaits).
  */
-async function readPendingEventWaits(
+export async function readPendingEventWaits(
   client: pg.PoolClient,
   events: ReadonlyArray<{ name: string; key: string | null }>,
 ): Promise<WaitCandidates> {
