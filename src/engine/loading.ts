@@ -102,8 +102,6 @@ export class RunLoading {
       else if (isActive(run)) this.hooks.lifecycle().continueRun(run);
     }
     this.dispatcher.pump();
-    // The wake-ups are written (wakeAt cleared) before the next scan reads the store again.
-    await this.queue.flushed();
   }
 
   /**
