@@ -269,7 +269,6 @@ export function assembleEngine(options: EngineOptions, shell: EngineShell): Engi
     store,
     registry,
     runs,
-    queue,
     observer,
     dispatcher,
     suspensions,
