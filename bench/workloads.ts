@@ -308,7 +308,9 @@ export async function w8(
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
     const cpuAtDeadline = process.cpuUsage();
     isWaking = true;
-    await run.allWoken;
+    // Bounded: a run that never wakes (its run deadline came first, on a machine so loaded that
+    // starting took minutes) fails the row instead of hanging it.
+    await until(() => w8Woken === total, 'every run to wake', 300_000);
     const cpu = process.cpuUsage(cpuAtDeadline);
     const lateness = Float64Array.from(w8WokeAt, (woke) => woke - at).sort();
     const last = lateness[lateness.length - 1] as number;
