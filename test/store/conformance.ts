@@ -514,7 +514,9 @@ export function describeStoreConformance(
           run('z', 1_000),
           run('m', 2_000),
         ];
-        await commit({ newRuns: [...due, run('later', 5_000), makeRun({ id: 'other', workflow: 'v', wakeAt: 1_000 })] });
+        await commit({
+          newRuns: [...due, run('later', 5_000), makeRun({ id: 'other', workflow: 'v', wakeAt: 1_000 })],
+        });
         const pages: string[][] = [];
         let after: WakeCursor | undefined;
         for (let read = 0; read < 10; read++) {
