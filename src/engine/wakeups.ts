@@ -93,8 +93,9 @@ export class Wakeups {
    * last run of the one before (a keyset cursor). The next batch is read and loaded while the one
    * before is still being committed, and the two go to the store in one commit: the cursor, not
    * that commit, keeps a batch from reading the runs woken before it. On W8 (100,000 runs due at
-   * once) strictly serial (read, load, run, wait for the commit, read again) cost 85-91 µs of CPU
-   * per wake-up, this 79-80 µs, on a machine at load 7 (see bench/README.md).
+   * once) strictly serial (read, load, run, wait for the commit, read again) cost 80-109 µs of CPU
+   * per wake-up in four runs, this 73-82 µs: the process is CPU-bound while it wakes, so overlap
+   * gains little (see bench/README.md).
    *
    * The pass reads up to one `now`, so it ends. A run whose wakeAt is set or moved behind the
    * cursor while the pass goes on (an event woke it and its load failed, say) is read by the next
