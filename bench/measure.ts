@@ -9,7 +9,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { MemoryStore, PostgresStore, SqliteStore, type Store } from '../src/index.js';
 import { postgresBatchInsertRate, postgresCommitRate } from './baselines.js';
 import { type BenchDatabase, type BenchServer, benchServer } from './postgres.js';
@@ -17,9 +16,10 @@ import { pruneWhileW1 } from './prune.js';
 import { rateLimitOverhead } from './rateLimitOverhead.js';
 import { schedulesRegistered } from './schedules.js';
 import { postgresServerCpu } from './serverCpu.js';
+import { sqliteSleepProbe } from './sleepProbe.js';
 import { w6 } from './w6.js';
 import { eventLatencyPostgres } from './waitsPostgres.js';
-import { benchExecutor, type Figures, type SleepProbe, w1, w1Cpu, w2, w3, w4, w5, w7, w8, w9 } from './workloads.js';
+import { benchExecutor, type Figures, w1, w1Cpu, w2, w3, w4, w5, w7, w8, w9 } from './workloads.js';
 
 const [workload, storeName] = process.argv.slice(2);
 /** The PostgreSQL server's CPU so far (ms), when it runs on this machine: for `W1 cpu`. */
@@ -39,7 +39,7 @@ const workloads: Record<string, (e: ReturnType<typeof benchExecutor>) => Promise
   'W5 500': (e) => w5(e, 500),
   'W5 2000': (e) => w5(e, 2000),
   'W7 keys': (e) => w7(e, 200_000, 50),
-  'W8 sleep': (e) => w8(e, sqliteSleepProbe(), 100_000, 1000),
+  'W8 sleep': (e) => w8(e, sqliteSleepProbe(path.join(scratch, 'bench.db')), 100_000, 1000),
   'W9 event': (e) => w9(e, 200, Number(process.env.W9_BG ?? 10_000)),
   prune: (e) => pruneWhileW1(e, e.store, Number(process.env.PRUNE_RUNS ?? 1_000_000)),
   'schedules 10k': (e) => schedulesRegistered(e, 10_000),
@@ -99,22 +99,6 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 console.log(JSON.stringify(figures));
-
-/** W8's view of the SQLite file through a second, read-only connection, as an operator would look. */
-function sqliteSleepProbe(): SleepProbe {
-  const db = new Database(path.join(scratch, 'bench.db'), { readonly: true });
-  const sleeping = db.prepare<[], { asleep: number; resident: number }>(
-    `SELECT count(wake_at) AS asleep, count(*) - count(wake_at) AS resident
-       FROM runs WHERE workflow = 'w8-sleeper' AND finished_at IS NULL`,
-  );
-  const succeeded = db.prepare<[], { n: number }>(
-    `SELECT count(*) AS n FROM runs WHERE workflow = 'w8-sleeper' AND status = 'succeeded'`,
-  );
-  return {
-    sleeping: () => sleeping.get() as { asleep: number; resident: number },
-    succeeded: () => (succeeded.get() as { n: number }).n,
-  };
-}
 
 async function measureWorkload(
   store: Store,

@@ -265,8 +265,9 @@ const pct = (sorted: ArrayLike<number>, q: number) =>
  * While they all sleep: RSS and heap, the Node timers held (the process's active Timeout
  * handles), and the store's rows (asleep with a wake_at, or held in memory); the deadline is
  * set from a warm-up's start rate so that all are asleep before it. Then: the lateness of each
- * wake-up after the deadline (max, p50, p99) and the wake-ups per second from the deadline to
- * the last one. Peak RSS covers the whole row.
+ * wake-up after the deadline (max, p50, p99), the wake-ups per second from the deadline to
+ * the last one, and this process's CPU per wake-up meanwhile. Peak RSS covers the whole row;
+ * the waking peak, from the deadline on.
  */
 export async function w8(
   executor: WorkflowExecutor,
@@ -275,8 +276,13 @@ export async function w8(
   inFlight = 1000,
 ): Promise<Figures> {
   let peakRss = process.memoryUsage().rss;
+  /** The peak from the deadline on: what waking adds, apart from starting the runs. */
+  let peakWakingRss = 0;
+  let isWaking = false;
   const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const rss = process.memoryUsage().rss;
+    peakRss = Math.max(peakRss, rss);
+    if (isWaking) peakWakingRss = Math.max(peakWakingRss, rss);
   }, 20);
   try {
     // Warm-up, and the start rate the deadline is set from.
@@ -297,7 +303,15 @@ export async function w8(
     const { asleep, resident } = probe.sleeping();
     const timers = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
-    await run.allWoken;
+    // This process's CPU from the deadline to the last wake-up (all threads, GC included): a
+    // figure that other work on the machine changes less than the wake-ups per second.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
+    const cpuAtDeadline = process.cpuUsage();
+    isWaking = true;
+    // Bounded: a run that never wakes (its run deadline came first, on a machine so loaded that
+    // starting took minutes) fails the row instead of hanging it.
+    await until(() => w8Woken === total, 'every run to wake', 300_000);
+    const cpu = process.cpuUsage(cpuAtDeadline);
     const lateness = Float64Array.from(w8WokeAt, (woke) => woke - at).sort();
     const last = lateness[lateness.length - 1] as number;
     check((lateness[0] as number) >= 0, `W8: a run woke ${-(lateness[0] as number)} ms before its deadline`);
@@ -307,8 +321,10 @@ export async function w8(
       wakeUpsPerSecond: (total / Math.max(1, last)) * 1000,
       p50LatenessMs: pct(lateness, 0.5),
       p99LatenessMs: pct(lateness, 0.99),
+      cpuUsPerWakeUp: (cpu.user + cpu.system) / total,
       startsPerSecond: (total / run.startMs) * 1000,
       peakRssMb: peakRss / 2 ** 20,
+      peakWakingRssMb: peakWakingRss / 2 ** 20,
       asleepRssMb: memory.rss / 2 ** 20,
       asleepHeapMb: memory.heapUsed / 2 ** 20,
       asleepInStore: asleep,

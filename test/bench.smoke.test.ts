@@ -7,8 +7,9 @@ import { postgresBatchInsertRate, postgresCommitRate, sqliteInsertRate } from '.
 import { pruneWhileW1 } from '../bench/prune.js';
 import { schedulesRegistered } from '../bench/schedules.js';
 import { postgresServerCpu } from '../bench/serverCpu.js';
+import { sqliteSleepProbe } from '../bench/sleepProbe.js';
 import { w6 } from '../bench/w6.js';
-import { benchExecutor, w1, w1Cpu, w2, w3, w4, w5, w7 } from '../bench/workloads.js';
+import { benchExecutor, w1, w1Cpu, w2, w3, w4, w5, w7, w8 } from '../bench/workloads.js';
 import { MemoryStore, PostgresStore, SqliteStore, type Store } from '../src/index.js';
 import { nodeArgs } from './support/compiled.js';
 import { createTestDatabase } from './support/embeddedPostgres.js';
@@ -76,6 +77,28 @@ describe.each(stores)('bench workloads on %s', (_name, makeStore) => {
       await store.close();
     }
   });
+});
+
+describe('W8 (runs asleep at once on SQLite)', () => {
+  it('puts every run to sleep in the store, wakes each after its deadline, and reports the lateness', async () => {
+    const file = path.join(dir, 'w8.db');
+    const store = new SqliteStore({ path: file });
+    const executor = benchExecutor(store);
+    await executor.open();
+    const probe = sqliteSleepProbe(file);
+    try {
+      const figures = await w8(executor, probe, 60, 10);
+      expect(figures.asleepInStore).toBe(60);
+      expect(figures.residentWhileAsleep).toBe(0);
+      expect(figures.p99LatenessMs).toBeGreaterThanOrEqual(figures.p50LatenessMs as number);
+      expect(figures.cpuUsPerWakeUp).toBeGreaterThan(0);
+      expect(figures.peakWakingRssMb).toBeGreaterThan(0);
+    } finally {
+      probe.close();
+      await executor.cleanup();
+      await store.close();
+    }
+  }, 60_000);
 });
 
 describe('W6 (worker processes on PostgreSQL)', () => {

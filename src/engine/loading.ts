@@ -13,7 +13,6 @@ import { type ActiveRun, isActive } from './runState.js';
 import type { RunTable } from './runTable.js';
 import type { Suspensions } from './suspensions.js';
 import type { Wakeups } from './wakeups.js';
-import type { WriteQueue } from './writeQueue.js';
 
 /** How many runs one read of their steps and waits brings back. */
 const LOAD_BATCH = 500;
@@ -30,7 +29,6 @@ export class RunLoading {
     private readonly store: Store,
     private readonly registry: WorkflowRegistry,
     private readonly runs: RunTable,
-    private readonly queue: WriteQueue,
     private readonly observer: RunObserver,
     private readonly dispatcher: Dispatcher,
     private readonly suspensions: Suspensions,
@@ -102,8 +100,6 @@ export class RunLoading {
       else if (isActive(run)) this.hooks.lifecycle().continueRun(run);
     }
     this.dispatcher.pump();
-    // The wake-ups are written (wakeAt cleared) before the next scan reads the store again.
-    await this.queue.flushed();
   }
 
   /**

@@ -207,6 +207,7 @@ export function assembleEngine(options: EngineOptions, shell: EngineShell): Engi
     () => registry.names(),
     (run) => lifecycle.advance(run),
     (records) => loading.wakeStored(records),
+    () => new Promise<void>((resolve) => queue.afterCommit(resolve)),
     (run) => sleep.nextWakeOf(run),
     clock,
   );
@@ -268,7 +269,6 @@ export function assembleEngine(options: EngineOptions, shell: EngineShell): Engi
     store,
     registry,
     runs,
-    queue,
     observer,
     dispatcher,
     suspensions,

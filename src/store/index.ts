@@ -1,2 +1,2 @@
-export type { CommitResult, Store } from './store.js';
+export type { CommitResult, Store, WakeCursor } from './store.js';
 export * from './types.js';

@@ -96,8 +96,12 @@ export interface Store {
    * runs asleep until a later time (`wakeAt > now`) are left out: the wake-up path loads them.
    */
   listUnfinishedRuns(workflows?: readonly string[], now?: number): Promise<RunRecord[]>;
-  /** Unfinished runs of these workflows whose `wakeAt` has come (`<= now`), earliest first. */
-  listRunsToWake(now: number, limit: number, workflows: readonly string[]): Promise<RunRecord[]>;
+  /**
+   * Unfinished runs of these workflows whose `wakeAt` has come (`<= now`), in (wakeAt, id) order;
+   * with `after`, only those past it in that order (a keyset cursor: the engine passes the last
+   * run of the batch before, so it reads the next batch while the previous one is still written).
+   */
+  listRunsToWake(now: number, limit: number, workflows: readonly string[], after?: WakeCursor): Promise<RunRecord[]>;
   /** The earliest `wakeAt` of the unfinished runs of these workflows, or null if none sleeps. */
   nextWakeAt(workflows: readonly string[]): Promise<number | null>;
   listRuns(filter: RunFilter): Promise<RunPage>;
@@ -231,6 +235,12 @@ export interface Store {
    * workflow then key; at most `limit` keys.
    */
   countKeyedRuns(workflows: readonly string[], now: number, limit: number): Promise<KeyedRunCount[]>;
+}
+
+/** Where a read of the runs to wake goes on from: past this run in (wakeAt, id) order. */
+export interface WakeCursor {
+  wakeAt: number;
+  id: string;
 }
 
 export interface CommitResult {

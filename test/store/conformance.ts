@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/store/store.js';
+import type { Store, WakeCursor } from '../../src/store/store.js';
 import {
   type CacheEntry,
   type EventRecord,
@@ -500,6 +500,44 @@ export function describeStoreConformance(
         }
         expect(seen.sort()).toEqual(due.map((r) => r.id));
         expect(await store.nextWakeAt(['w'])).toBe(5_000);
+      });
+
+      it('listRunsToWake goes on past a cursor in (wakeAt, id) order, each due run once, without the woken ones written', async () => {
+        const run = (id: string, wakeAt: number) => makeRun({ id, workflow: 'w', status: 'waiting', wakeAt });
+        // Ids out of time order, and many runs due at the same millisecond.
+        const due = [
+          run('k', 1_000),
+          run('b', 1_000),
+          run('x', 1_000),
+          run('a', 1_500),
+          run('c', 900),
+          run('z', 1_000),
+          run('m', 2_000),
+        ];
+        await commit({
+          newRuns: [...due, run('later', 5_000), makeRun({ id: 'other', workflow: 'v', wakeAt: 1_000 })],
+        });
+        const pages: string[][] = [];
+        let after: WakeCursor | undefined;
+        for (let read = 0; read < 10; read++) {
+          const page = await store.listRunsToWake(2_000, 2, ['w'], after);
+          if (!page.length) break;
+          pages.push(page.map((r) => r.id));
+          const last = page[page.length - 1] as RunRecord;
+          after = { wakeAt: last.wakeAt as number, id: last.id };
+        }
+        expect(pages).toEqual([['c', 'b'], ['k', 'x'], ['z', 'a'], ['m']]);
+        expect(await store.listRunsToWake(2_000, 10, ['w'], { wakeAt: 1_000, id: 'k' })).toEqual(
+          (await store.listRunsToWake(2_000, 10, ['w'])).slice(3),
+        );
+        // A run moved behind the cursor is not read past it: a read from the start finds it.
+        await commit({ runUpdates: [{ ...updateOf(due[6] as RunRecord), wakeAt: 950 }] });
+        expect((await store.listRunsToWake(2_000, 10, ['w'], { wakeAt: 1_000, id: 'k' })).map((r) => r.id)).toEqual([
+          'x',
+          'z',
+          'a',
+        ]);
+        expect((await store.listRunsToWake(2_000, 2, ['w'])).map((r) => r.id)).toEqual(['c', 'm']);
       });
     });
 

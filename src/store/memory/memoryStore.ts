@@ -2,7 +2,7 @@ import { chunkPageSize } from '../chunkPaging.js';
 import { RateLimitTable } from '../rateLimits.js';
 import { decodeRunCursor, encodeRunCursor, eventPageSize, runPageSize, statusList } from '../runPaging.js';
 import { groupRunStates } from '../runStates.js';
-import type { CommitResult, Store } from '../store.js';
+import type { CommitResult, Store, WakeCursor } from '../store.js';
 import type {
   KeyedRunCount,
   LimitKind,
@@ -427,10 +427,15 @@ export class MemoryStore implements Store {
     return out.sort(compareRunsAsc);
   }
 
-  async listRunsToWake(now: number, limit: number, workflows: readonly string[]): Promise<RunRecord[]> {
+  async listRunsToWake(
+    now: number,
+    limit: number,
+    workflows: readonly string[],
+    after?: WakeCursor,
+  ): Promise<RunRecord[]> {
     return this.sleeping(workflows)
-      .filter((run) => (run.wakeAt as number) <= now)
-      .sort((a, b) => (a.wakeAt as number) - (b.wakeAt as number) || compareRunsAsc(a, b))
+      .filter((run) => (run.wakeAt as number) <= now && (!after || compareWake(run, after) > 0))
+      .sort(compareWake)
       .slice(0, limit)
       .map(copyRun);
   }
@@ -914,4 +919,9 @@ function readChunk(c: StreamChunk): StreamChunk {
   };
   if (c.seq !== undefined) copy.seq = c.seq;
   return copy;
+}
+
+/** (wakeAt, id) order: the order of the wake-up scan and its cursor. */
+function compareWake(a: WakeCursor | RunRecord, b: WakeCursor | RunRecord): number {
+  return (a.wakeAt as number) - (b.wakeAt as number) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { ScheduleChangedError, StoreNotOpenError } from '../../model/errors.js';
 import type { Coordination } from '../coordination.js';
 import { eventPageSize } from '../runPaging.js';
-import type { CommitResult, Store } from '../store.js';
+import type { CommitResult, Store, WakeCursor } from '../store.js';
 import type {
   CacheEntry,
   ChildLink,
@@ -264,8 +264,13 @@ export class PostgresStore implements Store {
     return /^(08|40|53|57|58)/.test(code);
   }
 
-  async listRunsToWake(now: number, limit: number, workflows: readonly string[]): Promise<RunRecord[]> {
-    return listRunsToWake(this.use(), now, limit, workflows);
+  async listRunsToWake(
+    now: number,
+    limit: number,
+    workflows: readonly string[],
+    after?: WakeCursor,
+  ): Promise<RunRecord[]> {
+    return listRunsToWake(this.use(), now, limit, workflows, after);
   }
 
   async nextWakeAt(workflows: readonly string[]): Promise<number | null> {

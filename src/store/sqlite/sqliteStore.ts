@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import { StoreNotOpenError } from '../../model/errors.js';
 import { eventPageSize } from '../runPaging.js';
 import { groupRunStates } from '../runStates.js';
-import type { CommitResult, Store } from '../store.js';
+import type { CommitResult, Store, WakeCursor } from '../store.js';
 import type {
   CacheEntry,
   ChildLink,
@@ -207,8 +207,13 @@ export class SqliteStore implements Store {
     return this.use().listUnfinishedRuns(workflows, now);
   }
 
-  async listRunsToWake(now: number, limit: number, workflows: readonly string[]): Promise<RunRecord[]> {
-    return this.use().listRunsToWake(now, limit, workflows);
+  async listRunsToWake(
+    now: number,
+    limit: number,
+    workflows: readonly string[],
+    after?: WakeCursor,
+  ): Promise<RunRecord[]> {
+    return this.use().listRunsToWake(now, limit, workflows, after);
   }
 
   async nextWakeAt(workflows: readonly string[]): Promise<number | null> {
