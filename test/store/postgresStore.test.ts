@@ -654,6 +654,16 @@ describe('PostgresStore runs handed back asleep', () => {
     createdAt: Date.now(),
     resolvedAt: null,
   });
+  /** A pending wait of the run's step 's' for the event 'e'. */
+  const eventWait = (runId: string): WaitRecord => ({
+    ...sleepWait(runId, Number.MAX_SAFE_INTEGER),
+    kind: 'event',
+    key: 'event:e#0',
+    group: 'event:e#0',
+    name: 'e',
+    dueAt: null,
+    since: 0,
+  });
 
   it('claims a sleeping run only once its wake_at has come by the database clock, with its steps and waits', async () => {
     const past = await dbNowPlus(-50);
@@ -719,17 +729,7 @@ describe('PostgresStore runs handed back asleep', () => {
     await commit({
       newRuns: [makeRun({ id: 'r', status: 'waiting', wakeAt: await dbNowPlus(-50) })],
       steps: [waitingStep('r')],
-      waits: [
-        {
-          ...sleepWait('r', Number.MAX_SAFE_INTEGER),
-          kind: 'event',
-          key: 'event:e#0',
-          group: 'event:e#0',
-          name: 'e',
-          dueAt: null,
-          since: 0,
-        },
-      ],
+      waits: [eventWait('r')],
     });
     const waits = await listenOn(WAITS_CHANNEL);
     const ready = await listenOn(READY_CHANNEL);
@@ -793,17 +793,7 @@ describe('PostgresStore runs handed back asleep', () => {
     await commit({
       newRuns: [makeRun({ id: 'r', status: 'waiting', wakeAt: Number.MAX_SAFE_INTEGER })],
       steps: [waitingStep('r')],
-      waits: [
-        {
-          ...sleepWait('r', Number.MAX_SAFE_INTEGER),
-          kind: 'event',
-          key: 'event:e#0',
-          group: 'event:e#0',
-          name: 'e',
-          dueAt: null,
-          since: 0,
-        },
-      ],
+      waits: [eventWait('r')],
     });
     await admin.query('UPDATE braid.runs SET owner_id = $1', [workerId]);
     const sent = await commit({
