@@ -303,7 +303,9 @@ describe('workers on PostgreSQL', () => {
     // A caller waiting on the worker that holds the run hears its end too, wherever it resumes.
     const onWorker = (await worker.getHandle(handle.runId)).result();
     const pausing = client.pause(handle.runId);
-    await sleep(100);
+    // The worker writes `paused` once it has applied the request, while the first step still
+    // runs: only then may the step end (a fixed sleep lost that race under load).
+    while ((await handle.status()) !== 'paused') await sleep(10);
     open = true;
     const paused = await pausing;
     expect(paused.status).toBe('paused');
