@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StoreConnectionError, StoreMigrationRequiredError, StoreVersionError } from '../../src/model/errors.js';
 import type { ClaimedRun } from '../../src/store/coordination.js';
 import {
@@ -512,6 +512,35 @@ describe('PostgresStore waits across processes', () => {
       // Settled once, by whichever commit came second.
       expect(settled.map((w) => `${w.runId}:${w.status}`)).toEqual([`${runId}:resolved`]);
     }
+  });
+
+  it("an event's commit sends COMMIT with the statements that settle its waits: two round trips, not three", async () => {
+    await commitTo(a, { waits: [eventWait('w')] });
+    // What b's connections send and hear, in order (pg's pipeline mode: a query goes out at once).
+    const order: string[] = [];
+    const query = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
+    const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
+      this: pg.Client,
+      ...args: unknown[]
+    ) {
+      const config = args[0] as string | { name?: string };
+      const label = typeof config === 'string' ? config : config.name;
+      const result = query.apply(this, args);
+      if (label === 'COMMIT' || label === 'braid_settle_waits') {
+        order.push(`${label} sent`);
+        (result as Promise<unknown>).then(() => order.push(`${label} answered`));
+      }
+      return result as never;
+    });
+    let sent: Awaited<ReturnType<typeof commitTo>>;
+    try {
+      sent = await commitTo(b, { inbox: [event()] });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(sent.settledWaits?.map((w) => `${w.runId}:${w.status}`)).toEqual(['w:resolved']);
+    expect(order).toEqual(['braid_settle_waits sent', 'COMMIT sent', 'braid_settle_waits answered', 'COMMIT answered']);
+    expect(await statusOf('w')).toBe('resolved');
   });
 
   it('one waiter, events sent for it from two processes at once: resolved once, by one of them', async () => {
