@@ -17,6 +17,7 @@ import {
   type EventRecord,
   emptyBatch,
   type InboxEvent,
+  type RunRecord,
   type RunUpdate,
   type StepRecord,
   type WaitRecord,
@@ -716,6 +717,38 @@ describe('PostgresStore runs handed back asleep', () => {
     expect(claimed[1]!.waits).toEqual([]);
     expect(await coordination().nextWakeIn(['wf'])).toBeGreaterThan(55_000);
     expect(await coordination().nextWakeIn(['other'])).toBeNull();
+  });
+
+  it("a claim carries the child links of its runs' unfinished steps that ran before (none too), not of the others", async () => {
+    const child = (id: string, step: string, status: RunRecord['status']) =>
+      makeRun({ id, parentRunId: 'p', parentStep: step, spawnKey: `key-${id}`, rootRunId: 'p', status, createdAt: 1 });
+    await commit({
+      newRuns: [
+        makeRun({ id: 'p', status: 'running' }),
+        { ...child('c1', 'fan', 'succeeded'), output: '"one"' },
+        child('c2', 'fan', 'running'),
+        child('c3', 'done', 'succeeded'),
+      ],
+      steps: [
+        { ...makeStep('p', 'fan'), status: 'running', output: null, finishedAt: null },
+        { ...makeStep('p', 'quiet'), status: 'waiting', output: null, finishedAt: null },
+        makeStep('p', 'done'),
+        { ...makeStep('p', 'never'), status: 'pending', attempts: 0, output: null, finishedAt: null },
+      ],
+    });
+    // Children are claimable runs too: owned elsewhere, so that only the parent is claimed here.
+    await admin.query(`UPDATE braid.runs SET owner_id = 'elsewhere' WHERE id <> 'p'`);
+    const [claimed] = await coordination().claimRuns(workerId, WF, 10);
+    expect(claimed?.run.id).toBe('p');
+    const links = Object.fromEntries((claimed?.childLinks ?? []).map((s) => [s.step, s.links]));
+    expect(links).toEqual({
+      fan: [
+        { spawnKey: 'key-c1', runId: 'c1', workflow: 'wf', status: 'succeeded', output: '"one"', error: null },
+        { spawnKey: 'key-c2', runId: 'c2', workflow: 'wf', status: 'running', output: null, error: null },
+      ],
+      quiet: [],
+    });
+    expect(links.fan).toEqual(await store.getChildLinks('p', 'fan'));
   });
 
   it('a claim reads its runs with a snapshot taken once they are locked: a wait settled after the claim began is read settled', async () => {
