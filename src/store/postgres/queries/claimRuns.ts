@@ -63,12 +63,12 @@ export interface ClaimedRunRow {
  * is claiming, or whose waits a commit is settling (lockRunsOfWaits), is passed over, not waited
  * for; a worker that no longer exists (reaped mid-claim) claims nothing.
  *
- * With them, the child links of each claimed run's unfinished steps that ran before (possibly
- * none): the step run again needs them before its code does, and reading them here saved W10 a
- * round trip after the claim (~1.2 of its 7.4 ms with a run asleep out of memory). They are read with the
- * statement's snapshot, from before the locks: a child that settled after it sends braid_settled
- * after this claim began, and the claimer keeps such notices until it holds the run
- * (ClusterMember.settledNoticesInClaim).
+ * The claim also carries the child links of each claimed run's unfinished steps that ran before
+ * (possibly none; index runs_spawn_key_idx): a step run again needs them before its code does, and
+ * its own read of them was a round trip after the claim (0.6-1.7 ms of W10's 7-9 ms p50 for a run
+ * asleep out of memory, load 3-5). They are read with the statement's snapshot, from before the
+ * locks: a child that settled after it sends braid_settled after this claim began, and the
+ * claimer keeps such notices until it holds the run (ClusterMember.settledNoticesInClaim).
  *
  * The steps and waits are read by braid.steps_of_runs_now / waits_of_runs_now (migration 0013),
  * whose argument is every claimed id: they run once all the claimed runs are locked, each with a
