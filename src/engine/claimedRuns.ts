@@ -41,6 +41,11 @@ export class ClaimedRuns {
     // With its waits, as a run loaded from the store: a step whose waits were settled while the
     // run was asleep goes on where it waited, and its row is no longer a sleeping one.
     const run = this.runs.restore(rec, plan, claimed.steps, claimed.waits);
+    // The children its steps spawned before, read with the claim: a step run again spawns and
+    // joins from them at once (a child that settled since the claim's read is heard afterwards:
+    // see ClaimedRun.childLinks). Without them the step reads them itself when it runs.
+    const live = (runId: string) => this.runs.get(runId)?.rec;
+    for (const { step, links } of claimed.childLinks ?? []) run.steps.get(step)?.children?.attach(links, live);
     this.suspensions.noteWokenOnLoad(run);
     this.sleep.markAwake(run);
     this.observer.openRunSpan(run, undefined);

@@ -1,4 +1,4 @@
-import type { RunControl, RunRecord, StepRecord, WaitRecord } from './types.js';
+import type { ChildLink, RunControl, RunRecord, StepRecord, WaitRecord } from './types.js';
 
 /**
  * What a scale-out store adds to `Store` so that many processes can share it: worker leases,
@@ -100,6 +100,13 @@ export interface ClaimedRun {
   steps: StepRecord[];
   /** The waits of its steps, pending and settled. */
   waits: WaitRecord[];
+  /**
+   * The children each of its unfinished steps that ran before has spawned (possibly none), read
+   * with the claim, so that the step, run again, needs no read of its own. Absent: not read (the
+   * step reads them when it runs). Read before the claim was adopted: a child settled meanwhile
+   * is told by its braid_settled notice, which the claimer keeps until it has adopted the run.
+   */
+  childLinks?: Array<{ step: string; links: ChildLink[] }>;
   /** A control asked for while no worker held the run. */
   control: RunControl | null;
   /**

@@ -90,6 +90,12 @@ export class ClusterMember implements ClusterPort {
   private claimScheduled = false;
   /** braid_waits notices heard while a claim was under way: the claimed runs may be among them. */
   private readonly waitNoticesInClaim = new Set<string>();
+  /**
+   * braid_settled notices heard while a claim was under way, of runs nothing here awaited then: a
+   * claimed run may await them (the claim read its steps' child links with a snapshot from before
+   * they settled), and it is not held until the claim is adopted.
+   */
+  private readonly settledNoticesInClaim = new Set<string>();
   /** One timer for the earliest run asleep in the store (handed back by any worker). */
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeTimerAt = Number.POSITIVE_INFINITY;
@@ -350,13 +356,13 @@ export class ClusterMember implements ClusterPort {
           return;
         }
         for (const c of claimed) this.engine.adopt(c);
-        this.waitNoticesHeardInClaim();
+        this.noticesHeardInClaim();
         if (claimed.length === limit || this.claimAgain) this.scheduleClaim();
         else if (isShort) this.armForNextSleeper();
       },
       (error) => {
         this.claiming = false;
-        this.waitNoticesHeardInClaim();
+        this.noticesHeardInClaim();
         this.databaseIsDown(error);
       },
     );
@@ -469,6 +475,10 @@ export class ClusterMember implements ClusterPort {
     for (const listener of this.settledListeners) listener(ids);
     const interesting = ids.filter((id) => this.waits.has(id) || this.engine.awaitsChild(id));
     if (interesting.length) this.recheck(interesting);
+    if (this.claiming && interesting.length < ids.length) {
+      const taken = new Set(interesting);
+      for (const id of ids) if (!taken.has(id)) this.settledNoticesInClaim.add(id);
+    }
   }
 
   /** Reads the runs and resolves the waits (and parents' joins) of those that have settled. */
@@ -526,7 +536,13 @@ export class ClusterMember implements ClusterPort {
     if (held.length) this.engine.waitsSettledElsewhere(held);
   }
 
-  private waitNoticesHeardInClaim(): void {
+  /** The notices a claim's runs may have missed while it was under way, now that they are held. */
+  private noticesHeardInClaim(): void {
+    if (this.settledNoticesInClaim.size) {
+      const settled = [...this.settledNoticesInClaim].filter((id) => this.engine.awaitsChild(id));
+      this.settledNoticesInClaim.clear();
+      if (settled.length) this.recheck(settled);
+    }
     if (!this.waitNoticesInClaim.size) return;
     const ids = [...this.waitNoticesInClaim];
     this.waitNoticesInClaim.clear();

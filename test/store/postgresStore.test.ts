@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StoreConnectionError, StoreMigrationRequiredError, StoreVersionError } from '../../src/model/errors.js';
 import type { ClaimedRun } from '../../src/store/coordination.js';
 import {
@@ -17,6 +17,7 @@ import {
   type EventRecord,
   emptyBatch,
   type InboxEvent,
+  type RunRecord,
   type RunUpdate,
   type StepRecord,
   type WaitRecord,
@@ -514,6 +515,35 @@ describe('PostgresStore waits across processes', () => {
     }
   });
 
+  it("an event's commit sends COMMIT with the statements that settle its waits: two round trips, not three", async () => {
+    await commitTo(a, { waits: [eventWait('w')] });
+    // What b's connections send and hear, in order (pg's pipeline mode: a query goes out at once).
+    const order: string[] = [];
+    const query = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
+    const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
+      this: pg.Client,
+      ...args: unknown[]
+    ) {
+      const config = args[0] as string | { name?: string };
+      const label = typeof config === 'string' ? config : config.name;
+      const result = query.apply(this, args);
+      if (label === 'COMMIT' || label === 'braid_settle_waits') {
+        order.push(`${label} sent`);
+        (result as Promise<unknown>).then(() => order.push(`${label} answered`));
+      }
+      return result as never;
+    });
+    let sent: Awaited<ReturnType<typeof commitTo>>;
+    try {
+      sent = await commitTo(b, { inbox: [event()] });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(sent.settledWaits?.map((w) => `${w.runId}:${w.status}`)).toEqual(['w:resolved']);
+    expect(order).toEqual(['braid_settle_waits sent', 'COMMIT sent', 'braid_settle_waits answered', 'COMMIT answered']);
+    expect(await statusOf('w')).toBe('resolved');
+  });
+
   it('one waiter, events sent for it from two processes at once: resolved once, by one of them', async () => {
     await commitTo(a, { waits: [eventWait('w')] });
     const first = event({ payload: '{"from":"a"}' });
@@ -687,6 +717,38 @@ describe('PostgresStore runs handed back asleep', () => {
     expect(claimed[1]!.waits).toEqual([]);
     expect(await coordination().nextWakeIn(['wf'])).toBeGreaterThan(55_000);
     expect(await coordination().nextWakeIn(['other'])).toBeNull();
+  });
+
+  it("a claim carries the child links of its runs' unfinished steps that ran before (none too), not of the others", async () => {
+    const child = (id: string, step: string, status: RunRecord['status']) =>
+      makeRun({ id, parentRunId: 'p', parentStep: step, spawnKey: `key-${id}`, rootRunId: 'p', status, createdAt: 1 });
+    await commit({
+      newRuns: [
+        makeRun({ id: 'p', status: 'running' }),
+        { ...child('c1', 'fan', 'succeeded'), output: '"one"' },
+        child('c2', 'fan', 'running'),
+        child('c3', 'done', 'succeeded'),
+      ],
+      steps: [
+        { ...makeStep('p', 'fan'), status: 'running', output: null, finishedAt: null },
+        { ...makeStep('p', 'quiet'), status: 'waiting', output: null, finishedAt: null },
+        makeStep('p', 'done'),
+        { ...makeStep('p', 'never'), status: 'pending', attempts: 0, output: null, finishedAt: null },
+      ],
+    });
+    // Children are claimable runs too: owned elsewhere, so that only the parent is claimed here.
+    await admin.query(`UPDATE braid.runs SET owner_id = 'elsewhere' WHERE id <> 'p'`);
+    const [claimed] = await coordination().claimRuns(workerId, WF, 10);
+    expect(claimed?.run.id).toBe('p');
+    const links = Object.fromEntries((claimed?.childLinks ?? []).map((s) => [s.step, s.links]));
+    expect(links).toEqual({
+      fan: [
+        { spawnKey: 'key-c1', runId: 'c1', workflow: 'wf', status: 'succeeded', output: '"one"', error: null },
+        { spawnKey: 'key-c2', runId: 'c2', workflow: 'wf', status: 'running', output: null, error: null },
+      ],
+      quiet: [],
+    });
+    expect(links.fan).toEqual(await store.getChildLinks('p', 'fan'));
   });
 
   it('a claim reads its runs with a snapshot taken once they are locked: a wait settled after the claim began is read settled', async () => {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { workflow } from '../../src/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { PostgresStore, workflow } from '../../src/index.js';
 import { postgresWorkers } from '../support/postgresWorkers.js';
 
 // The safety poll is left at its 5 s default: what these tests see on time came from a
@@ -224,6 +224,37 @@ describe('durable waits across workers on PostgreSQL', { timeout: 20_000 }, () =
     const output = (await run.result()).output as unknown as { ref: string; at: number };
     expect(output.ref).toBe('LATE');
     expect(output.at - sentAt).toBeLessThan(1_000);
+  });
+
+  it('a step woken out of memory spawns and joins from the child links its claim read, with no read of its own', async () => {
+    let childRuns = 0;
+    const child = workflow('links-child').step('only', async () => {
+      childRuns++;
+      return 'child-done';
+    });
+    const parent = workflow('links-parent').step('spawnThenWait', async (ctx) => {
+      const [value] = await ctx.join([ctx.spawnWorkflow(child, {}, { key: 'only-child' })]);
+      const paid = await ctx.waitForEvent<{ ref: string }>('order.paid', { match: 'o-links' });
+      return { value, ref: paid?.ref ?? null };
+    });
+    const a = executor({ workflows: [parent, child] });
+    await a.open();
+    const client = executor({ worker: false });
+    await client.open();
+    const run = await client.start(parent, {});
+    await waitRegistered(run.runId, 'event');
+    await until('the run is handed back', async () => (await runRow(run.runId)).owner_id === null, 5_000);
+    const linkReads = vi.spyOn(PostgresStore.prototype, 'getChildLinks');
+    try {
+      await client.sendEvent('order.paid', { ref: 'PAID' }, { key: 'o-links' });
+      const output = (await run.result()).output as unknown as { value: string; ref: string };
+      // Run again from its start, the step found its child, finished, in the links its claim read.
+      expect(output).toEqual({ value: 'child-done', ref: 'PAID' });
+      expect(childRuns).toBe(1);
+      expect(linkReads).not.toHaveBeenCalled();
+    } finally {
+      linkReads.mockRestore();
+    }
   });
 
   it('a run asleep out of its worker is cancelled from a process with no worker, and its wait with it', async () => {

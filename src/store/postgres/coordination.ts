@@ -167,7 +167,12 @@ export class PostgresCoordination implements Coordination {
       limit,
       oldestShare: this.oldestShare(limit),
     });
-    const claimed: ClaimedRun[] = plain.map(({ row, steps, waits }) => ({ ...toClaimed(row, false), steps, waits }));
+    const claimed: ClaimedRun[] = plain.map(({ row, steps, waits, childLinks }) => ({
+      ...toClaimed(row, false),
+      steps,
+      waits,
+      childLinks,
+    }));
     const keyed = workflows.filter((w) => w.maxRuns !== undefined);
     if (keyed.length && claimed.length < limit) {
       try {

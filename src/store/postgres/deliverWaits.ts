@@ -55,6 +55,7 @@ export async function deliverWaits(
   writes: WaitWrites,
   written: WrittenWaits,
   early?: WaitCandidates,
+  commit?: () => Promise<void>,
 ): Promise<DeliveredWaits> {
   const inboxSeqs = new Map<InboxEvent, number>();
   const duplicateEvents: InboxEvent[] = [];
@@ -177,10 +178,13 @@ export async function deliverWaits(
   }
 
   // Sent together (pipelined), run in this order: the runs are locked before their waits are
-  // settled, with one round trip.
+  // settled, and the transaction commits (`commit`: the caller sends nothing after this), in one
+  // round trip: the round trip they took before COMMIT was 0.9-1.3 ms of sendEvent's p50 in W10's
+  // phase table (load 3-5). Nothing here may throw once COMMIT is out.
   const [, { resolved, cancelled }] = await Promise.all([
     lockRunsOfWaits(client, [...new Set(plan.resolutions.map((r) => r.runId))].sort()),
     settleWaits(client, plan.resolutions, read.now),
+    commit?.(),
   ]);
   const landed = new Map(resolved.map((w) => [waitId(w), w]));
   const settledWaits = [...read.stored];

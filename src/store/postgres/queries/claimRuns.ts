@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { RunControl, RunRecord, StepRecord, WaitRecord } from '../../types.js';
+import type { ChildLink, RunControl, RunRecord, StepRecord, WaitRecord } from '../../types.js';
 import { DATABASE_NOW_MS } from '../databaseClock.js';
 import { RUN_COLUMNS, STEP_COLUMNS } from '../recordColumns.js';
 import { WAIT_COLUMNS } from './getWaits.js';
@@ -32,10 +32,20 @@ export interface ClaimRunsParams {
   oldestShare: number;
 }
 
+/**
+ * Steps that may run again once their run is claimed (the steps a restored run re-reads its child
+ * links for: see ChildRegistry), and so whose links the claim carries.
+ */
+const UNFINISHED_STEPS = `('pending', 'queued', 'running', 'waiting')`;
+
+export type ChildLinksOfStep = { step: string; links: ChildLink[] };
+
 export interface ClaimedRunRow {
   row: ClaimRow;
   steps: StepRecord[];
   waits: WaitRecord[];
+  /** The child links of each unfinished step that ran before (see ClaimedRun.childLinks). */
+  childLinks: ChildLinksOfStep[];
 }
 
 /**
@@ -53,6 +63,13 @@ export interface ClaimedRunRow {
  * is claiming, or whose waits a commit is settling (lockRunsOfWaits), is passed over, not waited
  * for; a worker that no longer exists (reaped mid-claim) claims nothing.
  *
+ * The claim also carries the child links of each claimed run's unfinished steps that ran before
+ * (possibly none; index runs_spawn_key_idx): a step run again needs them before its code does, and
+ * its own read of them was a round trip after the claim (0.6-1.7 ms of W10's 7-9 ms p50 for a run
+ * asleep out of memory, load 3-5). They are read with the statement's snapshot, from before the
+ * locks: a child that settled after it sends braid_settled after this claim began, and the
+ * claimer keeps such notices until it holds the run (ClusterMember.settledNoticesInClaim).
+ *
  * The steps and waits are read by braid.steps_of_runs_now / waits_of_runs_now (migration 0013),
  * whose argument is every claimed id: they run once all the claimed runs are locked, each with a
  * snapshot taken then, not the statement's (taken before the locks). So a wait settled after the
@@ -62,7 +79,9 @@ export interface ClaimedRunRow {
  * Indexes: runs primary key, steps and waits primary keys (run_id first).
  */
 export async function claimRuns(db: pg.Pool, p: ClaimRunsParams): Promise<ClaimedRunRow[]> {
-  const { rows } = await db.query<ClaimRow & { claimedSteps: StepRecord[]; claimedWaits: WaitRecord[] }>({
+  const { rows } = await db.query<
+    ClaimRow & { claimedSteps: StepRecord[]; claimedWaits: WaitRecord[]; claimedLinks: ChildLinksOfStep[] }
+  >({
     name: 'braid_claim_runs',
     text: `WITH due AS (
              SELECT r.id FROM braid.runs r
@@ -98,20 +117,40 @@ export async function claimRuns(db: pg.Pool, p: ClaimRunsParams): Promise<Claime
              RETURNING ${CLAIM_COLUMNS}
            ), claimed_ids AS (
              SELECT array_agg(id) AS ids FROM claimed
+           ), step_rows AS (
+             SELECT * FROM braid.steps_of_runs_now((SELECT ids FROM claimed_ids))
            ), steps AS (
              SELECT s."runId" AS run_id, json_agg(s ORDER BY s.name COLLATE "C") AS list
-               FROM (SELECT ${STEP_COLUMNS} FROM braid.steps_of_runs_now((SELECT ids FROM claimed_ids))) AS s
+               FROM (SELECT ${STEP_COLUMNS} FROM step_rows) AS s
               GROUP BY s."runId"
+           ), links AS (
+             SELECT sr.run_id, json_agg(json_build_object('step', sr.name, 'links', coalesce((
+                      SELECT json_agg(json_build_object('spawnKey', k.spawn_key, 'runId', k.id, 'workflow', k.workflow,
+                                                        'status', k.status, 'output', k.output, 'error', k.error)
+                                      ORDER BY k.created_at, k.id)
+                        FROM braid.runs k
+                       WHERE k.parent_run_id = sr.run_id AND k.parent_step = sr.name AND k.spawn_key IS NOT NULL),
+                      '[]'))) AS list
+               FROM step_rows sr
+              WHERE sr.attempts > 0 AND sr.status IN ${UNFINISHED_STEPS}
+              GROUP BY sr.run_id
            ), waits AS (
              SELECT w."runId" AS run_id, json_agg(w ORDER BY w."createdAt", w.step COLLATE "C", w.key COLLATE "C") AS list
                FROM (SELECT ${WAIT_COLUMNS} FROM braid.waits_of_runs_now((SELECT ids FROM claimed_ids))) AS w
               GROUP BY w."runId"
            )
-           SELECT c.*, coalesce(s.list, '[]') AS "claimedSteps", coalesce(w.list, '[]') AS "claimedWaits"
+           SELECT c.*, coalesce(s.list, '[]') AS "claimedSteps", coalesce(w.list, '[]') AS "claimedWaits",
+                  coalesce(l.list, '[]') AS "claimedLinks"
              FROM claimed c
              LEFT JOIN steps s ON s.run_id = c.id
-             LEFT JOIN waits w ON w.run_id = c.id`,
+             LEFT JOIN waits w ON w.run_id = c.id
+             LEFT JOIN links l ON l.run_id = c.id`,
     values: [p.workerId, p.names, p.versions, p.limit, p.oldestShare],
   });
-  return rows.map(({ claimedSteps, claimedWaits, ...row }) => ({ row, steps: claimedSteps, waits: claimedWaits }));
+  return rows.map(({ claimedSteps, claimedWaits, claimedLinks, ...row }) => ({
+    row,
+    steps: claimedSteps,
+    waits: claimedWaits,
+    childLinks: claimedLinks,
+  }));
 }

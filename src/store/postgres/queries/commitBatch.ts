@@ -467,7 +467,7 @@ export async function commitBatch(
     const { rows } = await db.query<Partial<CommitRow>>({ ...bound.statement, values: bound.values });
     return outcome(bound, rows[0]!).result;
   }
-  return inTransaction(db, async (client) => {
+  return inTransaction(db, async (client, commit) => {
     // First: a tick's schedule write that no longer applies throws, and nothing of the batch lands.
     if (schedules) await writeSchedules(client, schedules);
     // The wait keys are locked before the batch is written, and an event's read follows it (see
@@ -492,6 +492,8 @@ export async function commitBatch(
         inserted: row.insertedInbox ?? [],
       },
       early,
+      // The last statements of the transaction: COMMIT goes out with them.
+      commit,
     );
     return result;
   });
