@@ -103,4 +103,48 @@ describe.each(['memory', 'sqlite'] as const)('the wake-up scan on the %s store',
     expect(readIt?.after).toBeUndefined();
     expect(woke.has(-1)).toBe(false);
   });
+
+  it('a sleeper woken from the store writes its wake and its end in one commit: its run, step and wait once each, four events', async () => {
+    const store: Store = kind === 'memory' ? new MemoryStore() : fx.sqliteStore(fx.sqlitePath());
+    const clock = new ManualClock(START);
+    const sleeper = workflow('one-commit-sleeper', { timeoutSeconds: 0 }).step('nap', async (ctx) => {
+      await ctx.sleepUntil((ctx.input as { at: number }).at);
+      return 'rested';
+    });
+    const executor = fx.executor({ store, clock, workflows: [sleeper], maxParallelNodes: 1000 });
+    const dueAt = START + 60_000;
+    const handles = [];
+    for (let i = 0; i < 20; i++) handles.push(await executor.start(sleeper, { at: dueAt }));
+    await waitUntil(async () => (await store.listRunsToWake(dueAt, 100, ['one-commit-sleeper'])).length === 20);
+
+    /** From the deadline on, per run: what each commit wrote of it. */
+    const writes = new Map<string, Array<{ runs: number; steps: number; waits: number; events: string[] }>>();
+    const commit = store.commit.bind(store);
+    store.commit = async (batch) => {
+      const ids = new Set(
+        [...batch.runUpdates, ...batch.steps, ...(batch.waits ?? []), ...batch.events].map((r) =>
+          'runId' in r ? r.runId : r.id,
+        ),
+      );
+      for (const id of ids) {
+        const list = writes.get(id) ?? [];
+        list.push({
+          runs: batch.runUpdates.filter((r) => r.id === id).length,
+          steps: batch.steps.filter((s) => s.runId === id).length,
+          waits: (batch.waits ?? []).filter((w) => w.runId === id).length,
+          events: batch.events.filter((e) => e.runId === id).map((e) => e.type),
+        });
+        writes.set(id, list);
+      }
+      return commit(batch);
+    };
+    await clock.advanceTo(dueAt);
+    for (const h of handles) expect((await h.result()).output).toBe('rested');
+    expect(writes.size).toBe(20);
+    for (const h of handles) {
+      expect(writes.get(h.runId)).toEqual([
+        { runs: 1, steps: 1, waits: 1, events: ['step_woken', 'run_woken', 'step_succeeded', 'run_succeeded'] },
+      ]);
+    }
+  });
 });
