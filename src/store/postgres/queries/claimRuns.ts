@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { ChildLink, RunControl, RunRecord, StepRecord, WaitRecord } from '../../types.js';
 import { DATABASE_NOW_MS } from '../databaseClock.js';
 import { RUN_COLUMNS, STEP_COLUMNS } from '../recordColumns.js';
+import { linkColumnsOf } from './getChildLinks.js';
 import { WAIT_COLUMNS } from './getWaits.js';
 
 /** A claimed run's row, with the control request it carries. */
@@ -33,8 +34,10 @@ export interface ClaimRunsParams {
 }
 
 /**
- * Steps that may run again once their run is claimed (the steps a restored run re-reads its child
- * links for: see ChildRegistry), and so whose links the claim carries.
+ * Steps that may run again once their run is claimed, and so whose links the claim carries: with
+ * `attempts > 0`, the steps whose ChildRegistry starts unloaded when the run is hydrated
+ * (src/engine/runTable.ts) and which read their links before their code runs again
+ * (Attempts.loadChildren in src/engine/attempts.ts).
  */
 const UNFINISHED_STEPS = `('pending', 'queued', 'running', 'waiting')`;
 
@@ -125,10 +128,8 @@ export async function claimRuns(db: pg.Pool, p: ClaimRunsParams): Promise<Claime
               GROUP BY s."runId"
            ), links AS (
              SELECT sr.run_id, json_agg(json_build_object('step', sr.name, 'links', coalesce((
-                      SELECT json_agg(json_build_object('spawnKey', k.spawn_key, 'runId', k.id, 'workflow', k.workflow,
-                                                        'status', k.status, 'output', k.output, 'error', k.error)
-                                      ORDER BY k.created_at, k.id)
-                        FROM braid.runs k
+                      SELECT json_agg(l ORDER BY k.created_at, k.id)
+                        FROM braid.runs k CROSS JOIN LATERAL (SELECT ${linkColumnsOf('k')}) AS l
                        WHERE k.parent_run_id = sr.run_id AND k.parent_step = sr.name AND k.spawn_key IS NOT NULL),
                       '[]'))) AS list
                FROM step_rows sr

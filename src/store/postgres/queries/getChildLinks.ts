@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import type { ChildLink, StepRef } from '../../types.js';
 
-const LINK_COLUMNS = 'spawn_key AS "spawnKey", id AS "runId", workflow, status, output, error';
+/** A ChildLink's fields from the runs row aliased `t`: one list for every read of links. */
+export const linkColumnsOf = (t: string) =>
+  `${t}.spawn_key AS "spawnKey", ${t}.id AS "runId", ${t}.workflow, ${t}.status, ${t}.output, ${t}.error`;
 
 /**
  * Reads the children one step spawned, in spawn order (created_at, id): what the step needs to
@@ -11,10 +13,10 @@ const LINK_COLUMNS = 'spawn_key AS "spawnKey", id AS "runId", workflow, status, 
 export async function getChildLinks(db: pg.Pool, parentRunId: string, parentStep: string): Promise<ChildLink[]> {
   const { rows } = await db.query<ChildLink>({
     name: 'braid_get_child_links',
-    text: `SELECT ${LINK_COLUMNS}
-             FROM braid.runs
-            WHERE parent_run_id = $1 AND parent_step = $2 AND spawn_key IS NOT NULL
-            ORDER BY created_at, id`,
+    text: `SELECT ${linkColumnsOf('r')}
+             FROM braid.runs r
+            WHERE r.parent_run_id = $1 AND r.parent_step = $2 AND r.spawn_key IS NOT NULL
+            ORDER BY r.created_at, r.id`,
     values: [parentRunId, parentStep],
   });
   return rows;
@@ -26,7 +28,7 @@ export async function getChildLinksOfSteps(db: pg.Pool, steps: readonly StepRef[
   if (!steps.length) return links;
   const { rows } = await db.query<ChildLink & { i: number }>({
     name: 'braid_get_child_links_of_steps',
-    text: `SELECT s.i::int AS i, ${LINK_COLUMNS}
+    text: `SELECT s.i::int AS i, ${linkColumnsOf('r')}
              FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(run_id, step, i)
              JOIN braid.runs r ON r.parent_run_id = s.run_id AND r.parent_step = s.step AND r.spawn_key IS NOT NULL
             ORDER BY s.i, r.created_at, r.id`,
