@@ -17,6 +17,12 @@ export interface Clock {
 export interface ClockTimer {
   /** Stops the timer; a no-op once it has fired or been cancelled. */
   cancel(): void;
+  /**
+   * Whether the pending timer keeps the process alive (optional: a virtual clock has no process
+   * to keep). Cheaper than cancelling and setting a timer again: the engine's timer queue leaves
+   * its timer armed when its last entry is cancelled, and sets it again only when due earlier.
+   */
+  setKeepAlive?(keepAlive: boolean): void;
 }
 
 /** Node's timers cap a delay at 2^31 - 1 ms (about 24.8 days); longer ones fire at once. */
@@ -28,13 +34,21 @@ export const systemClock: Clock = {
   setTimer(fn, delayMs, options) {
     const dueAt = Date.now() + Math.max(0, delayMs);
     let handle: NodeJS.Timeout;
+    let isKeptAlive = options?.keepAlive !== false;
     // A far timer is armed in hops no longer than Node allows, re-armed until it is due.
     const arm = (): void => {
       const left = dueAt - Date.now();
       handle = setTimeout(left > MAX_NODE_DELAY_MS ? arm : fn, Math.min(Math.max(0, left), MAX_NODE_DELAY_MS));
-      if (options?.keepAlive === false) handle.unref();
+      if (!isKeptAlive) handle.unref();
     };
     arm();
-    return { cancel: () => clearTimeout(handle) };
+    return {
+      cancel: () => clearTimeout(handle),
+      setKeepAlive(keepAlive) {
+        isKeptAlive = keepAlive;
+        if (keepAlive) handle.ref();
+        else handle.unref();
+      },
+    };
   },
 };

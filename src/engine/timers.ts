@@ -76,17 +76,30 @@ export class TimerQueue {
     this.armedFor = Number.POSITIVE_INFINITY;
   }
 
+  /**
+   * Arms the clock's timer for the earliest live entry. A timer already armed for that time, or
+   * for an earlier one, is kept (firing early finds nothing due and arms again): a run's deadline
+   * is set when it starts and cancelled when it ends, so one run after another would otherwise
+   * clear and set a Node timer each (~5 µs of a ~20 µs run on the memory store, W4). With no live
+   * entry left, the kept timer stops keeping the process alive. A clock whose timers cannot do
+   * that (no setKeepAlive) gets its timer cancelled instead.
+   */
   private arm(): void {
     while (this.heap[0]?.cancelled) {
       this.pop();
       this.cancelledInHeap--;
     }
     const first = this.heap[0];
+    const handle = this.handle;
     if (!first) {
-      this.disarm();
+      if (handle?.setKeepAlive) handle.setKeepAlive(false);
+      else this.disarm();
       return;
     }
-    if (first.dueAt === this.armedFor && this.handle) return;
+    if (handle && this.armedFor <= first.dueAt && (handle.setKeepAlive || this.armedFor === first.dueAt)) {
+      handle.setKeepAlive?.(true);
+      return;
+    }
     this.disarm();
     this.armedFor = first.dueAt;
     // Not keepAlive: false: a pending retry or deadline is work the process must stay alive for.

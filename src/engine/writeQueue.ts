@@ -277,7 +277,14 @@ export class WriteQueue {
       const batch = empty ? undefined : this.take();
       const effects = this.effects;
       this.effects = [];
-      if (batch) await this.commit(batch);
+      if (batch) {
+        // The common case is one await, the store's: a failed commit takes the slow path.
+        try {
+          this.committed(batch, await this.store.commit(batch));
+        } catch (error) {
+          await this.commitAfterFailure(batch, error);
+        }
+      }
       effects.push(...this.absorbedEffects.splice(0));
       // Effects run whatever happened to the batch: those of runs whose writes failed are fenced
       // (their runs were dropped), and every other run of the batch goes on.
@@ -292,14 +299,19 @@ export class WriteQueue {
     }
   }
 
-  /** Commits a batch; on a data error, group by group, so one bad run does not fail the others. */
-  private async commit(batch: WriteBatch): Promise<void> {
-    let error: unknown;
-    try {
-      this.committed(batch, await this.commitWithRetries(batch, true));
-      return;
-    } catch (e) {
-      error = e;
+  /**
+   * A batch whose commit failed with `error`: tried again while the failure is transient; on a
+   * data error, group by group, so one bad run does not fail the others.
+   */
+  private async commitAfterFailure(batch: WriteBatch, firstError: unknown): Promise<void> {
+    let error = firstError;
+    if (this.policy.isTransient(error)) {
+      try {
+        this.committed(batch, await this.commitWithRetries(batch, true, { error }));
+        return;
+      } catch (e) {
+        error = e;
+      }
     }
     if (this.policy.isTransient(error)) {
       this.failed(error, batch);
@@ -323,15 +335,20 @@ export class WriteQueue {
    * Tries a commit again, with backoff, while it fails for a reason that passes (SQLITE_BUSY from
    * another process, a full disk, a lost connection). The event loop is free meanwhile, and later
    * writes wait (the whole batch's retries take them in): the store sees transitions in order.
+   * `firstTry`: the error of a try the caller already made, if it made one.
    */
-  private async commitWithRetries(batch: WriteBatch, absorbPending = false): Promise<CommitResult> {
+  private async commitWithRetries(
+    batch: WriteBatch,
+    absorbPending = false,
+    firstTry?: { error: unknown },
+  ): Promise<CommitResult> {
     const started = this.clock.now();
     let delayMs = RETRY_FIRST_MS;
     let reported = false;
+    let failure = firstTry;
     for (;;) {
-      try {
-        return await this.store.commit(batch);
-      } catch (error) {
+      if (failure) {
+        const { error } = failure;
         const elapsed = this.clock.now() - started;
         if (!this.policy.isTransient(error) || this.abandoned || elapsed >= this.policy.giveUpAfterMs) throw error;
         if (!reported && elapsed >= 1_000) {
@@ -342,6 +359,11 @@ export class WriteQueue {
         await new Promise<void>((resolve) => this.clock.setTimer(resolve, delayMs));
         delayMs = Math.min(delayMs * 2, RETRY_MAX_MS);
         if (absorbPending) this.absorbPending(batch);
+      }
+      try {
+        return await this.store.commit(batch);
+      } catch (error) {
+        failure = { error };
       }
     }
   }

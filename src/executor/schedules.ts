@@ -96,6 +96,8 @@ export class Schedules {
   async start(): Promise<void> {
     this.firing = true;
     this.stopListening = this.engine.onCommitted((events) => {
+      // Every commit's events pass here: most processes have no run holding a schedule back.
+      if (!this.blockingRuns.size) return;
       for (const e of events) {
         const scheduleId = isEndEvent(e.type) ? this.blockingRuns.get(e.runId) : undefined;
         if (scheduleId === undefined) continue;

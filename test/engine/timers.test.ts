@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { systemClock } from '../../src/engine/clock.js';
+import { type Clock, systemClock } from '../../src/engine/clock.js';
 import { TimerQueue } from '../../src/engine/timers.js';
 import { InvalidDeadlineError } from '../../src/model/errors.js';
 import { ManualClock } from '../../src/testing/manualClock.js';
@@ -73,10 +74,17 @@ describe('TimerQueue', () => {
     expect(queue.size).toBe(1);
   });
 
-  it('holds no Node timer once every entry is cancelled, so it keeps no process alive', () => {
-    const ids = [at(Date.now() + 3_600_000, 'hour'), at(Date.now() + 60_000, 'minute')];
+  it('holds one Node timer however many entries, and fires a later entry after an earlier one is cancelled', () => {
+    const hour = at(Date.now() + 3_600_000, 'hour');
+    const minute = at(Date.now() + 60_000, 'minute');
     expect(vi.getTimerCount()).toBe(1);
-    for (const id of ids) queue.cancel(id);
+    queue.cancel(minute);
+    vi.advanceTimersByTime(60_000);
+    expect(fired).toEqual([]);
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(3_540_000);
+    expect(fired).toEqual(['hour']);
+    queue.cancel(hour);
     expect(vi.getTimerCount()).toBe(0);
   });
 
@@ -142,6 +150,99 @@ describe('TimerQueue', () => {
     expect(vi.getTimerCount()).toBe(0);
     vi.advanceTimersByTime(100);
     expect(fired).toEqual([]);
+  });
+});
+
+/** A clock that records its timers: how often one is set, cancelled, and whether it keeps the process alive. */
+function recordingClock(options: { canSetKeepAlive: boolean }) {
+  let now = 0;
+  const timers: { dueAt: number; fn: () => void; isCancelled: boolean; isKeptAlive: boolean }[] = [];
+  const clock: Clock = {
+    now: () => now,
+    setTimer(fn, delayMs) {
+      const timer = { dueAt: now + delayMs, fn, isCancelled: false, isKeptAlive: true };
+      timers.push(timer);
+      return {
+        cancel: () => {
+          timer.isCancelled = true;
+        },
+        ...(options.canSetKeepAlive && {
+          setKeepAlive: (keepAlive: boolean) => {
+            timer.isKeptAlive = keepAlive;
+          },
+        }),
+      };
+    },
+  };
+  /** Moves the time to `to` and fires the timers due by then, once each. */
+  const advanceTo = (to: number) => {
+    now = to;
+    for (const t of timers.filter((t) => !t.isCancelled && t.dueAt <= now)) {
+      t.isCancelled = true;
+      t.fn();
+    }
+  };
+  return { clock, timers, advanceTo };
+}
+
+describe('TimerQueue and the clock timer it keeps', () => {
+  it('one deadline after another, each cancelled before the next is set, sets the clock timer once', () => {
+    const { clock, timers, advanceTo } = recordingClock({ canSetKeepAlive: true });
+    const queue = new TimerQueue(clock);
+    const fired: number[] = [];
+    // A run's deadline: set when it starts, cancelled when it ends, then the next run's, later.
+    for (let i = 0; i < 100; i++) queue.cancel(queue.schedule(1000 + i, () => fired.push(i)));
+    expect(timers).toHaveLength(1);
+    // With no live entry the kept timer keeps nothing alive; a new entry makes it keep alive again.
+    expect(timers[0]?.isKeptAlive).toBe(false);
+    queue.schedule(5000, () => fired.push(5000));
+    expect(timers[0]?.isKeptAlive).toBe(true);
+    // The kept timer fires early (for the first deadline), finds nothing due and arms for the live one.
+    advanceTo(1000);
+    expect(fired).toEqual([]);
+    expect(timers).toHaveLength(2);
+    expect(timers[1]?.dueAt).toBe(5000);
+    advanceTo(5000);
+    expect(fired).toEqual([5000]);
+  });
+
+  it('sets the clock timer again when an entry is due before the one it is armed for', () => {
+    const { clock, timers, advanceTo } = recordingClock({ canSetKeepAlive: true });
+    const queue = new TimerQueue(clock);
+    const fired: string[] = [];
+    queue.schedule(5000, () => fired.push('late'));
+    queue.schedule(100, () => fired.push('early'));
+    expect(timers.map((t) => [t.dueAt, t.isCancelled])).toEqual([
+      [5000, true],
+      [100, false],
+    ]);
+    advanceTo(100);
+    expect(fired).toEqual(['early']);
+    advanceTo(5000);
+    expect(fired).toEqual(['early', 'late']);
+  });
+
+  it('cancels the clock timer of a clock that cannot stop it keeping alive, once no entry is live', () => {
+    const { clock, timers } = recordingClock({ canSetKeepAlive: false });
+    const queue = new TimerQueue(clock);
+    queue.cancel(queue.schedule(1000, () => {}));
+    expect(timers.map((t) => t.isCancelled)).toEqual([true]);
+    queue.cancel(queue.schedule(2000, () => {}));
+    expect(timers.map((t) => t.isCancelled)).toEqual([true, true]);
+  });
+
+  it('keeps no process alive once every entry is cancelled: a real process exits at once', () => {
+    const script = `
+      import { TimerQueue } from './src/engine/timers.ts';
+      import { systemClock } from './src/engine/clock.ts';
+      const queue = new TimerQueue(systemClock);
+      const ids = [queue.schedule(Date.now() + 3_600_000, () => {}), queue.schedule(Date.now() + 60_000, () => {})];
+      for (const id of ids) queue.cancel(id);
+    `;
+    const started = Date.now();
+    execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 30_000 });
+    // It ended by itself (execFileSync throws on its timeout); a kept-alive timer would hold it a minute.
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 });
 
