@@ -216,6 +216,8 @@ export class StepContextImpl implements StepContext<any, any> {
         id,
         idempotencyKey: null,
         globals: {},
+        // A literal, so the children of a fan-out share one string (not one JSON.stringify({}) each).
+        globalsJson: '{}',
         parent: { run: this.run, step: this.step, key },
         replayOf: null,
       });
