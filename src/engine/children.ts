@@ -115,6 +115,12 @@ export class ChildRegistry {
     entry.status = status;
     entry.output = output;
     entry.error = error;
+    // Copied only when a join may end here and leave the set while it is walked: most children of
+    // a fan-out end with one join waiting, which needs no copy (one array per child ended, before).
+    if (this.joins.size === 1) {
+      for (const join of this.joins) if (join.pending.delete(runId)) join.onChildDone(entry);
+      return;
+    }
     for (const join of [...this.joins]) {
       if (join.pending.delete(runId)) join.onChildDone(entry);
     }

@@ -2,7 +2,16 @@ import { fromJson } from '../model/json.js';
 import { isTerminalRun, type RunRecord, type StepRecord, type StepStatus, type WaitRecord } from '../store/types.js';
 import { inStartOrder } from './buildResult.js';
 import { ChildRegistry } from './children.js';
-import { type ActiveRun, type ActiveStep, emptyHold, type RunWaiters, type WorkflowPlan } from './runState.js';
+import {
+  type ActiveRun,
+  type ActiveStep,
+  emptyHold,
+  NO_CONTINUATIONS,
+  NO_WAITS,
+  type RunWaiters,
+  type WorkflowPlan,
+  waitsToWrite,
+} from './runState.js';
 
 /**
  * The runs held in memory, and the index from a child run to the step that spawned it. A run
@@ -71,8 +80,8 @@ export class RunTable {
         interrupted: 0,
         children: undefined,
         span: undefined,
-        waits: new Map(),
-        continuations: new Map(),
+        waits: NO_WAITS,
+        continuations: NO_CONTINUATIONS,
         resuming: false,
         settledHere: false,
       });
@@ -118,7 +127,10 @@ export class RunTable {
     waits: readonly WaitRecord[] = [],
   ): ActiveRun {
     const run = this.hydrate(rec, plan, fromJson(rec.input), fromJson(rec.globals) ?? {}, stored);
-    for (const wait of waits) run.steps.get(wait.step)?.waits.set(wait.key, wait);
+    for (const wait of waits) {
+      const step = run.steps.get(wait.step);
+      if (step) waitsToWrite(step).set(wait.key, wait);
+    }
     if (rec.concurrencyKey !== null) run.waitingForConcurrency = rec.status === 'queued';
     for (const step of run.steps.values()) {
       const s = step.rec;

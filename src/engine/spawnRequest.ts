@@ -1,6 +1,6 @@
 import type { SpawnableWorkflow, SpawnOptions } from '../model/context.js';
 import { SpawnError } from '../model/errors.js';
-import { canonicalJson, fromJson, toJson } from '../model/json.js';
+import { fromJson, toJsonWithCanonical } from '../model/json.js';
 import { validateInputSync } from '../model/schema.js';
 import { hashText } from './ids.js';
 import type { WorkflowPlan } from './runState.js';
@@ -33,27 +33,34 @@ export function prepareSpawn(
   } catch (error) {
     throw new SpawnError(String(name), (error as Error).message, { cause: error });
   }
-  const checked = validateInputSync(plan.workflow.options.input, input);
-  if ('async' in checked) {
+  const schema = plan.workflow.options.input;
+  const checked = schema === undefined ? undefined : validateInputSync(schema, input);
+  if (checked && 'async' in checked) {
     throw new SpawnError(
       plan.workflow.name,
       'its input schema validates asynchronously; spawn needs a synchronous schema.',
     );
   }
-  if ('issues' in checked) {
+  if (checked && 'issues' in checked) {
     throw new SpawnError(
       plan.workflow.name,
       `the input does not match its schema: ${checked.issues.map((i) => i.message).join('; ')}. Nothing was spawned.`,
     );
   }
-  let inputJson: string;
+  const explicitKey = options?.key ?? options?.idempotencyKey;
+  // The stored text and, for a child without a key, the canonical text its identity hashes: one
+  // walk and one stringify when the input's keys are already sorted (see toJsonWithCanonical).
+  let stored: { json: string; canonical: string | undefined };
   try {
-    inputJson = toJson(checked.value, `The input of child workflow "${plan.workflow.name}"`);
+    stored = toJsonWithCanonical(
+      checked ? checked.value : input,
+      childInput,
+      plan.workflow.name,
+      explicitKey === undefined,
+    );
   } catch (error) {
     throw new SpawnError(plan.workflow.name, (error as Error).message, { cause: error });
   }
-  const parsed = fromJson(inputJson);
-  const explicitKey = options?.key ?? options?.idempotencyKey;
   if (explicitKey !== undefined && (typeof explicitKey !== 'string' || explicitKey.length === 0)) {
     throw new SpawnError(
       plan.workflow.name,
@@ -63,9 +70,14 @@ export function prepareSpawn(
   }
   return {
     plan,
-    input: parsed,
-    inputJson,
+    input: fromJson(stored.json),
+    inputJson: stored.json,
     explicitKey,
-    contentHash: explicitKey === undefined ? hashText(`${plan.workflow.name}\0${canonicalJson(parsed)}`) : '',
+    contentHash: explicitKey === undefined ? hashText(`${plan.workflow.name}\0${stored.canonical}`) : '',
   };
+}
+
+/** What a child's input is called in the error that refuses it (built only then). */
+function childInput(workflow: string): string {
+  return `The input of child workflow "${workflow}"`;
 }

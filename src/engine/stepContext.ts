@@ -32,8 +32,8 @@ import { isTerminalRun } from '../store/types.js';
 import type { ChildEntry, JoinWaiter } from './children.js';
 import { ChildRegistry } from './children.js';
 import { newRunId } from './ids.js';
-import { type ActiveRun, type ActiveStep, isCurrentAttempt } from './runState.js';
-import { prepareSpawn } from './spawnRequest.js';
+import { type ActiveRun, type ActiveStep, isCurrentAttempt, type WorkflowPlan } from './runState.js';
+import { type PreparedSpawn, prepareSpawn } from './spawnRequest.js';
 import type { StepHost } from './stepHost.js';
 import { StepWaits } from './stepWaits.js';
 
@@ -184,8 +184,22 @@ export class StepContextImpl implements StepContext<any, any> {
     if (!Array.isArray(children)) {
       throw new SpawnError('?', 'spawnWorkflows takes an array of { workflow, input, options? }. Nothing was spawned.');
     }
-    // Check every child before creating any, so a bad one leaves nothing half-spawned.
-    const prepared = children.map((c) => prepareSpawn((w) => this.host.planOf(w), c.workflow, c.input, c.options));
+    // Check every child before creating any, so a bad one leaves nothing half-spawned. A fan-out
+    // usually spawns one workflow: its plan is looked up once.
+    let lastWorkflow: SpawnableWorkflow | string | undefined;
+    let lastPlan: WorkflowPlan | undefined;
+    const planOf = (workflow: SpawnableWorkflow | string): WorkflowPlan => {
+      if (workflow !== lastWorkflow || lastPlan === undefined) {
+        lastPlan = this.host.planOf(workflow);
+        lastWorkflow = workflow;
+      }
+      return lastPlan;
+    };
+    const prepared = new Array<PreparedSpawn>(children.length);
+    for (let i = 0; i < children.length; i++) {
+      const c = children[i] as (typeof children)[number];
+      prepared[i] = prepareSpawn(planOf, c.workflow, c.input, c.options);
+    }
     this.step.children ??= new ChildRegistry(true, this.host.childIndex);
     const registry = this.step.children;
     return prepared.map((p) => {
@@ -202,6 +216,8 @@ export class StepContextImpl implements StepContext<any, any> {
         id,
         idempotencyKey: null,
         globals: {},
+        // A literal, so the children of a fan-out share one string (not one JSON.stringify({}) each).
+        globalsJson: '{}',
         parent: { run: this.run, step: this.step, key },
         replayOf: null,
       });
@@ -396,7 +412,11 @@ export class StepContextImpl implements StepContext<any, any> {
     onDone: (entry: ChildEntry, pending: ReadonlySet<string>, done: (result: () => T | Promise<T>) => void) => void,
   ): Promise<T | undefined> {
     this.assertCurrent('join');
-    const pending = new Set(entries.filter((e) => !isFinished(e)).map((e) => e.runId));
+    const pending = new Set<string>();
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as ChildEntry;
+      if (!isFinished(entry)) pending.add(entry.runId);
+    }
     if (pending.size === 0) return Promise.resolve(undefined);
     const registry = this.step.children as ChildRegistry;
     const host = this.host;

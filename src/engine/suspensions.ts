@@ -3,7 +3,15 @@ import { isTerminalStep, type WaitRecord } from '../store/types.js';
 import type { Clock } from './clock.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { Journal } from './journal.js';
-import { type ActiveRun, type ActiveStep, type Continuation, isActive } from './runState.js';
+import {
+  type ActiveRun,
+  type ActiveStep,
+  type Continuation,
+  continuationsToWrite,
+  isActive,
+  NO_CONTINUATIONS,
+  waitsToWrite,
+} from './runState.js';
 
 /** The wait of the step settled last (not a cancelled one): what woke it. */
 function lastSettled(step: ActiveStep): WaitRecord | undefined {
@@ -78,11 +86,11 @@ export class Suspensions {
         createdAt: now,
         resolvedAt: null,
       };
-      step.waits.set(wait.key, wait);
+      waitsToWrite(step).set(wait.key, wait);
       this.journal.queue.writeWait(wait);
       created.push(wait);
     }
-    step.continuations.set(group, continuation);
+    continuationsToWrite(step).set(group, continuation);
     if (step.rec.status !== 'waiting') {
       step.rec.status = 'waiting';
       this.journal.writeStep(step);
@@ -108,7 +116,7 @@ export class Suspensions {
       const known = step?.waits.get(wait.key);
       if (!step || (known && known.status !== 'pending')) continue;
       if (known) Object.assign(known, wait);
-      else step.waits.set(wait.key, { ...wait });
+      else waitsToWrite(step).set(wait.key, { ...wait });
       woken.add(step);
     }
     for (const step of woken) this.wakeIfSettled(run, step);
@@ -165,7 +173,7 @@ export class Suspensions {
     step.resuming = false;
     if (!step.continuations.size) return;
     const continuations = [...step.continuations.values()];
-    step.continuations.clear();
+    step.continuations = NO_CONTINUATIONS;
     // Built only when a call is refused: an error (and its stack) per finished step that waited
     // cost 3 % of waking 20,000 sleepers.
     const error = reason();
@@ -184,7 +192,7 @@ export class Suspensions {
 
   /** The run leaves memory: its suspended calls are dropped (the steps run again when they wake). */
   forgetContinuations(run: ActiveRun): void {
-    for (const step of run.steps.values()) step.continuations.clear();
+    for (const step of run.steps.values()) step.continuations = NO_CONTINUATIONS;
   }
 
   private settleGroup(wait: WaitRecord, step: ActiveStep, status: WaitRecord['status'], now: number): void {
@@ -226,7 +234,7 @@ export class Suspensions {
   /** The continuations of a step that has its slot again: its wait calls return. */
   resumeContinuations(step: ActiveStep): void {
     const continuations = [...step.continuations];
-    step.continuations.clear();
+    step.continuations = NO_CONTINUATIONS;
     for (const [group, c] of continuations) {
       const wait = this.settledOf(step, group);
       if (wait && wait.status !== 'cancelled') c.resolve(wait);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NotSerializableError } from '../../src/model/errors.js';
-import { canonicalJson, fromJson, MAX_JSON_DEPTH, toJson } from '../../src/model/json.js';
+import { canonicalJson, fromJson, MAX_JSON_DEPTH, toJson, toJsonWithCanonical } from '../../src/model/json.js';
 
 function nested(depth: number, leaf: unknown = 1): unknown {
   let value = leaf;
@@ -110,5 +110,52 @@ describe('values that cannot even be read', () => {
     expect(() => canonicalJson(cycle)).toThrow(/refers back to itself \(a cycle\)/);
     const shared = { x: 1 };
     expect(canonicalJson({ a: shared, b: shared })).toBe('{"a":{"x":1},"b":{"x":1}}');
+  });
+});
+
+describe('toJsonWithCanonical', () => {
+  const what = (subject: string) => `The input of "${subject}"`;
+  const values: unknown[] = [
+    { i: 7 },
+    { a: 1, b: [{ c: 2, d: null }], e: 'x' },
+    { b: 1, a: 2 },
+    { a: { d: 1, c: 2 }, b: 3 },
+    [{ z: 1, y: 2 }, { a: 1 }],
+    { 10: 'a', 2: 'b', x: 1 },
+    { 1: 'a', b: 2 },
+    { b: undefined, a: 1, c: undefined },
+    { at: new Date(0), a: 1 },
+    JSON.parse('{"user":"alice","__proto__":{"isAdmin":true}}'),
+    JSON.parse('{"__proto__":{"b":1,"a":2},"z":0}'),
+    Object.assign(Object.create(null), { b: 1, a: 2 }),
+    undefined,
+    null,
+    'text',
+    [],
+    {},
+  ];
+
+  it('gives the text toJson stores and the canonical text of what it parses back to, for keys in any order', () => {
+    for (const value of values) {
+      const stored = toJsonWithCanonical(value, what, 'child', true);
+      expect(stored.json).toBe(toJson(value, 'Input'));
+      expect(stored.canonical).toBe(canonicalJson(fromJson(toJson(value, 'Input'))));
+    }
+  });
+
+  it('leaves the canonical text out when not asked for, unless it is the stored text anyway', () => {
+    expect(toJsonWithCanonical({ b: 1, a: 2 }, what, 'child', false)).toEqual({
+      json: '{"b":1,"a":2}',
+      canonical: undefined,
+    });
+    expect(toJsonWithCanonical({ a: 2 }, what, 'child', false).json).toBe('{"a":2}');
+  });
+
+  it('refuses what toJson refuses, naming the value', () => {
+    expect(() => toJsonWithCanonical({ a: 1n }, what, 'child', true)).toThrow(NotSerializableError);
+    expect(() => toJsonWithCanonical({ b: () => 1 }, what, 'child', true)).toThrow(/The input of "child"/);
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    expect(() => toJsonWithCanonical({ a: revoked.proxy }, what, 'child', true)).toThrow(NotSerializableError);
   });
 });

@@ -154,9 +154,10 @@ export class MemoryStore implements Store {
 
     if (batch.schedules?.length) this.schedules.apply(batch.schedules);
     const duplicateRunIds: string[] = [];
+    const lastParent: SiblingsOf = { parentRunId: null, parentStep: null, siblings: undefined };
     for (const run of newRuns) {
       if (isBlocked(run.parentRunId)) continue;
-      if (!this.insertRun(run)) duplicateRunIds.push(run.id);
+      if (!this.insertRun(run, lastParent)) duplicateRunIds.push(run.id);
     }
     for (const fork of forks ?? []) {
       if (!duplicateRunIds.includes(fork.runId) && this.runs.has(fork.runId)) this.forks.set(fork.runId, fork);
@@ -329,19 +330,29 @@ export class MemoryStore implements Store {
     return out;
   }
 
-  /** Inserts a run unless its id, idempotency key or (parent run, step, spawn key) is taken. */
-  private insertRun(run: RunRecord): boolean {
+  /**
+   * Inserts a run unless its id, idempotency key or (parent run, step, spawn key) is taken.
+   * `last`: the siblings of the run inserted before it in this commit, kept so that a fan-out's
+   * children (all of one parent step, one after another) find their parent's map without building
+   * and hashing its key once per child.
+   */
+  private insertRun(run: RunRecord, last: SiblingsOf): boolean {
     if (this.runs.has(run.id)) return false;
     if (run.idempotencyKey !== null && this.runIdByIdempotencyKey.has(run.idempotencyKey)) return false;
-    let siblings: Map<string, string> | undefined;
     if (run.parentRunId !== null && run.parentStep !== null && run.spawnKey !== null) {
-      const parentKey = childKey(run.parentRunId, run.parentStep);
-      siblings = this.childrenByParentStep.get(parentKey);
-      if (siblings?.has(run.spawnKey)) return false;
-      if (!siblings) {
-        siblings = new Map();
-        this.childrenByParentStep.set(parentKey, siblings);
+      let siblings = last.siblings;
+      if (siblings === undefined || last.parentRunId !== run.parentRunId || last.parentStep !== run.parentStep) {
+        const parentKey = childKey(run.parentRunId, run.parentStep);
+        siblings = this.childrenByParentStep.get(parentKey);
+        if (!siblings) {
+          siblings = new Map();
+          this.childrenByParentStep.set(parentKey, siblings);
+        }
+        last.parentRunId = run.parentRunId;
+        last.parentStep = run.parentStep;
+        last.siblings = siblings;
       }
+      if (siblings.has(run.spawnKey)) return false;
       siblings.set(run.spawnKey, run.id);
     }
     if (run.idempotencyKey !== null) this.runIdByIdempotencyKey.set(run.idempotencyKey, run.id);
@@ -369,7 +380,8 @@ export class MemoryStore implements Store {
       const run = copyRun(trigger.run);
       const dueAt = debounceDueAt(now, now, windowMs, maxWaitMs);
       run.wakeAt = dueAt;
-      if (!this.insertRun(run)) throw new Error(`Run ${run.id} exists already; a debounce needs a new run id.`);
+      if (!this.insertRun(run, { parentRunId: null, parentStep: null, siblings: undefined }))
+        throw new Error(`Run ${run.id} exists already; a debounce needs a new run id.`);
       entry = { workflow, key, runId: run.id, input: run.input, firstAt: now, lastAt: now, dueAt, triggers: 1 };
       this.debounces.set(id, entry);
     }
@@ -714,6 +726,13 @@ export class MemoryStore implements Store {
 
 function waitId(w: WaitRecord): string {
   return `${w.runId}\u0000${w.step}\u0000${w.key}`;
+}
+
+/** A parent step's map of children (spawn key -> run id), with the step it belongs to. */
+interface SiblingsOf {
+  parentRunId: string | null;
+  parentStep: string | null;
+  siblings: Map<string, string> | undefined;
 }
 
 function childKey(parentRunId: string, parentStep: string): string {
