@@ -1,6 +1,13 @@
 import { RunNotFoundError, WorkflowNotRegisteredError } from '../model/errors.js';
 import type { Store } from '../store/store.js';
-import { isTerminalRun, isTerminalStep, type RunRecord, type StepRef, type WaitRecord } from '../store/types.js';
+import {
+  type ChildLink,
+  isTerminalRun,
+  isTerminalStep,
+  type RunRecord,
+  type StepRef,
+  type WaitRecord,
+} from '../store/types.js';
 import type { Clock } from './clock.js';
 import type { Concurrency } from './concurrency.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -13,6 +20,10 @@ import { type ActiveRun, isActive } from './runState.js';
 import type { RunTable } from './runTable.js';
 import type { Suspensions } from './suspensions.js';
 import type { Wakeups } from './wakeups.js';
+
+const NO_LINKS: readonly ChildLink[] = [];
+const noLinks = () => NO_LINKS;
+const linkKey = (runId: string, step: string) => `${runId}\u0000${step}`;
 
 /** How many runs one read of their steps and waits brings back. */
 const LOAD_BATCH = 500;
@@ -212,16 +223,25 @@ export class RunLoading {
           if (s.attempts > 0 && !isTerminalStep(s.status)) rerun.push({ runId, step: s.name });
       }
       const links = rerun.length ? await this.store.getChildLinksOfSteps(rerun) : [];
-      const linksOf = new Map(rerun.map((ref, j) => [`${ref.runId}\u0000${ref.step}`, links[j] ?? []]));
-      const live = (runId: string) => this.runs.get(runId)?.rec;
+      // Only the steps that spawned (most woken steps did not): those get a registry (see restore).
+      let spawned: Map<string, readonly ChildLink[]> | undefined;
+      for (let j = 0; j < rerun.length; j++) {
+        const found = links[j];
+        if (!found?.length) continue;
+        spawned ??= new Map();
+        spawned.set(linkKey(rerun[j]!.runId, rerun[j]!.step), found);
+      }
       for (const rec of batch) {
         if (this.runs.has(rec.id)) continue; // loaded meanwhile (by a pause, say)
         const state = states.get(rec.id);
-        const run = this.runs.restore(rec, this.registry.find(rec.workflow)!, state?.steps ?? [], state?.waits);
-        for (const step of run.steps.values()) {
-          const stored = linksOf.get(`${rec.id}\u0000${step.def.name}`);
-          if (stored && step.children) step.children.attach(stored, live);
-        }
+        const linksOf = spawned ? (step: string) => spawned.get(linkKey(rec.id, step)) ?? NO_LINKS : noLinks;
+        const run = this.runs.restore(
+          rec,
+          this.registry.find(rec.workflow)!,
+          state?.steps ?? [],
+          state?.waits,
+          linksOf,
+        );
         this.suspensions.noteWokenOnLoad(run);
         this.hooks.sleep().markAwake(run);
         this.observer.openRunSpan(run, undefined);
