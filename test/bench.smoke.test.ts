@@ -133,6 +133,17 @@ describe('bench runner', () => {
     expect(figures.p50Ms).toBeGreaterThan(0);
   });
 
+  it('measures the storage floor of a wake-up (bench/wakeFloor.ts), checking every row it wrote', () => {
+    const child = spawnSync(
+      process.execPath,
+      [...nodeArgs(path.join(import.meta.dirname, '..', 'bench', 'wakeFloor.ts')), '300', '50'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(child.status, child.stderr).toBe(0);
+    expect(child.stdout).toMatch(/^sql: [\d.]+ µs CPU per wake-up/m);
+    expect(child.stdout).toMatch(/^store: [\d.]+ µs CPU per wake-up/m);
+  });
+
   it('measures a Postgres row on a fresh database of the server BRAID_DATABASE_URL names', () => {
     const child = spawnSync(
       process.execPath,
