@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { makeRun } from '../../test/store/conformance.js';
 import { MemoryStore, WorkflowExecutor, workflow } from '../index.js';
 import type { RunRecord } from '../store/types.js';
 import { WorkflowRegistry } from './registry.js';
@@ -9,33 +10,8 @@ const twoSteps = workflow('two-steps')
   .step('a', () => 1)
   .step('b', { parents: ['a'] }, (ctx) => ctx.parent('a') + 1);
 
-function newRecord(id: string): RunRecord {
-  return {
-    id,
-    workflow: 'two-steps',
-    version: twoSteps.version,
-    status: 'queued',
-    input: 'null',
-    output: null,
-    error: null,
-    globals: '{}',
-    idempotencyKey: null,
-    parentRunId: null,
-    parentStep: null,
-    spawnKey: null,
-    rootRunId: id,
-    concurrencyKey: null,
-    replayOf: null,
-    createdAt: 0,
-    startedAt: null,
-    finishedAt: null,
-    deadlineAt: null,
-    checkpointSeq: 0,
-    wakeAt: null,
-    pausedAt: null,
-    priority: 0,
-  };
-}
+const newRecord = (id: string): RunRecord =>
+  makeRun({ id, workflow: 'two-steps', version: twoSteps.version, input: 'null', createdAt: 0 });
 
 describe("a step's waits and continuations", () => {
   it('are the shared empty maps until the step waits: a new run builds no map for them', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { makeRun } from '../../test/store/conformance.js';
 import { workflow } from '../model/workflow.js';
 import type { ChildLink, RunRecord, StepRecord } from '../store/types.js';
 import { WorkflowRegistry } from './registry.js';
@@ -10,31 +11,15 @@ const plan = new WorkflowRegistry({}, () => true).register(
     .step('nap', { parents: ['first'] }, () => 2),
 );
 
-const run: RunRecord = {
+const run: RunRecord = makeRun({
   id: 'run-1',
   workflow: 'sleeper',
-  version: '1',
   status: 'waiting',
   input: '{}',
-  output: null,
-  error: null,
-  globals: '{}',
-  idempotencyKey: null,
-  parentRunId: null,
-  parentStep: null,
-  spawnKey: null,
-  rootRunId: 'run-1',
-  concurrencyKey: null,
-  replayOf: null,
   createdAt: 1,
   startedAt: 2,
-  finishedAt: null,
-  deadlineAt: null,
-  checkpointSeq: 0,
   wakeAt: 10,
-  pausedAt: null,
-  priority: 0,
-};
+});
 
 const step = (name: string, status: StepRecord['status']): StepRecord => ({
   runId: 'run-1',
