@@ -59,7 +59,8 @@ function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
     const message: StopMessage = { stop: true };
-    // The channel is gone when the process is on its way out already (Ctrl-C reached it too).
-    if (child.connected) child.send(message);
+    // The channel is gone when the process is on its way out already (Ctrl-C reached it too), or
+    // goes while the message is on its way (EPIPE, to the callback): either way it exits.
+    if (child.connected) child.send(message, () => {});
   });
 }
