@@ -80,9 +80,10 @@ export class TimerQueue {
    * Arms the clock's timer for the earliest live entry. A timer already armed for that time, or
    * for an earlier one, is kept (firing early finds nothing due and arms again): a run's deadline
    * is set when it starts and cancelled when it ends, so one run after another would otherwise
-   * clear and set a Node timer each (~5 µs of a ~20 µs run on the memory store, W4). With no live
-   * entry left, the kept timer stops keeping the process alive. A clock whose timers cannot do
-   * that (no setKeepAlive) gets its timer cancelled instead.
+   * clear and set a Node timer each (setTimeout's list insert and clearTimeout's unenroll showed in
+   * every W4 profile; with this and the one-await commit, a W4 run allocates 17.5 KB, not 20.6).
+   * With no live entry left, the kept timer stops keeping the process alive. A clock whose timers
+   * cannot do that (no setKeepAlive) gets its timer cancelled instead.
    */
   private arm(): void {
     while (this.heap[0]?.cancelled) {
