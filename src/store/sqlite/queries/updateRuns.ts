@@ -11,14 +11,16 @@ import type { RunUpdate } from '../../types.js';
  * (about 230k updates per CPU-second either way): the primary-key lookups and index maintenance
  * dominate, not the per-statement cost that multi-row inserts save. The "not ended" test rides on
  * the UPDATE's own WHERE, so the usual update costs no extra read; only one that changed nothing
- * looks the run up, to tell an ended run from a missing one.
+ * looks the run up, to tell an ended run from a missing one. It is written as four `<>`, not
+ * `NOT IN (...)`: SQLite builds the IN list's lookup table on every execution, which made each
+ * update about 1.5 µs (30 %) dearer (5,000-run batches on the real schema).
  */
 export function prepareUpdateRuns(db: Database.Database): (updates: readonly RunUpdate[]) => Set<string> {
   const columns = `SET status = ?, output = ?, error = ?, started_at = ?, finished_at = ?, deadline_at = ?,
                        globals = ?, checkpoint_seq = ?, wake_at = ?, paused_at = ?`;
   const updateUnended = db.prepare(
     `UPDATE runs ${columns}
-      WHERE id = ? AND status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out')`,
+      WHERE id = ? AND status <> 'succeeded' AND status <> 'failed' AND status <> 'cancelled' AND status <> 'timed_out'`,
   );
   const updateAny = db.prepare(`UPDATE runs ${columns} WHERE id = ?`);
   const exists = db.prepare('SELECT 1 FROM runs WHERE id = ?').pluck();
