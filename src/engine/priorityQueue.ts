@@ -62,6 +62,7 @@ export class PriorityQueue<T> {
     if (entry.gone) return;
     entry.gone = true;
     this.live--;
+    this.forgetGone();
   }
 
   /**
@@ -89,10 +90,37 @@ export class PriorityQueue<T> {
       }
     } finally {
       for (const entry of kept) if (!entry.gone) this.heapPush(entry);
-      if (this.fifoHead > 1024 && this.fifoHead * 2 > this.fifo.length) {
-        this.fifo = this.fifo.slice(this.fifoHead);
-        this.fifoHead = 0;
-      }
+      this.forgetGone();
+    }
+  }
+
+  /**
+   * Lets go of the entries taken or dropped: an entry holds its item (a ready step holds its whole
+   * run), and the arrival list used to keep up to a thousand of them after they were taken. Runs
+   * kept alive that way outlived young-generation collections, and V8 then allocated every new
+   * run's state straight into the old generation (allocation-site pretenuring): W4 on memory went
+   * from 16 to 26 µs per run after its first second. The front of the list is cut as it is taken,
+   * and an empty queue starts its lists afresh.
+   */
+  private forgetGone(): void {
+    if (this.live === 0) {
+      this.heap.length = 0;
+      this.fifo.length = 0;
+      this.fifoHead = 0;
+      return;
+    }
+    const fifo = this.fifo as Array<QueueEntry<T> | undefined>;
+    while (this.fifoHead < fifo.length && (fifo[this.fifoHead] as QueueEntry<T>).gone)
+      fifo[this.fifoHead++] = undefined;
+    // A waiter kept at the front (blocked by a pool, say) stops the cut: once the entries behind it
+    // are mostly gone, they are filtered out, so the list stays O(queued) however many pass by.
+    const held = fifo.length - this.fifoHead;
+    if (held > 1024 && this.live * 2 < held) {
+      this.fifo = this.fifo.slice(this.fifoHead).filter((entry) => !entry.gone);
+      this.fifoHead = 0;
+    } else if (this.fifoHead > 1024 && this.fifoHead * 2 > fifo.length) {
+      this.fifo = this.fifo.slice(this.fifoHead);
+      this.fifoHead = 0;
     }
   }
 

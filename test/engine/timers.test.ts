@@ -244,6 +244,36 @@ describe('TimerQueue and the clock timer it keeps', () => {
     // It ended by itself (execFileSync throws on its timeout); a kept-alive timer would hold it a minute.
     expect(Date.now() - started).toBeLessThan(30_000);
   });
+
+  it('holds nothing a cancelled callback closed over, while its entry waits in the heap to be dropped', () => {
+    // A run's deadline closes over the whole run; cancelled deadlines wait in the heap (up to
+    // ~1,000 before a compaction), and ended runs kept that way made V8 pretenure new runs' state.
+    const script = `
+      import { TimerQueue } from './src/engine/timers.ts';
+      import { systemClock } from './src/engine/clock.ts';
+      const queue = new TimerQueue(systemClock);
+      queue.schedule(Date.now() + 60_000, () => {}); // live and due first, so none below is dropped yet
+      const refs = [];
+      for (let i = 0; i < 500; i++) {
+        const run = { i, state: new Array(64).fill(i) };
+        refs.push(new WeakRef(run));
+        queue.cancel(queue.schedule(Date.now() + 300_000 + i, () => run.state.length));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      globalThis.gc();
+      console.log(refs.filter((r) => r.deref() !== undefined).length);
+      queue.stop();
+    `;
+    const out = execFileSync(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(Number(out.trim().split('\n').pop())).toBe(0);
+  });
 });
 
 describe('TimerQueue on a virtual clock', () => {
