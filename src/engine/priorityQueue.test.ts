@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { lastLineWithGc } from '../../test/support/gcProbe.js';
 import { PriorityQueue } from './priorityQueue.js';
 
 const takeAll = <T>(queue: PriorityQueue<T>): T[] => {
@@ -87,15 +87,7 @@ describe('PriorityQueue memory', () => {
       globalThis.gc();
       console.log(JSON.stringify({ emptied: alive(refsA), behindBlocked: alive(refsB), queued: blocked.size }));
     `;
-    const out = execFileSync(
-      process.execPath,
-      ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script],
-      {
-        encoding: 'utf8',
-        timeout: 30_000,
-      },
-    );
-    const counts = JSON.parse(out.trim().split('\n').pop() as string);
+    const counts = JSON.parse(lastLineWithGc(script));
     expect(counts.queued).toBe(1);
     expect(counts.emptied).toBe(0);
     // Behind a waiter that never leaves, at most the last ~2,000 taken may wait for the next filter.
