@@ -33,8 +33,22 @@ describe('workers on PostgreSQL', () => {
   });
 
   it('runs a parent on one worker and its children on others, and the join gets every result', async () => {
+    // A child waits (up to 5 s) until B and C have each started one, so the test sees both take
+    // part however slow a machine: on a loaded CI machine B once ran all 30 at 10 ms each before C
+    // claimed any. B holds at most 10 at a time, so the rest must go elsewhere meanwhile.
+    const startedOn = new Set<string>();
+    let bothStarted!: () => void;
+    const both = Promise.race([
+      new Promise<void>((resolve) => {
+        bothStarted = resolve;
+      }),
+      sleep(5_000),
+    ]);
     const child = (label: string) =>
       workflow('child').step('square', async (ctx) => {
+        startedOn.add(label);
+        if (startedOn.has('b') && startedOn.has('c')) bothStarted();
+        await both;
         await sleep(10);
         return { sq: (ctx.input as number) ** 2, by: label };
       });
