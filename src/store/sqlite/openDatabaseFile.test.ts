@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BraidError, StoreOpenError } from '../../model/errors.js';
+import { openDatabaseFile } from './openDatabaseFile.js';
 import { SqliteStore } from './sqliteStore.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-open-'));
@@ -53,5 +54,19 @@ describe('SqliteStore.open on a path it cannot use', () => {
     await store.open();
     await store.close();
     expect(fs.existsSync(file)).toBe(true);
+  });
+});
+
+describe('openDatabaseFile', () => {
+  it('keeps temporary data in memory: statement journals never become files', () => {
+    // Behind the pragma: a commit's multi-row statements spilled their statement journals to new
+    // temporary files, created and deleted per statement (W1 on SQLite: 22 % of its CPU per run).
+    const { db } = openDatabaseFile(path.join(dir, 'temp-store.db'), 50);
+    try {
+      expect(db.pragma('temp_store', { simple: true })).toBe(2); // MEMORY
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      db.close();
+    }
   });
 });
