@@ -12,7 +12,7 @@ export interface OpenedDatabaseFile {
 /**
  * Opens (or creates, with its directory) a Braid SQLite file in WAL mode: readers (the API, the
  * dashboard) never block the engine's commits, and a commit is one sequential append to the log.
- * Temporary data (statement journals, sorts) stays in memory.
+ * Statement journals and temporary tables stay in memory.
  * A path that cannot be used becomes a StoreOpenError naming it, never a raw SqliteError.
  */
 export function openDatabaseFile(file: string, busyTimeoutMs: number): OpenedDatabaseFile {
