@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BraidError, StoreOpenError } from '../../model/errors.js';
-import { openDatabaseFile } from './openDatabaseFile.js';
+import { openDatabaseFile, withTemporariesOnDisk } from './openDatabaseFile.js';
 import { SqliteStore } from './sqliteStore.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'braid-open-'));
@@ -65,6 +65,22 @@ describe('openDatabaseFile', () => {
     try {
       expect(db.pragma('temp_store', { simple: true })).toBe(2); // MEMORY
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('withTemporariesOnDisk: files while the work runs (a VACUUM copies the whole file), memory again after', () => {
+    const { db } = openDatabaseFile(path.join(dir, 'temp-files.db'), 50);
+    try {
+      expect(withTemporariesOnDisk(db, () => db.pragma('temp_store', { simple: true }))).toBe(1); // FILE
+      expect(db.pragma('temp_store', { simple: true })).toBe(2);
+      expect(() =>
+        withTemporariesOnDisk(db, () => {
+          throw new Error('the work failed');
+        }),
+      ).toThrow('the work failed');
+      expect(db.pragma('temp_store', { simple: true })).toBe(2);
     } finally {
       db.close();
     }

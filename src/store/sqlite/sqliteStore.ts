@@ -41,7 +41,7 @@ import type {
 } from '../types.js';
 import { ExecutorLock } from './executorLock.js';
 import { migrate } from './migrate.js';
-import { openDatabaseFile, toOpenError } from './openDatabaseFile.js';
+import { openDatabaseFile, toOpenError, withTemporariesOnDisk } from './openDatabaseFile.js';
 import { prepareClaimDueSchedules } from './queries/claimDueSchedules.js';
 import { prepareCompactEvents } from './queries/compactEvents.js';
 import { prepareCountRuns } from './queries/countRuns.js';
@@ -379,12 +379,13 @@ export class SqliteStore implements Store {
   /**
    * Rewrites the whole file once (VACUUM) in incremental auto-vacuum mode, so that later prunes can
    * give space back with `reclaimSpace`. Holds the write lock for as long as the copy takes (seconds
-   * per GB): for maintenance windows, not for the background.
+   * per GB): for maintenance windows, not for the background. The copy is built in a temporary
+   * file, not in memory.
    */
   async vacuum(): Promise<void> {
     const { db } = this.use();
     db.pragma('auto_vacuum = INCREMENTAL');
-    db.exec('VACUUM');
+    withTemporariesOnDisk(db, () => db.exec('VACUUM'));
   }
 
   private use(): Opened {
