@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { StoreVersionError } from '../../model/errors.js';
 import { findMigrationsDir, loadMigrationFiles, type Migration } from '../migrationFiles.js';
-import { openDatabaseFile, toOpenError } from './openDatabaseFile.js';
+import { openDatabaseFile, toOpenError, withTemporariesOnDisk } from './openDatabaseFile.js';
 
 export type { Migration };
 
@@ -42,16 +42,19 @@ export function migrate(db: Database.Database, where: string, migrations = loadM
     'INSERT INTO braid_migrations (version, name, applied_at) VALUES (?, ?, ?)',
   );
   const applied: AppliedMigration[] = [];
-  for (const migration of migrations) {
-    // IMMEDIATE takes the write lock before the check, so two processes opening the same file
-    // cannot both decide a migration is pending and both run it.
-    db.transaction(() => {
-      if (isApplied.get(migration.version)) return;
-      db.exec(migration.sql);
-      record.run(migration.version, migration.name, Date.now());
-      applied.push({ version: migration.version, name: migration.name });
-    }).immediate();
-  }
+  // A migration that builds an index sorts the whole table: in files, not in RAM.
+  withTemporariesOnDisk(db, () => {
+    for (const migration of migrations) {
+      // IMMEDIATE takes the write lock before the check, so two processes opening the same file
+      // cannot both decide a migration is pending and both run it.
+      db.transaction(() => {
+        if (isApplied.get(migration.version)) return;
+        db.exec(migration.sql);
+        record.run(migration.version, migration.name, Date.now());
+        applied.push({ version: migration.version, name: migration.name });
+      }).immediate();
+    }
+  });
   return applied;
 }
 
