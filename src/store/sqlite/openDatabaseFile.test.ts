@@ -58,9 +58,9 @@ describe('SqliteStore.open on a path it cannot use', () => {
 });
 
 describe('openDatabaseFile', () => {
-  it('keeps temporary data in memory: statement journals never become files', () => {
+  it('keeps temporary data in memory (temp_store = MEMORY)', () => {
     // Behind the pragma: a commit's multi-row statements spilled their statement journals to new
-    // temporary files, created and deleted per statement (W1 on SQLite: 22 % of its CPU per run).
+    // temporary files, about one created and deleted per commit (W1 on SQLite: 22 % of its CPU per run).
     const { db } = openDatabaseFile(path.join(dir, 'temp-store.db'), 50);
     try {
       expect(db.pragma('temp_store', { simple: true })).toBe(2); // MEMORY
