@@ -144,6 +144,17 @@ describe('bench runner', () => {
     expect(child.stdout).toMatch(/^store: [\d.]+ µs CPU per wake-up/m);
   });
 
+  it("measures W1's storage floor (bench/w1Floor.ts): the engine's batches replayed, checked row for row", () => {
+    const child = spawnSync(
+      process.execPath,
+      [...nodeArgs(path.join(import.meta.dirname, '..', 'bench', 'w1Floor.ts')), '400', '20'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(child.status, child.stderr).toBe(0);
+    expect(child.stdout).toMatch(/^W1 through the engine: [\d.]+ µs CPU per run/m);
+    expect(child.stdout).toMatch(/^the store alone, replaying its \d+ commits .*: [\d.]+ µs CPU per run/m);
+  });
+
   it('measures a Postgres row on a fresh database of the server BRAID_DATABASE_URL names', () => {
     const child = spawnSync(
       process.execPath,
