@@ -103,7 +103,10 @@ try {
   const engineFile = path.join(scratch, 'engine.db');
   const { batches, engineUsPerRun } = await recordW1(engineFile);
   const runIds = batches.flatMap((b) => b.newRuns.map((r) => r.id));
-  const rows = batches.reduce((n, b) => n + b.newRuns.length + b.runUpdates.length + b.steps.length + b.events.length, 0);
+  const rows = batches.reduce(
+    (n, b) => n + b.newRuns.length + b.runUpdates.length + b.steps.length + b.events.length,
+    0,
+  );
   const replayFile = path.join(scratch, 'replay.db');
   const replayUs = await replay(replayFile, batches);
 
