@@ -24,6 +24,21 @@ afterAll(async () => {
   for (const drop of databases) await drop();
 });
 
+/** Runs a bench script in its own process (compiled, as `npm run bench` does) and returns what it printed. */
+function runBenchScript(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
+  const child = spawnSync(
+    process.execPath,
+    [...nodeArgs(path.join(import.meta.dirname, '..', 'bench', script)), ...args],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env,
+    },
+  );
+  expect(child.status, child.stderr).toBe(0);
+  return child.stdout;
+}
+
 const stores: Array<[string, () => Promise<Store>]> = [
   ['memory', async () => new MemoryStore()],
   ['sqlite', async () => new SqliteStore({ path: path.join(dir, `${Math.random().toString(36).slice(2)}.db`) })],
@@ -123,50 +138,29 @@ describe('W6 (worker processes on PostgreSQL)', () => {
 
 describe('bench runner', () => {
   it('measures one row in its own process and prints its figures as JSON', () => {
-    const child = spawnSync(
-      process.execPath,
-      [...nodeArgs(path.join(import.meta.dirname, '..', 'bench', 'measure.ts')), 'W4', 'memory'],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    expect(child.status, child.stderr).toBe(0);
-    const figures = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}');
+    const stdout = runBenchScript('measure.ts', ['W4', 'memory']);
+    const figures = JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
     expect(figures.p50Ms).toBeGreaterThan(0);
   });
 
   it('measures the storage floor of a wake-up (bench/wakeFloor.ts), checking every row it wrote', () => {
-    const child = spawnSync(
-      process.execPath,
-      [...nodeArgs(path.join(import.meta.dirname, '..', 'bench', 'wakeFloor.ts')), '300', '50'],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    expect(child.status, child.stderr).toBe(0);
-    expect(child.stdout).toMatch(/^sql: [\d.]+ µs CPU per wake-up/m);
-    expect(child.stdout).toMatch(/^store: [\d.]+ µs CPU per wake-up/m);
+    const stdout = runBenchScript('wakeFloor.ts', ['300', '50']);
+    expect(stdout).toMatch(/^sql: [\d.]+ µs CPU per wake-up/m);
+    expect(stdout).toMatch(/^store: [\d.]+ µs CPU per wake-up/m);
   });
 
   it("measures W1's storage floor (bench/w1Floor.ts): the engine's batches replayed, checked row for row", () => {
-    const child = spawnSync(
-      process.execPath,
-      [...nodeArgs(path.join(import.meta.dirname, '..', 'bench', 'w1Floor.ts')), '400', '20'],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    expect(child.status, child.stderr).toBe(0);
-    expect(child.stdout).toMatch(/^W1 through the engine: [\d.]+ µs CPU per run/m);
-    expect(child.stdout).toMatch(/^the store alone, replaying its \d+ commits .*: [\d.]+ µs CPU per run/m);
+    const stdout = runBenchScript('w1Floor.ts', ['400', '20']);
+    expect(stdout).toMatch(/^W1 through the engine: [\d.]+ µs CPU per run/m);
+    expect(stdout).toMatch(/^the store alone, replaying its \d+ commits .*: [\d.]+ µs CPU per run/m);
   });
 
   it('measures a Postgres row on a fresh database of the server BRAID_DATABASE_URL names', () => {
-    const child = spawnSync(
-      process.execPath,
-      [...nodeArgs(path.join(import.meta.dirname, '..', 'bench', 'measure.ts')), 'baseline', 'postgres'],
-      {
-        encoding: 'utf8',
-        timeout: 60_000,
-        env: { ...process.env, BRAID_DATABASE_URL: inject('postgresAdminUrl') },
-      },
-    );
-    expect(child.status, child.stderr).toBe(0);
-    const figures = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}');
+    const stdout = runBenchScript('measure.ts', ['baseline', 'postgres'], {
+      ...process.env,
+      BRAID_DATABASE_URL: inject('postgresAdminUrl'),
+    });
+    const figures = JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
     expect(figures.postgresRowsPerSecond100).toBeGreaterThan(0);
   }, 60_000);
 });
