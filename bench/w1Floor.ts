@@ -20,15 +20,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/store/sqlite/sqliteStore.js';
 import type { WriteBatch } from '../src/store/types.js';
-import { benchExecutor, w1 } from './workloads.js';
+import { cpuUs } from './cpu.js';
+import { benchExecutor, w1, w1Cpu } from './workloads.js';
 
 const total = Number(process.argv[2] ?? 40_000);
 const inFlight = Number(process.argv[3] ?? 50);
-
-const cpuUs = () => {
-  const c = process.cpuUsage();
-  return c.user + c.system;
-};
 
 interface Recording {
   batches: WriteBatch[];
@@ -42,9 +38,7 @@ async function recordW1(file: string): Promise<Recording> {
   await executor.open();
   try {
     await w1(executor, Math.min(total, 4000), inFlight);
-    const before = cpuUs();
-    await w1(executor, total, inFlight);
-    const engineUsPerRun = (cpuUs() - before) / total;
+    const engineUsPerRun = (await w1Cpu(executor, total, inFlight)).workerUsPerRun as number; // always set
     const batches: WriteBatch[] = [];
     const commit = store.commit.bind(store);
     store.commit = (batch) => {
@@ -84,14 +78,12 @@ function countRows(file: string, runIds: readonly string[]): Counts {
   try {
     const ids = JSON.stringify(runIds);
     const count = (sql: string) => (db.prepare(sql).get(ids) as { n: number }).n;
-    const inBatch = 'run_id IN (SELECT value FROM json_each(?))';
+    const recorded = 'IN (SELECT value FROM json_each(?))';
     return {
-      runs: count('SELECT count(*) AS n FROM runs WHERE id IN (SELECT value FROM json_each(?))'),
-      succeeded: count(
-        `SELECT count(*) AS n FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND status = 'succeeded'`,
-      ),
-      steps: count(`SELECT count(*) AS n FROM steps WHERE ${inBatch}`),
-      events: count(`SELECT count(*) AS n FROM events WHERE ${inBatch}`),
+      runs: count(`SELECT count(*) AS n FROM runs WHERE id ${recorded}`),
+      succeeded: count(`SELECT count(*) AS n FROM runs WHERE id ${recorded} AND status = 'succeeded'`),
+      steps: count(`SELECT count(*) AS n FROM steps WHERE run_id ${recorded}`),
+      events: count(`SELECT count(*) AS n FROM events WHERE run_id ${recorded}`),
     };
   } finally {
     db.close();

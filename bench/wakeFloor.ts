@@ -31,6 +31,7 @@ import Database from 'better-sqlite3';
 import { migrate } from '../src/store/sqlite/migrate.js';
 import { SqliteStore } from '../src/store/sqlite/sqliteStore.js';
 import type { EventRecord, RunRecord, StepRecord, WaitRecord, WriteBatch } from '../src/store/types.js';
+import { cpuUs } from './cpu.js';
 
 const total = Number(process.argv[2] ?? 100_000);
 const batchSize = Number(process.argv[3] ?? 500);
@@ -43,11 +44,6 @@ interface Phase {
   maxCommitMs: number;
   commits: number;
 }
-
-const cpuUs = () => {
-  const c = process.cpuUsage();
-  return c.user + c.system;
-};
 
 /** 26-character ids that sort by creation, as the engine's. */
 const idOf = (i: number) => `01M8SYV2ZZ${i.toString(36).toUpperCase().padStart(16, '0')}`;
