@@ -163,6 +163,17 @@ describe('bench runner', () => {
     const figures = JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
     expect(figures.postgresRowsPerSecond100).toBeGreaterThan(0);
   }, 60_000);
+
+  it('times a PostgreSQL workload statement by statement (bench/pgStatements.ts)', () => {
+    const stdout = runBenchScript('pgStatements.ts', ['W4', '20', '1'], {
+      ...process.env,
+      BRAID_DATABASE_URL: inject('postgresAdminUrl'),
+    });
+    expect(stdout).toMatch(/^W4 n=20: \{"p50Ms":/m);
+    // Each W4 run is two commits: creation, then the step and the end.
+    const commits = [...stdout.matchAll(/^\s+(\d+) calls .* braid_commit_batch_\d+$/gm)].map((m) => Number(m[1]));
+    expect(commits.reduce((a, b) => a + b, 0)).toBe(40);
+  }, 60_000);
 });
 
 describe('bench prune row', () => {
