@@ -1,11 +1,14 @@
 /**
  * Where a PostgreSQL workload's time goes, statement by statement, as the worker sees it:
- * `npx tsx bench/pgStatements.ts <W1|W2|W3|W4> [n] [repetitions]`. It runs the bench's warm-up,
- * then the workload `repetitions` times (default 2) with every query of the store's pool timed
- * from send to reply, grouped by the statement's name (the store names the hot ones), and prints
- * per repetition: the workload's figure, then each statement's calls, total and longest time,
- * and rows. Time is wall time seen by the client: the server's work, the round trip and the
- * wait for the WAL flush of an autocommitted statement.
+ * `npx tsx bench/pgStatements.ts <W1|W2|W3|W4> [n] [repetitions]`. It warms up (W1, three
+ * 1,000-child fan-outs, 500 sequential runs: shorter than `measure.ts`'s), then runs the workload
+ * `repetitions` times (default 2) with every `pool.query` of the store timed from call to reply,
+ * grouped by the statement's name (the store names the hot ones), and prints per repetition: the
+ * workload's figure, then each statement's calls, total and longest time, and rows. Time is wall
+ * time seen by the client: the server's work, the round trip and the wait for the WAL flush of an
+ * autocommitted statement. Statements sent inside an explicit transaction (`inTransaction`: a
+ * commit that carries waits or an inbox, schedules, pruning) go through a checked-out client and
+ * are not seen; W1-W4's commits and claims are single autocommitted statements.
  *
  * Like the bench rows, it uses the server BRAID_DATABASE_URL names, or else an embedded one.
  */
